@@ -1,0 +1,46 @@
+"""The ASGI application: portal, admin console and API served by one app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from xinyong import __version__
+from xinyong.config import Settings
+from xinyong.db import make_engine, make_sessionmaker
+from xinyong.protect import protector
+from xinyong.web.errors import install_error_handlers
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="信用 · 公共信用信息平台 API",
+        version=__version__,
+        description="部门归集、信用信息查询等接口。写入接口须使用部门访问密钥（Authorization: Bearer xy_…）。",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_sessionmaker(engine)
+    app.state.protector = protector(settings)
+    install_error_handlers(app)
+
+    from xinyong.records.api import router as records_router
+    from xinyong.web.site import router as site_router
+
+    app.include_router(records_router)
+    app.include_router(site_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def app_from_env() -> FastAPI:
+    return create_app(Settings())

@@ -1,0 +1,73 @@
+"""The `xinyong` command line: operating the platform from a shell.
+
+Each command is a boundary: it opens one session, calls services, and commits once (the import commits
+chunk by chunk, by design). Output is Chinese for people and JSON with `--json` for programs.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
+
+from xinyong.config import Settings
+from xinyong.db import make_engine, make_sessionmaker
+from xinyong.errors import DomainError
+
+app = typer.Typer(
+    name="xinyong",
+    help="信用：公共信用信息平台 命令行工具",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings()
+
+
+@lru_cache(maxsize=1)
+def session_factory() -> sessionmaker[Session]:
+    return make_sessionmaker(make_engine(settings().database_url))
+
+
+def fail(error: DomainError | str, code: int = 1) -> typer.Exit:
+    message = error.message if isinstance(error, DomainError) else error
+    err_console.print(f"[red]错误：[/red]{message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _register() -> None:
+    from xinyong.calendar.cli import app as calendar_app
+    from xinyong.cli.db import app as db_app
+    from xinyong.cli.serve import serve
+    from xinyong.demo.cli import app as demo_app
+    from xinyong.departments.cli import app as departments_app
+    from xinyong.records.cli import app as records_app
+    from xinyong.subjects.cli import app as subjects_app
+
+    app.add_typer(db_app, name="db", help="数据库：创建与迁移")
+    app.add_typer(departments_app, name="departments", help="部门与访问密钥")
+    app.add_typer(records_app, name="records", help="信用记录归集：导入、撤销、批次报告")
+    app.add_typer(subjects_app, name="subjects", help="信用主体库")
+    app.add_typer(calendar_app, name="calendar", help="工作日日历（节假日与调休）")
+    app.add_typer(demo_app, name="demo", help="演示与基准测试数据")
+    app.command("serve", help="启动网站与接口服务")(serve)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        app()
+    except DomainError as exc:
+        err_console.print(f"[red]错误：[/red]{exc.message}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import typer
+
+from xinyong.cli import settings
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="监听地址"),
+    port: int = typer.Option(8000, help="端口"),
+    workers: int = typer.Option(1, help="工作进程数"),
+) -> None:
+    import uvicorn
+
+    from xinyong.app import create_app
+
+    if workers > 1:
+        uvicorn.run("xinyong.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level=settings().log_level.lower())  # fmt: skip
+    else:
+        uvicorn.run(create_app(settings()), host=host, port=port, log_level=settings().log_level.lower())

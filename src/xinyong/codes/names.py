@@ -1,0 +1,60 @@
+"""Names of subjects: a matching key, a tidied display form and masking of personal names."""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import zhconv
+
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+# Applied after NFKC, which has already turned （）［］ into ASCII.
+_MATCH_TABLE = str.maketrans(
+    {
+        **dict.fromkeys("[【〔〖", "("),
+        **dict.fromkeys("]】〕〗", ")"),
+        # Middle dots in minority and foreign names (买买提·艾力) come in many code points.
+        **dict.fromkeys("•・‧∙⋅", "·"),
+        **dict.fromkeys(_INVISIBLE),
+    }
+)
+
+# Full-width ASCII letters/digits and the ideographic space only; Chinese punctuation stays.
+_DISPLAY_TABLE = str.maketrans(
+    {
+        **{chr(c): chr(c - 0xFEE0) for c in range(0xFF10, 0xFF1A)},
+        **{chr(c): chr(c - 0xFEE0) for c in range(0xFF21, 0xFF3B)},
+        **{chr(c): chr(c - 0xFEE0) for c in range(0xFF41, 0xFF5B)},
+        "\u3000": " ",
+        **dict.fromkeys(_INVISIBLE),
+    }
+)
+
+_COMPOUND_SURNAMES = frozenset(
+    ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+     "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "西门", "百里", "呼延", "澹台", "公冶", "太史",
+     "申屠", "钟离", "闻人", "濮阳", "万俟", "司空", "赫连", "拓跋", "第五", "东郭", "单于")
+)  # fmt: skip
+
+
+@lru_cache(maxsize=200_000)
+def normalize_name(name: str) -> str:
+    """Key for comparing names: NFKC, ASCII brackets, no whitespace, upper-case Latin, simplified Chinese."""
+    key = unicodedata.normalize("NFKC", name)
+    key = "".join(key.split()).translate(_MATCH_TABLE).upper()
+    return zhconv.convert(key, "zh-hans")
+
+
+def clean_display_name(name: str) -> str:
+    """Tidy a name for display without changing how the department wrote it."""
+    return " ".join(name.translate(_DISPLAY_TABLE).split())
+
+
+def mask_person_name(name: str) -> str:
+    """Keep the surname (a known 复姓 counts as one) and star the rest: 张三 → 张*, 欧阳娜娜 → 欧阳**."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*" * len(name)
+    keep = 2 if len(name) > 2 and name[:2] in _COMPOUND_SURNAMES else 1
+    return name[:keep] + "*" * (len(name) - keep)

@@ -1,0 +1,80 @@
+"""Settings, read from the environment (prefix ``XINYONG_``) and passed in, never read at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XINYONG_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/xinyong.db",
+        description="SQLAlchemy URL of the database (SQLite or PostgreSQL).",
+    )
+    secret_key_file: Path = Field(
+        default=Path("var/secret.key"),
+        description="File holding the platform's master key; created on first use if missing.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="The master key itself (overrides secret_key_file). At least 32 characters.",
+    )
+    upload_max_bytes: int = Field(default=200 * 1024 * 1024, description="Largest accepted upload or file.")
+    xlsx_max_uncompressed_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024, description="Largest total uncompressed size of an XLSX archive."
+    )
+    api_batch_max_rows: int = Field(default=10_000, description="Most rows in one JSON batch request.")
+    name_mismatch: str = Field(
+        default="error",
+        pattern="^(error|warning)$",
+        description="Whether a name that disagrees with the register rejects the row or only warns.",
+    )
+    report_deadline_workdays: int = Field(default=7, description="Working days a department has to report.")
+    import_chunk_rows: int = Field(default=5_000, description="Rows validated and stored per transaction.")
+    catalog_dirs: tuple[Path, ...] = Field(
+        default=(), description="Extra folders of catalogue entries (*.toml) beside the built-in types."
+    )
+    log_level: str = Field(default="INFO")
+    # --- public portal and disclosure (公示) -----------------------------------------------------------
+    portal_mask_person_names: bool = Field(
+        default=True, description="Whether natural persons' names are masked on the portal and public API (张*)."
+    )
+    disclosure_publish_person_warnings: bool = Field(
+        default=False, description="Publish penalties on natural persons whose only category is a warning."
+    )
+    disclosure_publish_market_warnings: bool = Field(
+        default=False,
+        description="Publish warning-only penalties decided by market-regulation departments (class 'market').",
+    )
+    disclosure_warning_categories: tuple[str, ...] = Field(
+        default=("警告",), description="处罚类别 values that make a penalty 'warning-only' when nothing else is set."
+    )
+    disclosure_department_classes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Department USCC → classification (e.g. 'market'), for per-class publicity periods.",
+    )
+    disclosure_market_name_markers: tuple[str, ...] = Field(
+        default=("市场监督管理",),
+        description="A department whose name contains one of these is classified 'market' unless listed above.",
+    )
+    disclosure_max_months: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="Shorter publicity periods: key 'record_type' or 'record_type:class' → {tier: months}; "
+        "0 means not published. Never longer than the catalogue's maximum.",
+    )
+    portal_rate_limit_requests: int = Field(
+        default=60, description="Search/profile requests per client per window; 0 disables the limit."
+    )
+    portal_rate_limit_window_seconds: int = Field(default=60, description="Length of the rate-limit window.")
+    portal_trust_forwarded_for: bool = Field(
+        default=False, description="Take the client address from X-Forwarded-For (only behind a trusted proxy)."
+    )
+    portal_page_size: int = Field(default=20, description="Results per page on the portal.")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

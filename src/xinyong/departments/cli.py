@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import typer
+from rich.table import Table
+
+from xinyong.cli import console, fail, session_factory
+from xinyong.db import session_scope, utcnow
+from xinyong.departments import service
+from xinyong.errors import DomainError
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("add", help="登记一个部门（数据来源单位）")
+def add(
+    code: str = typer.Option(..., "--code", help="部门的统一社会信用代码"),
+    name: str = typer.Option(..., "--name", help="部门名称"),
+    region: str = typer.Option(None, "--region", help="行政区划代码（默认取自信用代码第 3–8 位）"),
+) -> None:
+    try:
+        with session_scope(session_factory()) as session:
+            department = service.add_department(session, code=code, name=name, region=region)
+            console.print(f"已登记部门：{department.name}（{department.code}）", highlight=False)
+    except DomainError as exc:
+        raise fail(exc) from None
+
+
+@app.command("list", help="列出已登记的部门")
+def list_() -> None:
+    with session_scope(session_factory()) as session:
+        table = Table("统一社会信用代码", "名称", "行政区划")
+        for department in service.list_departments(session):
+            table.add_row(department.code, department.name, department.region or "")
+        console.print(table)
+
+
+@app.command("issue-key", help="为部门签发接口访问密钥（只显示一次）")
+def issue_key(
+    department: str = typer.Option(..., "--department", help="部门的统一社会信用代码"),
+    name: str = typer.Option("部门业务系统", "--name", help="密钥用途"),
+    days: int = typer.Option(365, "--days", help="有效天数"),
+) -> None:
+    try:
+        with session_scope(session_factory()) as session:
+            dept = service.get_department(session, department)
+            key, token = service.issue_api_key(
+                session, department=dept, name=name, expires_at=utcnow() + timedelta(days=days)
+            )
+            console.print(f"已为 {dept.name} 签发访问密钥（编号 {key.prefix}，{days} 天内有效）。", highlight=False)
+            console.print("请立即妥善保存，平台不会再次显示：", highlight=False)
+            typer.echo(token)
+    except DomainError as exc:
+        raise fail(exc) from None
+
+
+@app.command("revoke-key", help="吊销接口访问密钥")
+def revoke_key(prefix: str = typer.Argument(..., help="密钥编号")) -> None:
+    try:
+        with session_scope(session_factory()) as session:
+            service.revoke_api_key(session, prefix=prefix)
+            console.print(f"访问密钥 {prefix} 已吊销。", highlight=False)
+    except DomainError as exc:
+        raise fail(exc) from None

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+
+from xinyong.departments.models import ApiKey
+from xinyong.errors import InvalidInput
+from xinyong.records import report, service
+from xinyong.records.models import BatchSource
+from xinyong.records.schemas import BatchCreate, BatchRead, RecordRevoked, RevokeCreate
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, require_api_key
+
+router = APIRouter(prefix="/api/v1", tags=["归集"])
+
+WriteKey = Annotated[ApiKey, require_api_key("records:write")]
+ReadKey = Annotated[ApiKey, require_api_key("records:read")]
+
+
+@router.post(
+    "/records/{record_type}/batch",
+    response_model=BatchRead,
+    name="api.records.batch",
+    summary="批量报送信用记录（JSON）",
+    responses={422: {"description": "整个请求无法导入（如缺少必填字段列），或请求格式不正确"}},
+)
+def post_batch(
+    record_type: str, body: BatchCreate, key: WriteKey, session: DbSession, settings: AppSettings,
+    protector: AppProtector,
+) -> JSONResponse:  # fmt: skip
+    if not body.rows:
+        raise InvalidInput(reason="rows 不能为空")
+    if len(body.rows) > settings.api_batch_max_rows:
+        raise InvalidInput(reason=f"一次最多报送 {settings.api_batch_max_rows} 行，请分批提交")
+    result = service.import_rows(
+        session, body.rows, settings=settings, protector=protector, record_type=record_type,
+        department=key.department, actor=f"api-key:{key.prefix}", source=BatchSource.API,
+        reported_on=body.reported_on,
+    )  # fmt: skip
+    document = report.result_document(session, result)
+    session.commit()
+    return JSONResponse(document, status_code=422 if result.failure else 200)
+
+
+@router.get("/batches/{batch_id}", response_model=BatchRead, name="api.batches.detail", summary="导入批次报告")
+def get_batch(batch_id: int, key: ReadKey, session: DbSession) -> dict[str, object]:
+    batch = service.get_batch(session, batch_id, department=key.department)
+    return report.batch_document(session, batch)
+
+
+@router.get(
+    "/batches/{batch_id}/problems.csv",
+    name="api.batches.problems_csv",
+    summary="下载导入批次的问题报告（CSV）",
+    response_class=Response,
+)
+def get_batch_problems_csv(batch_id: int, key: ReadKey, session: DbSession) -> Response:
+    batch = service.get_batch(session, batch_id, department=key.department)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # Excel needs the BOM to read UTF-8
+    report.write_problems_csv(session, batch.id, buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="batch-{batch.id}-problems.csv"'},
+    )
+
+
+@router.post(
+    "/records/{record_type}/revoke", response_model=RecordRevoked, name="api.records.revoke", summary="撤销一条记录"
+)
+def revoke(record_type: str, body: RevokeCreate, key: WriteKey, session: DbSession) -> RecordRevoked:
+    record = service.revoke_record(
+        session, department=key.department, record_type=record_type, doc_no=body.doc_no, reason=body.reason,
+        actor=f"api-key:{key.prefix}",
+    )  # fmt: skip
+    session.commit()
+    return RecordRevoked(doc_no=record.doc_no, status=record.status.value, version=record.version)

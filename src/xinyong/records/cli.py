@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from xinyong.cli import console, err_console, fail, session_factory, settings
+from xinyong.db import session_scope
+from xinyong.departments import service as departments_service
+from xinyong.errors import DomainError
+from xinyong.protect import protector
+from xinyong.records import report, service
+from xinyong.records.models import BatchSource
+
+app = typer.Typer(no_args_is_help=True)
+
+TYPE_HELP = "信息类别：license（行政许可）或 penalty（行政处罚），或目录中的其他类别"
+SUMMARY_PROBLEMS = 30
+
+
+@app.command("import", help="导入部门报送的 CSV 或 XLSX 文件")
+def import_(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV（UTF-8/GBK）或 XLSX 文件"),
+    record_type: str = typer.Option(..., "--type", help=TYPE_HELP),
+    department: str = typer.Option(..., "--department", help="报送部门的统一社会信用代码"),
+    reported_on: str = typer.Option(None, "--reported-on", help="原始报送日期 YYYY-MM-DD（迁移历史数据时使用）"),
+    as_json: bool = typer.Option(False, "--json", help="输出机器可读的 JSON"),
+) -> None:
+    try:
+        reported = date.fromisoformat(reported_on) if reported_on else None
+    except ValueError:
+        raise fail(f"报送日期“{reported_on}”格式不正确，应为 YYYY-MM-DD") from None
+    factory = session_factory()
+    session = factory()
+    try:
+        dept = departments_service.get_department(session, department)
+        with Progress(
+            SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
+            TextColumn("{task.completed:,} 行"), TimeElapsedColumn(),
+            console=err_console, transient=True, disable=as_json or not err_console.is_terminal,
+        ) as progress:  # fmt: skip
+            task = progress.add_task(f"正在导入 {file.name}", total=None)
+            result = service.import_file(
+                session, file, settings=settings(), protector=protector(settings()), record_type=record_type,
+                department=dept, actor="cli", source=BatchSource.CLI, reported_on=reported,
+                progress=lambda n: progress.advance(task, n),
+            )  # fmt: skip
+        if as_json:
+            json.dump(report.result_document(session, result), sys.stdout, ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+        else:
+            _print_summary(session, result)
+    except DomainError as exc:
+        raise fail(exc) from None
+    finally:
+        session.close()
+    if result.failure:
+        raise typer.Exit(2)
+
+
+def _print_summary(session: object, result: service.ImportResult) -> None:
+    if result.failure:
+        console.print(f"[red]文件未导入[/red]：{result.failure['message']}（{result.failure['code']}）", highlight=False)
+        return
+    status = "完成" if result.status == "completed" else "未完成"
+    console.print(
+        f"批次 {result.batch_id} {status}：共 {result.rows} 行，新增 {result.created}，更新 {result.updated}，"
+        f"未变化 {result.unchanged}，拒收 {result.rejected}，迟报 {result.late}，提示 {result.warnings}。",
+        highlight=False,
+    )
+    problems = list(report.first_problems(session, result.batch_id, SUMMARY_PROBLEMS))  # type: ignore[arg-type]
+    if problems:
+        table = Table("行", "列", "问题代码", "值", "说明", title=f"问题清单（前 {len(problems)} 条）")
+        for p in problems:
+            style = "red" if p.severity == "error" else "yellow"
+            table.add_row(str(p.row), p.column or "", f"[{style}]{p.code}[/{style}]", p.value or "", p.message)
+        console.print(table)
+        console.print(f"完整报告：xinyong records report {result.batch_id} --csv 报告.csv", highlight=False)
+
+
+@app.command("report", help="查看或下载一个导入批次的问题报告")
+def report_(
+    batch_id: int = typer.Argument(..., help="批次编号"),
+    csv_path: Path = typer.Option(None, "--csv", help="把完整报告写入 CSV 文件（Excel 可直接打开）"),
+    as_json: bool = typer.Option(False, "--json", help="输出机器可读的 JSON"),
+) -> None:
+    try:
+        with session_scope(session_factory()) as session:
+            batch = service.get_batch(session, batch_id)
+            if csv_path:
+                with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
+                    count = report.write_problems_csv(session, batch.id, handle)
+                console.print(f"已写入 {count} 条问题到 {csv_path}", highlight=False)
+            elif as_json:
+                json.dump(report.batch_document(session, batch), sys.stdout, ensure_ascii=False, indent=2)
+                sys.stdout.write("\n")
+            else:
+                _print_summary(session, service._result(batch))
+    except DomainError as exc:
+        raise fail(exc) from None
+
+
+@app.command("batches", help="列出最近的导入批次")
+def batches(department: str = typer.Option(None, "--department", help="只看某个部门")) -> None:
+    with session_scope(session_factory()) as session:
+        dept = departments_service.get_department(session, department) if department else None
+        table = Table("批次", "类别", "来源", "文件", "状态", "行数", "新增", "更新", "拒收", "迟报", "开始时间")
+        for b in service.list_batches(session, department=dept):
+            table.add_row(
+                str(b.id), b.record_type, b.source.value, b.filename or "", report.STATUS_LABELS[b.status],
+                str(b.rows_read), str(b.created), str(b.updated), str(b.rejected), str(b.late),
+                b.started_at.strftime("%Y-%m-%d %H:%M"),
+            )  # fmt: skip
+        console.print(table)
+
+
+@app.command("revoke", help="撤销本部门报送的一条记录（保留历史）")
+def revoke(
+    record_type: str = typer.Option(..., "--type", help=TYPE_HELP),
+    department: str = typer.Option(..., "--department", help="报送部门的统一社会信用代码"),
+    doc_no: str = typer.Option(..., "--doc-no", help="决定文书号"),
+    reason: str = typer.Option(..., "--reason", help="撤销理由"),
+) -> None:
+    try:
+        with session_scope(session_factory()) as session:
+            dept = departments_service.get_department(session, department)
+            record = service.revoke_record(
+                session, department=dept, record_type=record_type, doc_no=doc_no, reason=reason, actor="cli"
+            )
+            console.print(f"已撤销：{record.doc_no}（{record.subject_name}）", highlight=False)
+    except DomainError as exc:
+        raise fail(exc) from None

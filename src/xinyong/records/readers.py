@@ -1,0 +1,370 @@
+"""Streaming readers for the tables departments upload (CSV and XLSX).
+
+The format is decided by the file's content, never by its name. Rows are produced lazily so a
+million-row file is read in bounded memory.
+
+Row numbers are the ones the department sees in Excel: the header is row 1 (or later, if blank rows
+precede it), and blank rows that are skipped still count. In a CSV a row number counts *records*, so
+a quoted cell that spans several physical lines is still one row, exactly as Excel shows it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import struct
+import zipfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+import openpyxl
+
+from xinyong.errors import FileRejected
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+SAMPLE_BYTES = 1024 * 1024
+MAX_ARCHIVE_MEMBERS = 10_000
+MAX_MEMBER_RATIO = 200
+RATIO_CHECK_MIN_BYTES = 10 * 1024 * 1024
+# A UTF-8 file whose sample already held this many bytes of valid multibyte text before the first bad
+# byte is a damaged UTF-8 file, not GBK: GBK text breaks UTF-8 decoding within a character or two.
+DAMAGED_UTF8_MIN_EXTRA_BYTES = 16
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+# Containers and images departments upload by mistake; plain text never starts like this.
+BINARY_MAGICS = (
+    b"%PDF",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"Rar!",
+    b"7z\xbc\xaf",
+    b"\x1f\x8b",
+    b"PK\x05\x06",
+    b"PK\x07\x08",
+)
+MARKUP_STARTS = ("<html", "<!doctype", "<?xml", "<table")
+# Password-protected .xlsx files are OLE2 containers holding a stream with this name.
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+EOCD_MAGIC = b"PK\x05\x06"
+EOCD_SIZE = 22
+EOCD_SEARCH = EOCD_SIZE + 0xFFFF  # the end record may be followed by a comment of up to 64 KiB
+
+
+@dataclass
+class TableSource:
+    format: str  # "csv" | "xlsx"
+    encoding: str | None  # "utf-8", "utf-8-sig" or "gb18030" for CSV; None for XLSX
+    headers: list[str]
+    rows: Iterator[tuple[int, list[str]]]  # (row number, cells); cells stripped, "" when empty
+
+
+@contextmanager
+def open_table(
+    path: Path,
+    *,
+    max_bytes: int,
+    max_xlsx_uncompressed: int = 2 * 1024**3,
+    filename: str | None = None,
+) -> Iterator[TableSource]:
+    """Open an uploaded table; `filename` (the name the department gave it) is only used in messages."""
+    with (
+        path.open("rb") as raw,
+        _open(raw, os.fstat(raw.fileno()).st_size, max_bytes, max_xlsx_uncompressed, filename) as source,
+    ):
+        yield source
+
+
+@contextmanager
+def open_table_bytes(
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_xlsx_uncompressed: int = 2 * 1024**3,
+    filename: str | None = None,
+) -> Iterator[TableSource]:
+    """Same as `open_table` for an upload already in memory (BytesIO shares the buffer, no copy)."""
+    with _open(io.BytesIO(data), len(data), max_bytes, max_xlsx_uncompressed, filename) as source:
+        yield source
+
+
+@contextmanager
+def _open(
+    raw: BinaryIO, size: int, max_bytes: int, max_xlsx_uncompressed: int, filename: str | None
+) -> Iterator[TableSource]:
+    if size == 0:
+        raise FileRejected("empty-file", "文件为空")
+    if size > max_bytes:
+        limit = f"{max_bytes / 1024**2:g}"
+        raise FileRejected("file-too-large", f"文件超过 {limit} MB 的大小上限，请拆分后分批上传")
+    head = raw.read(len(OLE2_MAGIC))
+    raw.seek(0)
+    if head.startswith(ZIP_MAGIC):
+        with _open_xlsx(raw, max_xlsx_uncompressed, filename) as source:
+            yield source
+    elif head.startswith(OLE2_MAGIC):
+        if _contains(raw, ENCRYPTED_PACKAGE):
+            raise FileRejected("file-encrypted", "文件设置了打开密码，请取消密码并另存为 .xlsx 后再上传")
+        raise FileRejected("xls-unsupported", "不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV 后再上传")
+    elif head.startswith(BINARY_MAGICS):
+        raise _unsupported(filename)
+    else:
+        yield _open_csv(raw, size, filename)
+
+
+def _unsupported(filename: str | None, reason: str = "") -> FileRejected:
+    name = f"“{filename}”" if filename else ""
+    return FileRejected("unsupported-format", reason or f"无法识别文件{name}的格式，请上传 .xlsx 或 CSV 文件")
+
+
+def _contains(raw: BinaryIO, needle: bytes, chunk_size: int = SAMPLE_BYTES) -> bool:
+    tail = b""
+    while chunk := raw.read(chunk_size):
+        if needle in tail + chunk:
+            return True
+        tail = chunk[-len(needle) :]
+    return False
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def _open_csv(raw: BinaryIO, size: int, filename: str | None) -> TableSource:
+    sample = raw.read(SAMPLE_BYTES)
+    raw.seek(0)
+    if b"\x00" in sample:
+        if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise _unsupported(filename, "不支持 UTF-16 编码的文本文件，请另存为 UTF-8 编码的 CSV 后再上传")
+        raise _unsupported(filename)
+    encoding = _detect_encoding(sample, complete=size <= SAMPLE_BYTES)
+    text = sample.decode(encoding, errors="replace")
+    if text.lstrip("\ufeff \t\r\n")[:16].lower().startswith(MARKUP_STARTS):
+        raise _unsupported(
+            filename,
+            "文件内容是网页或 XML 格式（常见于系统导出的“.xls”文件），请用 Excel 打开后另存为 .xlsx 再上传",
+        )
+    header_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = "\t" if "\t" in header_line and "," not in header_line else ","
+    headers, rows = _split_header(_csv_records(raw, encoding, delimiter))
+    return TableSource("csv", encoding, headers, rows)
+
+
+def _detect_encoding(sample: bytes, *, complete: bool) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        # An incremental decoder keeps a character cut at the sample boundary pending instead of failing.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
+    except UnicodeDecodeError as exc:
+        valid = sample[: exc.start]
+        if len(valid) - len(valid.decode("utf-8")) >= DAMAGED_UTF8_MIN_EXTRA_BYTES:
+            # Reading it as GBK would store garbled names without any error; reject it by row instead.
+            return "utf-8"
+        return "gb18030"  # superset of GBK and GB2312
+    return "utf-8"
+
+
+def _csv_records(raw: BinaryIO, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.TextIOWrapper(raw, encoding=encoding, newline=""), delimiter=delimiter)
+    row = 0
+    try:
+        for record in reader:
+            row += 1
+            yield row, [cell.strip() for cell in record]
+    except UnicodeDecodeError:
+        bad_row = _locate_bad_row(raw, encoding, delimiter)
+        raise FileRejected(
+            "encoding-error", f"第 {bad_row} 行附近出现无法识别的字符，请将文件另存为 UTF-8 或 GBK 编码"
+        ) from None
+    except csv.Error as exc:  # in practice an unclosed quote swallowing the rest of the file
+        raise FileRejected(
+            "malformed-csv", f"第 {row + 1} 行格式有误（可能是引号未配对或单元格过长），请检查后重新上传"
+        ) from exc
+
+
+def _locate_bad_row(raw: BinaryIO, encoding: str, delimiter: str) -> int:
+    """TextIOWrapper decodes chunks ahead of the csv parser, so it fails rows before the bad bytes.
+    Re-read line by line (slower, but only on this error path) to name the right row."""
+    raw.seek(0)
+    decode = codecs.getincrementaldecoder(encoding)().decode
+    row = 0
+    try:
+        for _ in csv.reader(map(decode, raw), delimiter=delimiter):
+            row += 1
+        decode(b"", True)  # a truncated character at the very end
+    except (UnicodeDecodeError, csv.Error):
+        pass
+    return row + 1
+
+
+# --- shared ------------------------------------------------------------------------------------
+
+
+def _split_header(
+    records: Iterator[tuple[int, list[str]]],
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    headers = _read_header(records)
+    if headers is None:
+        raise FileRejected("empty-file", "文件中没有表头行")
+    return headers, _data_rows(records, len(headers))
+
+
+def _read_header(records: Iterable[tuple[int, list[str]]]) -> list[str] | None:
+    for _, cells in records:
+        if any(cells):
+            # A second BOM survives when a file was concatenated or an XLSX cell was pasted from one.
+            headers = [cell.replace("\ufeff", "").strip() for cell in cells]
+            while headers and not headers[-1]:  # trailing delimiters / formatted but empty columns
+                headers.pop()
+            if not headers:
+                continue
+            seen: set[str] = set()
+            for name in headers:
+                if name in seen and name:
+                    raise FileRejected(
+                        "duplicate-column", f"表头中“{name}”列出现了不止一次，请删除或重命名重复的列"
+                    )
+                seen.add(name)
+            return headers
+    return None
+
+
+def _data_rows(records: Iterator[tuple[int, list[str]]], width: int) -> Iterator[tuple[int, list[str]]]:
+    for row, cells in records:
+        if not any(cells):
+            continue
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        elif len(cells) > width and not any(cells[width:]):
+            # Only non-empty extra cells are data the validator must report.
+            del cells[width:]
+        yield row, cells
+
+
+# --- XLSX --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _open_xlsx(raw: BinaryIO, max_uncompressed: int, filename: str | None) -> Iterator[TableSource]:
+    _check_archive(raw, max_uncompressed, filename)
+    raw.seek(0)
+    try:
+        # A file object, not the path: openpyxl would refuse a path whose name does not end in .xlsx.
+        workbook = openpyxl.load_workbook(raw, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl fails with many exception types on a damaged package
+        raise _unsupported(filename, "Excel 文件已损坏或格式不正确，请用 Excel 打开后重新保存再上传") from exc
+    try:
+        # Visible sheets first (stable sort): a hidden helper sheet is never the data.
+        for sheet in sorted(workbook.worksheets, key=lambda ws: ws.sheet_state != "visible"):
+            # Read-only mode trusts the sheet's declared dimension and silently drops rows beyond it;
+            # some exporters write a wrong one.
+            sheet.reset_dimensions()
+            records = _xlsx_records(sheet)
+            headers = _read_header(records)
+            if headers is not None:
+                yield TableSource("xlsx", None, headers, _data_rows(records, len(headers)))
+                return
+        raise FileRejected("empty-file", "文件中没有表头行")
+    finally:
+        workbook.close()
+
+
+def _check_archive(raw: BinaryIO, max_uncompressed: int, filename: str | None) -> None:
+    """Refuse zip bombs before openpyxl decompresses anything. Declared sizes can be trusted as upper
+    bounds: zipfile stops at the declared size and fails the CRC check if a member lies."""
+    suspicious = FileRejected("archive-suspicious", "压缩文件内容异常（解压后过大），已拒绝")
+    if _central_directory_too_big(raw):
+        raise suspicious
+    raw.seek(0)
+    try:
+        with zipfile.ZipFile(raw) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise _unsupported(filename) from exc
+    if not any(member.filename == "xl/workbook.xml" for member in members):
+        raise _unsupported(filename)
+    if (
+        len(members) > MAX_ARCHIVE_MEMBERS
+        or sum(member.file_size for member in members) > max_uncompressed
+        or any(
+            member.file_size > max(RATIO_CHECK_MIN_BYTES, MAX_MEMBER_RATIO * member.compress_size)
+            for member in members
+        )
+    ):
+        raise suspicious
+
+
+def _central_directory_too_big(raw: BinaryIO) -> bool:
+    """zipfile builds an object per entry before we could count them; read the end record first so an
+    archive of millions of tiny entries cannot exhaust memory."""
+    raw.seek(0, io.SEEK_END)
+    raw.seek(max(0, raw.tell() - EOCD_SEARCH))
+    tail = raw.read()
+    at = tail.rfind(EOCD_MAGIC)
+    if at < 0 or len(tail) < at + EOCD_SIZE:
+        return False  # no end record: zipfile reports the damage
+    entries, directory_size = struct.unpack_from("<HI", tail, at + 10)
+    # Zip64 archives put 0xFFFF / 0xFFFFFFFF here; no spreadsheet needs them.
+    return entries > MAX_ARCHIVE_MEMBERS or directory_size > MAX_ARCHIVE_MEMBERS * 1024
+
+
+def _xlsx_records(sheet: ReadOnlyWorksheet) -> Iterator[tuple[int, list[str]]]:
+    values_by_row = sheet.iter_rows(values_only=True)
+    row = 0
+    while True:
+        try:
+            values = next(values_by_row)
+        except StopIteration:
+            return
+        except Exception as exc:  # damaged sheet XML surfaces only while streaming
+            raise FileRejected(
+                "unsupported-format",
+                f"Excel 文件第 {row + 1} 行附近内容已损坏，请用 Excel 打开后重新保存再上传",
+            ) from exc
+        row += 1
+        # Inline fast path for the common cells; a call per cell would dominate the cost.
+        yield (
+            row,
+            [
+                "" if value is None else value.strip() if value.__class__ is str else _cell_text(value)
+                for value in values
+            ],
+        )
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):  # before int: bool is an int
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _float_text(value)
+    if isinstance(value, datetime):
+        if (value.hour, value.minute, value.second) == (0, 0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat(timespec="seconds")
+    return str(value).strip()  # timedelta, and whatever a later openpyxl may return
+
+
+def _float_text(value: float) -> str:
+    if value == 0:
+        return "0"  # also -0.0
+    # Excel shows 15 significant digits while the XML may hold 17 (=0.1+0.2 is 0.30000000000000004);
+    # Decimal's fixed-point format avoids exponents such as 1e-07.
+    return format(Decimal(format(value, ".15g")), "f")

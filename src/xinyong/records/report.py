@@ -1,0 +1,65 @@
+"""The batch report a department acts on: counts, and every problem as (row, column, code, value, message)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
+from typing import IO, Any
+
+from sqlalchemy.orm import Session
+
+from xinyong.exports import write_csv
+from xinyong.records import service
+from xinyong.records.models import Batch, BatchProblem, BatchStatus
+
+STATUS_LABELS = {
+    BatchStatus.RUNNING: "进行中",
+    BatchStatus.COMPLETED: "已完成",
+    BatchStatus.FAILED: "未导入",
+    BatchStatus.INCOMPLETE: "未完成",
+}
+CSV_HEADER = ["行号", "列", "级别", "问题代码", "值", "说明"]
+SEVERITY_LABELS = {"error": "错误", "warning": "提示"}
+
+
+def _problem(p: BatchProblem) -> dict[str, Any]:
+    return {"row": p.row, "column": p.column, "code": p.code, "value": p.value, "message": p.message}
+
+
+def batch_document(session: Session, batch: Batch) -> dict[str, Any]:
+    errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    for p in service.iter_problems(session, batch.id):
+        (errors if p.severity == "error" else warnings).append(_problem(p))
+    return {
+        "batch_id": batch.id,
+        "record_type": batch.record_type,
+        "status": batch.status.value,
+        "filename": batch.filename,
+        "reported_on": batch.reported_on.isoformat(),
+        "rows": batch.rows_read,
+        "created": batch.created,
+        "updated": batch.updated,
+        "unchanged": batch.unchanged,
+        "rejected": batch.rejected,
+        "late": batch.late,
+        "failure": batch.failure,
+        "errors": errors,
+        "warnings": warnings,
+    }
+
+
+def result_document(session: Session, result: service.ImportResult) -> dict[str, Any]:
+    return batch_document(session, service.get_batch(session, result.batch_id))
+
+
+def first_problems(session: Session, batch_id: int, limit: int) -> Iterator[BatchProblem]:
+    return islice(service.iter_problems(session, batch_id), limit)
+
+
+def write_problems_csv(session: Session, batch_id: int, handle: IO[str]) -> int:
+    rows = (
+        (p.row, p.column or "", SEVERITY_LABELS.get(p.severity, p.severity), p.code, p.value or "", p.message)
+        for p in service.iter_problems(session, batch_id)
+    )
+    return write_csv(handle, CSV_HEADER, rows)

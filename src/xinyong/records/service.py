@@ -1,0 +1,578 @@
+"""Ingestion (归集): one pipeline for files, uploads and the JSON API.
+
+Rows are validated one by one (pure, see validation.py) and stored chunk by chunk: each chunk resolves
+its subjects and existing records in a few queries, writes with bulk statements and commits, so a
+million-row file runs in bounded memory and an interruption loses at most the chunk in flight. The batch
+row tells whether the run completed; re-running is safe because every write is keyed by
+(department, record type, 决定文书号).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from xinyong import clock
+from xinyong.calendar.rules import WorkdayCalendar
+from xinyong.calendar.service import load_calendar
+from xinyong.catalog import RecordType, load_catalog
+from xinyong.codes import clean_display_name
+from xinyong.config import Settings
+from xinyong.db import utcnow
+from xinyong.departments.models import Department
+from xinyong.errors import FileRejected, InvalidInput, InvalidTransition, NotFound
+from xinyong.protect import Protector
+from xinyong.records import rules
+from xinyong.records.models import (
+    Batch,
+    BatchProblem,
+    BatchSource,
+    BatchStatus,
+    Record,
+    RecordStatus,
+    RecordVersion,
+    Severity,
+)
+from xinyong.records.readers import open_table
+from xinyong.records.validation import ERROR, WARNING, CleanRow, Problem, RowValidator
+from xinyong.subjects.service import SubjectRef, SubjectResolver, kind_from_label, names_agree
+
+STALE_AFTER = timedelta(minutes=10)
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass
+class ImportResult:
+    batch_id: int
+    status: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    late: int = 0
+    warnings: int = 0
+    failure: dict[str, str] | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "late": self.late,
+        }
+
+
+@dataclass
+class ImportContext:
+    settings: Settings
+    protector: Protector
+    record_type: RecordType
+    department: Department
+    batch: Batch
+    reported_on: date
+    calendar: WorkdayCalendar
+    today: date
+    seen_doc_nos: dict[int, int] = field(default_factory=dict)  # digest of 文书号 → first row
+
+
+# ------------------------------------------------------------------------------------------ entry points
+
+
+def import_file(
+    session: Session,
+    path: Path,
+    *,
+    settings: Settings,
+    protector: Protector,
+    record_type: str,
+    department: Department,
+    actor: str,
+    source: BatchSource = BatchSource.CLI,
+    reported_on: date | None = None,
+    filename: str | None = None,
+    today: date | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Import a CSV or XLSX file. Commits as it goes (chunk by chunk): call it at a command boundary."""
+    rtype = load_catalog(settings.catalog_dirs).get(record_type)
+    today = today or clock.today()
+    batch = _start_batch(
+        session, department=department, record_type=rtype.key, source=source, actor=actor,
+        reported_on=reported_on or today, filename=filename or path.name,
+    )  # fmt: skip
+    batch.file_sha256 = _sha256(path)
+    try:
+        with open_table(
+            path, max_bytes=settings.upload_max_bytes, max_xlsx_uncompressed=settings.xlsx_max_uncompressed_bytes
+        ) as table:
+            batch.file_format, batch.encoding = table.format, table.encoding
+            return _run(
+                session, settings=settings, protector=protector, record_type=rtype, department=department,
+                batch=batch, headers=table.headers, rows=table.rows, today=today, progress=progress,
+            )  # fmt: skip
+    except FileRejected as exc:
+        return _fail(session, batch, exc)
+    except BaseException as exc:
+        _interrupt(session, batch, exc)
+        raise
+
+
+def import_rows(
+    session: Session,
+    items: list[dict[str, Any]],
+    *,
+    settings: Settings,
+    protector: Protector,
+    record_type: str,
+    department: Department,
+    actor: str,
+    source: BatchSource = BatchSource.API,
+    reported_on: date | None = None,
+    today: date | None = None,
+) -> ImportResult:
+    """Import JSON objects keyed by column code or Chinese header; row numbers count objects from 1."""
+    rtype = load_catalog(settings.catalog_dirs).get(record_type)
+    today = today or clock.today()
+    headers: list[str] = []
+    positions: dict[str, int] = {}
+    for item in items:
+        for key in item:
+            if key not in positions:
+                positions[key] = len(headers)
+                headers.append(key)
+
+    def cells() -> Iterator[tuple[int, list[str]]]:
+        for number, item in enumerate(items, start=1):
+            row = [""] * len(headers)
+            for key, value in item.items():
+                row[positions[key]] = "" if value is None else str(value).strip()
+            yield number, row
+
+    batch = _start_batch(
+        session, department=department, record_type=rtype.key, source=source, actor=actor,
+        reported_on=reported_on or today, filename=None,
+    )  # fmt: skip
+    batch.file_format = "json"
+    try:
+        return _run(
+            session, settings=settings, protector=protector, record_type=rtype, department=department,
+            batch=batch, headers=headers, rows=cells(), today=today, progress=None,
+        )  # fmt: skip
+    except FileRejected as exc:
+        return _fail(session, batch, exc)
+    except BaseException as exc:
+        _interrupt(session, batch, exc)
+        raise
+
+
+# ---------------------------------------------------------------------------------------------- batches
+
+
+def _start_batch(
+    session: Session,
+    *,
+    department: Department,
+    record_type: str,
+    source: BatchSource,
+    actor: str,
+    reported_on: date,
+    filename: str | None,
+) -> Batch:
+    mark_stale_batches(session)
+    batch = Batch(
+        department_id=department.id,
+        record_type=record_type,
+        source=source,
+        actor=actor,
+        reported_on=reported_on,
+        filename=(Path(filename).name[:255] if filename else None),
+        status=BatchStatus.RUNNING,
+    )
+    session.add(batch)
+    session.commit()  # the batch must exist even if the run dies in its first chunk
+    return batch
+
+
+def mark_stale_batches(session: Session) -> int:
+    """Batches whose process died (no heartbeat for a while) are marked incomplete."""
+    result = session.execute(
+        update(Batch)
+        .where(Batch.status == BatchStatus.RUNNING, Batch.heartbeat_at < utcnow() - STALE_AFTER)
+        .values(status=BatchStatus.INCOMPLETE, failure="导入进程中断（超时无响应），可重新导入同一文件继续")
+    )
+    return result.rowcount or 0
+
+
+def _fail(session: Session, batch: Batch, exc: FileRejected) -> ImportResult:
+    session.rollback()
+    batch = session.merge(batch)
+    # A file that breaks after some chunks were stored (say, a bad byte in its second half) keeps them:
+    # the batch is then incomplete rather than failed, and re-running the mended file is safe.
+    batch.status = BatchStatus.FAILED if batch.rows_read == 0 else BatchStatus.INCOMPLETE
+    batch.failure = exc.message[:500]
+    batch.finished_at = utcnow()
+    session.add(BatchProblem(batch_id=batch.id, severity=Severity.ERROR, row=0, code=exc.problem_code,
+                             message=exc.reason[:500]))  # fmt: skip
+    session.commit()
+    result = _result(batch)
+    result.failure = {"code": exc.problem_code, "message": exc.reason}
+    return result
+
+
+def _interrupt(session: Session, batch: Batch, exc: BaseException) -> None:
+    session.rollback()
+    batch = session.merge(batch)
+    batch.status = BatchStatus.INCOMPLETE
+    batch.failure = f"导入中断（{type(exc).__name__}），已保存的部分有效，可重新导入同一文件继续"
+    batch.finished_at = utcnow()
+    session.commit()
+
+
+def _result(batch: Batch) -> ImportResult:
+    return ImportResult(
+        batch_id=batch.id, status=batch.status.value, rows=batch.rows_read, created=batch.created,
+        updated=batch.updated, unchanged=batch.unchanged, rejected=batch.rejected, late=batch.late,
+        warnings=batch.warnings,
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------- the run
+
+
+def _run(
+    session: Session,
+    *,
+    settings: Settings,
+    protector: Protector,
+    record_type: RecordType,
+    department: Department,
+    batch: Batch,
+    headers: list[str],
+    rows: Iterable[tuple[int, list[str]]] | Iterable[tuple[int, list[str], date]],
+    today: date,
+    progress: ProgressCallback | None,
+) -> ImportResult:
+    if not headers:
+        raise FileRejected("empty-file", "文件为空或没有表头")
+    validator = RowValidator(record_type, headers, department_code=department.code, today=today)
+    ctx = ImportContext(
+        settings=settings, protector=protector, record_type=record_type, department=department, batch=batch,
+        reported_on=batch.reported_on, calendar=load_calendar(session), today=today,
+    )  # fmt: skip
+    if batch.reported_on > today:
+        raise FileRejected("future-reported-on", "报送日期不能晚于今天")
+    _store_problems(session, batch, validator.file_problems)
+    chunk: list[CleanRow] = []
+    size = settings.import_chunk_rows
+    for item in rows:
+        clean = validator.validate(item[0], item[1])
+        if len(item) > 2:
+            clean.reported_on = item[2]  # type: ignore[misc]
+        chunk.append(clean)
+        if len(chunk) >= size:
+            _store_chunk(session, ctx, chunk)
+            if progress:
+                progress(len(chunk))
+            chunk = []
+    if chunk:
+        _store_chunk(session, ctx, chunk)
+        if progress:
+            progress(len(chunk))
+    batch.status = BatchStatus.COMPLETED
+    batch.finished_at = utcnow()
+    session.commit()
+    for year in sorted(ctx.calendar.uncovered_years):
+        # Not an error in the data: the operator has to enter that year's holidays.
+        _store_problems(session, batch, [Problem(0, None, "calendar-year-missing", str(year),
+                                                 f"{year} 年的节假日安排尚未配置，按周一至周五计算工作日", WARNING)])  # fmt: skip
+        session.commit()
+    return _result(batch)
+
+
+def _digest(doc_no: str) -> int:
+    return int.from_bytes(hashlib.blake2b(doc_no.encode(), digest_size=8).digest(), "big")
+
+
+def _store_chunk(session: Session, ctx: ImportContext, chunk: list[CleanRow]) -> None:
+    rtype, batch = ctx.record_type, ctx.batch
+    roles = rtype.field_by_role
+    doc_code = roles("doc_no").code  # type: ignore[union-attr]
+    good: list[tuple[CleanRow, SubjectRef, str]] = []
+    for row in chunk:
+        if row.has_errors:
+            continue
+        doc_no = row.values[doc_code]
+        digest = _digest(doc_no)
+        first = ctx.seen_doc_nos.get(digest)
+        if first is not None:
+            row.problems.append(Problem(row.row, doc_code, "duplicate-doc-no", doc_no,
+                                        f"决定文书号与第 {first} 行重复，同一文书号只能出现一次"))  # fmt: skip
+            continue
+        ctx.seen_doc_nos[digest] = row.row
+        if (row.reported_on or ctx.reported_on) < row.values[roles("decision_date").code]:  # type: ignore[union-attr]
+            row.problems.append(Problem(row.row, roles("decision_date").code, "reported-before-decision",  # type: ignore[union-attr]
+                                        None, "报送日期早于决定日期，请核对报送日期"))  # fmt: skip
+            continue
+        good.append((row, _subject_ref(rtype, row), doc_no))
+
+    resolver = SubjectResolver(session, ctx.protector)
+    subjects = resolver.resolve(ref for _, ref, _ in good)
+    mismatch_is_error = ctx.settings.name_mismatch == "error"
+    name_code = roles("subject_name").code  # type: ignore[union-attr]
+    accepted: list[tuple[CleanRow, int, str]] = []
+    for row, ref, doc_no in good:
+        found = subjects[resolver.key_of(ref)]
+        if not names_agree(found.registered_name, ref.name):
+            row.problems.append(Problem(
+                row.row, name_code, "name-code-mismatch", ref.name,
+                f"名称“{ref.name}”与主体库中该代码登记的名称“{found.registered_name}”不一致，请核对名称或代码",
+                ERROR if mismatch_is_error else WARNING,
+            ))  # fmt: skip
+            if mismatch_is_error:
+                continue
+        accepted.append((row, found.subject_id, doc_no))
+
+    existing = _existing_records(session, ctx, [doc for _, _, doc in accepted])
+    now = utcnow()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
+    unchanged = late = 0
+    for row, subject_id, doc_no in accepted:
+        sealed_text = json.dumps(row.sealed, ensure_ascii=False, sort_keys=True) if row.sealed else None
+        content_hash = rules.content_hash(row.payload, sealed_text, subject_id)
+        previous = existing.get(doc_no)
+        if previous is not None:
+            if previous.status == RecordStatus.REVOKED:
+                row.problems.append(Problem(row.row, doc_code, "record-revoked", doc_no,
+                                            "该文书号的记录已被撤销，不能再次上报；如确需恢复请联系信用办"))  # fmt: skip
+                continue
+            if previous.content_hash == content_hash:
+                unchanged += 1
+                continue
+            versions.append({
+                "record_id": previous.id, "version": previous.version, "status": previous.status.value,
+                "subject_id": previous.subject_id, "payload": previous.payload, "sealed": previous.sealed,
+                "content_hash": previous.content_hash, "batch_id": previous.batch_id, "superseded_at": now,
+                "superseded_by": "update",
+            })  # fmt: skip
+            values = _record_values(ctx, row, subject_id, sealed_text, content_hash)
+            updates.append({"b_id": previous.id, **values, "version": previous.version + 1, "updated_at": now})
+            continue
+        values = _record_values(ctx, row, subject_id, sealed_text, content_hash)
+        decision = values["decision_date"]
+        reported_on = row.reported_on or ctx.reported_on
+        deadline = ctx.calendar.report_deadline(decision, ctx.settings.report_deadline_workdays)
+        is_late = reported_on > deadline
+        if is_late:
+            late += 1
+            overdue = ctx.calendar.workdays_between(deadline, reported_on)
+            row.problems.append(Problem(
+                row.row, roles("decision_date").code, "late-report", decision.isoformat(),  # type: ignore[union-attr]
+                f"决定日期 {decision.isoformat()}，应于 {deadline.isoformat()} 前报送，"
+                f"实际报送日期 {reported_on.isoformat()}，逾期 {overdue} 个工作日（已接收并标记为迟报）",
+                WARNING,
+            ))  # fmt: skip
+        inserts.append({
+            **values, "record_type": rtype.key, "department_id": ctx.department.id, "doc_no": doc_no,
+            "status": RecordStatus.ACTIVE.value, "version": 1, "reported_on": reported_on,
+            "deadline": deadline, "is_late": is_late, "created_at": now, "updated_at": now,
+        })  # fmt: skip
+
+    table = Record.__table__
+    if inserts:
+        session.execute(insert(table), inserts)
+    if versions:
+        session.execute(insert(RecordVersion.__table__), versions)
+    if updates:
+        from sqlalchemy import bindparam
+
+        columns = [c for c in updates[0] if c != "b_id"]
+        session.execute(
+            update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(c) for c in columns}),
+            updates,
+        )
+    problems = [p for row in chunk for p in row.problems]
+    _store_problems(session, batch, problems)
+    rejected = sum(1 for row in chunk if row.has_errors)
+    batch.rows_read += len(chunk)
+    batch.created += len(inserts)
+    batch.updated += len(updates)
+    batch.unchanged += unchanged
+    batch.rejected += rejected
+    batch.late += late
+    batch.heartbeat_at = now
+    session.commit()
+
+
+def _existing_records(session: Session, ctx: ImportContext, doc_nos: list[str]) -> dict[str, Any]:
+    table = Record.__table__
+    found: dict[str, Any] = {}
+    for start in range(0, len(doc_nos), 900):
+        part = doc_nos[start : start + 900]
+        rows = session.execute(
+            select(
+                table.c.id, table.c.doc_no, table.c.content_hash, table.c.version, table.c.status,
+                table.c.subject_id, table.c.payload, table.c.sealed, table.c.batch_id,
+            ).where(
+                table.c.department_id == ctx.department.id,
+                table.c.record_type == ctx.record_type.key,
+                table.c.doc_no.in_(part),
+            )
+        )  # fmt: skip
+        for row in rows:
+            found[row.doc_no] = row
+    return found
+
+
+def _record_values(
+    ctx: ImportContext, row: CleanRow, subject_id: int, sealed_text: str | None, content_hash: str
+) -> dict[str, Any]:
+    rtype = ctx.record_type
+    values = row.values
+
+    def role(name: str) -> Any:
+        spec = rtype.field_by_role(name)
+        return values.get(spec.code) if spec else None
+
+    decision = role("decision_date")
+    tier, publish_until = rules.publication_window(
+        rtype.publicity, decision=decision, categories=role("categories"), fine=role("fine_amount"),
+        stated_until=role("publicity_until"),
+    )  # fmt: skip
+    return {
+        "subject_id": subject_id,
+        "subject_name": clean_display_name(role("subject_name")),
+        "decision_date": decision,
+        "valid_from": role("valid_from"),
+        "valid_until": role("valid_until"),
+        "tier": tier,
+        "publish_until": publish_until,
+        "payload": row.payload,
+        "sealed": ctx.protector.seal(sealed_text) if sealed_text else None,
+        "content_hash": content_hash,
+        "batch_id": ctx.batch.id,
+    }
+
+
+def _subject_ref(rtype: RecordType, row: CleanRow) -> SubjectRef:
+    values = row.values
+
+    def role(name: str) -> Any:
+        spec = rtype.field_by_role(name)
+        return values.get(spec.code) if spec else None
+
+    return SubjectRef(
+        kind=kind_from_label(role("subject_kind")),
+        name=clean_display_name(role("subject_name")),
+        uscc=role("uscc"),
+        id_number=role("id_number"),
+        id_type=role("id_type"),
+        legal_representative=role("legal_representative"),
+        registration_number=role("registration_number"),
+        org_code=role("org_code"),
+        tax_number=role("tax_number"),
+        institution_cert=role("institution_cert"),
+        social_org_cert=role("social_org_cert"),
+    )
+
+
+def _store_problems(session: Session, batch: Batch, problems: list[Problem]) -> None:
+    if not problems:
+        return
+    session.execute(
+        insert(BatchProblem.__table__),
+        [
+            {
+                "batch_id": batch.id, "severity": p.severity, "row": p.row, "column": p.column, "code": p.code,
+                "value": (p.value or "")[:200] or None, "message": p.message[:500],
+            }
+            for p in problems
+        ],
+    )  # fmt: skip
+    batch.warnings += sum(1 for p in problems if p.severity == WARNING)
+
+
+# ----------------------------------------------------------------------------------- batches & records
+
+
+def get_batch(session: Session, batch_id: int, *, department: Department | None = None) -> Batch:
+    batch = session.get(Batch, batch_id)
+    if batch is None or (department is not None and batch.department_id != department.id):
+        raise NotFound(what=f"导入批次 {batch_id}")
+    return batch
+
+
+def list_batches(session: Session, *, department: Department | None = None, limit: int = 50) -> list[Batch]:
+    mark_stale_batches(session)
+    query = select(Batch).order_by(Batch.id.desc()).limit(limit)
+    if department is not None:
+        query = query.where(Batch.department_id == department.id)
+    return list(session.scalars(query))
+
+
+def iter_problems(session: Session, batch_id: int, *, severity: str | None = None) -> Iterator[BatchProblem]:
+    query = select(BatchProblem).where(BatchProblem.batch_id == batch_id).order_by(BatchProblem.row, BatchProblem.id)
+    if severity is not None:
+        query = query.where(BatchProblem.severity == severity)
+    yield from session.scalars(query.execution_options(yield_per=2000))
+
+
+def revoke_record(
+    session: Session,
+    *,
+    department: Department,
+    record_type: str,
+    doc_no: str,
+    reason: str,
+    actor: str,
+) -> Record:
+    """撤销: the record leaves publication for good; its content stays in history."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(reason="撤销须说明理由")
+    record = session.scalar(
+        select(Record).where(
+            Record.department_id == department.id, Record.record_type == record_type, Record.doc_no == doc_no.strip()
+        )
+    )
+    if record is None:
+        raise NotFound(what=f"本部门文书号为“{doc_no}”的记录")
+    if record.status == RecordStatus.REVOKED:
+        raise InvalidTransition(state="已撤销", action="撤销")
+    session.add(RecordVersion(
+        record_id=record.id, version=record.version, status=record.status, subject_id=record.subject_id,
+        payload=record.payload, sealed=record.sealed, content_hash=record.content_hash, batch_id=record.batch_id,
+        superseded_by="revoke",
+    ))  # fmt: skip
+    record.status = RecordStatus.REVOKED
+    record.revoked_at = utcnow()
+    record.revoke_reason = f"{reason[:450]}（{actor[:40]}）"
+    record.version += 1
+    record.updated_at = utcnow()
+    return record
+
+
+def record_history(session: Session, record_id: int) -> list[RecordVersion]:
+    return list(
+        session.scalars(select(RecordVersion).where(RecordVersion.record_id == record_id).order_by(RecordVersion.version))
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from xinyong.db import Base, UTCDateTime, utcnow
+
+
+class SubjectKind(enum.StrEnum):
+    ORGANISATION = "organisation"
+    INDIVIDUAL_BUSINESS = "individual_business"
+    PERSON = "person"
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+
+KIND_LABELS = {
+    SubjectKind.ORGANISATION: "法人及非法人组织",
+    SubjectKind.INDIVIDUAL_BUSINESS: "个体工商户",
+    SubjectKind.PERSON: "自然人",
+}
+KIND_BY_LABEL = {label: kind for kind, label in KIND_LABELS.items()}
+
+
+class Subject(Base):
+    __tablename__ = "subjects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[SubjectKind] = mapped_column(
+        Enum(SubjectKind, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    name_norm: Mapped[str] = mapped_column(String(200), index=True)
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    id_sealed: Mapped[str | None] = mapped_column(String(200))
+    id_masked: Mapped[str | None] = mapped_column(String(18))
+    registration_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    org_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    tax_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    institution_cert: Mapped[str | None] = mapped_column(String(20), index=True)
+    social_org_cert: Mapped[str | None] = mapped_column(String(40), index=True)
+    legal_representative: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,104 @@
+"""Test fixtures: a real database (SQLite by default, PostgreSQL when XINYONG_TEST_DATABASE_URL names
+one), migrated with Alembic once per run; each test runs inside a transaction that is rolled back."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from xinyong import migrate
+from xinyong.config import Settings
+from xinyong.db import make_engine
+
+TEST_KEY = "test-master-key-" + "0123456789abcdef" * 2
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _postgres_url() -> str | None:
+    return os.environ.get("XINYONG_TEST_DATABASE_URL") or None
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = _postgres_url()
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    if database_url.startswith("postgresql"):
+        _reset_postgres(database_url)
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, secret_key=TEST_KEY, secret_key_file=tmp_path / "unused.key")
+
+
+@pytest.fixture
+def protector(settings: Settings):  # type: ignore[no-untyped-def]
+    from xinyong.protect import protector as make
+
+    return make(settings)
+
+
+@pytest.fixture
+def fresh_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database of its own, for code that opens its own connections (CLI, servers)."""
+    if not database_url.startswith("postgresql"):
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    name = "xy_" + uuid.uuid4().hex[:12]
+    admin = create_engine(make_url(make_engine(database_url).url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
