@@ -33,11 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.protector = protector(settings)
     install_error_handlers(app)
 
+    from xinyong.portal.web import install_portal
     from xinyong.records.api import router as records_router
     from xinyong.web.site import router as site_router
 
     app.include_router(records_router)
     app.include_router(site_router)
+    install_portal(app)  # public portal pages, public API, HTML error pages for portal paths
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

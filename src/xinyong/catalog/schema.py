@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +96,16 @@ class RecordType:
     fields: tuple[FieldSpec, ...]
     is_negative: bool = False
 
+    @cached_property
+    def role_fields(self) -> dict[str, FieldSpec]:
+        return {f.role: f for f in self.fields if f.role}
+
     def field_by_role(self, role: str) -> FieldSpec | None:
-        return next((f for f in self.fields if f.role == role), None)
+        return self.role_fields.get(role)
+
+    def role_code(self, role: str) -> str | None:
+        spec = self.role_fields.get(role)
+        return spec.code if spec else None
 
     def header_index(self) -> dict[str, str]:
         """Every accepted header spelling (code with or without prefix, Chinese title, aliases) → code."""

@@ -50,6 +50,7 @@ def _register() -> None:
     from xinyong.cli.serve import serve
     from xinyong.demo.cli import app as demo_app
     from xinyong.departments.cli import app as departments_app
+    from xinyong.disclosure.cli import app as disclosure_app
     from xinyong.records.cli import app as records_app
     from xinyong.subjects.cli import app as subjects_app
 
@@ -59,6 +60,7 @@ def _register() -> None:
     app.add_typer(subjects_app, name="subjects", help="信用主体库")
     app.add_typer(calendar_app, name="calendar", help="工作日日历（节假日与调休）")
     app.add_typer(demo_app, name="demo", help="演示与基准测试数据")
+    app.add_typer(disclosure_app, name="disclosure", help="信息公示：到期清理、名称检索索引")
     app.command("serve", help="启动网站与接口服务")(serve)
 
 

@@ -9,6 +9,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from xinyong import clock
 from xinyong.cli import console, err_console, fail, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.departments import service as departments_service
@@ -114,7 +115,7 @@ def batches(department: str = typer.Option(None, "--department", help="只看某
             table.add_row(
                 str(b.id), b.record_type, b.source.value, b.filename or "", report.STATUS_LABELS[b.status],
                 str(b.rows_read), str(b.created), str(b.updated), str(b.rejected), str(b.late),
-                b.started_at.strftime("%Y-%m-%d %H:%M"),
+                b.started_at.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M"),
             )  # fmt: skip
         console.print(table)
 

@@ -75,13 +75,16 @@ def open_table(
     *,
     max_bytes: int,
     max_xlsx_uncompressed: int = 2 * 1024**3,
+    max_xlsx_shared_strings: int = 32 * 1024**2,
     filename: str | None = None,
 ) -> Iterator[TableSource]:
-    """Open an uploaded table; `filename` (the name the department gave it) is only used in messages."""
-    with (
-        path.open("rb") as raw,
-        _open(raw, os.fstat(raw.fileno()).st_size, max_bytes, max_xlsx_uncompressed, filename) as source,
-    ):
+    """Open an uploaded table; `filename` (the name the department gave it) is only used in messages.
+
+    `max_xlsx_shared_strings` bounds xl/sharedStrings.xml, which openpyxl loads whole even in read-only
+    mode at roughly six times its size in memory; larger workbooks are refused with advice to use CSV.
+    """
+    limits = _Limits(max_bytes, max_xlsx_uncompressed, max_xlsx_shared_strings)
+    with path.open("rb") as raw, _open(raw, os.fstat(raw.fileno()).st_size, limits, filename) as source:
         yield source
 
 
@@ -91,26 +94,34 @@ def open_table_bytes(
     *,
     max_bytes: int,
     max_xlsx_uncompressed: int = 2 * 1024**3,
+    max_xlsx_shared_strings: int = 32 * 1024**2,
     filename: str | None = None,
 ) -> Iterator[TableSource]:
     """Same as `open_table` for an upload already in memory (BytesIO shares the buffer, no copy)."""
-    with _open(io.BytesIO(data), len(data), max_bytes, max_xlsx_uncompressed, filename) as source:
+    limits = _Limits(max_bytes, max_xlsx_uncompressed, max_xlsx_shared_strings)
+    with _open(io.BytesIO(data), len(data), limits, filename) as source:
         yield source
 
 
+@dataclass(frozen=True)
+class _Limits:
+    max_bytes: int
+    max_xlsx_uncompressed: int
+    max_xlsx_shared_strings: int
+
+
 @contextmanager
-def _open(
-    raw: BinaryIO, size: int, max_bytes: int, max_xlsx_uncompressed: int, filename: str | None
-) -> Iterator[TableSource]:
+def _open(raw: BinaryIO, size: int, limits: _Limits, filename: str | None) -> Iterator[TableSource]:
     if size == 0:
         raise FileRejected("empty-file", "文件为空")
-    if size > max_bytes:
-        limit = f"{max_bytes / 1024**2:g}"
-        raise FileRejected("file-too-large", f"文件超过 {limit} MB 的大小上限，请拆分后分批上传")
+    if size > limits.max_bytes:
+        raise FileRejected(
+            "file-too-large", f"文件超过 {_mb(limits.max_bytes)} MB 的大小上限，请拆分后分批上传"
+        )
     head = raw.read(len(OLE2_MAGIC))
     raw.seek(0)
     if head.startswith(ZIP_MAGIC):
-        with _open_xlsx(raw, max_xlsx_uncompressed, filename) as source:
+        with _open_xlsx(raw, limits, filename) as source:
             yield source
     elif head.startswith(OLE2_MAGIC):
         if _contains(raw, ENCRYPTED_PACKAGE):
@@ -120,6 +131,10 @@ def _open(
         raise _unsupported(filename)
     else:
         yield _open_csv(raw, size, filename)
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024**2:g}"
 
 
 def _unsupported(filename: str | None, reason: str = "") -> FileRejected:
@@ -255,8 +270,8 @@ def _data_rows(records: Iterator[tuple[int, list[str]]], width: int) -> Iterator
 
 
 @contextmanager
-def _open_xlsx(raw: BinaryIO, max_uncompressed: int, filename: str | None) -> Iterator[TableSource]:
-    _check_archive(raw, max_uncompressed, filename)
+def _open_xlsx(raw: BinaryIO, limits: _Limits, filename: str | None) -> Iterator[TableSource]:
+    _check_archive(raw, limits, filename)
     raw.seek(0)
     try:
         # A file object, not the path: openpyxl would refuse a path whose name does not end in .xlsx.
@@ -279,7 +294,7 @@ def _open_xlsx(raw: BinaryIO, max_uncompressed: int, filename: str | None) -> It
         workbook.close()
 
 
-def _check_archive(raw: BinaryIO, max_uncompressed: int, filename: str | None) -> None:
+def _check_archive(raw: BinaryIO, limits: _Limits, filename: str | None) -> None:
     """Refuse zip bombs before openpyxl decompresses anything. Declared sizes can be trusted as upper
     bounds: zipfile stops at the declared size and fails the CRC check if a member lies."""
     suspicious = FileRejected("archive-suspicious", "压缩文件内容异常（解压后过大），已拒绝")
@@ -295,13 +310,23 @@ def _check_archive(raw: BinaryIO, max_uncompressed: int, filename: str | None) -
         raise _unsupported(filename)
     if (
         len(members) > MAX_ARCHIVE_MEMBERS
-        or sum(member.file_size for member in members) > max_uncompressed
+        or sum(member.file_size for member in members) > limits.max_xlsx_uncompressed
         or any(
             member.file_size > max(RATIO_CHECK_MIN_BYTES, MAX_MEMBER_RATIO * member.compress_size)
             for member in members
         )
     ):
         raise suspicious
+    # Excel, WPS and POI all use this part name; openpyxl holds the whole table in memory.
+    if any(
+        member.filename == "xl/sharedStrings.xml" and member.file_size > limits.max_xlsx_shared_strings
+        for member in members
+    ):
+        raise FileRejected(
+            "file-too-large",
+            f"Excel 文件中的文字内容超过 {_mb(limits.max_xlsx_shared_strings)} MB，"
+            "请另存为 CSV（UTF-8）格式后上传",
+        )
 
 
 def _central_directory_too_big(raw: BinaryIO) -> bool:

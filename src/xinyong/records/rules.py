@@ -14,16 +14,9 @@ from xinyong.catalog import PublicityRule
 def content_hash(payload: dict[str, str], sealed_text: str | None, subject_id: int) -> str:
     """What makes two versions of a record the same: every published value, every sealed value, and
     the subject. Key order is irrelevant."""
-    digest = hashlib.blake2b(digest_size=16)
-    for key in sorted(payload):
-        digest.update(key.encode())
-        digest.update(b"\x1e")
-        digest.update(payload[key].encode())
-        digest.update(b"\x1f")
-    digest.update(b"\x1d")
-    digest.update((sealed_text or "").encode())
-    digest.update(b"\x1d%d" % subject_id)
-    return digest.hexdigest()
+    text = "\x1f".join(map("\x1e".join, sorted(payload.items())))
+    text += f"\x1d{sealed_text or ''}\x1d{subject_id}"
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def add_months(day: date, months: int) -> date:
@@ -48,6 +41,19 @@ def penalty_tier(
     return rule.default_tier
 
 
+def publication_end(
+    rule: PublicityRule, tier: str | None, *, decision: date, stated_until: date | None
+) -> date | None:
+    """The last day of publication, inclusive; None for types published without end. A department's
+    own 公示截止期 can shorten the period but never lengthen it past the tier's maximum."""
+    if rule.mode != "tiered" or tier is None:
+        return None
+    maximum = add_months(decision, rule.max_months[tier]) - timedelta(days=1)
+    if stated_until is not None and stated_until < maximum:
+        return stated_until
+    return maximum
+
+
 def publication_window(
     rule: PublicityRule,
     *,
@@ -56,13 +62,8 @@ def publication_window(
     fine: Decimal | None,
     stated_until: date | None,
 ) -> tuple[str | None, date | None]:
-    """(tier, last day of publication, inclusive). Permanent types have no end. A department's own 公示截止期 can
-    shorten the period but never lengthen it past the tier's maximum."""
+    """(tier, last day of publication, inclusive)."""
     if rule.mode != "tiered":
         return None, None
     tier = penalty_tier(rule, categories, fine)
-    assert tier is not None
-    maximum = add_months(decision, rule.max_months[tier]) - timedelta(days=1)
-    if stated_until is not None and stated_until < maximum:
-        return tier, stated_until
-    return tier, maximum
+    return tier, publication_end(rule, tier, decision=decision, stated_until=stated_until)

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from xinyong import clock
@@ -26,7 +26,7 @@ from xinyong.calendar.service import load_calendar
 from xinyong.catalog import RecordType, load_catalog
 from xinyong.codes import clean_display_name
 from xinyong.config import Settings
-from xinyong.db import utcnow
+from xinyong.db import bulk_insert, utcnow
 from xinyong.departments.models import Department
 from xinyong.errors import FileRejected, InvalidInput, InvalidTransition, NotFound
 from xinyong.protect import Protector
@@ -84,6 +84,14 @@ class ImportContext:
     calendar: WorkdayCalendar
     today: date
     seen_doc_nos: dict[int, int] = field(default_factory=dict)  # digest of 文书号 → first row
+    tiers: dict[Any, str | None] = field(default_factory=dict)  # (categories, fine) → tier
+
+    @property
+    def roles(self) -> dict[str, str]:
+        return self._roles
+
+    def __post_init__(self) -> None:
+        self._roles = {role: spec.code for role, spec in self.record_type.role_fields.items()}
 
 
 # ------------------------------------------------------------------------------------------ entry points
@@ -324,7 +332,7 @@ def _store_chunk(session: Session, ctx: ImportContext, chunk: list[CleanRow]) ->
             row.problems.append(Problem(row.row, roles("decision_date").code, "reported-before-decision",  # type: ignore[union-attr]
                                         None, "报送日期早于决定日期，请核对报送日期"))  # fmt: skip
             continue
-        good.append((row, _subject_ref(rtype, row), doc_no))
+        good.append((row, _subject_ref(ctx, row), doc_no))
 
     resolver = SubjectResolver(session, ctx.protector)
     subjects = resolver.resolve(ref for _, ref, _ in good)
@@ -391,10 +399,8 @@ def _store_chunk(session: Session, ctx: ImportContext, chunk: list[CleanRow]) ->
         })  # fmt: skip
 
     table = Record.__table__
-    if inserts:
-        session.execute(insert(table), inserts)
-    if versions:
-        session.execute(insert(RecordVersion.__table__), versions)
+    bulk_insert(session, table, inserts)
+    bulk_insert(session, RecordVersion.__table__, versions)
     if updates:
         from sqlalchemy import bindparam
 
@@ -439,24 +445,24 @@ def _existing_records(session: Session, ctx: ImportContext, doc_nos: list[str]) 
 def _record_values(
     ctx: ImportContext, row: CleanRow, subject_id: int, sealed_text: str | None, content_hash: str
 ) -> dict[str, Any]:
-    rtype = ctx.record_type
     values = row.values
-
-    def role(name: str) -> Any:
-        spec = rtype.field_by_role(name)
-        return values.get(spec.code) if spec else None
-
-    decision = role("decision_date")
-    tier, publish_until = rules.publication_window(
-        rtype.publicity, decision=decision, categories=role("categories"), fine=role("fine_amount"),
-        stated_until=role("publicity_until"),
-    )  # fmt: skip
+    role = ctx.roles
+    decision = values[role["decision_date"]]
+    categories = values.get(role.get("categories", ""))
+    fine = values.get(role.get("fine_amount", ""))
+    key = (tuple(categories) if categories else None, fine)
+    tier = ctx.tiers.get(key, "")
+    if tier == "":
+        tier = ctx.tiers[key] = rules.penalty_tier(ctx.record_type.publicity, categories, fine)
+    publish_until = rules.publication_end(
+        ctx.record_type.publicity, tier, decision=decision, stated_until=values.get(role.get("publicity_until", ""))
+    )
     return {
         "subject_id": subject_id,
-        "subject_name": clean_display_name(role("subject_name")),
+        "subject_name": clean_display_name(values[role["subject_name"]]),
         "decision_date": decision,
-        "valid_from": role("valid_from"),
-        "valid_until": role("valid_until"),
+        "valid_from": values.get(role.get("valid_from", "")),
+        "valid_until": values.get(role.get("valid_until", "")),
         "tier": tier,
         "publish_until": publish_until,
         "payload": row.payload,
@@ -466,36 +472,39 @@ def _record_values(
     }
 
 
-def _subject_ref(rtype: RecordType, row: CleanRow) -> SubjectRef:
+def _subject_ref(ctx: ImportContext, row: CleanRow) -> SubjectRef:
     values = row.values
+    role = ctx.roles
 
-    def role(name: str) -> Any:
-        spec = rtype.field_by_role(name)
-        return values.get(spec.code) if spec else None
+    def get(name: str) -> Any:
+        return values.get(role.get(name, ""))
 
     return SubjectRef(
-        kind=kind_from_label(role("subject_kind")),
-        name=clean_display_name(role("subject_name")),
-        uscc=role("uscc"),
-        id_number=role("id_number"),
-        id_type=role("id_type"),
-        legal_representative=role("legal_representative"),
-        registration_number=role("registration_number"),
-        org_code=role("org_code"),
-        tax_number=role("tax_number"),
-        institution_cert=role("institution_cert"),
-        social_org_cert=role("social_org_cert"),
+        kind=kind_from_label(values[role["subject_kind"]]),
+        name=clean_display_name(values[role["subject_name"]]),
+        uscc=get("uscc"),
+        id_number=get("id_number"),
+        id_type=get("id_type"),
+        legal_representative=get("legal_representative"),
+        registration_number=get("registration_number"),
+        org_code=get("org_code"),
+        tax_number=get("tax_number"),
+        institution_cert=get("institution_cert"),
+        social_org_cert=get("social_org_cert"),
     )
 
 
 def _store_problems(session: Session, batch: Batch, problems: list[Problem]) -> None:
     if not problems:
         return
-    session.execute(
-        insert(BatchProblem.__table__),
+    bulk_insert(
+        session,
+        BatchProblem.__table__,
         [
             {
-                "batch_id": batch.id, "severity": p.severity, "row": p.row, "column": p.column, "code": p.code,
+                # An unknown header is reported under its own text, which may be longer than the column.
+                "batch_id": batch.id, "severity": p.severity, "row": p.row, "column": p.column and p.column[:64],
+                "code": p.code,
                 "value": (p.value or "")[:200] or None, "message": p.message[:500],
             }
             for p in problems
@@ -576,3 +585,37 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def import_table(
+    session: Session,
+    headers: list[str],
+    rows: Iterable[tuple[int, list[str], date]],
+    *,
+    settings: Settings,
+    protector: Protector,
+    record_type: str,
+    department: Department,
+    actor: str,
+    source: BatchSource,
+    filename: str | None = None,
+    today: date | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Rows that each carry their own reporting date: loading demo data or a migrated archive in one run."""
+    rtype = load_catalog(settings.catalog_dirs).get(record_type)
+    today = today or clock.today()
+    batch = _start_batch(
+        session, department=department, record_type=rtype.key, source=source, actor=actor,
+        reported_on=today, filename=filename,
+    )  # fmt: skip
+    try:
+        return _run(
+            session, settings=settings, protector=protector, record_type=rtype, department=department,
+            batch=batch, headers=headers, rows=rows, today=today, progress=progress,
+        )  # fmt: skip
+    except FileRejected as exc:
+        return _fail(session, batch, exc)
+    except BaseException as exc:
+        _interrupt(session, batch, exc)
+        raise

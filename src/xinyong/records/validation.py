@@ -20,6 +20,7 @@ from xinyong.catalog.schema import FieldSpec, RecordType, header_key
 from xinyong.codes import (
     CodeError,
     is_individual_business,
+    make_org_code,
     mask_id_number,
     normalize_code,
     validate_id_number,
@@ -324,6 +325,9 @@ class RowValidator:
         self.roles = roles
         self._titles = {spec.code: spec.title for spec in record_type.fields}
         self._protected = frozenset(spec.code for spec in record_type.fields if spec.protected)
+        self._code_columns = frozenset(
+            spec.code for spec in record_type.fields if spec.kind == "uscc" or spec.kind.startswith("legacy:")
+        )
 
     def validate(self, row_number: int, cells: list[str]) -> CleanRow:
         values: dict[str, Any] = {}
@@ -338,15 +342,29 @@ class RowValidator:
             try:
                 value = convert(raw, values)
             except Invalid as exc:
+                if spec.code in self._code_columns and _is_id_number(raw, self.today):
+                    problems.append(_misplaced_id(row_number, spec, raw, ERROR))
+                    continue
                 shown = mask_id_number(raw) if spec.code in self._protected else raw[:200]
                 problems.append(Problem(row_number, spec.code, exc.code, shown, exc.message, exc.severity))
                 if exc.severity == ERROR:
                     continue
                 value = raw
+            if spec.kind == "legacy:tax_number" and _is_personal_tax_number(value, self.today):
+                # Individuals' tax numbers are their ID numbers: never stored in clear, and not needed to
+                # identify a subject, so the value is dropped and the department told why.
+                problems.append(_misplaced_id(row_number, spec, raw, WARNING))
+                continue
+            if spec.legacy_values and ";".join(value) != raw:
+                note = _legacy_note(spec, raw)
+                if note:
+                    problems.append(Problem(row_number, spec.code, "legacy-value", raw[:200], note, WARNING))
             values[spec.code] = value
             if spec.protected:
                 sealed[spec.code] = value
-            payload[spec.code] = _published(spec, value)
+                payload[spec.code] = _published(spec, value)
+            else:
+                payload[spec.code] = value if value.__class__ is str else _published(spec, value)
         if ncells > self.width and any(cells[self.width :]):
             problems.append(
                 Problem(row_number, None, "extra-cells", None, "该行的单元格多于表头列数，多出的内容未导入", WARNING)
@@ -420,6 +438,51 @@ class RowValidator:
                     "金额超过 10 亿元，请确认是否把“元”误填为“万元”", WARNING,
                 )
             )  # fmt: skip
+
+
+def _is_id_number(value: str, today: date) -> bool:
+    code = normalize_code(value)
+    if len(code) not in (15, 18) or not code[:15].isdigit():
+        return False
+    try:
+        validate_id_number(code, today=today)
+    except CodeError:
+        return False
+    return True
+
+
+def _is_personal_tax_number(code: str, today: date) -> bool:
+    """A tax number issued to a person: the 18-character ID number, or a 15-digit first-generation one
+    (a 15-character number whose last 9 are a valid 组织机构代码 belongs to an organisation)."""
+    if len(code) == 15:
+        try:
+            if make_org_code(code[6:14]) == code[6:]:
+                return False
+        except CodeError:
+            pass
+    return _is_id_number(code, today)
+
+
+def _misplaced_id(row_number: int, spec: FieldSpec, raw: str, severity: str) -> Problem:
+    masked = mask_id_number(raw)
+    outcome = "该行未导入" if severity == ERROR else "为保护个人信息，该值未导入"
+    return Problem(
+        row_number, spec.code, "id-number-misplaced", masked,
+        f"{spec.title}中填写的是身份证号码（{masked}），{outcome}；个人证件号码请填入证件号码列",
+        severity,
+    )  # fmt: skip
+
+
+def _legacy_note(spec: FieldSpec, raw: str) -> str | None:
+    """Old names are accepted, but the department is told what they became so its system can catch up."""
+    mapped = [
+        f"“{part}”按“{'、'.join(spec.legacy_values[part])}”"
+        for part in (p.strip() for p in _MULTI_SPLIT.split(raw))
+        if part in spec.legacy_values and part not in spec.values
+    ]
+    if not mapped:
+        return None
+    return f"{spec.title}使用了 2021 年《行政处罚法》修订前的名称，已将{'，'.join(mapped)}导入，请改用现行名称"
 
 
 def _has_problem(problems: list[Problem], code: str) -> bool:

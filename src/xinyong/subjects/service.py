@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.codes import (
@@ -15,7 +15,9 @@ from xinyong.codes import (
     validate_id_number,
     validate_uscc,
 )
+from xinyong.db import bulk_insert
 from xinyong.errors import NotFound
+from xinyong.portal import search as search_index
 from xinyong.protect import Protector
 from xinyong.subjects.models import KIND_BY_LABEL, Subject, SubjectKind
 
@@ -100,12 +102,26 @@ class SubjectResolver:
         missing = [(key, ref) for key, ref in wanted.items() if key not in found]
         if missing:
             values = [self._new_subject_values(key, ref) for key, ref in missing]
-            result = self.session.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), values
-            )
-            for (key, ref), subject_id in zip(missing, result.scalars(), strict=True):
-                found[key] = Resolution(subject_id, ref.name, True)
+            # A plain executemany and one look-up beat INSERT … RETURNING, which SQLite runs row by row.
+            bulk_insert(self.session, table, values)
+            created = self._ids_by_key([key for key, _ in missing])
+            for key, ref in missing:
+                found[key] = Resolution(created[key], ref.name, True)
+            search_index.index_subjects(self.session, [(found[k].subject_id, v["kind"], v["name_norm"])
+                                                       for (k, _), v in zip(missing, values, strict=True)])  # fmt: skip
         return found
+
+    def _ids_by_key(self, keys: list[str]) -> dict[str, int]:
+        table = Subject.__table__
+        ids: dict[str, int] = {}
+        usccs = [k[5:] for k in keys if k.startswith("uscc:")]
+        hashes = [k[3:] for k in keys if k.startswith("id:")]
+        for column, prefix, values in ((table.c.uscc, "uscc:", usccs), (table.c.id_hash, "id:", hashes)):
+            for start in range(0, len(values), 900):
+                part = values[start : start + 900]
+                for subject_id, value in self.session.execute(select(table.c.id, column).where(column.in_(part))):
+                    ids[prefix + value] = subject_id
+        return ids
 
     def _new_subject_values(self, key: str, ref: SubjectRef) -> dict[str, object]:
         from xinyong.db import utcnow
@@ -118,7 +134,8 @@ class SubjectResolver:
             "uscc": ref.uscc if key.startswith("uscc:") else None,
             "id_hash": key[3:] if key.startswith("id:") else None,
             "id_sealed": self.protector.seal(ref.id_number) if key.startswith("id:") and ref.id_number else None,
-            "id_masked": mask_id_number(ref.id_number) if key.startswith("id:") and ref.id_number else None,
+            # Other documents (passports, permits) run to 40 characters; the column holds an ID card's 18.
+            "id_masked": mask_id_number(ref.id_number)[-18:] if key.startswith("id:") and ref.id_number else None,
             "legal_representative": ref.legal_representative,
             "created_at": now,
             "updated_at": now,

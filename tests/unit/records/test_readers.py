@@ -11,6 +11,7 @@ import zipfile
 from datetime import date, datetime
 from datetime import time as clock
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -34,7 +35,7 @@ def write_text(tmp_path: Path, text: str, encoding: str = "utf-8", name: str = "
     return write_bytes(tmp_path, text.encode(encoding), name)
 
 
-def write_xlsx(path: Path, sheets: dict[str, list[list[object]]], hidden: tuple[str, ...] = ()) -> Path:
+def write_xlsx(path: Path, sheets: dict[str, list[list[Any]]], hidden: tuple[str, ...] = ()) -> Path:
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     for title, rows in sheets.items():
@@ -69,13 +70,13 @@ def write_zeros_member(archive: zipfile.ZipFile, name: str, size: int) -> None:
             member.write(block)
 
 
-def read(path: Path, **options: object) -> tuple[TableSource, list[tuple[int, list[str]]]]:
+def read(path: Path, **options: Any) -> tuple[TableSource, list[tuple[int, list[str]]]]:
     options.setdefault("max_bytes", LIMIT)
-    with open_table(path, **options) as source:  # type: ignore[arg-type]
+    with open_table(path, **options) as source:
         return source, list(source.rows)
 
 
-def rejected(path: Path, **options: object) -> FileRejected:
+def rejected(path: Path, **options: Any) -> FileRejected:
     with pytest.raises(FileRejected) as caught:
         read(path, **options)
     return caught.value
@@ -379,6 +380,18 @@ def test_xlsx_wrong_dimension_does_not_drop_rows(tmp_path: Path) -> None:
     _, rows = read(path)
 
     assert [cells for _, cells in rows] == [["甲"], ["乙"], ["丙"]]
+
+
+def test_xlsx_with_too_much_shared_text_is_refused_before_loading(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "data.xlsx", {"表": [["名称"], ["甲"]]})
+    rewrite_zip(path, add={"xl/sharedStrings.xml": b"<sst>" + b"<si><t>x</t></si>" * 40_000 + b"</sst>"})
+
+    error = rejected(path, max_xlsx_shared_strings=MB // 2)
+
+    assert error.problem_code == "file-too-large"
+    assert "0.5 MB" in error.reason
+    assert "CSV" in error.reason
+    assert read(path)[1] == [(2, ["甲"])]  # below the default limit the unused part is harmless
 
 
 def test_xlsx_duplicate_header_and_empty_workbook(tmp_path: Path) -> None:

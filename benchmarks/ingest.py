@@ -1,0 +1,214 @@
+"""Ingestion benchmark: end-to-end import (parse, validate, store) against a plain bulk insert.
+
+    python benchmarks/ingest.py                       # 200,000 rows, SQLite and PostgreSQL, 3 rounds
+    python benchmarks/ingest.py --db sqlite --rounds 5
+    python benchmarks/ingest.py --rss-rows 1000000    # also: peak RSS of a 1,000,000-row import (CLI)
+
+Both sides read the same generated penalty CSV into the same database; the baseline inserts the rows as
+text into a table of their own with no validation, no subjects and no idempotency, committing every
+5,000 rows like the pipeline does. Rounds alternate between the two and the medians are reported, since
+the machine is shared and noisy. PostgreSQL runs on a throw-away server on loopback
+(scripts/pg-test-server.sh). Results are printed as a Markdown table and written to benchmarks/out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Column, MetaData, Table, Text, insert, text
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+sys.path.insert(0, str(ROOT / "src"))
+
+from xinyong import migrate  # noqa: E402
+from xinyong.config import Settings  # noqa: E402
+from xinyong.db import make_engine, make_sessionmaker  # noqa: E402
+from xinyong.demo import generator  # noqa: E402
+from xinyong.departments import service as departments_service  # noqa: E402
+from xinyong.protect import protector as make_protector  # noqa: E402
+from xinyong.records import service as records_service  # noqa: E402
+
+KEY = "benchmark-master-key-0123456789abcdef0123"
+TODAY = date(2026, 11, 20)
+CHUNK = 5000
+
+
+def make_csv(rows: int, seed: int) -> tuple[Path, generator.Department]:
+    OUT.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    departments = generator.generate_departments(rng)
+    department = next(d for d in departments if generator.decides(d, "penalty"))
+    path = OUT / f"penalties-{rows}-seed{seed}.csv"
+    if not path.exists():
+        subjects = list(generator.generate_subjects(max(1000, rows // 4), rng))
+        produced = generator.penalty_rows(subjects, departments, rows, rng, today=TODAY, department=department)
+        generator.write_csv(path.with_suffix(".tmp"), (row for row, _, _ in produced), generator.PENALTY_COLUMNS)
+        path.with_suffix(".tmp").rename(path)
+    return path, department
+
+
+def fresh_database(url: str) -> None:
+    if url.startswith("sqlite"):
+        database = url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal", "-shm"):
+            Path(database + suffix).unlink(missing_ok=True)
+    else:
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    migrate.upgrade(url)
+
+
+def run_pipeline(url: str, path: Path, department: generator.Department) -> float:
+    fresh_database(url)
+    settings = Settings(database_url=url, secret_key=KEY)
+    engine = make_engine(url)
+    session = make_sessionmaker(engine)()
+    dept = departments_service.add_department(session, code=department.code, name=department.name)
+    session.commit()
+    started = time.perf_counter()
+    result = records_service.import_file(
+        session, path, settings=settings, protector=make_protector(settings), record_type="penalty",
+        department=dept, actor="benchmark", reported_on=TODAY, today=TODAY,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    session.close()
+    engine.dispose()
+    stored = result.created + result.unchanged + result.updated
+    if result.status != "completed" or stored + result.rejected != result.rows:
+        raise SystemExit(f"pipeline run did not complete cleanly: {result}")
+    return elapsed
+
+
+def run_baseline(url: str, path: Path) -> float:
+    fresh_database(url)
+    engine = make_engine(url)
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        table = Table("bench_baseline", MetaData(), *(Column(name.lower(), Text) for name in header))
+        table.create(engine)
+        keys = [c.name for c in table.columns]
+        statement = insert(table)
+        started = time.perf_counter()
+        with engine.connect() as conn:
+            batch: list[dict[str, str]] = []
+            for cells in reader:
+                batch.append(dict(zip(keys, cells, strict=False)))
+                if len(batch) >= CHUNK:
+                    conn.execute(statement, batch)
+                    conn.commit()
+                    batch = []
+            if batch:
+                conn.execute(statement, batch)
+                conn.commit()
+        elapsed = time.perf_counter() - started
+    engine.dispose()
+    return elapsed
+
+
+def bench_database(name: str, url: str, path: Path, department: generator.Department, rows: int, rounds: int) -> dict:
+    pipeline, baseline = [], []
+    for round_no in range(rounds):
+        baseline.append(run_baseline(url, path))
+        pipeline.append(run_pipeline(url, path, department))
+        print(f"  {name} round {round_no + 1}: baseline {rows / baseline[-1]:,.0f} rows/s, "
+              f"pipeline {rows / pipeline[-1]:,.0f} rows/s", flush=True)  # fmt: skip
+    base_rate = rows / statistics.median(baseline)
+    pipe_rate = rows / statistics.median(pipeline)
+    return {
+        "database": name,
+        "rows": rows,
+        "rounds": rounds,
+        "baseline_rows_per_s": round(base_rate),
+        "pipeline_rows_per_s": round(pipe_rate),
+        "ratio": round(pipe_rate / base_rate, 3),
+    }
+
+
+def measure_rss(rows: int, seed: int) -> dict:
+    """Peak RSS of the real CLI importing `rows` rows into a fresh SQLite database."""
+    path, department = make_csv(rows, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/rss.db"
+        env = {**os.environ, "XINYONG_DATABASE_URL": url, "XINYONG_SECRET_KEY": KEY}
+        python = sys.executable
+        subprocess.run([python, "-m", "xinyong", "db", "upgrade"], env=env, check=True, capture_output=True)
+        subprocess.run([python, "-m", "xinyong", "departments", "add", "--code", department.code,
+                        "--name", department.name], env=env, check=True, capture_output=True)  # fmt: skip
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        started = time.perf_counter()
+        done = subprocess.run(
+            [python, "-m", "xinyong", "records", "import", str(path), "--type", "penalty",
+             "--department", department.code, "--reported-on", TODAY.isoformat()],
+            env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        elapsed = time.perf_counter() - started
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if done.returncode != 0:
+        raise SystemExit(f"import failed: {done.stderr[-2000:]}")
+    if peak_kb <= before:
+        print("  (peak RSS of the import did not exceed that of earlier child processes)")
+    return {"rows": rows, "peak_rss_mb": round(peak_kb / 1024), "seconds": round(elapsed, 1),
+            "rows_per_s": round(rows / elapsed), "summary": done.stdout.strip().splitlines()[0]}  # fmt: skip
+
+
+def start_postgres() -> tuple[str, str]:
+    workdir = tempfile.mkdtemp(prefix="xinyong-bench-pg.")
+    url = subprocess.run([str(ROOT / "scripts" / "pg-test-server.sh"), "start", workdir], check=True,
+                         capture_output=True, text=True).stdout.strip()  # fmt: skip
+    return url, workdir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--rss-rows", type=int, default=0, help="also measure peak RSS importing this many rows")
+    args = parser.parse_args()
+
+    path, department = make_csv(args.rows, args.seed)
+    print(f"Input: {path.name} ({path.stat().st_size / 1e6:.0f} MB)")
+    results = []
+    if args.db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            results.append(bench_database("SQLite", f"sqlite:///{tmp}/bench.db", path, department, args.rows,
+                                          args.rounds))  # fmt: skip
+    if args.db in ("postgresql", "both"):
+        url, workdir = start_postgres()
+        try:
+            results.append(bench_database("PostgreSQL", url, path, department, args.rows, args.rounds))
+        finally:
+            subprocess.run([str(ROOT / "scripts" / "pg-test-server.sh"), "stop", workdir], check=False)
+    rss = measure_rss(args.rss_rows, args.seed) if args.rss_rows else None
+
+    print("\n| database | rows | baseline (plain insert) rows/s | pipeline rows/s | pipeline / baseline |")
+    print("|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['database']} | {r['rows']:,} | {r['baseline_rows_per_s']:,} | {r['pipeline_rows_per_s']:,} "
+              f"| {r['ratio']:.2f} |")  # fmt: skip
+    if rss:
+        print(f"\n1,000,000-row peak RSS: {rss}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "ingest.json").write_text(json.dumps({"results": results, "rss": rss}, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""Portal benchmark: code look-up, name search and profile page at county scale, SQLite and PostgreSQL.
+
+    .venv/bin/python benchmarks/portal.py --subjects 1000000 --records 5000000 [--pg URL]
+
+The data set is built once and cached under benchmarks/out/ (a SQLite file; PostgreSQL is filled from
+it). Rows are written by direct bulk inserts of the shapes the ingestion pipeline stores (not through
+the validator, which would take hours at this size); subjects come from the demo generator, and the
+name index is rebuilt with the same code as `xinyong disclosure reindex`. Timings are server-side: the
+app is called in-process (ASGI) and each request's handling time is measured, next to a trivial page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, insert, select, text
+
+ROOT = Path(__file__).resolve().parent
+OUT = ROOT / "out"
+KEY = "benchmark-master-key-" + "0123456789abcdef" * 2
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def build(url: str, subjects: int, records: int, seed: int) -> None:
+    from xinyong import migrate
+    from xinyong.codes import normalize_name
+    from xinyong.db import make_engine, make_sessionmaker
+    from xinyong.demo import generator
+    from xinyong.departments.models import Department
+    from xinyong.portal import search
+    from xinyong.records.models import Record
+    from xinyong.subjects.models import Subject
+
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    today = date.today()
+    with factory() as session:
+        depts = generator.generate_departments(rng)
+        session.execute(insert(Department.__table__), [
+            {"code": d.code, "name": d.name, "region": "330521", "is_active": True, "created_at": now} for d in depts
+        ])  # fmt: skip
+        session.commit()
+        dept_ids = list(session.scalars(select(Department.id)))
+        log(f"subjects: generating {subjects:,}")
+        batch: list[dict[str, object]] = []
+        kinds = {"法人及非法人组织": "organisation", "个体工商户": "individual_business", "自然人": "person"}
+        for n, s in enumerate(generator.generate_subjects(subjects, rng), start=1):
+            is_person = s.kind == "自然人"
+            batch.append({
+                "kind": kinds[s.kind], "name": s.name, "name_norm": normalize_name(s.name), "uscc": s.uscc,
+                "id_hash": f"{n:064x}" if is_person else None, "id_sealed": None,
+                "id_masked": (s.id_number[:4] + "*" * 10 + s.id_number[-4:]) if is_person and s.id_number else None,
+                "legal_representative": s.legal_representative, "created_at": now, "updated_at": now,
+            })  # fmt: skip
+            if len(batch) >= 20_000:
+                session.execute(insert(Subject.__table__), batch)
+                session.commit()
+                batch = []
+                if n % 200_000 == 0:
+                    log(f"subjects: {n:,}")
+        if batch:
+            session.execute(insert(Subject.__table__), batch)
+            session.commit()
+        log("name index: rebuilding")
+        session.execute(text("DELETE FROM subject_grams"))
+        search.rebuild_index(session, batch=50_000)
+        session.commit()
+        max_id = session.scalar(select(func.max(Subject.id))) or 0
+        log(f"records: generating {records:,}")
+        tiers = (("一般", 12, "罚款", 0.7), ("轻微", 3, "警告", 0.15), ("严重", 36, "吊销许可证件", 0.15))
+        batch = []
+        for n in range(1, records + 1):
+            decision = today - timedelta(days=int(rng.random() * 3 * 365))
+            subject_id = 1 + int(rng.random() * max_id)
+            if rng.random() < 0.4:
+                rtype, tier, until, payload = "license", None, None, {
+                    "XK_WSH": f"德审批许〔{decision.year}〕{n}号", "XK_XKWS": "行政许可决定书", "XK_XKLB": "普通",
+                    "XK_NR": "食品经营许可", "XK_JDRQ": decision.isoformat(),
+                }  # fmt: skip
+            else:
+                r = rng.random()
+                tier, months, category, _ = tiers[0] if r < 0.7 else tiers[1] if r < 0.85 else tiers[2]
+                from xinyong.records.rules import add_months
+
+                until = add_months(decision, months) - timedelta(days=1)
+                rtype, payload = "penalty", {
+                    "CF_WSH": f"德市监罚决〔{decision.year}〕{n}号", "CF_WFXW": "未按规定公示年度报告",
+                    "CF_SY": "经查，当事人未按规定公示年度报告。", "CF_YJ": "《企业信息公示暂行条例》第十八条",
+                    "CF_CFLB": category, "CF_NR": category, "CF_JDRQ": decision.isoformat(),
+                }  # fmt: skip
+            batch.append({
+                "record_type": rtype, "department_id": dept_ids[n % len(dept_ids)], "doc_no": f"B{n}",
+                "subject_id": subject_id, "subject_name": "", "status": "revoked" if n % 500 == 0 else "active",
+                "decision_date": decision, "valid_from": None, "valid_until": None, "tier": tier,
+                "publish_until": until, "payload": payload, "sealed": None, "content_hash": f"{n:032x}", "version": 1,
+                "reported_on": decision, "deadline": decision, "is_late": False, "batch_id": None,
+                "created_at": now, "updated_at": now,
+            })  # fmt: skip
+            if len(batch) >= 20_000:
+                session.execute(insert(Record.__table__), batch)
+                session.commit()
+                batch = []
+                if n % 500_000 == 0:
+                    log(f"records: {n:,}")
+        if batch:
+            session.execute(insert(Record.__table__), batch)
+            session.commit()
+        # Subject names on records, as ingestion writes them.
+        session.execute(text("UPDATE records SET subject_name = (SELECT name FROM subjects WHERE subjects.id = records.subject_id)"))
+        session.commit()
+        if engine.dialect.name == "sqlite":
+            session.execute(text("ANALYZE"))
+        else:
+            session.execute(text("ANALYZE"))
+        session.commit()
+    engine.dispose()
+
+
+def measure(url: str, samples: int, seed: int) -> dict[str, dict[str, float]]:
+    from fastapi.testclient import TestClient
+
+    from xinyong.app import create_app
+    from xinyong.config import Settings
+    from xinyong.db import make_engine
+
+    rng = random.Random(seed + 1)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        max_id = conn.execute(text("SELECT max(id) FROM subjects")).scalar() or 0
+        picks = []
+        while len(picks) < samples:
+            row = conn.execute(text("SELECT name_norm, uscc FROM subjects WHERE id = :i AND uscc IS NOT NULL"),
+                               {"i": 1 + int(rng.random() * max_id)}).first()  # fmt: skip
+            if row:
+                picks.append(row)
+    engine.dispose()
+
+    timings: dict[str, list[float]] = {}
+    app = create_app(Settings(database_url=url, secret_key=KEY, portal_rate_limit_requests=0))
+
+    @app.middleware("http")
+    async def timer(request, call_next):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        response = await call_next(request)
+        response.headers["x-server-ms"] = f"{(time.perf_counter() - start) * 1000:.3f}"
+        return response
+
+    def fragment(name: str, size: int) -> str:
+        start = int(rng.random() * max(1, len(name) - size + 1))
+        return name[start : start + size]
+
+    cases = {
+        "baseline (trivial page /lists)": lambda p: "/lists",
+        "code lookup (/api/v1/subjects?q=USCC)": lambda p: f"/api/v1/subjects?q={p.uscc}",
+        "name search, 2 chars (/search)": lambda p: f"/search?q={fragment(p.name_norm, 2)}",
+        "name search, 3-4 chars (/search)": lambda p: f"/search?q={fragment(p.name_norm, 3 + int(rng.random() * 2))}",
+        "name search API, 2 chars": lambda p: f"/api/v1/subjects?q={fragment(p.name_norm, 2)}",
+        "profile page (/subjects/USCC)": lambda p: f"/subjects/{p.uscc}",
+    }
+    with TestClient(app) as client:
+        for label, make in cases.items():
+            for p in picks[:20]:  # warm-up
+                client.get(make(p))
+            values = []
+            for p in picks:
+                response = client.get(make(p))
+                assert response.status_code == 200, (label, response.status_code)
+                values.append(float(response.headers["x-server-ms"]))
+            timings[label] = values
+    app.state.engine.dispose()
+    return {
+        label: {"p50": statistics.median(v), "p95": statistics.quantiles(v, n=20)[18], "max": max(v), "n": len(v)}
+        for label, v in timings.items()
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subjects", type=int, default=1_000_000)
+    parser.add_argument("--records", type=int, default=5_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--pg", help="PostgreSQL URL of an empty database to fill from scratch and measure")
+    parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    name = f"portal-{args.subjects}-{args.records}-{args.seed}"
+    results = {}
+    sqlite_file = OUT / f"{name}.sqlite"
+    sqlite_url = f"sqlite:///{sqlite_file}"
+    if args.skip_sqlite:
+        pass
+    elif not (OUT / f"{name}.ready").exists():
+        sqlite_file.unlink(missing_ok=True)
+        started = time.monotonic()
+        build(sqlite_url, args.subjects, args.records, args.seed)
+        (OUT / f"{name}.ready").write_text(f"{time.monotonic() - started:.0f}s\n")
+        log(f"sqlite build: {time.monotonic() - started:.0f}s")
+    if not args.skip_sqlite:
+        results["sqlite"] = measure(sqlite_url, args.samples, args.seed)
+    if args.pg:
+        started = time.monotonic()
+        build(args.pg, args.subjects, args.records, args.seed)
+        log(f"postgresql build: {time.monotonic() - started:.0f}s")
+        results["postgresql"] = measure(args.pg, args.samples, args.seed)
+    report = {"subjects": args.subjects, "records": args.records, "results": results}
+    (OUT / f"{name}{'-pg' if args.skip_sqlite else ''}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    for backend, rows in results.items():
+        print(f"\n{backend}: {args.subjects:,} subjects, {args.records:,} records (ms, server-side)")
+        for label, r in rows.items():
+            print(f"  {label:45s} p50 {r['p50']:7.2f}  p95 {r['p95']:7.2f}  max {r['max']:7.2f}  n={r['n']}")
+
+
+if __name__ == "__main__":
+    main()

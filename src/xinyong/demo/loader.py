@@ -1,0 +1,102 @@
+"""Loads generated demo data through the real ingestion pipeline, so demo and benchmark data are exactly
+what departments' files would produce."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinyong import clock
+from xinyong.config import Settings
+from xinyong.demo import generator
+from xinyong.departments import service as departments_service
+from xinyong.departments.models import Department
+from xinyong.protect import Protector
+from xinyong.records import service as records_service
+from xinyong.records.models import BatchSource
+
+LICENSE_SHARE = 0.4  # the rest are penalties
+
+
+@dataclass
+class DemoSummary:
+    departments: list[tuple[str, str]] = field(default_factory=list)
+    batches: list[records_service.ImportResult] = field(default_factory=list)
+
+    @property
+    def created(self) -> int:
+        return sum(b.created for b in self.batches)
+
+    @property
+    def rejected(self) -> int:
+        return sum(b.rejected for b in self.batches)
+
+
+def _register(session: Session, department: generator.Department) -> Department:
+    existing = session.scalar(select(Department).where(Department.code == department.code))
+    if existing is not None:
+        return existing
+    return departments_service.add_department(session, code=department.code, name=department.name)
+
+
+def _split(total: int, parts: int) -> list[int]:
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def load_demo(
+    session: Session,
+    *,
+    settings: Settings,
+    protector: Protector,
+    subjects: int,
+    records: int,
+    seed: int,
+    today: date | None = None,
+    late_share: float = 0.05,
+    malformed_share: float = 0.0,
+    progress: Callable[[int], None] | None = None,
+) -> DemoSummary:
+    today = today or clock.today()
+    rng = random.Random(seed)
+    departments = generator.generate_departments(rng)
+    summary = DemoSummary()
+    registered = {}
+    for dept in departments:
+        registered[dept.code] = _register(session, dept)
+        summary.departments.append((dept.code, dept.name))
+    session.commit()
+    pool = list(generator.generate_subjects(subjects, rng))
+    plans: list[tuple[str, generator.Department, int]] = []
+    licensing = [d for d in departments if generator.decides(d, "license")]
+    penalising = [d for d in departments if generator.decides(d, "penalty")]
+    licences = round(records * LICENSE_SHARE)
+    plans += [("license", d, n) for d, n in zip(licensing, _split(licences, len(licensing)), strict=True)]
+    plans += [("penalty", d, n) for d, n in zip(penalising, _split(records - licences, len(penalising)), strict=True)]
+    for record_type, dept, count in plans:
+        if count == 0:
+            continue
+        make = generator.license_rows if record_type == "license" else generator.penalty_rows
+        columns = generator.LICENSE_COLUMNS if record_type == "license" else generator.PENALTY_COLUMNS
+        produced = make(pool, departments, count, rng, today=today, late_share=late_share,
+                        malformed_share=malformed_share, department=dept)  # fmt: skip
+
+        def rows(produced: Iterator[tuple[dict[str, str], date, str | None]] = produced) -> Iterator[
+            tuple[int, list[str], date]
+        ]:
+            for number, (row, reported_on, _defect) in enumerate(produced, start=2):
+                yield number, [row.get(c, "") for c in columns], reported_on
+
+        result = records_service.import_table(
+            session, list(columns), rows(), settings=settings, protector=protector, record_type=record_type,
+            department=registered[dept.code], actor="demo", source=BatchSource.DEMO,
+            filename=f"demo-{record_type}-{dept.short_name}.csv", today=today, progress=progress,
+        )  # fmt: skip
+        summary.batches.append(result)
+    return summary
+

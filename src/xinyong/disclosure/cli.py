@@ -1,0 +1,42 @@
+"""`xinyong disclosure …`: the daily sweep and the search index rebuild."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import typer
+
+from xinyong.db import session_scope
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("sweep", help="记录已停止公示的信息（公示期满、撤销）；可每日定时运行，重复运行无副作用")
+def sweep(
+    today: str = typer.Option(None, help="按此日期计算（YYYY-MM-DD，默认北京时间今天）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    from xinyong.cli import console, session_factory, settings
+    from xinyong.disclosure import service
+
+    day = date.fromisoformat(today) if today else service.today_in_china()
+    with session_scope(session_factory()) as session:
+        counts = service.sweep(session, settings=settings(), today=day)
+    if as_json:
+        typer.echo(json.dumps({"today": day.isoformat(), "withdrawn": counts}, ensure_ascii=False))
+        return
+    labels = {"expired": "公示期满", "revoked": "已撤销"}
+    total = sum(counts.values())
+    detail = "，".join(f"{labels.get(k, k)} {v} 条" for k, v in sorted(counts.items())) or "无"
+    console.print(f"{day.isoformat()}：新停止公示 {total} 条（{detail}）", highlight=False)
+
+
+@app.command("reindex", help="重建信用主体名称检索索引（批量导入主体后运行）")
+def reindex() -> None:
+    from xinyong.cli import console, session_factory
+    from xinyong.portal import search
+
+    with session_scope(session_factory()) as session:
+        rows = search.rebuild_index(session)
+    console.print(f"名称索引已重建：{rows} 条", highlight=False)

@@ -1,0 +1,311 @@
+"""Use-cases of disclosure: which records the public sees today, as SQL, and the sweep job.
+
+`published_clause` is the SQL form of `rules.withheld_reason`; tests hold the two in agreement. Every
+public query filters by today's date itself, so nothing leaks between two runs of the sweep.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from itertools import permutations
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, false, func, insert, literal, not_, or_, select, true
+from sqlalchemy.orm import Session
+
+from xinyong.catalog import Catalog, load_catalog
+from xinyong.config import Settings
+from xinyong.departments.models import Department
+from xinyong.disclosure import rules
+from xinyong.disclosure.models import Withdrawal
+from xinyong.disclosure.rules import DisclosurePolicy, RecordFacts
+from xinyong.errors import NotFound
+from xinyong.records.models import Record, RecordStatus
+from xinyong.subjects.models import Subject, SubjectKind
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def today_in_china() -> date:
+    """Publication days are Beijing calendar days, whatever the server's time zone."""
+    return datetime.now(CHINA).date()
+
+
+@lru_cache(maxsize=8)
+def _policy(settings_json: str, catalog_dirs: tuple[Any, ...]) -> tuple[DisclosurePolicy, Catalog]:
+    settings = Settings.model_validate_json(settings_json)
+    catalog = load_catalog(catalog_dirs)
+    return rules.policy_from_settings(settings, catalog), catalog
+
+
+_by_settings: dict[int, tuple[Settings, DisclosurePolicy]] = {}
+
+
+def load_policy(settings: Settings) -> DisclosurePolicy:
+    """The policy of these settings; memoised per settings object (they are built once per app)."""
+    hit = _by_settings.get(id(settings))
+    if hit is not None and hit[0] is settings:
+        return hit[1]
+    policy = _policy(settings.model_dump_json(), tuple(settings.catalog_dirs))[0]
+    if len(_by_settings) > 64:
+        _by_settings.clear()
+    _by_settings[id(settings)] = (settings, policy)
+    return policy
+
+
+def categories_code(catalog: Catalog, record_type: str) -> str | None:
+    spec = catalog.get(record_type).field_by_role("categories")
+    return spec.code if spec else None
+
+
+@dataclass(frozen=True)
+class DepartmentClasses:
+    by_id: dict[int, str | None]
+
+    def ids_of(self, klass: str) -> list[int]:
+        return sorted(i for i, c in self.by_id.items() if c == klass)
+
+
+def department_classes(session: Session, policy: DisclosurePolicy) -> DepartmentClasses:
+    """Classes of all departments (a few dozen rows), read once per session and policy."""
+    key = ("disclosure.department_classes", id(policy))
+    cached = session.info.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    rows = session.execute(select(Department.id, Department.code, Department.name))
+    classes = DepartmentClasses({r.id: policy.department_class(r.code, r.name) for r in rows})
+    session.info[key] = classes
+    return classes
+
+
+def _warning_only_sql(policy: DisclosurePolicy, catalog: Catalog) -> ColumnElement[bool]:
+    """Categories exactly within the warning set, as the ingestion pipeline writes them (';'-joined)."""
+    categories = sorted(policy.warning_categories)
+    spellings = [";".join(p) for n in range(1, min(len(categories), 3) + 1) for p in permutations(categories, n)]
+    if not spellings:
+        return false()
+    parts = []
+    for key in sorted(catalog.types):
+        code = categories_code(catalog, key)
+        if code is not None:
+            parts.append(and_(Record.record_type == key, Record.payload[code].as_string().in_(spellings)))
+    return or_(*parts) if parts else false()
+
+
+def published_clause(
+    session: Session,
+    policy: DisclosurePolicy,
+    today: date,
+    *,
+    subject_kind: str | ColumnElement[Any] | None,
+    catalog: Catalog | None = None,
+) -> ColumnElement[bool]:
+    """Records the public may see on `today`. `subject_kind` is the subject's kind when known, or the
+    subjects.kind column when the query joins subjects."""
+    catalog = catalog or load_catalog()
+    classes = department_classes(session, policy)
+    conditions: list[ColumnElement[bool]] = [
+        Record.status == RecordStatus.ACTIVE.value,
+        Record.decision_date <= today,
+        or_(Record.publish_until.is_(None), Record.publish_until >= today),
+    ]
+    # Configured shorter periods, class-specific entries first.
+    per_type_tier: dict[tuple[str, str], dict[str | None, int]] = defaultdict(dict)
+    for (record_type, klass), tiers in policy.max_months.items():
+        for tier, months in tiers.items():
+            per_type_tier[(record_type, tier)][klass] = months
+    for (record_type, tier), by_class in sorted(per_type_tier.items(), key=str):
+        classed_ids: list[int] = []
+        for klass, months in by_class.items():
+            if klass is None:
+                continue
+            ids = classes.ids_of(klass)
+            classed_ids += ids
+            if ids:
+                conditions.append(not_(and_(
+                    Record.record_type == record_type, Record.tier == tier, Record.department_id.in_(ids),
+                    Record.decision_date < rules.earliest_published_decision(today, months),
+                )))  # fmt: skip
+        if None in by_class:
+            conditions.append(not_(and_(
+                Record.record_type == record_type, Record.tier == tier,
+                Record.department_id.not_in(classed_ids) if classed_ids else true(),
+                Record.decision_date < rules.earliest_published_decision(today, by_class[None]),
+            )))  # fmt: skip
+    warning_only = _warning_only_sql(policy, catalog)
+    if not policy.publish_person_warnings:
+        if isinstance(subject_kind, str):
+            if subject_kind == SubjectKind.PERSON.value:
+                conditions.append(not_(warning_only))
+        elif subject_kind is not None:
+            conditions.append(not_(and_(subject_kind == literal(SubjectKind.PERSON.value), warning_only)))
+    if not policy.publish_market_warnings:
+        market_ids = classes.ids_of(rules.MARKET)
+        if market_ids:
+            conditions.append(not_(and_(Record.department_id.in_(market_ids), warning_only)))
+    return and_(*conditions)
+
+
+def facts_of(record: Any, subject_kind: str, department_class: str | None, catalog: Catalog) -> RecordFacts:
+    code = categories_code(catalog, record.record_type)
+    payload = record.payload or {}
+    status = record.status.value if isinstance(record.status, RecordStatus) else str(record.status)
+    return RecordFacts(
+        record_type=record.record_type,
+        is_active=status == RecordStatus.ACTIVE.value,
+        decision_date=record.decision_date,
+        publish_until=record.publish_until,
+        tier=record.tier,
+        categories=rules.split_categories(payload.get(code)) if code else (),
+        subject_kind=str(subject_kind),
+        department_class=department_class,
+    )
+
+
+# ----------------------------------------------------------------------------------------------- reads
+
+
+def published_records(
+    session: Session,
+    *,
+    settings: Settings,
+    subject: Subject,
+    record_type: str,
+    today: date,
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[list[Record], int]:
+    policy = load_policy(settings)
+    clause = published_clause(session, policy, today, subject_kind=subject.kind.value)
+    where = and_(Record.subject_id == subject.id, Record.record_type == record_type, clause)
+    total = session.scalar(select(func.count()).select_from(Record).where(where)) or 0
+    records = session.scalars(
+        select(Record).where(where).order_by(Record.decision_date.desc(), Record.id.desc()).offset(offset).limit(limit)
+    )
+    return list(records), total
+
+
+def published_counts(session: Session, *, settings: Settings, subject: Subject, today: date) -> dict[str, int]:
+    policy = load_policy(settings)
+    clause = published_clause(session, policy, today, subject_kind=subject.kind.value)
+    rows = session.execute(
+        select(Record.record_type, func.count())
+        .where(Record.subject_id == subject.id, clause)
+        .group_by(Record.record_type)
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+def get_published_record(session: Session, *, settings: Settings, record_id: int, today: date) -> Record:
+    """One record, if the public may see it today (checked twice: by SQL and by the pure rule)."""
+    policy = load_policy(settings)
+    record = session.scalar(
+        select(Record).join(Subject, Subject.id == Record.subject_id).where(
+            Record.id == record_id, published_clause(session, policy, today, subject_kind=Subject.kind)
+        )
+    )
+    if record is None:
+        raise NotFound(what="该信用记录（可能已撤销或已过公示期）")
+    subject = session.get(Subject, record.subject_id)
+    department = session.get(Department, record.department_id)
+    assert subject is not None
+    assert department is not None
+    facts = facts_of(record, subject.kind.value, policy.department_class(department.code, department.name),
+                     load_catalog(settings.catalog_dirs))  # fmt: skip
+    if not rules.is_published(facts, policy, today):
+        raise NotFound(what="该信用记录（可能已撤销或已过公示期）")
+    return record
+
+
+@dataclass
+class ListingFilter:
+    record_type: str
+    department_id: int | None = None
+    category: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def latest_records(
+    session: Session, *, settings: Settings, listing: ListingFilter, today: date, offset: int, limit: int
+) -> tuple[list[tuple[Record, Subject]], int, bool]:
+    """双公示 listing, newest first. Natural persons are never listed in bulk. Totals stop at 10,000."""
+    policy = load_policy(settings)
+    catalog = load_catalog(settings.catalog_dirs)
+    where = [
+        Record.record_type == listing.record_type,
+        Subject.kind != SubjectKind.PERSON.value,
+        published_clause(session, policy, today, subject_kind=Subject.kind, catalog=catalog),
+    ]
+    if listing.department_id:
+        where.append(Record.department_id == listing.department_id)
+    if listing.date_from:
+        where.append(Record.decision_date >= listing.date_from)
+    if listing.date_to:
+        where.append(Record.decision_date <= listing.date_to)
+    if listing.category:
+        type_field = {"license": "XK_XKLB"}.get(listing.record_type) or categories_code(catalog, listing.record_type)
+        if type_field:
+            pattern = "%" + listing.category.replace("%", "").replace("_", "") + "%"
+            where.append(Record.payload[type_field].as_string().like(pattern))
+    base = select(Record, Subject).join(Subject, Subject.id == Record.subject_id).where(*where)
+    cap = 10_000
+    counted = select(Record.id).join(Subject, Subject.id == Record.subject_id).where(*where).limit(cap + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    rows = session.execute(base.order_by(Record.decision_date.desc(), Record.id.desc()).offset(offset).limit(limit))
+    return [(r[0], r[1]) for r in rows], min(total, cap), total > cap
+
+
+def recent_counts(session: Session, *, settings: Settings, today: date, days: int) -> dict[str, int]:
+    from datetime import timedelta
+
+    policy = load_policy(settings)
+    since = today - timedelta(days=days)
+    rows = session.execute(
+        select(Record.record_type, func.count())
+        .join(Subject, Subject.id == Record.subject_id)
+        .where(Record.decision_date > since,
+               published_clause(session, policy, today, subject_kind=Subject.kind))
+        .group_by(Record.record_type)
+    )  # fmt: skip
+    return {r[0]: r[1] for r in rows}
+
+
+# ----------------------------------------------------------------------------------------------- sweep
+
+
+def sweep(session: Session, *, settings: Settings, today: date) -> dict[str, int]:
+    """Note every record that has left publication since the last run (公示期满, 撤销, shortened periods).
+    Idempotent; the caller commits."""
+    policy = load_policy(settings)
+    catalog = load_catalog(settings.catalog_dirs)
+    classes = department_classes(session, policy)
+    clause = published_clause(session, policy, today, subject_kind=Subject.kind, catalog=catalog)
+    already = select(Withdrawal.record_id).where(Withdrawal.record_id == Record.id).exists()
+    # Only records that could have been public: tiered (negative) ones and revoked ones.
+    was_public = or_(Record.status == RecordStatus.REVOKED.value, Record.tier.is_not(None))
+    query = (
+        select(Record, Subject.kind)
+        .join(Subject, Subject.id == Record.subject_id)
+        .where(was_public, not_(clause), not_(already))
+        .order_by(Record.id)
+        .execution_options(yield_per=2000)
+    )
+    counts: dict[str, int] = defaultdict(int)
+    batch: list[dict[str, Any]] = []
+    for record, kind in session.execute(query):
+        facts = facts_of(record, str(kind.value if hasattr(kind, "value") else kind),
+                         classes.by_id.get(record.department_id), catalog)  # fmt: skip
+        reason = rules.withheld_reason(facts, policy, today)
+        if reason not in ("expired", "revoked"):
+            continue  # never public (warnings withheld, future dates): nothing left publication
+        counts[reason] += 1
+        batch.append({"record_id": record.id, "reason": reason, "last_day": rules.last_day(facts, policy),
+                      "swept_on": today})  # fmt: skip
+    for start in range(0, len(batch), 1000):
+        session.execute(insert(Withdrawal.__table__), batch[start : start + 1000])
+    return dict(counts)

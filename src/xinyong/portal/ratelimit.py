@@ -1,0 +1,52 @@
+"""A per-client, in-memory rate limit for search and profile pages (anti-scraping).
+
+A fixed window per client address: cheap, and enough to make bulk harvesting slow. In-memory means per
+process; several workers each keep their own counts, which only loosens the limit by that factor.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from xinyong.errors import DomainError
+
+
+class RateLimited(DomainError):
+    code = "rate-limited"
+    status_code = 429
+    message_template = "查询过于频繁，请 {retry_after} 秒后再试"
+
+    @property
+    def retry_after(self) -> int:
+        return int(self.details.get("retry_after", 60))  # type: ignore[call-overload]
+
+
+class RateLimiter:
+    def __init__(self, limit: int, window_seconds: int) -> None:
+        self.limit = limit
+        self.window = max(1, window_seconds)
+        self._counts: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+        self._clock = time.monotonic  # replaceable in tests
+        self._last_purge = 0
+
+    def hit(self, client: str) -> None:
+        """Count one request; raises RateLimited when the client is over its limit in this window."""
+        if self.limit <= 0:
+            return
+        now = self._clock()
+        window = int(now // self.window)
+        with self._lock:
+            if window != self._last_purge:
+                # Old windows are useless: forget them so memory stays bounded by active clients.
+                self._counts = {k: v for k, v in self._counts.items() if v[0] == window}
+                self._last_purge = window
+            start, count = self._counts.get(client, (window, 0))
+            if start != window:
+                count = 0
+            count += 1
+            self._counts[client] = (window, count)
+        if count > self.limit:
+            retry = int((window + 1) * self.window - now) + 1
+            raise RateLimited(retry_after=retry)

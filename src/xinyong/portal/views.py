@@ -1,0 +1,126 @@
+"""Portal pages (信用门户): thin handlers that call the portal service and render a template."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from xinyong.disclosure import service as disclosure
+from xinyong.exports import write_csv
+from xinyong.portal import service
+from xinyong.portal.web import Today, limit, render
+from xinyong.web.deps import AppProtector, AppSettings, DbSession
+
+router = APIRouter(include_in_schema=False)
+Limited = Depends(limit)
+CSV_MAX_ROWS = 1000
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _int(value: str | None, default: int = 1) -> int:
+    return int(value) if value and value.isdigit() and len(value) < 7 else default
+
+
+@router.get("/", name="portal.home")
+def home(request: Request, session: DbSession, settings: AppSettings, today: Today) -> Response:
+    counts = request.app.state.portal_cache.get(
+        ("home", today), lambda: service.home_counts(session, settings=settings, today=today)
+    )
+    return render(request, "home.html", {"counts": counts, "today": today})
+
+
+@router.get("/search", name="portal.search", dependencies=[Limited])
+def search_page(request: Request, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector,
+                q: str = "", page: str | None = None) -> Response:  # fmt: skip
+    result = service.find_subjects(session, q, settings=settings, protector=protector, page=_int(page),
+                                   today=today)  # fmt: skip
+    return render(request, "search.html", {"result": result, "q": result.query})
+
+
+@router.get("/subjects/{ref}", name="portal.subject", dependencies=[Limited])
+def subject_page(request: Request, ref: str, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector,
+                 tab: str = "penalty", page: str | None = None) -> Response:  # fmt: skip
+    if tab not in service.RECORD_TYPES:
+        tab = "penalty"
+    profile = service.profile(session, ref, settings=settings, protector=protector, tab=tab, page=_int(page),
+                              today=today)  # fmt: skip
+    return render(request, "subject.html", {"p": profile, "record_types": service.RECORD_TYPES})
+
+
+@router.get("/records/{ref}", name="portal.record", dependencies=[Limited])
+def record_page(request: Request, ref: str, session: DbSession, settings: AppSettings, today: Today,
+                protector: AppProtector) -> Response:  # fmt: skip
+    detail = service.record_detail(session, ref, settings=settings, protector=protector,
+                                   today=today)  # fmt: skip
+    return render(request, "record.html", {"d": detail})
+
+
+def _listing_filter(record_type: str, department: str | None, category: str | None, date_from: str | None,
+                    date_to: str | None) -> disclosure.ListingFilter:  # fmt: skip
+    return disclosure.ListingFilter(
+        record_type=record_type, department_id=_int(department, 0) or None, category=(category or "").strip()[:20] or None,
+        date_from=_date(date_from), date_to=_date(date_to),
+    )  # fmt: skip
+
+
+ListingArgs = Annotated[str | None, Query()]
+
+
+@router.get("/disclosure/{record_type}", name="portal.listing", dependencies=[Limited])
+def listing_page(request: Request, record_type: str, session: DbSession, settings: AppSettings, today: Today,
+                 protector: AppProtector, department: ListingArgs = None, category: ListingArgs = None,
+                 date_from: ListingArgs = None, date_to: ListingArgs = None, page: ListingArgs = None) -> Response:  # fmt: skip
+    export = record_type.endswith(".csv")
+    record_type = record_type.removesuffix(".csv")
+    if record_type not in service.RECORD_TYPES:
+        from xinyong.errors import NotFound
+
+        raise NotFound(what="该公示栏目")
+    filters = _listing_filter(record_type, department, category, date_from, date_to)
+    if export:
+        return _csv(session, settings, protector, filters, today)
+    items, total, capped, pages = service.listing(session, settings=settings, protector=protector, listing=filters,
+                                                  page=_int(page), today=today)  # fmt: skip
+    return render(request, "listing.html", {
+        "record_type": record_type, "label": service.RECORD_TYPES[record_type], "items": items, "total": total,
+        "capped": capped, "pages": pages, "page": min(_int(page), pages), "filters": filters,
+        "departments": service.departments(session),
+        "query": {"department": department or "", "category": category or "", "date_from": date_from or "",
+                  "date_to": date_to or ""},
+    })  # fmt: skip
+
+
+def _csv(session, settings, protector, filters, today) -> Response:  # type: ignore[no-untyped-def]
+    items, *_ = service.listing(session, settings=settings, protector=protector, listing=filters, page=1,
+                                today=today, page_size=CSV_MAX_ROWS)  # fmt: skip
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # Excel needs the BOM to read UTF-8
+    header = ["行政相对人名称", "统一社会信用代码", "决定文书号", "决定日期", "部门", "类别", "内容"]
+    rows = (
+        [i["subject_name"], i["subject"].uscc or "", i["doc_no"], i["decision_date"], i["department"],
+         *list(i["highlights"].values())[1:]]
+        for i in items
+    )  # fmt: skip
+    write_csv(buffer, header, rows)  # every cell through exports.safe_cell
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filters.record_type}.csv"'})  # fmt: skip
+
+
+@router.get("/repair", name="portal.repair")
+def repair_page(request: Request) -> Response:
+    return render(request, "repair.html", {})
+
+
+@router.get("/lists", name="portal.lists")
+def lists_page(request: Request) -> Response:
+    return render(request, "lists.html", {})

@@ -1,0 +1,291 @@
+"""The JSON API of ingestion: a department's key is required, and it only ever reaches its own data."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from tests.factories.records import OTHER_DEPT_CODE, department, penalty_row
+from tests.functional.records.conftest import ON_TIME
+from tests.functional.records.test_checks import PERSON_ID, person_row
+
+from xinyong.app import create_app
+from xinyong.db import utcnow
+from xinyong.departments import service as departments_service
+from xinyong.records.models import Record, RecordStatus
+from xinyong.web.deps import get_session
+
+
+@pytest.fixture
+def client(db_session, settings) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    app = create_app(settings.model_copy(update={"api_batch_max_rows": 5}))
+
+    def session_for_tests():  # type: ignore[no-untyped-def]
+        yield db_session
+
+    app.dependency_overrides[get_session] = session_for_tests
+    with TestClient(app) as test_client:
+        yield test_client
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def other_dept(db_session):  # type: ignore[no-untyped-def]
+    return department(db_session, code=OTHER_DEPT_CODE, name="安吉县交通运输局")
+
+
+def _key(session, dept, **kwargs) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    _, token = departments_service.issue_api_key(session, department=dept, name="业务系统", **kwargs)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def key_a(db_session, dept) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return _key(db_session, dept)
+
+
+@pytest.fixture
+def key_b(db_session, other_dept) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return _key(db_session, other_dept)
+
+
+def other_row(**overrides: str) -> dict[str, str]:
+    return penalty_row(
+        CF_CFJGDM=OTHER_DEPT_CODE, CF_SJLYDM=OTHER_DEPT_CODE, CF_SJLY="安吉县交通运输局", **overrides
+    )
+
+
+def _post(
+    client: TestClient, rows: list[dict[str, str]], headers: dict[str, str], record_type: str = "penalty"
+):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/api/v1/records/{record_type}/batch",
+        json={"rows": rows, "reported_on": ON_TIME.isoformat()},
+        headers=headers,
+    )
+
+
+# ------------------------------------------------------------------------------------------ keys
+
+
+def test_no_key_is_401_with_a_chinese_message(client):
+    response = client.post("/api/v1/records/penalty/batch", json={"rows": [penalty_row()]})
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["error"]["code"] == "not-authenticated"
+    assert "访问密钥" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer xy_000000000000_wrong", "Bearer not-a-key", "Basic dXNlcjpwdw==", "Bearer "]
+)
+def test_a_wrong_key_is_401(client, header):
+    response = client.post(
+        "/api/v1/records/penalty/batch", json={"rows": [penalty_row()]}, headers={"Authorization": header}
+    )
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not-authenticated"
+
+
+def test_a_key_with_a_wrong_secret_is_401(client, key_a):
+    tampered = {"Authorization": key_a["Authorization"][:-4] + "AAAA"}
+
+    response = _post(client, [penalty_row()], tampered)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "访问密钥无效"
+
+
+def test_a_revoked_key_is_401(client, db_session, dept):
+    key, token = departments_service.issue_api_key(db_session, department=dept, name="旧系统")
+    departments_service.revoke_api_key(db_session, prefix=key.prefix)
+
+    response = _post(client, [penalty_row()], {"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "访问密钥已被吊销"
+
+
+def test_an_expired_key_is_401(client, db_session, dept):
+    headers = _key(db_session, dept, expires_at=utcnow() - timedelta(minutes=1))
+
+    response = _post(client, [penalty_row()], headers)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "访问密钥已过期"
+
+
+def test_a_key_without_the_scope_is_403(client, db_session, dept):
+    headers = _key(db_session, dept, scopes=["records:read"])
+
+    response = _post(client, [penalty_row()], headers)
+
+    assert response.status_code == 403
+
+
+# ------------------------------------------------------------------------------------------ batches
+
+
+def test_a_batch_reports_counts_and_each_bad_row(client, key_a, db_session):
+    rows = [penalty_row(), penalty_row(CF_NR_FK="abc"), person_row(), penalty_row(CF_XDR_LB="公司")]
+
+    response = _post(client, rows, key_a)
+
+    assert response.status_code == 200
+    document = response.json()
+    assert {k: document[k] for k in ("status", "rows", "created", "updated", "unchanged", "rejected", "late")} == {
+        "status": "completed", "rows": 4, "created": 2, "updated": 0, "unchanged": 0, "rejected": 2, "late": 0,
+    }  # fmt: skip
+    assert [(e["row"], e["column"], e["code"]) for e in document["errors"]] == [
+        (2, "CF_NR_FK", "invalid-amount"),
+        (4, "CF_XDR_LB", "invalid-value"),
+    ]
+    assert document["warnings"] == []
+    assert PERSON_ID not in response.text
+    assert db_session.scalar(select(Record).where(Record.doc_no == rows[0]["CF_WSH"])) is not None
+
+    again = _post(client, rows, key_a)
+    assert (again.json()["created"], again.json()["unchanged"]) == (0, 2)
+
+
+def test_chinese_keys_and_numbers_are_accepted(client, key_a):
+    row = penalty_row()
+    body_row: dict[str, object] = {("行政处罚决定书文号" if k == "CF_WSH" else k): v for k, v in row.items()}
+    body_row["CF_NR_FK"] = 0.2
+
+    response = _post(client, [body_row], key_a)  # type: ignore[list-item]
+
+    assert response.status_code == 200
+    assert (response.json()["created"], response.json()["errors"]) == (1, [])
+
+
+def test_another_departments_data_source_code_is_rejected_per_row(client, key_a, other_dept):
+    response = _post(client, [penalty_row(), other_row()], key_a)
+
+    assert response.status_code == 200
+    document = response.json()
+    assert (document["created"], document["rejected"]) == (1, 1)
+    assert [(e["row"], e["column"], e["code"]) for e in document["errors"]] == [
+        (2, "CF_SJLYDM", "department-code-mismatch")
+    ]
+
+
+def test_too_many_rows_is_422_and_nothing_is_stored(client, key_a, db_session, dept):
+    response = _post(client, [penalty_row() for _ in range(6)], key_a)
+
+    assert response.status_code == 422
+    assert "5" in response.json()["error"]["message"]
+    assert db_session.scalar(select(Record).where(Record.department_id == dept.id)) is None
+
+
+def test_empty_rows_and_a_malformed_body_are_422(client, key_a):
+    assert client.post("/api/v1/records/penalty/batch", json={"rows": []}, headers=key_a).status_code == 422
+    malformed = client.post("/api/v1/records/penalty/batch", json={"rows": "CF_WSH"}, headers=key_a)
+    assert malformed.status_code == 422
+    assert malformed.json()["error"]["code"] == "invalid-request"
+
+
+def test_a_missing_column_rejects_the_batch_with_422(client, key_a):
+    row = penalty_row()
+    del row["CF_WSH"]
+
+    response = _post(client, [row], key_a)
+
+    assert response.status_code == 422
+    document = response.json()
+    assert document["status"] == "failed"
+    assert [(e["row"], e["column"], e["code"]) for e in document["errors"]] == [(0, None, "missing-column")]
+
+
+def test_an_unknown_record_type_is_404(client, key_a):
+    response = _post(client, [penalty_row()], key_a, record_type="fines")
+
+    assert response.status_code == 404
+
+
+def test_batches_are_read_with_the_departments_own_key_only(client, key_a, key_b):
+    batch_b = _post(client, [other_row(), other_row(CF_NR_FK="=1+1")], key_b).json()["batch_id"]
+
+    own = client.get(f"/api/v1/batches/{batch_b}", headers=key_b)
+    assert own.status_code == 200
+    assert (own.json()["created"], own.json()["rejected"]) == (1, 1)
+
+    assert client.get(f"/api/v1/batches/{batch_b}", headers=key_a).status_code == 404
+    assert client.get(f"/api/v1/batches/{batch_b}/problems.csv", headers=key_a).status_code == 404
+    assert client.get(f"/api/v1/batches/{batch_b}").status_code == 401
+    assert client.get("/api/v1/batches/999999", headers=key_b).status_code == 404
+
+
+def test_problems_csv_download(client, key_a):
+    hostile = '=HYPERLINK("http://example.invalid")'
+    batch_id = _post(
+        client, [penalty_row(CF_XDR_LB=hostile), penalty_row(CF_JDRQ="2025-13-01")], key_a
+    ).json()["batch_id"]
+
+    response = client.get(f"/api/v1/batches/{batch_id}/problems.csv", headers=key_a)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert f'filename="batch-{batch_id}-problems.csv"' in response.headers["content-disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert lines[0] == ["行号", "列", "级别", "问题代码", "值", "说明"]
+    assert [line[:5] for line in lines[1:]] == [
+        ["1", "CF_XDR_LB", "错误", "invalid-value", "'" + hostile],
+        ["2", "CF_JDRQ", "错误", "invalid-date", "2025-13-01"],
+    ]
+
+
+# ------------------------------------------------------------------------------------------ revoke
+
+
+def test_revoke_through_the_api(client, key_a, db_session):
+    row = penalty_row()
+    _post(client, [row], key_a)
+    body = {"doc_no": row["CF_WSH"], "reason": "决定已被撤销"}
+
+    response = client.post("/api/v1/records/penalty/revoke", json=body, headers=key_a)
+
+    assert response.status_code == 200
+    assert response.json() == {"doc_no": row["CF_WSH"], "status": "revoked", "version": 2}
+    again = client.post("/api/v1/records/penalty/revoke", json=body, headers=key_a)
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "invalid-transition"
+
+
+def test_a_department_cannot_revoke_another_departments_record(client, key_a, key_b, db_session):
+    row = other_row()
+    assert _post(client, [row], key_b).json()["created"] == 1
+
+    response = client.post(
+        "/api/v1/records/penalty/revoke", json={"doc_no": row["CF_WSH"], "reason": "越权撤销"}, headers=key_a
+    )
+
+    assert response.status_code == 404
+    record = db_session.scalar(select(Record).where(Record.doc_no == row["CF_WSH"]))
+    assert record is not None
+    db_session.refresh(record)
+    assert (record.status, record.version) == (RecordStatus.ACTIVE, 1)
+
+
+def test_reported_on_in_the_body_sets_timeliness(client, key_a):
+    response = client.post(
+        "/api/v1/records/penalty/batch",
+        json={
+            "rows": [penalty_row(CF_JDRQ="2025-09-29")],
+            "reported_on": (ON_TIME + timedelta(days=1)).isoformat(),
+        },
+        headers=key_a,
+    )
+
+    assert response.status_code == 200
+    assert response.json()["late"] == 1
+    assert [w["code"] for w in response.json()["warnings"]] == ["late-report"]
+    assert date.fromisoformat(response.json()["reported_on"]) == date(2025, 10, 16)

@@ -1,0 +1,197 @@
+"""The command line of ingestion, against a database of its own: what a department's operator and a
+script calling `xinyong records import --json` see."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.conftest import TEST_KEY
+from tests.factories.records import DEPT_CODE, penalty_row, write_rows
+from tests.functional.records.test_checks import BAD_ID, PERSON_ID, person_row
+from typer.testing import CliRunner
+
+from xinyong.cli import app, session_factory, settings
+
+
+@pytest.fixture
+def cli(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    for name in ("XINYONG_NAME_MISMATCH", "XINYONG_IMPORT_CHUNK_ROWS", "XINYONG_API_BATCH_MAX_ROWS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XINYONG_DATABASE_URL", fresh_database_url)
+    monkeypatch.setenv("XINYONG_SECRET_KEY", TEST_KEY)
+    settings.cache_clear()
+    session_factory.cache_clear()
+    yield CliRunner()
+    session_factory().kw["bind"].dispose()
+    settings.cache_clear()
+    session_factory.cache_clear()
+
+
+@pytest.fixture
+def registered(cli: CliRunner) -> CliRunner:
+    result = cli.invoke(app, ["departments", "add", "--code", DEPT_CODE, "--name", "安吉县市场监督管理局"])
+    assert result.exit_code == 0, result.output
+    assert "已登记部门" in result.stdout
+    return cli
+
+
+def _import(cli: CliRunner, path: Path, *extra: str):  # type: ignore[no-untyped-def]
+    return cli.invoke(
+        app,
+        [
+            "records",
+            "import",
+            str(path),
+            "--type",
+            "penalty",
+            "--department",
+            DEPT_CODE,
+            "--reported-on",
+            "2025-10-15",
+            *extra,
+        ],
+    )
+
+
+def test_import_json_prints_counts_and_problem_lists(registered, tmp_path):
+    rows = [
+        penalty_row(),
+        person_row(),
+        person_row(CF_XDR_ZJHM=BAD_ID),
+        penalty_row(CF_NR_FK="2000元"),
+        penalty_row(CF_CFLB="罚款;吊销执照"),
+    ]
+    path = write_rows(tmp_path / "报送.csv", rows, encoding="gbk")
+
+    result = _import(registered, path, "--json")
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert {k: document[k] for k in ("created", "updated", "unchanged", "rejected", "late")} == {
+        "created": 3, "updated": 0, "unchanged": 0, "rejected": 2, "late": 0,
+    }  # fmt: skip
+    assert [(e["row"], e["column"], e["code"]) for e in document["errors"]] == [
+        (4, "CF_XDR_ZJHM", "id-checksum"),
+        (5, "CF_NR_FK", "amount-unit"),
+    ]
+    assert [(w["row"], w["column"], w["code"]) for w in document["warnings"]] == [
+        (6, "CF_CFLB", "legacy-value")
+    ]
+    assert all(set(e) == {"row", "column", "code", "value", "message"} for e in document["errors"])
+    assert (document["status"], document["filename"]) == ("completed", "报送.csv")
+    assert PERSON_ID not in result.output
+    assert BAD_ID not in result.output
+
+    again = _import(registered, path, "--json")
+    assert (json.loads(again.stdout)["created"], json.loads(again.stdout)["unchanged"]) == (0, 3)
+
+
+def test_import_summary_for_people_names_each_bad_cell(registered, tmp_path):
+    path = write_rows(tmp_path / "rows.csv", [penalty_row(), person_row(CF_XDR_ZJHM=BAD_ID)])
+
+    result = _import(registered, path)
+
+    assert result.exit_code == 0, result.output
+    assert "新增 1" in result.stdout
+    assert "拒收 1" in result.stdout
+    assert "CF_XDR_ZJHM" in result.stdout
+    assert "id-checksum" in result.stdout
+    assert BAD_ID not in result.output
+
+
+def test_a_rejected_file_exits_2(registered, tmp_path):
+    row = penalty_row()
+    del row["CF_CFLB"]
+    path = write_rows(tmp_path / "rows.csv", [row])
+
+    result = _import(registered, path, "--json")
+
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["status"] == "failed"
+    assert document["created"] == 0
+    assert [(e["row"], e["code"]) for e in document["errors"]] == [(0, "missing-column")]
+    assert "处罚类别（CF_CFLB）" in document["errors"][0]["message"]
+
+    plain = _import(registered, path)
+    assert plain.exit_code == 2
+    assert "文件未导入" in plain.stdout
+
+
+def test_an_unregistered_department_or_a_bad_date_is_a_clear_error(cli, tmp_path):
+    path = write_rows(tmp_path / "rows.csv", [penalty_row()])
+
+    unknown = _import(cli, path)
+    assert unknown.exit_code == 1
+    assert "未找到部门" in unknown.stderr
+
+    bad_date = cli.invoke(app, ["records", "import", str(path), "--type", "penalty", "--department", DEPT_CODE,
+                                "--reported-on", "15/10/2025"])  # fmt: skip
+    assert bad_date.exit_code == 1
+    assert "报送日期" in bad_date.stderr
+
+
+def test_reported_on_before_the_decision_is_rejected_per_row(registered, tmp_path):
+    path = write_rows(tmp_path / "rows.csv", [penalty_row(CF_JDRQ="2025-10-16"), penalty_row()])
+
+    result = _import(registered, path, "--json")
+
+    document = json.loads(result.stdout)
+    assert result.exit_code == 0
+    assert [(e["row"], e["code"]) for e in document["errors"]] == [(2, "reported-before-decision")]
+    assert (document["created"], document["rejected"]) == (1, 1)
+
+
+def test_departments_add_with_an_invalid_uscc(cli):
+    code = DEPT_CODE[:-1] + ("0" if DEPT_CODE[-1] != "0" else "1")
+
+    result = cli.invoke(app, ["departments", "add", "--code", code, "--name", "安吉县某局"])
+
+    assert result.exit_code == 1
+    assert "错误" in result.stderr
+    assert "统一社会信用代码校验位错误" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_report_csv_and_revoke(registered, tmp_path):
+    row = penalty_row()
+    path = write_rows(tmp_path / "rows.csv", [row, penalty_row(CF_XDR_LB="=1+2")])
+    batch_id = json.loads(_import(registered, path, "--json").stdout)["batch_id"]
+
+    report_path = tmp_path / "报告.csv"
+    report = registered.invoke(app, ["records", "report", str(batch_id), "--csv", str(report_path)])
+    assert report.exit_code == 0, report.output
+    with report_path.open(encoding="utf-8-sig", newline="") as handle:
+        lines = list(csv.reader(handle))
+    assert [line[:5] for line in lines[1:]] == [["3", "CF_XDR_LB", "错误", "invalid-value", "'=1+2"]]
+
+    revoke = ["records", "revoke", "--type", "penalty", "--department", DEPT_CODE, "--doc-no", row["CF_WSH"],
+              "--reason", "行政复议撤销"]  # fmt: skip
+    first = registered.invoke(app, revoke)
+    assert first.exit_code == 0, first.output
+    assert "已撤销" in first.stdout
+    second = registered.invoke(app, revoke)
+    assert second.exit_code == 1
+    assert "已撤销" in second.stderr
+
+    reimport = json.loads(_import(registered, path, "--json").stdout)
+    assert [(e["row"], e["code"]) for e in reimport["errors"]] == [
+        (2, "record-revoked"),
+        (3, "invalid-value"),
+    ]
+
+
+def test_issue_and_revoke_a_key(registered):
+    issued = registered.invoke(app, ["departments", "issue-key", "--department", DEPT_CODE])
+    assert issued.exit_code == 0, issued.output
+    token = issued.stdout.strip().splitlines()[-1]
+    assert token.startswith("xy_")
+    prefix = token.split("_")[1]
+
+    revoked = registered.invoke(app, ["departments", "revoke-key", prefix])
+    assert revoked.exit_code == 0
+    assert "已吊销" in revoked.stdout

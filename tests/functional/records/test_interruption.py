@@ -1,0 +1,272 @@
+"""An import that dies midway leaves no half-written batch: the committed chunks stay, the batch is
+marked incomplete, and re-running the (mended) file completes without duplicates."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from tests.conftest import TEST_KEY
+from tests.factories.records import DEPT_CODE, company_code, department, penalty_row, write_rows
+from tests.functional.records.helpers import batch, problems, record_count
+
+from xinyong.db import make_engine, utcnow
+from xinyong.records import service
+from xinyong.records.models import Batch, BatchStatus, Record
+from xinyong.subjects.models import Subject
+
+
+@pytest.fixture
+def small_chunks(settings):  # type: ignore[no-untyped-def]
+    return settings.model_copy(update={"import_chunk_rows": 10})
+
+
+def test_a_bad_byte_in_the_second_half_keeps_the_first_half_and_a_rerun_completes(
+    db_session, import_csv, small_chunks, tmp_path, dept
+):
+    rows = [penalty_row(CF_SY="经查，当事人未按规定公示年度报告，情节较轻。" * 4) for _ in range(60)]
+    good = write_rows(tmp_path / "good.csv", rows)
+    data = good.read_bytes()
+    cut = data.index(rows[49]["CF_WSH"].encode())  # row 51 of the file
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(data[:cut] + b"\xff" + data[cut + 1 :])
+
+    failed = import_csv([], path=broken, settings_=small_chunks)
+
+    stored = batch(db_session, failed.batch_id)
+    assert failed.failure is not None
+    assert failed.failure["code"] == "encoding-error"
+    assert "第 51 行" in failed.failure["message"]
+    assert stored.status == BatchStatus.INCOMPLETE
+    assert stored.finished_at is not None
+    assert stored.rows_read > 0
+    assert stored.rows_read % 10 == 0  # only whole chunks were committed
+    assert stored.rows_read < 50
+    assert stored.created == stored.rows_read == record_count(db_session, dept)
+    assert problems(db_session, failed.batch_id) == [(0, None, "encoding-error")]
+
+    rerun = import_csv([], path=good, settings_=small_chunks)
+
+    assert rerun.status == "completed"
+    assert rerun.rows == 60
+    assert (rerun.created, rerun.unchanged, rerun.rejected) == (60 - stored.rows_read, stored.rows_read, 0)
+    assert record_count(db_session, dept) == 60
+    assert db_session.scalar(select(func.count(func.distinct(Record.doc_no)))) == 60
+
+
+def test_a_crash_while_reading_marks_the_batch_incomplete(
+    db_session, import_csv, small_chunks, tmp_path, dept, monkeypatch
+):
+    path = write_rows(tmp_path / "rows.csv", [penalty_row() for _ in range(30)])
+    real_open_table = service.open_table
+
+    @contextlib.contextmanager
+    def dying_after_25_rows(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with real_open_table(*args, **kwargs) as table:
+            real_rows = table.rows
+
+            def rows():  # type: ignore[no-untyped-def]
+                for count, item in enumerate(real_rows, start=1):
+                    if count > 25:
+                        raise RuntimeError("disk went away")
+                    yield item
+
+            table.rows = rows()
+            yield table
+
+    monkeypatch.setattr(service, "open_table", dying_after_25_rows)
+    with pytest.raises(RuntimeError):
+        import_csv([], path=path, settings_=small_chunks)
+    monkeypatch.undo()
+
+    interrupted = db_session.scalars(select(Batch).order_by(Batch.id.desc())).first()
+    assert interrupted is not None
+    db_session.refresh(interrupted)
+    assert interrupted.status == BatchStatus.INCOMPLETE
+    assert "RuntimeError" in (interrupted.failure or "")
+    assert (interrupted.rows_read, interrupted.created) == (20, 20)
+    assert record_count(db_session, dept) == 20
+
+    rerun = import_csv([], path=path, settings_=small_chunks)
+
+    assert (rerun.status, rerun.created, rerun.unchanged, rerun.rejected) == ("completed", 10, 20, 0)
+    assert record_count(db_session, dept) == 30
+
+
+def test_a_custom_row_source_that_fails_midway_through_run(
+    db_session, settings, protector, dept, small_chunks
+):
+    from tests.factories.records import TODAY
+
+    from xinyong.catalog import load_catalog
+    from xinyong.records.models import BatchSource
+
+    items = [penalty_row() for _ in range(25)]
+    headers = list(items[0])
+
+    def rows():  # type: ignore[no-untyped-def]
+        for number, item in enumerate(items, start=2):
+            if number == 20:
+                raise KeyboardInterrupt
+            yield number, [item[h] for h in headers]
+
+    started = service._start_batch(
+        db_session, department=dept, record_type="penalty", source=BatchSource.CLI, actor="test",
+        reported_on=TODAY, filename="custom.csv",
+    )  # fmt: skip
+    def run() -> None:
+        # What import_file does around _run, with a row source of our own.
+        try:
+            service._run(
+                db_session, settings=small_chunks, protector=protector, record_type=load_catalog().get("penalty"),
+                department=dept, batch=started, headers=headers, rows=rows(), today=TODAY, progress=None,
+            )  # fmt: skip
+        except BaseException as exc:
+            service._interrupt(db_session, started, exc)
+            raise
+
+    with pytest.raises(KeyboardInterrupt):
+        run()
+
+    stored = batch(db_session, started.id)
+    assert (stored.status, stored.rows_read, stored.created) == (BatchStatus.INCOMPLETE, 10, 10)
+    assert record_count(db_session, dept) == 10
+
+
+def test_mark_stale_batches_only_touches_silent_running_batches(db_session, dept, settings):
+    from tests.factories.records import TODAY
+
+    from xinyong.records.models import BatchSource
+
+    def new_batch(status: BatchStatus, heartbeat_minutes_ago: int) -> Batch:
+        created = Batch(
+            department_id=dept.id, record_type="penalty", source=BatchSource.CLI, actor="t", reported_on=TODAY,
+            status=status, heartbeat_at=utcnow() - timedelta(minutes=heartbeat_minutes_ago),
+        )  # fmt: skip
+        db_session.add(created)
+        return created
+
+    silent = new_batch(BatchStatus.RUNNING, 11)
+    alive = new_batch(BatchStatus.RUNNING, 1)
+    done = new_batch(BatchStatus.COMPLETED, 60)
+    db_session.flush()
+
+    assert service.mark_stale_batches(db_session) == 1
+    db_session.expire_all()
+    assert (silent.status, alive.status, done.status) == (
+        BatchStatus.INCOMPLETE,
+        BatchStatus.RUNNING,
+        BatchStatus.COMPLETED,
+    )
+    assert "中断" in (silent.failure or "")
+
+
+# ------------------------------------------------------------------------------------------- a real kill
+
+TOTAL_ROWS = 20_000
+
+
+def _cli_env(url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XINYONG_")}
+    env.update(
+        XINYONG_DATABASE_URL=url,
+        XINYONG_SECRET_KEY=TEST_KEY,
+        XINYONG_IMPORT_CHUNK_ROWS="200",
+    )
+    return env
+
+
+def _import(path: Path, env: dict[str, str], **kwargs) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
+    command = [sys.executable, "-m", "xinyong", "records", "import", str(path), "--type", "penalty",
+               "--department", DEPT_CODE, "--reported-on", "2025-10-15", "--json"]  # fmt: skip
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs
+    )
+
+
+def test_a_killed_import_is_marked_incomplete_and_a_rerun_completes(fresh_database_url, tmp_path):
+    engine = make_engine(fresh_database_url)
+    with Session(engine) as session:
+        department(session)
+        session.commit()
+    rows = [
+        penalty_row(
+            CF_XDR_MC=f"安吉县批量{n}号有限公司",
+            CF_XDR_SHXYM=company_code(100_000 + n),
+            CF_WSH=f"安市监罚〔2025〕批{n}号",
+        )
+        for n in range(TOTAL_ROWS)
+    ]
+    path = write_rows(tmp_path / "big.csv", rows, encoding="gbk")
+    env = _cli_env(fresh_database_url)
+
+    process = _import(path, env)
+    try:
+        rows_read = 0
+        deadline = time.monotonic() + 60
+        with Session(engine) as session:
+            while time.monotonic() < deadline and process.poll() is None:
+                rows_read = session.scalar(select(func.max(Batch.rows_read))) or 0
+                session.rollback()
+                if rows_read > 0:
+                    break
+                time.sleep(0.01)
+        assert process.poll() is None, "the import finished before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert rows_read > 0
+
+    with Session(engine) as session:
+        killed = session.scalars(select(Batch)).one()
+        assert killed.status == BatchStatus.RUNNING  # nobody could mark it: the process died
+        assert 0 < killed.rows_read < TOTAL_ROWS
+        assert killed.rows_read % 200 == 0
+        stored = session.scalar(select(func.count()).select_from(Record))
+        assert stored == killed.created == killed.rows_read  # exactly the committed chunks
+
+        # Ten minutes later nobody has heard from it.
+        session.execute(
+            update(Batch).values(heartbeat_at=utcnow() - service.STALE_AFTER - timedelta(seconds=1))
+        )
+        assert service.mark_stale_batches(session) == 1
+        session.commit()
+        session.refresh(killed)
+        assert killed.status == BatchStatus.INCOMPLETE
+        assert killed.failure
+
+    rerun = _import(path, env)
+    out, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err
+    document = json.loads(out)
+    assert document["status"] == "completed"
+    assert document["rows"] == TOTAL_ROWS
+    assert (document["created"], document["unchanged"]) == (TOTAL_ROWS - stored, stored)
+    assert document["created"] + document["unchanged"] == TOTAL_ROWS
+    assert (document["rejected"], document["late"], document["errors"], document["warnings"]) == (
+        0,
+        0,
+        [],
+        [],
+    )
+
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Record)) == TOTAL_ROWS
+        assert session.scalar(select(func.count(func.distinct(Record.doc_no)))) == TOTAL_ROWS
+        assert session.scalar(select(func.count()).select_from(Subject)) == TOTAL_ROWS
+        statuses = sorted(b.status.value for b in session.scalars(select(Batch)))
+        assert statuses == ["completed", "incomplete"]
+    engine.dispose()
