@@ -1,3 +1,5 @@
 from xinyong.cli import main
 
-main()
+# Guarded: the import pipeline starts worker processes with the spawn method, which imports __main__.
+if __name__ == "__main__":
+    main()

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     )
     report_deadline_workdays: int = Field(default=7, description="Working days a department has to report.")
     import_chunk_rows: int = Field(default=5_000, description="Rows validated and stored per transaction.")
+    parallel_min_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        description="Files at least this large are read and validated in a second process while storing.",
+    )
     catalog_dirs: tuple[Path, ...] = Field(
         default=(), description="Extra folders of catalogue entries (*.toml) beside the built-in types."
     )

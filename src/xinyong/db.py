@@ -12,7 +12,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -167,23 +167,19 @@ def _driver_converters(table: Any, columns: list[str], dialect: str) -> list[Any
                 (lambda v: v.isoformat() if isinstance(v, date_type) else v) if dialect == "sqlite" else None
             )
         elif isinstance(column_type, JSON):
-            if dialect == "postgresql":
-                from psycopg.types.json import Jsonb
-
-                converters.append(lambda v: None if v is None else Jsonb(v))
-            else:
-                converters.append(lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
+            # Text on both: SQLite stores it as is, PostgreSQL's COPY parses it into jsonb.
+            converters.append(lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
         else:
             converters.append(None)
     return converters
 
 
 def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows straight through the driver's executemany.
+    """INSERT many rows straight through the driver: COPY on PostgreSQL, executemany on SQLite.
 
     SQLAlchemy's per-row parameter processing costs more than the insert itself on batches of thousands
-    of rows; this keeps the same stored forms (see _driver_converters) at a fraction of the cost.
-    Every row must have the same keys.
+    of rows, and row-by-row INSERTs cost PostgreSQL a round trip each; this keeps the stored forms that
+    SQLAlchemy would produce (see _driver_converters). Every row must have the same keys.
     """
     if not rows:
         return
@@ -191,20 +187,35 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
     connection = session.connection()
     dialect = connection.dialect.name
     converters = _driver_converters(table, columns, dialect)
-    mark = "?" if dialect == "sqlite" else "%s"
-    sql = 'INSERT INTO {} ({}) VALUES ({})'.format(  # noqa: S608 - names come from our own metadata
-        table.name, ", ".join(f'"{c}"' for c in columns), ", ".join([mark] * len(columns))
-    )
     getter = itemgetter(*columns)
     converted = [(i, conv) for i, conv in enumerate(converters) if conv is not None]
-    if not converted:
-        params: list[Any] = [getter(row) for row in rows] if len(columns) > 1 else [(row[columns[0]],) for row in rows]
-    else:
-        params = []
-        append = params.append
-        for row in rows:
-            values = list(getter(row))
+    params: list[tuple[Any, ...]] = []
+    append = params.append
+    for row in rows:
+        values = getter(row) if len(columns) > 1 else (row[columns[0]],)
+        if converted:
+            values = list(values)
             for i, conv in converted:
                 values[i] = conv(values[i])
-            append(tuple(values))
-    connection.exec_driver_sql(sql, params)
+            values = tuple(values)
+        append(values)
+    names = ", ".join(f'"{c}"' for c in columns)
+    if dialect == "postgresql":
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for values in params:
+                    copy.write_row(values)
+        finally:
+            cursor.close()
+        return
+    marks = ", ".join(["?"] * len(columns))
+    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', params)  # noqa: S608
+
+
+def refresh_statistics(session: Session, table_names: list[str]) -> None:
+    """PostgreSQL plans from table statistics; a table that grew from nothing within one long import
+    still looks empty to it until autovacuum catches up, and key look-ups then scan. SQLite needs nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        for name in table_names:
+            session.execute(text(f'ANALYZE "{name}"'))

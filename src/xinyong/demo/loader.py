@@ -37,6 +37,13 @@ class DemoSummary:
         return sum(b.rejected for b in self.batches)
 
 
+def _cells(
+    produced: Iterator[tuple[dict[str, str], date, str | None]], columns: tuple[str, ...] | list[str]
+) -> Iterator[tuple[int, list[str], date]]:
+    for number, (row, reported_on, _defect) in enumerate(produced, start=2):
+        yield number, [row.get(c, "") for c in columns], reported_on
+
+
 def _register(session: Session, department: generator.Department) -> Department:
     existing = session.scalar(select(Department).where(Department.code == department.code))
     if existing is not None:
@@ -86,14 +93,8 @@ def load_demo(
         produced = make(pool, departments, count, rng, today=today, late_share=late_share,
                         malformed_share=malformed_share, department=dept)  # fmt: skip
 
-        def rows(produced: Iterator[tuple[dict[str, str], date, str | None]] = produced) -> Iterator[
-            tuple[int, list[str], date]
-        ]:
-            for number, (row, reported_on, _defect) in enumerate(produced, start=2):
-                yield number, [row.get(c, "") for c in columns], reported_on
-
         result = records_service.import_table(
-            session, list(columns), rows(), settings=settings, protector=protector, record_type=record_type,
+            session, list(columns), _cells(produced, columns), settings=settings, protector=protector, record_type=record_type,
             department=registered[dept.code], actor="demo", source=BatchSource.DEMO,
             filename=f"demo-{record_type}-{dept.short_name}.csv", today=today, progress=progress,
         )  # fmt: skip

@@ -26,7 +26,7 @@ from xinyong.calendar.service import load_calendar
 from xinyong.catalog import RecordType, load_catalog
 from xinyong.codes import clean_display_name
 from xinyong.config import Settings
-from xinyong.db import bulk_insert, utcnow
+from xinyong.db import bulk_insert, refresh_statistics, utcnow
 from xinyong.departments.models import Department
 from xinyong.errors import FileRejected, InvalidInput, InvalidTransition, NotFound
 from xinyong.protect import Protector
@@ -41,11 +41,14 @@ from xinyong.records.models import (
     RecordVersion,
     Severity,
 )
+from xinyong.records.parallel import FileJob, ParallelFile
 from xinyong.records.readers import open_table
 from xinyong.records.validation import ERROR, WARNING, CleanRow, Problem, RowValidator
 from xinyong.subjects.service import SubjectRef, SubjectResolver, kind_from_label, names_agree
 
 STALE_AFTER = timedelta(minutes=10)
+# When a long import refreshes the planner's statistics (PostgreSQL only; see db.refresh_statistics).
+STATISTICS_AFTER_CHUNKS = frozenset({1, 4, 16, 64})
 ProgressCallback = Callable[[int], None]
 
 
@@ -121,9 +124,15 @@ def import_file(
     )  # fmt: skip
     batch.file_sha256 = _sha256(path)
     try:
+        if path.stat().st_size >= settings.parallel_min_bytes:
+            return _run_parallel(
+                session, path, settings=settings, protector=protector, record_type=rtype, department=department,
+                batch=batch, today=today, filename=filename, progress=progress,
+            )  # fmt: skip
         with open_table(
-            path, max_bytes=settings.upload_max_bytes, max_xlsx_uncompressed=settings.xlsx_max_uncompressed_bytes
-        ) as table:
+            path, max_bytes=settings.upload_max_bytes, max_xlsx_uncompressed=settings.xlsx_max_uncompressed_bytes,
+            filename=filename,
+        ) as table:  # fmt: skip
             batch.file_format, batch.encoding = table.format, table.encoding
             return _run(
                 session, settings=settings, protector=protector, record_type=rtype, department=department,
@@ -134,6 +143,38 @@ def import_file(
     except BaseException as exc:
         _interrupt(session, batch, exc)
         raise
+
+
+def _run_parallel(
+    session: Session,
+    path: Path,
+    *,
+    settings: Settings,
+    protector: Protector,
+    record_type: RecordType,
+    department: Department,
+    batch: Batch,
+    today: date,
+    filename: str | None,
+    progress: ProgressCallback | None,
+) -> ImportResult:
+    """Large files: read and validate in a worker process while this one stores (see parallel.py)."""
+    job = FileJob(
+        path=path, record_type=record_type.key, catalog_dirs=tuple(settings.catalog_dirs),
+        department_code=department.code, today=today, max_bytes=settings.upload_max_bytes,
+        max_xlsx_uncompressed=settings.xlsx_max_uncompressed_bytes, chunk_rows=settings.import_chunk_rows,
+        filename=filename,
+    )  # fmt: skip
+    if path.stat().st_size > settings.upload_max_bytes:
+        raise FileRejected("file-too-large", f"文件超过 {settings.upload_max_bytes // (1024 * 1024)} MB 的大小上限")
+    with ParallelFile(job) as worker:
+        assert worker.head is not None
+        batch.file_format, batch.encoding = worker.head.format, worker.head.encoding
+        return _store_all(
+            session, settings=settings, protector=protector, record_type=record_type, department=department,
+            batch=batch, today=today, file_problems=worker.head.file_problems, chunks=worker.chunks(),
+            progress=progress,
+        )  # fmt: skip
 
 
 def import_rows(
@@ -271,30 +312,56 @@ def _run(
     today: date,
     progress: ProgressCallback | None,
 ) -> ImportResult:
+    """Validate in this process and store: JSON batches, demo data, small files."""
     if not headers:
         raise FileRejected("empty-file", "文件为空或没有表头")
     validator = RowValidator(record_type, headers, department_code=department.code, today=today)
+    size = settings.import_chunk_rows
+
+    def chunks() -> Iterator[list[CleanRow]]:
+        chunk: list[CleanRow] = []
+        for item in rows:
+            clean = validator.validate(item[0], item[1])
+            if len(item) > 2:
+                clean.reported_on = item[2]  # type: ignore[misc]
+            chunk.append(clean)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    return _store_all(
+        session, settings=settings, protector=protector, record_type=record_type, department=department,
+        batch=batch, today=today, file_problems=validator.file_problems, chunks=chunks(), progress=progress,
+    )  # fmt: skip
+
+
+def _store_all(
+    session: Session,
+    *,
+    settings: Settings,
+    protector: Protector,
+    record_type: RecordType,
+    department: Department,
+    batch: Batch,
+    today: date,
+    file_problems: list[Problem],
+    chunks: Iterable[list[CleanRow]],
+    progress: ProgressCallback | None,
+) -> ImportResult:
     ctx = ImportContext(
         settings=settings, protector=protector, record_type=record_type, department=department, batch=batch,
         reported_on=batch.reported_on, calendar=load_calendar(session), today=today,
     )  # fmt: skip
     if batch.reported_on > today:
         raise FileRejected("future-reported-on", "报送日期不能晚于今天")
-    _store_problems(session, batch, validator.file_problems)
-    chunk: list[CleanRow] = []
-    size = settings.import_chunk_rows
-    for item in rows:
-        clean = validator.validate(item[0], item[1])
-        if len(item) > 2:
-            clean.reported_on = item[2]  # type: ignore[misc]
-        chunk.append(clean)
-        if len(chunk) >= size:
-            _store_chunk(session, ctx, chunk)
-            if progress:
-                progress(len(chunk))
-            chunk = []
-    if chunk:
+    _store_problems(session, batch, file_problems)
+    for number, chunk in enumerate(chunks, start=1):
         _store_chunk(session, ctx, chunk)
+        if number in STATISTICS_AFTER_CHUNKS:
+            refresh_statistics(session, ["records", "subjects", "subject_grams"])
+            session.commit()
         if progress:
             progress(len(chunk))
     batch.status = BatchStatus.COMPLETED

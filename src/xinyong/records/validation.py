@@ -318,7 +318,11 @@ class RowValidator:
         # Fields whose converter reads another field (the ID number reads its type) come last.
         self.columns.sort(key=lambda item: item[1].type_field is not None)
         self.width = len(headers)
-        self._converters = [(pos, spec, _converter(spec, today)) for pos, spec in self.columns]
+        # Columns whose accepted value needs a second look (old category names, personal tax numbers).
+        self._converters = [
+            (pos, spec, _converter(spec, today), spec.kind == "legacy:tax_number" or bool(spec.legacy_values))
+            for pos, spec in self.columns
+        ]
         self._required = [s for s in record_type.fields if s.required]
         self._conditional = [s for s in record_type.fields if s.required_if is not None]
         roles = {spec.role: spec.code for spec in record_type.fields if spec.role}
@@ -335,7 +339,7 @@ class RowValidator:
         sealed: dict[str, str] = {}
         problems: list[Problem] = []
         ncells = len(cells)
-        for position, spec, convert in self._converters:
+        for position, spec, convert, review in self._converters:
             raw = cells[position] if position < ncells else ""
             if not raw:
                 continue
@@ -350,15 +354,16 @@ class RowValidator:
                 if exc.severity == ERROR:
                     continue
                 value = raw
-            if spec.kind == "legacy:tax_number" and _is_personal_tax_number(value, self.today):
-                # Individuals' tax numbers are their ID numbers: never stored in clear, and not needed to
-                # identify a subject, so the value is dropped and the department told why.
-                problems.append(_misplaced_id(row_number, spec, raw, WARNING))
-                continue
-            if spec.legacy_values and ";".join(value) != raw:
-                note = _legacy_note(spec, raw)
-                if note:
-                    problems.append(Problem(row_number, spec.code, "legacy-value", raw[:200], note, WARNING))
+            if review:
+                if spec.kind == "legacy:tax_number" and _is_personal_tax_number(value, self.today):
+                    # Individuals' tax numbers are their ID numbers: never stored in clear, and not needed to
+                    # identify a subject, so the value is dropped and the department told why.
+                    problems.append(_misplaced_id(row_number, spec, raw, WARNING))
+                    continue
+                if spec.legacy_values and ";".join(value) != raw:
+                    note = _legacy_note(spec, raw)
+                    if note:
+                        problems.append(Problem(row_number, spec.code, "legacy-value", raw[:200], note, WARNING))
             values[spec.code] = value
             if spec.protected:
                 sealed[spec.code] = value

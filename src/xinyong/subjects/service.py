@@ -130,7 +130,7 @@ class SubjectResolver:
         values: dict[str, object] = {
             "kind": ref.kind.value,
             "name": ref.name,
-            "name_norm": normalize_name(ref.name),
+            "name_norm": normalize_name(ref.name)[:200],
             "uscc": ref.uscc if key.startswith("uscc:") else None,
             "id_hash": key[3:] if key.startswith("id:") else None,
             "id_sealed": self.protector.seal(ref.id_number) if key.startswith("id:") and ref.id_number else None,

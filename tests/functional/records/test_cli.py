@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import TEST_KEY
-from tests.factories.records import DEPT_CODE, penalty_row, write_rows
+from tests.factories.records import DEPT_CODE, company_code, penalty_row, write_rows
 from tests.functional.records.test_checks import BAD_ID, PERSON_ID, person_row
 from typer.testing import CliRunner
 
@@ -144,6 +144,24 @@ def test_reported_on_before_the_decision_is_rejected_per_row(registered, tmp_pat
     assert result.exit_code == 0
     assert [(e["row"], e["code"]) for e in document["errors"]] == [(2, "reported-before-decision")]
     assert (document["created"], document["rejected"]) == (1, 1)
+
+
+def test_name_mismatch_as_a_warning_from_the_environment(registered, tmp_path, monkeypatch):
+    code = company_code(970)
+    first = write_rows(tmp_path / "first.csv", [penalty_row(CF_XDR_MC="安吉县原名有限公司", CF_XDR_SHXYM=code)])
+    second = write_rows(tmp_path / "second.csv", [penalty_row(CF_XDR_MC="安吉县新名有限公司", CF_XDR_SHXYM=code)])
+    assert json.loads(_import(registered, first, "--json").stdout)["created"] == 1
+
+    strict = json.loads(_import(registered, second, "--json").stdout)
+    monkeypatch.setenv("XINYONG_NAME_MISMATCH", "warning")
+    settings.cache_clear()
+    lenient = json.loads(_import(registered, second, "--json").stdout)
+
+    assert [(e["row"], e["code"]) for e in strict["errors"]] == [(2, "name-code-mismatch")]
+    assert (strict["created"], strict["rejected"]) == (0, 1)
+    assert lenient["errors"] == []
+    assert [(w["row"], w["code"]) for w in lenient["warnings"]] == [(2, "name-code-mismatch")]
+    assert (lenient["created"], lenient["rejected"]) == (1, 0)
 
 
 def test_departments_add_with_an_invalid_uscc(cli):

@@ -1,0 +1,139 @@
+"""Reading and validating a large file in a second process while the first one stores.
+
+Validation is pure, so it can run beside the database work on the other core. The worker opens the file
+itself (an open iterator cannot cross processes), validates chunk by chunk and sends the results through
+a bounded queue, which keeps memory flat however long the file is. A whole-file problem raised in the
+worker (wrong encoding in row N, missing columns) travels back and is raised again in the caller, so both
+paths report the same problems. The spawn start method is used: a forked child would inherit the
+parent's database connections.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from xinyong.catalog import load_catalog
+from xinyong.errors import FileRejected
+from xinyong.records.readers import open_table
+from xinyong.records.validation import CleanRow, Problem, RowValidator
+
+QUEUE_CHUNKS = 3  # chunks in flight: bounds the memory of a run
+POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class FileJob:
+    path: Path
+    record_type: str
+    catalog_dirs: tuple[Path, ...]
+    department_code: str
+    today: date
+    max_bytes: int
+    max_xlsx_uncompressed: int
+    chunk_rows: int
+    filename: str | None
+
+
+@dataclass
+class FileHead:
+    format: str
+    encoding: str | None
+    file_problems: list[Problem]
+
+
+def _sender(out: multiprocessing.Queue):  # type: ignore[no-untyped-def, type-arg]
+    """put() that gives up when the parent is gone (killed mid-import), instead of blocking forever."""
+    parent = os.getppid()
+
+    def put(item: object) -> None:
+        while True:
+            try:
+                out.put(item, timeout=POLL_SECONDS)
+                return
+            except queue.Full:
+                if os.getppid() != parent:
+                    os._exit(1)
+
+    return put
+
+
+def _worker(job: FileJob, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    put = _sender(out)
+    try:
+        record_type = load_catalog(job.catalog_dirs).get(job.record_type)
+        with open_table(
+            job.path, max_bytes=job.max_bytes, max_xlsx_uncompressed=job.max_xlsx_uncompressed, filename=job.filename
+        ) as table:
+            if not table.headers:
+                raise FileRejected("empty-file", "文件为空或没有表头")
+            validator = RowValidator(record_type, table.headers, department_code=job.department_code, today=job.today)
+            put(("head", FileHead(table.format, table.encoding, validator.file_problems)))
+            chunk: list[CleanRow] = []
+            for number, cells in table.rows:
+                chunk.append(validator.validate(number, cells))
+                if len(chunk) >= job.chunk_rows:
+                    put(("chunk", chunk))
+                    chunk = []
+            if chunk:
+                put(("chunk", chunk))
+        put(("done", None))
+    except FileRejected as exc:
+        put(("rejected", (exc.problem_code, exc.reason)))
+    except BaseException:  # anything else: report it rather than leave the caller waiting
+        put(("crashed", traceback.format_exc(limit=5)))
+
+
+class ParallelFile:
+    """Context manager: ``head`` once the worker has read the header, then ``chunks()``."""
+
+    def __init__(self, job: FileJob) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._queue = context.Queue(maxsize=QUEUE_CHUNKS)
+        self._process = context.Process(target=_worker, args=(job, self._queue), daemon=True)
+        self.head: FileHead | None = None
+
+    def __enter__(self) -> ParallelFile:
+        self._process.start()
+        kind, value = self._receive()
+        if kind != "head":
+            self._raise(kind, value)
+        self.head = value
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(timeout=5)
+        self._queue.close()
+
+    def chunks(self) -> Iterator[list[CleanRow]]:
+        while True:
+            kind, value = self._receive()
+            if kind == "chunk":
+                yield value
+            elif kind == "done":
+                return
+            else:
+                self._raise(kind, value)
+
+    def _receive(self) -> tuple[str, object]:
+        while True:
+            try:
+                return self._queue.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if not self._process.is_alive() and self._queue.empty():
+                    raise RuntimeError("validation worker exited unexpectedly") from None
+
+    @staticmethod
+    def _raise(kind: str, value: object) -> None:
+        if kind == "rejected":
+            code, reason = value  # type: ignore[misc]
+            raise FileRejected(code, reason)
+        raise RuntimeError(f"validation worker failed:\n{value}")
