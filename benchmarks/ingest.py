@@ -146,7 +146,8 @@ def measure_rss(rows: int, seed: int) -> dict:
     path, department = make_csv(rows, seed)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/rss.db"
-        env = {**os.environ, "XINYONG_DATABASE_URL": url, "XINYONG_SECRET_KEY": KEY}
+        env = {**os.environ, "XINYONG_DATABASE_URL": url, "XINYONG_SECRET_KEY": KEY,
+               "XINYONG_UPLOAD_MAX_BYTES": str(4 * 1024**3)}  # fmt: skip
         python = sys.executable
         subprocess.run([python, "-m", "xinyong", "db", "upgrade"], env=env, check=True, capture_output=True)
         subprocess.run([python, "-m", "xinyong", "departments", "add", "--code", department.code,
@@ -161,7 +162,7 @@ def measure_rss(rows: int, seed: int) -> dict:
         elapsed = time.perf_counter() - started
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if done.returncode != 0:
-        raise SystemExit(f"import failed: {done.stderr[-2000:]}")
+        raise SystemExit(f"import failed ({done.returncode}): {done.stdout[-2000:]} {done.stderr[-2000:]}")
     if peak_kb <= before:
         print("  (peak RSS of the import did not exceed that of earlier child processes)")
     return {"rows": rows, "peak_rss_mb": round(peak_kb / 1024), "seconds": round(elapsed, 1),

@@ -13,9 +13,11 @@ def serve(
     import uvicorn
 
     from xinyong.app import create_app
+    from xinyong.logs import uvicorn_log_config
 
+    log_config = uvicorn_log_config(settings().log_level)
     if workers > 1:
         uvicorn.run("xinyong.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level=settings().log_level.lower())  # fmt: skip
+                    log_config=log_config)  # fmt: skip
     else:
-        uvicorn.run(create_app(settings()), host=host, port=port, log_level=settings().log_level.lower())
+        uvicorn.run(create_app(settings()), host=host, port=port, log_config=log_config)

@@ -37,6 +37,8 @@ def index_subjects(session: Session, subjects: Iterable[tuple[int, str, str]]) -
         for gram in grams_of(name_norm)
     ]
     if rows:
+        # In key order: the index is clustered on (gram, subject_id), and ordered inserts touch each page once.
+        rows.sort(key=lambda row: (row["gram"], row["subject_id"]))
         bulk_insert(session, SubjectGram.__table__, rows)
     return len(rows)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, String
+from sqlalchemy import Enum, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base, UTCDateTime, utcnow
@@ -27,8 +27,18 @@ KIND_LABELS = {
 KIND_BY_LABEL = {label: kind for kind, label in KIND_LABELS.items()}
 
 
+def _legacy_code_index(column: str) -> Index:
+    # Legacy codes are missing for most subjects; indexing only the present ones keeps inserts cheap.
+    where = text(f"{column} IS NOT NULL")
+    return Index(f"ix_subjects_{column}", column, sqlite_where=where, postgresql_where=where)
+
+
 class Subject(Base):
     __tablename__ = "subjects"
+    __table_args__ = tuple(
+        _legacy_code_index(c)
+        for c in ("registration_number", "org_code", "tax_number", "institution_cert", "social_org_cert")
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[SubjectKind] = mapped_column(
@@ -40,11 +50,11 @@ class Subject(Base):
     id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     id_sealed: Mapped[str | None] = mapped_column(String(200))
     id_masked: Mapped[str | None] = mapped_column(String(18))
-    registration_number: Mapped[str | None] = mapped_column(String(20), index=True)
-    org_code: Mapped[str | None] = mapped_column(String(10), index=True)
-    tax_number: Mapped[str | None] = mapped_column(String(20), index=True)
-    institution_cert: Mapped[str | None] = mapped_column(String(20), index=True)
-    social_org_cert: Mapped[str | None] = mapped_column(String(40), index=True)
+    registration_number: Mapped[str | None] = mapped_column(String(20))
+    org_code: Mapped[str | None] = mapped_column(String(10))
+    tax_number: Mapped[str | None] = mapped_column(String(20))
+    institution_cert: Mapped[str | None] = mapped_column(String(20))
+    social_org_cert: Mapped[str | None] = mapped_column(String(40))
     legal_representative: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -58,12 +58,17 @@ def upgrade() -> None:
     sa.UniqueConstraint('uscc', name=op.f('uq_subjects_uscc'))
     )
     with op.batch_alter_table('subjects', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_subjects_institution_cert'), ['institution_cert'], unique=False)
+        batch_op.create_index(batch_op.f('ix_subjects_institution_cert'), ['institution_cert'], unique=False,
+                              sqlite_where=sa.text('institution_cert IS NOT NULL'), postgresql_where=sa.text('institution_cert IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_subjects_name_norm'), ['name_norm'], unique=False)
-        batch_op.create_index(batch_op.f('ix_subjects_org_code'), ['org_code'], unique=False)
-        batch_op.create_index(batch_op.f('ix_subjects_registration_number'), ['registration_number'], unique=False)
-        batch_op.create_index(batch_op.f('ix_subjects_social_org_cert'), ['social_org_cert'], unique=False)
-        batch_op.create_index(batch_op.f('ix_subjects_tax_number'), ['tax_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_subjects_org_code'), ['org_code'], unique=False,
+                              sqlite_where=sa.text('org_code IS NOT NULL'), postgresql_where=sa.text('org_code IS NOT NULL'))
+        batch_op.create_index(batch_op.f('ix_subjects_registration_number'), ['registration_number'], unique=False,
+                              sqlite_where=sa.text('registration_number IS NOT NULL'), postgresql_where=sa.text('registration_number IS NOT NULL'))
+        batch_op.create_index(batch_op.f('ix_subjects_social_org_cert'), ['social_org_cert'], unique=False,
+                              sqlite_where=sa.text('social_org_cert IS NOT NULL'), postgresql_where=sa.text('social_org_cert IS NOT NULL'))
+        batch_op.create_index(batch_op.f('ix_subjects_tax_number'), ['tax_number'], unique=False,
+                              sqlite_where=sa.text('tax_number IS NOT NULL'), postgresql_where=sa.text('tax_number IS NOT NULL'))
 
     op.create_table('api_keys',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -159,7 +164,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('department_id', 'record_type', 'doc_no', name=op.f('uq_records_department_id_record_type_doc_no'))
     )
     with op.batch_alter_table('records', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_records_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_records_publish_until'), ['publish_until'], unique=False)
         batch_op.create_index('ix_records_subject_type', ['subject_id', 'record_type'], unique=False)
         batch_op.create_index('ix_records_type_decision', ['record_type', 'decision_date'], unique=False)
@@ -197,7 +201,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_records_type_decision')
         batch_op.drop_index('ix_records_subject_type')
         batch_op.drop_index(batch_op.f('ix_records_publish_until'))
-        batch_op.drop_index(batch_op.f('ix_records_batch_id'))
 
     op.drop_table('records')
     with op.batch_alter_table('batch_problems', schema=None) as batch_op:
