@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.protector = protector(settings)
     install_error_handlers(app)
 
+    from xinyong.admin.web import install_admin
     from xinyong.portal.web import install_portal
     from xinyong.records.api import router as records_router
     from xinyong.web.site import router as site_router
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(records_router)
     app.include_router(site_router)
     install_portal(app)  # public portal pages, public API, HTML error pages for portal paths
+    install_admin(app)  # the console at /admin: its routes, HTML errors and security headers (after the portal's)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

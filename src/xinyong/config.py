@@ -79,6 +79,23 @@ class Settings(BaseSettings):
     )
     portal_page_size: int = Field(default=20, description="Results per page on the portal.")
 
+    # --- accounts, sessions and the admin console ----------------------------------------------------
+    session_cookie_secure: bool = Field(
+        default=False, description="Send the console session cookie only over HTTPS (set true in production)."
+    )
+    session_idle_minutes: int = Field(default=30, description="A console session ends after this much inactivity.")
+    session_max_hours: int = Field(default=12, description="A console session ends this long after sign-in.")
+    login_max_failures: int = Field(
+        default=5, description="Consecutive wrong passwords after which an account is locked for a while."
+    )
+    login_lockout_minutes: int = Field(
+        default=15, description="First lockout length; each further failure doubles it, up to a day."
+    )
+    login_rate_limit_attempts: int = Field(
+        default=30, description="Sign-in attempts per client address per 15 minutes; 0 disables the limit."
+    )
+    password_min_length: int = Field(default=10, description="Shortest accepted password for console accounts.")
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

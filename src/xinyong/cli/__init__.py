@@ -45,6 +45,8 @@ def fail(error: DomainError | str, code: int = 1) -> typer.Exit:
 
 
 def _register() -> None:
+    from xinyong.audit.cli import app as audit_app
+    from xinyong.auth.cli import app as users_app
     from xinyong.calendar.cli import app as calendar_app
     from xinyong.cli.db import app as db_app
     from xinyong.cli.serve import serve
@@ -61,6 +63,8 @@ def _register() -> None:
     app.add_typer(calendar_app, name="calendar", help="工作日日历（节假日与调休）")
     app.add_typer(demo_app, name="demo", help="演示与基准测试数据")
     app.add_typer(disclosure_app, name="disclosure", help="信息公示：到期清理、名称检索索引")
+    app.add_typer(users_app, name="users", help="控制台账户与角色")
+    app.add_typer(audit_app, name="audit", help="审计日志：核验哈希链、导出")
     app.command("serve", help="启动网站与接口服务")(serve)
 
 

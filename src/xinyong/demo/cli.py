@@ -43,6 +43,10 @@ def load(
     console.print("演示部门：", highlight=False)
     for code, name in summary.departments:
         console.print(f"  {code}  {name}", highlight=False)
+    if summary.accounts:
+        console.print("演示账号（仅供演示，密码公开，请勿用于生产环境）：管理后台 /admin", highlight=False)
+        for username, password, role in summary.accounts:
+            console.print(f"  {username:<10} {password:<18} {role}", highlight=False)
 
 
 @app.command("generate", help="生成演示数据文件（CSV），供导入测试与基准测试使用")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong import clock
+from xinyong.auth import service as auth_service
 from xinyong.config import Settings
 from xinyong.demo import generator
 from xinyong.departments import service as departments_service
@@ -27,6 +28,7 @@ LICENSE_SHARE = 0.4  # the rest are penalties
 class DemoSummary:
     departments: list[tuple[str, str]] = field(default_factory=list)
     batches: list[records_service.ImportResult] = field(default_factory=list)
+    accounts: list[tuple[str, str, str]] = field(default_factory=list)  # (username, password, role)
 
     @property
     def created(self) -> int:
@@ -77,6 +79,9 @@ def load_demo(
     for dept in departments:
         registered[dept.code] = _register(session, dept)
         summary.departments.append((dept.code, dept.name))
+    summary.accounts = auth_service.create_demo_accounts(
+        session, [registered[d.code] for d in departments], settings=settings
+    )
     session.commit()
     pool = list(generator.generate_subjects(subjects, rng))
     plans: list[tuple[str, generator.Department, int]] = []

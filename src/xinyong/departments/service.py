@@ -8,17 +8,26 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.audit import service as audit
+from xinyong.audit.rules import AuditAction
+from xinyong.auth.rules import API_PERMISSIONS, DEFAULT_KEY_PERMISSIONS, Actor, Permission, parse_permission
 from xinyong.codes import CodeError, clean_display_name, validate_uscc
 from xinyong.db import utcnow
 from xinyong.departments.models import ApiKey, Department
-from xinyong.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound
+from xinyong.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 
 KEY_PREFIX = "xy"
-# What a department's system may do with its key until accounts and roles exist.
-DEFAULT_SCOPES = ["records:write", "records:read"]
+# What a department's system may do with a key when nothing narrower is asked for.
+DEFAULT_SCOPES = [p.value for p in DEFAULT_KEY_PERMISSIONS]
 
 
-def add_department(session: Session, *, code: str, name: str, region: str | None = None) -> Department:
+def _system(actor: Actor | None) -> Actor:
+    return actor or Actor.system("cli")
+
+
+def add_department(
+    session: Session, *, code: str, name: str, region: str | None = None, actor: Actor | None = None
+) -> Department:
     try:
         code = validate_uscc(code)
     except CodeError as exc:
@@ -28,9 +37,26 @@ def add_department(session: Session, *, code: str, name: str, region: str | None
         raise InvalidInput(reason="部门名称不能为空")
     if session.scalar(select(Department).where(Department.code == code)):
         raise AlreadyExists(what=f"部门 {code}")
-    department = Department(code=code, name=name, region=region or code[2:8])
+    region = (region or code[2:8]).strip()
+    if len(region) != 6 or not region.isdigit():
+        raise InvalidInput(reason="行政区划代码应为 6 位数字")
+    department = Department(code=code, name=name[:200], region=region)
     session.add(department)
     session.flush()  # the caller usually needs the id
+    audit.record(session, AuditAction.DEPARTMENT_CREATED, actor=_system(actor), department_id=department.id,
+                 target=f"department:{department.id}", details={"code": code, "name": department.name})  # fmt: skip
+    return department
+
+
+def set_department_active(session: Session, department_id: int, *, is_active: bool, actor: Actor) -> Department:
+    """A deactivated department's keys stop working and its accounts cannot act for it."""
+    department = session.get(Department, department_id)
+    if department is None:
+        raise NotFound(what="该部门")
+    if department.is_active != is_active:
+        department.is_active = is_active
+        audit.record(session, AuditAction.DEPARTMENT_UPDATED, actor=actor, department_id=department.id,
+                     target=f"department:{department.id}", details={"is_active": is_active})  # fmt: skip
     return department
 
 
@@ -60,8 +86,17 @@ def issue_api_key(
     name: str,
     scopes: list[str] | None = None,
     expires_at: datetime | None = None,
+    actor: Actor | None = None,
 ) -> tuple[ApiKey, str]:
-    """Returns the key and its full text, which is shown once and never stored."""
+    """Returns the key and its full text, which is shown once and never stored. Scopes are API
+    permissions (`api:records:write` …); the pre-grammar names `records:write`/`records:read` are accepted."""
+    try:
+        permissions = sorted({parse_permission(s) for s in scopes} if scopes else set(DEFAULT_KEY_PERMISSIONS))
+    except ValueError as exc:
+        raise InvalidInput(reason=f"未知的权限：{exc}") from None
+    if not set(permissions) <= API_PERMISSIONS:
+        raise InvalidInput(reason="访问密钥只能授予 api: 开头的接口权限")
+    name = clean_display_name(name)[:100] or "部门业务系统"
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
@@ -69,17 +104,37 @@ def issue_api_key(
         prefix=prefix,
         secret_hash=_hash_secret(secret),
         name=name,
-        scopes=scopes or list(DEFAULT_SCOPES),
+        scopes=[p.value for p in permissions],
         expires_at=expires_at,
     )
     session.add(key)
     session.flush()
+    audit.record(session, AuditAction.KEY_ISSUED, actor=_system(actor), department_id=department.id,
+                 target=f"api-key:{prefix}", details={"name": name, "scopes": key.scopes,
+                                                      "expires_at": expires_at.isoformat() if expires_at else None})  # fmt: skip
     return key, f"{KEY_PREFIX}_{prefix}_{secret}"
 
 
-def authenticate_api_key(session: Session, token: str, *, scope: str) -> ApiKey:
+def key_permissions(key: ApiKey) -> frozenset[Permission]:
+    granted = set()
+    for scope in key.scopes or []:
+        try:
+            granted.add(parse_permission(scope))
+        except ValueError:
+            continue  # a name this version does not know grants nothing
+    return frozenset(granted)
+
+
+def list_api_keys(session: Session, *, department: Department | None = None) -> list[ApiKey]:
+    query = select(ApiKey).order_by(ApiKey.created_at.desc())
+    if department is not None:
+        query = query.where(ApiKey.department_id == department.id)
+    return list(session.scalars(query))
+
+
+def authenticate_api_key(session: Session, token: str, *, scope: str | Permission) -> ApiKey:
     parts = token.split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+    if len(token) > 200 or len(parts) != 3 or parts[0] != KEY_PREFIX:
         raise NotAuthenticated("访问密钥格式不正确")
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
     if key is None or not hmac.compare_digest(key.secret_hash, _hash_secret(parts[2])):
@@ -91,18 +146,22 @@ def authenticate_api_key(session: Session, token: str, *, scope: str) -> ApiKey:
         raise NotAuthenticated("访问密钥已过期")
     if not key.department.is_active:
         raise NotAuthenticated("该部门已停用")
-    if scope not in key.scopes:
-        from xinyong.errors import PermissionDenied
-
-        raise PermissionDenied(f"该访问密钥没有“{scope}”权限")
+    required = parse_permission(str(scope))
+    if required not in key_permissions(key):
+        raise PermissionDenied(f"该访问密钥没有“{required.value}”权限")
     key.last_used_at = now
     return key
 
 
-def revoke_api_key(session: Session, *, prefix: str) -> ApiKey:
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+def revoke_api_key(session: Session, *, prefix: str, actor: Actor | None = None) -> ApiKey:
+    actor = _system(actor)
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix.strip()[:16]))
     if key is None:
         raise NotFound(what=f"访问密钥 {prefix}")
+    if not actor.can_reach(key.department_id):
+        raise PermissionDenied("只能吊销本部门的访问密钥")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        audit.record(session, AuditAction.KEY_REVOKED, actor=actor, department_id=key.department_id,
+                     target=f"api-key:{key.prefix}")  # fmt: skip
     return key

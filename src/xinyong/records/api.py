@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
+from xinyong.auth.rules import Permission
 from xinyong.departments.models import ApiKey
 from xinyong.errors import InvalidInput
 from xinyong.records import report, service
@@ -15,8 +16,9 @@ from xinyong.web.deps import AppProtector, AppSettings, DbSession, require_api_k
 
 router = APIRouter(prefix="/api/v1", tags=["归集"])
 
-WriteKey = Annotated[ApiKey, require_api_key("records:write")]
-ReadKey = Annotated[ApiKey, require_api_key("records:read")]
+# Writes are audited by the records service (batch started/finished, record revoked), in its transactions.
+WriteKey = Annotated[ApiKey, require_api_key(Permission.API_RECORDS_WRITE)]
+ReadKey = Annotated[ApiKey, require_api_key(Permission.API_RECORDS_READ)]
 
 
 @router.post(

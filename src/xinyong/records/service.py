@@ -17,10 +17,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from xinyong import clock
+from xinyong.audit import service as audit
+from xinyong.audit.rules import AuditAction
 from xinyong.calendar.rules import WorkdayCalendar
 from xinyong.calendar.service import load_calendar
 from xinyong.catalog import RecordType, load_catalog
@@ -88,13 +90,10 @@ class ImportContext:
     today: date
     seen_doc_nos: dict[int, int] = field(default_factory=dict)  # digest of 文书号 → first row
     tiers: dict[Any, str | None] = field(default_factory=dict)  # (categories, fine) → tier
-
-    @property
-    def roles(self) -> dict[str, str]:
-        return self._roles
+    roles: dict[str, str] = field(init=False)  # role → column code
 
     def __post_init__(self) -> None:
-        self._roles = {role: spec.code for role, spec in self.record_type.role_fields.items()}
+        self.roles = {role: spec.code for role, spec in self.record_type.role_fields.items()}
 
 
 # ------------------------------------------------------------------------------------------ entry points
@@ -249,8 +248,18 @@ def _start_batch(
         status=BatchStatus.RUNNING,
     )
     session.add(batch)
+    session.flush()  # the audit entry names the batch
+    audit.record(session, AuditAction.BATCH_STARTED, actor=actor, department_id=department.id,
+                 target=f"batch:{batch.id}", details={"record_type": record_type, "source": source.value,
+                                                      "filename": batch.filename})  # fmt: skip
     session.commit()  # the batch must exist even if the run dies in its first chunk
     return batch
+
+
+def _audit_finished(session: Session, batch: Batch) -> None:
+    audit.record(session, AuditAction.BATCH_FINISHED, actor=batch.actor, department_id=batch.department_id,
+                 target=f"batch:{batch.id}", details={"status": batch.status.value, "rows": batch.rows_read,
+                 "created": batch.created, "updated": batch.updated, "rejected": batch.rejected})  # fmt: skip
 
 
 def mark_stale_batches(session: Session) -> int:
@@ -273,6 +282,7 @@ def _fail(session: Session, batch: Batch, exc: FileRejected) -> ImportResult:
     batch.finished_at = utcnow()
     session.add(BatchProblem(batch_id=batch.id, severity=Severity.ERROR, row=0, code=exc.problem_code,
                              message=exc.reason[:500]))  # fmt: skip
+    _audit_finished(session, batch)
     session.commit()
     result = _result(batch)
     result.failure = {"code": exc.problem_code, "message": exc.reason}
@@ -285,6 +295,7 @@ def _interrupt(session: Session, batch: Batch, exc: BaseException) -> None:
     batch.status = BatchStatus.INCOMPLETE
     batch.failure = f"导入中断（{type(exc).__name__}），已保存的部分有效，可重新导入同一文件继续"
     batch.finished_at = utcnow()
+    _audit_finished(session, batch)
     session.commit()
 
 
@@ -366,6 +377,7 @@ def _store_all(
             progress(len(chunk))
     batch.status = BatchStatus.COMPLETED
     batch.finished_at = utcnow()
+    _audit_finished(session, batch)
     session.commit()
     for year in sorted(ctx.calendar.uncovered_years):
         # Not an error in the data: the operator has to enter that year's holidays.
@@ -381,8 +393,7 @@ def _digest(doc_no: str) -> int:
 
 def _store_chunk(session: Session, ctx: ImportContext, chunk: list[CleanRow]) -> None:
     rtype, batch = ctx.record_type, ctx.batch
-    roles = rtype.field_by_role
-    doc_code = roles("doc_no").code  # type: ignore[union-attr]
+    doc_code, decision_code = ctx.roles["doc_no"], ctx.roles["decision_date"]
     good: list[tuple[CleanRow, SubjectRef, str]] = []
     for row in chunk:
         if row.has_errors:
@@ -395,16 +406,16 @@ def _store_chunk(session: Session, ctx: ImportContext, chunk: list[CleanRow]) ->
                                         f"决定文书号与第 {first} 行重复，同一文书号只能出现一次"))  # fmt: skip
             continue
         ctx.seen_doc_nos[digest] = row.row
-        if (row.reported_on or ctx.reported_on) < row.values[roles("decision_date").code]:  # type: ignore[union-attr]
-            row.problems.append(Problem(row.row, roles("decision_date").code, "reported-before-decision",  # type: ignore[union-attr]
-                                        None, "报送日期早于决定日期，请核对报送日期"))  # fmt: skip
+        if (row.reported_on or ctx.reported_on) < row.values[decision_code]:
+            row.problems.append(Problem(row.row, decision_code, "reported-before-decision", None,
+                                        "报送日期早于决定日期，请核对报送日期"))  # fmt: skip
             continue
         good.append((row, _subject_ref(ctx, row), doc_no))
 
     resolver = SubjectResolver(session, ctx.protector)
     subjects = resolver.resolve(ref for _, ref, _ in good)
     mismatch_is_error = ctx.settings.name_mismatch == "error"
-    name_code = roles("subject_name").code  # type: ignore[union-attr]
+    name_code = ctx.roles["subject_name"]
     accepted: list[tuple[CleanRow, int, str]] = []
     for row, ref, doc_no in good:
         found = subjects[resolver.key_of(ref)]
@@ -454,7 +465,7 @@ def _store_chunk(session: Session, ctx: ImportContext, chunk: list[CleanRow]) ->
             late += 1
             overdue = ctx.calendar.workdays_between(deadline, reported_on)
             row.problems.append(Problem(
-                row.row, roles("decision_date").code, "late-report", decision.isoformat(),  # type: ignore[union-attr]
+                row.row, decision_code, "late-report", decision.isoformat(),
                 f"决定日期 {decision.isoformat()}，应于 {deadline.isoformat()} 前报送，"
                 f"实际报送日期 {reported_on.isoformat()}，逾期 {overdue} 个工作日（已接收并标记为迟报）",
                 WARNING,
@@ -469,8 +480,6 @@ def _store_chunk(session: Session, ctx: ImportContext, chunk: list[CleanRow]) ->
     bulk_insert(session, table, inserts)
     bulk_insert(session, RecordVersion.__table__, versions)
     if updates:
-        from sqlalchemy import bindparam
-
         columns = [c for c in updates[0] if c != "b_id"]
         session.execute(
             update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(c) for c in columns}),
@@ -637,6 +646,9 @@ def revoke_record(
     record.revoke_reason = f"{reason[:450]}（{actor[:40]}）"
     record.version += 1
     record.updated_at = utcnow()
+    audit.record(session, AuditAction.RECORD_REVOKED, actor=actor, department_id=department.id,
+                 subject_id=record.subject_id, target=f"record:{record.id}", reason=reason,
+                 details={"record_type": record_type, "doc_no": record.doc_no})  # fmt: skip
     return record
 
 

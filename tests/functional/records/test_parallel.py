@@ -50,16 +50,18 @@ def test_worker_process_passes_back_a_whole_file_rejection(import_csv, db_sessio
     factories.write_rows(path, rows)
     result = import_csv([], settings_=parallel, path=path)
     assert result.status == "failed"
-    assert result.failure is not None and result.failure["code"] == "missing-column"
+    assert result.failure is not None
+    assert result.failure["code"] == "missing-column"
     assert record_count(db_session) == 0
 
 
 def test_worker_process_passes_back_an_encoding_error_after_stored_chunks(import_csv, db_session, parallel, tmp_path):
     path = factories.write_rows(tmp_path / "broken.csv", [factories.penalty_row() for _ in range(20)])
     data = path.read_bytes()
-    path.write_bytes(data + "安吉县坏字节有限公司".encode("utf-8")[:-1] + b"\xff\xfe,x\n")
+    path.write_bytes(data + "安吉县坏字节有限公司".encode()[:-1] + b"\xff\xfe,x\n")
     result = import_csv([], settings_=parallel, path=path)
-    assert result.failure is not None and result.failure["code"] == "encoding-error"
+    assert result.failure is not None
+    assert result.failure["code"] == "encoding-error"
     assert service.get_batch(db_session, result.batch_id).status.value in {"incomplete", "failed"}
 
 

@@ -1,0 +1,232 @@
+"""Console use-cases that cross domains, each scoped to what the actor may reach."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from xinyong.audit import service as audit
+from xinyong.audit.rules import AuditAction
+from xinyong.auth.rules import Actor, Permission
+from xinyong.auth.service import ensure, ensure_department
+from xinyong.codes import normalize_name
+from xinyong.db import utcnow
+from xinyong.departments.models import Department
+from xinyong.errors import InvalidInput, NotFound, PermissionDenied
+from xinyong.protect import Protector
+from xinyong.records import service as records_service
+from xinyong.records.models import Batch, Record, RecordStatus
+from xinyong.subjects import service as subjects_service
+from xinyong.subjects.models import Subject
+
+MIN_REASON_LENGTH = 4
+
+
+# ------------------------------------------------------------------------------------- departments
+
+
+def department_for(session: Session, actor: Actor, requested_id: int | None) -> Department | None:
+    """The department a page is about: the actor's own when bound, else the one asked for (or all)."""
+    department_id = actor.department_id if actor.is_department_bound else requested_id
+    if department_id is None:
+        return None
+    department = session.get(Department, department_id)
+    if department is None:
+        raise NotFound(what="该部门")
+    return department
+
+
+def acting_department(session: Session, actor: Actor, requested_id: int | None) -> Department:
+    """The department a write is made for; bound actors can only write for their own."""
+    if actor.is_department_bound:
+        if requested_id is not None and requested_id != actor.department_id:
+            raise PermissionDenied("只能为本部门报送或撤销")
+        requested_id = actor.department_id
+    if requested_id is None:
+        raise InvalidInput(reason="请选择部门")
+    department = session.get(Department, requested_id)
+    if department is None:
+        raise NotFound(what="该部门")
+    if not department.is_active:
+        raise PermissionDenied("该部门已停用")
+    return department
+
+
+# ---------------------------------------------------------------------------------------- dashboard
+
+
+@dataclass
+class Dashboard:
+    department: Department | None
+    batches: list[Batch]
+    rows: int
+    rejected: int
+    late: int
+    accepted: int
+    days: int
+
+    @property
+    def rejection_rate(self) -> float | None:
+        return self.rejected / self.rows if self.rows else None
+
+    @property
+    def lateness_rate(self) -> float | None:
+        return self.late / self.accepted if self.accepted else None
+
+
+def dashboard(session: Session, actor: Actor, *, department_id: int | None = None, days: int = 30) -> Dashboard:
+    ensure(actor, Permission.DASHBOARD_READ)
+    department = department_for(session, actor, department_id)
+    since = utcnow() - timedelta(days=days)
+    query = select(func.coalesce(func.sum(Batch.rows_read), 0), func.coalesce(func.sum(Batch.rejected), 0),
+                   func.coalesce(func.sum(Batch.late), 0)).where(Batch.started_at >= since)  # fmt: skip
+    if department is not None:
+        query = query.where(Batch.department_id == department.id)
+    rows, rejected, late = session.execute(query).one()
+    batches = records_service.list_batches(session, department=department, limit=10)
+    return Dashboard(department, batches, int(rows), int(rejected), int(late), int(rows) - int(rejected), days)
+
+
+# ------------------------------------------------------------------------------------------ batches
+
+
+def list_batches(session: Session, actor: Actor, *, department_id: int | None = None, limit: int = 100) -> list[Batch]:
+    ensure(actor, Permission.BATCHES_READ)
+    return records_service.list_batches(session, department=department_for(session, actor, department_id),
+                                        limit=limit)  # fmt: skip
+
+
+def get_batch(session: Session, actor: Actor, batch_id: int) -> Batch:
+    ensure(actor, Permission.BATCHES_READ)
+    batch = records_service.get_batch(session, batch_id)
+    if not actor.can_reach(batch.department_id):
+        raise NotFound(what=f"导入批次 {batch_id}")  # another department's batch does not exist for this actor
+    return batch
+
+
+# ------------------------------------------------------------------------------------------- uploads
+
+ALLOWED_SUFFIXES = (".csv", ".xlsx")
+_UNSAFE = re.compile(r"[^\w\u4e00-\u9fff.()（）\- ]+")
+
+
+def safe_filename(raw: str | None) -> str:
+    """The name to show and store for an uploaded file: its last path segment (either slash), no control
+    characters, no leading dots, at most 120 characters. Never used as a path on disk."""
+    name = unicodedata.normalize("NFKC", raw or "")
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
+    name = _UNSAFE.sub("_", name).strip(" .")
+    if len(name) > 120:
+        stem, dot, suffix = name.rpartition(".")
+        name = (stem[: 110] + dot + suffix[:8]) if dot else name[:120]
+    return name or "upload"
+
+
+def check_upload(filename: str, head: bytes) -> str:
+    """Only CSV and XLSX, and the content must look like what the name says. Returns the suffix."""
+    lower = filename.lower()
+    suffix = next((s for s in ALLOWED_SUFFIXES if lower.endswith(s)), None)
+    if suffix is None:
+        raise InvalidInput(reason="只接受 CSV 或 XLSX 文件")
+    if not head:
+        raise InvalidInput(reason="文件为空")
+    if suffix == ".xlsx" and not head.startswith(b"PK\x03\x04"):
+        raise InvalidInput(reason="文件内容不是 XLSX 格式")
+    if suffix == ".csv" and (b"\x00" in head[:4096] or head.startswith((b"PK\x03\x04", b"%PDF", b"\x7fELF", b"MZ"))):
+        raise InvalidInput(reason="文件内容不是 CSV 文本")
+    return suffix
+
+
+# ------------------------------------------------------------------------------------------- records
+
+
+def find_records(
+    session: Session, actor: Actor, *, doc_no: str | None = None, subject_id: int | None = None, limit: int = 100
+) -> list[Record]:
+    ensure(actor, Permission.RECORDS_READ)
+    query = select(Record).order_by(Record.decision_date.desc(), Record.id.desc()).limit(limit)
+    if actor.is_department_bound:
+        query = query.where(Record.department_id == actor.department_id)
+    if doc_no:
+        query = query.where(Record.doc_no.contains(doc_no.strip()[:128], autoescape=True))
+    if subject_id is not None:
+        query = query.where(Record.subject_id == subject_id)
+    if not doc_no and subject_id is None:
+        return []
+    return list(session.scalars(query))
+
+
+def revoke_record(session: Session, actor: Actor, *, record_id: int, reason: str) -> Record:
+    """撤销 from the console: the actor's permission and department scope, then the records service
+    (which writes the audit entry)."""
+    ensure(actor, Permission.RECORDS_WRITE)
+    record = session.get(Record, record_id)
+    if record is None or not actor.can_reach(record.department_id):
+        raise NotFound(what="该记录")
+    if len(reason.strip()) < MIN_REASON_LENGTH:
+        raise InvalidInput(reason=f"撤销理由至少 {MIN_REASON_LENGTH} 个字")
+    department = session.get(Department, record.department_id)
+    assert department is not None
+    return records_service.revoke_record(session, department=department, record_type=record.record_type,
+                                         doc_no=record.doc_no, reason=reason, actor=actor.label)  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------ subjects
+
+
+def search_subjects(session: Session, actor: Actor, text: str, protector: Protector, *, limit: int = 50) -> list[Subject]:
+    """By code (USCC, legacy code, ID number: hashed for the look-up) or by part of the name.
+    Names and codes of subjects are public; restricted fields are not shown here."""
+    ensure(actor, Permission.SUBJECTS_READ)
+    text = text.strip()[:100]
+    if not text:
+        return []
+    found = subjects_service.find_by_code(session, text, protector)
+    if found is not None:
+        return [found]
+    needle = normalize_name(text)
+    if len(needle) < 2:
+        return []
+    query = select(Subject).where(Subject.name_norm.contains(needle, autoescape=True)).order_by(Subject.name).limit(limit)
+    return list(session.scalars(query))
+
+
+def get_subject(session: Session, actor: Actor, subject_id: int) -> Subject:
+    ensure(actor, Permission.SUBJECTS_READ)
+    subject = session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound(what="该信用主体")
+    return subject
+
+
+def reveal_id_number(
+    session: Session, actor: Actor, *, subject_id: int, reason: str, protector: Protector
+) -> tuple[Subject, str | None]:
+    """The full ID number of a subject (查询留痕): needs the reveal permission, a reason, and — for a
+    department's account — a record of that department about the subject. Audited in this transaction."""
+    ensure(actor, Permission.SUBJECTS_REVEAL)
+    subject = get_subject(session, actor, subject_id)
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise InvalidInput(reason=f"查看受限信息须说明理由（至少 {MIN_REASON_LENGTH} 个字）")
+    if actor.is_department_bound:
+        own = session.scalar(select(exists().where(Record.subject_id == subject.id,
+                                                   Record.department_id == actor.department_id)))  # fmt: skip
+        if not own:
+            raise PermissionDenied("只能查看本部门有记录的主体的受限信息")
+    ensure_department(actor, actor.department_id)
+    audit.record(session, AuditAction.SUBJECT_REVEALED, actor=actor, department_id=actor.department_id,
+                 subject_id=subject.id, target=f"subject:{subject.id}", reason=reason,
+                 details={"fields": ["id_number"]})  # fmt: skip
+    return subject, subjects_service.reveal_id_number(subject, protector)
+
+
+def active_record_count(session: Session, subject_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Record).where(
+        Record.subject_id == subject_id, Record.status == RecordStatus.ACTIVE)) or 0  # fmt: skip

@@ -1,0 +1,258 @@
+"""Platform administration: departments, accounts, API keys; the audit trail."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from xinyong.admin.web import redirect, render
+from xinyong.audit import service as audit_service
+from xinyong.audit.rules import AuditAction
+from xinyong.auth import service as auth_service
+from xinyong.auth.rules import ROLE_LABELS, Actor, Permission, Role
+from xinyong.clock import CHINA
+from xinyong.db import utcnow
+from xinyong.departments import service as departments_service
+from xinyong.departments.models import Department
+from xinyong.errors import DomainError, InvalidInput, NotFound
+from xinyong.subjects import service as subjects_service
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, require
+
+router = APIRouter(prefix="/admin")
+
+DepartmentsRead = Annotated[Actor, require(Permission.DEPARTMENTS_READ)]
+DepartmentsWrite = Annotated[Actor, require(Permission.DEPARTMENTS_WRITE)]
+UsersRead = Annotated[Actor, require(Permission.USERS_READ)]
+UsersWrite = Annotated[Actor, require(Permission.USERS_WRITE)]
+KeysWrite = Annotated[Actor, require(Permission.KEYS_WRITE)]
+AuditRead = Annotated[Actor, require(Permission.AUDIT_READ)]
+AuditExport = Annotated[Actor, require(Permission.AUDIT_EXPORT)]
+
+
+def _department(session: DbSession, text: str) -> Department | None:
+    if not text:
+        return None
+    department = session.get(Department, int(text)) if text.isdigit() else None
+    if department is None:
+        raise NotFound(what="该部门")
+    return department
+
+
+# -------------------------------------------------------------------------------------- departments
+
+
+@router.get("/departments", name="admin.departments.list")
+def departments(request: Request, session: DbSession, actor: DepartmentsRead) -> Response:
+    return render(request, "departments.html", {"departments": departments_service.list_departments(session)})
+
+
+@router.post("/departments", name="admin.departments.create")
+def department_create(
+    request: Request, session: DbSession, actor: DepartmentsWrite,
+    code: Annotated[str, Form(max_length=40)] = "", name: Annotated[str, Form(max_length=200)] = "",
+    region: Annotated[str, Form(max_length=10)] = "",
+) -> Response:  # fmt: skip
+    try:
+        department = departments_service.add_department(session, code=code, name=name, region=region or None,
+                                                        actor=actor)  # fmt: skip
+    except DomainError as exc:
+        session.rollback()
+        return redirect(request, "/admin/departments", flash=exc.message, kind="error")
+    session.commit()
+    return redirect(request, "/admin/departments", flash=f"已登记部门：{department.name}")
+
+
+@router.post("/departments/{department_id}/active", name="admin.departments.active")
+def department_active(
+    request: Request, session: DbSession, actor: DepartmentsWrite, department_id: int,
+    active: Annotated[str, Form(max_length=5)] = "",
+) -> Response:  # fmt: skip
+    try:
+        department = departments_service.set_department_active(session, department_id, is_active=active == "1",
+                                                               actor=actor)  # fmt: skip
+    except DomainError as exc:
+        session.rollback()
+        return redirect(request, "/admin/departments", flash=exc.message, kind="error")
+    session.commit()
+    state = "启用" if department.is_active else "停用"
+    return redirect(request, "/admin/departments", flash=f"已{state}部门：{department.name}")
+
+
+# ------------------------------------------------------------------------------------------- users
+
+
+@router.get("/users", name="admin.users.list")
+def users(request: Request, session: DbSession, actor: UsersRead) -> Response:
+    return render(request, "users.html", {
+        "users": auth_service.list_users(session, actor=actor), "roles": ROLE_LABELS,
+        "departments": departments_service.list_departments(session), "now": utcnow(),
+    })  # fmt: skip
+
+
+@router.post("/users", name="admin.users.create")
+def user_create(
+    request: Request, session: DbSession, settings: AppSettings, actor: UsersWrite,
+    username: Annotated[str, Form(max_length=60)] = "", display_name: Annotated[str, Form(max_length=100)] = "",
+    role: Annotated[str, Form(max_length=30)] = "", department: Annotated[str, Form(max_length=12)] = "",
+) -> Response:  # fmt: skip
+    """The new account gets a one-time password, shown in this response only."""
+    try:
+        try:
+            parsed = Role(role)
+        except ValueError:
+            raise InvalidInput(reason="请选择角色") from None
+        password = auth_service.generate_password()
+        user = auth_service.create_user(
+            session, username=username, password=password, role=parsed, department=_department(session, department),
+            display_name=display_name, actor=actor, settings=settings, must_change_password=True,
+        )  # fmt: skip
+    except DomainError as exc:
+        session.rollback()
+        return redirect(request, "/admin/users", flash=exc.message, kind="error")
+    session.commit()
+    return render(request, "secret.html", {"title": "账户已创建", "subject": f"{user.username}（{parsed.label}）",
+                                           "label": "一次性初始密码", "secret": password, "back": "/admin/users"})  # fmt: skip
+
+
+@router.post("/users/{user_id}", name="admin.users.update")
+def user_update(
+    request: Request, session: DbSession, actor: UsersWrite, user_id: int,
+    role: Annotated[str, Form(max_length=30)] = "", department: Annotated[str, Form(max_length=12)] = "",
+    active: Annotated[str, Form(max_length=5)] = "", unlock: Annotated[str, Form(max_length=5)] = "",
+) -> Response:  # fmt: skip
+    try:
+        try:
+            parsed = Role(role) if role else None
+        except ValueError:
+            raise InvalidInput(reason="未知的角色") from None
+        user = auth_service.update_user(
+            session, user_id, actor=actor, role=parsed, department=_department(session, department),
+            is_active=(active == "1") if active in ("0", "1") else None, unlock=unlock == "1",
+        )  # fmt: skip
+    except DomainError as exc:
+        session.rollback()
+        return redirect(request, "/admin/users", flash=exc.message, kind="error")
+    session.commit()
+    return redirect(request, "/admin/users", flash=f"已更新账户 {user.username}")
+
+
+@router.post("/users/{user_id}/reset-password", name="admin.users.reset_password")
+def user_reset_password(request: Request, session: DbSession, actor: UsersWrite, user_id: int) -> Response:
+    try:
+        password = auth_service.reset_password(session, user_id, actor=actor)
+        user = auth_service.get_user(session, user_id)
+    except DomainError as exc:
+        session.rollback()
+        return redirect(request, "/admin/users", flash=exc.message, kind="error")
+    session.commit()
+    return render(request, "secret.html", {"title": "密码已重置", "subject": user.username, "label": "一次性密码",
+                                           "secret": password, "back": "/admin/users"})  # fmt: skip
+
+
+# -------------------------------------------------------------------------------------------- keys
+
+
+@router.get("/keys", name="admin.keys.list")
+def keys(request: Request, session: DbSession, actor: KeysWrite) -> Response:
+    return render(request, "keys.html", {
+        "keys": departments_service.list_api_keys(session), "departments": departments_service.list_departments(session),
+        "permissions": sorted(p.value for p in Permission if p.is_api), "now": utcnow(),
+    })  # fmt: skip
+
+
+@router.post("/keys", name="admin.keys.create")
+async def key_create(request: Request, session: DbSession, actor: KeysWrite) -> Response:
+    form = await request.form()
+    try:
+        department = _department(session, str(form.get("department") or ""))
+        if department is None:
+            raise InvalidInput(reason="请选择部门")
+        days_text = str(form.get("days") or "365")
+        if not days_text.isdigit() or not 1 <= int(days_text) <= 3650:
+            raise InvalidInput(reason="有效天数应为 1–3650")
+        scopes = [str(v) for v in form.getlist("scopes")][:10]
+        key, token = departments_service.issue_api_key(
+            session, department=department, name=str(form.get("name") or "")[:100], scopes=scopes or None,
+            expires_at=utcnow() + timedelta(days=int(days_text)), actor=actor,
+        )  # fmt: skip
+    except DomainError as exc:
+        session.rollback()
+        return redirect(request, "/admin/keys", flash=exc.message, kind="error")
+    session.commit()
+    return render(request, "secret.html", {"title": "访问密钥已签发", "subject": f"{department.name} · 编号 {key.prefix}",
+                                           "label": "访问密钥", "secret": token, "back": "/admin/keys"})  # fmt: skip
+
+
+@router.post("/keys/{prefix}/revoke", name="admin.keys.revoke")
+def key_revoke(request: Request, session: DbSession, actor: KeysWrite, prefix: str) -> Response:
+    try:
+        departments_service.revoke_api_key(session, prefix=prefix[:16], actor=actor)
+    except DomainError as exc:
+        session.rollback()
+        return redirect(request, "/admin/keys", flash=exc.message, kind="error")
+    session.commit()
+    return redirect(request, "/admin/keys", flash=f"已吊销访问密钥 {prefix[:16]}")
+
+
+# ------------------------------------------------------------------------------------------- audit
+
+
+def _audit_query(session: DbSession, protector: AppProtector, actor_text: str, department: str, subject: str,
+                 action: str, since: str, until: str) -> audit_service.AuditQuery:  # fmt: skip
+    def day(text: str) -> datetime | None:
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=CHINA) if text else None
+        except ValueError:
+            raise InvalidInput(reason="日期格式应为 YYYY-MM-DD") from None
+
+    subject_id = None
+    if subject.strip():
+        found = subjects_service.find_by_code(session, subject, protector)
+        subject_id = found.id if found else -1  # an unknown subject matches nothing
+    until_day = day(until)
+    return audit_service.AuditQuery(
+        actor=actor_text or None, department_id=int(department) if department.isdigit() else None,
+        subject_id=subject_id, action=action or None, since=day(since),
+        until=until_day + timedelta(days=1) if until_day else None,
+    )  # fmt: skip
+
+
+@router.get("/audit", name="admin.audit.list")
+def audit_list(
+    request: Request, session: DbSession, protector: AppProtector, actor: AuditRead,
+    who: str = "", department: str = "", subject: str = "", action: str = "", since: str = "", until: str = "",
+) -> Response:  # fmt: skip
+    filters = {"who": who[:100], "department": department[:12], "subject": subject[:40], "action": action[:48],
+               "since": since[:10], "until": until[:10]}  # fmt: skip
+    try:
+        query = _audit_query(session, protector, filters["who"], filters["department"], filters["subject"],
+                             filters["action"], filters["since"], filters["until"])  # fmt: skip
+        entries = audit_service.search(session, query, limit=200)
+        error = None
+    except DomainError as exc:
+        entries, error = [], exc.message
+    from urllib.parse import urlencode
+
+    return render(request, "audit.html", {
+        "entries": entries, "filters": filters, "error": error, "actions": list(AuditAction),
+        "departments": departments_service.list_departments(session), "export_query": urlencode(filters),
+    })  # fmt: skip
+
+
+@router.get("/audit/export.csv", name="admin.audit.export")
+def audit_export(
+    session: DbSession, protector: AppProtector, actor: AuditExport,
+    who: str = "", department: str = "", subject: str = "", action: str = "", since: str = "", until: str = "",
+) -> Response:  # fmt: skip
+    query = _audit_query(session, protector, who[:100], department[:12], subject[:40], action[:48], since[:10],
+                         until[:10])  # fmt: skip
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    audit_service.export_csv(session, query, buffer, actor=actor)
+    session.commit()  # the export itself is in the trail
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="audit.csv"'})  # fmt: skip

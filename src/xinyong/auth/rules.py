@@ -1,0 +1,164 @@
+"""Permissions, roles and the pure rules about them (no session here).
+
+Grammar of a permission: ``<surface>:<resource>:<action>``
+- surface: ``admin`` (the console, people) or ``api`` (a department system holding an API key);
+- resource: a plural noun (``records``, ``subjects``, ``users`` …);
+- action: ``read``, ``write``, ``reveal`` (restricted fields, always audited), ``decide``, ``export``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+
+class Permission(enum.StrEnum):
+    # console, read
+    DASHBOARD_READ = "admin:dashboard:read"
+    BATCHES_READ = "admin:batches:read"
+    RECORDS_READ = "admin:records:read"
+    SUBJECTS_READ = "admin:subjects:read"
+    # console, write
+    RECORDS_WRITE = "admin:records:write"  # upload files, revoke records
+    SUBJECTS_REVEAL = "admin:subjects:reveal"  # full ID numbers (查询留痕, reason required)
+    LISTS_DECIDE = "admin:lists:decide"
+    REPAIRS_DECIDE = "admin:repairs:decide"
+    OBJECTIONS_DECIDE = "admin:objections:decide"
+    # platform administration
+    DEPARTMENTS_READ = "admin:departments:read"
+    DEPARTMENTS_WRITE = "admin:departments:write"
+    USERS_READ = "admin:users:read"
+    USERS_WRITE = "admin:users:write"
+    KEYS_WRITE = "admin:keys:write"
+    AUDIT_READ = "admin:audit:read"
+    AUDIT_EXPORT = "admin:audit:export"
+    # every signed-in account
+    ACCOUNT_WRITE = "admin:account:write"
+    # department systems (API keys)
+    API_RECORDS_WRITE = "api:records:write"
+    API_RECORDS_READ = "api:records:read"
+
+    @property
+    def is_api(self) -> bool:
+        return self.value.startswith("api:")
+
+
+# Scopes issued before the grammar existed; still accepted, rewritten by migration 0003.
+LEGACY_KEY_SCOPES = {"records:write": Permission.API_RECORDS_WRITE, "records:read": Permission.API_RECORDS_READ}
+API_PERMISSIONS = frozenset(p for p in Permission if p.is_api)
+DEFAULT_KEY_PERMISSIONS = (Permission.API_RECORDS_WRITE, Permission.API_RECORDS_READ)
+
+
+class Role(enum.StrEnum):
+    PLATFORM_ADMIN = "platform_admin"
+    OPERATOR = "operator"
+    REVIEWER = "reviewer"
+    AUDITOR = "auditor"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def is_department_bound(self) -> bool:
+        """Operators and reviewers act for exactly one department and see only its data."""
+        return self in (Role.OPERATOR, Role.REVIEWER)
+
+
+ROLE_LABELS = {
+    Role.PLATFORM_ADMIN: "平台管理员（信用办）",
+    Role.OPERATOR: "部门报送员",
+    Role.REVIEWER: "部门审核员",
+    Role.AUDITOR: "审计员（只读）",
+}
+
+_COMMON = {Permission.DASHBOARD_READ, Permission.BATCHES_READ, Permission.RECORDS_READ, Permission.SUBJECTS_READ,
+           Permission.ACCOUNT_WRITE}  # fmt: skip
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.PLATFORM_ADMIN: frozenset(p for p in Permission if not p.is_api),
+    Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE}),
+    Role.REVIEWER: frozenset(_COMMON | {Permission.SUBJECTS_REVEAL, Permission.LISTS_DECIDE,
+                                        Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE}),
+    Role.AUDITOR: frozenset(_COMMON | {Permission.AUDIT_READ, Permission.AUDIT_EXPORT, Permission.DEPARTMENTS_READ,
+                                       Permission.USERS_READ}),
+}
+
+
+def parse_permission(text: str) -> Permission:
+    """A permission by name; legacy key scopes map to their new names. Raises ValueError."""
+    text = text.strip()
+    if text in LEGACY_KEY_SCOPES:
+        return LEGACY_KEY_SCOPES[text]
+    return Permission(text)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a signed-in user, a department's API key, or the platform itself (CLI, jobs).
+
+    `department_id` None with a department-bound role cannot happen; None for platform roles means
+    "all departments"."""
+
+    label: str  # stable text for the audit trail: "user:zhang", "api-key:3f2a…", "cli"
+    kind: str  # "user" | "api-key" | "system"
+    permissions: frozenset[Permission] = field(default_factory=frozenset)
+    department_id: int | None = None
+    is_department_bound: bool = False
+    user_id: int | None = None
+
+    @classmethod
+    def system(cls, label: str = "cli") -> Actor:
+        return cls(label=label, kind="system", permissions=frozenset(Permission))
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def can_reach(self, department_id: int | None) -> bool:
+        """Data scope: bound actors reach only their own department's data."""
+        if not self.is_department_bound:
+            return True
+        return department_id is not None and department_id == self.department_id
+
+
+# ------------------------------------------------------------------------------------ passwords
+
+
+def password_problems(password: str, *, username: str, min_length: int) -> list[str]:
+    """What is wrong with a new password, in Chinese; empty when it is acceptable."""
+    problems = []
+    if len(password) < min_length:
+        problems.append(f"密码至少 {min_length} 位")
+    if len(password) > 256:
+        problems.append("密码不能超过 256 位")
+    if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
+        problems.append("密码须同时包含字母和数字")
+    if username and username.lower() in password.lower():
+        problems.append("密码不能包含用户名")
+    if len(set(password)) < 4:
+        problems.append("密码过于简单")
+    return problems
+
+
+def lockout_until(failures: int, now: datetime, *, max_failures: int, minutes: int) -> datetime | None:
+    """After `max_failures` consecutive failures the account is locked for `minutes`; each further
+    failure while counting doubles the lock, up to a day."""
+    if failures < max_failures:
+        return None
+    extra = min(failures - max_failures, 16)  # beyond that the cap applies anyway
+    return now + min(timedelta(minutes=minutes) * (2**extra), timedelta(days=1))
+
+
+USERNAME_ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def username_problem(username: str) -> str | None:
+    if not 3 <= len(username) <= 40:
+        return "用户名须为 3–40 位"
+    if not set(username) <= USERNAME_ALPHABET or not username[0].isalnum():
+        return "用户名只能包含小写字母、数字和 . _ -，并以字母或数字开头"
+    return None

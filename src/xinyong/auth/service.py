@@ -1,0 +1,335 @@
+"""Use-cases of accounts: users, sign-in with throttling and lockout, sessions, passwords."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from xinyong.audit import service as audit
+from xinyong.audit.rules import AuditAction
+from xinyong.auth import passwords, rules
+from xinyong.auth.models import User, UserSession
+from xinyong.auth.rules import ROLE_PERMISSIONS, Actor, Permission, Role
+from xinyong.codes import clean_display_name
+from xinyong.config import Settings
+from xinyong.db import utcnow
+from xinyong.departments import service as departments_service
+from xinyong.departments.models import ApiKey, Department
+from xinyong.errors import (
+    AlreadyExists,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
+
+
+class LoginFailed(NotAuthenticated):
+    code = "login-failed"
+    message_template = "用户名或密码错误"
+
+
+class AccountLocked(NotAuthenticated):
+    code = "account-locked"
+    status_code = 429
+    message_template = "连续登录失败次数过多，账户已临时锁定，请 {minutes} 分钟后再试"
+
+
+class PasswordChangeRequired(DomainError):
+    code = "password-change-required"
+    status_code = 403
+    message_template = "请先修改初始密码"
+
+
+# ------------------------------------------------------------------------------------------ actors
+
+
+def actor_for_user(user: User) -> Actor:
+    return Actor(
+        label=f"user:{user.username}", kind="user", permissions=ROLE_PERMISSIONS[user.role],
+        department_id=user.department_id, is_department_bound=user.role.is_department_bound, user_id=user.id,
+    )  # fmt: skip
+
+
+def actor_for_key(key: ApiKey) -> Actor:
+    """A department system acts for its own department only, with the key's named permissions."""
+    return Actor(label=f"api-key:{key.prefix}", kind="api-key", permissions=departments_service.key_permissions(key),
+                 department_id=key.department_id, is_department_bound=True)  # fmt: skip
+
+
+def ensure(actor: Actor, permission: Permission) -> None:
+    if not actor.can(permission):
+        raise PermissionDenied(f"无权执行此操作（需要 {permission.value} 权限）")
+
+
+def ensure_department(actor: Actor, department_id: int | None) -> None:
+    """Data scope, checked in services so that every entry point obeys it."""
+    if not actor.can_reach(department_id):
+        raise PermissionDenied("只能操作本部门的数据")
+
+
+# ------------------------------------------------------------------------------------------- users
+
+
+def _check_password(password: str, *, username: str, settings: Settings) -> None:
+    problems = rules.password_problems(password, username=username, min_length=settings.password_min_length)
+    if problems:
+        raise InvalidInput(reason="；".join(problems))
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    department: Department | None,
+    display_name: str | None = None,
+    actor: Actor,
+    settings: Settings,
+    must_change_password: bool = False,
+) -> User:
+    ensure(actor, Permission.USERS_WRITE)
+    username = rules.normalize_username(username)
+    problem = rules.username_problem(username)
+    if problem:
+        raise InvalidInput(reason=problem)
+    if role.is_department_bound and department is None:
+        raise InvalidInput(reason=f"{role.label}必须属于一个部门")
+    _check_password(password, username=username, settings=settings)
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise AlreadyExists(what=f"用户名 {username}")
+    name = clean_display_name(display_name or "") or username
+    user = User(
+        username=username, display_name=name[:100], role=role, department=department,
+        department_id=department.id if department else None, password_hash=passwords.hash_password(password),
+        must_change_password=must_change_password, failed_logins=0, is_active=True,
+    )  # fmt: skip
+    session.add(user)
+    session.flush()  # the audit entry names the new id
+    audit.record(session, AuditAction.USER_CREATED, actor=actor, department_id=user.department_id,
+                 target=f"user:{user.id}", details={"username": username, "role": role.value})  # fmt: skip
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(what="该账户")
+    return user
+
+
+def get_user_by_name(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == rules.normalize_username(username)))
+    if user is None:
+        raise NotFound(what=f"账户 {username}")
+    return user
+
+
+def list_users(session: Session, *, actor: Actor) -> list[User]:
+    ensure(actor, Permission.USERS_READ)
+    return list(session.scalars(select(User).order_by(User.department_id, User.username)))
+
+
+def update_user(
+    session: Session,
+    user_id: int,
+    *,
+    actor: Actor,
+    role: Role | None = None,
+    department: Department | None = None,
+    is_active: bool | None = None,
+    unlock: bool = False,
+) -> User:
+    ensure(actor, Permission.USERS_WRITE)
+    user = get_user(session, user_id)
+    changes: dict[str, object] = {}
+    new_role = role or user.role
+    new_department_id = department.id if department else (None if role and not role.is_department_bound
+                                                          else user.department_id)  # fmt: skip
+    if new_role.is_department_bound and new_department_id is None:
+        raise InvalidInput(reason=f"{new_role.label}必须属于一个部门")
+    if user.id == actor.user_id and (new_role != user.role or is_active is False):
+        raise InvalidInput(reason="不能修改自己的角色或停用自己的账户")
+    if new_role != user.role:
+        changes["role"] = [user.role.value, new_role.value]
+        user.role = new_role
+    if new_department_id != user.department_id:
+        changes["department_id"] = [user.department_id, new_department_id]
+        user.department_id = new_department_id
+    if is_active is not None and is_active != user.is_active:
+        changes["is_active"] = [user.is_active, is_active]
+        user.is_active = is_active
+    if unlock and (user.locked_until or user.failed_logins):
+        changes["unlocked"] = True
+        user.locked_until, user.failed_logins = None, 0
+    if changes:
+        if "role" in changes or "department_id" in changes or changes.get("is_active") == [True, False]:
+            _end_sessions(session, user.id)
+        audit.record(session, AuditAction.USER_UPDATED, actor=actor, department_id=user.department_id,
+                     target=f"user:{user.id}", details={"username": user.username, **changes})  # fmt: skip
+    return user
+
+
+def reset_password(session: Session, user_id: int, *, actor: Actor) -> str:
+    """A one-time password for the user, who must change it at the next sign-in; their sessions end."""
+    ensure(actor, Permission.USERS_WRITE)
+    user = get_user(session, user_id)
+    temporary = generate_password()
+    user.password_hash = passwords.hash_password(temporary)
+    user.must_change_password = True
+    user.password_changed_at = utcnow()
+    user.failed_logins, user.locked_until = 0, None
+    _end_sessions(session, user.id)
+    audit.record(session, AuditAction.USER_PASSWORD_RESET, actor=actor, department_id=user.department_id,
+                 target=f"user:{user.id}", details={"username": user.username})  # fmt: skip
+    return temporary
+
+
+def generate_password() -> str:
+    # Letters and digits from an alphabet without look-alikes, always both kinds.
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+    digits = "23456789"
+    body = [secrets.choice(alphabet + digits) for _ in range(12)]
+    return "".join(body) + secrets.choice(digits) + secrets.choice(alphabet)
+
+
+# ----------------------------------------------------------------------------------------- sign-in
+
+
+def authenticate(session: Session, *, username: str, password: str, settings: Settings, client: str) -> User:
+    """Checks a password. Failures are counted and audited even though this raises: the caller commits
+    before answering. Raises LoginFailed or AccountLocked."""
+    now = utcnow()
+    user = session.scalar(select(User).where(User.username == rules.normalize_username(username)[:40]))
+    if user is None or not user.is_active:
+        passwords.burn_time(password)
+        raise LoginFailed()
+    if user.locked_until is not None and user.locked_until > now:
+        raise AccountLocked(minutes=max(1, int((user.locked_until - now).total_seconds() // 60) + 1))
+    if not passwords.verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        locked = rules.lockout_until(user.failed_logins, now, max_failures=settings.login_max_failures,
+                                     minutes=settings.login_lockout_minutes)  # fmt: skip
+        audit.record(session, AuditAction.LOGIN_FAILED, actor=f"user:{user.username}",
+                     department_id=user.department_id, target=f"user:{user.id}",
+                     details={"client": client[:64], "failures": user.failed_logins})  # fmt: skip
+        if locked is not None:
+            user.locked_until = locked
+            audit.record(session, AuditAction.ACCOUNT_LOCKED, actor="system", department_id=user.department_id,
+                         target=f"user:{user.id}", details={"until": locked.isoformat()})  # fmt: skip
+            raise AccountLocked(minutes=max(1, int((locked - now).total_seconds() // 60)))
+        raise LoginFailed()
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.failed_logins, user.locked_until = 0, None
+    user.last_login_at = now
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: User, *, settings: Settings, client: str) -> tuple[UserSession, str]:
+    """A new session after a successful sign-in; returns it and the cookie value (never stored)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = UserSession(
+        token_hash=_token_hash(token), csrf_token=secrets.token_urlsafe(32), user_id=user.id, created_at=now,
+        last_seen_at=now, expires_at=now + timedelta(hours=settings.session_max_hours), client=client[:64],
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    audit.record(session, AuditAction.LOGIN, actor=actor_for_user(user), department_id=user.department_id,
+                 target=f"user:{user.id}", details={"client": client[:64]})  # fmt: skip
+    return row, token
+
+
+def load_session(session: Session, token: str, *, settings: Settings) -> UserSession | None:
+    """The live session for a cookie value, or None (unknown, ended, expired, idle, or user disabled)."""
+    if not token or len(token) > 100:
+        return None
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
+    now = utcnow()
+    if row is None or row.ended_at is not None or row.expires_at <= now:
+        return None
+    if now - row.last_seen_at > timedelta(minutes=settings.session_idle_minutes):
+        return None
+    if not row.user.is_active:
+        return None
+    if now - row.last_seen_at > timedelta(minutes=1):  # one write a minute at most
+        row.last_seen_at = now
+    return row
+
+
+def end_session(session: Session, row: UserSession) -> None:
+    if row.ended_at is None:
+        row.ended_at = utcnow()
+        audit.record(session, AuditAction.LOGOUT, actor=actor_for_user(row.user),
+                     department_id=row.user.department_id, target=f"user:{row.user_id}")  # fmt: skip
+
+
+def _end_sessions(session: Session, user_id: int, *, keep: int | None = None) -> None:
+    stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(UserSession.id != keep)
+    session.execute(stmt.values(ended_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def csrf_matches(row: UserSession, submitted: str | None) -> bool:
+    return bool(submitted) and hmac.compare_digest(row.csrf_token.encode(), (submitted or "").encode())
+
+
+def change_password(
+    session: Session, *, user: User, current: str, new: str, settings: Settings, keep_session: int | None
+) -> None:
+    """Needs the current password; every other session of the user ends."""
+    if not passwords.verify_password(user.password_hash, current):
+        raise InvalidInput(reason="当前密码不正确")
+    if current == new:
+        raise InvalidInput(reason="新密码不能与当前密码相同")
+    _check_password(new, username=user.username, settings=settings)
+    user.password_hash = passwords.hash_password(new)
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
+    _end_sessions(session, user.id, keep=keep_session)
+    audit.record(session, AuditAction.PASSWORD_CHANGED, actor=actor_for_user(user), department_id=user.department_id,
+                 target=f"user:{user.id}")  # fmt: skip
+
+
+# -------------------------------------------------------------------------------------------- demo
+
+
+def create_demo_accounts(
+    session: Session, departments: Iterable[Department], *, settings: Settings | None = None
+) -> list[tuple[str, str, str]]:
+    """Demo accounts: one platform administrator, one auditor, and an operator and a reviewer for each of
+    the first two departments. Returns (username, password, role label) for printing. Passwords are
+    fixed and public: for demonstrations only."""
+    settings = settings or Settings()
+    actor = Actor.system("demo")
+    made: list[tuple[str, str, str]] = []
+
+    def add(username: str, role: Role, department: Department | None, name: str) -> None:
+        password = f"Xinyong-2025-{len(made) + 1}a"
+        if session.scalar(select(User.id).where(User.username == username)):
+            return  # loaded before; its password may have been changed since
+        create_user(session, username=username, password=password, role=role, department=department,
+                    display_name=name, actor=actor, settings=settings)  # fmt: skip
+        made.append((username, password, role.label))
+
+    add("admin", Role.PLATFORM_ADMIN, None, "信用办管理员")
+    add("auditor", Role.AUDITOR, None, "审计员")
+    for index, department in enumerate(list(departments)[:2], start=1):
+        add(f"operator{index}", Role.OPERATOR, department, f"{department.name}报送员")
+        add(f"reviewer{index}", Role.REVIEWER, department, f"{department.name}审核员")
+    return made
+

@@ -1,0 +1,151 @@
+"""Every route, called by every role and anonymously, against an explicit allow/deny table.
+
+A route that is not in the table fails the suite: whoever adds a route decides who may call it."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.routing import iter_route_contexts
+from sqlalchemy import select
+from tests.factories.records import penalty_row
+from tests.functional.admin.conftest import PASSWORD
+from tests.functional.records.conftest import ON_TIME
+
+from xinyong.departments import service as departments_service
+from xinyong.records import service as records_service
+from xinyong.records.models import Record
+from xinyong.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+
+ROLES = ("platform_admin", "operator", "reviewer", "auditor")
+EVERYONE = frozenset({"anonymous", *ROLES})
+SIGNED_IN = frozenset(ROLES)
+NOBODY = frozenset()  # API-key routes: no console session opens them
+ADMIN = frozenset({"platform_admin"})
+ADMIN_AUDITOR = frozenset({"platform_admin", "auditor"})
+WRITERS = frozenset({"platform_admin", "operator"})
+REVEALERS = frozenset({"platform_admin", "reviewer"})
+
+MATRIX: dict[tuple[str, str], frozenset[str]] = {
+    # documentation, health, static files
+    ("GET", "/api/openapi.json"): EVERYONE,
+    ("GET", "/api/docs"): EVERYONE,
+    ("GET", "/docs/oauth2-redirect"): EVERYONE,
+    ("GET", "/healthz"): EVERYONE,
+    ("GET", "/static"): EVERYONE,
+    # department systems: an API key, never a console session
+    ("POST", "/api/v1/records/{record_type}/batch"): NOBODY,
+    ("GET", "/api/v1/batches/{batch_id}"): NOBODY,
+    ("GET", "/api/v1/batches/{batch_id}/problems.csv"): NOBODY,
+    ("POST", "/api/v1/records/{record_type}/revoke"): NOBODY,
+    # the public portal and its API
+    ("GET", "/api/v1/subjects"): EVERYONE,
+    ("GET", "/api/v1/subjects/{code}"): EVERYONE,
+    ("GET", "/api/v1/subjects/{code}/records"): EVERYONE,
+    ("GET", "/"): EVERYONE,
+    ("GET", "/search"): EVERYONE,
+    ("GET", "/subjects/{ref}"): EVERYONE,
+    ("GET", "/records/{ref}"): EVERYONE,
+    ("GET", "/disclosure/{record_type}"): EVERYONE,
+    ("GET", "/repair"): EVERYONE,
+    ("GET", "/lists"): EVERYONE,
+    # console: account
+    ("GET", "/admin/login"): EVERYONE,
+    ("POST", "/admin/login"): EVERYONE,
+    ("POST", "/admin/logout"): SIGNED_IN,
+    ("GET", "/admin/account/password"): SIGNED_IN,
+    ("POST", "/admin/account/password"): SIGNED_IN,
+    # console: a department's work
+    ("GET", "/admin"): SIGNED_IN,
+    ("GET", "/admin/batches"): SIGNED_IN,
+    ("GET", "/admin/batches/{batch_id}"): SIGNED_IN,
+    ("GET", "/admin/batches/{batch_id}/problems.csv"): SIGNED_IN,
+    ("GET", "/admin/upload"): WRITERS,
+    ("POST", "/admin/upload"): WRITERS,
+    ("GET", "/admin/records"): SIGNED_IN,
+    ("POST", "/admin/records/{record_id}/revoke"): WRITERS,
+    ("GET", "/admin/subjects"): SIGNED_IN,
+    ("GET", "/admin/subjects/{subject_id}"): SIGNED_IN,
+    ("POST", "/admin/subjects/{subject_id}/reveal"): REVEALERS,
+    # console: platform administration and audit
+    ("GET", "/admin/departments"): ADMIN_AUDITOR,
+    ("POST", "/admin/departments"): ADMIN,
+    ("POST", "/admin/departments/{department_id}/active"): ADMIN,
+    ("GET", "/admin/users"): ADMIN_AUDITOR,
+    ("POST", "/admin/users"): ADMIN,
+    ("POST", "/admin/users/{user_id}"): ADMIN,
+    ("POST", "/admin/users/{user_id}/reset-password"): ADMIN,
+    ("GET", "/admin/keys"): ADMIN,
+    ("POST", "/admin/keys"): ADMIN,
+    ("POST", "/admin/keys/{prefix}/revoke"): ADMIN,
+    ("GET", "/admin/audit"): ADMIN_AUDITOR,
+    ("GET", "/admin/audit/export.csv"): ADMIN_AUDITOR,
+}
+
+
+def app_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    found = set()
+    for context in iter_route_contexts(app.routes):
+        methods = context.methods or {"GET"}  # a mount (static files) answers GET
+        for method in methods - {"HEAD", "OPTIONS"}:
+            found.add((method, context.path))
+    return found
+
+
+def test_every_route_is_in_the_matrix(app):
+    missing = sorted(app_routes(app) - set(MATRIX))
+    assert not missing, f"routes without an entry in the permission matrix: {missing}"
+    stale = sorted(set(MATRIX) - app_routes(app))
+    assert not stale, f"matrix entries for routes that no longer exist: {stale}"
+
+
+def _is_denied(response, who: str, path: str) -> bool:  # type: ignore[no-untyped-def]
+    if response.status_code in (401, 403):
+        return True
+    if path == "/admin/logout":  # both answers redirect to the login page; only a real logout clears the cookie
+        return not any(c.startswith(f'{SESSION_COOKIE}=""') for c in response.headers.get_list("set-cookie"))
+    location = response.headers.get("location", "")
+    return response.status_code == 303 and location.startswith("/admin/login") and path != "/admin/login"
+
+
+def test_every_route_allows_and_denies_as_the_matrix_says(app, client, accounts, sign_in, db_session, settings,
+                                                          protector):  # fmt: skip
+    result = records_service.import_rows(db_session, [penalty_row()], settings=settings, protector=protector,
+                                         record_type="penalty", department=accounts.dept_a, actor="test",
+                                         today=ON_TIME)  # fmt: skip
+    record = db_session.scalars(select(Record).where(Record.department_id == accounts.dept_a.id)).first()
+    key, _ = departments_service.issue_api_key(db_session, department=accounts.dept_a, name="系统")
+    db_session.commit()
+    values = {"batch_id": result.batch_id, "record_id": record.id, "subject_id": record.subject_id,
+              "record_type": "penalty", "department_id": accounts.dept_b.id,
+              "user_id": accounts.users["operator_b"].id, "prefix": key.prefix, "code": "91330521MA00000000",
+              "ref": "unknown"}  # fmt: skip
+    forms = {"/admin/records/{record_id}/revoke": {"reason": "矩阵测试撤销"},
+             "/admin/subjects/{subject_id}/reveal": {"reason": "矩阵测试查看"},
+             "/admin/users/{user_id}": {}, "/admin/login": {"username": "auditor", "password": PASSWORD}, "/admin/departments/{department_id}/active": {"active": "1"}}  # fmt: skip
+
+    mismatches = []
+    for (method, template), allowed in sorted(MATRIX.items()):
+        path = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
+        if template == "/static":
+            path = "/static/admin/console.css"
+        for who in ("anonymous", *ROLES):
+            client.cookies.clear()
+            csrf = ""
+            if who != "anonymous":
+                browser = sign_in(accounts.users[who])
+                csrf = browser.csrf
+            if template == "/admin/login" and method == "POST":
+                csrf = "login-form-token"
+                client.cookies.set(LOGIN_CSRF_COOKIE, csrf)
+            if method == "GET":
+                response = client.get(path)
+            elif template.startswith("/api/"):
+                response = client.post(path, json={"rows": [], "doc_no": "x", "reason": "x"})
+            else:
+                response = client.post(path, data={"csrf_token": csrf, **forms.get(template, {})})
+            denied = _is_denied(response, who, template)
+            if denied == (who in allowed):
+                mismatches.append(f"{method} {template} as {who}: {response.status_code} "
+                                  f"{'denied' if denied else 'allowed'}, expected {'allowed' if who in allowed else 'denied'}")  # fmt: skip
+    assert not mismatches, "\n".join(mismatches)
