@@ -16,11 +16,11 @@ from xinyong.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from xinyong.protect import Protector
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_protector(request: Request) -> Protector:
+async def get_protector(request: Request) -> Protector:
     return request.app.state.protector
 
 
