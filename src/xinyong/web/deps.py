@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from xinyong.auth import service as auth_service
 from xinyong.auth.models import User, UserSession
@@ -24,16 +25,19 @@ async def get_protector(request: Request) -> Protector:
     return request.app.state.protector
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request. Write handlers commit once, at the end; anything raised rolls back."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request. Write handlers commit once, at the end; anything raised rolls back.
+
+    Async so that opening it costs no worker-thread hop (a Session does no I/O until first used); the
+    closing rollback does talk to the database, so it runs in the thread pool."""
     session = request.app.state.session_factory()
     try:
         yield session
     except BaseException:
-        session.rollback()
+        await run_in_threadpool(session.rollback)
         raise
     finally:
-        session.close()
+        await run_in_threadpool(session.close)
 
 
 DbSession = Annotated[Session, Depends(get_session)]
