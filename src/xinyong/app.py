@@ -12,6 +12,7 @@ from xinyong.config import Settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.protect import protector
 from xinyong.web.errors import install_error_handlers
+from xinyong.web.limits import BodySizeLimit
 
 STATIC = Path(__file__).parent / "static"
 
@@ -42,7 +43,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(site_router)
     install_portal(app)  # public portal pages, public API, HTML error pages for portal paths
     install_admin(app)  # the console at /admin: its routes, HTML errors and security headers (after the portal's)
+    from xinyong.repair.web import install as install_repair
+
+    install_repair(app)  # credit repair, objections, subject accounts: portal and console routes
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.upload_max_bytes + 1024 * 1024, api_max_bytes=settings.api_max_body_bytes
+    )
     return app
 
 

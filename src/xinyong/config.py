@@ -28,6 +28,7 @@ class Settings(BaseSettings):
         default=2 * 1024 * 1024 * 1024, description="Largest total uncompressed size of an XLSX archive."
     )
     api_batch_max_rows: int = Field(default=10_000, description="Most rows in one JSON batch request.")
+    api_max_body_bytes: int = Field(default=32 * 1024 * 1024, description="Largest request body under /api/.")
     name_mismatch: str = Field(
         default="error",
         pattern="^(error|warning)$",
@@ -95,6 +96,67 @@ class Settings(BaseSettings):
         default=30, description="Sign-in attempts per client address per 15 minutes; 0 disables the limit."
     )
     password_min_length: int = Field(default=10, description="Shortest accepted password for console accounts.")
+
+    # --- credit lists, the measure list and credit checks ----------------------------------------------
+    lists_objection_workdays: int = Field(
+        default=5, ge=1, le=60,
+        description="Working days a subject has to object after the prior notice (a list type may set its own).",
+    )
+    lists_publish_workdays: int = Field(
+        default=7, ge=1, le=30, description="Working days after a listing decision within which it is published."
+    )
+    check_matters: tuple[str, ...] = Field(
+        default=("行政审批", "政府采购", "招标投标", "财政资金支持", "评先评优", "告知承诺适用", "公共资源交易",
+                 "国有土地出让", "职业资格", "融资信贷"),
+        description="The business matters (事项) credit checks and measures may name.",
+    )
+    checks_batch_max_rows: int = Field(default=10_000, ge=1, description="Most subjects in one batch check.")
+    checks_positive_limit: int = Field(
+        default=20, ge=0, description="Most positive records (licences …) a check returns per subject."
+    )
+
+    # --- credit repair (信用修复), objections (异议) and subject accounts -------------------------------------
+    upload_dir: Path = Field(
+        default=Path("var/uploads"), description="Directory where evidence uploads are stored under server-chosen names."
+    )
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, description="Largest accepted evidence file.")
+    evidence_max_files: int = Field(default=5, description="Most evidence files in one submission.")
+    repair_platform_workdays: int = Field(
+        default=10, description="Working days within which the platform answers a repair application."
+    )
+    repair_department_workdays: int = Field(
+        default=3, description="Working days within which the owning department decides an accepted application."
+    )
+    repair_min_months: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="Special minimum periods before repair: record_type → {tier: months}; replaces the "
+        "catalogue's minimum for that tier.",
+    )
+    repair_not_repairable_tiers: tuple[str, ...] = Field(
+        default=(), description="Tiers whose records cannot be repaired early (they run their full period)."
+    )
+    repair_not_repairable_categories: tuple[str, ...] = Field(
+        default=(), description="处罚类别 values that make a penalty non-repairable."
+    )
+    repair_required_materials: tuple[str, ...] = Field(
+        default=("已履行行政处罚决定规定义务的证明材料（如罚没款缴纳凭证、整改完成情况说明）",),
+        description="What an application must include besides the commitment; shown on notices and forms.",
+    )
+    objection_verify_workdays: int = Field(
+        default=10, description="Working days within which the owning department answers an objection."
+    )
+    notifier: str = Field(
+        default="console", pattern="^(console|email)$", description="How subjects are notified: console or email."
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server of the email notifier.")
+    smtp_port: int = Field(default=25, description="SMTP port of the email notifier.")
+    smtp_sender: str = Field(default="noreply@localhost", description="From address of notification emails.")
+    events_file: Path = Field(
+        default=Path("var/events.jsonl"),
+        description="Change events for sharing systems are appended here (one JSON object a line) on delivery.",
+    )
+    verification_code_minutes: int = Field(default=15, description="How long a sign-up verification code is valid.")
+    subject_session_hours: int = Field(default=2, description="A subject's portal session ends this long after sign-in.")
 
     @property
     def is_sqlite(self) -> bool:
