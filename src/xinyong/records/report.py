@@ -8,6 +8,8 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
+from xinyong.catalog import load_catalog
+from xinyong.errors import NotFound
 from xinyong.exports import write_csv
 from xinyong.records import service
 from xinyong.records.models import Batch, BatchProblem, BatchStatus
@@ -18,7 +20,7 @@ STATUS_LABELS = {
     BatchStatus.FAILED: "未导入",
     BatchStatus.INCOMPLETE: "未完成",
 }
-CSV_HEADER = ["行号", "列", "级别", "问题代码", "值", "说明"]
+CSV_HEADER = ["行号", "列", "列名", "级别", "问题代码", "值", "说明"]
 SEVERITY_LABELS = {"error": "错误", "warning": "提示"}
 
 
@@ -57,9 +59,21 @@ def first_problems(session: Session, batch_id: int, limit: int) -> Iterator[Batc
     return islice(service.iter_problems(session, batch_id), limit)
 
 
+def column_titles(record_type: str, catalog_dirs: tuple = ()) -> dict[str, str]:
+    """Column code → Chinese header, so a report names cells the way the department's file does."""
+    try:
+        rtype = load_catalog(catalog_dirs).get(record_type)
+    except NotFound:
+        return {}
+    return {spec.code: spec.title for spec in rtype.fields}
+
+
 def write_problems_csv(session: Session, batch_id: int, handle: IO[str]) -> int:
+    batch = service.get_batch(session, batch_id)
+    titles = column_titles(batch.record_type)
     rows = (
-        (p.row, p.column or "", SEVERITY_LABELS.get(p.severity, p.severity), p.code, p.value or "", p.message)
+        (p.row, p.column or "", titles.get(p.column or "", ""), SEVERITY_LABELS.get(p.severity, p.severity), p.code,
+         p.value or "", p.message)
         for p in service.iter_problems(session, batch_id)
-    )
+    )  # fmt: skip
     return write_csv(handle, CSV_HEADER, rows)

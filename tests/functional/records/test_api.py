@@ -236,10 +236,10 @@ def test_problems_csv_download(client, key_a):
     assert f'filename="batch-{batch_id}-problems.csv"' in response.headers["content-disposition"]
     assert response.content.startswith(b"\xef\xbb\xbf")
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert lines[0] == ["行号", "列", "级别", "问题代码", "值", "说明"]
-    assert [line[:5] for line in lines[1:]] == [
-        ["1", "CF_XDR_LB", "错误", "invalid-value", "'" + hostile],
-        ["2", "CF_JDRQ", "错误", "invalid-date", "2025-13-01"],
+    assert lines[0] == ["行号", "列", "列名", "级别", "问题代码", "值", "说明"]
+    assert [line[:6] for line in lines[1:]] == [
+        ["1", "CF_XDR_LB", "行政相对人类别", "错误", "invalid-value", "'" + hostile],
+        ["2", "CF_JDRQ", "处罚决定日期", "错误", "invalid-date", "2025-13-01"],
     ]
 
 

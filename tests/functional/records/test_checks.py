@@ -309,8 +309,8 @@ def test_hostile_text_is_stored_as_text_and_neutralised_in_the_problems_csv(db_s
     assert report.write_problems_csv(db_session, result.batch_id, buffer) == 2
     lines = list(csv.reader(io.StringIO(buffer.getvalue())))
     assert lines[0] == report.CSV_HEADER
-    assert lines[1][:5] == ["3", "CF_XDR_LB", "错误", "invalid-value", "'" + HOSTILE_FORMULA]
-    assert lines[2][4] == HOSTILE_SCRIPT  # a CSV is not HTML: kept as text, a spreadsheet does not run it
+    assert lines[1][:6] == ["3", "CF_XDR_LB", "行政相对人类别", "错误", "invalid-value", "'" + HOSTILE_FORMULA]
+    assert lines[2][5] == HOSTILE_SCRIPT  # a CSV is not HTML: kept as text, a spreadsheet does not run it
     assert not any(cell.startswith(("=", "+", "-", "@")) for line in lines for cell in line)
 
 

@@ -57,6 +57,7 @@ def batch_detail(request: Request, session: DbSession, actor: BatchesRead, batch
     batch = service.get_batch(session, actor, batch_id)
     problems = list(records_service.iter_problems(session, batch.id))[:200]
     return render(request, "batch.html", {"batch": batch, "problems": problems,
+                                          "titles": report.column_titles(batch.record_type),
                                           "department": session.get(Department, batch.department_id)})  # fmt: skip
 
 
