@@ -122,7 +122,8 @@ def import_file(
         reported_on=reported_on or today, filename=filename or path.name,
     )  # fmt: skip
     batch.file_sha256 = _sha256(path)
-    try:
+
+    def work() -> ImportResult:
         if path.stat().st_size >= settings.parallel_min_bytes:
             return _run_parallel(
                 session, path, settings=settings, protector=protector, record_type=rtype, department=department,
@@ -137,11 +138,8 @@ def import_file(
                 session, settings=settings, protector=protector, record_type=rtype, department=department,
                 batch=batch, headers=table.headers, rows=table.rows, today=today, progress=progress,
             )  # fmt: skip
-    except FileRejected as exc:
-        return _fail(session, batch, exc)
-    except BaseException as exc:
-        _interrupt(session, batch, exc)
-        raise
+
+    return _guarded(session, batch, work)
 
 
 def _run_parallel(
@@ -212,16 +210,10 @@ def import_rows(
         reported_on=reported_on or today, filename=None,
     )  # fmt: skip
     batch.file_format = "json"
-    try:
-        return _run(
-            session, settings=settings, protector=protector, record_type=rtype, department=department,
-            batch=batch, headers=headers, rows=cells(), today=today, progress=None,
-        )  # fmt: skip
-    except FileRejected as exc:
-        return _fail(session, batch, exc)
-    except BaseException as exc:
-        _interrupt(session, batch, exc)
-        raise
+    return _guarded(session, batch, lambda: _run(
+        session, settings=settings, protector=protector, record_type=rtype, department=department,
+        batch=batch, headers=headers, rows=cells(), today=today, progress=None,
+    ))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- batches
@@ -270,6 +262,18 @@ def mark_stale_batches(session: Session) -> int:
         .values(status=BatchStatus.INCOMPLETE, failure="导入进程中断（超时无响应），可重新导入同一文件继续")
     )
     return result.rowcount or 0
+
+
+def _guarded(session: Session, batch: Batch, work: Callable[[], ImportResult]) -> ImportResult:
+    """Run an import so that its batch always ends in a known state: a rejected file is recorded as
+    failed (or incomplete, if chunks were stored); anything else marks it incomplete and propagates."""
+    try:
+        return work()
+    except FileRejected as exc:
+        return _fail(session, batch, exc)
+    except BaseException as exc:
+        _interrupt(session, batch, exc)
+        raise
 
 
 def _fail(session: Session, batch: Batch, exc: FileRejected) -> ImportResult:
@@ -688,13 +692,7 @@ def import_table(
         session, department=department, record_type=rtype.key, source=source, actor=actor,
         reported_on=today, filename=filename,
     )  # fmt: skip
-    try:
-        return _run(
-            session, settings=settings, protector=protector, record_type=rtype, department=department,
-            batch=batch, headers=headers, rows=rows, today=today, progress=progress,
-        )  # fmt: skip
-    except FileRejected as exc:
-        return _fail(session, batch, exc)
-    except BaseException as exc:
-        _interrupt(session, batch, exc)
-        raise
+    return _guarded(session, batch, lambda: _run(
+        session, settings=settings, protector=protector, record_type=rtype, department=department,
+        batch=batch, headers=headers, rows=rows, today=today, progress=progress,
+    ))  # fmt: skip

@@ -185,7 +185,7 @@ def test_report_csv_and_revoke(registered, tmp_path):
     assert report.exit_code == 0, report.output
     with report_path.open(encoding="utf-8-sig", newline="") as handle:
         lines = list(csv.reader(handle))
-    assert [line[:5] for line in lines[1:]] == [["3", "CF_XDR_LB", "错误", "invalid-value", "'=1+2"]]
+    assert [line[:6] for line in lines[1:]] == [["3", "CF_XDR_LB", "行政相对人类别", "错误", "invalid-value", "'=1+2"]]
 
     revoke = ["records", "revoke", "--type", "penalty", "--department", DEPT_CODE, "--doc-no", row["CF_WSH"],
               "--reason", "行政复议撤销"]  # fmt: skip
