@@ -132,6 +132,10 @@ def build(url: str, subjects: int, records: int, seed: int) -> None:
 def measure(url: str, samples: int, seed: int) -> dict[str, dict[str, float]]:
     from fastapi.testclient import TestClient
 
+    from xinyong import migrate
+
+    migrate.upgrade(url)  # a cached data set may predate later migrations
+
     from xinyong.app import create_app
     from xinyong.config import Settings
     from xinyong.db import make_engine

@@ -46,6 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.repair.web import install as install_repair
 
     install_repair(app)  # credit repair, objections, subject accounts: portal and console routes
+    from xinyong.checks.web import install as install_checks
+
+    install_checks(app)  # credit lists, the measure list and credit checks: API, console and portal routes
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.upload_max_bytes + 1024 * 1024, api_max_bytes=settings.api_max_body_bytes

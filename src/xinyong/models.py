@@ -1,12 +1,19 @@
 """Imports every domain's models so that the metadata is complete (for Alembic and tests)."""
 
+from xinyong.accounts.models import SubjectAccount, SubjectSession, SubjectVerification
 from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.auth.models import User, UserSession
 from xinyong.calendar.models import CalendarOverride
+from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.departments.models import ApiKey, Department
 from xinyong.disclosure.models import Withdrawal
+from xinyong.lists.models import ListEntry, ListEvent, ListImport, ListImportProblem, ListType
+from xinyong.measures.models import Measure
+from xinyong.notify.models import OutboxItem
+from xinyong.objections.models import Objection
 from xinyong.portal.models import SubjectGram
 from xinyong.records.models import Batch, BatchProblem, Record, RecordVersion
+from xinyong.repair.models import Evidence, PublicationStop, RepairApplication, RepairCommitment, RepairEvent
 from xinyong.subjects.models import Subject
 
 __all__ = [
@@ -16,11 +23,29 @@ __all__ = [
     "Batch",
     "BatchProblem",
     "CalendarOverride",
+    "CheckFeedback",
+    "CreditCheck",
     "Department",
+    "Evidence",
+    "ListEntry",
+    "ListEvent",
+    "ListImport",
+    "ListImportProblem",
+    "ListType",
+    "Measure",
+    "Objection",
+    "OutboxItem",
+    "PublicationStop",
     "Record",
     "RecordVersion",
+    "RepairApplication",
+    "RepairCommitment",
+    "RepairEvent",
     "Subject",
+    "SubjectAccount",
     "SubjectGram",
+    "SubjectSession",
+    "SubjectVerification",
     "User",
     "UserSession",
     "Withdrawal",

@@ -29,6 +29,35 @@ class AuditAction(enum.StrEnum):
     RECORD_REVOKED = "record.revoked"
     SUBJECT_REVEALED = "subject.revealed"  # 查询留痕: restricted fields were shown
     AUDIT_EXPORTED = "audit.exported"
+    # credit lists, the measure list and credit checks (issue 5)
+    LIST_TYPE_SAVED = "list-type.saved"
+    LIST_PROPOSED = "list.proposed"
+    LIST_NOTIFIED = "list.notified"
+    LIST_OBJECTED = "list.objected"
+    LIST_DECIDED = "list.decided"
+    LIST_WITHDRAWN = "list.withdrawn"
+    LIST_PUBLISHED = "list.published"
+    LIST_EXPIRED = "list.expired"
+    LIST_REMOVED = "list.removed"
+    LIST_IMPORTED = "list.imported"
+    MEASURE_SAVED = "measure.saved"
+    MEASURE_RETIRED = "measure.retired"
+    CHECK_FEEDBACK = "check.feedback"
+    # credit repair, objections, subject accounts (issue 6)
+    SUBJECT_ACCOUNT_CREATED = "subject-account.created"
+    SUBJECT_ACCOUNT_VERIFIED = "subject-account.verified"
+    SUBJECT_SIGNED_IN = "subject-account.signed-in"
+    REPAIR_SUBMITTED = "repair.submitted"
+    REPAIR_RETURNED = "repair.returned"
+    REPAIR_RESUBMITTED = "repair.resubmitted"
+    REPAIR_ACCEPTED = "repair.accepted"
+    REPAIR_APPROVED = "repair.approved"
+    REPAIR_REFUSED = "repair.refused"
+    REPAIR_WITHDRAWN = "repair.withdrawn"
+    REPAIR_COMMITMENT_BROKEN = "repair.commitment-broken"
+    OBJECTION_FILED = "objection.filed"
+    OBJECTION_DECIDED = "objection.decided"
+    OBJECTION_WITHDRAWN = "objection.withdrawn"
 
     @property
     def label(self) -> str:
@@ -53,6 +82,33 @@ ACTION_LABELS = {
     AuditAction.RECORD_REVOKED: "撤销记录",
     AuditAction.SUBJECT_REVEALED: "查看受限信息",
     AuditAction.AUDIT_EXPORTED: "导出审计日志",
+    AuditAction.LIST_TYPE_SAVED: "保存名单类型",
+    AuditAction.LIST_PROPOSED: "提出名单列入建议",
+    AuditAction.LIST_NOTIFIED: "告知拟列入名单",
+    AuditAction.LIST_OBJECTED: "登记名单异议",
+    AuditAction.LIST_DECIDED: "决定列入名单",
+    AuditAction.LIST_WITHDRAWN: "决定不予列入名单",
+    AuditAction.LIST_PUBLISHED: "公示名单",
+    AuditAction.LIST_EXPIRED: "名单期满移出",
+    AuditAction.LIST_REMOVED: "名单提前移出",
+    AuditAction.LIST_IMPORTED: "导入外部名单",
+    AuditAction.MEASURE_SAVED: "保存措施清单条目",
+    AuditAction.MEASURE_RETIRED: "停用措施清单条目",
+    AuditAction.CHECK_FEEDBACK: "登记奖惩结果反馈",
+    AuditAction.SUBJECT_ACCOUNT_CREATED: "信用主体注册账户",
+    AuditAction.SUBJECT_ACCOUNT_VERIFIED: "信用主体账户验证",
+    AuditAction.SUBJECT_SIGNED_IN: "信用主体登录",
+    AuditAction.REPAIR_SUBMITTED: "提交信用修复申请",
+    AuditAction.REPAIR_RETURNED: "退回信用修复申请补正",
+    AuditAction.REPAIR_RESUBMITTED: "补正后重新提交信用修复申请",
+    AuditAction.REPAIR_ACCEPTED: "受理信用修复申请",
+    AuditAction.REPAIR_APPROVED: "同意信用修复（停止公示）",
+    AuditAction.REPAIR_REFUSED: "不予信用修复",
+    AuditAction.REPAIR_WITHDRAWN: "撤回信用修复申请",
+    AuditAction.REPAIR_COMMITMENT_BROKEN: "违反修复承诺，恢复公示",
+    AuditAction.OBJECTION_FILED: "提出异议",
+    AuditAction.OBJECTION_DECIDED: "异议处理办结",
+    AuditAction.OBJECTION_WITHDRAWN: "撤回异议",
 }
 
 

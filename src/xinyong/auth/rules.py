@@ -22,9 +22,17 @@ class Permission(enum.StrEnum):
     # console, write
     RECORDS_WRITE = "admin:records:write"  # upload files, revoke records
     SUBJECTS_REVEAL = "admin:subjects:reveal"  # full ID numbers (查询留痕, reason required)
-    LISTS_DECIDE = "admin:lists:decide"
+    LISTS_READ = "admin:lists:read"
+    LISTS_WRITE = "admin:lists:write"  # propose, notify, register objections, publish, import lists
+    LISTS_DECIDE = "admin:lists:decide"  # decide, withdraw, remove (移出)
+    MEASURES_WRITE = "admin:measures:write"  # edit the measure list (platform administrators)
+    CHECKS_READ = "admin:checks:read"
+    CHECKS_WRITE = "admin:checks:write"  # run credit checks, record feedback
     REPAIRS_DECIDE = "admin:repairs:decide"
     OBJECTIONS_DECIDE = "admin:objections:decide"
+    REPAIRS_READ = "admin:repairs:read"  # repair queue and applications (own department for bound roles)
+    OBJECTIONS_READ = "admin:objections:read"
+    COMMITMENTS_DECIDE = "admin:commitments:decide"  # declare a repair commitment broken (违诺): 信用办 only
     # platform administration
     DEPARTMENTS_READ = "admin:departments:read"
     DEPARTMENTS_WRITE = "admin:departments:write"
@@ -38,6 +46,8 @@ class Permission(enum.StrEnum):
     # department systems (API keys)
     API_RECORDS_WRITE = "api:records:write"
     API_RECORDS_READ = "api:records:read"
+    API_CHECKS_WRITE = "api:checks:write"  # credit checks and their feedback
+    API_LISTS_WRITE = "api:lists:write"  # import entries of lists decided elsewhere
 
     @property
     def is_api(self) -> bool:
@@ -74,13 +84,15 @@ ROLE_LABELS = {
 }
 
 _COMMON = {Permission.DASHBOARD_READ, Permission.BATCHES_READ, Permission.RECORDS_READ, Permission.SUBJECTS_READ,
-           Permission.ACCOUNT_WRITE}  # fmt: skip
+           Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ}  # fmt: skip
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(p for p in Permission if not p.is_api),
-    Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE}),
+    Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE}),
     Role.REVIEWER: frozenset(_COMMON | {Permission.SUBJECTS_REVEAL, Permission.LISTS_DECIDE,
-                                        Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE}),
-    Role.AUDITOR: frozenset(_COMMON | {Permission.AUDIT_READ, Permission.AUDIT_EXPORT, Permission.DEPARTMENTS_READ,
+                                        Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE,
+                                        Permission.REPAIRS_READ, Permission.OBJECTIONS_READ,
+                                        Permission.CHECKS_WRITE}),
+    Role.AUDITOR: frozenset(_COMMON | {Permission.REPAIRS_READ, Permission.OBJECTIONS_READ, Permission.AUDIT_READ, Permission.AUDIT_EXPORT, Permission.DEPARTMENTS_READ,
                                        Permission.USERS_READ}),
 }
 

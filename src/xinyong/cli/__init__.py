@@ -53,6 +53,8 @@ def _register() -> None:
     from xinyong.demo.cli import app as demo_app
     from xinyong.departments.cli import app as departments_app
     from xinyong.disclosure.cli import app as disclosure_app
+    from xinyong.lists.cli import app as lists_app
+    from xinyong.measures.cli import app as measures_app
     from xinyong.records.cli import app as records_app
     from xinyong.subjects.cli import app as subjects_app
 
@@ -65,6 +67,13 @@ def _register() -> None:
     app.add_typer(disclosure_app, name="disclosure", help="信息公示：到期清理、名称检索索引")
     app.add_typer(users_app, name="users", help="控制台账户与角色")
     app.add_typer(audit_app, name="audit", help="审计日志：核验哈希链、导出")
+    app.add_typer(lists_app, name="lists", help="信用名单：名单类型、期满移出、外部名单导入")
+    app.add_typer(measures_app, name="measures", help="联合奖惩措施清单")
+    from xinyong.notify.cli import app as notify_app
+    from xinyong.repair.cli import app as repair_app
+
+    app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统计")
+    app.add_typer(notify_app, name="notify", help="通知与变更事件：发送待发消息")
     app.command("serve", help="启动网站与接口服务")(serve)
 
 

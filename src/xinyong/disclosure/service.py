@@ -14,7 +14,7 @@ from itertools import permutations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, false, func, insert, literal, not_, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, insert, literal, not_, or_, select, true
 from sqlalchemy.orm import Session
 
 from xinyong.catalog import Catalog, load_catalog
@@ -112,6 +112,7 @@ def published_clause(
         Record.status == RecordStatus.ACTIVE.value,
         Record.decision_date <= today,
         or_(Record.publish_until.is_(None), Record.publish_until >= today),
+        not_stopped_by_repair(),
     ]
     # Configured shorter periods, class-specific entries first.
     per_type_tier: dict[tuple[str, str], dict[str | None, int]] = defaultdict(dict)
@@ -148,6 +149,15 @@ def published_clause(
         if market_ids:
             conditions.append(not_(and_(Record.department_id.in_(market_ids), warning_only)))
     return and_(*conditions)
+
+
+def not_stopped_by_repair() -> ColumnElement[bool]:
+    """Hook for credit repair (信用修复): a record whose publication was stopped by an approved repair is not
+    published from that moment. The repair domain owns the table; disclosure stays the one place that
+    decides, through this clause in `published_clause`."""
+    from xinyong.repair.models import PublicationStop
+
+    return ~exists().where(PublicationStop.record_id == Record.id, PublicationStop.lifted_on.is_(None))
 
 
 def facts_of(record: Any, subject_kind: str, department_class: str | None, catalog: Catalog) -> RecordFacts:

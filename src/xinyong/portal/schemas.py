@@ -36,7 +36,7 @@ class RecordRead(BaseModel):
     tier: str | None = Field(default=None, description="失信程度：轻微 / 一般 / 严重")
     publish_until: str | None = Field(default=None, description="公示截止日（含当日）")
     department: str
-    under_review: bool = Field(description="是否处于异议核查中")
+    under_review: bool = Field(description="是否处于异议处理中")
     fields: dict[str, str] = Field(default_factory=dict, description="公示字段，按国家标准列代码")
 
 

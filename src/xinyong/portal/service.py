@@ -16,6 +16,7 @@ from xinyong.departments.models import Department
 from xinyong.disclosure import rules as disclosure_rules
 from xinyong.disclosure import service as disclosure
 from xinyong.errors import InvalidInput, NotFound
+from xinyong.objections import service as objections_service
 from xinyong.portal import refs, search
 from xinyong.protect import Protector
 from xinyong.records.models import Record
@@ -171,7 +172,9 @@ def profile(
         limit=size,
     )  # fmt: skip
     departments = _department_names(session, {r.department_id for r in records})
-    rows = [summary(r, subject, departments, settings=settings, protector=protector) for r in records]
+    disputed = objections_service.open_record_ids(session, [r.id for r in records])
+    rows = [summary(r, subject, departments, settings=settings, protector=protector, under_review=r.id in disputed)
+            for r in records]  # fmt: skip
     return Profile(subject, card(subject, settings=settings, protector=protector, counts=counts), tab, rows, total,
                    page, max(1, -(-total // size)))  # fmt: skip
 
@@ -189,7 +192,7 @@ SUMMARY_FIELDS = {
 
 
 def summary(record: Record, subject: Subject, departments: dict[int, str], *, settings: Settings,
-            protector: Protector) -> dict[str, Any]:  # fmt: skip
+            protector: Protector, under_review: bool = False) -> dict[str, Any]:  # fmt: skip
     policy = disclosure.load_policy(settings)
     payload = _public_payload(record, subject, policy)
     return {
@@ -205,8 +208,7 @@ def summary(record: Record, subject: Subject, departments: dict[int, str], *, se
         "publish_until": record.publish_until.isoformat() if record.publish_until else None,
         "department": departments.get(record.department_id, ""),
         "highlights": {code: payload.get(code, "") for code in SUMMARY_FIELDS.get(record.record_type, ())},
-        # Objections land with their own issue; until then nothing is under review.
-        "under_review": False,
+        "under_review": under_review,  # an objection to it is open (异议处理中)
     }
 
 
@@ -250,7 +252,8 @@ def record_detail(session: Session, ref: str, *, settings: Settings, protector: 
     fields = [(spec.code, spec.title, payload[spec.code]) for spec in rtype.fields if payload.get(spec.code)]
     departments = _department_names(session, {record.department_id})
     return RecordDetail(
-        summary=summary(record, subject, departments, settings=settings, protector=protector),
+        summary=summary(record, subject, departments, settings=settings, protector=protector,
+                        under_review=bool(objections_service.open_record_ids(session, [record.id]))),
         subject=card(subject, settings=settings, protector=protector),
         fields=fields,
         legal_basis=rtype.legal_basis,
@@ -272,9 +275,11 @@ def listing(
         session, settings=settings, listing=listing, today=today, offset=(page - 1) * size, limit=size
     )
     names = _department_names(session, {r.department_id for r, _ in rows})
+    disputed = objections_service.open_record_ids(session, [r.id for r, _ in rows])
     items = []
     for record, subject in rows:
-        item = summary(record, subject, names, settings=settings, protector=protector)
+        item = summary(record, subject, names, settings=settings, protector=protector,
+                       under_review=record.id in disputed)
         item["subject"] = card(subject, settings=settings, protector=protector)
         items.append(item)
     return items, total, capped, min(MAX_PAGE, max(1, -(-total // size)))

@@ -54,7 +54,10 @@ def subject_page(request: Request, ref: str, session: DbSession, settings: AppSe
         tab = "penalty"
     profile = service.profile(session, ref, settings=settings, protector=protector, tab=tab, page=_int(page),
                               today=today)  # fmt: skip
-    return render(request, "subject.html", {"p": profile, "record_types": service.RECORD_TYPES})
+    from xinyong.lists.service import public_memberships
+
+    return render(request, "subject.html", {"p": profile, "record_types": service.RECORD_TYPES,
+                                            "memberships": public_memberships(session, profile.subject, today=today)})  # fmt: skip
 
 
 @router.get("/records/{ref}", name="portal.record", dependencies=[Limited])

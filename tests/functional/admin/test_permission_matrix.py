@@ -25,6 +25,10 @@ ADMIN = frozenset({"platform_admin"})
 ADMIN_AUDITOR = frozenset({"platform_admin", "auditor"})
 WRITERS = frozenset({"platform_admin", "operator"})
 REVEALERS = frozenset({"platform_admin", "reviewer"})
+REPAIR_READERS = frozenset({"platform_admin", "reviewer", "auditor"})  # admin:repairs:read, admin:objections:read
+REPAIR_DECIDERS = frozenset({"platform_admin", "reviewer"})  # admin:repairs:decide, admin:objections:decide
+DECIDERS = frozenset({"platform_admin", "reviewer"})  # admin:lists:decide
+CHECKERS = frozenset({"platform_admin", "operator", "reviewer"})  # admin:checks:write
 
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # documentation, health, static files
@@ -80,6 +84,79 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/keys/{prefix}/revoke"): ADMIN,
     ("GET", "/admin/audit"): ADMIN_AUDITOR,
     ("GET", "/admin/audit/export.csv"): ADMIN_AUDITOR,
+    # credit lists, the measure list and credit checks (issue 5). The check API also takes a signed-in user
+    # with the session's X-CSRF-Token; without it (as here) a session is refused, hence NOBODY for writes.
+    ("POST", "/api/v1/checks"): NOBODY,
+    ("POST", "/api/v1/checks/batch"): NOBODY,
+    ("POST", "/api/v1/checks/batch/file"): NOBODY,
+    ("GET", "/api/v1/checks/stats"): SIGNED_IN,
+    ("GET", "/api/v1/checks/{number}"): SIGNED_IN,
+    ("POST", "/api/v1/checks/{number}/feedback"): NOBODY,
+    ("POST", "/api/v1/lists/{type_key}/entries"): NOBODY,
+    ("GET", "/api/v1/lists/imports/{import_id}/problems.csv"): NOBODY,
+    ("GET", "/lists/public"): EVERYONE,
+    ("GET", "/lists/public/{type_key}"): EVERYONE,
+    ("GET", "/admin/lists"): SIGNED_IN,
+    ("GET", "/admin/lists/types"): SIGNED_IN,
+    ("POST", "/admin/lists"): WRITERS,
+    ("GET", "/admin/lists/{entry_id}"): SIGNED_IN,
+    ("POST", "/admin/lists/{entry_id}/notify"): WRITERS,
+    ("POST", "/admin/lists/{entry_id}/objection"): WRITERS,
+    ("POST", "/admin/lists/{entry_id}/publish"): WRITERS,
+    ("POST", "/admin/lists/{entry_id}/decide"): DECIDERS,
+    ("POST", "/admin/lists/{entry_id}/withdraw"): DECIDERS,
+    ("POST", "/admin/lists/{entry_id}/remove"): DECIDERS,
+    ("GET", "/admin/list-imports"): SIGNED_IN,
+    ("POST", "/admin/list-imports"): WRITERS,
+    ("GET", "/admin/list-imports/{import_id}"): SIGNED_IN,
+    ("GET", "/admin/list-imports/{import_id}/problems.csv"): SIGNED_IN,
+    ("GET", "/admin/checks"): SIGNED_IN,
+    ("POST", "/admin/checks"): CHECKERS,
+    ("GET", "/admin/checks/stats"): SIGNED_IN,
+    ("POST", "/admin/checks/batch"): CHECKERS,
+    ("GET", "/admin/checks/{number}"): SIGNED_IN,
+    ("GET", "/admin/checks/{number}/print"): SIGNED_IN,
+    ("POST", "/admin/checks/{number}/feedback"): CHECKERS,
+    ("GET", "/admin/measures"): SIGNED_IN,
+    ("POST", "/admin/measures"): ADMIN,
+    ("GET", "/admin/measures/{code}"): SIGNED_IN,
+    ("POST", "/admin/measures/{code}"): ADMIN,
+    ("POST", "/admin/measures/{code}/retire"): ADMIN,
+    # credit repair, objections, subject accounts (issue 6). Portal pages open to anyone (a subject's own
+    # pages redirect to the subject sign-in); portal forms need the portal's own form token, which no console
+    # session carries, so every caller here is refused (subject access: tests/functional/repair, accounts).
+    ("GET", "/account"): EVERYONE,
+    ("GET", "/account/signup"): EVERYONE,
+    ("POST", "/account/signup"): NOBODY,
+    ("GET", "/account/verify"): EVERYONE,
+    ("POST", "/account/verify"): NOBODY,
+    ("GET", "/account/login"): EVERYONE,
+    ("POST", "/account/login"): NOBODY,
+    ("POST", "/account/logout"): NOBODY,
+    ("GET", "/repair/notice/{ref}"): EVERYONE,
+    ("GET", "/repair/apply/{ref}"): EVERYONE,
+    ("POST", "/repair/apply/{ref}"): NOBODY,
+    ("GET", "/repair/applications/{number}"): EVERYONE,
+    ("POST", "/repair/applications/{number}/resubmit"): NOBODY,
+    ("POST", "/repair/applications/{number}/withdraw"): NOBODY,
+    ("GET", "/repair/progress"): EVERYONE,
+    ("POST", "/repair/progress"): NOBODY,
+    ("GET", "/objections/file/{ref}"): EVERYONE,
+    ("POST", "/objections/file/{ref}"): NOBODY,
+    ("GET", "/objections/{number}"): EVERYONE,
+    ("POST", "/objections/{number}/withdraw"): NOBODY,
+    ("GET", "/admin/repairs"): REPAIR_READERS,
+    ("GET", "/admin/repairs/{application_id}"): REPAIR_READERS,
+    ("GET", "/admin/repairs/{application_id}/evidence/{evidence_id}"): REPAIR_READERS,
+    ("POST", "/admin/repairs/{application_id}/accept"): REPAIR_DECIDERS,
+    ("POST", "/admin/repairs/{application_id}/return"): REPAIR_DECIDERS,
+    ("POST", "/admin/repairs/{application_id}/approve"): REPAIR_DECIDERS,
+    ("POST", "/admin/repairs/{application_id}/refuse"): REPAIR_DECIDERS,
+    ("POST", "/admin/repairs/{application_id}/restore"): ADMIN,  # admin:commitments:decide (违诺)
+    ("GET", "/admin/objections"): REPAIR_READERS,
+    ("GET", "/admin/objections/{objection_id}"): REPAIR_READERS,
+    ("GET", "/admin/objections/{objection_id}/evidence/{evidence_id}"): REPAIR_READERS,
+    ("POST", "/admin/objections/{objection_id}/decide"): REPAIR_DECIDERS,
 }
 
 
@@ -119,7 +196,9 @@ def test_every_route_allows_and_denies_as_the_matrix_says(app, client, accounts,
     values = {"batch_id": result.batch_id, "record_id": record.id, "subject_id": record.subject_id,
               "record_type": "penalty", "department_id": accounts.dept_b.id,
               "user_id": accounts.users["operator_b"].id, "prefix": key.prefix, "code": "91330521MA00000000",
-              "ref": "unknown"}  # fmt: skip
+              "ref": "unknown", "entry_id": 999999, "import_id": 999999, "number": "HC20251020ZZZZZZZZ",
+              "type_key": "unknown", "application_id": 999999, "evidence_id": 999999,
+              "objection_id": 999999}  # fmt: skip
     forms = {"/admin/records/{record_id}/revoke": {"reason": "矩阵测试撤销"},
              "/admin/subjects/{subject_id}/reveal": {"reason": "矩阵测试查看"},
              "/admin/users/{user_id}": {}, "/admin/login": {"username": "auditor", "password": PASSWORD}, "/admin/departments/{department_id}/active": {"active": "1"}}  # fmt: skip

@@ -1,0 +1,312 @@
+"""Credit-check benchmark: check by code server-side, sustained HTTP checks beside a trivial endpoint, and a
+batch of 10,000 subjects, at county scale (1,000,000 subjects, 5,000,000 records, 50,000 list entries).
+
+    .venv/bin/python benchmarks/checks.py                      # SQLite, reuses benchmarks/out/ data
+    .venv/bin/python benchmarks/checks.py --http-seconds 60 --concurrency 8
+
+The subjects and records come from the portal benchmark's cached database
+(benchmarks/out/portal-1000000-5000000-1.sqlite, built by benchmarks/portal.py); it is copied, migrated to
+the current heads and given the built-in list types, the sample measure list and 50,000 published list
+entries on random subjects (direct bulk inserts of the rows the services write). The copy is cached too.
+
+- server-side: POST /api/v1/checks is called in-process; each request's handling time is measured by a
+  middleware (like benchmarks/portal.py), next to GET /healthz in the same run.
+- HTTP: uvicorn on 127.0.0.1 in a process of its own; `ab` (apache2-utils) drives keep-alive connections for
+  a bounded time, first against /healthz, then against the check endpoint; errors and non-2xx are counted.
+- batch: `run_batch` with 10,000 codes (a tenth of them listed), in process, and once over HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select, text
+
+ROOT = Path(__file__).resolve().parent
+OUT = ROOT / "out"
+SOURCE = OUT / "portal-1000000-5000000-1.sqlite"
+KEY = "benchmark-master-key-" + "0123456789abcdef" * 2
+MATTER = "政府采购"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def prepare(target: Path, entries: int, seed: int) -> tuple[str, str]:
+    """The benchmark database and an API key with api:checks:write; built once, then reused."""
+    from xinyong import migrate
+    from xinyong.auth.rules import Actor
+    from xinyong.config import Settings
+    from xinyong.db import make_engine, make_sessionmaker
+    from xinyong.departments import service as departments_service
+    from xinyong.departments.models import Department
+    from xinyong.lists import service as lists_service
+    from xinyong.lists.models import EntryState, ListEntry, ListOrigin, ListType
+    from xinyong.measures import service as measures_service
+    from xinyong.subjects.models import Subject
+
+    url = f"sqlite:///{target}"
+    ready = target.with_suffix(".ready")
+    if ready.exists():
+        return url, ready.read_text().strip()
+    if not SOURCE.exists():
+        raise SystemExit(f"{SOURCE} is missing: run benchmarks/portal.py first (it builds the subjects and records)")
+    if not target.exists():
+        log(f"copying {SOURCE.name} ({SOURCE.stat().st_size / 1e9:.1f} GB)")
+        partial = target.with_suffix(".partial")
+        shutil.copyfile(SOURCE, partial)
+        partial.rename(target)
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    settings = Settings(database_url=url, secret_key=KEY)
+    system = Actor.system("benchmark")
+    rng = random.Random(seed)
+    with factory() as session:
+        lists_service.load_types_file(session, lists_service.BUILTIN_TYPES, actor=system)
+        measures_service.load_measures_file(session, measures_service.DEFAULT_MEASURES, actor=system, settings=settings)
+        dept = session.scalars(select(Department).order_by(Department.id)).first()
+        assert dept is not None
+        _, token = departments_service.issue_api_key(session, department=dept, name="benchmark",
+                                                     scopes=["api:checks:write"], actor=system)  # fmt: skip
+        session.commit()
+        types = {t.key: t for t in session.scalars(select(ListType))}
+        max_id = session.scalar(select(Subject.id).order_by(Subject.id.desc()).limit(1)) or 0
+        log(f"list entries: {entries:,} on random subjects")
+        today = date.today()
+        now = datetime.now(UTC)
+        chosen: set[int] = set()
+        while len(chosen) < entries:
+            chosen.add(1 + int(rng.random() * max_id))
+        keys = ["serious-dishonesty", "court-dishonest-debtors", "major-tax-dishonesty", "honor", "watch"]
+        rows = []
+        for n, subject_id in enumerate(sorted(chosen)):
+            key = keys[n % len(keys)]
+            t = types[key]
+            start = today - timedelta(days=int(rng.random() * 600))
+            rows.append({
+                "list_type_id": t.id, "subject_id": subject_id, "subject_name": f"subject {subject_id}",
+                "department_id": dept.id, "origin": t.origin.value, "state": EntryState.PUBLISHED.value,
+                "reasons": "基准测试数据", "basis": t.legal_basis, "is_published_late": False,
+                "valid_from": start, "valid_until": lists_service.rules.validity_end(start, t.duration_months),
+                "source": t.source, "source_ref": f"BENCH-{n}" if t.origin is ListOrigin.IMPORTED else None,
+                "decision_no": None if t.origin is ListOrigin.IMPORTED else f"BENCH-{n}", "decided_on": start,
+                "published_on": start, "created_at": now, "updated_at": now,
+            })  # fmt: skip
+        session.execute(insert(ListEntry.__table__), rows)
+        session.execute(text("ANALYZE"))
+        session.commit()
+    engine.dispose()
+    ready.write_text(token)
+    return url, token
+
+
+def sample_codes(url: str, count: int, seed: int) -> tuple[list[str], list[str]]:
+    """USCCs of subjects on a list and of random subjects."""
+    from xinyong.db import make_engine
+
+    rng = random.Random(seed + 7)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        listed = [r[0] for r in conn.execute(text(
+            "SELECT s.uscc FROM list_entries e JOIN subjects s ON s.id = e.subject_id WHERE s.uscc IS NOT NULL "
+            "ORDER BY e.id LIMIT :n"), {"n": count})]  # fmt: skip
+        max_id = conn.execute(text("SELECT max(id) FROM subjects")).scalar() or 0
+        anyone: list[str] = []
+        while len(anyone) < count:
+            ids = [1 + int(rng.random() * max_id) for _ in range(500)]
+            anyone += [r[0] for r in conn.execute(text(
+                f"SELECT uscc FROM subjects WHERE uscc IS NOT NULL AND id IN ({','.join(map(str, ids))})"))]  # fmt: skip
+    engine.dispose()
+    rng.shuffle(listed)
+    return listed, anyone[:count]
+
+
+def server_side(url: str, token: str, listed: list[str], anyone: list[str], samples: int) -> dict[str, dict[str, float]]:
+    from fastapi.testclient import TestClient
+
+    from xinyong.app import create_app
+    from xinyong.config import Settings
+
+    app = create_app(Settings(database_url=url, secret_key=KEY, portal_rate_limit_requests=0))
+
+    @app.middleware("http")
+    async def timer(request, call_next):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        response = await call_next(request)
+        response.headers["x-server-ms"] = f"{(time.perf_counter() - start) * 1000:.3f}"
+        return response
+
+    headers = {"Authorization": f"Bearer {token}"}
+    codes = [c for pair in zip(listed, anyone, strict=False) for c in pair][:samples]
+    timings: dict[str, list[float]] = {"baseline GET /healthz": [], "check by code POST /api/v1/checks": []}
+    hits = 0
+    with TestClient(app) as client:
+        for code in codes[:50]:  # warm-up
+            client.get("/healthz")
+            client.post("/api/v1/checks", json={"code": code, "matter": MATTER}, headers=headers)
+        for code in codes:
+            response = client.get("/healthz")
+            timings["baseline GET /healthz"].append(float(response.headers["x-server-ms"]))
+            response = client.post("/api/v1/checks", json={"code": code, "matter": MATTER}, headers=headers)
+            assert response.status_code == 200, response.text
+            hits += bool(response.json()["memberships"])
+            timings["check by code POST /api/v1/checks"].append(float(response.headers["x-server-ms"]))
+    app.state.engine.dispose()
+    log(f"server-side: {hits} of {len(codes)} checks hit a list")
+    return {label: summary(values) for label, values in timings.items()}
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(values, n=100)
+    return {"n": len(values), "p50": round(statistics.median(values), 3), "p95": round(cuts[94], 3),
+            "p99": round(cuts[98], 3), "max": round(max(values), 3)}  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_load(url: str, token: str, codes: list[str], seconds: int, concurrency: int, workers: int
+              ) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Sustained load over loopback with ab, bounded by time; one code per run (ab repeats one body)."""
+    if not shutil.which("ab"):
+        raise SystemExit("ab (apache2-utils) is needed for the HTTP part: apt-get install -y apache2-utils")
+    port = _free_port()
+    env = {"XINYONG_DATABASE_URL": url, "XINYONG_SECRET_KEY": KEY, "XINYONG_PORTAL_RATE_LIMIT_REQUESTS": "0",
+           "XINYONG_LOG_LEVEL": "WARNING", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "xinyong.app:app_from_env", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )  # fmt: skip
+    results: dict[str, dict[str, float]] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start") from None
+                time.sleep(0.2)
+        with tempfile.TemporaryDirectory() as tmp:
+            body = Path(tmp) / "body.json"
+            body.write_text(json.dumps({"code": codes[0], "matter": MATTER}, ensure_ascii=False), encoding="utf-8")
+            base = f"http://127.0.0.1:{port}"
+            # warm up every worker
+            subprocess.run(["ab", "-q", "-k", "-n", "500", "-c", str(concurrency), f"{base}/healthz"],
+                           capture_output=True, check=False)  # fmt: skip
+            for label, args in (
+                ("baseline GET /healthz", [f"{base}/healthz"]),
+                ("check by code POST /api/v1/checks", ["-p", str(body), "-T", "application/json",
+                                                        "-H", f"Authorization: Bearer {token}", f"{base}/api/v1/checks"]),
+            ):  # fmt: skip
+                log(f"HTTP: {label} for {seconds} s, {concurrency} connections")
+                run = subprocess.run(["ab", "-q", "-k", "-t", str(seconds), "-n", "10000000", "-c", str(concurrency),
+                                      *args], capture_output=True, text=True, check=False)  # fmt: skip
+                results[label] = parse_ab(run.stdout)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return results
+
+
+def parse_ab(output: str) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for line in output.splitlines():
+        for key, label in (("Complete requests:", "requests"), ("Failed requests:", "failed"),
+                           ("Non-2xx responses:", "non_2xx"), ("Requests per second:", "per_second"),
+                           ("Time taken for tests:", "seconds")):  # fmt: skip
+            if line.startswith(key):
+                values[label] = float(line.split(":", 1)[1].split()[0])
+        if line.strip().startswith("99%"):
+            values["p99_ms"] = float(line.split()[1])
+        if line.strip().startswith("50%"):
+            values["p50_ms"] = float(line.split()[1])
+    values.setdefault("non_2xx", 0.0)
+    return values
+
+
+def batch(url: str, token: str, listed: list[str], anyone: list[str], size: int) -> dict[str, float]:
+    from fastapi.testclient import TestClient
+
+    from xinyong.app import create_app
+    from xinyong.auth.rules import Actor, Permission
+    from xinyong.checks import service
+    from xinyong.config import Settings
+    from xinyong.db import make_engine, make_sessionmaker
+    from xinyong.protect import protector
+
+    settings = Settings(database_url=url, secret_key=KEY)
+    codes = listed[: size // 10] + anyone[: size - size // 10]
+    items = [service.CheckItem(code=c) for c in codes]
+    engine = make_engine(url)
+    actor = Actor(label="benchmark", kind="api-key", permissions=frozenset({Permission.API_CHECKS_WRITE}))
+    timings = []
+    for _ in range(3):
+        with make_sessionmaker(engine)() as session:
+            start = time.perf_counter()
+            _, docs = service.run_batch(session, items, matter=MATTER, actor=actor, settings=settings,
+                                        protector=protector(settings), today=date.today())  # fmt: skip
+            session.commit()
+            timings.append(time.perf_counter() - start)
+    engine.dispose()
+    assert len(docs) == size
+    app = create_app(Settings(database_url=url, secret_key=KEY, portal_rate_limit_requests=0))
+    with TestClient(app) as client:
+        start = time.perf_counter()
+        response = client.post("/api/v1/checks/batch?format=csv", headers={"Authorization": f"Bearer {token}"},
+                               json={"matter": MATTER, "items": [{"code": c} for c in codes]})  # fmt: skip
+        http_seconds = time.perf_counter() - start
+        assert response.status_code == 200, response.text[:300]
+    app.state.engine.dispose()
+    return {"size": size, "in_process_s_median": round(statistics.median(timings), 3),
+            "in_process_s_max": round(max(timings), 3), "http_csv_s": round(http_seconds, 3),
+            "hits": sum(bool(d["memberships"]) for d in docs)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entries", type=int, default=50_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--http-seconds", type=int, default=60)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    target = OUT / f"checks-1000000-5000000-{args.entries}-{args.seed}.sqlite"
+    url, token = prepare(target, args.entries, args.seed)
+    listed, anyone = sample_codes(url, max(args.samples, args.batch), args.seed)
+    report: dict[str, object] = {"database": target.name, "date": date.today().isoformat()}
+    log("server-side timings")
+    report["server_side_ms"] = server_side(url, token, listed, anyone, args.samples)
+    log("batch")
+    report["batch"] = batch(url, token, listed, anyone, args.batch)
+    if not args.skip_http:
+        report["http"] = http_load(url, token, listed, args.http_seconds, args.concurrency, args.workers)
+    text_out = json.dumps(report, ensure_ascii=False, indent=2)
+    (OUT / "checks.json").write_text(text_out)
+    print(text_out)
+
+
+if __name__ == "__main__":
+    main()

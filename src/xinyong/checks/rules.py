@@ -1,0 +1,49 @@
+"""Pure rules of credit checks: check numbers, how a query is read, name ranking."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from difflib import SequenceMatcher
+
+from xinyong.codes import CodeError, mask_id_number, normalize_code, normalize_name, validate_id_number
+
+_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: numbers are read aloud and retyped
+
+
+def check_number(today: date, prefix: str = "HC") -> str:
+    """HC + date + 8 random characters: unique without a shared counter (no write contention)."""
+    return prefix + today.strftime("%Y%m%d") + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: str  # "code" | "name" | "empty"
+    value: str  # normalised code, or the name as given
+    shown: str  # what may be stored and shown (ID numbers masked)
+
+
+def read_query(code: str | None, name: str | None) -> Query:
+    """A code wins over a name; a name is only a name (it never becomes a code by accident)."""
+    code_text = normalize_code(code or "")
+    if code_text:
+        shown = code_text
+        with contextlib.suppress(CodeError):
+            shown = mask_id_number(validate_id_number(code_text))
+        return Query("code", code_text, shown[:200])
+    name_text = (name or "").strip()
+    if name_text:
+        return Query("name", name_text[:200], name_text[:200])
+    return Query("empty", "", "")
+
+
+def name_score(query: str, candidate_norm: str) -> float:
+    """1.0 for the same normalised name; otherwise the similarity of the two normalised names."""
+    needle = normalize_name(query)
+    if not needle or not candidate_norm:
+        return 0.0
+    if needle == candidate_norm:
+        return 1.0
+    return round(SequenceMatcher(None, needle, candidate_norm).ratio() * 0.99, 3)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class CheckCreate(BaseModel):
+    code: str | None = Field(None, max_length=60, description="统一社会信用代码、旧代码（注册号、组织机构代码等）或居民身份证号码")
+    name: str | None = Field(None, max_length=200, description="名称（仅有名称时返回候选主体，不会自动选定）")
+    matter: str = Field(..., max_length=40, description="办理事项，如 政府采购、招标投标、行政审批")
+
+
+class BatchItem(BaseModel):
+    code: str | None = Field(None, max_length=60)
+    name: str | None = Field(None, max_length=200)
+    ref: str | None = Field(None, max_length=60, description="调用方的行标识（如投标人编号），原样返回")
+
+
+class BatchCheckCreate(BaseModel):
+    matter: str = Field(..., max_length=40)
+    items: list[BatchItem] = Field(..., description="要核查的主体，每项一个")
+
+
+class FeedbackCreate(BaseModel):
+    measure_code: str | None = Field(None, max_length=32, description="实际适用（或未适用）的措施编号")
+    applied: bool = Field(..., description="是否已适用该措施")
+    note: str | None = Field(None, max_length=1000, description="未适用的理由，或适用情况说明")
+
+
+class CheckRead(BaseModel):
+    """One check's result, as returned when it was made (also what is kept)."""
+
+    number: str
+    checked_at: str
+    matter: str
+    query: dict[str, Any]
+    ref: str | None = None
+    outcome: str = Field(..., description="found / not-found / candidates（仅凭名称，需确认主体）/ invalid")
+    subject: dict[str, Any] | None
+    hint: str | None = Field(None, description="block（拦截）/ warn（提示）/ fast_track（绿色通道）/ none（无）")
+    hint_label: str | None
+    memberships: list[dict[str, Any]]
+    negative_records: list[dict[str, Any]]
+    negative_total: int
+    positive_records: list[dict[str, Any]]
+    positive_total: int
+    measures: list[dict[str, Any]]
+    candidates: list[dict[str, Any]]
+    message: str | None = None
+
+
+class BatchCheckRead(BaseModel):
+    batch_no: str
+    matter: str
+    count: int
+    results: list[dict[str, Any]]

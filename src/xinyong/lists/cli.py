@@ -1,0 +1,96 @@
+"""`xinyong lists …`: list types, the daily expiry job, and imports of lists decided elsewhere."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from xinyong.db import session_scope
+from xinyong.errors import DomainError
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def _day(text: str | None) -> date:
+    from xinyong import clock
+
+    return date.fromisoformat(text) if text else clock.today()
+
+
+@app.command("load-types", help="载入名单类型（默认载入内置类型）；没有设立依据的类型会被拒绝；重复运行即更新")
+def load_types(path: Path = typer.Argument(None, help="名单类型文件（TOML，[[types]]）")) -> None:
+    from xinyong.auth.rules import Actor
+    from xinyong.cli import console, fail, session_factory
+    from xinyong.lists import service
+
+    try:
+        with session_scope(session_factory()) as session:
+            types = service.load_types_file(session, path or service.BUILTIN_TYPES, actor=Actor.system("cli"))
+            for t in types:
+                console.print(f"{t.key}：{t.name}（{t.origin.label}，{t.nature.label}）", highlight=False)
+    except DomainError as exc:
+        raise fail(exc) from None
+
+
+@app.command("types", help="列出名单类型")
+def types_() -> None:
+    from xinyong.cli import console, session_factory
+    from xinyong.lists import service
+
+    with session_scope(session_factory()) as session:
+        table = Table("标识", "名称", "来源", "性质", "有效期（月）", "公示", "依据")
+        for t in service.list_types(session):
+            table.add_row(t.key, t.name, t.origin.label, t.nature.label, str(t.duration_months or "—"),
+                          "是" if t.is_public else "否", t.legal_basis)  # fmt: skip
+        console.print(table)
+
+
+@app.command("expire", help="将有效期已届满的名单记录移出（期满自动移出）；可每日定时运行，重复运行无副作用")
+def expire(
+    today: str = typer.Option(None, help="按此日期计算（YYYY-MM-DD，默认北京时间今天）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    from xinyong.cli import console, session_factory
+    from xinyong.lists import service
+
+    day = _day(today)
+    with session_scope(session_factory()) as session:
+        count = service.expire_due(session, today=day)
+    if as_json:
+        typer.echo(json.dumps({"today": day.isoformat(), "expired": count}))
+    else:
+        console.print(f"{day.isoformat()}：期满移出 {count} 条名单记录", highlight=False)
+
+
+@app.command("import", help="导入外部认定的名单文件（CSV/XLSX），输出问题报告摘要")
+def import_(
+    list_type: str = typer.Argument(..., help="名单类型标识，如 court-dishonest-debtors"),
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="名单文件"),
+    department: str = typer.Option(..., "--department", help="导入部门的统一社会信用代码"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
+) -> None:
+    from xinyong.auth.rules import Actor
+    from xinyong.cli import console, fail, session_factory, settings
+    from xinyong.departments import service as departments_service
+    from xinyong.lists import imports
+    from xinyong.protect import protector
+
+    try:
+        with session_scope(session_factory()) as session:
+            dept = departments_service.get_department(session, department)
+            outcome = imports.import_list_file(session, path, type_key=list_type, department=dept,
+                                               actor=Actor.system("cli"), settings=settings(),
+                                               protector=protector(settings()), today=_day(None))  # fmt: skip
+    except DomainError as exc:
+        raise fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(outcome.as_dict(), ensure_ascii=False))
+        return
+    if outcome.failure:
+        raise fail(f"文件未能导入：{outcome.failure}")
+    console.print(f"导入批次 {outcome.import_id}：读取 {outcome.rows} 行，新增 {outcome.created}，更新 {outcome.updated}，"
+                  f"未变 {outcome.unchanged}，退回 {outcome.rejected}", highlight=False)  # fmt: skip

@@ -1,0 +1,130 @@
+"""The outbox: write in the caller's transaction, deliver after commit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+from collections import deque
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinyong.config import Settings
+from xinyong.db import utcnow
+from xinyong.notify.models import OutboxItem
+
+log = logging.getLogger("xinyong.notify")
+MESSAGE = "message"
+MAX_ATTEMPTS = 10
+
+
+class Notifier(Protocol):
+    def send(self, *, address: str, title: str, body: str) -> None: ...
+
+
+class ConsoleNotifier:
+    """Writes each message to the server log and keeps the last ones in memory (development, tests)."""
+
+    def __init__(self) -> None:
+        self.sent: deque[dict[str, str]] = deque(maxlen=200)
+
+    def send(self, *, address: str, title: str, body: str) -> None:
+        self.sent.append({"address": address, "title": title, "body": body})
+        log.info("notification to %s: %s\n%s", address, title, body)
+
+
+class EmailNotifier:
+    def __init__(self, host: str, port: int, sender: str) -> None:
+        self.host, self.port, self.sender = host, port, sender
+
+    def send(self, *, address: str, title: str, body: str) -> None:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.sender, address, title
+        message.set_content(body)
+        with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
+            smtp.send_message(message)
+
+
+def notifier_for(settings: Settings) -> Notifier:
+    if settings.notifier == "email":
+        return EmailNotifier(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
+    return ConsoleNotifier()
+
+
+# ------------------------------------------------------------------------------------------ writing
+
+
+def message(session: Session, *, address: str | None, title: str, body: str) -> OutboxItem | None:
+    """A message to a person, sent after the caller's transaction commits. No address, no message."""
+    if not address:
+        return None
+    item = OutboxItem(topic=MESSAGE, payload={"address": address, "title": title, "body": body}, attempts=0)
+    session.add(item)
+    return item
+
+
+def change_event(session: Session, kind: str, **payload: Any) -> OutboxItem:
+    """A change event for the systems the platform shares with (``change.<kind>``)."""
+    item = OutboxItem(topic=f"change.{kind}", payload=payload, attempts=0)
+    session.add(item)
+    return item
+
+
+# ----------------------------------------------------------------------------------------- delivery
+
+
+def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier, limit: int = 100) -> int:
+    """Deliver what is waiting, oldest first; failures stay for the next run. Call only after the
+    transaction that wrote them committed; the caller commits the delivery marks."""
+    items = session.scalars(
+        select(OutboxItem)
+        .where(OutboxItem.delivered_at.is_(None), OutboxItem.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxItem.id)
+        .limit(limit)
+    ).all()
+    delivered = 0
+    for item in items:
+        item.attempts += 1
+        try:
+            if item.topic == MESSAGE:
+                notifier.send(address=item.payload["address"], title=item.payload["title"], body=item.payload["body"])
+            else:
+                _append_event(settings.events_file, item)
+        except Exception as exc:
+            item.last_error = f"{type(exc).__name__}: {exc}"[:300]
+            log.warning("outbox item %s not delivered: %s", item.id, item.last_error)
+            continue
+        item.delivered_at = utcnow()
+        item.last_error = None
+        delivered += 1
+    return delivered
+
+
+def _append_event(path: Path, item: OutboxItem) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"id": item.id, "topic": item.topic, "created_at": item.created_at.isoformat(),
+                       **item.payload}, ensure_ascii=False, sort_keys=True)  # fmt: skip
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+
+
+def deliver_after_commit(session: Session, app_state: Any) -> None:
+    """For request handlers, right after their commit: deliver, then commit the delivery marks. A failure
+    here never undoes the change (it is already committed); the CLI retries later."""
+    try:
+        deliver_pending(session, settings=app_state.settings, notifier=app_notifier(app_state))
+        session.commit()
+    except Exception:
+        session.rollback()
+        log.exception("outbox delivery failed; `xinyong notify deliver` will retry")
+
+
+def app_notifier(app_state: Any) -> Notifier:
+    notifier = getattr(app_state, "notifier", None)
+    if notifier is None:
+        notifier = app_state.notifier = notifier_for(app_state.settings)
+    return notifier

@@ -1,0 +1,130 @@
+"""Console pages of credit repair: the queue with deadlines, an application, the decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import FileResponse, Response
+
+from xinyong.admin.web import redirect, render
+from xinyong.auth.rules import Actor, Permission
+from xinyong.clock import today as china_today
+from xinyong.departments.models import Department
+from xinyong.errors import DomainError, NotFound
+from xinyong.notify import service as notify
+from xinyong.records.models import Record
+from xinyong.repair import rules, uploads
+from xinyong.repair import service as repair_service
+from xinyong.repair.models import RepairStatus
+from xinyong.subjects.models import Subject
+from xinyong.web.deps import AppSettings, DbSession, require
+
+router = APIRouter(prefix="/admin/repairs", include_in_schema=False)
+
+RepairsRead = Annotated[Actor, require(Permission.REPAIRS_READ)]
+RepairsDecide = Annotated[Actor, require(Permission.REPAIRS_DECIDE)]
+CommitmentsDecide = Annotated[Actor, require(Permission.COMMITMENTS_DECIDE)]
+Text = Annotated[str, Form(max_length=2000)]
+
+
+@router.get("", name="admin.repairs.list")
+def queue(request: Request, session: DbSession, actor: RepairsRead, status: str = "", overdue: str = "") -> Response:
+    today = china_today()
+    items = repair_service.queue(session, actor, status=status or None, overdue_only=overdue == "1", today=today)
+    departments = {d.id: d.name for d in session.query(Department).all()}
+    return render(request, "repair/queue.html", {
+        "items": items, "today": today, "status": status, "overdue": overdue == "1", "departments": departments,
+        "overdue_of": lambda a: repair_service.overdue_kind(a, today), "statuses": list(RepairStatus),
+        "overdue_counts": repair_service.overdue_by_department(session, actor, today=today),
+    })  # fmt: skip
+
+
+@router.get("/{application_id}", name="admin.repairs.detail")
+def detail(request: Request, session: DbSession, actor: RepairsRead, application_id: int) -> Response:
+    application = repair_service.get_for_staff(session, actor, application_id)
+    record = session.get(Record, application.record_id)
+    return render(request, "repair/detail.html", {
+        "a": application, "record": record, "subject": session.get(Subject, application.subject_id),
+        "department": session.get(Department, application.department_id),
+        "events": repair_service.events(session, application), "labels": rules.ACTION_LABELS,
+        "status_labels": {s.value: s.label for s in RepairStatus},
+        "evidence": uploads.list_for(session, f"repair:{application.id}"),
+        "commitment": repair_service.commitment_of(session, application),
+        "allowed": rules.allowed_actions(application.status), "overdue": repair_service.overdue_kind(
+            application, china_today()),
+    })  # fmt: skip
+
+
+@router.get("/{application_id}/evidence/{evidence_id}", name="admin.repairs.evidence")
+def evidence(session: DbSession, settings: AppSettings, actor: RepairsRead, application_id: int, evidence_id: int
+             ) -> Response:  # fmt: skip
+    application = repair_service.get_for_staff(session, actor, application_id)
+    row = uploads.get_for(session, f"repair:{application.id}", evidence_id)
+    path = uploads.path_of(settings, row)
+    if not path.is_file():
+        raise NotFound(what="该材料文件")
+    return FileResponse(path, media_type=row.media_type, filename=f"evidence-{row.id}{path.suffix}",
+                        content_disposition_type="attachment")  # fmt: skip
+
+
+def _done(request: Request, session: DbSession, application_id: int, message: str) -> Response:
+    session.commit()
+    notify.deliver_after_commit(session, request.app.state)
+    return redirect(request, f"/admin/repairs/{application_id}", flash=message)
+
+
+def _failed(request: Request, session: DbSession, application_id: int, exc: DomainError) -> Response:
+    session.rollback()
+    return redirect(request, f"/admin/repairs/{application_id}", flash=exc.message, kind="error")
+
+
+@router.post("/{application_id}/accept", name="admin.repairs.accept")
+def accept(request: Request, session: DbSession, settings: AppSettings, actor: RepairsDecide, application_id: int
+           ) -> Response:  # fmt: skip
+    try:
+        repair_service.accept_application(session, application_id, actor=actor, settings=settings, today=china_today())
+    except DomainError as exc:
+        return _failed(request, session, application_id, exc)
+    return _done(request, session, application_id, "已受理，转部门审核")
+
+
+@router.post("/{application_id}/return", name="admin.repairs.return")
+def return_(request: Request, session: DbSession, actor: RepairsDecide, application_id: int, missing: Text = ""
+            ) -> Response:  # fmt: skip
+    try:
+        repair_service.return_application(session, application_id, actor=actor, missing=missing, today=china_today())
+    except DomainError as exc:
+        return _failed(request, session, application_id, exc)
+    return _done(request, session, application_id, "已退回补正")
+
+
+@router.post("/{application_id}/approve", name="admin.repairs.approve")
+def approve(request: Request, session: DbSession, actor: RepairsDecide, application_id: int, opinion: Text = ""
+            ) -> Response:  # fmt: skip
+    try:
+        repair_service.approve_application(session, application_id, actor=actor, opinion=opinion, today=china_today())
+    except DomainError as exc:
+        return _failed(request, session, application_id, exc)
+    return _done(request, session, application_id, "已同意修复，该记录已停止公示")
+
+
+@router.post("/{application_id}/refuse", name="admin.repairs.refuse")
+def refuse(request: Request, session: DbSession, actor: RepairsDecide, application_id: int, reason: Text = "",
+           next_steps: Text = "") -> Response:  # fmt: skip
+    try:
+        repair_service.refuse_application(session, application_id, actor=actor, reason=reason, next_steps=next_steps,
+                                          today=china_today())  # fmt: skip
+    except DomainError as exc:
+        return _failed(request, session, application_id, exc)
+    return _done(request, session, application_id, "已作出不予修复决定")
+
+
+@router.post("/{application_id}/restore", name="admin.repairs.restore")
+def restore(request: Request, session: DbSession, actor: CommitmentsDecide, application_id: int, reason: Text = ""
+            ) -> Response:  # fmt: skip
+    try:
+        repair_service.restore_publication(session, application_id, actor=actor, reason=reason, today=china_today())
+    except DomainError as exc:
+        return _failed(request, session, application_id, exc)
+    return _done(request, session, application_id, "已认定违反承诺，恢复公示")

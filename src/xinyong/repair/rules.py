@@ -1,0 +1,177 @@
+"""Pure rules of credit repair: the transition table, eligibility, numbers, the commitment text."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from xinyong.catalog import Catalog
+from xinyong.config import Settings
+from xinyong.errors import InvalidInput, InvalidTransition
+from xinyong.records.rules import add_months
+from xinyong.repair.models import RepairStatus
+
+S = RepairStatus
+
+# (state, action) → next state. Anything not listed is illegal.
+TRANSITIONS: dict[tuple[RepairStatus, str], RepairStatus] = {
+    (S.SUBMITTED, "accept"): S.ACCEPTED,  # platform: material complete, forwarded to the owning department
+    (S.SUBMITTED, "return"): S.RETURNED,  # platform: material missing (says what)
+    (S.SUBMITTED, "refuse"): S.REFUSED,  # platform: not acceptable at all (reasons, next steps)
+    (S.SUBMITTED, "withdraw"): S.WITHDRAWN,
+    (S.RETURNED, "resubmit"): S.SUBMITTED,  # the subject completes the material; history is kept
+    (S.RETURNED, "withdraw"): S.WITHDRAWN,
+    (S.ACCEPTED, "approve"): S.APPROVED,  # department: publication stops at once
+    (S.ACCEPTED, "refuse"): S.REFUSED,  # department: reasons and next steps
+    (S.APPROVED, "restore"): S.RESTORED,  # 信用办: commitment broken (违诺), publication restored
+}
+
+ACTION_LABELS = {
+    "submit": "提交申请", "accept": "受理", "return": "退回补正", "refuse": "不予修复", "withdraw": "撤回",
+    "resubmit": "补正后重新提交", "approve": "同意修复", "restore": "违诺恢复公示",
+}  # fmt: skip
+
+
+def next_status(status: RepairStatus, action: str) -> RepairStatus:
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise InvalidTransition(state=status.label, action=ACTION_LABELS.get(action, action)) from None
+
+
+def allowed_actions(status: RepairStatus) -> set[str]:
+    return {action for (state, action) in TRANSITIONS if state == status}
+
+
+# ------------------------------------------------------------------------------------------ policy
+
+
+@dataclass(frozen=True)
+class RepairPolicy:
+    min_months: Mapping[str, Mapping[str, int]]  # record_type → tier → months before repair is possible
+    not_repairable_tiers: frozenset[str] = frozenset()
+    not_repairable_categories: frozenset[str] = frozenset()
+    materials: tuple[str, ...] = ()
+    platform_workdays: int = 10
+    department_workdays: int = 3
+    objection_workdays: int = 10
+
+
+def policy_from_settings(settings: Settings, catalog: Catalog) -> RepairPolicy:
+    minimums: dict[str, dict[str, int]] = {}
+    for key, rtype in catalog.types.items():
+        if rtype.publicity.mode == "tiered":
+            minimums[key] = dict(rtype.publicity.min_months)
+    for record_type, tiers in settings.repair_min_months.items():
+        if record_type not in minimums:
+            raise InvalidInput(reason=f"修复最短期限配置中的 {record_type} 不是分级公示的信息类别")
+        for tier, months in tiers.items():
+            if tier not in minimums[record_type] or months < 0:
+                raise InvalidInput(reason=f"修复最短期限配置有误：{record_type} {tier} {months}")
+            minimums[record_type][tier] = months
+    return RepairPolicy(
+        min_months=minimums, not_repairable_tiers=frozenset(settings.repair_not_repairable_tiers),
+        not_repairable_categories=frozenset(settings.repair_not_repairable_categories),
+        materials=tuple(settings.repair_required_materials), platform_workdays=settings.repair_platform_workdays,
+        department_workdays=settings.repair_department_workdays,
+        objection_workdays=settings.objection_verify_workdays,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    code: str  # eligible | not-yet | not-repairable | not-negative | ended | revoked
+    message: str
+    earliest: date | None = None
+    materials: tuple[str, ...] = field(default=())
+
+    @property
+    def is_eligible(self) -> bool:
+        return self.code == "eligible"
+
+
+def eligibility(
+    policy: RepairPolicy,
+    *,
+    record_type: str,
+    tier: str | None,
+    decision_date: date,
+    publish_until: date | None,
+    categories: Iterable[str],
+    is_active: bool,
+    today: date,
+) -> Eligibility:
+    """Whether a record can be repaired today, and if not, why and from when (信用修复管理办法: after the
+    minimum publicity period of its tier, unless a law or the configuration rules it out)."""
+    if not is_active:
+        return Eligibility("revoked", "该记录已撤销，不再公示，无需修复")
+    months = policy.min_months.get(record_type, {}).get(tier or "")
+    if tier is None or months is None:
+        return Eligibility("not-negative", "该信息不属于失信信息，无需修复")
+    earliest = add_months(decision_date, months)
+    if publish_until is not None and publish_until < today:
+        return Eligibility("ended", f"公示期已于 {publish_until.isoformat()} 届满，已自动停止公示，无需申请")
+    blocked = policy.not_repairable_categories & set(categories)
+    if tier in policy.not_repairable_tiers or blocked or (publish_until is not None and earliest > publish_until):
+        until = f"，公示期满（{publish_until.isoformat()}）后自动停止公示" if publish_until else ""
+        return Eligibility("not-repairable", f"依照规定，该{tier}失信信息不可提前修复{until}")
+    if today < earliest:
+        return Eligibility("not-yet", f"最短公示期（{months} 个月）未满，{earliest.isoformat()} 起可申请信用修复",
+                           earliest, policy.materials)  # fmt: skip
+    return Eligibility("eligible", "已满最短公示期，可申请信用修复", earliest, policy.materials)
+
+
+# ------------------------------------------------------------------------------------------ inputs
+
+_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$")
+EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
+
+
+def new_number(prefix: str, today: date) -> str:
+    """An application number: prefix, date, 6 random characters (not guessable in sequence)."""
+    return f"{prefix}{today:%Y%m%d}{''.join(secrets.choice(_NUMBER_ALPHABET) for _ in range(6))}"
+
+
+def clean_text(value: object, *, title: str, min_length: int = 0, max_length: int) -> str:
+    """Free text as typed, minus control characters (line breaks kept); escaping is the templates' job."""
+    text = unicodedata.normalize("NFC", str(value or ""))
+    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+    if len(text) < min_length:
+        raise InvalidInput(reason=f"{title}至少 {min_length} 个字" if min_length > 1 else f"请填写{title}")
+    if len(text) > max_length:
+        raise InvalidInput(reason=f"{title}不能超过 {max_length} 个字")
+    return text
+
+
+def clean_phone(value: object) -> str:
+    text = str(value or "").strip()
+    if not PHONE_RE.match(text):
+        raise InvalidInput(reason="联系电话格式不正确")
+    return text
+
+
+def clean_email(value: object, *, required: bool = False) -> str | None:
+    text = str(value or "").strip()
+    if not text and not required:
+        return None
+    if len(text) > 200 or not EMAIL_RE.match(text):
+        raise InvalidInput(reason="电子邮箱格式不正确")
+    return text
+
+
+def commitment_text(*, subject_name: str, doc_no: str, department: str, signed_on: date) -> str:
+    """The 信用修复承诺书 the subject signs; stored verbatim with its hash."""
+    return (
+        "信用修复承诺书\n"
+        f"本主体（{subject_name}）就{department}作出的行政处罚决定（{doc_no}）申请信用修复，郑重承诺：\n"
+        "一、已经全面履行行政处罚决定规定的义务，纠正了失信行为；\n"
+        "二、所提交的材料真实、准确、完整，无虚假内容；\n"
+        "三、今后严格遵守法律法规，诚信经营，不再发生同类违法失信行为；\n"
+        "四、如违反本承诺，自愿接受恢复公示、撤销修复结果等处理，并依法承担相应责任。\n"
+        f"承诺日期：{signed_on.isoformat()}"
+    )

@@ -1,0 +1,398 @@
+"""Use-cases of credit repair. Nothing here commits: the request or the CLI command does, once."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from xinyong.accounts.models import SubjectAccount
+from xinyong.audit import service as audit
+from xinyong.audit.rules import AuditAction
+from xinyong.auth.rules import Actor, Permission
+from xinyong.auth.service import ensure
+from xinyong.calendar import service as calendar_service
+from xinyong.catalog import load_catalog
+from xinyong.config import Settings
+from xinyong.db import utcnow
+from xinyong.departments.models import Department
+from xinyong.errors import AlreadyExists, InvalidInput, NotFound
+from xinyong.notify import service as notify
+from xinyong.records.models import Record, RecordStatus
+from xinyong.repair import rules, uploads
+from xinyong.repair.models import (
+    PublicationStop,
+    RepairApplication,
+    RepairCommitment,
+    RepairEvent,
+    RepairStatus,
+)
+from xinyong.repair.rules import Eligibility, RepairPolicy
+from xinyong.repair.uploads import IncomingFile
+from xinyong.subjects.models import Subject
+
+_policies: dict[int, tuple[Settings, RepairPolicy]] = {}
+
+
+def load_policy(settings: Settings) -> RepairPolicy:
+    hit = _policies.get(id(settings))
+    if hit is not None and hit[0] is settings:
+        return hit[1]
+    policy = rules.policy_from_settings(settings, load_catalog(settings.catalog_dirs))
+    if len(_policies) > 64:
+        _policies.clear()
+    _policies[id(settings)] = (settings, policy)
+    return policy
+
+
+def record_categories(record: Record, settings: Settings) -> tuple[str, ...]:
+    spec = load_catalog(settings.catalog_dirs).get(record.record_type).field_by_role("categories")
+    value = (record.payload or {}).get(spec.code, "") if spec else ""
+    return tuple(p.strip() for p in str(value).replace("；", ";").split(";") if p.strip())
+
+
+def is_stopped(session: Session, record_id: int) -> bool:
+    stop = session.get(PublicationStop, record_id)
+    return stop is not None and stop.lifted_on is None
+
+
+def eligibility_of(session: Session, record: Record, *, settings: Settings, today: date) -> Eligibility:
+    if is_stopped(session, record.id):
+        return Eligibility("repaired", "已完成信用修复，已停止公示")
+    return rules.eligibility(
+        load_policy(settings), record_type=record.record_type, tier=record.tier, decision_date=record.decision_date,
+        publish_until=record.publish_until, categories=record_categories(record, settings),
+        is_active=record.status == RecordStatus.ACTIVE, today=today,
+    )  # fmt: skip
+
+
+def open_application_for(session: Session, record_id: int) -> RepairApplication | None:
+    return session.scalar(select(RepairApplication).where(RepairApplication.open_record_id == record_id))
+
+
+# ------------------------------------------------------------------------------------------- submit
+
+
+@dataclass
+class ApplicationInput:
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+    statement: str
+    signer_name: str
+    agrees: bool
+
+
+def _clean_input(data: ApplicationInput) -> dict[str, Any]:
+    if not data.agrees:
+        raise InvalidInput(reason="请阅读并签署信用修复承诺书")
+    return {
+        "contact_name": rules.clean_text(data.contact_name, title="联系人", min_length=2, max_length=50),
+        "contact_phone": rules.clean_phone(data.contact_phone),
+        "contact_email": rules.clean_email(data.contact_email),
+        "statement": rules.clean_text(data.statement, title="履行义务情况说明", min_length=10, max_length=2000),
+        "signer_name": rules.clean_text(data.signer_name, title="承诺人签名", min_length=2, max_length=50),
+    }
+
+
+def own_record(session: Session, account: SubjectAccount, record_id: int) -> Record:
+    """A record of the account's own subject; any other record does not exist for this account."""
+    record = session.get(Record, record_id)
+    if record is None or record.subject_id != account.subject_id:
+        raise NotFound(what="该信用记录")
+    return record
+
+
+def submit_application(
+    session: Session,
+    *,
+    account: SubjectAccount,
+    record_id: int,
+    data: ApplicationInput,
+    files: list[IncomingFile],
+    settings: Settings,
+    today: date,
+    client: str | None = None,
+) -> RepairApplication:
+    """Raises NotFound (not the account's record), InvalidInput (not eligible, bad input, bad files) or
+    AlreadyExists (an application is already open, or the record is already repaired)."""
+    record = own_record(session, account, record_id)
+    if is_stopped(session, record.id):
+        raise AlreadyExists(what="该记录的信用修复结果")
+    existing = open_application_for(session, record.id)
+    if existing is not None:
+        raise AlreadyExists(f"该记录已有办理中的信用修复申请（申请编号 {existing.number}），请勿重复申请")
+    verdict = eligibility_of(session, record, settings=settings, today=today)
+    if not verdict.is_eligible:
+        raise InvalidInput(reason=verdict.message)
+    values = _clean_input(data)
+    uploads.check_all(files, settings=settings, required=True)
+    policy = load_policy(settings)
+    calendar = calendar_service.load_calendar(session)
+    department = session.get(Department, record.department_id)
+    assert department is not None
+    application = RepairApplication(
+        number=rules.new_number("XF", today), record_id=record.id, open_record_id=record.id,
+        subject_id=record.subject_id, department_id=record.department_id, account_id=account.id,
+        status=RepairStatus.SUBMITTED, contact_name=values["contact_name"], contact_phone=values["contact_phone"],
+        contact_email=values["contact_email"], statement=values["statement"], submitted_on=today,
+        platform_due=calendar.add_workdays(today, policy.platform_workdays), round=1,
+    )  # fmt: skip
+    session.add(application)
+    session.flush()  # the id names the evidence owner, the commitment and the audit target
+    uploads.store(session, files, settings=settings, owner=f"repair:{application.id}", round_=1)
+    text = rules.commitment_text(subject_name=record.subject_name, doc_no=record.doc_no, department=department.name,
+                                 signed_on=today)  # fmt: skip
+    session.add(RepairCommitment(
+        application_id=application.id, subject_id=record.subject_id, text=text,
+        text_sha256=hashlib.sha256(text.encode()).hexdigest(), signer_name=values["signer_name"],
+        client=(client or "")[:64] or None,
+    ))  # fmt: skip
+    label = f"subject-account:{account.id}"
+    _event(session, application, "submit", None, RepairStatus.SUBMITTED, label, None)
+    audit.record(session, AuditAction.REPAIR_SUBMITTED, actor=label, department_id=record.department_id,
+                 subject_id=record.subject_id, target=f"repair:{application.id}",
+                 details={"number": application.number, "record_id": record.id, "files": len(files)})  # fmt: skip
+    _tell(session, application, account, f"信用修复申请已提交（{application.number}）",
+          f"您对{record.doc_no}的信用修复申请已提交，平台将于 {application.platform_due.isoformat()} 前答复。")  # fmt: skip
+    return application
+
+
+# ------------------------------------------------------------------------------------------ moves
+
+
+def _event(session: Session, application: RepairApplication, action: str, before: RepairStatus | None,
+           after: RepairStatus, actor: str, note: str | None) -> None:  # fmt: skip
+    session.add(RepairEvent(application_id=application.id, action=action, from_status=before.value if before else None,
+                            to_status=after.value, actor=actor[:100], note=note))  # fmt: skip
+
+
+def _move(session: Session, application: RepairApplication, action: str, *, actor: str, note: str | None,
+          audit_action: AuditAction, today: date, details: dict[str, Any] | None = None) -> RepairStatus:  # fmt: skip
+    before = application.status
+    after = rules.next_status(before, action)  # raises InvalidTransition before anything changes
+    application.status = after
+    application.updated_at = utcnow()
+    if not after.is_open:
+        application.open_record_id = None
+        if after in (RepairStatus.APPROVED, RepairStatus.REFUSED):
+            application.decided_on = today
+    _event(session, application, action, before, after, actor, note)
+    audit.record(session, audit_action, actor=actor, department_id=application.department_id,
+                 subject_id=application.subject_id, target=f"repair:{application.id}", reason=note,
+                 details={"number": application.number, "from": before.value, "to": after.value, **(details or {})})  # fmt: skip
+    return after
+
+
+def _tell(session: Session, application: RepairApplication, account: SubjectAccount | None, title: str, body: str
+          ) -> None:  # fmt: skip
+    addresses = {a for a in (application.contact_email, account.contact if account else None) if a}
+    for address in sorted(addresses):
+        notify.message(session, address=address, title=title, body=body + "\n申请编号：" + application.number)
+
+
+def _account(session: Session, application: RepairApplication) -> SubjectAccount | None:
+    return session.get(SubjectAccount, application.account_id) if application.account_id else None
+
+
+def get_for_staff(session: Session, actor: Actor, application_id: int) -> RepairApplication:
+    ensure(actor, Permission.REPAIRS_READ)
+    application = session.get(RepairApplication, application_id)
+    if application is None or not actor.can_reach(application.department_id):
+        raise NotFound(what="该信用修复申请")
+    return application
+
+
+def _for_decision(session: Session, actor: Actor, application_id: int) -> RepairApplication:
+    ensure(actor, Permission.REPAIRS_DECIDE)
+    return get_for_staff(session, actor, application_id)
+
+
+def accept_application(session: Session, application_id: int, *, actor: Actor, settings: Settings, today: date
+                       ) -> RepairApplication:  # fmt: skip
+    application = _for_decision(session, actor, application_id)
+    _move(session, application, "accept", actor=actor.label, note=None, audit_action=AuditAction.REPAIR_ACCEPTED,
+          today=today)  # fmt: skip
+    application.accepted_on = today
+    calendar = calendar_service.load_calendar(session)
+    application.department_due = calendar.add_workdays(today, load_policy(settings).department_workdays)
+    _tell(session, application, _account(session, application), "信用修复申请已受理",
+          f"您的信用修复申请已受理，已转数据来源部门审核，预计 {application.department_due.isoformat()} 前作出决定。")  # fmt: skip
+    return application
+
+
+def return_application(session: Session, application_id: int, *, actor: Actor, missing: str, today: date
+                       ) -> RepairApplication:  # fmt: skip
+    application = _for_decision(session, actor, application_id)
+    missing = rules.clean_text(missing, title="需补正的材料", min_length=4, max_length=1000)
+    _move(session, application, "return", actor=actor.label, note=missing, audit_action=AuditAction.REPAIR_RETURNED,
+          today=today)  # fmt: skip
+    application.missing_materials = missing
+    _tell(session, application, _account(session, application), "信用修复申请需补正材料",
+          f"您的信用修复申请材料不全，请登录平台补正后重新提交。需补正：{missing}")  # fmt: skip
+    return application
+
+
+def approve_application(session: Session, application_id: int, *, actor: Actor, opinion: str, today: date
+                        ) -> RepairApplication:  # fmt: skip
+    """同意修复: publication stops at once (portal, public API, and everything that asks disclosure), and a
+    change event tells the sharing systems."""
+    application = _for_decision(session, actor, application_id)
+    opinion = rules.clean_text(opinion, title="审核意见", min_length=2, max_length=1000)
+    _move(session, application, "approve", actor=actor.label, note=opinion, audit_action=AuditAction.REPAIR_APPROVED,
+          today=today)  # fmt: skip
+    application.decision_reason = opinion
+    stop = session.get(PublicationStop, application.record_id)
+    if stop is None:
+        session.add(PublicationStop(record_id=application.record_id, application_id=application.id, stopped_on=today))
+    else:  # an earlier repair was undone by a broken commitment; this one stops publication again
+        stop.application_id, stop.stopped_on, stop.lifted_on = application.id, today, None
+    record = session.get(Record, application.record_id)
+    assert record is not None
+    _change(session, "publication-stopped", record, application, today)
+    _tell(session, application, _account(session, application), "信用修复申请已通过",
+          f"您对{record.doc_no}的信用修复申请已通过，该行政处罚信息自 {today.isoformat()} 起停止公示。")  # fmt: skip
+    return application
+
+
+def refuse_application(session: Session, application_id: int, *, actor: Actor, reason: str, next_steps: str,
+                       today: date) -> RepairApplication:  # fmt: skip
+    application = _for_decision(session, actor, application_id)
+    reason = rules.clean_text(reason, title="不予修复的理由", min_length=4, max_length=1000)
+    next_steps = rules.clean_text(next_steps, title="后续可采取的措施", min_length=4, max_length=1000)
+    _move(session, application, "refuse", actor=actor.label, note=reason, audit_action=AuditAction.REPAIR_REFUSED,
+          today=today, details={"next_steps": next_steps})  # fmt: skip
+    application.decision_reason, application.next_steps = reason, next_steps
+    _tell(session, application, _account(session, application), "信用修复申请未通过",
+          f"您的信用修复申请未通过。理由：{reason}\n您可以：{next_steps}")  # fmt: skip
+    return application
+
+
+def restore_publication(session: Session, application_id: int, *, actor: Actor, reason: str, today: date
+                        ) -> RepairApplication:  # fmt: skip
+    """违诺: the subject broke its repair commitment; the stop is lifted, so the record is published again
+    for what is left of its publicity period. Audited; the subject is told."""
+    ensure(actor, Permission.COMMITMENTS_DECIDE)
+    application = get_for_staff(session, actor, application_id)
+    reason = rules.clean_text(reason, title="违反承诺的事实", min_length=4, max_length=1000)
+    _move(session, application, "restore", actor=actor.label, note=reason,
+          audit_action=AuditAction.REPAIR_COMMITMENT_BROKEN, today=today)  # fmt: skip
+    stop = session.get(PublicationStop, application.record_id)
+    if stop is not None:
+        stop.lifted_on = today
+    for commitment in session.scalars(select(RepairCommitment).where(RepairCommitment.application_id == application.id)):
+        commitment.breached_at, commitment.breach_reason = utcnow(), reason
+    record = session.get(Record, application.record_id)
+    assert record is not None
+    _change(session, "publication-restored", record, application, today)
+    _tell(session, application, _account(session, application), "因违反信用修复承诺，已恢复公示",
+          f"因违反信用修复承诺（{reason}），{record.doc_no}自 {today.isoformat()} 起恢复公示。")  # fmt: skip
+    return application
+
+
+def withdraw_application(session: Session, *, account: SubjectAccount, number: str, today: date) -> RepairApplication:
+    application = get_for_account(session, account, number)
+    _move(session, application, "withdraw", actor=f"subject-account:{account.id}", note=None,
+          audit_action=AuditAction.REPAIR_WITHDRAWN, today=today)  # fmt: skip
+    return application
+
+
+def resubmit_application(session: Session, *, account: SubjectAccount, number: str, statement: str,
+                         files: list[IncomingFile], settings: Settings, today: date) -> RepairApplication:  # fmt: skip
+    """补正: the earlier material stays; the new files are a new round; the platform's clock restarts."""
+    application = get_for_account(session, account, number)
+    rules.next_status(application.status, "resubmit")  # fail before storing anything
+    statement = rules.clean_text(statement, title="补正说明", min_length=4, max_length=2000)
+    uploads.check_all(files, settings=settings, required=True)
+    _move(session, application, "resubmit", actor=f"subject-account:{account.id}", note=statement,
+          audit_action=AuditAction.REPAIR_RESUBMITTED, today=today)  # fmt: skip
+    application.round += 1
+    application.submitted_on = today
+    calendar = calendar_service.load_calendar(session)
+    application.platform_due = calendar.add_workdays(today, load_policy(settings).platform_workdays)
+    uploads.store(session, files, settings=settings, owner=f"repair:{application.id}", round_=application.round)
+    return application
+
+
+def _change(session: Session, kind: str, record: Record, application: RepairApplication, today: date) -> None:
+    subject = session.get(Subject, record.subject_id)
+    department = session.get(Department, record.department_id)
+    notify.change_event(
+        session, kind, record_id=record.id, record_type=record.record_type, doc_no=record.doc_no,
+        department_code=department.code if department else None, subject_uscc=subject.uscc if subject else None,
+        application=application.number, effective_on=today.isoformat(),
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------- reads
+
+
+def get_for_account(session: Session, account: SubjectAccount, number: str) -> RepairApplication:
+    application = session.scalar(select(RepairApplication).where(RepairApplication.number == number.strip()[:24]))
+    if application is None or application.subject_id != account.subject_id:
+        raise NotFound(what="该信用修复申请")
+    return application
+
+
+def for_subject(session: Session, subject_id: int) -> list[RepairApplication]:
+    return list(session.scalars(select(RepairApplication).where(RepairApplication.subject_id == subject_id)
+                                .order_by(RepairApplication.id.desc())))  # fmt: skip
+
+
+def events(session: Session, application: RepairApplication) -> list[RepairEvent]:
+    return list(session.scalars(select(RepairEvent).where(RepairEvent.application_id == application.id)
+                                .order_by(RepairEvent.id)))  # fmt: skip
+
+
+def commitment_of(session: Session, application: RepairApplication) -> RepairCommitment | None:
+    return session.scalar(select(RepairCommitment).where(RepairCommitment.application_id == application.id))
+
+
+def overdue_kind(application: RepairApplication, today: date) -> str | None:
+    """'department' when the department is past its days, 'platform' when the whole answer is late."""
+    if application.status == RepairStatus.ACCEPTED and application.department_due and today > application.department_due:
+        return "department"
+    if application.status in (RepairStatus.SUBMITTED, RepairStatus.ACCEPTED) and today > application.platform_due:
+        return "platform"
+    return None
+
+
+def _overdue_clause(today: date):  # type: ignore[no-untyped-def]
+    return or_(
+        (RepairApplication.status == RepairStatus.ACCEPTED) & (RepairApplication.department_due < today),
+        RepairApplication.status.in_([RepairStatus.SUBMITTED, RepairStatus.ACCEPTED])
+        & (RepairApplication.platform_due < today),
+    )
+
+
+def queue(session: Session, actor: Actor, *, status: str | None, overdue_only: bool, today: date, limit: int = 200
+          ) -> list[RepairApplication]:  # fmt: skip
+    """The department's (or, for the 信用办, everyone's) applications, oldest deadline first."""
+    ensure(actor, Permission.REPAIRS_READ)
+    query = select(RepairApplication)
+    if actor.is_department_bound:
+        query = query.where(RepairApplication.department_id == actor.department_id)
+    if status in {s.value for s in RepairStatus}:
+        query = query.where(RepairApplication.status == status)
+    elif status != "all":
+        query = query.where(RepairApplication.status.in_([RepairStatus.SUBMITTED, RepairStatus.RETURNED,
+                                                           RepairStatus.ACCEPTED]))  # fmt: skip
+    if overdue_only:
+        query = query.where(_overdue_clause(today))
+    query = query.order_by(RepairApplication.platform_due, RepairApplication.id).limit(limit)
+    return list(session.scalars(query))
+
+
+def overdue_by_department(session: Session, actor: Actor, *, today: date) -> list[tuple[str, int]]:
+    """Overdue applications per department (name, count), for the 信用办's watch."""
+    ensure(actor, Permission.REPAIRS_READ)
+    query = (select(Department.name, func.count()).select_from(RepairApplication)
+             .join(Department, Department.id == RepairApplication.department_id)
+             .where(_overdue_clause(today)).group_by(Department.name).order_by(func.count().desc()))  # fmt: skip
+    if actor.is_department_bound:
+        query = query.where(RepairApplication.department_id == actor.department_id)
+    return [(name, count) for name, count in session.execute(query)]

@@ -1,0 +1,165 @@
+"""The check API (key or signed-in user), batch files, feedback and counts, the console check pages, and the
+public list pages, through the real app."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from tests.functional.checks.conftest import TODAY, make_world
+
+from xinyong.departments import service as departments_service
+from xinyong.portal.web import get_today
+
+
+@pytest.fixture
+def web(app, accounts, db_session, console_settings, protector):  # type: ignore[no-untyped-def]
+    app.dependency_overrides[get_today] = lambda: TODAY
+    world = make_world(db_session, console_settings, protector, accounts.dept_a)
+    _, token = departments_service.issue_api_key(db_session, department=accounts.dept_a, name="审批系统",
+                                                 scopes=["api:checks:write", "api:lists:write"])  # fmt: skip
+    db_session.commit()
+    return world, {"Authorization": f"Bearer {token}"}
+
+
+def test_api_check_with_a_key(client, web):  # type: ignore[no-untyped-def]
+    world, headers = web
+    response = client.post("/api/v1/checks", json={"code": world.listed_code, "matter": "政府采购"}, headers=headers)
+    assert response.status_code == 200, response.text
+    doc = response.json()
+    assert doc["hint"] == "block"
+    assert doc["measures"][0]["basis"].startswith("《中华人民共和国政府采购法》")
+    again = client.get(f"/api/v1/checks/{doc['number']}", headers=headers).json()
+    assert again["measures"] == doc["measures"]
+    assert client.post("/api/v1/checks", json={"code": world.listed_code, "matter": "政府采购"}).status_code == 401
+    bad = client.post("/api/v1/checks", json={"code": world.listed_code, "matter": "不存在的事项"}, headers=headers)
+    assert bad.status_code == 422
+    assert "未配置的核查事项" in bad.json()["error"]["message"]
+    feedback = client.post(f"/api/v1/checks/{doc['number']}/feedback", headers=headers,
+                           json={"measure_code": "M0001", "applied": True, "note": "已否决其投标"})  # fmt: skip
+    assert feedback.status_code == 200, feedback.text
+    [row] = client.get("/api/v1/checks/stats", headers=headers).json()
+    assert (row["checks"], row["hits"], row["applied"]) == (1, 1, 1)
+
+
+def test_a_key_without_the_check_permission_is_refused(client, web, accounts, db_session):  # type: ignore[no-untyped-def]
+    world, _ = web
+    _, token = departments_service.issue_api_key(db_session, department=accounts.dept_a, name="归集")
+    db_session.commit()
+    response = client.post("/api/v1/checks", json={"code": world.listed_code, "matter": "政府采购"},
+                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert response.status_code == 403
+
+
+def test_api_check_as_a_signed_in_user_needs_the_csrf_header(client, web, accounts, sign_in):  # type: ignore[no-untyped-def]
+    world, _ = web
+    browser = sign_in(accounts.users["operator"])
+    body = {"code": world.listed_code, "matter": "政府采购"}
+    assert client.post("/api/v1/checks", json=body).status_code == 403
+    response = client.post("/api/v1/checks", json=body, headers={"X-CSRF-Token": browser.csrf})
+    assert response.status_code == 200
+    assert response.json()["hint"] == "block"
+    auditor = sign_in(accounts.users["auditor"])
+    assert client.post("/api/v1/checks", json=body, headers={"X-CSRF-Token": auditor.csrf}).status_code == 403
+
+
+def test_batch_json_csv_and_file(client, web):  # type: ignore[no-untyped-def]
+    world, headers = web
+    body = {"matter": "政府采购", "items": [{"code": world.listed_code, "ref": "1号投标人"}, {"code": world.clean_code},
+                                       {"name": "安吉县失信测试有限公司"}]}  # fmt: skip
+    response = client.post("/api/v1/checks/batch", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["hint"] for r in results] == ["block", "none", None]
+    as_csv = client.post("/api/v1/checks/batch?format=csv", json=body, headers=headers)
+    rows = list(csv.reader(io.StringIO(as_csv.text.lstrip("\ufeff"))))
+    assert rows[0][0] == "序号"
+    assert rows[1][0] == "1号投标人"
+    assert rows[1][6] == "拦截"
+    assert "M0001@1" in rows[1][10]
+    upload = f"序号,统一社会信用代码,名称\n1,{world.listed_code},\n2,,安吉县失信测试有限公司\n".encode()
+    response = client.post("/api/v1/checks/batch/file?format=csv", headers=headers, data={"matter": "政府采购"},
+                           files={"file": ("bidders.csv", upload, "text/csv")})  # fmt: skip
+    assert response.status_code == 200, response.text
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert [r[5] for r in rows[1:]] == ["已核查", "需确认主体"]
+
+
+def test_console_check_page_and_print(client, web, accounts, sign_in):  # type: ignore[no-untyped-def]
+    world, _ = web
+    browser = sign_in(accounts.users["operator"])
+    response = browser.post("/admin/checks", {"matter": "政府采购", "code": world.listed_code})
+    assert response.status_code == 303
+    page = browser.get(response.headers["location"])
+    assert page.status_code == 200
+    assert "依法限制参加政府采购活动" in page.text
+    assert "拦截" in page.text
+    number = response.headers["location"].rsplit("/", 1)[1]
+    printed = browser.get(f"/admin/checks/{number}/print")
+    assert printed.status_code == 200
+    assert number in printed.text
+    assert "《中华人民共和国政府采购法》第二十二条" in printed.text
+    done = browser.post(f"/admin/checks/{number}/feedback", {"measure_code": "M0001", "applied": "0", "note": ""})
+    assert "理由" in browser.get(done.headers["location"]).text
+    other = sign_in(accounts.users["operator_b"])
+    assert other.get(f"/admin/checks/{number}").status_code == 404  # another department's check
+
+
+def test_console_procedure_refuses_an_illegal_step(client, web, accounts, sign_in, db_session, protector):  # type: ignore[no-untyped-def]
+    from tests.factories import lists as lf
+
+    lf.subject(db_session, protector, 321)
+    db_session.commit()
+    from tests.factories.records import company_code
+
+    browser = sign_in(accounts.users["operator"])
+    response = browser.post("/admin/lists", {"type_key": "serious-dishonesty", "subject_code": company_code(90321),
+                                             "reasons": "严重违法失信情形成立"})  # fmt: skip
+    location = response.headers["location"]
+    assert location.startswith("/admin/lists/"), browser.get(location).text
+    refused = browser.post(f"{location}/publish")
+    page = browser.get(refused.headers["location"]).text
+    assert "不能执行“公示”" in page
+    assert "拟列入" in page
+    browser.post(f"{location}/notify", {"rights": ""})
+    assert "已告知（异议期）" in browser.get(location).text
+
+
+def test_portal_lists_and_profile(client, web, app):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    world, _ = web
+    index = client.get("/lists/public")
+    assert index.status_code == 200
+    assert "严重失信主体名单" in index.text
+    page = client.get("/lists/public/serious-dishonesty")
+    assert "安吉县失信测试有限公司" in page.text
+    profile = client.get(f"/subjects/{world.listed_code}")
+    assert profile.status_code == 200
+    assert "信用名单" in profile.text
+    assert "严重失信主体名单" in profile.text
+    assert client.get("/lists/public/watch").status_code == 404  # not a public list
+    app.dependency_overrides[get_today] = lambda: date(2040, 1, 1)  # long after the listing expired
+    assert "安吉县失信测试有限公司" not in client.get("/lists/public/serious-dishonesty").text
+    assert "严重失信主体名单" not in client.get(f"/subjects/{world.listed_code}").text
+
+
+def test_imported_list_by_api_with_a_problem_report(client, web):  # type: ignore[no-untyped-def]
+    world, headers = web
+    rows = [{"主体名称": "安吉县失信测试有限公司", "统一社会信用代码": world.clean_code, "案号": "（2025）浙0523执1号",
+             "列入日期": "2025-09-01", "列入事由": "有履行能力而拒不履行生效法律文书确定义务"},
+            {"主体名称": "坏行", "统一社会信用代码": "12345", "案号": "（2025）浙0523执2号", "列入日期": "2025-09-01",
+             "列入事由": "拒不履行"}]  # fmt: skip
+    response = client.post("/api/v1/lists/court-dishonest-debtors/entries", json={"rows": rows}, headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["created"], body["rejected"]) == (1, 1)
+    assert body["problems"][0]["code"] == "invalid-code"
+    problems = client.get(f"/api/v1/lists/imports/{body['import_id']}/problems.csv", headers=headers)
+    assert "invalid-code" in problems.text
+    doc = client.post("/api/v1/checks", json={"code": world.clean_code, "matter": "招标投标"}, headers=headers).json()
+    assert [m["list_type"] for m in doc["memberships"]] == ["court-dishonest-debtors"]
+    assert [m["content"] for m in doc["measures"]] == ["限制参与招标投标活动"]
+    again = client.post("/api/v1/lists/court-dishonest-debtors/entries", json={"rows": rows[:1]}, headers=headers).json()
+    assert (again["created"], again["unchanged"]) == (0, 1)

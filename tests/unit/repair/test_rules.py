@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from xinyong.catalog import load_catalog
+from xinyong.config import Settings
+from xinyong.errors import InvalidInput, InvalidTransition
+from xinyong.repair import rules, uploads
+from xinyong.repair.models import RepairStatus
+
+POLICY = rules.policy_from_settings(Settings(secret_key="x" * 40), load_catalog())
+DECIDED = date(2025, 1, 31)
+
+
+def verdict(tier: str | None = "一般", today: date = date(2025, 6, 1), policy=POLICY, **kw):  # type: ignore[no-untyped-def]
+    args = {"record_type": "penalty", "tier": tier, "decision_date": DECIDED, "publish_until": date(2026, 1, 30),
+            "categories": ("罚款",), "is_active": True, "today": today, **kw}  # fmt: skip
+    return rules.eligibility(policy, **args)
+
+
+def test_every_pair_outside_the_table_is_illegal() -> None:
+    actions = {a for _, a in rules.TRANSITIONS} | {"submit"}
+    for status in RepairStatus:
+        for action in actions:
+            if (status, action) in rules.TRANSITIONS:
+                assert rules.next_status(status, action) == rules.TRANSITIONS[(status, action)]
+            else:
+                with pytest.raises(InvalidTransition):
+                    rules.next_status(status, action)
+
+
+def test_terminal_states_have_no_way_out_except_breach() -> None:
+    assert rules.allowed_actions(RepairStatus.REFUSED) == set()
+    assert rules.allowed_actions(RepairStatus.WITHDRAWN) == set()
+    assert rules.allowed_actions(RepairStatus.RESTORED) == set()
+    assert rules.allowed_actions(RepairStatus.APPROVED) == {"restore"}
+
+
+def test_minimum_period_by_tier_with_month_end_clamping() -> None:
+    assert verdict(today=date(2025, 4, 29)).code == "not-yet"
+    assert verdict(today=date(2025, 4, 29)).earliest == date(2025, 4, 30)  # 31 Jan + 3 months, clamped
+    assert verdict(today=date(2025, 4, 30)).is_eligible
+    assert verdict(tier="轻微", today=DECIDED).is_eligible  # no minimum
+    serious = verdict(tier="严重", today=date(2026, 1, 30), publish_until=date(2028, 1, 30))
+    assert serious.code == "not-yet"
+    assert serious.earliest == date(2026, 1, 31)
+
+
+def test_ended_revoked_non_negative_and_configured_cases() -> None:
+    assert verdict(today=date(2026, 2, 1)).code == "ended"
+    assert verdict(is_active=False).code == "revoked"
+    assert verdict(tier=None).code == "not-negative"
+    strict = rules.policy_from_settings(
+        Settings(secret_key="x" * 40, repair_not_repairable_categories=("吊销许可证件",),
+                 repair_min_months={"penalty": {"一般": 6}}), load_catalog())  # fmt: skip
+    assert verdict(policy=strict, categories=("吊销许可证件",)).code == "not-repairable"
+    assert verdict(policy=strict, today=date(2025, 6, 1)).code == "not-yet"
+    assert verdict(policy=strict, today=date(2025, 7, 31)).is_eligible
+    never = rules.policy_from_settings(Settings(secret_key="x" * 40, repair_min_months={"penalty": {"一般": 13}}),
+                                       load_catalog())  # fmt: skip
+    assert verdict(policy=never).code == "not-repairable"  # the minimum outlasts the period
+    with pytest.raises(InvalidInput):
+        rules.policy_from_settings(Settings(secret_key="x" * 40, repair_min_months={"license": {"一般": 1}}),
+                                   load_catalog())  # fmt: skip
+
+
+def test_text_cleaning() -> None:
+    assert rules.clean_text(" a\x00b\u202ec\nd ", title="x", max_length=10) == "abc\nd"
+    with pytest.raises(InvalidInput):
+        rules.clean_text("x" * 11, title="x", max_length=10)
+    with pytest.raises(InvalidInput):
+        rules.clean_text("", title="x", min_length=1, max_length=10)
+    assert rules.clean_phone("0572-5123456") == "0572-5123456"
+    with pytest.raises(InvalidInput):
+        rules.clean_phone("<script>")
+    assert rules.clean_email("") is None
+    with pytest.raises(InvalidInput):
+        rules.clean_email("a@b")
+
+
+def test_numbers_are_unpredictable() -> None:
+    numbers = {rules.new_number("XF", date(2025, 10, 20)) for _ in range(200)}
+    assert len(numbers) == 200
+    assert all(n.startswith("XF20251020") and len(n) == 16 for n in numbers)
+
+
+@pytest.mark.parametrize(("name", "data", "ok"), [
+    ("a.pdf", b"%PDF-1.7", True), ("a.PNG", b"\x89PNG\r\n\x1a\nxx", True), ("a.jpeg", b"\xff\xd8\xff\xe0", True),
+    ("a.pdf", b"MZ", False), ("a.svg", b"<svg/>", False), ("a.png", b"%PDF-", False), ("a.pdf", b"", False),
+    ("a.pdf", b"%PDF-" + b"0" * 100, False),
+])  # fmt: skip
+def test_upload_checks(name: str, data: bytes, ok: bool) -> None:
+    incoming = uploads.IncomingFile(name, data)
+    if ok:
+        assert uploads.check_file(incoming, max_bytes=100)[0] == name
+    else:
+        with pytest.raises(InvalidInput):
+            uploads.check_file(incoming, max_bytes=100)
+
+
+def test_path_tricks_are_cut_from_names() -> None:
+    assert uploads.check_file(uploads.IncomingFile("../../x/evil.pdf", b"%PDF-"), max_bytes=10)[0] == "evil.pdf"
+    assert uploads.check_file(uploads.IncomingFile("..\\..\\evil.pdf", b"%PDF-"), max_bytes=10)[0] == "evil.pdf"
