@@ -108,6 +108,30 @@ def published_clause(
     subjects.kind column when the query joins subjects."""
     catalog = catalog or load_catalog()
     classes = department_classes(session, policy)
+    # Building the clause costs more than the look-up it serves; it depends only on these, so every
+    # request of the day shares it (SQL expressions are immutable and safe to share between threads).
+    key = (id(policy), id(catalog), today, subject_kind if isinstance(subject_kind, str | None) else "column",
+           tuple(sorted(classes.by_id.items())))  # fmt: skip
+    hit = _CLAUSES.get(key)
+    if hit is not None and hit[0] is policy and hit[1] is catalog:  # ids are only unique among live objects
+        return hit[2]
+    if len(_CLAUSES) > 256:
+        _CLAUSES.clear()
+    clause = _build_published_clause(policy, today, subject_kind, catalog, classes)
+    _CLAUSES[key] = (policy, catalog, clause)
+    return clause
+
+
+_CLAUSES: dict[tuple[Any, ...], tuple[DisclosurePolicy, Catalog, ColumnElement[bool]]] = {}
+
+
+def _build_published_clause(
+    policy: DisclosurePolicy,
+    today: date,
+    subject_kind: str | ColumnElement[Any] | None,
+    catalog: Catalog,
+    classes: DepartmentClasses,
+) -> ColumnElement[bool]:
     conditions: list[ColumnElement[bool]] = [
         Record.status == RecordStatus.ACTIVE.value,
         Record.decision_date <= today,
