@@ -25,7 +25,7 @@ from xinyong.web.deps import CSRF_FIELD, LOGIN_CSRF_COOKIE, MULTIPART_OVERHEAD, 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FLASH_COOKIE = "xy_flash"
 FORM_MAX_BYTES = 256 * 1024
-UPLOAD_PATHS = frozenset({"/admin/upload"})
+UPLOAD_PATHS = frozenset({"/admin/upload", "/admin/list-imports", "/admin/checks/batch"})
 PREFIX = "/admin"
 
 # Autoescaping is on for .html: every value a department or user typed is escaped on output.

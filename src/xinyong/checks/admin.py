@@ -36,12 +36,14 @@ def create(
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:  # fmt: skip
     try:
-        doc = service.run_check(session, service.CheckItem(code=code or None, name=name or None), matter=matter,
-                                actor=actor, settings=settings, protector=protector, today=today)  # fmt: skip
+        documents, rows = service.prepare_checks(session, [service.CheckItem(code=code or None, name=name or None)],
+                                                 matter=matter, actor=actor, settings=settings, protector=protector,
+                                                 today=today, detail=True)  # fmt: skip
     except DomainError as exc:
         session.rollback()
         return redirect(request, "/admin/checks", flash=exc.message, kind="error")
-    session.commit()
+    store_checks(session, rows)
+    doc = documents[0]
     return redirect(request, f"/admin/checks/{doc['number']}")
 
 
@@ -62,17 +64,25 @@ async def batch(request: Request, session: DbSession, settings: AppSettings, pro
                                            settings=settings)  # fmt: skip
         if not items:
             raise InvalidInput(reason=problems[0].message if problems else "文件中没有要核查的主体")
-        batch_no, documents = service.run_batch(session, items, matter=matter, actor=actor, settings=settings,
-                                                protector=protector, today=today)  # fmt: skip
+        batch_no, documents, rows = service.prepare_batch(session, items, matter=matter, actor=actor,
+                                                          settings=settings, protector=protector, today=today)  # fmt: skip
     except DomainError as exc:
         session.rollback()
         return redirect(request, "/admin/checks", flash=exc.message, kind="error")
-    session.commit()
+    store_checks(session, rows)
     buffer = io.StringIO()
     buffer.write("\ufeff")  # Excel needs the BOM to read UTF-8
     write_csv(buffer, service.BATCH_COLUMNS, (service.batch_row(i, d) for i, d in enumerate(documents, start=1)))
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{batch_no}.csv"'})  # fmt: skip
+
+
+def store_checks(session: DbSession, rows: list[dict[str, object]]) -> None:
+    """Record the checks in a transaction of their own (see checks.api._store: SQLite cannot turn a reader
+    into a writer once another writer has committed)."""
+    session.commit()  # nothing written yet: this only ends the read snapshot
+    service.store_checks(session, rows)
+    session.commit()
 
 
 def _context(session: DbSession, actor: Actor, number: str) -> dict[str, object]:

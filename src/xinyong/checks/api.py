@@ -63,10 +63,20 @@ Reader = Annotated[Actor, actor_with(Permission.API_CHECKS_WRITE, Permission.CHE
 @router.post("/checks", response_model=CheckRead, name="api.checks.create", summary="信用核查（单个主体）")
 def create_check(body: CheckCreate, actor: Checker, session: DbSession, settings: AppSettings,
                  protector: AppProtector, today: Today) -> dict[str, Any]:  # fmt: skip
-    document = service.run_check(session, service.CheckItem(code=body.code, name=body.name), matter=body.matter,
-                                 actor=actor, settings=settings, protector=protector, today=today)  # fmt: skip
+    documents, rows = service.prepare_checks(session, [service.CheckItem(code=body.code, name=body.name)],
+                                             matter=body.matter, actor=actor, settings=settings, protector=protector,
+                                             today=today, detail=True)  # fmt: skip
+    _store(session, rows)
+    return documents[0]
+
+
+def _store(session: DbSession, rows: list[dict[str, Any]]) -> None:
+    """Record the checks in a transaction of their own. The reads are ended first: in SQLite's WAL mode a
+    transaction that read and then writes fails at once ("database is locked") when another writer committed
+    in between, while one that starts with its write waits for the lock."""
+    session.commit()  # nothing written yet: this only ends the read snapshot
+    service.store_checks(session, rows)
     session.commit()
-    return document
 
 
 def _batch_answer(batch_no: str, matter: str, documents: list[dict[str, Any]], fmt: str) -> Response:
@@ -85,9 +95,9 @@ def _batch_answer(batch_no: str, matter: str, documents: list[dict[str, Any]], f
 def create_batch(body: BatchCheckCreate, actor: Checker, session: DbSession, settings: AppSettings,
                  protector: AppProtector, today: Today, format: str = "json") -> Response:  # fmt: skip
     items = [service.CheckItem(code=i.code, name=i.name, ref=i.ref) for i in body.items]
-    batch_no, documents = service.run_batch(session, items, matter=body.matter, actor=actor, settings=settings,
-                                            protector=protector, today=today)  # fmt: skip
-    session.commit()
+    batch_no, documents, rows = service.prepare_batch(session, items, matter=body.matter, actor=actor,
+                                                      settings=settings, protector=protector, today=today)  # fmt: skip
+    _store(session, rows)
     return _batch_answer(batch_no, body.matter, documents, format)
 
 
@@ -104,9 +114,9 @@ async def create_batch_file(request: Request, actor: Checker, session: DbSession
     if problems and not items:
         return JSONResponse({"error": {"code": "file-rejected", "message": problems[0].message,
                                        "problems": [p.as_dict() for p in problems]}}, status_code=422)  # fmt: skip
-    batch_no, documents = service.run_batch(session, items, matter=matter, actor=actor, settings=settings,
-                                            protector=protector, today=today)  # fmt: skip
-    session.commit()
+    batch_no, documents, rows = service.prepare_batch(session, items, matter=matter, actor=actor, settings=settings,
+                                                      protector=protector, today=today)  # fmt: skip
+    _store(session, rows)
     return _batch_answer(batch_no, matter, documents, format)
 
 

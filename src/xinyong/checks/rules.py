@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import secrets
 from dataclasses import dataclass
@@ -10,12 +11,14 @@ from difflib import SequenceMatcher
 
 from xinyong.codes import CodeError, mask_id_number, normalize_code, normalize_name, validate_id_number
 
-_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: numbers are read aloud and retyped
+# Base32 has no 0, 1 or 8, 9; O and I become 8 and 9, so that a number read aloud and retyped cannot be misread.
+_READABLE = str.maketrans("OI", "89")
 
 
 def check_number(today: date, prefix: str = "HC") -> str:
-    """HC + date + 8 random characters: unique without a shared counter (no write contention)."""
-    return prefix + today.strftime("%Y%m%d") + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    """HC + date + 8 random characters (40 bits): unique without a shared counter (no write contention);
+    the column's unique constraint catches the improbable collision."""
+    return prefix + today.strftime("%Y%m%d") + base64.b32encode(secrets.token_bytes(5)).decode().translate(_READABLE)
 
 
 @dataclass(frozen=True)

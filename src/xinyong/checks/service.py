@@ -342,15 +342,13 @@ def run_checks(
 
 def run_check(session: Session, item: CheckItem, *, matter: str, actor: Actor, settings: Settings,
               protector: Protector, today: date) -> dict[str, Any]:  # fmt: skip
-    documents, rows = prepare_checks(session, [item], matter=matter, actor=actor, settings=settings,
-                                     protector=protector, today=today, detail=True)  # fmt: skip
-    end_reads(session)
-    store_checks(session, rows)
-    return documents[0]
+    return run_checks(session, [item], matter=matter, actor=actor, settings=settings, protector=protector,
+                      today=today, detail=True)[0]  # fmt: skip
 
 
-def run_batch(session: Session, items: list[CheckItem], *, matter: str, actor: Actor, settings: Settings,
-              protector: Protector, today: date) -> tuple[str, list[dict[str, Any]]]:  # fmt: skip
+def prepare_batch(session: Session, items: list[CheckItem], *, matter: str, actor: Actor, settings: Settings,
+                  protector: Protector, today: date) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """A batch check (every bidder of a tender …): its number, one document per subject, the rows to store."""
     if not items:
         raise InvalidInput(reason="没有要核查的主体")
     if len(items) > settings.checks_batch_max_rows:
@@ -358,17 +356,15 @@ def run_batch(session: Session, items: list[CheckItem], *, matter: str, actor: A
     batch_no = rules.check_number(today, prefix="HB")
     documents, rows = prepare_checks(session, items, matter=matter, actor=actor, settings=settings,
                                      protector=protector, today=today, detail=False, batch_no=batch_no)  # fmt: skip
-    end_reads(session)
+    return batch_no, documents, rows
+
+
+def run_batch(session: Session, items: list[CheckItem], *, matter: str, actor: Actor, settings: Settings,
+              protector: Protector, today: date) -> tuple[str, list[dict[str, Any]]]:  # fmt: skip
+    batch_no, documents, rows = prepare_batch(session, items, matter=matter, actor=actor, settings=settings,
+                                              protector=protector, today=today)  # fmt: skip
     store_checks(session, rows)
     return batch_no, documents
-
-
-def end_reads(session: Session) -> None:
-    """End the read transaction before a check's write, if nothing was written yet. In SQLite's WAL mode a
-    transaction that read and then writes fails at once ("database is locked") when another writer committed
-    in between; a transaction that starts with its write waits for the lock instead."""
-    if not session.new and not session.dirty and not session.deleted:
-        session.commit()  # nothing pending: this only releases the read snapshot
 
 
 BATCH_COLUMNS = ["序号", "核查编号", "查询内容", "主体名称", "统一社会信用代码", "核查结果", "提示", "名单", "公示中的失信记录数",

@@ -13,10 +13,13 @@ from sqlalchemy.orm import Session
 
 from xinyong import clock
 from xinyong.auth import service as auth_service
+from xinyong.auth.rules import Actor
 from xinyong.config import Settings
 from xinyong.demo import generator
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
+from xinyong.lists import service as lists_service
+from xinyong.measures import service as measures_service
 from xinyong.protect import Protector
 from xinyong.records import service as records_service
 from xinyong.records.models import BatchSource
@@ -82,6 +85,12 @@ def load_demo(
     summary.accounts = auth_service.create_demo_accounts(
         session, [registered[d.code] for d in departments], settings=settings
     )
+    # The built-in list types and the sample measure list, so that checks have something to apply.
+    system = Actor.system("demo")
+    lists_service.load_types_file(session, lists_service.BUILTIN_TYPES, actor=system)
+    if not measures_service.current_measures(session):
+        measures_service.load_measures_file(session, measures_service.DEFAULT_MEASURES, actor=system,
+                                            settings=settings)  # fmt: skip
     session.commit()
     pool = list(generator.generate_subjects(subjects, rng))
     plans: list[tuple[str, generator.Department, int]] = []

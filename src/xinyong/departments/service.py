@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from xinyong.departments.models import ApiKey, Department
 from xinyong.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 
 KEY_PREFIX = "xy"
+KEY_USE_RESOLUTION = timedelta(minutes=1)
 # What a department's system may do with a key when nothing narrower is asked for.
 DEFAULT_SCOPES = [p.value for p in DEFAULT_KEY_PERMISSIONS]
 
@@ -149,7 +150,9 @@ def authenticate_api_key(session: Session, token: str, *, scope: str | Permissio
     required = parse_permission(str(scope))
     if required not in key_permissions(key):
         raise PermissionDenied(f"该访问密钥没有“{required.value}”权限")
-    key.last_used_at = now
+    # At most one write a minute per key: a busy department system must not turn every read into a write.
+    if key.last_used_at is None or now - key.last_used_at >= KEY_USE_RESOLUTION:
+        key.last_used_at = now
     return key
 
 

@@ -54,7 +54,8 @@ def require_api_key(scope: str | Permission):  # type: ignore[no-untyped-def]
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated("请在 Authorization 头中提供部门访问密钥（Bearer xy_…）")
         key = departments_service.authenticate_api_key(session, token.strip(), scope=scope)
-        session.commit()  # records last_used_at even if the handler fails later
+        if session.dirty:
+            session.commit()  # records last_used_at even if the handler fails later
         return key
 
     return Depends(dependency)
