@@ -157,6 +157,16 @@ class Settings(BaseSettings):
     )
     verification_code_minutes: int = Field(default=15, description="How long a sign-up verification code is valid.")
     subject_session_hours: int = Field(default=2, description="A subject's portal session ends this long after sign-in.")
+    # --- credit repair of list entries (名单信用修复，提前移出) ---------------------------------------------
+    repair_list_min_months: dict[str, int] = Field(
+        # 市场监管总局令第44号: 列入严重违法失信名单满一年, 可申请提前移出.
+        default_factory=lambda: {"serious-dishonesty": 12},
+        description="Months on a list (from its validity start) before early removal by repair can be applied "
+        "for: list type key → months; a type not named here can be repaired once published.",
+    )
+    repair_list_not_repairable_types: tuple[str, ...] = Field(
+        default=(), description="Local list types whose entries cannot be removed early by repair."
+    )
 
     @property
     def is_sqlite(self) -> bool:

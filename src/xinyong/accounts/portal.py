@@ -9,6 +9,7 @@ from xinyong.accounts import service
 from xinyong.accounts import web as w
 from xinyong.disclosure import service as disclosure
 from xinyong.errors import DomainError
+from xinyong.lists import service as lists_service
 from xinyong.notify import service as notify
 from xinyong.objections import service as objections_service
 from xinyong.portal import refs
@@ -143,8 +144,13 @@ def home(request: Request, session: DbSession, settings: AppSettings, protector:
         if o.record.tier else None,
         "open_repair": repair_service.open_application_for(session, o.record.id),
     } for o in own]  # fmt: skip
+    memberships = [{
+        "m": m, "eligibility": repair_service.list_eligibility_of(
+            session, lists_service.get_entry(session, m.entry_id), settings=settings, today=today),
+        "open_repair": repair_service.open_application_for_entry(session, m.entry_id),
+    } for m in lists_service.memberships(session, [subject.id], today=today).get(subject.id, [])]  # fmt: skip
     return w.page(request, "account/home.html", {
-        "subject": subject, "account": account, "items": items,
+        "subject": subject, "account": account, "items": items, "memberships": memberships,
         "applications": repair_service.for_subject(session, subject.id),
         "objections": objections_service.for_subject(session, subject.id),
     })  # fmt: skip

@@ -43,9 +43,11 @@ def queue(request: Request, session: DbSession, actor: RepairsRead, status: str 
 @router.get("/{application_id}", name="admin.repairs.detail")
 def detail(request: Request, session: DbSession, actor: RepairsRead, application_id: int) -> Response:
     application = repair_service.get_for_staff(session, actor, application_id)
-    record = session.get(Record, application.record_id)
+    record = session.get(Record, application.record_id) if application.record_id else None
+    entry = repair_service.entry_of(session, application)
     return render(request, "repair/detail.html", {
-        "a": application, "record": record, "subject": session.get(Subject, application.subject_id),
+        "a": application, "record": record, "entry": entry,
+        "list_type": repair_service.list_type_of(session, entry) if entry else None, "subject": session.get(Subject, application.subject_id),
         "department": session.get(Department, application.department_id),
         "events": repair_service.events(session, application), "labels": rules.ACTION_LABELS,
         "status_labels": {s.value: s.label for s in RepairStatus},
@@ -103,10 +105,12 @@ def return_(request: Request, session: DbSession, actor: RepairsDecide, applicat
 def approve(request: Request, session: DbSession, actor: RepairsDecide, application_id: int, opinion: Text = ""
             ) -> Response:  # fmt: skip
     try:
-        repair_service.approve_application(session, application_id, actor=actor, opinion=opinion, today=china_today())
+        application = repair_service.approve_application(session, application_id, actor=actor, opinion=opinion,
+                                                         today=china_today())  # fmt: skip
     except DomainError as exc:
         return _failed(request, session, application_id, exc)
-    return _done(request, session, application_id, "已同意修复，该记录已停止公示")
+    effect = "该名单记录已移出" if application.list_entry_id is not None else "该记录已停止公示"
+    return _done(request, session, application_id, f"已同意修复，{effect}")
 
 
 @router.post("/{application_id}/refuse", name="admin.repairs.refuse")

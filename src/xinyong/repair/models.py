@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xinyong.db import Base, UTCDateTime, utcnow
@@ -44,13 +44,17 @@ STATUS_LABELS = {
 
 class RepairApplication(Base):
     __tablename__ = "repair_applications"
+    # An application is for a record (终止公示) or for a list entry (移出), never both, never neither.
+    __table_args__ = (CheckConstraint("(record_id IS NULL) <> (list_entry_id IS NULL)", name="one_target"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
     # Set to record_id while the application is open: a unique column, so two open applications for one
     # record cannot exist, on either database, whatever the race.
     open_record_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    list_entry_id: Mapped[int | None] = mapped_column(ForeignKey("list_entries.id"), index=True)
+    open_list_entry_id: Mapped[int | None] = mapped_column(Integer, unique=True)  # as open_record_id
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("subject_accounts.id"))

@@ -125,6 +125,62 @@ async def apply(request: Request, ref: str, session: DbSession, settings: AppSet
                        f"申请已提交，申请编号 {application.number}，请妥善保存以便查询进度")  # fmt: skip
 
 
+# --------------------------------------------------------------------------- apply: list entry (移出)
+
+
+def _list_form(request: Request, session: DbSession, settings: AppSettings, account: SubjectAccount, entry_id: int,
+               today: Today, *, form: dict | None = None, error: str | None = None, status_code: int = 200  # type: ignore[type-arg]
+               ) -> Response:  # fmt: skip
+    entry = repair_service.own_list_entry(session, account, entry_id)
+    return w.page(request, "repair/apply.html", {
+        "entry": entry, "list_type": repair_service.list_type_of(session, entry), "form": form or {}, "error": error,
+        "verdict": repair_service.list_eligibility_of(session, entry, settings=settings, today=today),
+        "commitment": repair_service.list_commitment(session, entry, today), "settings": settings,
+        "action": f"/repair/apply-list/{entry.id}",
+    }, status_code=status_code)  # fmt: skip
+
+
+@router.get("/repair/apply-list/{entry_id}", name="repair.apply_list")
+def apply_list_form(request: Request, entry_id: int, session: DbSession, settings: AppSettings, today: Today
+                    ) -> Response:  # fmt: skip
+    account = _account(request, session)
+    if account is None:
+        return w.see_other(request, "/account/login", "请先登录信用主体账户", "warning")
+    return _list_form(request, session, settings, account, entry_id, today)
+
+
+@router.post("/repair/apply-list/{entry_id}", name="repair.apply_list.submit")
+async def apply_list(request: Request, entry_id: int, session: DbSession, settings: AppSettings, today: Today
+                     ) -> Response:  # fmt: skip
+    account = _account(request, session)
+    form = await w.read_form(request, max_bytes=_upload_limit(settings), max_files=settings.evidence_max_files + 1)
+    w.check_csrf(request, form)
+    if account is None:
+        return w.see_other(request, "/account/login", "请先登录信用主体账户", "warning")
+    data = repair_service.ApplicationInput(
+        contact_name=w.text(form, "contact_name", 100), contact_phone=w.text(form, "contact_phone", 40),
+        contact_email=w.text(form, "contact_email", 300), statement=w.text(form, "statement", 4000),
+        signer_name=w.text(form, "signer_name", 100), agrees=w.text(form, "agree", 5) == "1",
+    )  # fmt: skip
+    try:
+        incoming = await w.files(form, "evidence", max_bytes=settings.evidence_max_bytes,
+                                 max_files=settings.evidence_max_files)  # fmt: skip
+        application = repair_service.submit_list_application(
+            session, account=account, entry_id=entry_id, data=data, files=incoming, settings=settings, today=today,
+            client=w.client_of(request),
+        )  # fmt: skip
+    except DomainError as exc:
+        session.rollback()
+        if isinstance(exc, NotFound):
+            raise
+        return _list_form(request, session, settings, account, entry_id, today, form=data.__dict__,
+                          error=exc.message, status_code=exc.status_code)  # fmt: skip
+    session.commit()
+    notify.deliver_after_commit(session, request.app.state)
+    return w.see_other(request, f"/repair/applications/{application.number}",
+                       f"申请已提交，申请编号 {application.number}，请妥善保存以便查询进度")  # fmt: skip
+
+
 # ------------------------------------------------------------------------------------- applications
 
 
@@ -139,8 +195,10 @@ def application_page(request: Request, number: str, session: DbSession, settings
 
 
 def _application_context(session: DbSession, application: RepairApplication, settings: AppSettings) -> dict:  # type: ignore[type-arg]
+    entry = repair_service.entry_of(session, application)
     return {
-        "a": application, "record": session.get(Record, application.record_id),
+        "a": application, "record": session.get(Record, application.record_id) if application.record_id else None,
+        "entry": entry, "list_type": repair_service.list_type_of(session, entry) if entry else None,
         "events": repair_service.events(session, application), "labels": rules.ACTION_LABELS,
         "status_labels": {s.value: s.label for s in RepairStatus},
         "evidence": uploads.list_for(session, f"repair:{application.id}"),

@@ -125,6 +125,52 @@ def eligibility(
     return Eligibility("eligible", "已满最短公示期，可申请信用修复", earliest, policy.materials)
 
 
+@dataclass(frozen=True)
+class ListRepairPolicy:
+    min_months: Mapping[str, int]  # list type key → months on the list before early removal can be applied for
+    not_repairable_types: frozenset[str] = frozenset()
+
+
+def list_policy_from_settings(settings: Settings) -> ListRepairPolicy:
+    if any(months < 0 for months in settings.repair_list_min_months.values()):
+        raise InvalidInput(reason="名单修复最短期限配置有误：月数不能为负")
+    return ListRepairPolicy(min_months=dict(settings.repair_list_min_months),
+                            not_repairable_types=frozenset(settings.repair_list_not_repairable_types))  # fmt: skip
+
+
+def list_eligibility(
+    policy: ListRepairPolicy,
+    *,
+    type_key: str,
+    type_name: str,
+    is_imported: bool,
+    is_honor: bool,
+    source: str | None,
+    remedy_route: str,
+    is_in_force: bool,
+    valid_from: date | None,
+    today: date,
+    materials: tuple[str, ...] = (),
+) -> Eligibility:
+    """Whether a list entry can be removed early (移出) by credit repair today. Lists decided elsewhere
+    (失信被执行人 …) are removed only by the body that decided them: the subject is sent there."""
+    if is_imported:
+        body = source or "作出认定的机关"
+        return Eligibility("imported", f"“{type_name}”由{body}认定，本平台不受理移出申请，请向{body}申请。{remedy_route}")
+    if is_honor:
+        return Eligibility("not-negative", "守信激励名单无需信用修复")
+    if not is_in_force or valid_from is None:
+        return Eligibility("ended", "该名单记录不在有效期内，无需申请移出")
+    if type_key in policy.not_repairable_types:
+        return Eligibility("not-repairable", f"依照规定，“{type_name}”不可通过信用修复提前移出，有效期届满后自动移出")
+    months = policy.min_months.get(type_key, 0)
+    earliest = add_months(valid_from, months)
+    if today < earliest:
+        return Eligibility("not-yet", f"列入未满 {months} 个月，{earliest.isoformat()} 起可申请提前移出", earliest,
+                           materials)  # fmt: skip
+    return Eligibility("eligible", "可申请信用修复，提前移出名单", earliest, materials)
+
+
 # ------------------------------------------------------------------------------------------ inputs
 
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -173,5 +219,20 @@ def commitment_text(*, subject_name: str, doc_no: str, department: str, signed_o
         "二、所提交的材料真实、准确、完整，无虚假内容；\n"
         "三、今后严格遵守法律法规，诚信经营，不再发生同类违法失信行为；\n"
         "四、如违反本承诺，自愿接受恢复公示、撤销修复结果等处理，并依法承担相应责任。\n"
+        f"承诺日期：{signed_on.isoformat()}"
+    )
+
+
+def list_commitment_text(*, subject_name: str, list_name: str, decision_no: str, department: str,
+                         signed_on: date) -> str:  # fmt: skip
+    """The 信用修复承诺书 for early removal from a list; stored verbatim with its hash."""
+    return (
+        "信用修复承诺书\n"
+        f"本主体（{subject_name}）就{department}列入“{list_name}”的决定（{decision_no}）申请信用修复、提前移出，"
+        "郑重承诺：\n"
+        "一、已经履行相关法定义务，纠正了失信行为，消除了不良影响；\n"
+        "二、所提交的材料真实、准确、完整，无虚假内容；\n"
+        "三、今后严格遵守法律法规，诚信经营，不再发生同类违法失信行为；\n"
+        "四、如违反本承诺，自愿接受重新认定列入等处理，并依法承担相应责任。\n"
         f"承诺日期：{signed_on.isoformat()}"
     )

@@ -21,6 +21,9 @@ from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
 from xinyong.errors import AlreadyExists, InvalidInput, NotFound
+from xinyong.lists import rules as lists_rules
+from xinyong.lists import service as lists_service
+from xinyong.lists.models import EntryState, ListEntry, ListNature, ListOrigin, ListType
 from xinyong.notify import service as notify
 from xinyong.records.models import Record, RecordStatus
 from xinyong.repair import rules, uploads
@@ -31,7 +34,7 @@ from xinyong.repair.models import (
     RepairEvent,
     RepairStatus,
 )
-from xinyong.repair.rules import Eligibility, RepairPolicy
+from xinyong.repair.rules import Eligibility, ListRepairPolicy, RepairPolicy
 from xinyong.repair.uploads import IncomingFile
 from xinyong.subjects.models import Subject
 
@@ -162,6 +165,116 @@ def submit_application(
     return application
 
 
+# ------------------------------------------------------------------------------ list entries (移出)
+
+
+def load_list_policy(settings: Settings) -> ListRepairPolicy:
+    return rules.list_policy_from_settings(settings)
+
+
+def own_list_entry(session: Session, account: SubjectAccount, entry_id: int) -> ListEntry:
+    """A list entry of the account's own subject; any other entry does not exist for this account."""
+    try:
+        entry = lists_service.get_entry(session, entry_id)
+    except NotFound:
+        entry = None
+    if entry is None or entry.subject_id != account.subject_id:
+        raise NotFound(what="该名单记录")
+    return entry
+
+
+def list_eligibility_of(session: Session, entry: ListEntry, *, settings: Settings, today: date) -> Eligibility:
+    if entry.state is EntryState.REMOVED:
+        return Eligibility("repaired", "已移出名单")
+    list_type = session.get(ListType, entry.list_type_id)
+    assert list_type is not None
+    return rules.list_eligibility(
+        load_list_policy(settings), type_key=list_type.key, type_name=list_type.name,
+        is_imported=list_type.origin is ListOrigin.IMPORTED or entry.origin is ListOrigin.IMPORTED,
+        is_honor=list_type.nature is ListNature.HONOR, source=list_type.source or entry.source,
+        remedy_route=list_type.remedy_route,
+        is_in_force=list_type.is_active and lists_rules.is_in_force(entry.state, entry.valid_from, entry.valid_until,
+                                                                    today),
+        valid_from=entry.valid_from, today=today, materials=load_policy(settings).materials,
+    )  # fmt: skip
+
+
+def entry_of(session: Session, application: RepairApplication) -> ListEntry | None:
+    return session.get(ListEntry, application.list_entry_id) if application.list_entry_id else None
+
+
+def list_type_of(session: Session, entry: ListEntry) -> ListType:
+    list_type = session.get(ListType, entry.list_type_id)
+    assert list_type is not None
+    return list_type
+
+
+def open_application_for_entry(session: Session, entry_id: int) -> RepairApplication | None:
+    return session.scalar(select(RepairApplication).where(RepairApplication.open_list_entry_id == entry_id))
+
+
+def list_commitment(session: Session, entry: ListEntry, today: date) -> str:
+    list_type = session.get(ListType, entry.list_type_id)
+    department = session.get(Department, entry.department_id)
+    assert list_type is not None
+    assert department is not None
+    return rules.list_commitment_text(subject_name=entry.subject_name, list_name=list_type.name,
+                                      decision_no=entry.decision_no or entry.source_ref or "",
+                                      department=department.name, signed_on=today)  # fmt: skip
+
+
+def submit_list_application(
+    session: Session,
+    *,
+    account: SubjectAccount,
+    entry_id: int,
+    data: ApplicationInput,
+    files: list[IncomingFile],
+    settings: Settings,
+    today: date,
+    client: str | None = None,
+) -> RepairApplication:
+    """Early removal (移出) of a published list entry, through the same workflow as a record; the department
+    that listed the subject reviews it (谁列入、谁移出). Raises NotFound (not the account's entry),
+    InvalidInput (not eligible — an imported list names the body to apply to —, bad input, bad files) or
+    AlreadyExists (an application is already open)."""
+    entry = own_list_entry(session, account, entry_id)
+    existing = open_application_for_entry(session, entry.id)
+    if existing is not None:
+        raise AlreadyExists(f"该名单记录已有办理中的信用修复申请（申请编号 {existing.number}），请勿重复申请")
+    verdict = list_eligibility_of(session, entry, settings=settings, today=today)
+    if not verdict.is_eligible:
+        raise InvalidInput(reason=verdict.message)
+    values = _clean_input(data)
+    uploads.check_all(files, settings=settings, required=True)
+    calendar = calendar_service.load_calendar(session)
+    application = RepairApplication(
+        number=rules.new_number("XF", today), list_entry_id=entry.id, open_list_entry_id=entry.id,
+        subject_id=entry.subject_id, department_id=entry.department_id, account_id=account.id,
+        status=RepairStatus.SUBMITTED, contact_name=values["contact_name"], contact_phone=values["contact_phone"],
+        contact_email=values["contact_email"], statement=values["statement"], submitted_on=today,
+        platform_due=calendar.add_workdays(today, load_policy(settings).platform_workdays), round=1,
+    )  # fmt: skip
+    session.add(application)
+    session.flush()  # the id names the evidence owner, the commitment and the audit target
+    uploads.store(session, files, settings=settings, owner=f"repair:{application.id}", round_=1)
+    text = list_commitment(session, entry, today)
+    session.add(RepairCommitment(
+        application_id=application.id, subject_id=entry.subject_id, text=text,
+        text_sha256=hashlib.sha256(text.encode()).hexdigest(), signer_name=values["signer_name"],
+        client=(client or "")[:64] or None,
+    ))  # fmt: skip
+    label = f"subject-account:{account.id}"
+    _event(session, application, "submit", None, RepairStatus.SUBMITTED, label, None)
+    audit.record(session, AuditAction.REPAIR_SUBMITTED, actor=label, department_id=entry.department_id,
+                 subject_id=entry.subject_id, target=f"repair:{application.id}",
+                 details={"number": application.number, "list_entry_id": entry.id, "files": len(files)})  # fmt: skip
+    _tell(session, application, account, f"信用修复申请已提交（{application.number}）",
+          f"您申请提前移出名单（名单记录编号 {entry.id}）的信用修复申请已提交，"
+          f"平台将于 {application.platform_due.isoformat()} 前答复。")  # fmt: skip
+    return application
+
+
 # ------------------------------------------------------------------------------------------ moves
 
 
@@ -179,6 +292,7 @@ def _move(session: Session, application: RepairApplication, action: str, *, acto
     application.updated_at = utcnow()
     if not after.is_open:
         application.open_record_id = None
+        application.open_list_entry_id = None
         if after in (RepairStatus.APPROVED, RepairStatus.REFUSED):
             application.decided_on = today
     _event(session, application, action, before, after, actor, note)
@@ -246,6 +360,9 @@ def approve_application(session: Session, application_id: int, *, actor: Actor, 
     _move(session, application, "approve", actor=actor.label, note=opinion, audit_action=AuditAction.REPAIR_APPROVED,
           today=today)  # fmt: skip
     application.decision_reason = opinion
+    if application.list_entry_id is not None:
+        _remove_from_list(session, application, actor=actor, opinion=opinion, today=today)
+        return application
     stop = session.get(PublicationStop, application.record_id)
     if stop is None:
         session.add(PublicationStop(record_id=application.record_id, application_id=application.id, stopped_on=today))
@@ -257,6 +374,27 @@ def approve_application(session: Session, application_id: int, *, actor: Actor, 
     _tell(session, application, _account(session, application), "信用修复申请已通过",
           f"您对{record.doc_no}的信用修复申请已通过，该行政处罚信息自 {today.isoformat()} 起停止公示。")  # fmt: skip
     return application
+
+
+def _remove_from_list(session: Session, application: RepairApplication, *, actor: Actor, opinion: str,
+                      today: date) -> None:  # fmt: skip
+    """移出 through the lists procedure (its table and its audit), so the entry leaves the public lists and
+    every check from today; a change event tells the sharing systems."""
+    assert application.list_entry_id is not None
+    ensure(actor, Permission.LISTS_DECIDE)
+    entry = lists_service.remove(session, application.list_entry_id, actor=actor, today=today,
+                                 reason=f"信用修复（申请编号 {application.number}）：{opinion}")  # fmt: skip
+    list_type = session.get(ListType, entry.list_type_id)
+    subject = session.get(Subject, entry.subject_id)
+    department = session.get(Department, entry.department_id)
+    notify.change_event(
+        session, "list-entry-removed", list_entry_id=entry.id, list_type=list_type.key if list_type else None,
+        decision_no=entry.decision_no, department_code=department.code if department else None,
+        subject_uscc=subject.uscc if subject else None, application=application.number,
+        effective_on=today.isoformat(),
+    )  # fmt: skip
+    _tell(session, application, _account(session, application), "信用修复申请已通过",
+          f"您的信用修复申请已通过，自 {today.isoformat()} 起已从“{list_type.name if list_type else ''}”中移出。")  # fmt: skip
 
 
 def refuse_application(session: Session, application_id: int, *, actor: Actor, reason: str, next_steps: str,
@@ -278,6 +416,8 @@ def restore_publication(session: Session, application_id: int, *, actor: Actor, 
     for what is left of its publicity period. Audited; the subject is told."""
     ensure(actor, Permission.COMMITMENTS_DECIDE)
     application = get_for_staff(session, actor, application_id)
+    if application.list_entry_id is not None:
+        raise InvalidInput(reason="名单移出后不能恢复；违反承诺的，由认定部门依照程序重新认定列入")
     reason = rules.clean_text(reason, title="违反承诺的事实", min_length=4, max_length=1000)
     _move(session, application, "restore", actor=actor.label, note=reason,
           audit_action=AuditAction.REPAIR_COMMITMENT_BROKEN, today=today)  # fmt: skip

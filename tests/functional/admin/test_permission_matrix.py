@@ -136,6 +136,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/repair/notice/{ref}"): EVERYONE,
     ("GET", "/repair/apply/{ref}"): EVERYONE,
     ("POST", "/repair/apply/{ref}"): NOBODY,
+    ("GET", "/repair/apply-list/{entry_id}"): EVERYONE,
+    ("POST", "/repair/apply-list/{entry_id}"): NOBODY,
     ("GET", "/repair/applications/{number}"): EVERYONE,
     ("POST", "/repair/applications/{number}/resubmit"): NOBODY,
     ("POST", "/repair/applications/{number}/withdraw"): NOBODY,
