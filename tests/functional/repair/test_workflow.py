@@ -12,7 +12,10 @@ from sqlalchemy import select
 from tests.functional.repair.conftest import PDF, PNG
 
 from xinyong.audit.models import AuditEntry
+from xinyong.auth.rules import Actor
 from xinyong.auth.service import actor_for_user
+from xinyong.checks import service as checks_service
+from xinyong.clock import today as china_today
 from xinyong.errors import InvalidTransition
 from xinyong.notify import service as notify
 from xinyong.notify.models import OutboxItem
@@ -34,11 +37,20 @@ def submitted(db_session, record) -> RepairApplication:  # type: ignore[no-untyp
     return db_session.scalars(select(RepairApplication).where(RepairApplication.record_id == record.id)).one()
 
 
+def _negative_in_check(db_session, subject, settings, protector) -> list[str]:  # type: ignore[no-untyped-def]
+    document = checks_service.run_check(
+        db_session, checks_service.CheckItem(code=subject.uscc), matter="行政审批", actor=Actor.system("test"),
+        settings=settings, protector=protector, today=china_today(),
+    )  # fmt: skip
+    return [r["doc_no"] for r in document["negative_records"]]
+
+
 def test_subject_applies_department_approves_and_publication_stops(
     client, db_session, accounts, sign_in, penalty, subject_account, portal_sign_in, protector, console_settings
 ):  # fmt: skip
     record = penalty()
     subject = db_session.get(Subject, record.subject_id)
+    assert _negative_in_check(db_session, subject, console_settings, protector) == [record.doc_no]
     ref = record_ref(record.id, protector)
     assert record.doc_no in client.get(f"/subjects/{subject.uscc}?tab=penalty").text
     record_page = client.get(f"/records/{ref}").text
@@ -93,6 +105,7 @@ def test_subject_applies_department_approves_and_publication_stops(
     api = client.get(f"/api/v1/subjects/{subject.uscc}/records", params={"record_type": "penalty"}).json()
     assert api["total"] == 0
     assert client.get(f"/api/v1/subjects/{subject.uscc}").json()["counts"].get("penalty", 0) == 0
+    assert _negative_in_check(db_session, subject, console_settings, protector) == []  # nor in credit checks
 
     actions = [e.action for e in db_session.scalars(select(AuditEntry).where(AuditEntry.target == f"repair:{application.id}"))]
     assert actions == ["repair.submitted", "repair.accepted", "repair.approved"]
