@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from xinyong.auth import service as auth_service
 from xinyong.auth.models import User, UserSession
@@ -28,16 +27,17 @@ async def get_protector(request: Request) -> Protector:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request. Write handlers commit once, at the end; anything raised rolls back.
 
-    Async so that opening it costs no worker-thread hop (a Session does no I/O until first used); the
-    closing rollback does talk to the database, so it runs in the thread pool."""
+    Async, so that neither end costs a worker-thread hop: opening does no I/O, and closing ends the
+    transaction with a rollback that takes microseconds on SQLite and one loopback round trip on PostgreSQL,
+    less than the hop itself."""
     session = request.app.state.session_factory()
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(session.rollback)
+        session.rollback()
         raise
     finally:
-        await run_in_threadpool(session.close)
+        session.close()
 
 
 DbSession = Annotated[Session, Depends(get_session)]
