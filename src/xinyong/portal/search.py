@@ -22,6 +22,7 @@ from xinyong.subjects.models import Subject, SubjectKind
 MIN_QUERY_CHARS = 2
 COUNT_CAP = 1000  # "more than 1000": exact totals of common fragments cost a scan and help nobody
 _CANDIDATE_BATCH = 2000
+PROBE_CAP = 2000
 
 
 def grams_of(name_norm: str) -> set[str]:
@@ -91,10 +92,11 @@ def search_names(session: Session, query: str, *, offset: int, limit: int) -> Na
         ids = list(session.scalars(ids_query.offset(offset).limit(limit)))
         return NameHits(ids, min(total, COUNT_CAP), total > COUNT_CAP)
 
-    # Rarest grams first: each count stops at the cap, so common grams cost at most COUNT_CAP rows.
+    # Rarest grams first. Each probe stops at PROBE_CAP: past that a gram is common and which common
+    # gram is driven first matters little, while counting a posting list of 100,000 costs more than the search.
     sizes = []
     for gram in grams:
-        capped = select(g.c.subject_id).where(g.c.gram == gram).limit(50_000).subquery()
+        capped = select(g.c.subject_id).where(g.c.gram == gram).limit(PROBE_CAP).subquery()
         sizes.append((session.scalar(select(func.count()).select_from(capped)) or 0, gram))
     sizes.sort()
     if sizes[0][0] == 0:
