@@ -35,19 +35,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     from xinyong.admin.web import install_admin
+    from xinyong.checks.web import install as install_checks
     from xinyong.portal.web import install_portal
     from xinyong.records.api import router as records_router
+    from xinyong.repair.web import install as install_repair
     from xinyong.web.site import router as site_router
 
     app.include_router(records_router)
     app.include_router(site_router)
     install_portal(app)  # public portal pages, public API, HTML error pages for portal paths
     install_admin(app)  # the console at /admin: its routes, HTML errors and security headers (after the portal's)
-    from xinyong.repair.web import install as install_repair
-
     install_repair(app)  # credit repair, objections, subject accounts: portal and console routes
-    from xinyong.checks.web import install as install_checks
-
     install_checks(app)  # credit lists, the measure list and credit checks: API, console and portal routes
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(

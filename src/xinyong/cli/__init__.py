@@ -55,7 +55,9 @@ def _register() -> None:
     from xinyong.disclosure.cli import app as disclosure_app
     from xinyong.lists.cli import app as lists_app
     from xinyong.measures.cli import app as measures_app
+    from xinyong.notify.cli import app as notify_app
     from xinyong.records.cli import app as records_app
+    from xinyong.repair.cli import app as repair_app
     from xinyong.subjects.cli import app as subjects_app
 
     app.add_typer(db_app, name="db", help="数据库：创建与迁移")
@@ -69,9 +71,6 @@ def _register() -> None:
     app.add_typer(audit_app, name="audit", help="审计日志：核验哈希链、导出")
     app.add_typer(lists_app, name="lists", help="信用名单：名单类型、期满移出、外部名单导入")
     app.add_typer(measures_app, name="measures", help="联合奖惩措施清单")
-    from xinyong.notify.cli import app as notify_app
-    from xinyong.repair.cli import app as repair_app
-
     app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统计")
     app.add_typer(notify_app, name="notify", help="通知与变更事件：发送待发消息")
     app.command("serve", help="启动网站与接口服务")(serve)
