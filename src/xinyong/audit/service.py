@@ -14,6 +14,7 @@ from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor
 from xinyong.db import utcnow
+from xinyong.exports import safe_cell
 
 HEAD_ID = 1
 
@@ -184,10 +185,8 @@ EXPORT_COLUMNS = ["seq", "created_at", "action", "actor", "actor_department_id",
 
 
 def _csv_cell(value: Any) -> Any:
-    # Spreadsheet formula injection: text that a spreadsheet would evaluate is quoted.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    # Spreadsheet formula injection: text that a spreadsheet would evaluate is quoted (the shared rule).
+    return safe_cell(value) if isinstance(value, str) else value
 
 
 def export_csv(session: Session, query: AuditQuery, out: IO[str], *, actor: Actor | str) -> int:

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 
-from xinyong.codes import CodeError, mask_id_number, normalize_code, normalize_name, validate_id_number
+from xinyong.codes import (
+    CodeError,
+    mask_id_number,
+    mask_if_id_like,
+    normalize_code,
+    normalize_name,
+    validate_id_number,
+)
 
 # Base32 has no 0, 1 or 8, 9; O and I become 8 and 9, so that a number read aloud and retyped cannot be misread.
 _READABLE = str.maketrans("OI", "89")
@@ -32,7 +39,7 @@ def read_query(code: str | None, name: str | None) -> Query:
     """A code wins over a name; a name is only a name (it never becomes a code by accident)."""
     code_text = normalize_code(code or "")
     if code_text:
-        shown = code_text
+        shown = mask_if_id_like(code_text)
         with contextlib.suppress(CodeError):
             shown = mask_id_number(validate_id_number(code_text))
         return Query("code", code_text, shown[:200])

@@ -46,7 +46,13 @@ def normalize_code(value: object) -> str:
     return "".join(value.split()).translate(_DROP).upper()
 
 
-from xinyong.codes.idnumber import make_id_number, mask_id_number, validate_id_number  # noqa: E402
+from xinyong.codes.idnumber import (  # noqa: E402
+    looks_like_id_number,
+    make_id_number,
+    mask_id_number,
+    mask_if_id_like,
+    validate_id_number,
+)
 from xinyong.codes.legacy import LEGACY_KINDS, validate_legacy  # noqa: E402
 from xinyong.codes.names import clean_display_name, mask_person_name, normalize_name  # noqa: E402
 from xinyong.codes.uscc import (  # noqa: E402
@@ -64,10 +70,12 @@ __all__ = [
     "clean_display_name",
     "embedded_org_code",
     "is_individual_business",
+    "looks_like_id_number",
     "make_id_number",
     "make_org_code",
     "make_uscc",
     "mask_id_number",
+    "mask_if_id_like",
     "mask_person_name",
     "normalize_code",
     "normalize_name",

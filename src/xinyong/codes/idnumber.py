@@ -37,6 +37,25 @@ def mask_id_number(value: object) -> str:
     return "*" * (n - 2) + code[-2:]
 
 
+def looks_like_id_number(value: object) -> bool:
+    """ID-shaped whether or not its check digit holds (a mistyped ID number is still personal data): 15 or
+    18 digits (the last may be X) starting with a province code and carrying a plausible birth date — which
+    an all-digit unified social credit code (登记管理部门码 9, 1, 5 … never a province) does not."""
+    code = normalize_code(value)
+    n = len(code)
+    if n not in (15, 18) or not _DIGITS.issuperset(code[:-1]) or not (code[-1] in _DIGITS or code[-1] == "X"):
+        return False
+    if code[:2] not in _PROVINCES:
+        return False
+    birth = code[6:14] if n == 18 else "19" + code[6:12]
+    year, month, day = int(birth[:4]), int(birth[4:6]), int(birth[6:8])
+    return 1800 <= year <= 2099 and 1 <= month <= 12 and 1 <= day <= 31
+
+
+def mask_if_id_like(value: str) -> str:
+    return mask_id_number(value) if looks_like_id_number(value) else value
+
+
 def _check_char(first17: str) -> str:
     # calc_check_digit ignores the last character, so pad a placeholder.
     return calc_check_digit(first17 + "0")

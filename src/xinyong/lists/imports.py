@@ -24,6 +24,7 @@ from xinyong.codes import (
     CodeError,
     clean_display_name,
     is_individual_business,
+    mask_if_id_like,
     normalize_code,
     validate_id_number,
     validate_uscc,
@@ -31,7 +32,7 @@ from xinyong.codes import (
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
-from xinyong.errors import FileRejected, InvalidInput
+from xinyong.errors import FileRejected, InvalidInput, PermissionDenied
 from xinyong.exports import write_csv
 from xinyong.lists import rules
 from xinyong.lists import service as lists_service
@@ -112,7 +113,8 @@ def _clean(row_number: int, values: dict[str, str], today: date) -> tuple[_Row |
     problems: list[Problem] = []
 
     def problem(field: str, code: str, message: str) -> None:
-        problems.append(Problem(row_number, COLUMNS[field][0], code, (values.get(field) or "")[:200], message))
+        value = (values.get(field) or "")[:200]
+        problems.append(Problem(row_number, COLUMNS[field][0], code, mask_if_id_like(value), message))
 
     for field, (title, _, required) in COLUMNS.items():
         if required and not (values.get(field) or "").strip():
@@ -129,7 +131,8 @@ def _clean(row_number: int, values: dict[str, str], today: date) -> tuple[_Row |
         try:
             id_number = validate_id_number(code)
         except CodeError:
-            problem("code", "invalid-code", f"“{values['code']}”既不是有效的统一社会信用代码，也不是有效的居民身份证号码")
+            problem("code", "invalid-code",
+                    f"“{mask_if_id_like(values['code'])}”既不是有效的统一社会信用代码，也不是有效的居民身份证号码")
     if kind_text and kind_text not in KINDS:
         problem("kind", "invalid-kind", "主体类别应为 法人及非法人组织、个体工商户 或 自然人")
     kind = KINDS.get(kind_text) or (SubjectKind.PERSON if id_number else
@@ -137,6 +140,9 @@ def _clean(row_number: int, values: dict[str, str], today: date) -> tuple[_Row |
                                     else SubjectKind.ORGANISATION)  # fmt: skip
     if kind is SubjectKind.PERSON and uscc:
         problem("kind", "kind-code-mismatch", "自然人应填写居民身份证号码")
+    if id_number and kind is not SubjectKind.PERSON:
+        # A person listed as an organisation would be published by name in bulk lists: never.
+        problem("kind", "kind-code-mismatch", "填写居民身份证号码的主体类别应为自然人")
     dates: dict[str, date | None] = {}
     for field in ("listed_on", "valid_until"):
         text = (values.get(field) or "").strip()
@@ -198,6 +204,8 @@ def _check_type(session: Session, type_key: str, department: Department, actor: 
     from xinyong.auth.service import ensure_department
 
     ensure_department(actor, department.id)
+    if not lists_service.may_decide(list_type, department):
+        raise PermissionDenied(f"本部门不是“{list_type.name}”的导入部门")
     return list_type
 
 
@@ -246,6 +254,12 @@ def _import(session: Session, rows: Any, problems: list[Problem], *, type_key: s
         existing = {e.source_ref: e for e in session.scalars(select(ListEntry).where(
             ListEntry.list_type_id == list_type.id, ListEntry.source_ref.in_([r.doc_no for r in chunk])))}  # fmt: skip
         for row in chunk:
+            owned = existing.get(row.doc_no)
+            if owned is not None and owned.department_id != department.id:
+                # Case numbers are public: one department must never rewrite or end another's entry.
+                problems.append(Problem(row.row, COLUMNS["doc_no"][0], "doc-no-of-other-department", row.doc_no,
+                                        "该文书号/案号的名单记录由其他部门导入，本部门不能修改或移出"))  # fmt: skip
+                continue
             subject = subjects[resolver.key_of(row.ref)]
             valid_until = row.valid_until or rules.validity_end(row.listed_on, list_type.duration_months)
             values = {"subject_id": subject.subject_id, "subject_name": row.ref.name, "reasons": row.reasons,

@@ -22,6 +22,7 @@ from xinyong.codes import (
     is_individual_business,
     make_org_code,
     mask_id_number,
+    mask_if_id_like,
     normalize_code,
     validate_id_number,
     validate_legacy,
@@ -349,7 +350,7 @@ class RowValidator:
                 if spec.code in self._code_columns and _is_id_number(raw, self.today):
                     problems.append(_misplaced_id(row_number, spec, raw, ERROR))
                     continue
-                shown = mask_id_number(raw) if spec.code in self._protected else raw[:200]
+                shown = mask_id_number(raw) if spec.code in self._protected else mask_if_id_like(raw[:200])
                 problems.append(Problem(row_number, spec.code, exc.code, shown, exc.message, exc.severity))
                 if exc.severity == ERROR:
                     continue

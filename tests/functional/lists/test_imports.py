@@ -69,3 +69,33 @@ def test_local_types_cannot_be_imported(db_session, settings, protector, dept, t
     with pytest.raises(InvalidInput, match="列入程序"):
         imports.import_list_file(db_session, _write(tmp_path, ""), type_key="serious-dishonesty", department=dept,
                                  actor=lf.SYSTEM, settings=settings, protector=protector, today=TODAY)  # fmt: skip
+
+
+def test_another_department_cannot_rewrite_or_end_an_imported_entry(db_session, settings, protector, dept, tmp_path):
+    from tests.factories.records import OTHER_DEPT_CODE, department
+
+    line = f"安吉县被执行三号有限公司,{company_code(5)},（2025）浙0523执21号,2025-09-01,拒不履行,安吉县人民法院,"
+    _import(db_session, settings, protector, dept, _write(tmp_path, line + "\n"))
+    other = department(db_session, code=OTHER_DEPT_CODE, name="安吉县另一部门")
+    hostile = f"改名有限公司,{company_code(6)},（2025）浙0523执21号,2025-09-01,篡改,某机关,已移出\n"
+    outcome = _import(db_session, settings, protector, other, _write(tmp_path, hostile, name="hostile.csv"))
+    assert (outcome.created, outcome.updated, outcome.rejected) == (0, 0, 1)
+    assert [p.code for p in imports.problems_of(db_session, outcome.import_id)] == ["doc-no-of-other-department"]
+    entry = db_session.scalar(select(ListEntry).where(ListEntry.source_ref == "（2025）浙0523执21号"))
+    assert (entry.state, entry.department_id, entry.subject_name) == (EntryState.PUBLISHED, dept.id, "安吉县被执行三号有限公司")
+
+
+def test_an_id_number_is_never_listed_as_an_organisation_nor_echoed_in_full(db_session, settings, protector, dept,
+                                                                              tmp_path):  # fmt: skip
+    header = "主体名称,统一社会信用代码/证件号码,主体类别,案号,列入日期,失信情形\n"
+    rows = ("王某某,11010519491231002X,法人及非法人组织,（2025）浙0523执31号,2025-09-01,拒不履行\n"
+            "李某某,110105194912310021,自然人,（2025）浙0523执32号,2025-09-01,拒不履行\n")  # fmt: skip
+    path = tmp_path / "persons.csv"
+    path.write_text(header + rows, encoding="utf-8")
+    outcome = _import(db_session, settings, protector, dept, path)
+    assert (outcome.created, outcome.rejected) == (0, 2)
+    problems = imports.problems_of(db_session, outcome.import_id)
+    assert [(p.row, p.code) for p in problems] == [(2, "kind-code-mismatch"), (3, "invalid-code")]
+    report = imports.problems_csv(db_session, outcome.import_id)
+    assert "110105194912310021" not in report
+    assert "1101**********0021" in report

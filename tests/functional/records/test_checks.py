@@ -394,3 +394,11 @@ def _dump(session, tables: list[str]) -> str:  # type: ignore[no-untyped-def]
         for row in session.execute(text(f"SELECT * FROM {table}")):
             parts.append(repr(tuple(row)))
     return "\n".join(parts)
+
+
+def test_a_mistyped_id_number_in_a_code_column_is_still_masked(db_session, import_csv):
+    result = import_csv([penalty_row(CF_XDR_SHXYM="110105194912310021")])  # ID-shaped, wrong check digit
+    values = [p.value for p in service.iter_problems(db_session, result.batch_id)]
+    assert values
+    assert "110105194912310021" not in values
+    assert "1101**********0021" in values

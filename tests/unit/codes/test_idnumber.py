@@ -89,3 +89,14 @@ def test_messages_never_contain_the_full_number():
 )
 def test_mask(value, masked):
     assert mask_id_number(value) == masked
+
+
+def test_looks_like_id_number_tells_mistyped_ids_from_all_digit_codes() -> None:
+    from xinyong.codes import looks_like_id_number, mask_if_id_like
+
+    assert looks_like_id_number("110105194912310021")  # wrong check digit, still personal data
+    assert looks_like_id_number("110105491231002")
+    assert not looks_like_id_number("913305211000000160")  # an all-digit USCC: 91 is no province
+    assert not looks_like_id_number("11010519491331002X")  # month 13
+    assert mask_if_id_like("913305211000000160") == "913305211000000160"
+    assert mask_if_id_like("110105194912310021") == "1101**********0021"

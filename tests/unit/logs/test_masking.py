@@ -14,19 +14,40 @@ def test_ids_are_masked_in_text() -> None:
     assert ID15 not in mask_ids(f"q={ID15}&page=2")
 
 
+def test_encoded_and_separated_ids_are_masked() -> None:
+    for text in ("q=1101%200519491231002X", "q=110105+19491231002X", "q=1101-0519-4912-3100-2X",
+                 "q=%31%31%30%31%30%35%31%39%34%39%31%32%33%31%30%30%32%58"):
+        masked = mask_ids(text)
+        assert "19491231" not in masked.replace(" ", "").replace("-", "").replace("+", ""), text
+
+
 def test_other_numbers_keep_their_shape() -> None:
     text = "batch 12 rows 200000 took 3.5 s; uscc 91330521123456788J; 2026-11-22 08:00:00"
     assert mask_ids(text) == text
 
 
-def test_filter_rewrites_formatted_records() -> None:
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "%s %s", ("GET", f"/s?q={ID18}"), None)
+def test_filter_masks_arguments_in_place() -> None:
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:1", "GET", f"/s?q={ID18}", "1.1", 200), None)  # fmt: skip
     assert MaskIdNumbers().filter(record)
+    assert isinstance(record.args, tuple)
+    assert len(record.args) == 5  # uvicorn's access formatter unpacks exactly these
     assert ID18 not in record.getMessage()
 
 
-def test_every_server_handler_masks() -> None:
+def test_the_access_formatter_still_formats_a_masked_record() -> None:
+    from uvicorn.logging import AccessFormatter
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:1", "GET", f"/s?q={ID18}", "1.1", 200), None)  # fmt: skip
+    MaskIdNumbers().filter(record)
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(record)
+    assert ID18 not in line
+    assert "1101**********002X" in line
+
+
+def test_every_server_handler_and_the_root_logger_mask() -> None:
     config = uvicorn_log_config("info")
-    assert config["handlers"]
     for handler in config["handlers"].values():  # type: ignore[union-attr]
         assert handler["filters"] == ["mask_ids"]
+    assert config["root"] == {"handlers": ["default"], "level": "INFO"}
