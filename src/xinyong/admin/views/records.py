@@ -16,6 +16,7 @@ from xinyong.admin import service
 from xinyong.admin.web import redirect, render, safe_next
 from xinyong.auth.rules import Actor, Permission
 from xinyong.catalog import load_catalog
+from xinyong.codes import mask_if_id_like
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.errors import DomainError, InvalidInput
@@ -174,7 +175,8 @@ def subjects_search(
     request: Request, session: DbSession, protector: AppProtector, actor: SubjectsRead, q: str = ""
 ) -> Response:
     found = service.search_subjects(session, actor, q, protector)
-    return render(request, "subjects.html", {"subjects": found, "q": q[:100]})
+    # An ID number searched for is not written back into the page.
+    return render(request, "subjects.html", {"subjects": found, "q": mask_if_id_like(q[:100])})
 
 
 @router.get("/subjects/{subject_id}", name="admin.subjects.detail")
