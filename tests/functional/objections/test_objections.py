@@ -71,7 +71,7 @@ def test_objection_marks_the_record_and_ends_in_a_correction(
     assert "经查，当事人未按规定公示年度报告。" in page
     messages = [i.payload for i in db_session.scalars(select(OutboxItem).where(OutboxItem.topic == "message"))]
     assert any(objection.number in m["title"] and "已更正" in m["body"] for m in messages)
-    actions = [e.action for e in db_session.scalars(select(AuditEntry).where(AuditEntry.target == f"objection:{objection.id}"))]
+    actions = [e.action for e in db_session.scalars(select(AuditEntry).where(AuditEntry.target == f"objection:{objection.id}").order_by(AuditEntry.seq))]
     assert actions == ["objection.filed", "objection.decided"]
 
 

@@ -107,9 +107,9 @@ def test_subject_applies_department_approves_and_publication_stops(
     assert client.get(f"/api/v1/subjects/{subject.uscc}").json()["counts"].get("penalty", 0) == 0
     assert _negative_in_check(db_session, subject, console_settings, protector) == []  # nor in credit checks
 
-    actions = [e.action for e in db_session.scalars(select(AuditEntry).where(AuditEntry.target == f"repair:{application.id}"))]
+    actions = [e.action for e in db_session.scalars(select(AuditEntry).where(AuditEntry.target == f"repair:{application.id}").order_by(AuditEntry.seq))]
     assert actions == ["repair.submitted", "repair.accepted", "repair.approved"]
-    history = [e.action for e in db_session.scalars(select(RepairEvent).where(RepairEvent.application_id == application.id))]
+    history = [e.action for e in db_session.scalars(select(RepairEvent).where(RepairEvent.application_id == application.id).order_by(RepairEvent.id))]
     assert history == ["submit", "accept", "approve"]
     events = db_session.scalars(select(OutboxItem).where(OutboxItem.topic == "change.publication-stopped")).all()
     assert [e.payload["doc_no"] for e in events] == [record.doc_no]
