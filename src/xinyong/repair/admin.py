@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import FileResponse, Response
@@ -81,54 +82,51 @@ def _failed(request: Request, session: DbSession, application_id: int, exc: Doma
     return redirect(request, f"/admin/repairs/{application_id}", flash=exc.message, kind="error")
 
 
+def _act(request: Request, session: DbSession, application_id: int, step: Callable[[], Any],
+         done: str | Callable[[Any], str]) -> Response:  # fmt: skip
+    """One step of the workflow from a console form: run it, then redirect with what happened or why not."""
+    try:
+        result = step()
+    except DomainError as exc:
+        return _failed(request, session, application_id, exc)
+    return _done(request, session, application_id, done(result) if callable(done) else done)
+
+
 @router.post("/{application_id}/accept", name="admin.repairs.accept")
 def accept(request: Request, session: DbSession, settings: AppSettings, actor: RepairsDecide, application_id: int
            ) -> Response:  # fmt: skip
-    try:
-        repair_service.accept_application(session, application_id, actor=actor, settings=settings, today=china_today())
-    except DomainError as exc:
-        return _failed(request, session, application_id, exc)
-    return _done(request, session, application_id, "已受理，转部门审核")
+    return _act(request, session, application_id, lambda: repair_service.accept_application(
+        session, application_id, actor=actor, settings=settings, today=china_today()), "已受理，转部门审核")  # fmt: skip
 
 
 @router.post("/{application_id}/return", name="admin.repairs.return")
 def return_(request: Request, session: DbSession, actor: RepairsDecide, application_id: int, missing: Text = ""
             ) -> Response:  # fmt: skip
-    try:
-        repair_service.return_application(session, application_id, actor=actor, missing=missing, today=china_today())
-    except DomainError as exc:
-        return _failed(request, session, application_id, exc)
-    return _done(request, session, application_id, "已退回补正")
+    return _act(request, session, application_id, lambda: repair_service.return_application(
+        session, application_id, actor=actor, missing=missing, today=china_today()), "已退回补正")  # fmt: skip
 
 
 @router.post("/{application_id}/approve", name="admin.repairs.approve")
 def approve(request: Request, session: DbSession, actor: RepairsDecide, application_id: int, opinion: Text = ""
             ) -> Response:  # fmt: skip
-    try:
-        application = repair_service.approve_application(session, application_id, actor=actor, opinion=opinion,
-                                                         today=china_today())  # fmt: skip
-    except DomainError as exc:
-        return _failed(request, session, application_id, exc)
-    effect = "该名单记录已移出" if application.list_entry_id is not None else "该记录已停止公示"
-    return _done(request, session, application_id, f"已同意修复，{effect}")
+    def done(application: Any) -> str:
+        effect = "该名单记录已移出" if application.list_entry_id is not None else "该记录已停止公示"
+        return f"已同意修复，{effect}"
+
+    return _act(request, session, application_id, lambda: repair_service.approve_application(
+        session, application_id, actor=actor, opinion=opinion, today=china_today()), done)  # fmt: skip
 
 
 @router.post("/{application_id}/refuse", name="admin.repairs.refuse")
 def refuse(request: Request, session: DbSession, actor: RepairsDecide, application_id: int, reason: Text = "",
            next_steps: Text = "") -> Response:  # fmt: skip
-    try:
-        repair_service.refuse_application(session, application_id, actor=actor, reason=reason, next_steps=next_steps,
-                                          today=china_today())  # fmt: skip
-    except DomainError as exc:
-        return _failed(request, session, application_id, exc)
-    return _done(request, session, application_id, "已作出不予修复决定")
+    return _act(request, session, application_id, lambda: repair_service.refuse_application(
+        session, application_id, actor=actor, reason=reason, next_steps=next_steps, today=china_today()),
+        "已作出不予修复决定")  # fmt: skip
 
 
 @router.post("/{application_id}/restore", name="admin.repairs.restore")
 def restore(request: Request, session: DbSession, actor: CommitmentsDecide, application_id: int, reason: Text = ""
             ) -> Response:  # fmt: skip
-    try:
-        repair_service.restore_publication(session, application_id, actor=actor, reason=reason, today=china_today())
-    except DomainError as exc:
-        return _failed(request, session, application_id, exc)
-    return _done(request, session, application_id, "已认定违反承诺，恢复公示")
+    return _act(request, session, application_id, lambda: repair_service.restore_publication(
+        session, application_id, actor=actor, reason=reason, today=china_today()), "已认定违反承诺，恢复公示")  # fmt: skip
