@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
@@ -86,6 +88,22 @@ def apply_form(request: Request, ref: str, session: DbSession, settings: AppSett
                                                  "commitment": commitment, "settings": settings})  # fmt: skip
 
 
+def _application_input(form: Any) -> repair_service.ApplicationInput:
+    return repair_service.ApplicationInput(
+        contact_name=w.text(form, "contact_name", 100), contact_phone=w.text(form, "contact_phone", 40),
+        contact_email=w.text(form, "contact_email", 300), statement=w.text(form, "statement", 4000),
+        signer_name=w.text(form, "signer_name", 100), agrees=w.text(form, "agree", 5) == "1",
+    )  # fmt: skip
+
+
+def _submitted(request: Request, session: Any, number: str) -> Response:
+    """Commit, then notify (never before the commit), then show where to follow the application."""
+    session.commit()
+    notify.deliver_after_commit(session, request.app.state)
+    return w.see_other(request, f"/repair/applications/{number}",
+                       f"申请已提交，申请编号 {number}，请妥善保存以便查询进度")  # fmt: skip
+
+
 @router.post("/repair/apply/{ref}", name="repair.apply.submit")
 async def apply(request: Request, ref: str, session: DbSession, settings: AppSettings, protector: AppProtector,
                 today: Today) -> Response:  # fmt: skip
@@ -94,11 +112,7 @@ async def apply(request: Request, ref: str, session: DbSession, settings: AppSet
     w.check_csrf(request, form)
     if account is None:
         return w.see_other(request, "/account/login", "请先登录信用主体账户", "warning")
-    data = repair_service.ApplicationInput(
-        contact_name=w.text(form, "contact_name", 100), contact_phone=w.text(form, "contact_phone", 40),
-        contact_email=w.text(form, "contact_email", 300), statement=w.text(form, "statement", 4000),
-        signer_name=w.text(form, "signer_name", 100), agrees=w.text(form, "agree", 5) == "1",
-    )  # fmt: skip
+    data = _application_input(form)
     try:
         incoming = await w.files(form, "evidence", max_bytes=settings.evidence_max_bytes,
                                  max_files=settings.evidence_max_files)  # fmt: skip
@@ -119,10 +133,7 @@ async def apply(request: Request, ref: str, session: DbSession, settings: AppSet
             "record": record, "ref": ref, "error": exc.message, "form": data.__dict__, "commitment": commitment,
             "verdict": repair_service.eligibility_of(session, record, settings=settings, today=today),
             "settings": settings}, status_code=exc.status_code)  # fmt: skip
-    session.commit()
-    notify.deliver_after_commit(session, request.app.state)
-    return w.see_other(request, f"/repair/applications/{application.number}",
-                       f"申请已提交，申请编号 {application.number}，请妥善保存以便查询进度")  # fmt: skip
+    return _submitted(request, session, application.number)
 
 
 # --------------------------------------------------------------------------- apply: list entry (移出)
@@ -157,11 +168,7 @@ async def apply_list(request: Request, entry_id: int, session: DbSession, settin
     w.check_csrf(request, form)
     if account is None:
         return w.see_other(request, "/account/login", "请先登录信用主体账户", "warning")
-    data = repair_service.ApplicationInput(
-        contact_name=w.text(form, "contact_name", 100), contact_phone=w.text(form, "contact_phone", 40),
-        contact_email=w.text(form, "contact_email", 300), statement=w.text(form, "statement", 4000),
-        signer_name=w.text(form, "signer_name", 100), agrees=w.text(form, "agree", 5) == "1",
-    )  # fmt: skip
+    data = _application_input(form)
     try:
         incoming = await w.files(form, "evidence", max_bytes=settings.evidence_max_bytes,
                                  max_files=settings.evidence_max_files)  # fmt: skip
@@ -175,10 +182,7 @@ async def apply_list(request: Request, entry_id: int, session: DbSession, settin
             raise
         return _list_form(request, session, settings, account, entry_id, today, form=data.__dict__,
                           error=exc.message, status_code=exc.status_code)  # fmt: skip
-    session.commit()
-    notify.deliver_after_commit(session, request.app.state)
-    return w.see_other(request, f"/repair/applications/{application.number}",
-                       f"申请已提交，申请编号 {application.number}，请妥善保存以便查询进度")  # fmt: skip
+    return _submitted(request, session, application.number)
 
 
 # ------------------------------------------------------------------------------------- applications
