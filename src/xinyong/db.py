@@ -122,11 +122,9 @@ def is_postgresql(session_or_engine: Session | Engine) -> bool:
     return bind.dialect.name == "postgresql"
 
 
-JSONDict = dict[str, Any]
 __all__ = [
     "JSONB",
     "Base",
-    "JSONDict",
     "JSONType",
     "UTCDateTime",
     "is_postgresql",

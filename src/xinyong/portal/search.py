@@ -21,7 +21,6 @@ from xinyong.subjects.models import Subject, SubjectKind
 
 MIN_QUERY_CHARS = 2
 COUNT_CAP = 1000  # "more than 1000": exact totals of common fragments cost a scan and help nobody
-_CANDIDATE_BATCH = 2000
 PROBE_CAP = 2000
 
 

@@ -656,12 +656,6 @@ def revoke_record(
     return record
 
 
-def record_history(session: Session, record_id: int) -> list[RecordVersion]:
-    return list(
-        session.scalars(select(RecordVersion).where(RecordVersion.record_id == record_id).order_by(RecordVersion.version))
-    )
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

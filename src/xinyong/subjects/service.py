@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from xinyong.codes import (
     CodeError,
-    clean_display_name,
     mask_id_number,
     normalize_code,
     normalize_name,
@@ -184,6 +183,3 @@ def reveal_id_number(subject: Subject, protector: Protector) -> str | None:
     """The full ID number, for roles allowed to see it; callers must record the look-up."""
     return protector.unseal(subject.id_sealed) if subject.id_sealed else None
 
-
-def display_name(name: str) -> str:
-    return clean_display_name(name)
