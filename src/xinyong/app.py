@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from xinyong import __version__
+from xinyong import __version__, refcache
 from xinyong.config import Settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.protect import protector
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     engine = make_engine(settings.database_url)
+    refcache.configure(engine, settings.reference_cache_seconds)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_sessionmaker(engine)
@@ -41,12 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from xinyong.repair.web import install as install_repair
     from xinyong.web.site import router as site_router
 
+    # Routes are matched in order: the department systems' APIs, the busiest paths, come first.
+    install_checks(app)  # credit lists, the measure list and credit checks: API, console and portal routes
     app.include_router(records_router)
     app.include_router(site_router)
     install_portal(app)  # public portal pages, public API, HTML error pages for portal paths
     install_admin(app)  # the console at /admin: its routes, HTML errors and security headers (after the portal's)
     install_repair(app)  # credit repair, objections, subject accounts: portal and console routes
-    install_checks(app)  # credit lists, the measure list and credit checks: API, console and portal routes
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.upload_max_bytes + 1024 * 1024, api_max_bytes=settings.api_max_body_bytes

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     checks_positive_limit: int = Field(
         default=20, ge=0, description="Most positive records (licences …) a check returns per subject."
     )
+    reference_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long a server process keeps list types, measures and department names."
+    )
 
     # --- credit repair (信用修复), objections (异议) and subject accounts -------------------------------------
     upload_dir: Path = Field(

@@ -163,7 +163,49 @@ ANONYMOUS = {"user": None, "actor": None, "csrf_token": ""}
 
 
 def is_console(request: Request) -> bool:
-    return request.url.path == PREFIX or request.url.path.startswith(PREFIX + "/")
+    return _is_console_path(request.url.path)
+
+
+def _is_console_path(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+_SECURITY_HEADER_PAIRS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+
+class ConsoleGuard:
+    """For /admin only: refuse oversized or undeclared form bodies before anything parses them (FastAPI reads
+    forms before it runs dependencies), and add the security headers. A plain ASGI middleware: every other
+    path passes straight through, at no cost to the API."""
+
+    def __init__(self, app: Any, *, settings: Any) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not _is_console_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            limit = (self.settings.upload_max_bytes + MULTIPART_OVERHEAD if scope["path"] in UPLOAD_PATHS
+                     else FORM_MAX_BYTES)  # fmt: skip
+            length = dict(scope.get("headers", ())).get(b"content-length", b"").decode("latin-1")
+            if not length.isdigit() or int(length) > limit:
+                status = 411 if not length else 413
+                response = render(Request(scope), "error.html",
+                                  {"status": status, "message": "上传内容过大或未注明长度", **ANONYMOUS},
+                                  status_code=status)  # fmt: skip
+                await response(scope, receive, send)
+                return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", ())}
+                message["headers"] = [*message.get("headers", ()),
+                                      *((n, v) for n, v in _SECURITY_HEADER_PAIRS if n not in present)]  # fmt: skip
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def install_admin(app: FastAPI) -> None:
@@ -205,19 +247,4 @@ def install_admin(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
 
-    @app.middleware("http")
-    async def console_headers(request: Request, call_next: Any) -> Response:
-        if is_console(request) and request.method not in ("GET", "HEAD", "OPTIONS"):
-            # Refused before anything parses the body (FastAPI reads forms before it runs dependencies).
-            limit = (settings.upload_max_bytes + MULTIPART_OVERHEAD if request.url.path in UPLOAD_PATHS
-                     else FORM_MAX_BYTES)  # fmt: skip
-            length = request.headers.get("content-length")
-            if length is None or not length.isdigit() or int(length) > limit:
-                status = 411 if length is None else 413
-                return render(request, "error.html", {"status": status, "message": "上传内容过大或未注明长度", **ANONYMOUS},
-                              status_code=status)  # fmt: skip
-        response: Response = await call_next(request)
-        if is_console(request):
-            for header, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(header, value)
-        return response
+    app.add_middleware(ConsoleGuard, settings=settings)

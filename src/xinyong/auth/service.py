@@ -58,9 +58,11 @@ def actor_for_user(user: User) -> Actor:
     )  # fmt: skip
 
 
-def actor_for_key(key: ApiKey) -> Actor:
+def actor_for_key(key: ApiKey | departments_service.VerifiedKey) -> Actor:
     """A department system acts for its own department only, with the key's named permissions."""
-    return Actor(label=f"api-key:{key.prefix}", kind="api-key", permissions=departments_service.key_permissions(key),
+    permissions = (key.permissions if isinstance(key, departments_service.VerifiedKey)
+                   else departments_service.key_permissions(key))  # fmt: skip
+    return Actor(label=f"api-key:{key.prefix}", kind="api-key", permissions=permissions,
                  department_id=key.department_id, is_department_bound=True)  # fmt: skip
 
 

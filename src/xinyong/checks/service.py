@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.audit import service as audit
@@ -25,7 +25,7 @@ from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.codes import CodeError, validate_id_number, validate_uscc
 from xinyong.config import Settings
 from xinyong.db import bulk_insert, utcnow
-from xinyong.departments.models import Department
+from xinyong.departments import service as departments_service
 from xinyong.disclosure import service as disclosure
 from xinyong.errors import InvalidInput, NotFound
 from xinyong.lists import service as lists_service
@@ -69,7 +69,8 @@ def check_matter(matter: str, settings: Settings) -> str:
 # ---------------------------------------------------------------------------------------------- lookup
 
 
-_SUBJECT_COLUMNS = (Subject.id, Subject.kind, Subject.name, Subject.uscc, Subject.id_masked)
+_s = Subject.__table__.c
+_SUBJECT_COLUMNS = (_s.id, _s.kind, _s.name, _s.uscc, _s.id_masked)
 
 
 def _resolve_codes(session: Session, codes: Iterable[str], protector: Protector) -> dict[str, Any]:
@@ -90,12 +91,12 @@ def _resolve_codes(session: Session, codes: Iterable[str], protector: Protector)
             pass
         others.append(code)
     found: dict[str, Any] = {}
-    for column, wanted in ((Subject.uscc, by_uscc), (Subject.id_hash, by_hash)):
+    for column, wanted in ((_s.uscc, by_uscc), (_s.id_hash, by_hash)):
         keys = list(wanted)
         for start in range(0, len(keys), CHUNK):
             part = keys[start : start + CHUNK]
             condition = column.in_(part) if len(part) > 1 else column == part[0]
-            for row in session.execute(select(*_SUBJECT_COLUMNS, column.label("key")).where(condition)):
+            for row in session.connection().execute(select(*_SUBJECT_COLUMNS, column.label("key")).where(condition)):
                 found[wanted[row.key]] = row
     for code in others:
         subject = subjects_service.find_by_code(session, code, protector)
@@ -190,19 +191,20 @@ def _records(session: Session, found: dict[int, _Found], *, settings: Settings, 
     if not found:
         return
     _, _, names = _record_types(settings)
-    departments = _department_names(session)
+    departments = departments_service.names_by_id(session)
     ids = list(found)
     kinds = {_kind(f.subject.kind).value for f in found.values()}
     statements = _statements(session, settings, today, kinds.pop() if len(kinds) == 1 else None)
     limit = settings.checks_positive_limit
+    connection = session.connection()
     for start in range(0, len(ids), CHUNK):
         part = {"ids": ids[start : start + CHUNK]}
         if not detail:
-            for r in session.execute(statements.counts, part):
+            for r in connection.execute(statements.counts, part):
                 found[r.subject_id].negative_total = int(r.neg or 0)
                 found[r.subject_id].positive_total = int(r.pos or 0)
             continue
-        for r in session.execute(statements.negative, part):
+        for r in connection.execute(statements.negative, part):
             item = found[r.subject_id]
             item.negative_total += 1
             item.negative.append({
@@ -211,7 +213,7 @@ def _records(session: Session, found: dict[int, _Found], *, settings: Settings, 
                 "publish_until": r.publish_until.isoformat() if r.publish_until else None,
                 "department": departments.get(r.department_id, ""),
             })  # fmt: skip
-        for r in session.execute(statements.positive, part):
+        for r in connection.execute(statements.positive, part):
             item = found[r.subject_id]
             item.positive_total = r.total
             if r.n <= limit:
@@ -223,18 +225,10 @@ def _records(session: Session, found: dict[int, _Found], *, settings: Settings, 
                 })  # fmt: skip
 
 
-def _department_names(session: Session) -> dict[int, str]:
-    cached = session.info.get("checks.departments")
-    if cached is None:
-        cached = dict(session.execute(select(Department.id, Department.name)).all())
-        session.info["checks.departments"] = cached
-    return cached  # type: ignore[no-any-return]
-
-
 # ------------------------------------------------------------------------------------------- documents
 
 
-def _measure_doc(measure: Measure) -> dict[str, Any]:
+def _measure_doc(measure: measures_service.CurrentMeasure) -> dict[str, Any]:
     return {"code": measure.code, "version": measure.version, "matter": measure.matter, "content": measure.content,
             "list_types": list(measure.list_types), "basis": measure.basis, "level": measure.level,
             "kind": measure.kind.value, "kind_label": measure.kind.label, "effect": measure.effect.value,
@@ -247,7 +241,7 @@ def _subject_doc(subject: Any) -> dict[str, Any]:
             "id_masked": subject.id_masked if kind is SubjectKind.PERSON else None}  # fmt: skip
 
 
-def _result_doc(found: _Found, measures: list[Measure], matter: str) -> tuple[dict[str, Any], str, bool]:
+def _result_doc(found: _Found, measures: list[measures_service.CurrentMeasure], matter: str) -> tuple[dict[str, Any], str, bool]:
     member_of = {m.type_key for m in found.memberships}
     applied = measures_service.applicable(measures, matter=matter, member_of=member_of)
     hint = measure_rules.overall_hint(
@@ -262,7 +256,7 @@ def _result_doc(found: _Found, measures: list[Measure], matter: str) -> tuple[di
         "negative_records": found.negative, "negative_total": found.negative_total,
         "positive_records": found.positive, "positive_total": found.positive_total,
         "measures": [_measure_doc(m) for m in sorted(applied, key=lambda m: (m.kind != MeasureKind.SANCTION, m.code))],
-        "candidates": [],
+        "candidates": [], "message": None,
     }  # fmt: skip
     return doc, hint, bool(found.memberships or applied)
 
@@ -290,7 +284,7 @@ def prepare_checks(
     for member_id, entries in lists_service.memberships(session, list(found), today=today).items():
         found[member_id].memberships = entries
     _records(session, found, settings=settings, today=today, detail=detail)
-    measures = measures_service.current_measures(session, matter=matter)
+    measures = measures_service.current_for_matter(session, matter)
     now = utcnow()
     documents, rows = [], []
     for item, query in zip(items, queries, strict=True):
@@ -324,9 +318,15 @@ def prepare_checks(
     return documents, rows
 
 
+_INSERT_CHECK = insert(CreditCheck.__table__)
+
+
 def store_checks(session: Session, rows: list[dict[str, Any]]) -> None:
     """Record the checks (who, department, matter, what was returned)."""
-    bulk_insert(session, CreditCheck.__table__, rows)
+    if len(rows) > 20:
+        bulk_insert(session, CreditCheck.__table__, rows)
+    elif rows:
+        session.connection().execute(_INSERT_CHECK, rows)
 
 
 def run_checks(
@@ -469,6 +469,6 @@ def statistics(session: Session, actor: Actor, *, since: date | None = None) -> 
         counts[(r.department_id, r.matter)][:2] = [int(r.checks), int(r.hits or 0)]
     for r in session.execute(feedback.group_by(CreditCheck.department_id, CreditCheck.matter)):
         counts[(r.department_id, r.matter)][2:] = [int(r.applied or 0), int(r.not_applied or 0)]
-    names = _department_names(session)
+    names = departments_service.names_by_id(session)
     return sorted((StatRow(names.get(d, "平台") if d else "平台（未绑定部门）", m, *v) for (d, m), v in counts.items()),
                   key=lambda s: (s.department, s.matter))  # fmt: skip

@@ -3,11 +3,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from xinyong import refcache
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import API_PERMISSIONS, DEFAULT_KEY_PERMISSIONS, Actor, Permission, parse_permission
@@ -20,6 +23,18 @@ KEY_PREFIX = "xy"
 KEY_USE_RESOLUTION = timedelta(minutes=1)
 # What a department's system may do with a key when nothing narrower is asked for.
 DEFAULT_SCOPES = [p.value for p in DEFAULT_KEY_PERMISSIONS]
+
+refcache.watch(Department)
+
+
+def names_by_id(session: Session) -> dict[int, str]:
+    """Every department's name by id (a few dozen rows), from the per-process reference cache; read-only."""
+    return refcache.get(session, "departments.names", _load_names)
+
+
+def _load_names(session: Session) -> dict[int, str]:
+    table = Department.__table__.c
+    return dict(session.connection().execute(select(table.id, table.name)).all())  # type: ignore[arg-type]
 
 
 def _system(actor: Actor | None) -> Actor:
@@ -117,8 +132,12 @@ def issue_api_key(
 
 
 def key_permissions(key: ApiKey) -> frozenset[Permission]:
+    return scope_permissions(key.scopes)
+
+
+def scope_permissions(scopes: list[str] | None) -> frozenset[Permission]:
     granted = set()
-    for scope in key.scopes or []:
+    for scope in scopes or []:
         try:
             granted.add(parse_permission(scope))
         except ValueError:
@@ -133,27 +152,65 @@ def list_api_keys(session: Session, *, department: Department | None = None) -> 
     return list(session.scalars(query))
 
 
-def authenticate_api_key(session: Session, token: str, *, scope: str | Permission) -> ApiKey:
+@dataclass(frozen=True)
+class VerifiedKey:
+    """Who presented a valid key: enough to act for its department without loading the ORM objects."""
+
+    id: int
+    prefix: str
+    department_id: int
+    permissions: frozenset[Permission]
+    use_due: bool  # last_used_at is a minute old or more
+    use_recorded: bool  # ... and was written in the caller's transaction: commit it
+
+
+_k = ApiKey.__table__.c
+_d = Department.__table__.c
+# One indexed read per request: the key by its prefix, with its department's state.
+_KEY_BY_PREFIX = (
+    select(_k.id, _k.secret_hash, _k.department_id, _k.scopes, _k.expires_at, _k.revoked_at, _k.last_used_at,
+           _d.is_active)
+    .join_from(ApiKey.__table__, Department.__table__, _d.id == _k.department_id)
+    .where(_k.prefix == bindparam("prefix"))
+)  # fmt: skip
+
+
+def verify_api_key(session: Session, token: str, *, scope: str | Permission, record_use: bool = True) -> VerifiedKey:
+    """Check a presented key (format, secret, revocation, expiry, department, scope). Records its use at most
+    once a minute, in the caller's transaction, best effort: a busy department system must not turn every
+    read into a write, and a check must not fail because another writer holds SQLite's lock. Callers that
+    write anyway pass `record_use=False` and call `record_key_use` in their own write when `use_due`."""
     parts = token.split("_", 2)
     if len(token) > 200 or len(parts) != 3 or parts[0] != KEY_PREFIX:
         raise NotAuthenticated("访问密钥格式不正确")
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
-    if key is None or not hmac.compare_digest(key.secret_hash, _hash_secret(parts[2])):
+    row = session.connection().execute(_KEY_BY_PREFIX, {"prefix": parts[1]}).first()
+    if row is None or not hmac.compare_digest(row.secret_hash, _hash_secret(parts[2])):
         raise NotAuthenticated("访问密钥无效")
     now = utcnow()
-    if key.revoked_at is not None:
+    if row.revoked_at is not None:
         raise NotAuthenticated("访问密钥已被吊销")
-    if key.expires_at is not None and key.expires_at <= now:
+    if row.expires_at is not None and row.expires_at <= now:
         raise NotAuthenticated("访问密钥已过期")
-    if not key.department.is_active:
+    if not row.is_active:
         raise NotAuthenticated("该部门已停用")
     required = parse_permission(str(scope))
-    if required not in key_permissions(key):
+    permissions = scope_permissions(row.scopes)
+    if required not in permissions:
         raise PermissionDenied(f"该访问密钥没有“{required.value}”权限")
-    # At most one write a minute per key: a busy department system must not turn every read into a write.
-    if key.last_used_at is None or now - key.last_used_at >= KEY_USE_RESOLUTION:
-        key.last_used_at = now
-    return key
+    due = row.last_used_at is None or now - row.last_used_at >= KEY_USE_RESOLUTION
+    recorded = False
+    if due and record_use:
+        try:
+            with session.begin_nested():
+                record_key_use(session, row.id)
+            recorded = True
+        except OperationalError:
+            pass  # SQLite: another writer committed since this transaction began; next time
+    return VerifiedKey(row.id, parts[1], row.department_id, permissions, due, recorded)
+
+
+def record_key_use(session: Session, key_id: int) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
 
 
 def revoke_api_key(session: Session, *, prefix: str, actor: Actor | None = None) -> ApiKey:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, exists, false, func, insert, literal, not_, or_, select, true
 from sqlalchemy.orm import Session
 
+from xinyong import refcache
 from xinyong.catalog import Catalog, load_catalog
 from xinyong.config import Settings
 from xinyong.departments.models import Department
@@ -71,15 +72,16 @@ class DepartmentClasses:
 
 
 def department_classes(session: Session, policy: DisclosurePolicy) -> DepartmentClasses:
-    """Classes of all departments (a few dozen rows), read once per session and policy."""
-    key = ("disclosure.department_classes", id(policy))
-    cached = session.info.get(key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    rows = session.execute(select(Department.id, Department.code, Department.name))
-    classes = DepartmentClasses({r.id: policy.department_class(r.code, r.name) for r in rows})
-    session.info[key] = classes
-    return classes
+    """Classes of all departments (a few dozen rows), from the per-process reference cache."""
+    key = ("disclosure.department_classes", tuple(sorted(policy.department_classes.items())),
+           policy.market_name_markers)  # everything department_class() depends on
+    return refcache.get(session, key, lambda s: _load_classes(s, policy))
+
+
+def _load_classes(session: Session, policy: DisclosurePolicy) -> DepartmentClasses:
+    table = Department.__table__.c
+    rows = session.connection().execute(select(table.id, table.code, table.name))
+    return DepartmentClasses({r.id: policy.department_class(r.code, r.name) for r in rows})
 
 
 def _warning_only_sql(policy: DisclosurePolicy, catalog: Catalog) -> ColumnElement[bool]:

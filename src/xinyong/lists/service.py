@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from xinyong import refcache
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor
@@ -24,6 +25,7 @@ from xinyong.auth.service import ensure_department
 from xinyong.calendar.service import load_calendar
 from xinyong.config import Settings
 from xinyong.db import utcnow
+from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
 from xinyong.lists import rules
@@ -403,9 +405,9 @@ def memberships(session: Session, subject_ids: list[int], *, today: date) -> dic
     if not subject_ids:
         return found
     types = _types_by_id(session)
-    departments = _department_names(session)
+    departments = departments_service.names_by_id(session)
     for start in range(0, len(subject_ids), 900):
-        rows = session.execute(_MEMBERSHIPS, {"ids": subject_ids[start : start + 900], "today": today})
+        rows = session.connection().execute(_MEMBERSHIPS, {"ids": subject_ids[start : start + 900], "today": today})
         for row in rows:
             t = types[row.list_type_id]
             if not t.is_active:
@@ -430,22 +432,17 @@ class _TypeRow:
     remedy_route: str
 
 
+refcache.watch(ListType)
+
+
 def _types_by_id(session: Session) -> dict[int, _TypeRow]:
-    """List types are a few dozen rows read on every check: cached per session."""
-    cached = session.info.get("lists.types")
-    if cached is None:
-        cached = {t.id: _TypeRow(t.key, t.name, t.nature, t.origin, t.legal_basis, t.is_public, t.is_active,
-                                 t.remedy_route) for t in session.scalars(select(ListType))}  # fmt: skip
-        session.info["lists.types"] = cached
-    return cached  # type: ignore[no-any-return]
+    """List types are a few dozen rows read on every check: kept in the per-process reference cache."""
+    return refcache.get(session, "lists.types", _load_types)
 
 
-def _department_names(session: Session) -> dict[int, str]:
-    cached = session.info.get("lists.departments")
-    if cached is None:
-        cached = dict(session.execute(select(Department.id, Department.name)).all())
-        session.info["lists.departments"] = cached
-    return cached  # type: ignore[no-any-return]
+def _load_types(session: Session) -> dict[int, _TypeRow]:
+    return {t.id: _TypeRow(t.key, t.name, t.nature, t.origin, t.legal_basis, t.is_public, t.is_active, t.remedy_route)
+            for t in session.scalars(select(ListType))}  # fmt: skip
 
 
 def public_memberships(session: Session, subject: Subject, *, today: date) -> list[Membership]:

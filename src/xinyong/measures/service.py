@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from xinyong import refcache
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor, Permission
@@ -91,6 +93,33 @@ def current_measures(session: Session, *, matter: str | None = None) -> list[Mea
     return list(session.scalars(query.order_by(Measure.matter, Measure.code)))
 
 
+@dataclass(frozen=True)
+class CurrentMeasure:
+    """A read-only copy of a current measure version, shared between requests by the reference cache."""
+
+    code: str
+    version: int
+    matter: str
+    content: str
+    list_types: tuple[str, ...]
+    basis: str
+    level: str
+    kind: MeasureKind
+    effect: MeasureEffect
+    frequency: str | None
+
+
+refcache.watch(Measure)
+
+
+def current_for_matter(session: Session, matter: str) -> list[CurrentMeasure]:
+    """The current measures of one matter, as a credit check applies them (per-process reference cache)."""
+    return refcache.get(session, ("measures.current", matter), lambda s: [
+        CurrentMeasure(m.code, m.version, m.matter, m.content, tuple(m.list_types), m.basis, m.level, m.kind, m.effect,
+                       m.frequency) for m in current_measures(s, matter=matter)
+    ])  # fmt: skip
+
+
 def history(session: Session, code: str) -> list[Measure]:
     rows = list(session.scalars(select(Measure).where(Measure.code == code).order_by(Measure.version.desc())))
     if not rows:
@@ -98,7 +127,7 @@ def history(session: Session, code: str) -> list[Measure]:
     return rows
 
 
-def applicable(measures: list[Measure], *, matter: str, member_of: set[str]) -> list[Measure]:
+def applicable(measures: list[CurrentMeasure], *, matter: str, member_of: set[str]) -> list[CurrentMeasure]:
     return [m for m in measures if rules.applies(m.matter, m.list_types, matter, member_of)]
 
 

@@ -53,9 +53,11 @@ def require_api_key(scope: str | Permission):  # type: ignore[no-untyped-def]
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated("请在 Authorization 头中提供部门访问密钥（Bearer xy_…）")
-        key = departments_service.authenticate_api_key(session, token.strip(), scope=scope)
-        if session.dirty:
+        verified = departments_service.verify_api_key(session, token.strip(), scope=scope)
+        if verified.use_recorded:
             session.commit()  # records last_used_at even if the handler fails later
+        key = session.get(ApiKey, verified.id)
+        assert key is not None  # just verified
         return key
 
     return Depends(dependency)

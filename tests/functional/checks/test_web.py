@@ -163,3 +163,22 @@ def test_imported_list_by_api_with_a_problem_report(client, web):  # type: ignor
     assert [m["content"] for m in doc["measures"]] == ["限制参与招标投标活动"]
     again = client.post("/api/v1/lists/court-dishonest-debtors/entries", json={"rows": rows[:1]}, headers=headers).json()
     assert (again["created"], again["unchanged"]) == (0, 1)
+
+
+def test_check_answer_matches_its_documented_schema_and_records_the_keys_use(client, web, db_session):  # type: ignore[no-untyped-def]
+    from xinyong.checks.schemas import CheckRead
+    from xinyong.departments.models import ApiKey
+
+    world, headers = web
+    key = db_session.query(ApiKey).filter(ApiKey.name == "审批系统").one()
+    assert key.last_used_at is None
+    for code in (world.listed_code, world.clean_code, "91330521MA00000000"):
+        doc = client.post("/api/v1/checks", json={"code": code, "matter": "政府采购"}, headers=headers).json()
+        # The handler returns its own JSON (no re-validation): it must stay what OpenAPI documents.
+        assert doc == CheckRead.model_validate(doc).model_dump()
+    db_session.refresh(key)
+    first_use = key.last_used_at
+    assert first_use is not None  # recorded with the check's own write
+    client.post("/api/v1/checks", json={"code": world.clean_code, "matter": "政府采购"}, headers=headers)
+    db_session.refresh(key)
+    assert key.last_used_at == first_use  # at most once a minute

@@ -1,0 +1,86 @@
+"""The per-process reference cache: kept for its TTL, dropped by a commit that changed a watched model in this
+process, never filled from a transaction that may not commit."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from tests.factories.records import DEPT_CODE
+
+from xinyong import refcache
+from xinyong.db import make_engine, make_sessionmaker
+from xinyong.departments import service as departments_service
+from xinyong.departments.models import Department
+
+
+@pytest.fixture
+def engines(fresh_database_url):  # type: ignore[no-untyped-def]
+    """Two engines on one database: this process's, and one standing for another server worker."""
+    ours, other = make_engine(fresh_database_url), make_engine(fresh_database_url)
+    refcache.configure(ours, 60)
+    yield ours, other
+    ours.dispose()
+    other.dispose()
+
+
+def _names(engine) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    with make_sessionmaker(engine)() as session:
+        return dict(departments_service.names_by_id(session))
+
+
+def _rename_elsewhere(engine, name: str) -> None:  # type: ignore[no-untyped-def]
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE departments SET name = :name"), {"name": name})
+
+
+def test_kept_for_its_ttl_and_dropped_by_a_change_in_this_process(engines):  # type: ignore[no-untyped-def]
+    ours, other = engines
+    with make_sessionmaker(ours)() as session:
+        departments_service.add_department(session, code=DEPT_CODE, name="安吉县市场监督管理局")
+        session.commit()
+    assert list(_names(ours).values()) == ["安吉县市场监督管理局"]
+    _rename_elsewhere(other, "另一个进程改的名称")
+    assert list(_names(ours).values()) == ["安吉县市场监督管理局"]  # cached: another process's change waits
+    with make_sessionmaker(ours)() as session:
+        department = session.query(Department).one()
+        department.name = "本进程改的名称"
+        session.commit()  # a watched model changed here: dropped at once
+    assert list(_names(ours).values()) == ["本进程改的名称"]
+
+
+def test_another_process_change_is_seen_after_the_ttl(engines):  # type: ignore[no-untyped-def]
+    ours, other = engines
+    refcache.configure(ours, 0.2)
+    with make_sessionmaker(ours)() as session:
+        departments_service.add_department(session, code=DEPT_CODE, name="安吉县市场监督管理局")
+        session.commit()
+    assert list(_names(ours).values()) == ["安吉县市场监督管理局"]
+    _rename_elsewhere(other, "另一个进程改的名称")
+    time.sleep(0.3)
+    assert list(_names(ours).values()) == ["另一个进程改的名称"]
+    refcache.configure(ours, 0)  # off: every read goes to the database
+    _rename_elsewhere(other, "再次改名")
+    assert list(_names(ours).values()) == ["再次改名"]
+
+
+def test_an_uncommitted_change_is_never_shared(engines):  # type: ignore[no-untyped-def]
+    ours, _ = engines
+    assert _names(ours) == {}
+    with make_sessionmaker(ours)() as session:
+        departments_service.add_department(session, code=DEPT_CODE, name="未提交的部门")
+        session.flush()
+        assert list(departments_service.names_by_id(session).values()) == ["未提交的部门"]  # its own view
+        session.rollback()
+    assert _names(ours) == {}
+
+
+def test_sessions_on_a_callers_connection_keep_their_own_copy(db_session: Session):
+    before = departments_service.names_by_id(db_session)
+    departments_service.add_department(db_session, code=DEPT_CODE, name="测试事务中的部门")
+    db_session.flush()
+    after = departments_service.names_by_id(db_session)
+    assert "测试事务中的部门" not in before.values()
+    assert "测试事务中的部门" in after.values()
