@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, sqlite_cache_mb=settings.sqlite_cache_mb)
     refcache.configure(engine, settings.reference_cache_seconds)
     app.state.settings = settings
     app.state.engine = engine

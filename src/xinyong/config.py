@@ -15,6 +15,10 @@ class Settings(BaseSettings):
         default="sqlite:///var/xinyong.db",
         description="SQLAlchemy URL of the database (SQLite or PostgreSQL).",
     )
+    sqlite_cache_mb: int = Field(
+        default=64, ge=2, le=65536,
+        description="SQLite only: page cache of each database connection, in MB (the server uses few).",
+    )
     secret_key_file: Path = Field(
         default=Path("var/secret.key"),
         description="File holding the platform's master key; created on first use if missing.",

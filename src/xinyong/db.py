@@ -58,7 +58,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, cache_mb: int) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT semantics; SQLAlchemy documents
     # disabling it and emitting BEGIN ourselves.
     @event.listens_for(engine, "connect")
@@ -70,7 +70,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute(f"PRAGMA cache_size={-1024 * int(cache_mb)}")  # negative: in KiB
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -79,7 +79,7 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.connection.driver_connection.execute("BEGIN")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, sqlite_cache_mb: int = 64, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         # SQLite's page cache belongs to each connection: handing out the most recently used one keeps
@@ -87,7 +87,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if make_url(url).database not in (None, "", ":memory:"):  # in memory: one connection per thread
             kwargs.setdefault("pool_use_lifo", True)
         engine = create_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, sqlite_cache_mb)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

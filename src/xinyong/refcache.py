@@ -53,7 +53,8 @@ def clear() -> None:
 
 def get(session: Session, key: Any, loader: Callable[[Session], T]) -> T:
     """The cached value of `key` for the session's database, loading it with `loader(session)` when absent
-    or older than the TTL. Sessions that must not share (see the module docstring) get a per-session copy."""
+    or older than the TTL (a None is returned, never kept). Sessions that must not share (see the module
+    docstring) get a per-session copy."""
     bind = session.get_bind()
     if not isinstance(bind, Engine) or session.info.get(_DIRTY):
         per_session = session.info.setdefault("refcache.local", {})
@@ -67,7 +68,7 @@ def get(session: Session, key: Any, loader: Callable[[Session], T]) -> T:
     if hit is not None and now - hit[0] < ttl:
         return hit[1]  # type: ignore[no-any-return]
     value = loader(session)
-    if ttl > 0:
+    if ttl > 0 and value is not None:  # nothing is kept for what does not exist (unbounded keys)
         with _lock:
             _values.setdefault(bind, {})[key] = (now, value)
     return value

@@ -39,7 +39,7 @@ def actor_with(api_permission: Permission, user_permission: Permission):  # type
             # The key's use (at most once a minute) is recorded with the check, in the one write a check makes:
             # on the event loop a write here could wait behind an import holding SQLite's lock.
             key = departments_service.verify_api_key(session, token.strip(), scope=api_permission, record_use=False)
-            request.state.key_use_due = key.id if key.use_due else None
+            request.state.key_use_due = key if key.use_due else None
             return auth_service.actor_for_key(key)
         row = load_user_session(request, session)
         if row is None:
@@ -82,9 +82,9 @@ def _write(request: Request, session: DbSession, rows: list[dict[str, Any]]) -> 
 
 def _record_key_use(request: Request, session: DbSession) -> None:
     """The key's last use, when a minute old (see actor_with), in the handler's own write."""
-    key_id = getattr(request.state, "key_use_due", None)
-    if key_id is not None:
-        departments_service.record_key_use(session, key_id)
+    key = getattr(request.state, "key_use_due", None)
+    if key is not None:
+        departments_service.record_key_use(session, key)
         request.state.key_use_due = None
 
 

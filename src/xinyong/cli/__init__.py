@@ -35,7 +35,8 @@ def settings() -> Settings:
 
 @lru_cache(maxsize=1)
 def session_factory() -> sessionmaker[Session]:
-    return make_sessionmaker(make_engine(settings().database_url))
+    current = settings()
+    return make_sessionmaker(make_engine(current.database_url, sqlite_cache_mb=current.sqlite_cache_mb))
 
 
 def fail(error: DomainError | str, code: int = 1) -> typer.Exit:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
@@ -24,7 +24,7 @@ KEY_USE_RESOLUTION = timedelta(minutes=1)
 # What a department's system may do with a key when nothing narrower is asked for.
 DEFAULT_SCOPES = [p.value for p in DEFAULT_KEY_PERMISSIONS]
 
-refcache.watch(Department)
+refcache.watch(Department, ApiKey)
 
 
 def names_by_id(session: Session) -> dict[int, str]:
@@ -183,7 +183,10 @@ def verify_api_key(session: Session, token: str, *, scope: str | Permission, rec
     parts = token.split("_", 2)
     if len(token) > 200 or len(parts) != 3 or parts[0] != KEY_PREFIX:
         raise NotAuthenticated("访问密钥格式不正确")
-    row = session.connection().execute(_KEY_BY_PREFIX, {"prefix": parts[1]}).first()
+    # Kept in the reference cache (a revocation reaches the other server processes within its TTL; the
+    # process that revokes drops it at once); unknown prefixes are never kept.
+    row = refcache.get(session, ("api-key", parts[1]), lambda s: s.connection().execute(
+        _KEY_BY_PREFIX, {"prefix": parts[1]}).first())  # fmt: skip
     if row is None or not hmac.compare_digest(row.secret_hash, _hash_secret(parts[2])):
         raise NotAuthenticated("访问密钥无效")
     now = utcnow()
@@ -197,20 +200,27 @@ def verify_api_key(session: Session, token: str, *, scope: str | Permission, rec
     permissions = scope_permissions(row.scopes)
     if required not in permissions:
         raise PermissionDenied(f"该访问密钥没有“{required.value}”权限")
-    due = row.last_used_at is None or now - row.last_used_at >= KEY_USE_RESOLUTION
+    last_used = max(filter(None, (row.last_used_at, _uses_recorded.get(parts[1]))), default=None)
+    due = last_used is None or now - last_used >= KEY_USE_RESOLUTION
+    verified = VerifiedKey(row.id, parts[1], row.department_id, permissions, due, False)
     recorded = False
     if due and record_use:
         try:
             with session.begin_nested():
-                record_key_use(session, row.id)
+                record_key_use(session, verified)
             recorded = True
         except OperationalError:
             pass  # SQLite: another writer committed since this transaction began; next time
-    return VerifiedKey(row.id, parts[1], row.department_id, permissions, due, recorded)
+    return replace(verified, use_recorded=recorded)
 
 
-def record_key_use(session: Session, key_id: int) -> None:
-    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
+_uses_recorded: dict[str, datetime] = {}  # key prefix (random, unique) → when this process last recorded its use
+
+
+def record_key_use(session: Session, key: VerifiedKey) -> None:
+    now = utcnow()
+    session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    _uses_recorded[key.prefix] = now
 
 
 def revoke_api_key(session: Session, *, prefix: str, actor: Actor | None = None) -> ApiKey:

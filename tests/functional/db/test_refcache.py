@@ -84,3 +84,36 @@ def test_sessions_on_a_callers_connection_keep_their_own_copy(db_session: Sessio
     after = departments_service.names_by_id(db_session)
     assert "测试事务中的部门" not in before.values()
     assert "测试事务中的部门" in after.values()
+
+
+def test_a_revoked_key_is_refused_at_once_here_and_within_the_ttl_elsewhere(engines):  # type: ignore[no-untyped-def]
+    from xinyong.auth.rules import Permission
+    from xinyong.errors import NotAuthenticated
+
+    ours, other = engines
+    refcache.configure(ours, 0.3)
+    factory = make_sessionmaker(ours)
+    with factory() as session:
+        department = departments_service.add_department(session, code=DEPT_CODE, name="安吉县市场监督管理局")
+        _, first = departments_service.issue_api_key(session, department=department, name="一")
+        _, second = departments_service.issue_api_key(session, department=department, name="二")
+        session.commit()
+
+    def verify(token: str) -> None:
+        with factory() as session:
+            departments_service.verify_api_key(session, token, scope=Permission.API_RECORDS_WRITE)
+            session.commit()
+
+    verify(first)
+    verify(second)  # both now cached
+    with factory() as session:  # revoked in this process: refused at once
+        departments_service.revoke_api_key(session, prefix=first.split("_")[1])
+        session.commit()
+    with pytest.raises(NotAuthenticated):
+        verify(first)
+    verify(second)
+    with other.begin() as conn:  # revoked by another server process
+        conn.execute(text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE name = '二'"))
+    time.sleep(0.4)
+    with pytest.raises(NotAuthenticated):
+        verify(second)
