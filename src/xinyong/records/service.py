@@ -45,6 +45,8 @@ from xinyong.records.models import (
 )
 from xinyong.records.parallel import FileJob, ParallelFile
 from xinyong.records.readers import open_table
+from xinyong.records.seen import SeenDocNos
+from xinyong.records.seen import digest as doc_no_digest
 from xinyong.records.validation import ERROR, WARNING, CleanRow, Problem, RowValidator
 from xinyong.subjects.service import SubjectRef, SubjectResolver, kind_from_label, names_agree
 
@@ -88,7 +90,7 @@ class ImportContext:
     reported_on: date
     calendar: WorkdayCalendar
     today: date
-    seen_doc_nos: dict[int, int] = field(default_factory=dict)  # digest of 文书号 → first row
+    seen_doc_nos: SeenDocNos = field(default_factory=SeenDocNos)  # digest of 文书号 → first row
     tiers: dict[Any, str | None] = field(default_factory=dict)  # (categories, fine) → tier
     roles: dict[str, str] = field(init=False)  # role → column code
 
@@ -391,10 +393,6 @@ def _store_all(
     return _result(batch)
 
 
-def _digest(doc_no: str) -> int:
-    return int.from_bytes(hashlib.blake2b(doc_no.encode(), digest_size=8).digest(), "big")
-
-
 def _store_chunk(session: Session, ctx: ImportContext, chunk: list[CleanRow]) -> None:
     rtype, batch = ctx.record_type, ctx.batch
     doc_code, decision_code = ctx.roles["doc_no"], ctx.roles["decision_date"]
@@ -403,13 +401,13 @@ def _store_chunk(session: Session, ctx: ImportContext, chunk: list[CleanRow]) ->
         if row.has_errors:
             continue
         doc_no = row.values[doc_code]
-        digest = _digest(doc_no)
-        first = ctx.seen_doc_nos.get(digest)
+        key = doc_no_digest(doc_no)
+        first = ctx.seen_doc_nos.first_row(key)
         if first is not None:
             row.problems.append(Problem(row.row, doc_code, "duplicate-doc-no", doc_no,
                                         f"决定文书号与第 {first} 行重复，同一文书号只能出现一次"))  # fmt: skip
             continue
-        ctx.seen_doc_nos[digest] = row.row
+        ctx.seen_doc_nos.add(key, row.row)
         if (row.reported_on or ctx.reported_on) < row.values[decision_code]:
             row.problems.append(Problem(row.row, decision_code, "reported-before-decision", None,
                                         "报送日期早于决定日期，请核对报送日期"))  # fmt: skip
