@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from xinyong import clock
+from xinyong import clock, writequeue
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.calendar.rules import WorkdayCalendar
@@ -374,11 +374,15 @@ def _store_all(
     if batch.reported_on > today:
         raise FileRejected("future-reported-on", "报送日期不能晚于今天")
     _store_problems(session, batch, file_problems)
-    for number, chunk in enumerate(chunks, start=1):
-        _store_chunk(session, ctx, chunk)
-        if number in STATISTICS_AFTER_CHUNKS:
-            refresh_statistics(session, ["records", "subjects", "subject_grams"])
-            session.commit()
+    session.commit()  # no transaction may be open while waiting for the writers' turn
+    for number, chunk in enumerate(chunks, start=1):  # each chunk read and validated before taking the turn
+        # Each chunk's transaction takes the writers' turn, so that short writers (credit checks) wait on it
+        # in a thread instead of in SQLite's busy handler on their event loop (see writequeue).
+        with writequeue.turn(session):
+            _store_chunk(session, ctx, chunk)
+            if number in STATISTICS_AFTER_CHUNKS:
+                refresh_statistics(session, ["records", "subjects", "subject_grams"])
+                session.commit()
         if progress:
             progress(len(chunk))
     batch.status = BatchStatus.COMPLETED

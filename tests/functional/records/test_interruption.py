@@ -270,3 +270,23 @@ def test_a_killed_import_is_marked_incomplete_and_a_rerun_completes(fresh_databa
         statuses = sorted(b.status.value for b in session.scalars(select(Batch)))
         assert statuses == ["completed", "incomplete"]
     engine.dispose()
+
+
+def test_each_chunk_is_stored_in_the_writers_turn_and_nothing_else_is(db_session, import_csv, small_chunks, tmp_path,
+                                                                       monkeypatch):  # type: ignore[no-untyped-def]
+    from xinyong import writequeue
+
+    turns: list[bool] = []
+    real_turn = writequeue.turn
+
+    @contextlib.contextmanager
+    def counting_turn(session):  # type: ignore[no-untyped-def]
+        turns.append(session.in_transaction())  # taken with no transaction open (see writequeue.turn)
+        with real_turn(session):
+            yield
+
+    monkeypatch.setattr(writequeue, "turn", counting_turn)
+    result = import_csv([], path=write_rows(tmp_path / "rows.csv", [penalty_row() for _ in range(25)]),
+                        settings_=small_chunks)  # fmt: skip
+    assert result.created == 25
+    assert turns == [False, False, False]  # chunks of 10, 10 and 5 rows
