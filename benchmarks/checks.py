@@ -266,7 +266,7 @@ def http_load(url: str, token: str, codes: list[str], seconds: int, concurrency:
 
 
 def _ms(value: str) -> float:
-    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0), ("m", 60_000.0), ("h", 3_600_000.0)):
         if value.endswith(unit):
             return round(float(value[: -len(unit)]) * factor, 3)
     return float(value)
