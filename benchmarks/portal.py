@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -129,7 +130,8 @@ def build(url: str, subjects: int, records: int, seed: int) -> None:
     engine.dispose()
 
 
-def measure(url: str, samples: int, seed: int) -> dict[str, dict[str, float]]:
+def measure(url: str, samples: int, seed: int, only: list[str] | None = None, interleave: bool = False
+            ) -> dict[str, dict[str, float]]:  # fmt: skip
     from fastapi.testclient import TestClient
 
     from xinyong import migrate
@@ -174,16 +176,30 @@ def measure(url: str, samples: int, seed: int) -> dict[str, dict[str, float]]:
         "name search API, 2 chars": lambda p: f"/api/v1/subjects?q={fragment(p.name_norm, 2)}",
         "profile page (/subjects/USCC)": lambda p: f"/subjects/{p.uscc}",
     }
+    if only:
+        cases = {label: make for label, make in cases.items() if label.startswith("baseline") or any(
+            word in label for word in only)}  # fmt: skip
+    def timed(label: str, path: str) -> None:
+        response = client.get(path)
+        assert response.status_code == 200, (label, response.status_code)
+        timings.setdefault(label, []).append(float(response.headers["x-server-ms"]))
+
     with TestClient(app) as client:
-        for label, make in cases.items():
-            for p in picks[:20]:  # warm-up
-                client.get(make(p))
-            values = []
+        if interleave:
+            # Cases take turns, one request each: the bursts of a shared machine fall on all of them alike,
+            # but each case also evicts the others' pages from the caches.
+            for make in cases.values():
+                for p in picks[:20]:  # warm-up
+                    client.get(make(p))
             for p in picks:
-                response = client.get(make(p))
-                assert response.status_code == 200, (label, response.status_code)
-                values.append(float(response.headers["x-server-ms"]))
-            timings[label] = values
+                for label, make in cases.items():
+                    timed(label, make(p))
+        else:
+            for label, make in cases.items():
+                for p in picks[:20]:  # warm-up
+                    client.get(make(p))
+                for p in picks:
+                    timed(label, make(p))
     app.state.engine.dispose()
     return {
         label: {"p50": statistics.median(v), "p95": statistics.quantiles(v, n=20)[18], "max": max(v), "n": len(v)}
@@ -199,6 +215,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--pg", help="PostgreSQL URL of an empty database to fill from scratch and measure")
     parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
+    parser.add_argument("--pg-filled", action="store_true",
+                        help="the --pg database was filled by an earlier run: measure it without rebuilding")
+    parser.add_argument("--only", action="append", metavar="WORD",
+                        help="measure only the cases whose label contains WORD (and the baseline); repeatable")
+    parser.add_argument("--interleave", action="store_true",
+                        help="cases take turns request by request, instead of one case after the other")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     name = f"portal-{args.subjects}-{args.records}-{args.seed}"
@@ -214,18 +236,20 @@ def main() -> None:
         (OUT / f"{name}.ready").write_text(f"{time.monotonic() - started:.0f}s\n")
         log(f"sqlite build: {time.monotonic() - started:.0f}s")
     if not args.skip_sqlite:
-        results["sqlite"] = measure(sqlite_url, args.samples, args.seed)
+        results["sqlite"] = measure(sqlite_url, args.samples, args.seed, args.only, args.interleave)
     if args.pg:
-        started = time.monotonic()
-        build(args.pg, args.subjects, args.records, args.seed)
-        log(f"postgresql build: {time.monotonic() - started:.0f}s")
-        results["postgresql"] = measure(args.pg, args.samples, args.seed)
+        if not args.pg_filled:
+            started = time.monotonic()
+            build(args.pg, args.subjects, args.records, args.seed)
+            log(f"postgresql build: {time.monotonic() - started:.0f}s")
+        results["postgresql"] = measure(args.pg, args.samples, args.seed, args.only, args.interleave)
     report = {"subjects": args.subjects, "records": args.records, "results": results}
     (OUT / f"{name}{'-pg' if args.skip_sqlite else ''}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
     for backend, rows in results.items():
         print(f"\n{backend}: {args.subjects:,} subjects, {args.records:,} records (ms, server-side)")
         for label, r in rows.items():
             print(f"  {label:45s} p50 {r['p50']:7.2f}  p95 {r['p95']:7.2f}  max {r['max']:7.2f}  n={r['n']}")
+    print(f"\nload average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

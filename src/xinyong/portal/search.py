@@ -2,26 +2,34 @@
 
 LIKE '%…%' scans every subject and trigram indexes cannot answer two-character queries, so names are
 indexed as overlapping character pairs of `name_norm` in `subject_grams`. A query of n ≥ 2 characters
-needs every one of its n−1 grams: the rarest two are intersected in the index and the candidates verified
-against the full normalised name. Natural persons are never indexed (no bulk listing of persons).
+needs every one of its n−1 grams: the subjects of the rarest are sieved through the next rarest (when that
+one is selective) and verified against the full normalised name. Which grams are rarest comes from
+`subject_gram_stats` (common grams, counted at each index rebuild) or from a capped count of the index.
+Natural persons are never indexed (no bulk listing of persons).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import Integer, Select, bindparam, case, delete, false, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from xinyong.codes import normalize_code, normalize_name
 from xinyong.db import bulk_insert
-from xinyong.portal.models import SubjectGram
+from xinyong.portal.models import SubjectGram, SubjectGramStat
 from xinyong.subjects.models import Subject, SubjectKind
 
 MIN_QUERY_CHARS = 2
 COUNT_CAP = 1000  # "more than 1000": exact totals of common fragments cost a scan and help nobody
 PROBE_CAP = 2000
+# A second gram on more subjects than this is not worth probing: on the 1,000,000-subject benchmark such
+# grams are place names and legal forms (德清, 湖州, 有限, 公司) that the candidates nearly all contain too,
+# and probing them doubled the cost of the capped searches on PostgreSQL (docs/performance.md).
+SIEVE_MAX = 50_000
 
 
 def grams_of(name_norm: str) -> set[str]:
@@ -30,16 +38,17 @@ def grams_of(name_norm: str) -> set[str]:
 
 def index_subjects(session: Session, subjects: Iterable[tuple[int, str, str]]) -> int:
     """Add (id, kind, name_norm) subjects to the name index; called when subjects are created."""
+    person = SubjectKind.PERSON.value
     rows = [
-        {"gram": gram, "subject_id": subject_id}
+        (gram, subject_id)
         for subject_id, kind, name_norm in subjects
-        if kind != SubjectKind.PERSON.value
+        if kind != person
         for gram in grams_of(name_norm)
     ]
     if rows:
         # In key order: the index is clustered on (gram, subject_id), and ordered inserts touch each page once.
-        rows.sort(key=lambda row: (row["gram"], row["subject_id"]))
-        bulk_insert(session, SubjectGram.__table__, rows)
+        rows.sort()
+        bulk_insert(session, SubjectGram.__table__, rows, columns=("gram", "subject_id"))
     return len(rows)
 
 
@@ -56,6 +65,7 @@ def rebuild_index(session: Session, *, batch: int = 20_000) -> int:
             .limit(batch)
         ).all()
         if not rows:
+            refresh_gram_stats(session)
             return total
         total += index_subjects(session, ((r.id, str(r.kind), r.name_norm) for r in rows))
         last_id = rows[-1].id
@@ -64,6 +74,17 @@ def rebuild_index(session: Session, *, batch: int = 20_000) -> int:
 def looks_like_code(query: str) -> bool:
     code = normalize_code(query)
     return len(code) >= 8 and code.isascii() and code.isalnum()
+
+
+def refresh_gram_stats(session: Session) -> int:
+    """Recount the common grams (those indexing at least PROBE_CAP subjects); returns how many there are.
+    Run after the whole index is rebuilt. In between, subjects only ever add grams, so the stored numbers
+    are lower bounds: a gram recorded as common stays common."""
+    g, stats = SubjectGram.__table__, SubjectGramStat.__table__
+    session.execute(delete(stats))
+    common = select(g.c.gram, func.count()).group_by(g.c.gram).having(func.count() >= PROBE_CAP)
+    session.execute(insert(stats).from_select(["gram", "subjects"], common))
+    return session.scalar(select(func.count()).select_from(stats)) or 0
 
 
 @dataclass
@@ -77,40 +98,116 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# The statements below are built once and take their values as parameters: building and hashing a
+# statement with a subquery per gram cost ten times more than running it.
+
+
+@lru_cache(maxsize=128)
+def _sizes_statement(grams: int, cap: int) -> Select[Any]:
+    g, stats = SubjectGram.__table__, SubjectGramStat.__table__
+    columns = []
+    for i in range(grams):
+        gram = bindparam(f"g{i}", type_=g.c.gram.type)
+        known = select(stats.c.subjects).where(stats.c.gram == gram).scalar_subquery()
+        capped = select(g.c.subject_id).where(g.c.gram == gram).limit(cap).subquery()
+        columns.append(func.coalesce(known, select(func.count()).select_from(capped).scalar_subquery()))
+    return select(*columns)
+
+
+def _gram_sizes(session: Session, grams: list[str], *, cap: int) -> list[tuple[int, str]]:
+    """(subjects, gram) for each gram, rarest first, in one statement: a common gram's number comes from
+    `subject_gram_stats`; any other gram is counted in the index up to `cap` (COALESCE evaluates the count
+    only when the statistics lack the gram, on both databases)."""
+    values = {f"g{i}": gram for i, gram in enumerate(grams)}
+    row = session.execute(_sizes_statement(len(grams), cap), values).one()
+    return sorted(zip((int(n or 0) for n in row), grams, strict=True))
+
+
+def _paged(walk: Select[Any]) -> Select[Any]:
+    """One page of a walk of ids (`walk_limit` at most), each row carrying the length of the whole walk: the
+    database counts the walk while it pages it, and only the page crosses over."""
+    walked = walk.subquery("walk")
+    return (
+        select(walked.c.subject_id, func.count().over())
+        .order_by(walked.c.subject_id)
+        .offset(bindparam("offset", type_=Integer()))
+        .limit(bindparam("limit", type_=Integer()))
+    )
+
+
+@lru_cache(maxsize=2)
+def _posting_statement(*, counted: bool) -> Select[Any]:
+    g = SubjectGram.__table__
+    query = select(g.c.subject_id).where(g.c.gram == bindparam("gram", type_=g.c.gram.type)).order_by(g.c.subject_id)
+    if counted:
+        return _paged(query.limit(bindparam("walk_limit", type_=Integer())))
+    return query.offset(bindparam("offset", type_=Integer())).limit(bindparam("limit", type_=Integer()))
+
+
+@lru_cache(maxsize=2)
+def _matches_statement(*, with_second: bool) -> Select[Any]:
+    """The rarest gram's subjects in id order, each verified against the needle.
+
+    The plan is spelled out, because PostgreSQL cannot know that most candidates match. Given a join to
+    `subjects`, it took LIKE '%…%' for very rare and scanned every subject (300 ms for 术有限); the
+    subqueries below leave it only the gram's index range, walked in order until the LIMIT. COALESCE hides
+    the LIKE from its estimate, which otherwise priced a walk of 1,001 rows high enough to switch JIT
+    compilation on (12–350 ms). CASE probes the second gram before the name is read."""
+    g = SubjectGram.__table__
+    s = Subject.__table__
+    name: Any = select(s.c.name_norm).where(s.c.id == g.c.subject_id).scalar_subquery()
+    if with_second:
+        g2 = g.alias("g2")
+        has_second = (
+            select(literal(1))
+            .where(g2.c.gram == bindparam("second", type_=g.c.gram.type), g2.c.subject_id == g.c.subject_id)
+            .scalar_subquery()
+        )
+        name = case((has_second.is_not(None), name))
+    matches = name.like(bindparam("pattern", type_=s.c.name_norm.type), escape="\\")
+    return _paged(
+        select(g.c.subject_id)
+        .where(g.c.gram == bindparam("first", type_=g.c.gram.type), func.coalesce(matches, false()))
+        .order_by(g.c.subject_id)
+        .limit(bindparam("walk_limit", type_=Integer()))
+    )
+
+
+def _page_and_total(session: Session, statement: Select[Any], values: dict[str, Any]) -> NameHits:
+    rows = session.execute(statement, values).all()
+    if not rows and values["offset"]:  # past the last page: the walk's length from its first row
+        rows = [(None, n) for _, n in session.execute(statement, {**values, "offset": 0, "limit": 1})]
+    walked = rows[0][1] if rows else 0
+    return NameHits([r[0] for r in rows if r[0] is not None], min(walked, COUNT_CAP), walked > COUNT_CAP)
+
+
 def search_names(session: Session, query: str, *, offset: int, limit: int) -> NameHits:
     """Subjects (not persons) whose normalised name contains the query, by id, one page and a capped total."""
     needle = normalize_name(query)
     grams = sorted(grams_of(needle))
     if len(needle) < MIN_QUERY_CHARS or not grams:
         return NameHits([], 0, False)
-    g = SubjectGram.__table__
+    # Every page within the cap lies in the first COUNT_CAP + 1 ids of a walk, and they give the total.
+    page = {"offset": offset, "limit": limit, "walk_limit": max(COUNT_CAP + 1, offset + limit)}
     if len(grams) == 1:
-        ids_query = select(g.c.subject_id).where(g.c.gram == grams[0]).order_by(g.c.subject_id)
-        counted = select(g.c.subject_id).where(g.c.gram == grams[0]).limit(COUNT_CAP + 1).subquery()
-        total = session.scalar(select(func.count()).select_from(counted)) or 0
-        ids = list(session.scalars(ids_query.offset(offset).limit(limit)))
-        return NameHits(ids, min(total, COUNT_CAP), total > COUNT_CAP)
+        # The gram is the whole query: its posting list is the answer.
+        ((size, gram),) = _gram_sizes(session, grams, cap=COUNT_CAP + 1)
+        if size == 0:
+            return NameHits([], 0, False)
+        if size > COUNT_CAP:  # counted, or common by the statistics (lower bounds): only the page is read
+            ids = session.scalars(_posting_statement(counted=False), {"gram": gram, **page})
+            return NameHits(list(ids), COUNT_CAP, True)
+        # Counted again with the page, so that the total is exact whatever the statistics say.
+        return _page_and_total(session, _posting_statement(counted=True), {"gram": gram, **page})
 
-    # Rarest grams first. Each probe stops at PROBE_CAP: past that a gram is common and which common
-    # gram is driven first matters little, while counting a posting list of 100,000 costs more than the search.
-    sizes = []
-    for gram in grams:
-        capped = select(g.c.subject_id).where(g.c.gram == gram).limit(PROBE_CAP).subquery()
-        sizes.append((session.scalar(select(func.count()).select_from(capped)) or 0, gram))
-    sizes.sort()
+    # Rarest grams first. A gram past PROBE_CAP is common: its number comes from the statistics, or it
+    # counts as PROBE_CAP, since counting a posting list of 100,000 would cost more than the search.
+    sizes = _gram_sizes(session, grams, cap=PROBE_CAP)
     if sizes[0][0] == 0:
         return NameHits([], 0, False)
-    first, second = sizes[0][1], sizes[1][1]
-    g2 = g.alias("g2")
-    s = Subject.__table__
-    matches = (
-        select(g.c.subject_id)
-        .join(g2, and_(g2.c.subject_id == g.c.subject_id, g2.c.gram == second))
-        .join(s, s.c.id == g.c.subject_id)
-        .where(g.c.gram == first, s.c.name_norm.like(f"%{_escape_like(needle)}%", escape="\\"))
-        .order_by(g.c.subject_id)
-    )
-    counted = matches.limit(COUNT_CAP + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(counted)) or 0
-    ids = list(session.scalars(matches.offset(offset).limit(limit)))
-    return NameHits(ids, min(total, COUNT_CAP), total > COUNT_CAP)
+    # The rarest gram's subjects are walked in id order and verified against the whole needle. The next
+    # rarest gram, probed in the index first, spares the verification of subjects that lack it, unless it
+    # is so common that nearly every candidate has it anyway (see SIEVE_MAX).
+    statement = _matches_statement(with_second=sizes[1][0] <= SIEVE_MAX)
+    walk = {"first": sizes[0][1], "second": sizes[1][1], "pattern": f"%{_escape_like(needle)}%", **page}
+    return _page_and_total(session, statement, walk)

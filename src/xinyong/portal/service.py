@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from xinyong.catalog import load_catalog
@@ -79,28 +79,56 @@ def card(subject: Subject, *, settings: Settings, protector: Protector, counts: 
 
 def counts_for(session: Session, subjects: list[Subject], *, settings: Settings, today: date
                 ) -> dict[int, dict[str, int]]:  # fmt: skip
-    """Published record counts per subject, one query per kind present (persons need their own rule)."""
-    policy = disclosure.load_policy(settings)
+    """Published record counts per subject, in one query. The publication rules depend on the subject's kind
+    (persons have their own): with one kind the clause names it, with several it reads `subjects.kind`."""
     result: dict[int, dict[str, int]] = {s.id: {} for s in subjects}
-    by_kind: dict[str, list[int]] = {}
-    for s in subjects:
-        by_kind.setdefault(s.kind.value, []).append(s.id)
-    for kind, ids in by_kind.items():
-        clause = disclosure.published_clause(session, policy, today, subject_kind=kind)
-        rows = session.execute(
-            select(Record.subject_id, Record.record_type, func.count())
-            .where(Record.subject_id.in_(ids), clause)
-            .group_by(Record.subject_id, Record.record_type)
-        )
-        for subject_id, record_type, count in rows:
-            result[subject_id][record_type] = count
+    if not subjects:
+        return result
+    policy = disclosure.load_policy(settings)
+    kinds = {s.kind.value for s in subjects}
+    kind = kinds.pop() if len(kinds) == 1 else Subject.kind
+    clause = disclosure.published_clause(session, policy, today, subject_kind=kind)
+    statement = _count_statement(clause, reads_subjects=not isinstance(kind, str))
+    for subject_id, record_type, count in session.execute(statement, {"ids": list(result)}):
+        result[subject_id][record_type] = count
     return result
+
+
+_COUNT_STATEMENTS: dict[tuple[int, bool], tuple[ColumnElement[bool], Select[Any]]] = {}
+
+
+def _count_statement(clause: ColumnElement[bool], *, reads_subjects: bool) -> Select[Any]:
+    """The count query of one publication clause, built once: `published_clause` hands out the same clause
+    all day, and building a statement around it cost as much as running it."""
+    key = (id(clause), reads_subjects)
+    hit = _COUNT_STATEMENTS.get(key)
+    if hit is not None and hit[0] is clause:  # ids are only unique among live objects
+        return hit[1]
+    query = select(Record.subject_id, Record.record_type, func.count())
+    if reads_subjects:  # the clause reads subjects.kind
+        query = query.join(Subject, Subject.id == Record.subject_id)
+    statement = query.where(Record.subject_id.in_(bindparam("ids", expanding=True)), clause).group_by(
+        Record.subject_id, Record.record_type
+    )
+    if len(_COUNT_STATEMENTS) > 64:
+        _COUNT_STATEMENTS.clear()
+    _COUNT_STATEMENTS[key] = (clause, statement)
+    return statement
+
+
+def _clean_query(query: str | None) -> str:
+    return (query or "").strip()[:100]
+
+
+def is_code_query(query: str | None) -> bool:
+    """Whether `find_subjects` answers this query by exact code: a unique-key read and one count query."""
+    return search.looks_like_code(_clean_query(query))
 
 
 def find_subjects(
     session: Session, query: str, *, settings: Settings, protector: Protector, page: int, today: date
 ) -> SearchResult:
-    query = (query or "").strip()[:100]
+    query = _clean_query(query)
     size = settings.portal_page_size
     if not query:
         return SearchResult(query, "empty", [], 0, False, 1, 0)

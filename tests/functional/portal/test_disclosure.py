@@ -14,13 +14,14 @@ from xinyong.departments.models import Department
 from xinyong.disclosure import rules
 from xinyong.disclosure import service as disclosure
 from xinyong.disclosure.models import Withdrawal
-from xinyong.portal import refs
+from xinyong.portal import refs, service
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
 from xinyong.subjects.models import Subject
 
 DECIDED = "2024-10-21"  # 一般 (fine below 100 万元): published through 2025-10-20
 INGESTED = date(2024, 10, 23)
+ON_SHOW = date(2025, 10, 20)  # the factory rows, decided 2025-09-29, are published
 
 
 def _penalty(load, **overrides):
@@ -135,6 +136,27 @@ def test_person_warning_only_penalty_withheld_unless_configured(client, load, po
     assert client.get(f"/api/v1/subjects/{ref}/records").json()["items"] == []
     client.app.state.settings = portal_settings.model_copy(update={"disclosure_publish_person_warnings": True})
     assert len(client.get(f"/api/v1/subjects/{ref}/records").json()["items"]) == 1
+
+
+def test_counts_of_mixed_kinds_follow_each_kinds_rule(db_session, load, portal_settings, tax):
+    """One count query serves subjects of several kinds; a person's warning stays withheld in it."""
+    by_tax = {"CF_CFJG": tax.name, "CF_CFJGDM": tax.code, "CF_SJLY": tax.name, "CF_SJLYDM": tax.code}
+    warning = {"CF_CFLB": "警告", "CF_NR": "警告", "CF_NR_FK": "", **by_tax}
+    person = _person_row(7, **warning)
+    company = f.penalty_row(**warning)
+    shop = f.penalty_row(CF_XDR_MC="安吉县小店", CF_XDR_LB="个体工商户", CF_XDR_SHXYM=f.individual_code(7), **warning)
+    load([person, company, shop, f.penalty_row(CF_XDR_MC=company["CF_XDR_MC"], CF_XDR_SHXYM=company["CF_XDR_SHXYM"],
+                                                **by_tax)], department=tax)  # fmt: skip
+    subjects = {s.kind.value: s for s in db_session.scalars(select(Subject).where(
+        Subject.name.in_(["王小明", company["CF_XDR_MC"], "安吉县小店"])))}  # fmt: skip
+    assert set(subjects) == {"person", "organisation", "individual_business"}
+    together = service.counts_for(db_session, list(subjects.values()), settings=portal_settings, today=ON_SHOW)
+    assert together[subjects["organisation"].id] == {"penalty": 2}
+    assert together[subjects["individual_business"].id] == {"penalty": 1}
+    assert together[subjects["person"].id] == {}
+    for subject in subjects.values():  # the same as one at a time
+        alone = service.counts_for(db_session, [subject], settings=portal_settings, today=ON_SHOW)
+        assert alone[subject.id] == together[subject.id]
 
 
 def test_market_regulation_warning_withheld_other_departments_published(client, load, tax, portal_settings):
