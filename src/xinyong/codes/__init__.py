@@ -47,6 +47,7 @@ def normalize_code(value: object) -> str:
 
 
 from xinyong.codes.idnumber import (  # noqa: E402
+    RESIDENT_ID_TYPES,
     looks_like_id_number,
     make_id_number,
     mask_id_number,
@@ -66,6 +67,7 @@ from xinyong.codes.uscc import (  # noqa: E402
 
 __all__ = [
     "LEGACY_KINDS",
+    "RESIDENT_ID_TYPES",
     "CodeError",
     "clean_display_name",
     "embedded_org_code",

@@ -24,6 +24,9 @@ _PROVINCES = frozenset(
                      50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83)
 )  # fmt: skip
 _EARLIEST_BIRTH = date(1890, 1, 1)
+# The resident ID card under the names departments actually write in 证件类型; anything else is a foreign or
+# other document, kept as text.
+RESIDENT_ID_TYPES = frozenset({"", "身份证", "居民身份证", "二代身份证", "中华人民共和国居民身份证", "1", "111"})
 
 
 def mask_id_number(value: object) -> str:

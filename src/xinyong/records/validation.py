@@ -18,6 +18,7 @@ from typing import Any
 
 from xinyong.catalog.schema import FieldSpec, RecordType, header_key
 from xinyong.codes import (
+    RESIDENT_ID_TYPES,
     CodeError,
     is_individual_business,
     make_org_code,
@@ -33,9 +34,6 @@ from xinyong.errors import FileRejected
 ERROR = "error"
 WARNING = "warning"
 
-# The resident ID card under the names departments actually write; anything else is a foreign or
-# other document that is kept as text.
-RESIDENT_ID_TYPES = frozenset({"", "身份证", "居民身份证", "二代身份证", "中华人民共和国居民身份证", "1", "111"})
 MAX_AMOUNT = Decimal("999999999999.999999")  # decimal(18,6)
 SUSPECT_AMOUNT = Decimal(100000)  # 10 亿元 — far more often a fine written in 元 than a real one
 _CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127])

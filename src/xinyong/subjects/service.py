@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.codes import (
+    RESIDENT_ID_TYPES,
     CodeError,
     mask_id_number,
     normalize_code,
@@ -47,8 +48,6 @@ def kind_from_label(label: str) -> SubjectKind:
 def person_lookup_value(id_number: str, id_type: str | None) -> str:
     """Resident ID numbers are hashed as they are; other documents with their type, so that a passport
     number can never collide with an ID number."""
-    from xinyong.records.validation import RESIDENT_ID_TYPES
-
     if not id_type or id_type in RESIDENT_ID_TYPES:
         return id_number
     return f"{id_type}:{id_number}"
