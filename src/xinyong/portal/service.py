@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from xinyong.catalog import load_catalog
 from xinyong.codes import CodeError, mask_id_number, normalize_code, validate_id_number
 from xinyong.config import Settings
+from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.disclosure import rules as disclosure_rules
 from xinyong.disclosure import service as disclosure
@@ -199,18 +200,12 @@ def profile(
         session, settings=settings, subject=subject, record_type=tab, today=today, offset=(page - 1) * size,
         limit=size,
     )  # fmt: skip
-    departments = _department_names(session, {r.department_id for r in records})
+    departments = departments_service.names_by_id(session)
     disputed = objections_service.open_record_ids(session, [r.id for r in records])
     rows = [summary(r, subject, departments, settings=settings, protector=protector, under_review=r.id in disputed)
             for r in records]  # fmt: skip
     return Profile(subject, card(subject, settings=settings, protector=protector, counts=counts), tab, rows, total,
                    page, max(1, -(-total // size)))  # fmt: skip
-
-
-def _department_names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(session.execute(select(Department.id, Department.name).where(Department.id.in_(ids))).all())
 
 
 SUMMARY_FIELDS = {
@@ -278,7 +273,7 @@ def record_detail(session: Session, ref: str, *, settings: Settings, protector: 
     if name_spec is not None and name_spec.code in payload:
         payload[name_spec.code] = disclosure_rules.public_name(payload[name_spec.code], subject.kind.value, policy)
     fields = [(spec.code, spec.title, payload[spec.code]) for spec in rtype.fields if payload.get(spec.code)]
-    departments = _department_names(session, {record.department_id})
+    departments = departments_service.names_by_id(session)
     return RecordDetail(
         summary=summary(record, subject, departments, settings=settings, protector=protector,
                         under_review=bool(objections_service.open_record_ids(session, [record.id]))),
@@ -302,7 +297,7 @@ def listing(
     rows, total, capped = disclosure.latest_records(
         session, settings=settings, listing=listing, today=today, offset=(page - 1) * size, limit=size
     )
-    names = _department_names(session, {r.department_id for r, _ in rows})
+    names = departments_service.names_by_id(session)
     disputed = objections_service.open_record_ids(session, [r.id for r, _ in rows])
     items = []
     for record, subject in rows:
