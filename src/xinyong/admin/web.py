@@ -186,6 +186,14 @@ class ConsoleGuard:
         if scope["type"] != "http" or not _is_console_path(scope["path"]):
             await self.app(scope, receive, send)
             return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", ())}
+                message["headers"] = [*message.get("headers", ()),
+                                      *((n, v) for n, v in _SECURITY_HEADER_PAIRS if n not in present)]  # fmt: skip
+            await send(message)
+
         if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
             limit = (self.settings.upload_max_bytes + MULTIPART_OVERHEAD if scope["path"] in UPLOAD_PATHS
                      else FORM_MAX_BYTES)  # fmt: skip
@@ -195,15 +203,8 @@ class ConsoleGuard:
                 response = render(Request(scope), "error.html",
                                   {"status": status, "message": "上传内容过大或未注明长度", **ANONYMOUS},
                                   status_code=status)  # fmt: skip
-                await response(scope, receive, send)
+                await response(scope, receive, send_with_headers)
                 return
-
-        async def send_with_headers(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", ())}
-                message["headers"] = [*message.get("headers", ()),
-                                      *((n, v) for n, v in _SECURITY_HEADER_PAIRS if n not in present)]  # fmt: skip
-            await send(message)
 
         await self.app(scope, receive, send_with_headers)
 

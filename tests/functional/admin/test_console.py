@@ -338,3 +338,24 @@ def test_every_console_form_carries_the_session_token(sign_in, accounts, db_sess
         assert forms, url
         for form in forms:
             assert f'name="csrf_token" value="{browser.csrf}"' in form, (url, form[:200])
+
+
+def test_console_forms_need_a_declared_length_and_stay_small(sign_in, accounts):  # type: ignore[no-untyped-def]
+    browser = sign_in(accounts.users["operator"])
+
+    def chunked():  # type: ignore[no-untyped-def]
+        yield f"csrf_token={browser.csrf}&name=x".encode()
+
+    undeclared = browser.client.post("/admin/account/password", content=chunked(),
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert undeclared.status_code == 411
+    assert "上传内容过大或未注明长度" in undeclared.text
+    large = browser.client.post("/admin/account/password", data={"csrf_token": browser.csrf, "x": "a" * 300_000})
+    assert large.status_code == 413  # forms outside the upload pages: 256 KB
+    assert large.headers["x-frame-options"] == "DENY"
+
+
+def test_paths_outside_the_console_pass_the_console_guard_untouched(client):  # type: ignore[no-untyped-def]
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert "content-security-policy" not in response.headers
