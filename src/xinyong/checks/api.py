@@ -98,14 +98,11 @@ def _store(request: Request, session: DbSession, rows: list[dict[str, Any]]) -> 
 
 
 def _note_read(request: Request, session: DbSession) -> None:
-    """After a read-only handler: record the key's use, best effort."""
+    """After a read-only handler: record the key's use (a store of no checks), best effort."""
     if getattr(request.state, "key_use_due", None) is None:
         return
-    session.commit()
     try:
-        with writequeue.turn(session):
-            _record_key_use(request, session)
-            session.commit()
+        _store(request, session, [])
     except OperationalError:
         session.rollback()
 

@@ -182,3 +182,13 @@ def test_check_answer_matches_its_documented_schema_and_records_the_keys_use(cli
     client.post("/api/v1/checks", json={"code": world.clean_code, "matter": "政府采购"}, headers=headers)
     db_session.refresh(key)
     assert key.last_used_at == first_use  # at most once a minute
+
+
+def test_a_read_with_a_key_records_its_use_too(client, web, db_session):  # type: ignore[no-untyped-def]
+    from xinyong.departments.models import ApiKey
+
+    _, headers = web
+    assert client.get("/api/v1/checks/stats", headers=headers).status_code == 200
+    key = db_session.query(ApiKey).filter(ApiKey.name == "审批系统").one()
+    db_session.refresh(key)
+    assert key.last_used_at is not None
