@@ -77,8 +77,9 @@ def get(session: Session, key: Any, loader: Callable[[Session], T]) -> T:
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, flush_context: Any) -> None:
     if _watched and not session.info.get(_DIRTY):
+        watched = tuple(_watched)
         changed = (*session.new, *session.dirty, *session.deleted)
-        if any(isinstance(obj, tuple(_watched)) for obj in changed):
+        if any(isinstance(obj, watched) for obj in changed):
             session.info[_DIRTY] = True
             session.info.pop("refcache.local", None)
 

@@ -71,6 +71,9 @@ class DepartmentClasses:
         return sorted(i for i, c in self.by_id.items() if c == klass)
 
 
+refcache.watch(Department)
+
+
 def department_classes(session: Session, policy: DisclosurePolicy) -> DepartmentClasses:
     """Classes of all departments (a few dozen rows), from the per-process reference cache."""
     key = ("disclosure.department_classes", tuple(sorted(policy.department_classes.items())),
