@@ -22,3 +22,17 @@ def test_the_pool_hands_out_the_most_recently_used_connection(tmp_path):  # type
         assert conn.connection.driver_connection is second_dbapi
         assert conn.connection.driver_connection is not first_dbapi
     engine.dispose()
+
+
+def test_the_app_applies_its_cache_settings_to_its_engine(tmp_path):  # type: ignore[no-untyped-def]
+    from xinyong import refcache
+    from xinyong.app import create_app
+    from xinyong.config import Settings
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'app.db'}", secret_key="k" * 40,
+                              sqlite_cache_mb=4, reference_cache_seconds=0))  # fmt: skip
+    engine = app.state.engine
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -4 * 1024
+    assert refcache._ttl[engine] == 0
+    engine.dispose()
