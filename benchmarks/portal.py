@@ -106,7 +106,7 @@ def build(url: str, subjects: int, records: int, seed: int) -> None:
                 "record_type": rtype, "department_id": dept_ids[n % len(dept_ids)], "doc_no": f"B{n}",
                 "subject_id": subject_id, "subject_name": "", "status": "revoked" if n % 500 == 0 else "active",
                 "decision_date": decision, "valid_from": None, "valid_until": None, "tier": tier,
-                "publish_until": until, "payload": payload, "sealed": None, "content_hash": f"{n:032x}", "version": 1,
+                "publish_until": until, "payload": payload, "categories": payload.get("CF_CFLB"), "sealed": None, "content_hash": f"{n:032x}", "version": 1,
                 "reported_on": decision, "deadline": decision, "is_late": False, "batch_id": None,
                 "created_at": now, "updated_at": now,
             })  # fmt: skip

@@ -32,11 +32,14 @@ def sweep(
     console.print(f"{day.isoformat()}：新停止公示 {total} 条（{detail}）", highlight=False)
 
 
-@app.command("reindex", help="重建信用主体名称检索索引（批量导入主体后运行）")
+@app.command("reindex", help="重建信用主体名称检索索引和公示规则所用的类别字段（批量导入主体或新增信息类别后运行）")
 def reindex() -> None:
-    from xinyong.cli import console, session_factory
+    from xinyong.catalog import load_catalog
+    from xinyong.cli import console, session_factory, settings
+    from xinyong.disclosure import service
     from xinyong.portal import search
 
     with session_scope(session_factory()) as session:
         rows = search.rebuild_index(session)
-    console.print(f"名称索引已重建：{rows} 条", highlight=False)
+        categories = service.refill_categories(session, load_catalog(settings().catalog_dirs))
+    console.print(f"名称索引已重建：{rows} 条；类别字段已更新：{categories} 条", highlight=False)

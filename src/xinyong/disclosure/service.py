@@ -14,7 +14,20 @@ from itertools import permutations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, insert, literal, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from xinyong import refcache
@@ -25,7 +38,7 @@ from xinyong.disclosure import rules
 from xinyong.disclosure.models import Withdrawal
 from xinyong.disclosure.rules import DisclosurePolicy, RecordFacts
 from xinyong.errors import NotFound
-from xinyong.records.models import Record, RecordStatus
+from xinyong.records.models import CATEGORIES_LENGTH, Record, RecordStatus
 from xinyong.subjects.models import Subject, SubjectKind
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -87,18 +100,15 @@ def _load_classes(session: Session, policy: DisclosurePolicy) -> DepartmentClass
     return DepartmentClasses({r.id: policy.department_class(r.code, r.name) for r in rows})
 
 
-def _warning_only_sql(policy: DisclosurePolicy, catalog: Catalog) -> ColumnElement[bool]:
-    """Categories exactly within the warning set, as the ingestion pipeline writes them (';'-joined)."""
+def _warning_only_sql(policy: DisclosurePolicy) -> ColumnElement[bool]:
+    """Categories exactly within the warning set, as the ingestion pipeline writes them (';'-joined) into
+    `records.categories` (NULL for record types without categories)."""
     categories = sorted(policy.warning_categories)
     spellings = [";".join(p) for n in range(1, min(len(categories), 3) + 1) for p in permutations(categories, n)]
     if not spellings:
         return false()
-    parts = []
-    for key in sorted(catalog.types):
-        code = categories_code(catalog, key)
-        if code is not None:
-            parts.append(and_(Record.record_type == key, Record.payload[code].as_string().in_(spellings)))
-    return or_(*parts) if parts else false()
+    # NULL (no categories) must read as "not warning-only", not as unknown: NOT (… AND NULL) would hide a record.
+    return and_(Record.categories.is_not(None), Record.categories.in_(spellings))
 
 
 def published_clause(
@@ -107,34 +117,31 @@ def published_clause(
     today: date,
     *,
     subject_kind: str | ColumnElement[Any] | None,
-    catalog: Catalog | None = None,
 ) -> ColumnElement[bool]:
     """Records the public may see on `today`. `subject_kind` is the subject's kind when known, or the
     subjects.kind column when the query joins subjects."""
-    catalog = catalog or load_catalog()
     classes = department_classes(session, policy)
     # Building the clause costs more than the look-up it serves; it depends only on these, so every
     # request of the day shares it (SQL expressions are immutable and safe to share between threads).
-    key = (id(policy), id(catalog), today, subject_kind if isinstance(subject_kind, str | None) else "column",
+    key = (id(policy), today, subject_kind if isinstance(subject_kind, str | None) else "column",
            tuple(sorted(classes.by_id.items())))  # fmt: skip
     hit = _CLAUSES.get(key)
-    if hit is not None and hit[0] is policy and hit[1] is catalog:  # ids are only unique among live objects
-        return hit[2]
+    if hit is not None and hit[0] is policy:  # ids are only unique among live objects
+        return hit[1]
     if len(_CLAUSES) > 256:
         _CLAUSES.clear()
-    clause = _build_published_clause(policy, today, subject_kind, catalog, classes)
-    _CLAUSES[key] = (policy, catalog, clause)
+    clause = _build_published_clause(policy, today, subject_kind, classes)
+    _CLAUSES[key] = (policy, clause)
     return clause
 
 
-_CLAUSES: dict[tuple[Any, ...], tuple[DisclosurePolicy, Catalog, ColumnElement[bool]]] = {}
+_CLAUSES: dict[tuple[Any, ...], tuple[DisclosurePolicy, ColumnElement[bool]]] = {}
 
 
 def _build_published_clause(
     policy: DisclosurePolicy,
     today: date,
     subject_kind: str | ColumnElement[Any] | None,
-    catalog: Catalog,
     classes: DepartmentClasses,
 ) -> ColumnElement[bool]:
     conditions: list[ColumnElement[bool]] = [
@@ -166,7 +173,7 @@ def _build_published_clause(
                 Record.department_id.not_in(classed_ids) if classed_ids else true(),
                 Record.decision_date < rules.earliest_published_decision(today, by_class[None]),
             )))  # fmt: skip
-    warning_only = _warning_only_sql(policy, catalog)
+    warning_only = _warning_only_sql(policy)
     if not policy.publish_person_warnings:
         if isinstance(subject_kind, str):
             if subject_kind == SubjectKind.PERSON.value:
@@ -187,6 +194,23 @@ def not_stopped_by_repair() -> ColumnElement[bool]:
     from xinyong.repair.models import PublicationStop
 
     return ~exists().where(PublicationStop.record_id == Record.id, PublicationStop.lifted_on.is_(None))
+
+
+def refill_categories(session: Session, catalog: Catalog) -> int:
+    """Copy every record's categories out of its payload into `records.categories`, for each record type of the
+    catalogue that has a categories field (migration 0009 fills only the built-in types). The caller commits."""
+    changed = 0
+    for key in sorted(catalog.types):
+        code = categories_code(catalog, key)
+        if code is None:
+            continue
+        value = func.substr(Record.payload[code].as_string(), 1, CATEGORIES_LENGTH)
+        result = session.execute(
+            update(Record).where(Record.record_type == key, Record.categories.is_distinct_from(value))
+            .values(categories=value).execution_options(synchronize_session=False)
+        )  # fmt: skip
+        changed += result.rowcount or 0  # type: ignore[attr-defined]
+    return changed
 
 
 def facts_of(record: Any, subject_kind: str, department_class: str | None, catalog: Catalog) -> RecordFacts:
@@ -278,7 +302,7 @@ def latest_records(
     where = [
         Record.record_type == listing.record_type,
         Subject.kind != SubjectKind.PERSON.value,
-        published_clause(session, policy, today, subject_kind=Subject.kind, catalog=catalog),
+        published_clause(session, policy, today, subject_kind=Subject.kind),
     ]
     if listing.department_id:
         where.append(Record.department_id == listing.department_id)
@@ -323,7 +347,7 @@ def sweep(session: Session, *, settings: Settings, today: date) -> dict[str, int
     policy = load_policy(settings)
     catalog = load_catalog(settings.catalog_dirs)
     classes = department_classes(session, policy)
-    clause = published_clause(session, policy, today, subject_kind=Subject.kind, catalog=catalog)
+    clause = published_clause(session, policy, today, subject_kind=Subject.kind)
     already = select(Withdrawal.record_id).where(Withdrawal.record_id == Record.id).exists()
     # Only records that could have been public: tiered (negative) ones and revoked ones.
     was_public = or_(Record.status == RecordStatus.REVOKED.value, Record.tier.is_not(None))

@@ -34,6 +34,7 @@ from xinyong.errors import FileRejected, InvalidInput, InvalidTransition, NotFou
 from xinyong.protect import Protector
 from xinyong.records import rules
 from xinyong.records.models import (
+    CATEGORIES_LENGTH,
     Batch,
     BatchProblem,
     BatchSource,
@@ -548,10 +549,17 @@ def _record_values(
         "tier": tier,
         "publish_until": publish_until,
         "payload": row.payload,
+        "categories": _categories_text(row.payload.get(role.get("categories", ""))),
         "sealed": ctx.protector.seal(sealed_text) if sealed_text else None,
         "content_hash": content_hash,
         "batch_id": ctx.batch.id,
     }
+
+
+def _categories_text(published: str | None) -> str | None:
+    """The payload's categories for `records.categories`. Longer values are cut: the column only has to tell
+    the few short combinations of warning categories apart from everything else."""
+    return published[:CATEGORIES_LENGTH] if published else None
 
 
 def _subject_ref(ctx: ImportContext, row: CleanRow) -> SubjectRef:
