@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
+from xinyong import db
 from xinyong.db import make_engine
 
 
@@ -35,4 +40,43 @@ def test_the_app_applies_its_cache_settings_to_its_engine(tmp_path):  # type: ig
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -4 * 1024
     assert refcache._ttl[engine] == 0
+    engine.dispose()
+
+
+def _postgres(database_url):  # type: ignore[no-untyped-def]
+    if not database_url.startswith("postgresql"):
+        pytest.skip("pooled connections are only pinged on PostgreSQL")
+
+
+def test_a_pooled_connection_is_pinged_only_after_sitting_idle(database_url, monkeypatch):  # type: ignore[no-untyped-def]
+    _postgres(database_url)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.3)
+    engine = make_engine(database_url)
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(c) or real_ping(c))
+    for _ in range(3):  # a fresh connection, then one returned moments ago: no round trip spent on a ping
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    assert pings == []
+    time.sleep(0.4)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    assert len(pings) == 1
+    engine.dispose()
+
+
+def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced(database_url, monkeypatch):  # type: ignore[no-untyped-def]
+    _postgres(database_url)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.2)
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    other = make_engine(database_url)  # a pool of its own: the first connection stays idle in this one
+    with other.connect() as killer:
+        assert killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar()
+    other.dispose()
+    time.sleep(0.3)
+    with engine.connect() as conn:  # the ping finds it dead; the pool connects again instead of failing
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
     engine.dispose()
