@@ -29,3 +29,17 @@ def current_heads(database_url: str) -> list[str]:
     from alembic.script import ScriptDirectory
 
     return list(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
+
+
+def database_revisions(database_url: str) -> list[str]:
+    """The revisions the database is at (empty for a database never migrated)."""
+    from alembic.migration import MigrationContext
+
+    from xinyong.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return sorted(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()

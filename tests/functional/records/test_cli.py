@@ -213,3 +213,18 @@ def test_issue_and_revoke_a_key(registered):
     revoked = registered.invoke(app, ["departments", "revoke-key", prefix])
     assert revoked.exit_code == 0
     assert "已吊销" in revoked.stdout
+
+
+def test_db_upgrade_says_what_it_did(cli: CliRunner, fresh_database_url: str) -> None:
+    from xinyong import migrate
+
+    head = migrate.current_heads(fresh_database_url)[0]
+    again = cli.invoke(app, ["db", "upgrade"])  # the fixture's database is migrated already
+    assert again.exit_code == 0, again.output
+    assert f"数据库已是目标版本（{head}），无需迁移。" in again.stdout
+    from alembic import command
+
+    command.downgrade(migrate.alembic_config(fresh_database_url), "0008")
+    up = cli.invoke(app, ["db", "upgrade"])
+    assert up.exit_code == 0, up.output
+    assert f"数据库已迁移：0008 → {head}。" in up.stdout
