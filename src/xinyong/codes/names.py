@@ -5,8 +5,6 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-import zhconv
-
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 # Applied after NFKC, which has already turned （）［］ into ASCII.
@@ -43,7 +41,19 @@ def normalize_name(name: str) -> str:
     """Key for comparing names: NFKC, ASCII brackets, no whitespace, upper-case Latin, simplified Chinese."""
     key = unicodedata.normalize("NFKC", name)
     key = "".join(key.split()).translate(_MATCH_TABLE).upper()
+    # Imported here: zhconv imports pkg_resources, a third of a second that processes which never compare
+    # names (the import's validation worker) need not pay. The call is cached, so this runs once per name.
+    import zhconv
+
     return zhconv.convert(key, "zh-hans")
+
+
+def load_conversion_tables() -> None:
+    """Import zhconv and load its tables (a few tenths of a second) now, as normalize_name would on its first
+    uncached call: a caller with time to spare (waiting for a worker process to start) takes the cost there."""
+    import zhconv
+
+    zhconv.convert("", "zh-hans")
 
 
 def clean_display_name(name: str) -> str:
