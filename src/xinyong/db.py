@@ -6,6 +6,9 @@ Everything dialect-specific lives here, so the domains stay portable between SQL
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -72,13 +75,31 @@ def _configure_sqlite(engine: Engine, cache_mb: int) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.execute(f"PRAGMA cache_size={-1024 * int(cache_mb)}")  # negative: in KiB
         cursor.close()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, connection_record: Any) -> None:
+        # A connection whose commits left the checkpoint to a BackgroundCheckpointer gets its setting back
+        # before anyone else can use it; one that cannot is closed rather than pooled without checkpoints.
+        if connection_record.info.pop(_CHECKPOINT_DEFERRED, False) and dbapi_connection is not None:
+            try:
+                dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+            except sqlite3.Error:
+                connection_record.invalidate()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Straight to the driver: through exec_driver_sql this cost a tenth of a credit check.
         conn.connection.driver_connection.execute("BEGIN")
+
+
+# SQLite's own default: a committing connection copies the WAL back into the database once it holds this
+# many pages (4 MB), which on an import is about every chunk.
+WAL_AUTOCHECKPOINT_PAGES = 1000
+_CHECKPOINT_DEFERRED = "xinyong_checkpoint_deferred"
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, *, sqlite_cache_mb: int = 64, **kwargs: Any) -> Engine:
@@ -278,3 +299,90 @@ def refresh_statistics(session: Session, table_names: list[str]) -> None:
     if session.get_bind().dialect.name == "postgresql":
         for name in table_names:
             session.execute(text(f'ANALYZE "{name}"'))
+
+
+# ------------------------------------------------------------------------------ checkpoints off the way
+
+
+class BackgroundCheckpointer:
+    """Copies SQLite's write-ahead log back into the database in a thread of its own, for a run of large write
+    transactions (an import's chunks).
+
+    A commit that leaves more than WAL_AUTOCHECKPOINT_PAGES in the log checkpoints before it returns: an
+    import's commit spent most of its time there, writing the chunk's pages into the database file and syncing
+    both files, while the validation worker waited for it to take the next chunk. Here each commit skips that
+    (`before_commit`) and asks this thread to do it (`after_commit`), which it does at once while the caller
+    prepares its next chunk (the driver releases the GIL). Nothing about durability changes: it is the same
+    PASSIVE checkpoint, run as often, with the same syncs; only the caller does not wait for it. A no-op
+    other than on an SQLite database file."""
+
+    def __init__(self, session: Session) -> None:
+        self._wanted = threading.Event()
+        self._closing = False
+        self._connection: sqlite3.Connection | None = None
+        self._thread: threading.Thread | None = None
+        bind = session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        database = engine.url.database
+        if engine.dialect.name != "sqlite" or database in (None, "", ":memory:") or engine.url.query:
+            return
+        try:
+            connection = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                connection.close()
+                return
+            connection.execute("PRAGMA synchronous=NORMAL")  # as the engine's connections checkpoint
+        except sqlite3.Error:
+            log.warning("no background checkpoints for %s", database, exc_info=True)
+            return
+        self._connection = connection
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def before_commit(self, session: Session) -> None:
+        """Let the session's current transaction commit without checkpointing; its connection gets the usual
+        setting back when it returns to the pool."""
+        if self._thread is None:
+            return
+        fairy = session.connection().connection
+        if not fairy.info.get(_CHECKPOINT_DEFERRED):
+            fairy.driver_connection.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]
+            fairy.info[_CHECKPOINT_DEFERRED] = True
+
+    def after_commit(self) -> None:
+        if self._thread is not None:
+            self._wanted.set()
+
+    def close(self) -> None:
+        """Wait for the checkpoint asked for last, and stop."""
+        if self._thread is None:
+            return
+        self._closing = True
+        self._wanted.set()
+        self._thread.join()
+        self._thread = None
+
+    def _run(self) -> None:
+        connection = self._connection
+        assert connection is not None
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                # Read before the checkpoint: one asked for while it runs (a commit, or close) runs another.
+                closing = self._closing
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    # Not fatal: the next request, or the next ordinary commit of any connection, catches up.
+                    log.warning("background checkpoint failed", exc_info=True)
+                if closing:
+                    return
+        finally:
+            connection.close()
+
+    def __enter__(self) -> BackgroundCheckpointer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
