@@ -6,10 +6,14 @@ a bounded queue, which keeps memory flat however long the file is. A whole-file 
 worker (wrong encoding in row N, missing columns) travels back and is raised again in the caller, so both
 paths report the same problems. The spawn start method is used: a forked child would inherit the
 parent's database connections.
+
+The caller may read and validate the first rows itself (`FileJob.skip_rows`, which the worker then skips),
+so that it has a chunk to store while the worker's interpreter is still starting.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -17,6 +21,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from pathlib import Path
 
 from xinyong.catalog import load_catalog
@@ -39,6 +44,7 @@ class FileJob:
     max_xlsx_uncompressed: int
     chunk_rows: int
     filename: str | None
+    skip_rows: int = 0  # rows the caller validates itself: read and passed over, not validated nor sent
 
 
 @dataclass
@@ -75,8 +81,11 @@ def _worker(job: FileJob, out: multiprocessing.Queue) -> None:  # type: ignore[t
                 raise FileRejected("empty-file", "文件为空或没有表头")
             validator = RowValidator(record_type, table.headers, department_code=job.department_code, today=job.today)
             put(("head", FileHead(table.format, table.encoding, validator.file_problems)))
+            # Everything loaded so far lives as long as this process: the collector's full passes, set off by
+            # the rows of every chunk, need not walk it again each time.
+            gc.freeze()
             chunk: list[CleanRow] = []
-            for number, cells in table.rows:
+            for number, cells in islice(table.rows, job.skip_rows, None):
                 chunk.append(validator.validate(number, cells))
                 if len(chunk) >= job.chunk_rows:
                     put(("chunk", chunk))
@@ -91,7 +100,8 @@ def _worker(job: FileJob, out: multiprocessing.Queue) -> None:  # type: ignore[t
 
 
 class ParallelFile:
-    """Context manager: ``head`` once the worker has read the header, then ``chunks()``."""
+    """Context manager that starts the worker: then ``receive_head()`` once it has read the header (not
+    needed before ``chunks()``, which takes it first)."""
 
     def __init__(self, job: FileJob) -> None:
         context = multiprocessing.get_context("spawn")
@@ -101,11 +111,16 @@ class ParallelFile:
 
     def __enter__(self) -> ParallelFile:
         self._process.start()
-        kind, value = self._receive()
-        if kind != "head":
-            self._raise(kind, value)
-        self.head = value
         return self
+
+    def receive_head(self) -> FileHead:
+        if self.head is None:
+            kind, value = self._receive()
+            if kind != "head":
+                self._raise(kind, value)
+            self.head = value  # type: ignore[assignment]
+        assert self.head is not None
+        return self.head
 
     def __exit__(self, *exc: object) -> None:
         if self._process.is_alive():
@@ -114,6 +129,7 @@ class ParallelFile:
         self._queue.close()
 
     def chunks(self) -> Iterator[list[CleanRow]]:
+        self.receive_head()
         while True:
             kind, value = self._receive()
             if kind == "chunk":

@@ -9,11 +9,15 @@ row tells whether the run completed; re-running is safe because every write is k
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +31,9 @@ from xinyong.calendar.rules import WorkdayCalendar
 from xinyong.calendar.service import load_calendar
 from xinyong.catalog import RecordType, load_catalog
 from xinyong.codes import clean_display_name
+from xinyong.codes.names import load_conversion_tables
 from xinyong.config import Settings
-from xinyong.db import bulk_insert, refresh_statistics, utcnow
+from xinyong.db import BackgroundCheckpointer, bulk_insert, refresh_statistics, utcnow
 from xinyong.departments.models import Department
 from xinyong.errors import FileRejected, InvalidInput, InvalidTransition, NotFound
 from xinyong.protect import Protector
@@ -45,13 +50,18 @@ from xinyong.records.models import (
     Severity,
 )
 from xinyong.records.parallel import FileJob, ParallelFile
-from xinyong.records.readers import open_table
+from xinyong.records.readers import is_xlsx_package, open_table
 from xinyong.records.seen import SeenDocNos
 from xinyong.records.seen import digest as doc_no_digest
 from xinyong.records.validation import ERROR, WARNING, CleanRow, Problem, RowValidator
 from xinyong.subjects.service import SubjectRef, SubjectResolver, kind_from_label, names_agree
 
 STALE_AFTER = timedelta(minutes=10)
+# SubjectRef's fields after kind and name, each filled from the column with the role of the same name.
+_REF_ROLES = (
+    "uscc", "id_number", "id_type", "legal_representative", "registration_number", "org_code", "tax_number",
+    "institution_cert", "social_org_cert",
+)  # fmt: skip
 # When a long import refreshes the planner's statistics (PostgreSQL only; see db.refresh_statistics).
 STATISTICS_AFTER_CHUNKS = frozenset({1, 4, 16, 64})
 ProgressCallback = Callable[[int], None]
@@ -93,10 +103,20 @@ class ImportContext:
     today: date
     seen_doc_nos: SeenDocNos = field(default_factory=SeenDocNos)  # digest of 文书号 → first row
     tiers: dict[Any, str | None] = field(default_factory=dict)  # (categories, fine) → tier
+    publication_ends: dict[Any, Any] = field(default_factory=dict)  # (tier, decision, stated end) → end
+    late_notes: dict[tuple[date, date], tuple[str, str]] = field(default_factory=dict)  # see _late_note
     roles: dict[str, str] = field(init=False)  # role → column code
+    # The column code of each optional role, "" when the type has none (values.get("") is None).
+    ref_codes: tuple[str, ...] = field(init=False)  # SubjectRef's optional fields, in _REF_ROLES order
+    optional_codes: dict[str, str] = field(init=False)  # role → code, for the roles _record_values reads
 
     def __post_init__(self) -> None:
         self.roles = {role: spec.code for role, spec in self.record_type.role_fields.items()}
+        self.ref_codes = tuple(self.roles.get(name, "") for name in _REF_ROLES)
+        self.optional_codes = {
+            name: self.roles.get(name, "")
+            for name in ("categories", "fine_amount", "publicity_until", "valid_from", "valid_until")
+        }
 
 
 # ------------------------------------------------------------------------------------------ entry points
@@ -158,22 +178,42 @@ def _run_parallel(
     filename: str | None,
     progress: ProgressCallback | None,
 ) -> ImportResult:
-    """Large files: read and validate in a worker process while this one stores (see parallel.py)."""
+    """Large files: read and validate in a worker process while this one stores (see parallel.py).
+
+    A new interpreter takes a second or so to start, and then as long again to validate a chunk: this process
+    validates the first chunk of a CSV file itself meanwhile, and has stored it by the time the worker sends
+    the second. (An XLSX workbook is not opened twice: its shared strings are loaded whole.)"""
+    if path.stat().st_size > settings.upload_max_bytes:
+        raise FileRejected("file-too-large", f"文件超过 {settings.upload_max_bytes // (1024 * 1024)} MB 的大小上限")
+    lead_rows = 0 if is_xlsx_package(path) else settings.import_chunk_rows
     job = FileJob(
         path=path, record_type=record_type.key, catalog_dirs=tuple(settings.catalog_dirs),
         department_code=department.code, today=today, max_bytes=settings.upload_max_bytes,
         max_xlsx_uncompressed=settings.xlsx_max_uncompressed_bytes, chunk_rows=settings.import_chunk_rows,
-        filename=filename,
+        filename=filename, skip_rows=lead_rows,
     )  # fmt: skip
-    if path.stat().st_size > settings.upload_max_bytes:
-        raise FileRejected("file-too-large", f"文件超过 {settings.upload_max_bytes // (1024 * 1024)} MB 的大小上限")
     with ParallelFile(job) as worker:
-        assert worker.head is not None
-        batch.file_format, batch.encoding = worker.head.format, worker.head.encoding
+        # The first chunk compares names, and that needs the conversion tables: loaded while the worker starts.
+        load_conversion_tables()
+        if lead_rows:
+            with open_table(
+                path, max_bytes=settings.upload_max_bytes,
+                max_xlsx_uncompressed=settings.xlsx_max_uncompressed_bytes, filename=filename,
+            ) as table:  # fmt: skip
+                if not table.headers:
+                    raise FileRejected("empty-file", "文件为空或没有表头")
+                batch.file_format, batch.encoding = table.format, table.encoding
+                validator = RowValidator(record_type, table.headers, department_code=department.code, today=today)
+                first = [validator.validate(number, cells) for number, cells in islice(table.rows, lead_rows)]
+            file_problems = validator.file_problems
+            chunks: Iterable[list[CleanRow]] = chain([first] if first else [], worker.chunks())
+        else:
+            head = worker.receive_head()
+            batch.file_format, batch.encoding, file_problems = head.format, head.encoding, head.file_problems
+            chunks = worker.chunks()
         return _store_all(
             session, settings=settings, protector=protector, record_type=record_type, department=department,
-            batch=batch, today=today, file_problems=worker.head.file_problems, chunks=worker.chunks(),
-            progress=progress,
+            batch=batch, today=today, file_problems=file_problems, chunks=chunks, progress=progress,
         )  # fmt: skip
 
 
@@ -376,16 +416,17 @@ def _store_all(
         raise FileRejected("future-reported-on", "报送日期不能晚于今天")
     _store_problems(session, batch, file_problems)
     session.commit()  # no transaction may be open while waiting for the writers' turn
-    for number, chunk in enumerate(chunks, start=1):  # each chunk read and validated before taking the turn
-        # Each chunk's transaction takes the writers' turn, so that short writers (credit checks) wait on it
-        # in a thread instead of in SQLite's busy handler on their event loop (see writequeue).
-        with writequeue.turn(session):
-            _store_chunk(session, ctx, chunk)
-            if number in STATISTICS_AFTER_CHUNKS:
-                refresh_statistics(session, ["records", "subjects", "subject_grams"])
-                session.commit()
-        if progress:
-            progress(len(chunk))
+    with _long_lived_objects_frozen(), BackgroundCheckpointer(session) as checkpointer:
+        for number, chunk in enumerate(chunks, start=1):  # each chunk read and validated before taking the turn
+            # Each chunk's transaction takes the writers' turn, so that short writers (credit checks) wait on
+            # it in a thread instead of in SQLite's busy handler on their event loop (see writequeue).
+            with writequeue.turn(session):
+                _store_chunk(session, ctx, chunk, checkpointer)
+                if number in STATISTICS_AFTER_CHUNKS:
+                    refresh_statistics(session, ["records", "subjects", "subject_grams"])
+                    session.commit()
+            if progress:
+                progress(len(chunk))
     batch.status = BatchStatus.COMPLETED
     batch.finished_at = utcnow()
     _audit_finished(session, batch)
@@ -398,58 +439,96 @@ def _store_all(
     return _result(batch)
 
 
-def _store_chunk(session: Session, ctx: ImportContext, chunk: list[CleanRow]) -> None:
+_frozen_lock = threading.Lock()
+_frozen_runs = 0
+
+
+@contextmanager
+def _long_lived_objects_frozen() -> Iterator[None]:
+    """Keep the objects that exist before a run (modules, mappers, caches: most of a process's heap) out of the
+    garbage collector's full passes while it runs. Each chunk allocates tens of thousands of objects, enough to
+    set off a full pass about once a chunk, and a full pass over the whole heap cost the storing process
+    more than a tenth of its time. Frozen objects are not lost, only not collected until the run ends;
+    concurrent runs in one process unfreeze when the last of them ends."""
+    global _frozen_runs
+    with _frozen_lock:
+        if _frozen_runs == 0:
+            gc.freeze()
+        _frozen_runs += 1
+    try:
+        yield
+    finally:
+        with _frozen_lock:
+            _frozen_runs -= 1
+            if _frozen_runs == 0:
+                gc.unfreeze()
+
+
+def _store_chunk(
+    session: Session, ctx: ImportContext, chunk: list[CleanRow], checkpointer: BackgroundCheckpointer
+) -> None:
     rtype, batch = ctx.record_type, ctx.batch
     doc_code, decision_code = ctx.roles["doc_no"], ctx.roles["decision_date"]
+    seen = ctx.seen_doc_nos
     good: list[tuple[CleanRow, SubjectRef, str]] = []
+    rejected = 0
     for row in chunk:
         if row.has_errors:
+            rejected += 1
             continue
         doc_no = row.values[doc_code]
         key = doc_no_digest(doc_no)
-        first = ctx.seen_doc_nos.first_row(key)
+        first = seen.first_row(key)
         if first is not None:
             row.problems.append(Problem(row.row, doc_code, "duplicate-doc-no", doc_no,
                                         f"决定文书号与第 {first} 行重复，同一文书号只能出现一次"))  # fmt: skip
+            rejected += 1
             continue
-        ctx.seen_doc_nos.add(key, row.row)
+        seen.add(key, row.row)
         if (row.reported_on or ctx.reported_on) < row.values[decision_code]:
             row.problems.append(Problem(row.row, decision_code, "reported-before-decision", None,
                                         "报送日期早于决定日期，请核对报送日期"))  # fmt: skip
+            rejected += 1
             continue
         good.append((row, _subject_ref(ctx, row), doc_no))
 
     resolver = SubjectResolver(session, ctx.protector)
-    subjects = resolver.resolve(ref for _, ref, _ in good)
+    keys = [resolver.key_of(ref) for _, ref, _ in good]  # once per row: a person's key is a keyed hash
+    subjects = resolver.resolve_keyed(zip(keys, (ref for _, ref, _ in good), strict=True))
     mismatch_is_error = ctx.settings.name_mismatch == "error"
     name_code = ctx.roles["subject_name"]
-    accepted: list[tuple[CleanRow, int, str]] = []
-    for row, ref, doc_no in good:
-        found = subjects[resolver.key_of(ref)]
-        if not names_agree(found.registered_name, ref.name):
+    accepted: list[tuple[CleanRow, int, str, str]] = []
+    for (row, ref, doc_no), subject_key in zip(good, keys, strict=True):
+        found = subjects[subject_key]
+        if found.registered_name != ref.name and not names_agree(found.registered_name, ref.name):
             row.problems.append(Problem(
                 row.row, name_code, "name-code-mismatch", ref.name,
                 f"名称“{ref.name}”与主体库中该代码登记的名称“{found.registered_name}”不一致，请核对名称或代码",
                 ERROR if mismatch_is_error else WARNING,
             ))  # fmt: skip
             if mismatch_is_error:
+                rejected += 1
                 continue
-        accepted.append((row, found.subject_id, doc_no))
+        accepted.append((row, found.subject_id, doc_no, ref.name))
 
-    existing = _existing_records(session, ctx, [doc for _, _, doc in accepted])
+    existing = _existing_records(session, ctx, [doc for _, _, doc, _ in accepted])
     now = utcnow()
-    inserts: list[dict[str, Any]] = []
+    inserts: list[tuple[Any, ...]] = []
     updates: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
     unchanged = late = 0
-    for row, subject_id, doc_no in accepted:
-        sealed_text = json.dumps(row.sealed, ensure_ascii=False, sort_keys=True) if row.sealed else None
+    type_key, department_id, active = rtype.key, ctx.department.id, RecordStatus.ACTIVE.value
+    report_deadline, workdays = ctx.calendar.report_deadline, ctx.settings.report_deadline_workdays
+    encode_sealed = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # as json.dumps(…, sort_keys)
+    for row, subject_id, doc_no, name in accepted:
+        sealed_text = encode_sealed(row.sealed) if row.sealed else None
         content_hash = rules.content_hash(row.payload, sealed_text, subject_id)
         previous = existing.get(doc_no)
         if previous is not None:
             if previous.status == RecordStatus.REVOKED:
                 row.problems.append(Problem(row.row, doc_code, "record-revoked", doc_no,
                                             "该文书号的记录已被撤销，不能再次上报；如确需恢复请联系信用办"))  # fmt: skip
+                rejected += 1
                 continue
             if previous.content_hash == content_hash:
                 unchanged += 1
@@ -460,31 +539,25 @@ def _store_chunk(session: Session, ctx: ImportContext, chunk: list[CleanRow]) ->
                 "content_hash": previous.content_hash, "batch_id": previous.batch_id, "superseded_at": now,
                 "superseded_by": "update",
             })  # fmt: skip
-            values = _record_values(ctx, row, subject_id, sealed_text, content_hash)
-            updates.append({"b_id": previous.id, **values, "version": previous.version + 1, "updated_at": now})
+            values = _record_values(ctx, row, subject_id, name, sealed_text, content_hash)
+            updates.append({"b_id": previous.id, **dict(zip(_VALUE_COLUMNS, values, strict=True)),
+                            "version": previous.version + 1, "updated_at": now})  # fmt: skip
             continue
-        values = _record_values(ctx, row, subject_id, sealed_text, content_hash)
-        decision = values["decision_date"]
+        values = _record_values(ctx, row, subject_id, name, sealed_text, content_hash)
+        decision = values[2]  # decision_date
         reported_on = row.reported_on or ctx.reported_on
-        deadline = ctx.calendar.report_deadline(decision, ctx.settings.report_deadline_workdays)
+        deadline = report_deadline(decision, workdays)
         is_late = reported_on > deadline
         if is_late:
             late += 1
-            overdue = ctx.calendar.workdays_between(deadline, reported_on)
-            row.problems.append(Problem(
-                row.row, decision_code, "late-report", decision.isoformat(),
-                f"决定日期 {decision.isoformat()}，应于 {deadline.isoformat()} 前报送，"
-                f"实际报送日期 {reported_on.isoformat()}，逾期 {overdue} 个工作日（已接收并标记为迟报）",
-                WARNING,
-            ))  # fmt: skip
-        inserts.append({
-            **values, "record_type": rtype.key, "department_id": ctx.department.id, "doc_no": doc_no,
-            "status": RecordStatus.ACTIVE.value, "version": 1, "reported_on": reported_on,
-            "deadline": deadline, "is_late": is_late, "created_at": now, "updated_at": now,
-        })  # fmt: skip
+            shown, message = _late_note(ctx, decision, deadline, reported_on)
+            row.problems.append(Problem(row.row, decision_code, "late-report", shown, message, WARNING))
+        inserts.append(
+            (*values, type_key, department_id, doc_no, active, 1, reported_on, deadline, is_late, now, now)
+        )
 
     table = Record.__table__
-    bulk_insert(session, table, inserts)
+    bulk_insert(session, table, inserts, columns=_INSERT_COLUMNS)
     bulk_insert(session, RecordVersion.__table__, versions)
     if updates:
         columns = [c for c in updates[0] if c != "b_id"]
@@ -492,9 +565,8 @@ def _store_chunk(session: Session, ctx: ImportContext, chunk: list[CleanRow]) ->
             update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(c) for c in columns}),
             updates,
         )
-    problems = [p for row in chunk for p in row.problems]
+    problems = [p for row in chunk if row.problems for p in row.problems]
     _store_problems(session, batch, problems)
-    rejected = sum(1 for row in chunk if row.has_errors)
     batch.rows_read += len(chunk)
     batch.created += len(inserts)
     batch.updated += len(updates)
@@ -502,7 +574,38 @@ def _store_chunk(session: Session, ctx: ImportContext, chunk: list[CleanRow]) ->
     batch.rejected += rejected
     batch.late += late
     batch.heartbeat_at = now
+    checkpointer.before_commit(session)
     session.commit()
+    checkpointer.after_commit()
+
+
+# What _record_values returns, in order; an insert adds the rest of _INSERT_COLUMNS.
+_VALUE_COLUMNS = (
+    "subject_id", "subject_name", "decision_date", "valid_from", "valid_until", "tier", "publish_until", "payload",
+    "categories", "sealed", "content_hash", "batch_id",
+)  # fmt: skip
+_INSERT_COLUMNS = (
+    *_VALUE_COLUMNS, "record_type", "department_id", "doc_no", "status", "version", "reported_on", "deadline",
+    "is_late", "created_at", "updated_at",
+)  # fmt: skip
+# Per-import caches keyed by dates are dropped past this size (rows with their own reporting dates).
+_CACHE_LIMIT = 20_000
+
+
+def _late_note(ctx: ImportContext, decision: date, deadline: date, reported_on: date) -> tuple[str, str]:
+    """(value, message) of the late-report warning, the same for every row of a decision and reporting day."""
+    key = (decision, reported_on)
+    note = ctx.late_notes.get(key)
+    if note is None:
+        if len(ctx.late_notes) >= _CACHE_LIMIT:
+            ctx.late_notes.clear()
+        overdue = ctx.calendar.workdays_between(deadline, reported_on)
+        note = ctx.late_notes[key] = (
+            decision.isoformat(),
+            f"决定日期 {decision.isoformat()}，应于 {deadline.isoformat()} 前报送，"
+            f"实际报送日期 {reported_on.isoformat()}，逾期 {overdue} 个工作日（已接收并标记为迟报）",
+        )
+    return note
 
 
 def _existing_records(session: Session, ctx: ImportContext, doc_nos: list[str]) -> dict[str, Any]:
@@ -526,34 +629,34 @@ def _existing_records(session: Session, ctx: ImportContext, doc_nos: list[str]) 
 
 
 def _record_values(
-    ctx: ImportContext, row: CleanRow, subject_id: int, sealed_text: str | None, content_hash: str
-) -> dict[str, Any]:
+    ctx: ImportContext, row: CleanRow, subject_id: int, name: str, sealed_text: str | None, content_hash: str
+) -> tuple[Any, ...]:
+    """The stored values of a row, in _VALUE_COLUMNS order; `name` is the subject name as displayed."""
     values = row.values
-    role = ctx.roles
-    decision = values[role["decision_date"]]
-    categories = values.get(role.get("categories", ""))
-    fine = values.get(role.get("fine_amount", ""))
+    codes = ctx.optional_codes
+    decision = values[ctx.roles["decision_date"]]
+    categories_code = codes["categories"]
+    categories = values.get(categories_code)
+    fine = values.get(codes["fine_amount"])
     key = (tuple(categories) if categories else None, fine)
     tier = ctx.tiers.get(key, "")
     if tier == "":
         tier = ctx.tiers[key] = rules.penalty_tier(ctx.record_type.publicity, categories, fine)
-    publish_until = rules.publication_end(
-        ctx.record_type.publicity, tier, decision=decision, stated_until=values.get(role.get("publicity_until", ""))
-    )
-    return {
-        "subject_id": subject_id,
-        "subject_name": clean_display_name(values[role["subject_name"]]),
-        "decision_date": decision,
-        "valid_from": values.get(role.get("valid_from", "")),
-        "valid_until": values.get(role.get("valid_until", "")),
-        "tier": tier,
-        "publish_until": publish_until,
-        "payload": row.payload,
-        "categories": _categories_text(row.payload.get(role.get("categories", ""))),
-        "sealed": ctx.protector.seal(sealed_text) if sealed_text else None,
-        "content_hash": content_hash,
-        "batch_id": ctx.batch.id,
-    }
+    stated_until = values.get(codes["publicity_until"])
+    window = (tier, decision, stated_until)
+    publish_until = ctx.publication_ends.get(window, "")
+    if publish_until == "":
+        if len(ctx.publication_ends) >= _CACHE_LIMIT:
+            ctx.publication_ends.clear()
+        publish_until = ctx.publication_ends[window] = rules.publication_end(
+            ctx.record_type.publicity, tier, decision=decision, stated_until=stated_until
+        )
+    payload = row.payload
+    return (
+        subject_id, name, decision, values.get(codes["valid_from"]), values.get(codes["valid_until"]), tier,
+        publish_until, payload, _categories_text(payload.get(categories_code)),
+        ctx.protector.seal(sealed_text) if sealed_text else None, content_hash, ctx.batch.id,
+    )  # fmt: skip
 
 
 def _categories_text(published: str | None) -> str | None:
@@ -565,40 +668,27 @@ def _categories_text(published: str | None) -> str | None:
 def _subject_ref(ctx: ImportContext, row: CleanRow) -> SubjectRef:
     values = row.values
     role = ctx.roles
-
-    def get(name: str) -> Any:
-        return values.get(role.get(name, ""))
-
     return SubjectRef(
-        kind=kind_from_label(values[role["subject_kind"]]),
-        name=clean_display_name(values[role["subject_name"]]),
-        uscc=get("uscc"),
-        id_number=get("id_number"),
-        id_type=get("id_type"),
-        legal_representative=get("legal_representative"),
-        registration_number=get("registration_number"),
-        org_code=get("org_code"),
-        tax_number=get("tax_number"),
-        institution_cert=get("institution_cert"),
-        social_org_cert=get("social_org_cert"),
+        kind_from_label(values[role["subject_kind"]]),
+        clean_display_name(values[role["subject_name"]]),
+        *map(values.get, ctx.ref_codes),  # uscc, id_number, … in _REF_ROLES order
     )
 
 
 def _store_problems(session: Session, batch: Batch, problems: list[Problem]) -> None:
     if not problems:
         return
+    batch_id = batch.id
     bulk_insert(
         session,
         BatchProblem.__table__,
         [
-            {
-                # An unknown header is reported under its own text, which may be longer than the column.
-                "batch_id": batch.id, "severity": p.severity, "row": p.row, "column": p.column and p.column[:64],
-                "code": p.code,
-                "value": (p.value or "")[:200] or None, "message": p.message[:500],
-            }
+            # An unknown header is reported under its own text, which may be longer than the column.
+            (batch_id, p.severity, p.row, p.column and p.column[:64], p.code, (p.value or "")[:200] or None,
+             p.message[:500])
             for p in problems
         ],
+        columns=("batch_id", "severity", "row", "column", "code", "value", "message"),
     )  # fmt: skip
     batch.warnings += sum(1 for p in problems if p.severity == WARNING)
 

@@ -75,9 +75,13 @@ class SubjectResolver:
 
     def resolve(self, refs: Iterable[SubjectRef]) -> dict[str, Resolution]:
         """Map each ref's key to its subject; creates the missing ones (first description wins)."""
+        return self.resolve_keyed((self.key_of(ref), ref) for ref in refs)
+
+    def resolve_keyed(self, keyed: Iterable[tuple[str, SubjectRef]]) -> dict[str, Resolution]:
+        """`resolve` for refs whose `key_of` the caller already has."""
         wanted: dict[str, SubjectRef] = {}
-        for ref in refs:
-            wanted.setdefault(self.key_of(ref), ref)
+        for key, ref in keyed:
+            wanted.setdefault(key, ref)
         found: dict[str, Resolution] = {}
         usccs = [k[5:] for k in wanted if k.startswith("uscc:")]
         hashes = [k[3:] for k in wanted if k.startswith("id:")]
