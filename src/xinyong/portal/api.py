@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from xinyong.portal import service
 from xinyong.portal.schemas import RecordPageRead, RecordRead, SubjectRead, SubjectSearchRead
 from xinyong.portal.web import Today, limit
-from xinyong.web.deps import AppProtector, AppSettings, DbSession
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, ReadSession
 
 router = APIRouter(prefix="/api/v1", tags=["信用信息公开查询"], dependencies=[Depends(limit)])
 
@@ -31,7 +31,7 @@ def _subject(card: service.SubjectCard) -> SubjectRead:
     "自然人只能按证件号码精确查询，名称查询不返回自然人。受频率限制（超过返回 429）。",
 )
 async def search_subjects(
-    session: DbSession, settings: AppSettings, today: Today, protector: AppProtector,
+    session: ReadSession, settings: AppSettings, today: Today, protector: AppProtector,
     q: str = Query("", max_length=100, description="名称片段或代码"), page: int = Query(1, ge=1, le=service.MAX_PAGE),
 ) -> SubjectSearchRead:  # fmt: skip
     find = partial(service.find_subjects, session, q, settings=settings, protector=protector, page=page,
@@ -47,7 +47,7 @@ async def search_subjects(
 
 @router.get("/subjects/{code}", response_model=SubjectRead, name="api.subjects.detail", summary="信用主体基础信息",
             description="code 为统一社会信用代码、旧代码或查询结果中的 ref。")  # fmt: skip
-async def subject_detail(code: str, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector
+async def subject_detail(code: str, session: ReadSession, settings: AppSettings, today: Today, protector: AppProtector
                          ) -> SubjectRead:  # fmt: skip
     # On the event loop, like a code look-up above: a few indexed reads.
     subject = service.resolve_subject(session, code, protector=protector)

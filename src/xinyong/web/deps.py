@@ -40,7 +40,21 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         session.close()
 
 
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
+    """A session for public look-ups that only read. On PostgreSQL its statements run outside a transaction
+    (autocommit): a code look-up is two statements, and BEGIN and ROLLBACK were two more round trips. Nothing
+    may be written through it (each statement would commit on its own); on SQLite it is the usual session."""
+    session = request.app.state.session_factory()
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+    finally:
+        session.close()  # the pool sets the connection's isolation level back
+
+
 DbSession = Annotated[Session, Depends(get_session)]
+ReadSession = Annotated[Session, Depends(get_read_session)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 AppProtector = Annotated[Protector, Depends(get_protector)]
 

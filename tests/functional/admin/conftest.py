@@ -17,7 +17,7 @@ from xinyong.auth.models import User
 from xinyong.auth.rules import Actor, Role
 from xinyong.config import Settings
 from xinyong.departments.models import Department
-from xinyong.web.deps import CSRF_FIELD, SESSION_COOKIE, get_session
+from xinyong.web.deps import CSRF_FIELD, SESSION_COOKIE, get_read_session, get_session
 
 PASSWORD = "Correct-horse-42"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -56,6 +56,7 @@ def app(db_session: Session, console_settings: Settings) -> Iterator[object]:
         yield db_session
 
     application.dependency_overrides[get_session] = session_for_tests
+    application.dependency_overrides[get_read_session] = session_for_tests
     yield application
     application.state.engine.dispose()
 

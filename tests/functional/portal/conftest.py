@@ -16,7 +16,7 @@ from xinyong.departments.models import Department
 from xinyong.portal.web import get_today
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
-from xinyong.web.deps import get_session
+from xinyong.web.deps import get_read_session, get_session
 
 TODAY = date(2025, 10, 20)
 
@@ -40,6 +40,7 @@ def client(portal_settings: Settings, db_session: Session, day: dict[str, date])
         yield db_session
 
     app.dependency_overrides[get_session] = session_override
+    app.dependency_overrides[get_read_session] = session_override
     app.dependency_overrides[get_today] = lambda: day["today"]
     with TestClient(app) as test_client:
         yield test_client
