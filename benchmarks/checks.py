@@ -3,11 +3,14 @@ batch of 10,000 subjects, at county scale (1,000,000 subjects, 5,000,000 records
 
     .venv/bin/python benchmarks/checks.py                      # SQLite, reuses benchmarks/out/ data
     .venv/bin/python benchmarks/checks.py --http-seconds 60 --concurrency 8
+    .venv/bin/python benchmarks/checks.py --pg URL             # PostgreSQL filled by benchmarks/portal.py --pg URL
 
 The subjects and records come from the portal benchmark's cached database
 (benchmarks/out/portal-1000000-5000000-1.sqlite, built by benchmarks/portal.py); it is copied, migrated to
 the current heads and given the built-in list types, the sample measure list and 50,000 published list
 entries on random subjects (direct bulk inserts of the rows the services write). The copy is cached too.
+With `--pg URL`, the PostgreSQL database that `benchmarks/portal.py --pg URL` filled is given the same
+additions in place (once; a marker file under benchmarks/out/ remembers it).
 
 - server-side: POST /api/v1/checks is called in-process; each request's handling time is measured by a
   middleware (like benchmarks/portal.py), next to GET /healthz in the same run.
@@ -47,8 +50,9 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def prepare(target: Path, entries: int, seed: int) -> tuple[str, str]:
-    """The benchmark database and an API key with api:checks:write; built once, then reused."""
+def prepare(target: Path, entries: int, seed: int, pg: str | None = None) -> tuple[str, str]:
+    """The benchmark database and an API key with api:checks:write; built once, then reused. With `pg`, that
+    database (already holding the portal benchmark's subjects and records) instead of a copy at `target`."""
     from xinyong import migrate
     from xinyong.auth.rules import Actor
     from xinyong.config import Settings
@@ -60,13 +64,15 @@ def prepare(target: Path, entries: int, seed: int) -> tuple[str, str]:
     from xinyong.measures import service as measures_service
     from xinyong.subjects.models import Subject
 
-    url = f"sqlite:///{target}"
+    url = pg or f"sqlite:///{target}"
     ready = target.with_suffix(".ready")
     if ready.exists():
         return url, ready.read_text().strip()
-    if not SOURCE.exists():
+    if pg:
+        pass
+    elif not SOURCE.exists():
         raise SystemExit(f"{SOURCE} is missing: run benchmarks/portal.py first (it builds the subjects and records)")
-    if not target.exists():
+    elif not target.exists():
         log(f"copying {SOURCE.name} ({SOURCE.stat().st_size / 1e9:.1f} GB)")
         partial = target.with_suffix(".partial")
         shutil.copyfile(SOURCE, partial)
@@ -341,17 +347,26 @@ def main() -> None:
     parser.add_argument("--sqlite-cache-mb", type=int, default=1024,
                         help="XINYONG_SQLITE_CACHE_MB of the servers (this machine's OS drops idle file pages within "
                              "seconds; the connection's own cache is what keeps the data read in memory)")  # fmt: skip
+    parser.add_argument("--pg", help="PostgreSQL URL of a database filled by benchmarks/portal.py --pg URL")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-server-side", action="store_true")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    target = OUT / f"checks-1000000-5000000-{args.entries}-{args.seed}.sqlite"
-    url, token = prepare(target, args.entries, args.seed)
+    if args.pg:
+        from sqlalchemy.engine import make_url
+
+        pg = make_url(args.pg)
+        host = (pg.host or "local").replace(".", "_")
+        target = OUT / f"checks-pg-{host}-{pg.port}-{pg.database}-{args.entries}-{args.seed}"
+    else:
+        target = OUT / f"checks-1000000-5000000-{args.entries}-{args.seed}.sqlite"
+    url, token = prepare(target, args.entries, args.seed, args.pg)
     listed, anyone = sample_codes(url, max(args.samples, args.batch), args.seed)
-    report: dict[str, object] = {"database": target.name, "date": date.today().isoformat()}
+    report: dict[str, object] = {"database": "postgresql" if args.pg else target.name, "date": date.today().isoformat(),
+                                 "load_average": os.getloadavg()}  # fmt: skip
 
     def save() -> None:  # after every stage, so that a failure later keeps what was measured
-        (OUT / "checks.json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
+        (OUT / ("checks-pg.json" if args.pg else "checks.json")).write_text(json.dumps(report, ensure_ascii=False, indent=2))
 
     if not args.skip_server_side:
         log("server-side timings")
