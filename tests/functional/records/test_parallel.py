@@ -38,6 +38,15 @@ def test_worker_process_reports_the_same_problems_as_in_process(import_csv, db_s
     assert [row for row, _, _ in first_errors] == [5, 12, 27]
 
 
+def test_a_workbook_is_validated_by_the_worker_alone_with_the_same_outcome(import_csv, db_session, dept, parallel):
+    # A CSV's first chunk is validated by the storing process while the worker starts; a workbook is not
+    # (it would be loaded twice): both paths report the same rows.
+    result = import_csv(_rows(), settings_=parallel, xlsx=True)
+    assert (result.status, result.created, result.rejected) == ("completed", 27, 3)
+    assert [row for row, _, _ in errors(db_session, result.batch_id)] == [5, 12, 27]
+    assert service.get_batch(db_session, result.batch_id).file_format == "xlsx"
+
+
 def test_worker_process_imports_a_fresh_file(import_csv, db_session, dept, parallel):
     result = import_csv(_rows(), settings_=parallel, encoding="gbk")
     assert (result.status, result.created, result.rejected) == ("completed", 27, 3)
