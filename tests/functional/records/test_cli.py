@@ -228,3 +228,23 @@ def test_db_upgrade_says_what_it_did(cli: CliRunner, fresh_database_url: str) ->
     up = cli.invoke(app, ["db", "upgrade"])
     assert up.exit_code == 0, up.output
     assert f"数据库已迁移：0008 → {head}。" in up.stdout
+
+
+def test_disclosure_reindex_refills_missing_categories(registered, tmp_path, fresh_database_url) -> None:
+    from sqlalchemy import text
+
+    from xinyong.db import make_engine
+
+    path = write_rows(tmp_path / "报送.csv", [penalty_row(CF_CFLB="警告", CF_NR="警告", CF_NR_FK=""), penalty_row()])
+    assert _import(registered, path).exit_code == 0
+    engine = make_engine(fresh_database_url)
+    with engine.begin() as conn:  # as a record type added to the catalogue after its records were stored
+        conn.execute(text("UPDATE records SET categories = NULL"))
+    result = registered.invoke(app, ["disclosure", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "类别字段已更新：2 条" in result.stdout
+    with engine.connect() as conn:
+        stored = set(conn.execute(text("SELECT categories FROM records")).scalars())
+    engine.dispose()
+    assert "警告" in stored
+    assert None not in stored
