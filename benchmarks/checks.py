@@ -68,11 +68,9 @@ def prepare(target: Path, entries: int, seed: int, pg: str | None = None) -> tup
     ready = target.with_suffix(".ready")
     if ready.exists():
         return url, ready.read_text().strip()
-    if pg:
-        pass
-    elif not SOURCE.exists():
-        raise SystemExit(f"{SOURCE} is missing: run benchmarks/portal.py first (it builds the subjects and records)")
-    elif not target.exists():
+    if not pg and not target.exists():
+        if not SOURCE.exists():
+            raise SystemExit(f"{SOURCE} is missing: run benchmarks/portal.py first (it builds the subjects and records)")
         log(f"copying {SOURCE.name} ({SOURCE.stat().st_size / 1e9:.1f} GB)")
         partial = target.with_suffix(".partial")
         shutil.copyfile(SOURCE, partial)
@@ -370,7 +368,8 @@ def main() -> None:
 
     if not args.skip_server_side:
         log("server-side timings")
-        report["sqlite_cache_mb"] = args.sqlite_cache_mb
+        if not args.pg:
+            report["sqlite_cache_mb"] = args.sqlite_cache_mb
         report["server_side_ms"] = server_side(url, token, listed, anyone, args.samples, args.sqlite_cache_mb)
         save()
     if args.batch:
