@@ -15,7 +15,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from itertools import chain, islice
 from pathlib import Path
@@ -57,11 +57,8 @@ from xinyong.records.validation import ERROR, WARNING, CleanRow, Problem, RowVal
 from xinyong.subjects.service import SubjectRef, SubjectResolver, kind_from_label, names_agree
 
 STALE_AFTER = timedelta(minutes=10)
-# SubjectRef's fields after kind and name, each filled from the column with the role of the same name.
-_REF_ROLES = (
-    "uscc", "id_number", "id_type", "legal_representative", "registration_number", "org_code", "tax_number",
-    "institution_cert", "social_org_cert",
-)  # fmt: skip
+# SubjectRef's fields after kind and name, in order, each filled from the column with the role of the same name.
+_REF_ROLES = tuple(f.name for f in fields(SubjectRef) if f.name not in ("kind", "name"))
 # When a long import refreshes the planner's statistics (PostgreSQL only; see db.refresh_statistics).
 STATISTICS_AFTER_CHUNKS = frozenset({1, 4, 16, 64})
 ProgressCallback = Callable[[int], None]
