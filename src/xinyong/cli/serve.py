@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import typer
 
-from xinyong.cli import settings
+from xinyong.app import create_app
+from xinyong.commandline import settings
+from xinyong.logs import uvicorn_log_config
 
 
 def serve(
@@ -12,8 +14,6 @@ def serve(
 ) -> None:
     import uvicorn
 
-    from xinyong.app import create_app
-    from xinyong.logs import uvicorn_log_config
 
     log_config = uvicorn_log_config(settings().log_level)
     # uvicorn would take X-Forwarded-For from any local peer; the platform reads it itself, from the
