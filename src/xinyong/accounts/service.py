@@ -179,8 +179,15 @@ def own_records(session: Session, account: SubjectAccount, *, settings: Settings
                 limit: int = 200) -> list[OwnRecord]:  # fmt: skip
     """Every active record about the account's subject, published or not, with the restricted fields
     (sealed at ingestion) opened: the subject may see everything about itself."""
+    return subject_records(session, account.subject_id, settings=settings, protector=protector, limit=limit)
+
+
+def subject_records(session: Session, subject_id: int, *, settings: Settings, protector: Protector,
+                    limit: int = 200) -> list[OwnRecord]:  # fmt: skip
+    """`own_records` for the platform itself (a report printed for the subject at the 信用办's counter): callers
+    answer for having established that the subject asked."""
     catalog = load_catalog(settings.catalog_dirs)
-    rows = session.scalars(select(Record).where(Record.subject_id == account.subject_id,
+    rows = session.scalars(select(Record).where(Record.subject_id == subject_id,
                                                 Record.status == RecordStatus.ACTIVE)
                            .order_by(Record.decision_date.desc(), Record.id.desc()).limit(limit))  # fmt: skip
     result = []

@@ -445,6 +445,31 @@ def _load_types(session: Session) -> dict[int, _TypeRow]:
             for t in session.scalars(select(ListType))}  # fmt: skip
 
 
+def memberships_between(session: Session, subject_id: int, *, start: date, end: date
+                        ) -> list[tuple[Membership, EntryState, date | None]]:  # fmt: skip
+    """Entries of the subject that were in force on some day of [start, end] (published, whether still in force,
+    expired or removed since), with their state and the day they ended: what a report over a span lists."""
+    types = _types_by_id(session)
+    departments = departments_service.names_by_id(session)
+    rows = session.scalars(select(ListEntry).where(
+        ListEntry.subject_id == subject_id, ListEntry.published_on.is_not(None),
+        ListEntry.state.in_([EntryState.PUBLISHED.value, EntryState.EXPIRED.value, EntryState.REMOVED.value]),
+        ListEntry.valid_from <= end, or_(ListEntry.valid_until.is_(None), ListEntry.valid_until >= start),
+        or_(ListEntry.ended_on.is_(None), ListEntry.ended_on >= start),
+    ).order_by(ListEntry.valid_from.desc(), ListEntry.id.desc()))  # fmt: skip
+    found = []
+    for e in rows:
+        t = types[e.list_type_id]
+        if not t.is_active:
+            continue
+        found.append((Membership(
+            e.id, e.subject_id, t.key, t.name, t.nature.value, t.origin.value, t.legal_basis, e.reasons,
+            departments.get(e.department_id, ""), e.source, e.decision_no or e.source_ref, e.valid_from,
+            e.valid_until, t.is_public, t.remedy_route,
+        ), e.state, e.ended_on))  # fmt: skip
+    return found
+
+
 def public_memberships(session: Session, subject: Subject, *, today: date) -> list[Membership]:
     """What the portal profile shows: memberships in force on public lists."""
     return [m for m in memberships(session, [subject.id], today=today).get(subject.id, []) if m.is_public]

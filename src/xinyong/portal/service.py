@@ -266,22 +266,47 @@ def record_detail(session: Session, ref: str, *, settings: Settings, protector: 
     record = disclosure.get_published_record(session, settings=settings, record_id=record_id, today=today)
     subject = session.get(Subject, record.subject_id)
     assert subject is not None
+    rtype = load_catalog(settings.catalog_dirs).get(record.record_type)
+    departments = departments_service.names_by_id(session)
+    return RecordDetail(
+        summary=summary(record, subject, departments, settings=settings, protector=protector,
+                        under_review=bool(objections_service.open_record_ids(session, [record.id]))),
+        subject=card(subject, settings=settings, protector=protector),
+        fields=public_fields(record, subject, settings=settings),
+        legal_basis=rtype.legal_basis,
+        type_name=rtype.name,
+    )
+
+
+def public_fields(record: Record, subject: Subject, *, settings: Settings) -> list[tuple[str, str, str]]:
+    """(code, title, value) of every field of a published record the public may read, in catalogue order."""
     policy = disclosure.load_policy(settings)
     rtype = load_catalog(settings.catalog_dirs).get(record.record_type)
     payload = _public_payload(record, subject, policy)
     name_spec = rtype.field_by_role("subject_name")
     if name_spec is not None and name_spec.code in payload:
         payload[name_spec.code] = disclosure_rules.public_name(payload[name_spec.code], subject.kind.value, policy)
-    fields = [(spec.code, spec.title, payload[spec.code]) for spec in rtype.fields if payload.get(spec.code)]
+    return [(spec.code, spec.title, str(payload[spec.code])) for spec in rtype.fields if payload.get(spec.code)]
+
+
+@dataclass
+class PublicRecord:
+    record: Record
+    summary: dict[str, Any]
+    fields: list[tuple[str, str, str]]  # (code, title, value)
+
+
+def published_of_type(session: Session, subject: Subject, *, record_type: str, settings: Settings,
+                      protector: Protector, today: date, limit: int) -> tuple[list[PublicRecord], int]:  # fmt: skip
+    """Every record of one type the portal shows about the subject today (newest first, at most `limit`), with
+    its public fields, and how many there are: what a public credit report prints."""
+    records, total = disclosure.published_records(session, settings=settings, subject=subject,
+                                                  record_type=record_type, today=today, limit=limit)  # fmt: skip
     departments = departments_service.names_by_id(session)
-    return RecordDetail(
-        summary=summary(record, subject, departments, settings=settings, protector=protector,
-                        under_review=bool(objections_service.open_record_ids(session, [record.id]))),
-        subject=card(subject, settings=settings, protector=protector),
-        fields=fields,
-        legal_basis=rtype.legal_basis,
-        type_name=rtype.name,
-    )
+    disputed = objections_service.open_record_ids(session, [r.id for r in records])
+    return [PublicRecord(r, summary(r, subject, departments, settings=settings, protector=protector,
+                                 under_review=r.id in disputed), public_fields(r, subject, settings=settings))
+            for r in records], total  # fmt: skip
 
 
 def departments(session: Session) -> list[Department]:

@@ -85,6 +85,22 @@ def open_application_for(session: Session, record_id: int) -> RepairApplication 
     return session.scalar(select(RepairApplication).where(RepairApplication.open_record_id == record_id))
 
 
+def open_record_ids(session: Session, record_ids: list[int]) -> set[int]:
+    """Which of these records have an open repair application (修复申请中), in one query."""
+    if not record_ids:
+        return set()
+    return set(session.scalars(select(RepairApplication.open_record_id)
+                               .where(RepairApplication.open_record_id.in_(record_ids))))  # fmt: skip
+
+
+def stopped_record_ids(session: Session, record_ids: list[int]) -> set[int]:
+    """Which of these records had their publication stopped by an approved repair (已修复), in one query."""
+    if not record_ids:
+        return set()
+    return set(session.scalars(select(PublicationStop.record_id).where(PublicationStop.record_id.in_(record_ids),
+                                                                       PublicationStop.lifted_on.is_(None))))  # fmt: skip
+
+
 # ------------------------------------------------------------------------------------------- submit
 
 
@@ -219,6 +235,14 @@ def list_type_of(session: Session, entry: ListEntry) -> ListType:
 
 def open_application_for_entry(session: Session, entry_id: int) -> RepairApplication | None:
     return session.scalar(select(RepairApplication).where(RepairApplication.open_list_entry_id == entry_id))
+
+
+def repaired_entry_ids(session: Session, entry_ids: list[int]) -> set[int]:
+    """Which of these list entries were removed early by an approved repair (已修复), in one query."""
+    if not entry_ids:
+        return set()
+    return set(session.scalars(select(RepairApplication.list_entry_id).where(
+        RepairApplication.list_entry_id.in_(entry_ids), RepairApplication.status == RepairStatus.APPROVED)))  # fmt: skip
 
 
 def list_commitment(session: Session, entry: ListEntry, today: date) -> str:
