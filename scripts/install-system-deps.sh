@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs from Debian: PostgreSQL, Chromium and CJK fonts.
+# Installs what the platform and its test suite need from Debian: PostgreSQL, Chromium, CJK fonts, the text
+# layout libraries of the PDF credit reports (pango, HarfBuzz's subsetter) and poppler's PDF tools (tests).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 need=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql postgresql-contrib)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0" || need+=(libharfbuzz-subset0)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

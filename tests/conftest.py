@@ -66,7 +66,9 @@ def db_session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, secret_key=TEST_KEY, secret_key_file=tmp_path / "unused.key")
+    return Settings(database_url=database_url, secret_key=TEST_KEY, secret_key_file=tmp_path / "unused.key",
+                    reports_signing_key_file=tmp_path / "report-key.pem",
+                    reports_signing_cert_file=tmp_path / "report-cert.pem")  # fmt: skip
 
 
 @pytest.fixture

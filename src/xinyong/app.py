@@ -29,6 +29,9 @@ from xinyong.protect import protector
 from xinyong.records import api as records_api
 from xinyong.repair import admin as repair_admin
 from xinyong.repair import portal as repair_portal
+from xinyong.reports import admin as reports_admin
+from xinyong.reports import api as reports_api
+from xinyong.reports import portal as reports_portal
 from xinyong.web import apidocs, errors, site
 from xinyong.web.cache import TTLCache
 from xinyong.web.client import parse_networks
@@ -40,11 +43,13 @@ STATIC = Path(__file__).parent / "static"
 ROUTERS = (
     # the department systems' and the public JSON API
     checks_api.router, lists_api.router, records_api.router, portal_api.router, site.router, apidocs.router,
+    reports_api.router,
     # the public portal and the subjects' accounts
     portal_views.router, lists_portal.router, accounts_portal.router, repair_portal.router, objections_portal.router,
+    reports_portal.router,
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
-    objections_admin.router,
+    objections_admin.router, reports_admin.router,
 )  # fmt: skip
 
 

@@ -178,6 +178,31 @@ class Settings(BaseSettings):
         default=(), description="Local list types whose entries cannot be removed early by repair."
     )
 
+    # --- credit reports (信用报告) ---------------------------------------------------------------------------
+    reports_signing_key_file: Path = Field(
+        default=Path("var/reports/signing-key.pem"),
+        description="Private key (PEM, unencrypted) the platform signs credit reports with: the PDF's PAdES "
+        "signature and the JSON's detached JWS. With neither this file nor the certificate present, an ECDSA "
+        "P-256 key and a self-signed certificate are made on first use.",
+    )
+    reports_signing_cert_file: Path = Field(
+        default=Path("var/reports/signing-cert.pem"),
+        description="The certificate (PEM) of the signing key; one issued by a certificate authority may replace "
+        "the self-signed one (with its key).",
+    )
+    reports_issuer: str = Field(
+        default="公共信用信息平台", description="Who issues the reports: printed on them and named in the self-signed certificate."
+    )
+    reports_public_url: str = Field(
+        default="",
+        description="The portal's public address (e.g. https://credit.example.gov.cn), printed in each report's QR "
+        "code and verification link. Empty: the address a request came to; the command line then prints "
+        "http://127.0.0.1:8000.",
+    )
+    reports_max_items: int = Field(
+        default=500, ge=1, le=5000, description="Most records a report lists per record type; the others are counted."
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from xinyong.objections.models import Objection
 from xinyong.portal.models import SubjectGram
 from xinyong.records.models import Batch, BatchProblem, Record, RecordVersion
 from xinyong.repair.models import Evidence, PublicationStop, RepairApplication, RepairCommitment, RepairEvent
+from xinyong.reports.models import IssuedReport
 from xinyong.subjects.models import Subject
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "CreditCheck",
     "Department",
     "Evidence",
+    "IssuedReport",
     "ListEntry",
     "ListEvent",
     "ListImport",

@@ -39,7 +39,8 @@ def live_settings(fresh_database_url: str, tmp_path: Path) -> Settings:
     from tests.conftest import TEST_KEY
 
     return Settings(database_url=fresh_database_url, secret_key=TEST_KEY, secret_key_file=tmp_path / "k",
-                    portal_rate_limit_requests=0)  # fmt: skip
+                    portal_rate_limit_requests=0, reports_signing_key_file=tmp_path / "report-key.pem",
+                    reports_signing_cert_file=tmp_path / "report-cert.pem")  # fmt: skip
 
 
 @pytest.fixture

@@ -58,6 +58,8 @@ class AuditAction(enum.StrEnum):
     OBJECTION_FILED = "objection.filed"
     OBJECTION_DECIDED = "objection.decided"
     OBJECTION_WITHDRAWN = "objection.withdrawn"
+    # credit reports (issue 15)
+    REPORT_ISSUED = "report.issued"
 
     @property
     def label(self) -> str:
@@ -109,6 +111,7 @@ ACTION_LABELS = {
     AuditAction.OBJECTION_FILED: "提出异议",
     AuditAction.OBJECTION_DECIDED: "异议处理办结",
     AuditAction.OBJECTION_WITHDRAWN: "撤回异议",
+    AuditAction.REPORT_ISSUED: "出具信用报告",
 }
 
 

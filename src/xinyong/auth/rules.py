@@ -33,6 +33,7 @@ class Permission(enum.StrEnum):
     REPAIRS_READ = "admin:repairs:read"  # repair queue and applications (own department for bound roles)
     OBJECTIONS_READ = "admin:objections:read"
     COMMITMENTS_DECIDE = "admin:commitments:decide"  # declare a repair commitment broken (违诺): 信用办 only
+    REPORTS_READ = "admin:reports:read"  # the registry of issued credit reports (own department for bound roles)
     # platform administration
     DEPARTMENTS_READ = "admin:departments:read"
     DEPARTMENTS_WRITE = "admin:departments:write"
@@ -48,6 +49,7 @@ class Permission(enum.StrEnum):
     API_RECORDS_READ = "api:records:read"
     API_CHECKS_WRITE = "api:checks:write"  # credit checks and their feedback
     API_LISTS_WRITE = "api:lists:write"  # import entries of lists decided elsewhere
+    API_REPORTS_WRITE = "api:reports:write"  # credit reports inside a credit check
 
     @property
     def is_api(self) -> bool:
@@ -84,7 +86,7 @@ ROLE_LABELS = {
 }
 
 _COMMON = {Permission.DASHBOARD_READ, Permission.BATCHES_READ, Permission.RECORDS_READ, Permission.SUBJECTS_READ,
-           Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ}  # fmt: skip
+           Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ, Permission.REPORTS_READ}  # fmt: skip
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(p for p in Permission if not p.is_api),
     Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE}),

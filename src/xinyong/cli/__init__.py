@@ -22,6 +22,7 @@ from xinyong.measures.cli import app as measures_app
 from xinyong.notify.cli import app as notify_app
 from xinyong.records.cli import app as records_app
 from xinyong.repair.cli import app as repair_app
+from xinyong.reports.cli import app as reports_app
 from xinyong.subjects.cli import app as subjects_app
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ app.add_typer(lists_app, name="lists", help="信用名单：名单类型、期�
 app.add_typer(measures_app, name="measures", help="联合奖惩措施清单")
 app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统计")
 app.add_typer(notify_app, name="notify", help="通知与变更事件：发送待发消息")
+app.add_typer(reports_app, name="reports", help="信用报告：生成、核验、签名证书")
 app.command("serve", help="启动网站与接口服务")(serve)
 
 
