@@ -160,6 +160,17 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/objections/{objection_id}"): REPAIR_READERS,
     ("GET", "/admin/objections/{objection_id}/evidence/{evidence_id}"): REPAIR_READERS,
     ("POST", "/admin/objections/{objection_id}/decide"): REPAIR_DECIDERS,
+    # credit reports (issue 15): the public download and verification, a subject's own reports (a subject's
+    # sign-in), a department's key, the console's registry and a report inside a credit check
+    ("GET", "/reports/public/{ref}"): EVERYONE,
+    ("GET", "/reports/verify"): EVERYONE,
+    ("GET", "/reports/verify/{number}"): EVERYONE,
+    ("GET", "/reports/certificate.pem"): EVERYONE,
+    ("GET", "/account/reports"): NOBODY,
+    ("POST", "/account/reports"): NOBODY,
+    ("POST", "/api/v1/reports"): NOBODY,
+    ("GET", "/admin/reports"): SIGNED_IN,  # admin:reports:read
+    ("POST", "/admin/reports"): CHECKERS,  # admin:checks:write: a report is asked inside a credit check
 }
 
 
@@ -190,7 +201,8 @@ def _expected_denial(method: str, template: str, who: str) -> tuple[int, str]:
         if who != "anonymous" and template.startswith("/api/v1/checks"):
             return 403, '"code"'  # a console session may call the check API, with its permission and CSRF token
         return 401, "not-authenticated"
-    if method == "GET" or template.startswith(("/repair/apply", "/repair/applications", "/objections")):
+    if method == "GET" or template.startswith(("/repair/apply", "/repair/applications", "/objections",
+                                                "/account/reports")):  # fmt: skip
         return 303, "/account/login"  # a subject's own pages: the subject sign-in
     return 403, "页面已过期"  # a portal form without the portal's form token
 

@@ -242,7 +242,8 @@ class Console:
 def staff_sign_in(client: TestClient, db_session: Session, report_settings: Settings
                   ) -> Callable[[Role, Department | None], Console]:  # fmt: skip
     def run(role: Role, department: Department | None) -> Console:
-        user: User = auth_service.create_user(db_session, username=f"{role.value.replace('_', '-')}-r", password=STAFF_PASSWORD,
+        name = f"{role.value.replace('_', '-')}-{department.id if department else 0}"
+        user: User = auth_service.create_user(db_session, username=name, password=STAFF_PASSWORD,
                                               role=role, department=department, display_name="报告测试",
                                               actor=Actor.system("test"), settings=report_settings)  # fmt: skip
         row, token = auth_service.start_session(db_session, user, settings=report_settings, client="testclient")
