@@ -174,7 +174,7 @@ def _matches_statement(*, with_second: bool) -> Select[Any]:
 
 
 def _page_and_total(session: Session, statement: Select[Any], values: dict[str, Any]) -> NameHits:
-    rows = session.execute(statement, values).all()
+    rows: list[Any] = list(session.execute(statement, values).all())
     if not rows and values["offset"]:  # past the last page: the walk's length from its first row
         rows = [(None, n) for _, n in session.execute(statement, {**values, "offset": 0, "limit": 1})]
     walked = rows[0][1] if rows else 0

@@ -105,7 +105,7 @@ def _count_statement(clause: ColumnElement[bool], *, reads_subjects: bool) -> Se
     hit = _COUNT_STATEMENTS.get(key)
     if hit is not None and hit[0] is clause:  # ids are only unique among live objects
         return hit[1]
-    query = select(Record.subject_id, Record.record_type, func.count())
+    query: Select[Any] = select(Record.subject_id, Record.record_type, func.count())  # type: ignore[assignment]
     if reads_subjects:  # the clause reads subjects.kind
         query = query.join(Subject, Subject.id == Record.subject_id)
     statement = query.where(Record.subject_id.in_(bindparam("ids", expanding=True)), clause).group_by(

@@ -109,7 +109,7 @@ class SubjectResolver:
             created = self._ids_by_key([key for key, _ in missing])
             for key, ref in missing:
                 found[key] = Resolution(created[key], ref.name, True)
-            search_index.index_subjects(self.session, [(found[k].subject_id, v["kind"], v["name_norm"])
+            search_index.index_subjects(self.session, [(found[k].subject_id, str(v["kind"]), str(v["name_norm"]))
                                                        for (k, _), v in zip(missing, values, strict=True)])  # fmt: skip
         return found
 
