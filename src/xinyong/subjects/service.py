@@ -17,8 +17,8 @@ from xinyong.codes import (
 )
 from xinyong.db import bulk_insert, utcnow
 from xinyong.errors import NotFound
-from xinyong.portal import search as search_index
 from xinyong.protect import Protector
+from xinyong.subjects import names as search_index
 from xinyong.subjects.models import KIND_BY_LABEL, Subject, SubjectKind
 
 LEGACY_COLUMNS = ("registration_number", "org_code", "tax_number", "institution_cert", "social_org_cert")
