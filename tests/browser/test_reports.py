@@ -68,7 +68,8 @@ def test_profile_download_then_verify(live_server, browser, artifacts_dir, tmp_p
     assert (artifacts_dir / "report-public-1.png").exists()
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True,
                           timeout=60).stdout.decode()  # fmt: skip
-    assert COMPANY in text and "安市监罚决〔2026〕301号" in text
+    assert COMPANY in text
+    assert "安市监罚决〔2026〕301号" in text
     verify_url = f"{live_server.url}/reports/verify/{number}"
     assert verify_url in "".join(text.split())
 

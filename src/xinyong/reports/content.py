@@ -236,15 +236,11 @@ def _report_sections(session: Session, subject: Subject, request: Request, catal
     open_entries = {m.entry_id for m in memberships
                     if repair_service.open_application_for_entry(session, m.entry_id) is not None}  # fmt: skip
     for m in memberships:
-        marks = [rules.MARK_REPAIR_OPEN] if m.entry_id in open_entries and request.kind is not ReportKind.PUBLIC else []
+        entry_marks = [rules.MARK_REPAIR_OPEN] if m.entry_id in open_entries and request.kind is not ReportKind.PUBLIC \
+            else []  # fmt: skip
         if not m.is_public:
-            marks.append("不公开")
-        item = _membership_item(m, marks)
-        groups = by_nature[NATURE_SECTIONS[m.nature]]
-        group = next((g for g in groups if g.title == m.type_name), None)
-        if group is None:
-            groups.append(group := Group(m.type_name))
-        group.items.append(item)
+            entry_marks.append("不公开")
+        _add(by_nature[NATURE_SECTIONS[m.nature]], m.type_name, _membership_item(m, entry_marks))
     by_nature["honesty"] += sections.provided("honesty", session, scope)
 
     advice = _advice(session, negative, memberships, settings=settings, today=today)
@@ -259,6 +255,15 @@ def _report_sections(session: Session, subject: Subject, request: Request, catal
           for key in ("commitments", "evaluation", "judicial", "other")],
         ("advice", rules.SECTION_TITLES["advice"], advice, [HOW_TO_REPAIR] if advice else [], empty, True),
     ]  # fmt: skip
+
+
+def _add(groups: list[Group], title: str, item: Item) -> None:
+    """Into the group of that title, made when it is the first."""
+    group = next((g for g in groups if g.title == title), None)
+    if group is None:
+        group = Group(title)
+        groups.append(group)
+    group.items.append(item)
 
 
 def _own_records(session: Session, subject: Subject, request: Request, *, settings: Settings, protector: Protector,
@@ -379,18 +384,15 @@ def _special_sections(session: Session, subject: Subject, request: Request, cata
     entries = lists_service.memberships_between(session, subject.id, start=span.start, end=span.end)
     listed = [(m, state, ended) for m, state, ended in entries if m.nature == ListNature.DISHONESTY.value]
     repaired = repair_service.repaired_entry_ids(session, [m.entry_id for m, _, _ in listed])
-    groups: list[Group] = []
+    list_groups: list[Group] = []
     for m, state, ended in listed:
         status = {EntryState.PUBLISHED: "仍在名单中", EntryState.EXPIRED: f"已于 {ended} 期满移出",
                   EntryState.REMOVED: f"已于 {ended} 移出"}.get(state)  # fmt: skip
-        item = _membership_item(m, [rules.MARK_REPAIRED] if m.entry_id in repaired else [], ended=status)
-        group = next((g for g in groups if g.title == m.type_name), None)
-        if group is None:
-            groups.append(group := Group(m.type_name))
-        group.items.append(item)
+        _add(list_groups, m.type_name,
+             _membership_item(m, [rules.MARK_REPAIRED] if m.entry_id in repaired else [], ended=status))
     verdict = (f"查询期内曾被列入严重失信主体名单 {len(listed)} 次，列示如下。" if listed
                else "查询期内未被列入严重失信主体名单。")  # fmt: skip
-    result.append(("dishonesty", rules.SECTION_TITLES["dishonesty"], groups, [verdict], None, True))
+    result.append(("dishonesty", rules.SECTION_TITLES["dishonesty"], list_groups, [verdict], None, True))
     # 刑事裁判 belong to a special report too (565号); courts' data arrives through the judicial providers.
     result.append(("judicial", rules.SECTION_TITLES["judicial"], sections.provided("judicial", session, scope), [],
                    rules.EMPTY_TEXT, True))  # fmt: skip
