@@ -35,7 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.protector = protector(settings)
     install_error_handlers(app)
 
-    from xinyong.admin.web import install_admin
+    from xinyong.accounts.admin import router as accounts_admin_router
+    from xinyong.admin.web import AttemptLimiter, install_admin
     from xinyong.checks.web import install as install_checks
     from xinyong.portal.web import install_portal
     from xinyong.records.api import router as records_router
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_portal(app)  # public portal pages, public API, HTML error pages for portal paths
     install_admin(app)  # the console at /admin: its routes, HTML errors and security headers (after the portal's)
     install_repair(app)  # credit repair, objections, subject accounts: portal and console routes
+    app.include_router(accounts_admin_router)  # subject accounts in the console: activation codes, revocation
+    app.state.identity_limiter = AttemptLimiter(settings.activation_client_attempts, window_seconds=3600)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.upload_max_bytes + 1024 * 1024, api_max_bytes=settings.api_max_body_bytes

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from xinyong.accounts import service as accounts_service
 from xinyong.accounts import web as w
 from xinyong.accounts.models import SubjectAccount
 from xinyong.departments.models import Department
@@ -53,7 +54,8 @@ def notice(request: Request, ref: str, session: DbSession, settings: AppSettings
     published records, and to the signed-in subject for its own records."""
     record = _record(session, ref, protector)
     account = _account(request, session)
-    if account is None or account.subject_id != record.subject_id:
+    is_own = accounts_service.acts_for(account, record.subject_id)  # an unproven claim sees what the public sees
+    if not is_own:
         disclosure.get_published_record(session, settings=settings, record_id=record.id, today=today)
     if record.tier is None:
         raise NotFound(what="该记录的信用修复告知书（非失信信息）")
@@ -65,7 +67,7 @@ def notice(request: Request, ref: str, session: DbSession, settings: AppSettings
     return w.page(request, "repair/notice.html", {
         "record": record, "ref": ref, "verdict": verdict, "earliest": earliest,
         "department": session.get(Department, record.department_id), "policy": repair_service.load_policy(settings),
-        "is_own": account is not None and account.subject_id == record.subject_id,
+        "is_own": is_own,
     })  # fmt: skip
 
 
