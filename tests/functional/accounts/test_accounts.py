@@ -59,14 +59,16 @@ def test_person_signs_up_verifies_and_sees_restricted_fields(client, db_session,
     assert "验证码不正确" in bad.text
     assert client.post("/account/verify", data={"csrf_token": token, "code": code}).status_code == 303
     db_session.refresh(account)
-    assert account.contact_confirmed and not account.is_identity_verified
+    assert account.contact_confirmed
+    assert not account.is_identity_verified
     login = client.post("/account/login", data={"csrf_token": token, "code": PERSON_ID, "password": SUBJECT_PASSWORD})
     assert login.status_code == 303
     assert SUBJECT_COOKIE in login.cookies
     unproven = client.get("/account")
     assert unproven.status_code == 200
     assert "本账户尚未完成主体身份核验" in unproven.text
-    assert PERSON_ID not in unproven.text and record.doc_no not in unproven.text
+    assert PERSON_ID not in unproven.text
+    assert record.doc_no not in unproven.text
     _, activation_code = activation.issue(db_session, subject_id=account.subject_id, actor=Actor.system("test"),
                                           channel="counter", settings=console_settings, protector=protector)  # fmt: skip
     db_session.commit()
