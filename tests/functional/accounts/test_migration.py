@@ -33,8 +33,8 @@ def test_accounts_verified_before_keep_their_contact_but_must_prove_identity(fre
             assert row.identity_method is None
             assert row.identity_failures == 0
             # A second claim on the same subject is now possible.
-            conn.execute(text("INSERT INTO subject_accounts (subject_id, contact, password_hash, contact_confirmed, "
-                              "failed_logins, created_at) VALUES (1, 'b@example.cn', 'x', :no, 0, :t)"),
+            conn.execute(text("INSERT INTO subject_accounts (id, subject_id, contact, password_hash, contact_confirmed, "
+                              "failed_logins, created_at) VALUES (2, 1, 'b@example.cn', 'x', :no, 0, :t)"),
                          {"t": "2026-01-02 00:00:00+00:00", "no": False})  # fmt: skip
         # Never two proven owners of one subject.
         with engine.begin() as conn:
