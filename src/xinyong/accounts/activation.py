@@ -38,6 +38,11 @@ class TooManyAttempts(DomainError):
     message_template = "激活码错误次数过多，请于 {until} 后再试"
 
 
+class WrongActivationCode(InvalidInput):
+    code = "wrong-activation-code"
+    keeps_changes = True  # the wrong entry is counted towards the account's wait
+
+
 def _hash(protector: Protector, subject_id: int, normalized: str) -> str:
     return protector.lookup_hash(f"subject-activation:{subject_id}:{normalized}")
 
@@ -81,8 +86,8 @@ def codes_for(session: Session, subject_id: int) -> list[ActivationCode]:
 
 def redeem(session: Session, account: SubjectAccount, *, code: str, settings: Settings, protector: Protector
            ) -> SubjectAccount:  # fmt: skip
-    """Proves the account's identity with a code issued for its subject. Wrong entries are counted (the caller
-    commits even when this raises); too many make the account wait."""
+    """Proves the account's identity with a code issued for its subject. Wrong entries are counted
+    (WrongActivationCode keeps the count); too many make the account wait."""
     now = utcnow()
     if account.is_identity_verified:
         return account
@@ -98,7 +103,7 @@ def redeem(session: Session, account: SubjectAccount, *, code: str, settings: Se
             row = None
     if row is None:
         _count_failure(session, account, settings=settings, now=now)
-        raise InvalidInput(reason="激活码不正确，请核对后重新输入")
+        raise WrongActivationCode(reason="激活码不正确，请核对后重新输入")
     # The holder of a real code learns why it no longer works; that tells a guesser nothing.
     if row.used_at is not None:
         raise InvalidInput(reason="该激活码已使用，每个激活码只能使用一次")

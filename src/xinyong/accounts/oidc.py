@@ -52,6 +52,7 @@ class OidcFailed(DomainError):
 class ClaimMismatch(PermissionDenied):
     code = "oidc-claim-mismatch"
     message_template = "统一身份认证所证明的主体与本账户注册的主体不一致，身份核验未通过"
+    keeps_changes = True  # the refused proof stays in the audit trail
 
 
 @dataclass
@@ -148,7 +149,7 @@ def _open(protector: Protector, sealed: str) -> Transaction:
 def complete(session: Session, settings: Settings, protector: Protector, *, account: SubjectAccount,
              portal_session: SubjectSession, sealed: str, params: dict[str, str]) -> SubjectAccount:  # fmt: skip
     """Checks the callback against the transaction, redeems the code, validates the ID token and compares the
-    subject; a proof for another subject is refused and audited (the caller commits in every case)."""
+    subject; a proof for another subject is refused and audited (ClaimMismatch keeps the audit row)."""
     if not sealed:
         raise OidcFailed(reason="认证请求已失效，请重新发起")
     transaction = _open(protector, sealed)

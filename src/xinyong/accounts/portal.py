@@ -3,33 +3,51 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from xinyong.accounts import activation, identity, oidc, rules, service
-from xinyong.accounts import web as w
 from xinyong.accounts.models import SubjectAccount
 from xinyong.disclosure import service as disclosure
-from xinyong.errors import DomainError
+from xinyong.errors import NotFound
 from xinyong.lists import service as lists_service
-from xinyong.notify import service as notify
 from xinyong.objections import service as objections_service
 from xinyong.portal import refs
-from xinyong.portal.web import Today
+from xinyong.protect import Protector
 from xinyong.repair import service as repair_service
-from xinyong.web.deps import AppProtector, AppSettings, DbSession
+from xinyong.web import forms
+from xinyong.web.cookies import clear_subject_session, set_subject_session
+from xinyong.web.deps import (
+    AppProtector,
+    AppSettings,
+    Client,
+    DbSession,
+    Id,
+    OptionalAccount,
+    SignedInAccount,
+    Today,
+    load_subject_session,
+)
+from xinyong.web.errors import on_error_clear_cookie, on_error_render, redirect
+from xinyong.web.ratelimit import TooManyAttempts
+from xinyong.web.templating import render
+from xinyong.web.uow import router as make_router
 
-router = APIRouter(prefix="/account", include_in_schema=False)
+router = make_router(prefix="/account", include_in_schema=False)
 PENDING_COOKIE = "xy_pending"
 OIDC_COOKIE = "xy_oidc"
 OIDC_CALLBACK = "/account/identity/oidc/callback"
 
 
-def _pending_value(account_id: int, protector) -> str:  # type: ignore[no-untyped-def]
+def _pending_value(account_id: int, protector: Protector) -> str:
     return f"{account_id}-{protector.lookup_hash(f'pending-account:{account_id}')[:20]}"
 
 
-def _pending_id(request: Request, protector) -> int | None:  # type: ignore[no-untyped-def]
+def _pending_id(request: Request, protector: Protector) -> int | None:
     raw = request.cookies.get(PENDING_COOKIE, "")
     number, _, _sig = raw.partition("-")
     if number.isdigit() and len(number) < 12 and raw == _pending_value(int(number), protector):
@@ -38,110 +56,80 @@ def _pending_id(request: Request, protector) -> int | None:  # type: ignore[no-u
 
 
 @router.get("/signup", name="account.signup")
-def signup_form(request: Request, session: DbSession) -> Response:
-    w.subject_session(request, session)
-    return w.page(request, "account/signup.html", {"form": {}})
+def signup_form(request: Request, account: OptionalAccount) -> Response:
+    return render(request, "portal/account/signup.html", {"form": {}})
 
 
 @router.post("/signup", name="account.signup.submit")
-async def signup(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector) -> Response:
-    w.subject_session(request, session)
-    form = await w.read_form(request)
-    w.check_csrf(request, form)
-    values = {k: w.text(form, k, 200) for k in ("code", "name", "contact")}
-    try:
-        account = service.sign_up(session, code=values["code"], name=values["name"], contact=values["contact"],
-                                  password=w.text(form, "password", 256), protector=protector, settings=settings)  # fmt: skip
-    except DomainError as exc:
-        session.rollback()
-        values["code"] = ""  # never echo a code that may be an ID number
-        return w.page(request, "account/signup.html", {"form": values, "error": exc.message},
-                      status_code=exc.status_code)  # fmt: skip
-    session.commit()
-    notify.deliver_after_commit(session, request.app.state)
-    response = w.see_other(request, "/account/verify", "验证码已发送至您填写的电子邮箱，请查收（只用于确认邮箱）")
-    response.set_cookie(PENDING_COOKIE, _pending_value(account.id, protector), path="/account", httponly=True,
+async def signup(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+                 account: OptionalAccount) -> Response:  # fmt: skip
+    form = await forms.read_form(request)
+    values = {k: forms.text(form, k, 200) for k in ("code", "name", "contact")}
+    # Never echoed back: a code that may be an ID number.
+    on_error_render(request, "portal/account/signup.html", {"form": {**values, "code": ""}})
+    created = service.sign_up(session, code=values["code"], name=values["name"], contact=values["contact"],
+                              password=forms.text(form, "password", 256), protector=protector, settings=settings)  # fmt: skip
+    response = redirect(request, "/account/verify", flash_message="验证码已发送至您填写的电子邮箱，请查收（只用于确认邮箱）")
+    response.set_cookie(PENDING_COOKIE, _pending_value(created.id, protector), path="/account", httponly=True,
                         samesite="strict", max_age=3600, secure=settings.session_cookie_secure)  # fmt: skip
     return response
 
 
 @router.get("/verify", name="account.verify")
-def verify_form(request: Request, session: DbSession) -> Response:
-    w.subject_session(request, session)
-    return w.page(request, "account/verify.html", {})
+def verify_form(request: Request, account: OptionalAccount) -> Response:
+    return render(request, "portal/account/verify.html", {})
 
 
 @router.post("/verify", name="account.verify.submit")
-async def verify(request: Request, session: DbSession, protector: AppProtector) -> Response:
-    w.subject_session(request, session)
-    form = await w.read_form(request)
-    w.check_csrf(request, form)
+async def verify(request: Request, session: DbSession, protector: AppProtector, account: OptionalAccount) -> Response:
+    form = await forms.read_form(request)
+    on_error_render(request, "portal/account/verify.html", {})
     account_id = _pending_id(request, protector)
     if account_id is None:
-        return w.page(request, "account/verify.html", {"error": "验证已过期，请重新注册"}, status_code=400)
-    try:
-        service.verify(session, account_id=account_id, code=w.text(form, "code", 12), protector=protector)
-    except DomainError as exc:
-        session.commit()  # the wrong attempt is counted
-        return w.page(request, "account/verify.html", {"error": exc.message}, status_code=exc.status_code)
-    session.commit()
-    response = w.see_other(request, "/account/login", "电子邮箱已确认。请登录，并完成主体身份核验")
+        return render(request, "portal/account/verify.html", {"error": "验证已过期，请重新注册"}, status_code=400)
+    service.verify(session, account_id=account_id, code=forms.text(form, "code", 12), protector=protector)
+    response = redirect(request, "/account/login", flash_message="电子邮箱已确认。请登录，并完成主体身份核验")
     response.delete_cookie(PENDING_COOKIE, path="/account")
     return response
 
 
 @router.get("/login", name="account.login")
-def login_form(request: Request, session: DbSession) -> Response:
-    w.subject_session(request, session)
-    return w.page(request, "account/login.html", {})
+def login_form(request: Request, account: OptionalAccount) -> Response:
+    return render(request, "portal/account/login.html", {})
 
 
 @router.post("/login", name="account.login.submit")
-async def login(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector) -> Response:
-    w.subject_session(request, session)
-    form = await w.read_form(request)
-    w.check_csrf(request, form)
-    if not request.app.state.login_limiter.allow("subject:" + w.client_of(request)):
-        return w.page(request, "account/login.html", {"error": "登录尝试过于频繁，请稍后再试"}, status_code=429)
-    try:
-        _row, token = service.sign_in(session, code=w.text(form, "code", 40), password=w.text(form, "password", 256),
-                                      protector=protector, settings=settings, client=w.client_of(request))  # fmt: skip
-    except DomainError as exc:
-        session.commit()  # failure counters stay
-        return w.page(request, "account/login.html", {"error": exc.message}, status_code=exc.status_code)
-    session.commit()
-    response = w.see_other(request, "/account")
-    response.set_cookie(w.SUBJECT_COOKIE, token, max_age=settings.subject_session_hours * 3600, path="/",
-                        httponly=True, samesite="lax", secure=settings.session_cookie_secure)  # fmt: skip
-    response.delete_cookie(w.FORM_COOKIE, path="/")
+async def login(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+                client: Client, account: OptionalAccount) -> Response:  # fmt: skip
+    form = await forms.read_form(request)
+    on_error_render(request, "portal/account/login.html", {})
+    if not request.app.state.login_limiter.allow("subject:" + client):
+        raise TooManyAttempts()
+    _row, token = service.sign_in(session, code=forms.text(form, "code", 40), password=forms.text(form, "password", 256),
+                                  protector=protector, settings=settings, client=client)  # fmt: skip
+    response = redirect(request, "/account")
+    set_subject_session(request, response, token)
     return response
 
 
 @router.post("/logout", name="account.logout")
 async def logout(request: Request, session: DbSession) -> Response:
-    row = w.subject_session(request, session)
-    form = await w.read_form(request)
-    w.check_csrf(request, form)
+    row = load_subject_session(request, session)
+    await forms.read_form(request)
     if row is not None:
         service.end_session(row)
-        session.commit()
-    response = w.see_other(request, "/account/login", "已安全退出")
-    response.delete_cookie(w.SUBJECT_COOKIE, path="/")
+    response = redirect(request, "/account/login", flash_message="已安全退出")
+    clear_subject_session(response)
     return response
 
 
 @router.get("", name="account.home")
-def home(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector, today: Today
-         ) -> Response:  # fmt: skip
-    row = w.subject_session(request, session)
-    if row is None:
-        return w.see_other(request, "/account/login")
-    account = row.account
+def home(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector, today: Today,
+         account: SignedInAccount) -> Response:  # fmt: skip
+    if not account.is_identity_verified:  # a claim sees how to prove itself, and nothing of the subject's own
+        return render(request, "portal/account/identity.html", _identity_context(session, settings, protector, account))
     subject = service.subject_of(session, account)
-    try:
-        own = service.own_records(session, account, settings=settings, protector=protector)
-    except service.IdentityNotVerified:
-        return _identity_page(request, session, settings, protector, account)
+    own = service.own_records(session, account, settings=settings, protector=protector)
     published = _published_ids(session, settings, subject, [o.record.id for o in own], today)
     under_objection = objections_service.open_record_ids(session, [o.record.id for o in own])
     items = [{
@@ -156,7 +144,7 @@ def home(request: Request, session: DbSession, settings: AppSettings, protector:
             session, lists_service.get_entry(session, m.entry_id), settings=settings, today=today),
         "open_repair": repair_service.open_application_for_entry(session, m.entry_id),
     } for m in lists_service.memberships(session, [subject.id], today=today).get(subject.id, [])]  # fmt: skip
-    return w.page(request, "account/home.html", {
+    return render(request, "portal/account/home.html", {
         "subject": subject, "account": account, "items": items, "memberships": memberships,
         "applications": repair_service.for_subject(session, subject.id),
         "objections": objections_service.for_subject(session, subject.id),
@@ -164,121 +152,89 @@ def home(request: Request, session: DbSession, settings: AppSettings, protector:
     })  # fmt: skip
 
 
-def _published_ids(session, settings, subject, record_ids, today) -> set[int]:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
-    from xinyong.records.models import Record
-
+def _published_ids(session: Session, settings: AppSettings, subject, record_ids: list[int], today) -> set[int]:  # type: ignore[no-untyped-def]
     if not record_ids:
         return set()
-    clause = disclosure.published_clause(session, disclosure.load_policy(settings), today,
-                                         subject_kind=subject.kind.value)  # fmt: skip
-    return set(session.scalars(select(Record.id).where(Record.id.in_(record_ids), clause)))
+    return disclosure.published_among(session, record_ids, settings=settings, today=today,
+                                      subject_kind=subject.kind.value)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- identity
 
+IDENTITY_PAGE = "portal/account/identity.html"
 
-def _identity_page(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
-                   account: SubjectAccount, *, error: str | None = None, status_code: int = 200) -> Response:  # fmt: skip
+
+def _identity_context(session: Session, settings: AppSettings, protector: Protector, account: SubjectAccount
+                      ) -> dict[str, Any]:  # fmt: skip
     subject = service.subject_of(session, account)
-    return w.page(request, "account/identity.html", {
-        "subject": subject, "account": account, "methods": identity.enabled(settings), "settings": settings,
-        "public_ref": refs.subject_ref(subject, protector), "error": error,
-    }, status_code=status_code)  # fmt: skip
+    return {"subject": subject, "account": account, "methods": identity.enabled(settings), "settings": settings,
+            "public_ref": refs.subject_ref(subject, protector)}  # fmt: skip
 
 
 @router.get("/identity", name="account.identity")
-def identity_form(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector) -> Response:
-    row = w.subject_session(request, session)
-    if row is None:
-        return w.see_other(request, "/account/login", "请先登录信用主体账户", "warning")
-    if row.account.is_identity_verified:
-        return w.see_other(request, "/account", "本账户已完成主体身份核验")
-    return _identity_page(request, session, settings, protector, row.account)
+def identity_form(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+                  account: SignedInAccount) -> Response:  # fmt: skip
+    if account.is_identity_verified:
+        return redirect(request, "/account", flash_message="本账户已完成主体身份核验")
+    return render(request, IDENTITY_PAGE, _identity_context(session, settings, protector, account))
 
 
 @router.post("/identity/activation", name="account.identity.activation")
-async def identity_activation(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector
-                              ) -> Response:  # fmt: skip
-    row = w.subject_session(request, session)
-    form = await w.read_form(request)
-    w.check_csrf(request, form)
-    if row is None:
-        return w.see_other(request, "/account/login", "请先登录信用主体账户", "warning")
+async def identity_activation(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+                              client: Client, account: SignedInAccount) -> Response:  # fmt: skip
+    form = await forms.read_form(request)
+    on_error_render(request, IDENTITY_PAGE, _identity_context(session, settings, protector, account))
     if not identity.is_enabled(settings, activation.METHOD):
-        return _identity_page(request, session, settings, protector, row.account, error="本平台未启用激活码核验",
-                              status_code=404)  # fmt: skip
-    if not request.app.state.identity_limiter.allow("activation:" + w.client_of(request)):
-        return _identity_page(request, session, settings, protector, row.account,
-                              error="激活码提交过于频繁，请一小时后再试", status_code=429)  # fmt: skip
-    try:
-        activation.redeem(session, row.account, code=w.text(form, "code", 64), settings=settings, protector=protector)
-    except DomainError as exc:
-        session.commit()  # the wrong entry is counted
-        return _identity_page(request, session, settings, protector, row.account, error=exc.message,
-                              status_code=exc.status_code)  # fmt: skip
-    session.commit()
-    notify.deliver_after_commit(session, request.app.state)
-    return w.see_other(request, "/account", "主体身份核验已完成")
+        raise NotFound("本平台未启用激活码核验")
+    if not request.app.state.identity_limiter.allow("activation:" + client):
+        raise TooManyAttempts("激活码提交过于频繁，请一小时后再试")
+    activation.redeem(session, account, code=forms.text(form, "code", 64), settings=settings, protector=protector)
+    return redirect(request, "/account", flash_message="主体身份核验已完成")
 
 
 @router.post("/identity/oidc", name="account.identity.oidc")
-async def identity_oidc(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector
-                        ) -> Response:  # fmt: skip
-    row = w.subject_session(request, session)
-    form = await w.read_form(request)
-    w.check_csrf(request, form)
-    if row is None:
-        return w.see_other(request, "/account/login", "请先登录信用主体账户", "warning")
+async def identity_oidc(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+                        account: SignedInAccount) -> Response:  # fmt: skip
+    await forms.read_form(request)
+    portal_session = load_subject_session(request, session)
+    assert portal_session is not None  # the signed-in account came from it
+    on_error_render(request, IDENTITY_PAGE, _identity_context(session, settings, protector, account))
     if not identity.is_enabled(settings, oidc.METHOD):
-        return _identity_page(request, session, settings, protector, row.account,
-                              error="本平台未启用统一身份认证核验", status_code=404)  # fmt: skip
+        raise NotFound("本平台未启用统一身份认证核验")
     redirect_uri = settings.oidc_redirect_uri or str(request.url_for("account.identity.oidc.callback"))
-    try:
-        url, sealed = oidc.begin(settings, protector, account=row.account, portal_session=row,
-                                 redirect_uri=redirect_uri)  # fmt: skip
-    except DomainError as exc:
-        return _identity_page(request, session, settings, protector, row.account, error=exc.message,
-                              status_code=exc.status_code)  # fmt: skip
-    response = w.see_other(request, url)
+    # The identity service's metadata may be fetched over the network: not on the event loop.
+    url, sealed = await run_in_threadpool(lambda: oidc.begin(settings, protector, account=account,
+                                                             portal_session=portal_session, redirect_uri=redirect_uri))
+    # Not a redirect: the page's form may post only to the platform (CSP form-action), and a browser holds the
+    # redirects that follow a form's submission to that rule too. This page sends the browser on by itself.
+    response = render(request, "portal/account/identity_redirect.html", {
+        "url": url, "title": settings.oidc_title, "minutes": oidc.TRANSACTION_SECONDS // 60,
+    }, headers={"Refresh": f"0;url={url}"})  # fmt: skip
     response.set_cookie(OIDC_COOKIE, sealed, max_age=oidc.TRANSACTION_SECONDS, path=OIDC_CALLBACK, httponly=True,
                         samesite="lax", secure=settings.session_cookie_secure)  # fmt: skip
     return response
 
 
 @router.get("/identity/oidc/callback", name="account.identity.oidc.callback")
-def identity_oidc_callback(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector
-                           ) -> Response:  # fmt: skip
-    row = w.subject_session(request, session)
-    if row is None:
-        return w.see_other(request, "/account/login", "请先登录信用主体账户", "warning")
+def identity_oidc_callback(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+                           account: SignedInAccount) -> Response:  # fmt: skip
+    """Runs in a worker thread (a synchronous handler): it calls the identity service."""
+    portal_session = load_subject_session(request, session)
+    assert portal_session is not None  # the signed-in account came from it
+    on_error_render(request, IDENTITY_PAGE, _identity_context(session, settings, protector, account))
+    on_error_clear_cookie(request, OIDC_COOKIE, path=OIDC_CALLBACK)  # one try per transaction, failed or not
+    if not identity.is_enabled(settings, oidc.METHOD):
+        raise oidc.OidcFailed(reason="本平台未启用统一身份认证核验")
     params = {k: request.query_params.get(k, "")[:2000] for k in ("code", "state", "error")}
-    try:
-        if not identity.is_enabled(settings, oidc.METHOD):
-            raise oidc.OidcFailed(reason="本平台未启用统一身份认证核验")
-        oidc.complete(session, settings, protector, account=row.account, portal_session=row,
-                      sealed=request.cookies.get(OIDC_COOKIE, ""), params=params)  # fmt: skip
-    except DomainError as exc:
-        session.commit()  # a proof for another subject is kept in the audit trail
-        response = _identity_page(request, session, settings, protector, row.account, error=exc.message,
-                                  status_code=exc.status_code)  # fmt: skip
-    else:
-        session.commit()
-        notify.deliver_after_commit(session, request.app.state)
-        response = w.see_other(request, "/account", "主体身份核验已完成")
-    response.delete_cookie(OIDC_COOKIE, path=OIDC_CALLBACK)  # one try per transaction
+    oidc.complete(session, settings, protector, account=account, portal_session=portal_session,
+                  sealed=request.cookies.get(OIDC_COOKIE, ""), params=params)  # fmt: skip
+    response = redirect(request, "/account", flash_message="主体身份核验已完成")
+    response.delete_cookie(OIDC_COOKIE, path=OIDC_CALLBACK)
     return response
 
 
 @router.post("/claims/{claim_id}/dispute", name="account.claims.dispute")
-async def dispute(request: Request, claim_id: int, session: DbSession) -> Response:
-    row = w.subject_session(request, session)
-    form = await w.read_form(request)
-    w.check_csrf(request, form)
-    if row is None:
-        return w.see_other(request, "/account/login", "请先登录信用主体账户", "warning")
-    service.dispute_claim(session, row.account, claim_id=claim_id)
-    session.commit()
-    notify.deliver_after_commit(session, request.app.state)
-    return w.see_other(request, "/account", "该账户已停用，平台已通知其注册邮箱")
+async def dispute(request: Request, claim_id: Id, session: DbSession, account: SignedInAccount) -> Response:
+    await forms.read_form(request)
+    service.dispute_claim(session, account, claim_id=claim_id)
+    return redirect(request, "/account", flash_message="该账户已停用，平台已通知其注册邮箱")

@@ -40,6 +40,12 @@ NO_MATCH = "代码与名称不匹配，或该主体尚未在平台登记信用�
 class SignInFailed(NotAuthenticated):
     code = "subject-sign-in-failed"
     message_template = "代码或密码错误，或账户尚未完成验证"
+    keeps_changes = True  # the failure is counted
+
+
+class WrongCode(InvalidInput):
+    code = "wrong-verification-code"
+    keeps_changes = True  # the attempt is counted: five void the code
 
 
 class IdentityNotVerified(PermissionDenied):
@@ -136,8 +142,8 @@ def send_code(session: Session, account: SubjectAccount, *, protector: Protector
 
 
 def verify(session: Session, *, account_id: int, code: str, protector: Protector) -> SubjectAccount:
-    """Confirms the contact (not the identity). Wrong codes are counted (the caller commits even when this
-    raises); five void the code."""
+    """Confirms the contact (not the identity). Wrong codes are counted (WrongCode keeps the count); five void
+    the code."""
     account = session.get(SubjectAccount, account_id)
     if account is None or not account.is_active:
         raise InvalidInput(reason="验证码无效，请重新注册")
@@ -151,7 +157,7 @@ def verify(session: Session, *, account_id: int, code: str, protector: Protector
     given = (code or "").strip()[:12]
     if not hmac.compare_digest(pending.code_hash, _code_hash(protector, account.id, given)):
         pending.attempts += 1
-        raise InvalidInput(reason="验证码不正确")
+        raise WrongCode(reason="验证码不正确")
     pending.used_at = utcnow()
     account.contact_confirmed = True
     account.contact_confirmed_at = utcnow()
@@ -181,7 +187,7 @@ def _account_for_sign_in(session: Session, subject: Subject | None, password: st
 
 def sign_in(session: Session, *, code: str, password: str, protector: Protector, settings: Settings,
             client: str) -> tuple[SubjectSession, str]:  # fmt: skip
-    """Failures are counted; the caller commits before answering. Returns the session and its cookie value."""
+    """Failures are counted (SignInFailed keeps the count). Returns the session and its cookie value."""
     now = utcnow()
     subject = subjects_service.find_by_code(session, (code or "").strip()[:40], protector)
     account = _account_for_sign_in(session, subject, password)
@@ -261,7 +267,7 @@ def prove_identity(session: Session, account: SubjectAccount, *, method: str, de
 
 
 def refuse_identity(session: Session, account: SubjectAccount, *, method: str, reason: str) -> None:
-    """An identity proof that did not pass, kept in the audit trail (the caller commits, then answers)."""
+    """An identity proof that did not pass, kept in the audit trail (the caller raises an error that keeps it)."""
     audit.record(session, AuditAction.SUBJECT_IDENTITY_REFUSED, actor=_label(account), subject_id=account.subject_id,
                  target=_label(account), details={"method": method, "reason": reason})  # fmt: skip
 

@@ -138,6 +138,15 @@ def published_clause(
 _CLAUSES: dict[tuple[Any, ...], tuple[DisclosurePolicy, ColumnElement[bool]]] = {}
 
 
+def published_among(session: Session, record_ids: list[int], *, settings: Settings, today: date,
+                    subject_kind: str) -> set[int]:  # fmt: skip
+    """Which of these records (of one subject, of that kind) the public may see on `today`."""
+    if not record_ids:
+        return set()
+    clause = published_clause(session, load_policy(settings), today, subject_kind=subject_kind)
+    return set(session.scalars(select(Record.id).where(Record.id.in_(record_ids), clause)))
+
+
 def _build_published_clause(
     policy: DisclosurePolicy,
     today: date,

@@ -15,12 +15,12 @@ from typer.testing import CliRunner
 
 from xinyong.accounts import activation, rules
 from xinyong.accounts.models import AccountStatus, ActivationCode, SubjectAccount
-from xinyong.admin.web import AttemptLimiter
 from xinyong.audit.models import AuditEntry
 from xinyong.auth.rules import Actor
 from xinyong.db import utcnow
 from xinyong.errors import InvalidInput, PermissionDenied
 from xinyong.subjects.models import Subject
+from xinyong.web.ratelimit import AttemptLimiter
 
 SECRET_RE = re.compile(r'data-testid="secret">([A-Z0-9-]+)<')
 
@@ -193,6 +193,49 @@ def test_console_issue_revoke_and_who_may(client, db_session, accounts, sign_in,
     assert actions.count("subject-account.activation-issued") == 3  # two in the console, one by the fixture
     assert "subject-account.identity-revoked" in actions
     assert "subject-account.revoked" in actions
+
+
+def test_console_bad_input_answers_a_page_never_a_500(client, db_session, accounts, sign_in, penalty):
+    subject = db_session.get(Subject, penalty().subject_id)
+    admin = sign_in(accounts.users["platform_admin"])
+    # An unknown code: the look-up form again, with the reason.
+    unknown = admin.post("/admin/subject-accounts/find", data={"code": "91330521MA00000000"})
+    assert unknown.status_code == 404
+    assert 'action="/admin/subject-accounts/find"' in unknown.text
+    assert "未找到" in unknown.text
+    missing = admin.get("/admin/subject-accounts?subject_id=999999")
+    assert missing.status_code == 404
+    assert "未找到该信用主体" in missing.text
+    assert admin.get(f"/admin/subject-accounts?subject_id={2**63}").status_code == 422
+    # A subject id that names nothing sends the person back to the look-up with the reason.
+    for bad in ("", "abc", str(2**63), "999999"):
+        issued = admin.post("/admin/subject-accounts/activation-codes", data={"subject_id": bad, "channel": "counter"})
+        assert issued.status_code == 303, bad
+        assert "未找到该信用主体" in admin.get(issued.headers["location"]).text
+    assert db_session.scalar(select(ActivationCode.id).where(ActivationCode.subject_id == subject.id)) is None
+    for action in ("revoke", "revoke-identity"):
+        gone = admin.post(f"/admin/subject-accounts/{2**63}/{action}", data={"reason": "不存在的账户"})
+        assert gone.status_code == 404
+
+
+def test_portal_identity_pages_need_a_sign_in_and_bound_ids(client, db_session, penalty, console_settings, app):
+    for path in ("/account/identity", "/account/identity/oidc/callback"):
+        anonymous = client.get(path)
+        assert anonymous.status_code == 303
+        assert anonymous.headers["location"] == "/account/login"
+    subject = db_session.get(Subject, penalty().subject_id)
+    csrf = claim(client, db_session, subject, "owner@example.cn", SUBJECT_PASSWORD)
+    assert NOT_PROVEN in client.get("/account/identity").text
+    far = client.post(f"/account/claims/{2**63}/dispute", data={"csrf_token": csrf})
+    assert far.status_code == 404
+    forged = client.post("/account/identity/activation", data={"csrf_token": "forged", "code": "ABCD-EFGH-JKMN-PQRS"})
+    assert forged.status_code == 403
+    assert "页面已过期" in forged.text
+    app.state.settings = console_settings.model_copy(update={"account_identity_methods": ("oidc",)})
+    off = client.post("/account/identity/activation", data={"csrf_token": csrf, "code": "ABCD-EFGH-JKMN-PQRS"})
+    assert off.status_code == 404
+    assert "本平台未启用激活码核验" in off.text
+    assert "主体身份核验" in off.text  # the identity page again, with the reason
 
 
 def test_service_refuses_staff_without_the_permission(db_session, penalty, accounts, console_settings, protector):

@@ -3,6 +3,7 @@ flow with PKCE, state and nonce; the claimed code must be the account's own subj
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -46,11 +47,19 @@ def console_settings(console_settings: Settings, provider: Provider, tmp_path: P
     })  # fmt: skip
 
 
+def _onward(start) -> str:  # type: ignore[no-untyped-def]
+    """Where the start page sends the browser: the Refresh header, and the link for a browser that ignores it."""
+    assert start.status_code == 200, start.text
+    delay, _, url = start.headers["refresh"].partition(";url=")
+    assert delay == "0"
+    assert f'href="{html.escape(url)}"' in start.text
+    return url
+
+
 def _round_trip(client, csrf: str, *, state: str | None = None, error: str | None = None):  # type: ignore[no-untyped-def]
     """Start on the portal, let the provider answer (as the browser would), come back to the callback."""
     start = client.post("/account/identity/oidc", data={"csrf_token": csrf})
-    assert start.status_code == 303, start.text
-    at_provider = requests.get(start.headers["location"], allow_redirects=False, timeout=10)
+    at_provider = requests.get(_onward(start), allow_redirects=False, timeout=10)
     assert at_provider.status_code == 302, at_provider.text
     back = urlsplit(at_provider.headers["location"])
     query = {k: v[0] for k, v in parse_qs(back.query).items()}
@@ -166,6 +175,9 @@ def test_bad_state_cancelled_login_and_lost_or_foreign_transactions(app, client,
     bad_state = _round_trip(client, csrf, state="forged-state")
     assert bad_state.status_code == 400
     assert "state 不一致" in bad_state.text
+    # A failed attempt spends its transaction too.
+    assert any(c.startswith(f'{OIDC_COOKIE}=""') for c in bad_state.headers.get_list("set-cookie"))
+    assert "主体身份核验" in bad_state.text  # the identity page again, with the reason
     cancelled = _round_trip(client, csrf, error="access_denied")
     assert cancelled.status_code == 400
     assert "已取消" in cancelled.text
@@ -178,7 +190,7 @@ def test_bad_state_cancelled_login_and_lost_or_foreign_transactions(app, client,
     # A transaction started by one sign-in cannot be finished by another.
     start = client.post("/account/identity/oidc", data={"csrf_token": csrf})
     sealed = start.cookies[OIDC_COOKIE]
-    at_provider = requests.get(start.headers["location"], allow_redirects=False, timeout=10)
+    at_provider = requests.get(_onward(start), allow_redirects=False, timeout=10)
     back = urlsplit(at_provider.headers["location"])
     from fastapi.testclient import TestClient
 
