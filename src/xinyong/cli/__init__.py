@@ -8,6 +8,7 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from xinyong.accounts.cli import app as accounts_app
 from xinyong.audit.cli import app as audit_app
 from xinyong.auth.cli import app as users_app
 from xinyong.calendar.cli import app as calendar_app
@@ -45,6 +46,7 @@ app.add_typer(lists_app, name="lists", help="信用名单：名单类型、期�
 app.add_typer(measures_app, name="measures", help="联合奖惩措施清单")
 app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统计")
 app.add_typer(notify_app, name="notify", help="通知与变更事件：发送待发消息")
+app.add_typer(accounts_app, name="accounts", help="信用主体账户：签发激活码、查看、撤销核验与注销")
 app.command("serve", help="启动网站与接口服务")(serve)
 
 
