@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from xinyong import __version__, refcache
+from xinyong.accounts import admin as accounts_admin
 from xinyong.accounts import portal as accounts_portal
 from xinyong.admin import views as admin_views
 from xinyong.checks import admin as checks_admin
@@ -49,7 +50,7 @@ ROUTERS = (
     reports_portal.router,
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
-    objections_admin.router, reports_admin.router,
+    objections_admin.router, accounts_admin.router, reports_admin.router,
 )  # fmt: skip
 
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.portal_limiter = RateLimiter(settings.portal_rate_limit_requests,
                                            settings.portal_rate_limit_window_seconds)  # fmt: skip
     app.state.login_limiter = AttemptLimiter(settings.login_rate_limit_attempts)
+    app.state.identity_limiter = AttemptLimiter(settings.activation_client_attempts, window_seconds=3600)
     app.state.portal_cache = TTLCache(300)
     errors.install(app)
     for router in ROUTERS:

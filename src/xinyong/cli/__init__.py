@@ -8,6 +8,7 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from xinyong.accounts.cli import app as accounts_app
 from xinyong.audit.cli import app as audit_app
 from xinyong.auth.cli import app as users_app
 from xinyong.calendar.cli import app as calendar_app
@@ -47,6 +48,7 @@ app.add_typer(measures_app, name="measures", help="联合奖惩措施清单")
 app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统计")
 app.add_typer(notify_app, name="notify", help="通知与变更事件：发送待发消息")
 app.add_typer(reports_app, name="reports", help="信用报告：生成、核验、签名证书")
+app.add_typer(accounts_app, name="accounts", help="信用主体账户：签发激活码、查看、撤销核验与注销")
 app.command("serve", help="启动网站与接口服务")(serve)
 
 

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
 from xinyong.departments.models import Department
 from xinyong.disclosure import service as disclosure
@@ -67,7 +68,8 @@ def notice(request: Request, ref: str, session: DbSession, settings: AppSettings
     """信用修复告知书, computed from the record (its tier and the configured periods), printable. Shown for
     published records, and to the signed-in subject for its own records."""
     record = _record(session, ref, protector)
-    if account is None or account.subject_id != record.subject_id:
+    is_own = accounts_service.acts_for(account, record.subject_id)  # an unproven claim sees what the public sees
+    if not is_own:
         disclosure.get_published_record(session, settings=settings, record_id=record.id, today=today)
     if record.tier is None:
         raise NotFound(what="该记录的信用修复告知书（非失信信息）")
@@ -80,7 +82,7 @@ def notice(request: Request, ref: str, session: DbSession, settings: AppSettings
     return render(request, "portal/repair/notice.html", {
         "record": record, "ref": ref, "verdict": verdict, "earliest": earliest,
         "department": session.get(Department, record.department_id), "policy": policy,
-        "is_own": account is not None and account.subject_id == record.subject_id,
+        "is_own": is_own,
     })  # fmt: skip
 
 

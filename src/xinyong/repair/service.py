@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
@@ -127,7 +128,9 @@ def _clean_input(data: ApplicationInput) -> dict[str, Any]:
 
 
 def own_record(session: Session, account: SubjectAccount, record_id: int) -> Record:
-    """A record of the account's own subject; any other record does not exist for this account."""
+    """A record of the account's own subject; any other record does not exist for this account. Only an
+    identity-verified account has own records (IdentityNotVerified otherwise)."""
+    accounts_service.require_identity(account)
     record = session.get(Record, record_id)
     if record is None or record.subject_id != account.subject_id:
         raise NotFound(what="该信用记录")
@@ -198,6 +201,7 @@ def load_list_policy(settings: Settings) -> ListRepairPolicy:
 
 def own_list_entry(session: Session, account: SubjectAccount, entry_id: int) -> ListEntry:
     """A list entry of the account's own subject; any other entry does not exist for this account."""
+    accounts_service.require_identity(account)
     try:
         entry = lists_service.get_entry(session, entry_id)
     except NotFound:
@@ -504,6 +508,7 @@ def _change(session: Session, kind: str, record: Record, application: RepairAppl
 
 
 def get_for_account(session: Session, account: SubjectAccount, number: str) -> RepairApplication:
+    accounts_service.require_identity(account)
     application = session.scalar(select(RepairApplication).where(RepairApplication.number == number.strip()[:24]))
     if application is None or application.subject_id != account.subject_id:
         raise NotFound(what="该信用修复申请")

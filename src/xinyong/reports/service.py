@@ -141,9 +141,9 @@ def prepare_public(session: Session, ref: str, *, account: SubjectAccount | None
 
 
 def _acts_for(account: SubjectAccount | None, subject: Subject) -> bool:
-    # The signed-in account of the subject. Restricted content (own and special kinds) goes through the accounts
-    # service's own-records view, which applies that service's guard on the account's proven identity.
-    return account is not None and account.subject_id == subject.id
+    # The accounts service's guard: the signed-in account of the subject, its identity proven. Restricted content
+    # (own and special kinds) goes through its own-records view, which applies the same guard.
+    return accounts_service.acts_for(account, subject.id)
 
 
 def prepare_for_account(session: Session, account: SubjectAccount, *, kind: str, start: str | None = None,

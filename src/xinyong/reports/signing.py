@@ -1,8 +1,8 @@
 """The platform's signature on its reports, and the checks anyone can run on a copy.
 
 One key signs both forms: the PDF carries a PAdES signature (pyHanko), which a PDF reader checks offline
-once it trusts the platform's certificate; the JSON carries a detached JWS (RFC 7515, appendix F; jwcrypto)
-over the canonical form of the report, with the certificate in its protected header.
+once it trusts the platform's certificate; the JSON carries a detached JWS (RFC 7515, appendix F)
+over the canonical form of the report (joserfc), naming the certificate by its thumbprint.
 
 The key and its certificate are configuration (`XINYONG_REPORTS_SIGNING_KEY_FILE`, `…_CERT_FILE`). When
 neither file exists, an ECDSA P-256 key and a self-signed certificate valid for ten years are made on first
@@ -30,7 +30,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from jwcrypto import jwk, jws
+from joserfc import jws
+from joserfc.jwk import ECKey, RSAKey, import_key
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
@@ -57,8 +58,8 @@ class SigningKeyInvalid(DomainError):
 @dataclass(frozen=True)
 class Material:
     signer: signers.SimpleSigner
-    private_jwk: jwk.JWK
-    public_jwk: jwk.JWK
+    private_jwk: ECKey | RSAKey
+    public_jwk: ECKey | RSAKey
     algorithm: str  # the JWS algorithm of the key: ES256 or RS256
     cert_der: bytes
     cert_pem: bytes
@@ -124,17 +125,26 @@ def _load(key_file: str, cert_file: str, _key_mtime: int, _cert_mtime: int) -> M
     if public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) != \
             cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo):
         raise SigningKeyInvalid(reason="证书与私钥不匹配")
-    algorithm = "ES256" if isinstance(key, ec.EllipticCurvePrivateKey) else "RS256"
+    is_ec = isinstance(key, ec.EllipticCurvePrivateKey)
+    algorithm, key_type = ("ES256", "EC") if is_ec else ("RS256", "RSA")
     signer = signers.SimpleSigner.load(key_file, cert_file)
     if signer is None:
         raise SigningKeyInvalid(reason="无法载入签名密钥")
     cert_der = cert.public_bytes(serialization.Encoding.DER)
     return Material(
-        signer=signer, private_jwk=jwk.JWK.from_pem(key_pem), public_jwk=jwk.JWK.from_pem(cert_pem),
+        signer=signer, private_jwk=_jwk(key_pem, key_type),
+        public_jwk=_jwk(public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+                        key_type),
         algorithm=algorithm, cert_der=cert_der, cert_pem=cert_pem,
         fingerprint=hashlib.sha256(cert_der).hexdigest(), subject=cert.subject.rfc4514_string(),
         not_after=cert.not_valid_after_utc,
     )  # fmt: skip
+
+
+def _jwk(pem: bytes, key_type: str) -> ECKey | RSAKey:
+    key = import_key(pem, "EC" if key_type == "EC" else "RSA")
+    assert isinstance(key, ECKey | RSAKey)
+    return key
 
 
 # ------------------------------------------------------------------------------------------------- PDF
@@ -185,13 +195,10 @@ def verify_pdf(data: bytes, signing: Material) -> Check:
 def sign_json(report: dict[str, Any], signing: Material) -> bytes:
     """The JSON file: `{"report": …, "signature": "<JWS header>..<signature>"}` in canonical form, so that
     every byte of the file is either part of the signed content or of the signature itself."""
-    payload = canonical_json(report)
-    token = jws.JWS(payload)
-    header = {"alg": signing.algorithm, "x5c": [base64.b64encode(signing.cert_der).decode()],
-              "typ": "xinyong-credit-report+json"}  # fmt: skip
-    token.add_signature(signing.private_jwk, alg=signing.algorithm, protected=json.dumps(header))
-    head, _payload, signature = token.serialize(compact=True).split(".")
-    return canonical_json({"report": report, "signature": f"{head}..{signature}"})
+    # The certificate by its SHA-256 thumbprint (RFC 7515 x5t#S256); the certificate itself is published.
+    header = {"alg": signing.algorithm, "x5t#S256": _thumbprint(signing.cert_der), "typ": "xinyong-credit-report+json"}
+    token = jws.serialize_compact(header, canonical_json(report), signing.private_jwk, algorithms=[signing.algorithm])
+    return canonical_json({"report": report, "signature": jws.detach_content(token)})
 
 
 def verify_json(data: bytes, signing: Material) -> Check:
@@ -206,15 +213,17 @@ def verify_json(data: bytes, signing: Material) -> Check:
     if canonical_json(document) != data:
         problems.append("文件的字节与规范形式不一致：文件被改动过")
     try:
-        token = jws.JWS()
-        token.deserialize(document["signature"])
-        token.verify(signing.public_jwk, alg=signing.algorithm, detached_payload=canonical_json(document["report"]))
-        certificates = token.jose_header.get("x5c", [])
-        if not certificates or base64.b64decode(certificates[0]) != signing.cert_der:
+        token = jws.deserialize_compact(document["signature"], signing.public_jwk, algorithms=[signing.algorithm],
+                                        payload=canonical_json(document["report"]))  # fmt: skip
+        if token.headers().get("x5t#S256") != _thumbprint(signing.cert_der):
             problems.append("签名中的证书不是本平台的签名证书")
-    except Exception:  # jwcrypto raises several types for a malformed or wrong signature; all mean "invalid"
+    except Exception:  # joserfc raises several types for a malformed or wrong signature; all mean "invalid"
         problems.append("签名无效：报告内容与签名不符")
     return Check(not problems, problems, report=document["report"])
+
+
+def _thumbprint(cert_der: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(cert_der).digest()).rstrip(b"=").decode()
 
 
 def certificate_pem(settings: Settings) -> bytes:

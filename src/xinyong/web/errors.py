@@ -5,8 +5,8 @@ The surface is told by the path: the JSON API (`/api/…`, `/healthz`), the cons
 Starlette's HTTP errors, request validation and unexpected exceptions are turned into the same shape. The
 API answers `{"error": {"code", "message", …}}`; the console and the portal render their error page, or,
 where the handler said so beforehand, send the person back to the form with the message
-(`on_error_redirect`) or render the form again with it (`on_error_render`). Nothing here touches the
-request's database session: by the time an error is rendered it has been rolled back and closed.
+(`on_error_redirect`) or render the form again with it (`on_error_render`), clearing any cookie the failed
+attempt spent (`on_error_clear_cookie`). Nothing here touches the request's database session: by the time an error is rendered it has been rolled back and closed.
 """
 
 from __future__ import annotations
@@ -92,6 +92,12 @@ def on_error_render(request: Request, template: str, context: dict[str, Any]) ->
     request.state.error_page = (template, context)
 
 
+def on_error_clear_cookie(request: Request, name: str, *, path: str = "/") -> None:
+    """Declare, before acting, a cookie that a refusal clears as well: a one-time token that the failed
+    attempt has spent (an identity service's sign-in transaction)."""
+    request.state.error_clear_cookies = [*getattr(request.state, "error_clear_cookies", ()), (name, path)]
+
+
 # ---------------------------------------------------------------------------------------- rendering
 
 
@@ -119,6 +125,13 @@ def _describe(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
 
 
 def error_response(request: Request, exc: Exception) -> Response:
+    response = _answer(request, exc)
+    for name, path in getattr(request.state, "error_clear_cookies", ()):
+        response.delete_cookie(name, path=path)
+    return response
+
+
+def _answer(request: Request, exc: Exception) -> Response:
     status, document, headers = _describe(exc)
     surface = surface_of(request.url.path)
     if surface is Surface.API:

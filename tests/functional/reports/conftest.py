@@ -126,15 +126,15 @@ def last_code(session: Session) -> str:
     return item.payload["body"].split("验证码为 ")[1][:6]
 
 
-def make_account(session: Session, settings: Settings, protector, subject: Subject, code: str) -> SubjectAccount:  # type: ignore[no-untyped-def]
+def make_account(session: Session, settings: Settings, protector, subject: Subject, code: str, *,  # type: ignore[no-untyped-def]
+                 unproven: bool = False) -> SubjectAccount:  # fmt: skip
     account = accounts_service.sign_up(session, code=code, name=subject.name, contact=f"s{subject.id}@example.cn",
                                        password=PASSWORD, protector=protector, settings=settings)  # fmt: skip
     accounts_service.verify(session, account_id=account.id, code=last_code(session), protector=protector)
-    # Where the accounts service asks an account to prove its subject's identity before it acts for it, these
-    # accounts have proven it (as with an activation code handed over at the counter).
-    prove = getattr(accounts_service, "prove_identity", None)
-    if prove is not None:
-        prove(session, account, method="activation_code")
+    # An account acts for its subject once it has proven the subject's identity (an activation code handed
+    # over at the counter, say); `unproven` keeps one that has not.
+    if not unproven:
+        accounts_service.prove_identity(session, account, method="activation_code")
     return account
 
 
@@ -187,7 +187,7 @@ def world(db_session: Session, report_settings: Settings, protector, today: date
     account = make_account(session, settings, protector, company, code)
     world.accounts["company"] = account
     world.accounts["person"] = make_account(session, settings, protector, person, person_id)
-    world.accounts["empty"] = make_account(session, settings, protector, empty, empty.uscc or "")
+    world.accounts["empty"] = make_account(session, settings, protector, empty, empty.uscc or "", unproven=True)
     objections_service.file_objection(session, account=account, record_id=records["disputed"].id,
                                       data=objections_service.ObjectionInput("wrong-data", "处罚金额与决定书不一致，请核实更正",
                                                                              "王经理", "0572-5120000"),

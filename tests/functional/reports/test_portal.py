@@ -170,3 +170,27 @@ def test_the_certificate_is_published(client, report_settings):
     response = client.get("/reports/certificate.pem")
     assert response.status_code == 200
     assert response.content == signing.material(report_settings).cert_pem
+
+
+def test_an_account_without_a_proven_identity_gets_no_restricted_report(client, db_session, world, report_settings,
+                                                                        protector, portal_sign_in):  # fmt: skip
+    from xinyong.accounts import service as accounts_service
+
+    accounts_service.revoke_identity(db_session, world.accounts["person"].id, actor=_system(), reason="身份核验有误，撤销")
+    db_session.commit()
+    portal = portal_sign_in(world.accounts["empty"], world.empty.uscc)  # a claim that never proved the identity
+    for kind in ("own", "special"):
+        refused = portal.post("/account/reports", {"kind": kind})
+        assert refused.status_code == 403, kind
+        assert "尚未完成主体身份核验" in refused.text
+    assert portal.post("/account/reports", {"kind": "public"}).status_code == 200  # what anyone may have
+    person = portal_sign_in(world.accounts["person"], world.person_id_number)
+    refused = person.client.get(f"/reports/public/{refs.subject_ref(world.person, protector)}")
+    assert refused.status_code == 403
+    assert "只能由本人" in refused.text
+
+
+def _system():  # type: ignore[no-untyped-def]
+    from xinyong.auth.rules import Actor
+
+    return Actor.system("test")
