@@ -191,7 +191,7 @@ def search_subjects(session: Session, actor: Actor, text: str, protector: Protec
     found = subjects_service.find_by_code(session, text, protector)
     if found is not None:
         return [found]
-    needle = normalize_name(text)
+    needle = normalize_name(mask_id_numbers(text))  # stored names have their ID numbers masked
     if len(needle) < 2:
         return []
     query = select(Subject).where(Subject.name_norm.contains(needle, autoescape=True)).order_by(Subject.name).limit(limit)
