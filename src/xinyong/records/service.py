@@ -525,16 +525,16 @@ def _store_chunk(
         content_hash = rules.content_hash(row.payload, sealed_text, subject_id)
         previous = existing.get(doc_no)
         if previous is not None:
-            if previous.status == RecordStatus.REVOKED:
-                row.problems.append(Problem(row.row, doc_code, "record-revoked", doc_no,
-                                            "该文书号的记录已被撤销，不能再次上报；如确需恢复请联系信用办"))  # fmt: skip
-                rejected += 1
-                continue
             if "*" in doc_no and not _same_clear_doc_no(ctx, previous, row.sealed.get(doc_code)):
                 row.problems.append(Problem(
                     row.row, doc_code, "doc-no-ambiguous", doc_no,
                     "决定文书号遮蔽其中的身份证号码后与已有的另一条记录相同，无法区分；请使用不含身份证号码的文书号或联系信用办",
                 ))  # fmt: skip
+                rejected += 1
+                continue
+            if previous.status == RecordStatus.REVOKED:
+                row.problems.append(Problem(row.row, doc_code, "record-revoked", doc_no,
+                                            "该文书号的记录已被撤销，不能再次上报；如确需恢复请联系信用办"))  # fmt: skip
                 rejected += 1
                 continue
             if previous.content_hash == content_hash:
