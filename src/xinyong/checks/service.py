@@ -23,7 +23,7 @@ from xinyong.catalog import load_catalog
 from xinyong.checks import rules
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.clock import CHINA
-from xinyong.codes import CodeError, validate_id_number, validate_uscc
+from xinyong.codes import CodeError, mask_id_numbers, validate_id_number, validate_uscc
 from xinyong.config import Settings
 from xinyong.db import bulk_insert, utcnow
 from xinyong.departments import service as departments_service
@@ -310,7 +310,8 @@ def prepare_checks(
             doc = _empty_doc("invalid", message="请提供统一社会信用代码、证件号码或名称")
         number = rules.check_number(today)
         doc = {"number": number, "checked_at": now.isoformat(), "matter": matter,
-               "query": {"kind": query.kind, "value": query.shown}, "ref": item.ref, **doc}  # fmt: skip
+               "query": {"kind": query.kind, "value": query.shown},
+               "ref": mask_id_numbers(item.ref) if item.ref else item.ref, **doc}  # fmt: skip
         documents.append(doc)
         rows.append({"number": number, "batch_no": batch_no, "created_at": now, "actor": actor.label[:100],
                      "department_id": actor.department_id, "matter": matter, "query_kind": query.kind,
@@ -409,7 +410,7 @@ def record_feedback(session: Session, number: str, *, measure_code: str | None, 
     """奖惩结果反馈 for one returned measure (or the check as a whole): applied, or why not."""
     check = get_check(session, number, actor=actor)
     ensure_department(actor, check.department_id)
-    note = (note or "").strip() or None
+    note = mask_id_numbers((note or "").strip()) or None
     measure_id = None
     if measure_code:
         returned = {m["code"]: m["version"] for m in check.result.get("measures", [])}

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from xinyong.catalog import load_catalog
-from xinyong.codes import CodeError, mask_id_number, normalize_code, validate_id_number
+from xinyong.codes import CodeError, mask_id_number, mask_id_numbers, normalize_code, validate_id_number
 from xinyong.config import Settings
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
@@ -131,6 +131,7 @@ def find_subjects(
     session: Session, query: str, *, settings: Settings, protector: Protector, page: int, today: date
 ) -> SearchResult:
     query = _clean_query(query)
+    shown = mask_id_numbers(query)  # never echo an ID number into a page, however it was typed
     size = settings.portal_page_size
     if not query:
         return SearchResult(query, "empty", [], 0, False, 1, 0)
@@ -140,18 +141,19 @@ def find_subjects(
         counts = counts_for(session, subjects, settings=settings, today=today)
         cards = [card(s, settings=settings, protector=protector, counts=counts[s.id]) for s in subjects]
         if _is_id_number(query):
-            query = mask_id_number(query)  # never echo a full ID number into a page
-        return SearchResult(query, "code", cards, len(cards), False, 1, 1 if cards else 0)
+            shown = mask_id_number(query)
+        return SearchResult(shown, "code", cards, len(cards), False, 1, 1 if cards else 0)
     if len(search.normalize_name(query)) < search.MIN_QUERY_CHARS:
-        return SearchResult(query, "too-short", [], 0, False, 1, 0)
+        return SearchResult(shown, "too-short", [], 0, False, 1, 0)
     page = min(max(page, 1), MAX_PAGE)
-    hits = search.search_names(session, query, offset=(page - 1) * size, limit=size)
+    # Stored names have their ID numbers masked (ingestion): so has the name looked for.
+    hits = search.search_names(session, shown, offset=(page - 1) * size, limit=size)
     by_id = {s.id: s for s in session.scalars(select(Subject).where(Subject.id.in_(hits.subject_ids)))}
     subjects = [by_id[i] for i in hits.subject_ids if i in by_id]
     counts = counts_for(session, subjects, settings=settings, today=today)
     cards = [card(s, settings=settings, protector=protector, counts=counts[s.id]) for s in subjects]
     pages = min(MAX_PAGE, -(-hits.total // size))
-    return SearchResult(query, "name", cards, hits.total, hits.is_capped, page, pages)
+    return SearchResult(shown, "name", cards, hits.total, hits.is_capped, page, pages)
 
 
 def _is_id_number(query: str) -> bool:

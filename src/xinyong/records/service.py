@@ -30,7 +30,7 @@ from xinyong.audit.rules import AuditAction
 from xinyong.calendar.rules import WorkdayCalendar
 from xinyong.calendar.service import load_calendar
 from xinyong.catalog import RecordType, load_catalog
-from xinyong.codes import clean_display_name
+from xinyong.codes import clean_display_name, mask_id_numbers
 from xinyong.codes.names import load_conversion_tables
 from xinyong.config import Settings
 from xinyong.db import BackgroundCheckpointer, bulk_insert, refresh_statistics, utcnow
@@ -276,7 +276,7 @@ def _start_batch(
         source=source,
         actor=actor,
         reported_on=reported_on,
-        filename=(Path(filename).name[:255] if filename else None),
+        filename=(mask_id_numbers(Path(filename).name)[:255] if filename else None),
         status=BatchStatus.RUNNING,
     )
     session.add(batch)
@@ -322,14 +322,16 @@ def _fail(session: Session, batch: Batch, exc: FileRejected) -> ImportResult:
     # A file that breaks after some chunks were stored (say, a bad byte in its second half) keeps them:
     # the batch is then incomplete rather than failed, and re-running the mended file is safe.
     batch.status = BatchStatus.FAILED if batch.rows_read == 0 else BatchStatus.INCOMPLETE
-    batch.failure = exc.message[:500]
+    # A rejection may quote the file (a header, a cell): never an ID number.
+    reason = mask_id_numbers(exc.reason)
+    batch.failure = mask_id_numbers(exc.message)[:500]
     batch.finished_at = utcnow()
     session.add(BatchProblem(batch_id=batch.id, severity=Severity.ERROR, row=0, code=exc.problem_code,
-                             message=exc.reason[:500]))  # fmt: skip
+                             message=reason[:500]))  # fmt: skip
     _audit_finished(session, batch)
     session.commit()
     result = _result(batch)
-    result.failure = {"code": exc.problem_code, "message": exc.reason}
+    result.failure = {"code": exc.problem_code, "message": reason}
     return result
 
 
@@ -477,8 +479,9 @@ def _store_chunk(
         key = doc_no_digest(doc_no)
         first = seen.first_row(key)
         if first is not None:
-            row.problems.append(Problem(row.row, doc_code, "duplicate-doc-no", doc_no,
-                                        f"决定文书号与第 {first} 行重复，同一文书号只能出现一次"))  # fmt: skip
+            message = (f"决定文书号遮蔽其中的身份证号码后与第 {first} 行相同，无法区分两条记录；请使用不含身份证号码的文书号"
+                       if doc_code in row.sealed else f"决定文书号与第 {first} 行重复，同一文书号只能出现一次")  # fmt: skip
+            row.problems.append(Problem(row.row, doc_code, "duplicate-doc-no", doc_no, message))
             rejected += 1
             continue
         seen.add(key, row.row)
@@ -522,6 +525,13 @@ def _store_chunk(
         content_hash = rules.content_hash(row.payload, sealed_text, subject_id)
         previous = existing.get(doc_no)
         if previous is not None:
+            if "*" in doc_no and not _same_clear_doc_no(ctx, previous, row.sealed.get(doc_code)):
+                row.problems.append(Problem(
+                    row.row, doc_code, "doc-no-ambiguous", doc_no,
+                    "决定文书号遮蔽其中的身份证号码后与已有的另一条记录相同，无法区分；请使用不含身份证号码的文书号或联系信用办",
+                ))  # fmt: skip
+                rejected += 1
+                continue
             if previous.status == RecordStatus.REVOKED:
                 row.problems.append(Problem(row.row, doc_code, "record-revoked", doc_no,
                                             "该文书号的记录已被撤销，不能再次上报；如确需恢复请联系信用办"))  # fmt: skip
@@ -605,6 +615,14 @@ def _late_note(ctx: ImportContext, decision: date, deadline: date, reported_on: 
     return note
 
 
+def _same_clear_doc_no(ctx: ImportContext, previous: Any, clear: str | None) -> bool:
+    """Whether a stored record whose 文书号 is masked (ID numbers in it, see validation) had this clear 文书号:
+    two documents whose numbers differ only in the hidden digits must not overwrite each other."""
+    doc_code = ctx.roles["doc_no"]
+    opened = json.loads(ctx.protector.unseal(previous.sealed)) if previous.sealed else {}
+    return opened.get(doc_code) == clear
+
+
 def _existing_records(session: Session, ctx: ImportContext, doc_nos: list[str]) -> dict[str, Any]:
     table = Record.__table__
     found: dict[str, Any] = {}
@@ -680,9 +698,10 @@ def _store_problems(session: Session, batch: Batch, problems: list[Problem]) -> 
         session,
         BatchProblem.__table__,
         [
-            # An unknown header is reported under its own text, which may be longer than the column.
-            (batch_id, p.severity, p.row, p.column and p.column[:64], p.code, (p.value or "")[:200] or None,
-             p.message[:500])
+            # An unknown header is reported under its own text, which may be longer than the column. Values and
+            # messages quote what the department sent: any ID number in them is masked before the cut.
+            (batch_id, p.severity, p.row, p.column and mask_id_numbers(p.column)[:64], p.code,
+             mask_id_numbers(p.value or "")[:200] or None, mask_id_numbers(p.message)[:500])
             for p in problems
         ],
         columns=("batch_id", "severity", "row", "column", "code", "value", "message"),
@@ -725,14 +744,15 @@ def revoke_record(
     actor: str,
 ) -> Record:
     """撤销: the record leaves publication for good; its content stays in history."""
-    reason = reason.strip()
+    reason = mask_id_numbers(reason.strip())
     if len(reason) < rules.REVOKE_REASON_MIN_LENGTH:
         raise InvalidInput(reason=f"撤销理由至少 {rules.REVOKE_REASON_MIN_LENGTH} 个字")
+    # Stored 文书号 have their ID numbers masked (see validation); the department names it as it knows it.
+    doc_no = mask_id_numbers(doc_no.strip())
     record = session.scalar(
-        select(Record).where(
-            Record.department_id == department.id, Record.record_type == record_type, Record.doc_no == doc_no.strip()
-        )
-    )
+        select(Record).where(Record.department_id == department.id, Record.record_type == record_type,
+                             Record.doc_no == doc_no)
+    )  # fmt: skip
     if record is None:
         raise NotFound(what=f"本部门文书号为“{doc_no}”的记录")
     if record.status == RecordStatus.REVOKED:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from xinyong.catalog import Catalog
+from xinyong.codes import mask_id_numbers
 from xinyong.config import Settings
 from xinyong.errors import InvalidInput, InvalidTransition
 from xinyong.records.rules import add_months
@@ -184,9 +185,11 @@ def new_number(prefix: str, today: date) -> str:
 
 
 def clean_text(value: object, *, title: str, min_length: int = 0, max_length: int) -> str:
-    """Free text as typed, minus control characters (line breaks kept); escaping is the templates' job."""
+    """Free text as typed, minus control characters (line breaks kept) and with any ID number in it masked
+    (statements, reasons and names are shown to staff and sent in notices); escaping is the templates' job."""
     text = unicodedata.normalize("NFC", str(value or ""))
     text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+    text = mask_id_numbers(text)
     if len(text) < min_length:
         raise InvalidInput(reason=f"{title}至少 {min_length} 个字" if min_length > 1 else f"请填写{title}")
     if len(text) > max_length:

@@ -103,3 +103,10 @@ def test_upload_checks(name: str, data: bytes, ok: bool) -> None:
 def test_path_tricks_are_cut_from_names() -> None:
     assert uploads.check_file(uploads.IncomingFile("../../x/evil.pdf", b"%PDF-"), max_bytes=10)[0] == "evil.pdf"
     assert uploads.check_file(uploads.IncomingFile("..\\..\\evil.pdf", b"%PDF-"), max_bytes=10)[0] == "evil.pdf"
+
+
+def test_free_text_has_its_id_numbers_masked() -> None:
+    statement = "已缴清罚款。经办人身份证号 330521 19800517 1230，联系电话13800138000。"
+    assert rules.clean_text(statement, title="情况说明", max_length=200) == (
+        "已缴清罚款。经办人身份证号 3305**********1230，联系电话13800138000。"
+    )

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Form, Request
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +17,7 @@ from starlette.responses import Response
 from xinyong.admin import service
 from xinyong.auth.rules import Actor, Permission
 from xinyong.catalog import load_catalog
-from xinyong.codes import mask_if_id_like
+from xinyong.codes import mask_id_numbers, mask_if_id_like
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.errors import InvalidInput
@@ -137,7 +138,9 @@ async def upload_submit(
 @router.get("/records", name="admin.records.search")
 def records_search(request: Request, session: DbSession, actor: RecordsRead, doc_no: str = "") -> Response:
     items = service.find_records(session, actor, doc_no=doc_no[:128] or None)
-    return render(request, "admin/records.html", {"records": items, "doc_no": doc_no[:128]})
+    shown = mask_id_numbers(doc_no)[:128]  # the page, and the revoke forms' way back, never echo an ID number
+    return render(request, "admin/records.html", {"records": items, "doc_no": shown,
+                                                  "back": f"/admin/records?{urlencode({'doc_no': shown})}"})  # fmt: skip
 
 
 @router.post("/records/{record_id}/revoke", name="admin.records.revoke")
@@ -160,7 +163,7 @@ def subjects_search(
 ) -> Response:
     found = service.search_subjects(session, actor, q, protector)
     # An ID number searched for is not written back into the page.
-    return render(request, "admin/subjects.html", {"subjects": found, "q": mask_if_id_like(q[:100])})
+    return render(request, "admin/subjects.html", {"subjects": found, "q": mask_if_id_like(mask_id_numbers(q)[:100])})
 
 
 @router.get("/subjects/{subject_id}", name="admin.subjects.detail")
