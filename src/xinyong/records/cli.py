@@ -65,9 +65,11 @@ def import_(
 
 
 def _print_summary(session: object, result: service.ImportResult) -> None:
-    if result.failure:
+    if result.failure and result.status != "incomplete":
         console.print(f"[red]文件未导入[/red]：{result.failure['message']}（{result.failure['code']}）", highlight=False)
         return
+    if result.failure:  # the file broke midway: the rows before the break were stored
+        console.print(f"[red]导入未完成[/red]：{result.failure['message']}（{result.failure['code']}）", highlight=False)
     status = "完成" if result.status == "completed" else "未完成"
     console.print(
         f"批次 {result.batch_id} {status}：共 {result.rows} 行，新增 {result.created}，更新 {result.updated}，"

@@ -201,9 +201,16 @@ def _run_parallel(
                     raise FileRejected("empty-file", "文件为空或没有表头")
                 batch.file_format, batch.encoding = table.format, table.encoding
                 validator = RowValidator(record_type, table.headers, department_code=department.code, today=today)
-                first = [validator.validate(number, cells) for number, cells in islice(table.rows, lead_rows)]
+                first: list[CleanRow] = []
+                broken: FileRejected | None = None
+                try:
+                    for number, cells in islice(table.rows, lead_rows):
+                        first.append(validator.validate(number, cells))
+                except FileRejected as exc:
+                    broken = exc  # the worker stops at the same place: store the rows before it, then report it
             file_problems = validator.file_problems
-            chunks: Iterable[list[CleanRow]] = chain([first] if first else [], worker.chunks())
+            rest = _then_raise(broken) if broken else worker.chunks()
+            chunks: Iterable[list[CleanRow]] = chain([first] if first else [], rest)
         else:
             head = worker.receive_head()
             batch.file_format, batch.encoding, file_problems = head.format, head.encoding, head.file_problems
@@ -319,13 +326,22 @@ def _guarded(session: Session, batch: Batch, work: Callable[[], ImportResult]) -
 def _fail(session: Session, batch: Batch, exc: FileRejected) -> ImportResult:
     session.rollback()
     batch = session.merge(batch)
-    # A file that breaks after some chunks were stored (say, a bad byte in its second half) keeps them:
+    # A file that breaks midway (say, a bad byte in its second half) keeps the rows stored before the break:
     # the batch is then incomplete rather than failed, and re-running the mended file is safe.
-    batch.status = BatchStatus.FAILED if batch.rows_read == 0 else BatchStatus.INCOMPLETE
-    batch.failure = exc.message[:500]
+    row = exc.details.get("row")
+    if batch.rows_read == 0:
+        batch.status = BatchStatus.FAILED
+        batch.failure = exc.message[:500]
+    else:
+        batch.status = BatchStatus.INCOMPLETE
+        where = f"第 {row} 行及以后" if isinstance(row, int) else "其余"
+        batch.failure = (
+            f"导入未完成：{exc.reason}。此前的 {batch.rows_read} 行数据已处理，{where}的内容未导入；"
+            "修正文件后重新导入即可，已导入的记录不会重复"
+        )[:500]
     batch.finished_at = utcnow()
-    session.add(BatchProblem(batch_id=batch.id, severity=Severity.ERROR, row=0, code=exc.problem_code,
-                             message=exc.reason[:500]))  # fmt: skip
+    session.add(BatchProblem(batch_id=batch.id, severity=Severity.ERROR, row=row if isinstance(row, int) else 0,
+                             code=exc.problem_code, message=exc.reason[:500]))  # fmt: skip
     _audit_finished(session, batch)
     session.commit()
     result = _result(batch)
@@ -375,14 +391,19 @@ def _run(
 
     def chunks() -> Iterator[list[CleanRow]]:
         chunk: list[CleanRow] = []
-        for item in rows:
-            clean = validator.validate(item[0], item[1])
-            if len(item) > 2:
-                clean.reported_on = item[2]  # type: ignore[misc]
-            chunk.append(clean)
-            if len(chunk) >= size:
+        try:
+            for item in rows:
+                clean = validator.validate(item[0], item[1])
+                if len(item) > 2:
+                    clean.reported_on = item[2]  # type: ignore[misc]
+                chunk.append(clean)
+                if len(chunk) >= size:
+                    yield chunk
+                    chunk = []
+        except FileRejected:
+            if chunk:  # a file that breaks midway (a bad byte): the rows before the break are stored first
                 yield chunk
-                chunk = []
+            raise
         if chunk:
             yield chunk
 
@@ -434,6 +455,12 @@ def _store_all(
                                                  f"{year} 年的节假日安排尚未配置，按周一至周五计算工作日", WARNING)])  # fmt: skip
         session.commit()
     return _result(batch)
+
+
+def _then_raise(exc: BaseException) -> Iterator[list[CleanRow]]:
+    """No chunks, then `exc`: raised when the chunks before it have been stored."""
+    yield from ()
+    raise exc
 
 
 _frozen_lock = threading.Lock()

@@ -126,8 +126,9 @@ async def upload_submit(
         shutil.rmtree(workdir, ignore_errors=True)
     session.commit()
     if result.failure:
+        outcome = f"导入未完成（已处理 {result.rows} 行）" if result.status == "incomplete" else "文件未能导入"
         return _answer(request, redirect(request, f"/admin/batches/{result.batch_id}", kind="error",
-                                         flash=f"文件未能导入：{result.failure['message']}"))  # fmt: skip
+                                         flash=f"{outcome}：{result.failure['message']}"))  # fmt: skip
     return _answer(request, redirect(request, f"/admin/batches/{result.batch_id}",
                                      flash=f"已导入 {result.rows} 行：新增 {result.created}，更新 {result.updated}，"
                                            f"未变 {result.unchanged}，退回 {result.rejected}"))  # fmt: skip
