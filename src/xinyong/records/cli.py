@@ -83,6 +83,8 @@ def _print_summary(session: object, result: service.ImportResult) -> None:
             style = "red" if p.severity == "error" else "yellow"
             table.add_row(str(p.row), p.column or "", f"[{style}]{p.code}[/{style}]", p.value or "", p.message)
         console.print(table)
+        for line in report.omitted(service.get_batch(session, result.batch_id)):  # type: ignore[arg-type]
+            console.print(f"{line['code']} {line['column'] or ''}：{line['message']}", highlight=False)
         console.print(f"完整报告：xinyong records report {result.batch_id} --csv 报告.csv", highlight=False)
 
 

@@ -22,6 +22,16 @@ class ProblemRead(BaseModel):
     message: str
 
 
+class OmittedRead(BaseModel):
+    """Problems over the batch's caps: counted by code and column, not listed one by one."""
+
+    severity: str = Field(..., description="error / warning")
+    code: str
+    column: str | None = Field(..., description="列代码；未识别的列（unknown-column）合并为一行，为 null")
+    count: int = Field(..., description="未逐条列出的问题数")
+    message: str = Field(..., description="如“另有 1,234 条同类问题未逐条列出”")
+
+
 class BatchRead(BaseModel):
     batch_id: int
     record_type: str
@@ -37,6 +47,9 @@ class BatchRead(BaseModel):
     failure: str | None
     errors: list[ProblemRead]
     warnings: list[ProblemRead]
+    omitted: list[OmittedRead] = Field(
+        ..., description="超出逐条记录上限的问题，按级别、代码和列计数（每列每种问题最多逐条列出的条数与每批总数见配置）"
+    )
 
 
 class RevokeCreate(BaseModel):

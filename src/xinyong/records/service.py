@@ -21,7 +21,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from xinyong import clock, writequeue
@@ -38,6 +38,7 @@ from xinyong.departments.models import Department
 from xinyong.errors import FileRejected, InvalidInput, InvalidTransition, NotFound
 from xinyong.protect import Protector
 from xinyong.records import rules
+from xinyong.records.caps import ProblemCaps
 from xinyong.records.models import (
     CATEGORIES_LENGTH,
     Batch,
@@ -98,6 +99,7 @@ class ImportContext:
     reported_on: date
     calendar: WorkdayCalendar
     today: date
+    caps: ProblemCaps
     seen_doc_nos: SeenDocNos = field(default_factory=SeenDocNos)  # digest of 文书号 → first row
     tiers: dict[Any, str | None] = field(default_factory=dict)  # (categories, fine) → tier
     publication_ends: dict[Any, Any] = field(default_factory=dict)  # (tier, decision, stated end) → end
@@ -429,10 +431,11 @@ def _store_all(
     ctx = ImportContext(
         settings=settings, protector=protector, record_type=record_type, department=department, batch=batch,
         reported_on=batch.reported_on, calendar=load_calendar(session), today=today,
+        caps=ProblemCaps(per_column=settings.problems_max_per_column, per_batch=settings.problems_max_per_batch),
     )  # fmt: skip
     if batch.reported_on > today:
         raise FileRejected("future-reported-on", "报送日期不能晚于今天")
-    _store_problems(session, batch, file_problems)
+    _store_problems(session, ctx, file_problems)
     session.commit()  # no transaction may be open while waiting for the writers' turn
     with _long_lived_objects_frozen(), BackgroundCheckpointer(session) as checkpointer:
         for number, chunk in enumerate(chunks, start=1):  # each chunk read and validated before taking the turn
@@ -451,7 +454,7 @@ def _store_all(
     session.commit()
     for year in sorted(ctx.calendar.uncovered_years):
         # Not an error in the data: the operator has to enter that year's holidays.
-        _store_problems(session, batch, [Problem(0, None, "calendar-year-missing", str(year),
+        _store_problems(session, ctx, [Problem(0, None, "calendar-year-missing", str(year),
                                                  f"{year} 年的节假日安排尚未配置，按周一至周五计算工作日", WARNING)])  # fmt: skip
         session.commit()
     return _result(batch)
@@ -590,7 +593,7 @@ def _store_chunk(
             updates,
         )
     problems = [p for row in chunk if row.problems for p in row.problems]
-    _store_problems(session, batch, problems)
+    _store_problems(session, ctx, problems)
     batch.rows_read += len(chunk)
     batch.created += len(inserts)
     batch.updated += len(updates)
@@ -699,9 +702,11 @@ def _subject_ref(ctx: ImportContext, row: CleanRow) -> SubjectRef:
     )
 
 
-def _store_problems(session: Session, batch: Batch, problems: list[Problem]) -> None:
+def _store_problems(session: Session, ctx: ImportContext, problems: list[Problem]) -> None:
+    """Stores the problems within the batch's caps (see caps.py) and keeps the count of the others."""
     if not problems:
         return
+    batch = ctx.batch
     batch_id = batch.id
     bulk_insert(
         session,
@@ -710,10 +715,12 @@ def _store_problems(session: Session, batch: Batch, problems: list[Problem]) -> 
             # An unknown header is reported under its own text, which may be longer than the column.
             (batch_id, p.severity, p.row, p.column and p.column[:64], p.code, (p.value or "")[:200] or None,
              p.message[:500])
-            for p in problems
+            for p in ctx.caps.admit(problems)
         ],
         columns=("batch_id", "severity", "row", "column", "code", "value", "message"),
     )  # fmt: skip
+    if ctx.caps.changed:
+        batch.omitted_problems = ctx.caps.omitted()
     batch.warnings += sum(1 for p in problems if p.severity == WARNING)
 
 
@@ -733,6 +740,20 @@ def list_batches(session: Session, *, department: Department | None = None, limi
     if department is not None:
         query = query.where(Batch.department_id == department.id)
     return list(session.scalars(query))
+
+
+def problem_page(session: Session, batch_id: int, *, page: int, size: int) -> tuple[list[BatchProblem], int, int]:
+    """One page of a batch's stored problems in report order, with the page number (moved into range) and
+    the number of problems stored."""
+    total = session.scalar(
+        select(func.count()).select_from(BatchProblem).where(BatchProblem.batch_id == batch_id)
+    ) or 0
+    page = max(1, min(page, -(-total // size)))
+    query = (
+        select(BatchProblem).where(BatchProblem.batch_id == batch_id).order_by(BatchProblem.row, BatchProblem.id)
+        .offset((page - 1) * size).limit(size)
+    )  # fmt: skip
+    return list(session.scalars(query)), page, total
 
 
 def iter_problems(session: Session, batch_id: int, *, severity: str | None = None) -> Iterator[BatchProblem]:

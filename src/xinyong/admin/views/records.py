@@ -54,9 +54,9 @@ def batches(request: Request, session: DbSession, actor: BatchesRead, department
 
 
 @router.get("/batches/{batch_id}", name="admin.batches.detail")
-def batch_detail(request: Request, session: DbSession, actor: BatchesRead, batch_id: int) -> Response:
+def batch_detail(request: Request, session: DbSession, actor: BatchesRead, batch_id: int, page: int = 1) -> Response:
     batch = service.get_batch(session, actor, batch_id)
-    problems = list(records_service.iter_problems(session, batch.id))[:200]
+    problems = report.problem_page(session, batch, page)
     return render(request, "batch.html", {"batch": batch, "problems": problems,
                                           "titles": report.column_titles(batch.record_type),
                                           "department": session.get(Department, batch.department_id)})  # fmt: skip
