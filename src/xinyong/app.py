@@ -13,6 +13,7 @@ from xinyong.db import make_engine, make_sessionmaker
 from xinyong.protect import protector
 from xinyong.web.errors import install_error_handlers
 from xinyong.web.limits import BodySizeLimit
+from xinyong.web.openapi import describe_api
 
 STATIC = Path(__file__).parent / "static"
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_sessionmaker(engine)
     app.state.protector = protector(settings)
     install_error_handlers(app)
+    describe_api(app, settings)
 
     from xinyong.admin.web import install_admin
     from xinyong.checks.web import install as install_checks
