@@ -333,17 +333,17 @@ def _fail(session: Session, batch: Batch, exc: FileRejected) -> ImportResult:
     row = exc.details.get("row")
     if batch.rows_read == 0:
         batch.status = BatchStatus.FAILED
-        batch.failure = exc.message[:500]
+        batch.failure = _storable(exc.message, 500)  # it may quote a header
     else:
         batch.status = BatchStatus.INCOMPLETE
         where = f"第 {row} 行及以后" if isinstance(row, int) else "其余"
-        batch.failure = (
+        batch.failure = _storable(
             f"导入未完成：{exc.reason}。此前的 {batch.rows_read} 行数据已处理，{where}的内容未导入；"
-            "修正文件后重新导入即可，已导入的记录不会重复"
-        )[:500]
+            "修正文件后重新导入即可，已导入的记录不会重复", 500,
+        )  # fmt: skip
     batch.finished_at = utcnow()
     session.add(BatchProblem(batch_id=batch.id, severity=Severity.ERROR, row=row if isinstance(row, int) else 0,
-                             code=exc.problem_code, message=exc.reason[:500]))  # fmt: skip
+                             code=exc.problem_code, message=_storable(exc.reason, 500)))  # fmt: skip
     _audit_finished(session, batch)
     session.commit()
     result = _result(batch)
@@ -712,9 +712,10 @@ def _store_problems(session: Session, ctx: ImportContext, problems: list[Problem
         session,
         BatchProblem.__table__,
         [
-            # An unknown header is reported under its own text, which may be longer than the column.
-            (batch_id, p.severity, p.row, p.column and p.column[:64], p.code, (p.value or "")[:200] or None,
-             p.message[:500])
+            # An unknown header is reported under its own text, which may be longer than the column. The text is
+            # the department's as it came (a cell a rule refused, a header): PostgreSQL cannot store a NUL in it.
+            (batch_id, p.severity, p.row, p.column and _storable(p.column, 64), p.code,
+             _storable(p.value or "", 200) or None, _storable(p.message, 500))
             for p in ctx.caps.admit(problems)
         ],
         columns=("batch_id", "severity", "row", "column", "code", "value", "message"),
@@ -722,6 +723,10 @@ def _store_problems(session: Session, ctx: ImportContext, problems: list[Problem
     if ctx.caps.changed:
         batch.omitted_problems = ctx.caps.omitted()
     batch.warnings += sum(1 for p in problems if p.severity == WARNING)
+
+
+def _storable(text: str, length: int) -> str:
+    return text.replace("\x00", "")[:length] if "\x00" in text else text[:length]
 
 
 # ----------------------------------------------------------------------------------- batches & records

@@ -10,6 +10,7 @@ from tests.factories.records import penalty_row, write_rows
 from tests.functional.records.helpers import batch, problems, record_count
 
 from xinyong.records import report
+from xinyong.records import service as records_service
 
 
 def _caps(settings, per_column: int, per_batch: int = 10_000, **more):  # type: ignore[no-untyped-def]
@@ -141,3 +142,23 @@ def test_report_pages_hold_the_stored_problems_in_order(db_session, import_csv, 
 
     assert (page.page, page.pages, page.stored) == (shown, 3, 25)
     assert [p.row for p in page.items] == list(range(2 + 10 * (shown - 1), min(27, 12 + 10 * (shown - 1))))
+
+
+def test_problems_quoting_a_nul_are_stored_without_it(db_session, import_json, import_csv, tmp_path):
+    # PostgreSQL cannot store a NUL in text: a header or a refused cell that holds one used to fail the import.
+    result = import_json([{**penalty_row(CF_XDR_LB="外\x00星人"), "备\x00注": "x"}])
+
+    assert (result.status, result.rejected) == ("completed", 1)
+    document = report.batch_document(db_session, batch(db_session, result.batch_id))
+    assert [(w["column"], w["value"]) for w in document["warnings"]] == [("备注", "备注")]
+    assert [(e["column"], e["value"]) for e in document["errors"]] == [("CF_XDR_LB", "外星人")]
+
+    # In a file, past the first megabyte (a NUL there means a binary file, refused as a whole).
+    header, row = write_rows(tmp_path / "rows.csv", [penalty_row(CF_XDR_LB="外星人")]).read_bytes().split(b"\r\n")[:2]
+    path = tmp_path / "late-nul.csv"
+    path.write_bytes(header + b"\r\n" * 600_000 + row.replace("外星人".encode(), "外\x00星人".encode()) + b"\r\n")
+    from_file = import_csv([], path=path)
+    assert (from_file.status, from_file.rejected) == ("completed", 1)
+    assert [(e.row, e.value) for e in records_service.iter_problems(db_session, from_file.batch_id)] == [
+        (600_001, "外星人")
+    ]
