@@ -33,6 +33,7 @@ from xinyong.repair import portal as repair_portal
 from xinyong.web import apidocs, errors, site
 from xinyong.web.cache import TTLCache
 from xinyong.web.client import parse_networks
+from xinyong.web.openapi import describe_api
 from xinyong.web.ratelimit import AttemptLimiter, RateLimiter
 from xinyong.web.security import RequestGuard
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.identity_limiter = AttemptLimiter(settings.activation_client_attempts, window_seconds=3600)
     app.state.portal_cache = TTLCache(300)
     errors.install(app)
+    describe_api(app, settings)
     for router in ROUTERS:
         app.include_router(router)
     apidocs.mount_assets(app)

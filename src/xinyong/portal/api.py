@@ -7,9 +7,11 @@ from functools import partial
 from fastapi import Query
 from starlette.concurrency import run_in_threadpool
 
+from xinyong.fields import NO_NUL
 from xinyong.portal import service
 from xinyong.portal.schemas import RecordPageRead, RecordRead, SubjectRead, SubjectSearchRead
 from xinyong.web.deps import AppProtector, AppSettings, DbSession, ReadSession, Today
+from xinyong.web.errors import error_responses
 from xinyong.web.ratelimit import Limited
 from xinyong.web.uow import router as make_router
 
@@ -28,12 +30,14 @@ def _subject(card: service.SubjectCard) -> SubjectRead:
     response_model=SubjectSearchRead,
     name="api.subjects.search",
     summary="查询信用主体",
+    responses=error_responses(422, 429),
     description="q 为统一社会信用代码、旧代码或居民身份证号码时精确匹配；否则按名称包含查询（至少 2 个字）。"
     "自然人只能按证件号码精确查询，名称查询不返回自然人。受频率限制（超过返回 429）。",
 )
 async def search_subjects(
     session: ReadSession, settings: AppSettings, today: Today, protector: AppProtector,
-    q: str = Query("", max_length=100, description="名称片段或代码"), page: int = Query(1, ge=1, le=service.MAX_PAGE),
+    q: str = Query("", max_length=100, pattern=NO_NUL, description="名称片段或代码"),
+    page: int = Query(1, ge=1, le=service.MAX_PAGE),
 ) -> SubjectSearchRead:  # fmt: skip
     find = partial(service.find_subjects, session, q, settings=settings, protector=protector, page=page,
                    today=today)  # fmt: skip
@@ -47,7 +51,8 @@ async def search_subjects(
 
 
 @router.get("/subjects/{code}", response_model=SubjectRead, name="api.subjects.detail", summary="信用主体基础信息",
-            description="code 为统一社会信用代码、旧代码或查询结果中的 ref。")  # fmt: skip
+            description="code 为统一社会信用代码、旧代码或查询结果中的 ref。",
+            responses=error_responses(404, 429, s404="没有该信用主体（或不公开）"))  # fmt: skip
 async def subject_detail(code: str, session: ReadSession, settings: AppSettings, today: Today, protector: AppProtector
                          ) -> SubjectRead:  # fmt: skip
     # On the event loop, like a code look-up above: a few indexed reads.
@@ -57,7 +62,8 @@ async def subject_detail(code: str, session: ReadSession, settings: AppSettings,
 
 
 @router.get("/subjects/{code}/records", response_model=RecordPageRead, name="api.subjects.records",
-            summary="信用主体当前公示的行政许可、行政处罚记录")  # fmt: skip
+            summary="信用主体当前公示的行政许可、行政处罚记录",
+            responses=error_responses(404, 422, 429, s404="没有该信用主体（或不公开）"))  # fmt: skip
 def subject_records(
     code: str, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector,
     record_type: str = Query("penalty", pattern="^(license|penalty)$", description="license 或 penalty"),

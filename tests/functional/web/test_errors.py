@@ -19,7 +19,8 @@ from xinyong.records import service as records_service
 from xinyong.web.deps import SESSION_COOKIE
 from xinyong.web.uow import router as make_router
 
-HUGE = str(2**63)  # one past the largest id a database column holds
+HUGE = str(2**63)  # past what any integer column holds
+PAST_INT = str(2**31)  # one past the largest id PostgreSQL's INTEGER holds
 
 
 def _viewer_shown(page: str) -> bool:
@@ -44,7 +45,8 @@ def test_a_signed_in_users_refusals_render_with_their_status(client, sign_in, ac
     assert "未找到导入批次" in foreign.text
     assert _viewer_shown(foreign.text)
 
-    for missing in ("/admin/batches/999999", f"/admin/batches/{HUGE}", "/admin/batches/abc", "/admin/nowhere"):
+    for missing in ("/admin/batches/999999", f"/admin/batches/{HUGE}", f"/admin/batches/{PAST_INT}",
+                    "/admin/batches/abc", "/admin/nowhere"):
         page = browser.get(missing)
         assert page.status_code == 404, missing
         assert "<h1>404</h1>" in page.text, missing

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import Form, Request
+from fastapi import Form, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
@@ -58,9 +58,10 @@ def batches(request: Request, session: DbSession, actor: BatchesRead, department
 
 
 @router.get("/batches/{batch_id}", name="admin.batches.detail")
-def batch_detail(request: Request, session: DbSession, actor: BatchesRead, batch_id: Id) -> Response:
+def batch_detail(request: Request, session: DbSession, actor: BatchesRead, batch_id: Id,
+                 page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:  # fmt: skip
     batch = service.get_batch(session, actor, batch_id)
-    problems = list(records_service.iter_problems(session, batch.id))[:200]
+    problems = report.problem_page(session, batch, page)
     return render(request, "admin/batch.html", {"batch": batch, "problems": problems,
                                           "titles": report.column_titles(batch.record_type),
                                           "department": session.get(Department, batch.department_id)})  # fmt: skip
@@ -125,8 +126,9 @@ async def upload_submit(
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if result.failure:
+        outcome = f"导入未完成（已处理 {result.rows} 行）" if result.status == "incomplete" else "文件未能导入"
         return redirect(request, f"/admin/batches/{result.batch_id}", kind="error",
-                        flash_message=f"文件未能导入：{result.failure['message']}")  # fmt: skip
+                        flash_message=f"{outcome}：{result.failure['message']}")  # fmt: skip
     return redirect(request, f"/admin/batches/{result.batch_id}",
                     flash_message=f"已导入 {result.rows} 行：新增 {result.created}，更新 {result.updated}，"
                                   f"未变 {result.unchanged}，退回 {result.rejected}")  # fmt: skip
