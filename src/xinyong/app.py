@@ -14,6 +14,8 @@ from xinyong import __version__, refcache
 from xinyong.accounts import admin as accounts_admin
 from xinyong.accounts import portal as accounts_portal
 from xinyong.admin import views as admin_views
+from xinyong.catalog import load_catalog
+from xinyong.catalog import pages as catalog_pages
 from xinyong.checks import admin as checks_admin
 from xinyong.checks import api as checks_api
 from xinyong.config import Settings, load_settings
@@ -30,7 +32,7 @@ from xinyong.protect import protector
 from xinyong.records import api as records_api
 from xinyong.repair import admin as repair_admin
 from xinyong.repair import portal as repair_portal
-from xinyong.web import apidocs, errors, site
+from xinyong.web import apidocs, errors, site, templating
 from xinyong.web.cache import TTLCache
 from xinyong.web.client import parse_networks
 from xinyong.web.openapi import describe_api
@@ -76,6 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     describe_api(app, settings)
     for router in ROUTERS:
         app.include_router(router)
+    catalog = load_catalog(settings.catalog_dirs)  # a bad catalogue file stops the start, with its reason
+    portal_api.document_record_types(app, catalog)
+    catalog_pages.install(templating.env)
     apidocs.mount_assets(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestGuard, upload_max_bytes=settings.upload_max_bytes,

@@ -128,10 +128,10 @@ def _kind(value: Any) -> SubjectKind:
 
 
 def _record_types(settings: Settings) -> tuple[list[str], list[str], dict[str, str]]:
+    """Negative and positive types as the catalogue declares them (`negative = true`, `positive = true`);
+    neutral types are in neither list of a check document."""
     catalog = load_catalog(settings.catalog_dirs)
-    negative = sorted(k for k, t in catalog.types.items() if t.is_negative)
-    positive = sorted(k for k, t in catalog.types.items() if not t.is_negative)
-    return negative, positive, {k: t.name for k, t in catalog.types.items()}
+    return list(catalog.negative_keys), list(catalog.positive_keys), {k: t.name for k, t in catalog.types.items()}
 
 
 @dataclass(frozen=True)
@@ -175,9 +175,10 @@ def _statements(session: Session, settings: Settings, today: date, kind: str | N
     ).where(by_subject, Record.record_type.in_(positive_types), clause, in_force).subquery()  # fmt: skip
     positive = select(ranked).where(ranked.c.n <= max(settings.checks_positive_limit, 1))
     is_negative = Record.record_type.in_(negative_types)
+    is_positive = Record.record_type.in_(positive_types)
     counts = base.add_columns(
         func.sum(case((is_negative, 1), else_=0)).label("neg"),
-        func.sum(case((and_(~is_negative, in_force), 1), else_=0)).label("pos"),
+        func.sum(case((and_(is_positive, in_force), 1), else_=0)).label("pos"),
     ).where(by_subject, clause).group_by(Record.subject_id)
     statements = _Statements(negative, positive, counts)
     if len(_STATEMENTS) > 64:

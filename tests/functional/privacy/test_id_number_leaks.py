@@ -561,7 +561,7 @@ def test_no_id_number_is_published_logged_or_stored_in_clear(
         records_page = get("/admin/records", who=user.username, params={"doc_no": doc_no})
         if user.role is not Role.AUDITOR:
             assert f">{html.escape(mask_id_numbers(name))}</a>" in subjects_page.text
-            assert f"<td>{html.escape(mask_id_numbers(doc_no))}</td>" in records_page.text
+            assert f"<td>{html.escape(mask_id_numbers(doc_no))}" in records_page.text
 
     # Notifications and events, once delivered.
     notifier = notify_service.ConsoleNotifier()
