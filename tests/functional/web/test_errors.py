@@ -179,3 +179,12 @@ def test_a_refused_form_keeps_what_was_typed_and_changes_nothing(client, db_sess
 
 
 
+
+
+@pytest.mark.parametrize("path", ["/search?q=安%00", "/api/v1/subjects?q=安%00", "/admin/records?doc_no=%00",
+                                  "/admin/subjects?q=安%00"])  # fmt: skip
+def test_a_nul_in_a_query_is_refused_before_it_reaches_the_database(client, sign_in, accounts, path):
+    browser = sign_in(accounts.users["platform_admin"])
+    response = browser.get(path)
+    assert response.status_code == 422
+    assert "不允许的控制字符" in response.text
