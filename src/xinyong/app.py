@@ -14,6 +14,8 @@ from xinyong import __version__, refcache
 from xinyong.accounts import admin as accounts_admin
 from xinyong.accounts import portal as accounts_portal
 from xinyong.admin import views as admin_views
+from xinyong.catalog import load_catalog
+from xinyong.catalog import pages as catalog_pages
 from xinyong.checks import admin as checks_admin
 from xinyong.checks import api as checks_api
 from xinyong.config import Settings, load_settings
@@ -33,9 +35,10 @@ from xinyong.repair import portal as repair_portal
 from xinyong.reports import admin as reports_admin
 from xinyong.reports import api as reports_api
 from xinyong.reports import portal as reports_portal
-from xinyong.web import apidocs, errors, site
+from xinyong.web import apidocs, errors, site, templating
 from xinyong.web.cache import TTLCache
 from xinyong.web.client import parse_networks
+from xinyong.web.openapi import describe_api
 from xinyong.web.ratelimit import AttemptLimiter, RateLimiter
 from xinyong.web.security import RequestGuard
 
@@ -77,8 +80,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.identity_limiter = AttemptLimiter(settings.activation_client_attempts, window_seconds=3600)
     app.state.portal_cache = TTLCache(300)
     errors.install(app)
+    describe_api(app, settings)
     for router in ROUTERS:
         app.include_router(router)
+    catalog = load_catalog(settings.catalog_dirs)  # a bad catalogue file stops the start, with its reason
+    portal_api.document_record_types(app, catalog)
+    catalog_pages.install(templating.env)
     apidocs.mount_assets(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestGuard, upload_max_bytes=settings.upload_max_bytes,

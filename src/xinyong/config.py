@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     )
     report_deadline_workdays: int = Field(default=7, description="Working days a department has to report.")
     import_chunk_rows: int = Field(default=5_000, description="Rows validated and stored per transaction.")
+    problems_max_per_column: int = Field(
+        default=1_000, ge=1,
+        description="Problems of one code in one column a batch stores one by one (all unknown columns count as "
+        "one column); the rest are counted and reported as one line.",
+    )
+    problems_max_per_batch: int = Field(
+        default=10_000, ge=1,
+        description="Problems a batch stores one by one in all; the rest are counted by code and column.",
+    )
     parallel_min_bytes: int = Field(
         default=4 * 1024 * 1024,
         description="Files at least this large are read and validated in a second process while storing.",

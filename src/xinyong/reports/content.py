@@ -189,10 +189,13 @@ def _memberships(session: Session, subject: Subject, kind: ReportKind, *, today:
 # ---------------------------------------------------------------------------------- public and own kinds
 
 
-def _type_order(catalog: Catalog) -> list[RecordType]:
-    """Positive types (许可 …) before negative ones (处罚 …), each in the catalogue's order."""
-    types = list(catalog.types.values())
-    return [t for t in types if not t.is_negative] + [t for t in types if t.is_negative]
+def _type_order(catalog: Catalog, *, public_only: bool) -> list[RecordType]:
+    """The record types in the portal's order (their declared `order`, then the catalogue's): the public types of
+    the public report, every type of the subject's own documents."""
+    if public_only:
+        return list(catalog.public_types)
+    ordered = sorted(enumerate(catalog.types.values()), key=lambda pair: (pair[1].portal.order, pair[0]))
+    return [t for _, t in ordered]
 
 
 def _report_sections(session: Session, subject: Subject, request: Request, catalog: Catalog, head: dict[str, Any],
@@ -210,7 +213,7 @@ def _report_sections(session: Session, subject: Subject, request: Request, catal
     negative: list[tuple[str, Record]] = []  # (title, record) of what the advice section speaks of
     administration: list[Group] = []
     if request.kind is ReportKind.PUBLIC:
-        for rtype in _type_order(catalog):
+        for rtype in _type_order(catalog, public_only=True):
             found, total = portal_service.published_of_type(session, subject, record_type=rtype.key,
                                                             settings=settings, protector=protector, today=today,
                                                             limit=limit)  # fmt: skip
@@ -225,7 +228,7 @@ def _report_sections(session: Session, subject: Subject, request: Request, catal
         marks = _record_marks(session, ids)
         published = disclosure.published_among(session, ids, settings=settings, today=today,
                                                subject_kind=subject.kind.value)  # fmt: skip
-        for rtype in _type_order(catalog):
+        for rtype in _type_order(catalog, public_only=False):
             of_type = [o for o in own if o.record.record_type == rtype.key]
             items = [_own_item(rtype, o, marks.get(o.record.id, []), o.record.id in published) for o in of_type]
             administration.append(_group(rtype.name, items[:limit], len(items), limit))
@@ -358,7 +361,7 @@ def _special_sections(session: Session, subject: Subject, request: Request, cata
                       settings: Settings, protector: Protector, today: date) -> list[Section]:  # fmt: skip
     span = request.span
     assert span is not None
-    negative_types = [t for t in catalog.types.values() if t.is_negative]
+    negative_types = [t for t in _type_order(catalog, public_only=False) if t.is_negative]
     limit = settings.reports_max_items
     own = _own_records(session, subject, request, settings=settings, protector=protector, limit=limit * 20)
     negative_keys = {t.key for t in negative_types}
