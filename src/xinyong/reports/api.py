@@ -12,19 +12,33 @@ from xinyong.auth import service as auth_service
 from xinyong.auth.rules import Permission
 from xinyong.departments.models import ApiKey
 from xinyong.reports import service
-from xinyong.reports.schemas import ReportCreate
+from xinyong.reports.schemas import ReportCreate, SignedReport
 from xinyong.web.deps import AppProtector, AppSettings, Today, UoW, require_api_key
+from xinyong.web.errors import error_responses
+from xinyong.web.openapi import KEY_ONLY
 from xinyong.web.uow import router as make_router
 
 router = make_router(prefix="/api/v1", tags=["信用报告"])
 ReportKey = Annotated[ApiKey, require_api_key(Permission.API_REPORTS_WRITE)]
 
 
+ANSWER = {
+    "description": "带签名的 JSON 报告（format=json），或带电子签章的 PDF（format=pdf）",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignedReport"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    "headers": {"X-Report-Number": {"description": "报告编号", "schema": {"type": "string"}},
+                "X-Check-Number": {"description": "信用核查编号", "schema": {"type": "string"}}},
+}  # fmt: skip
+
+
 @router.post(
     "/reports", name="api.reports.create", summary="在信用核查中申请信用报告（公开版或专项信用报告）",
-    description="按办理事项做一次信用核查并出具报告：核查与报告均登记、记入审计日志。返回带签名的 JSON 报告，"
-    "或 format=pdf 时返回带电子签章的 PDF；响应头 X-Report-Number 为报告编号，X-Check-Number 为核查编号。",
-    responses={200: {"content": {"application/json": {}, "application/pdf": {}}}},
+    description="按办理事项做一次信用核查并出具报告：核查与报告均登记、记入审计日志。需要权限 api:reports:write。",
+    response_model=SignedReport, openapi_extra=KEY_ONLY,
+    responses={200: ANSWER, **error_responses(
+        401, 403, 404, 413, 422, s403="密钥没有 api:reports:write 权限，或代码是自然人的（自然人的报告只能由本人申请）",
+        s404="没有该代码的信用主体",
+        s422="请求格式不正确、代码无效、办理事项未配置、查询期或领域有误")},
 )  # fmt: skip
 def create_report(request: Request, body: ReportCreate, key: ReportKey, uow: UoW, settings: AppSettings,
                   protector: AppProtector, today: Today) -> Response:  # fmt: skip

@@ -187,6 +187,7 @@ def prepare_in_check(session: Session, *, code: str, matter: str, actor: Actor, 
     check is, and names the report it returned."""
     if not (actor.can(Permission.API_REPORTS_WRITE) or actor.can(Permission.CHECKS_WRITE)):
         raise PermissionDenied("无权在信用核查中申请信用报告")
+    matter = checks_service.check_matter(matter, settings)  # the check's question first, as a check asks it
     issued = prepare_for_platform(session, code, kind=kind, start=start, end=end, domains=domains,
                                   settings=settings, protector=protector, today=today, now=now, base_url=base_url,
                                   formats=formats, allowed=DEPARTMENT_KINDS)  # fmt: skip

@@ -90,7 +90,7 @@ def _apply_limits(schema: dict[str, Any], settings: Settings) -> None:
     set_on("BatchCreate", "rows", maxItems=settings.api_batch_max_rows)
     set_on("EntriesCreate", "rows", maxItems=settings.api_batch_max_rows)
     set_on("BatchCheckCreate", "items", maxItems=settings.checks_batch_max_rows)
-    for model in ("CheckCreate", "BatchCheckCreate"):
+    for model in ("CheckCreate", "BatchCheckCreate", "ReportCreate"):
         set_on(model, "matter", enum=matters)
     # The batch check by file describes its form inline (see checks.api).
     for operation in _operations(schema):

@@ -37,6 +37,7 @@ EXPECTED = {
     ("GET", "/api/v1/subjects"): (None, {422, 429}),
     ("GET", "/api/v1/subjects/{code}"): (None, {404, 422, 429}),
     ("GET", "/api/v1/subjects/{code}/records"): (None, {404, 422, 429}),
+    ("POST", "/api/v1/reports"): (KEY, {401, 403, 404, 413, 422}),
 }
 ERROR = "#/components/schemas/ErrorResponse"
 
@@ -143,7 +144,7 @@ def test_limits_from_the_settings_are_in_the_request_schemas(spec):
     assert schemas["EntriesCreate"]["properties"]["rows"]["maxItems"] == 7
     assert schemas["BatchCheckCreate"]["properties"]["items"]["minItems"] == 1
     assert schemas["BatchCheckCreate"]["properties"]["items"]["maxItems"] == 9
-    for name in ("CheckCreate", "BatchCheckCreate"):
+    for name in ("CheckCreate", "BatchCheckCreate", "ReportCreate"):
         assert schemas[name]["properties"]["matter"]["enum"] == ["政府采购", "招标投标"]
         assert schemas[name]["properties"]["matter"]["minLength"] == 1
 
@@ -163,6 +164,9 @@ REFUSED = [
     ("POST", "/api/v1/records/penalty/revoke", "RevokeCreate", {"doc_no": "安市监罚〔2025〕1号", "reason": "   "}),
     ("POST", "/api/v1/records/penalty/revoke", "RevokeCreate", {"doc_no": "", "reason": "录入错误"}),
     ("POST", "/api/v1/lists/court-dishonest-debtors/entries", "EntriesCreate", {"rows": []}),
+    ("POST", "/api/v1/reports", "ReportCreate", {"code": "91330521MA28XXXXX1", "matter": "未配置的事项"}),
+    ("POST", "/api/v1/reports", "ReportCreate", {"code": "9133\x0005", "matter": "政府采购"}),
+    ("POST", "/api/v1/reports", "ReportCreate", {"code": "91330521MA28XXXXX1", "matter": "政府采购", "kind": "own"}),
 ]
 
 
