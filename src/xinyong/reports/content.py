@@ -112,7 +112,7 @@ class Request:
 def build(session: Session, subject: Subject, request: Request, *, number: str, now: datetime, today: date,
           settings: Settings, protector: Protector, verify_url: str) -> dict[str, Any]:  # fmt: skip
     """The report's content as plain JSON values: what the PDF prints and the JSON carries, digested and signed."""
-    catalog = load_catalog(settings.catalog_dirs)
+    catalog = portal_service.catalog_of(settings)  # the catalogue as every portal surface reads it
     scope = Scope(subject_id=subject.id, subject_kind=subject.kind.value, kind=request.kind.value, today=today,
                   start=request.span.start if request.span else None, end=request.span.end if request.span else None,
                   settings=settings)  # fmt: skip
