@@ -34,6 +34,7 @@ OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT / "src"))
 
 from xinyong import migrate  # noqa: E402
+from xinyong.audit import keys as audit_keys  # noqa: E402
 from xinyong.config import Settings  # noqa: E402
 from xinyong.db import make_engine, make_sessionmaker  # noqa: E402
 from xinyong.demo import generator  # noqa: E402
@@ -76,9 +77,9 @@ def fresh_database(url: str) -> None:
 
 def run_pipeline(url: str, path: Path, department: generator.Department) -> float:
     fresh_database(url)
-    settings = Settings(database_url=url, secret_key=KEY)
+    settings = Settings(database_url=url, secret_key=KEY, audit_checkpoint_file=OUT / "audit-checkpoints.jsonl")
     engine = make_engine(url)
-    session = make_sessionmaker(engine)()
+    session = audit_keys.attach(make_sessionmaker(engine), audit_keys.load(settings))()
     dept = departments_service.add_department(session, code=department.code, name=department.name)
     session.commit()
     started = time.perf_counter()

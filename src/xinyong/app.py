@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from xinyong import __version__, refcache
+from xinyong.audit import keys as audit_keys
 from xinyong.config import Settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.protect import protector
@@ -31,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     refcache.configure(engine, settings.reference_cache_seconds)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_sessionmaker(engine)
+    app.state.session_factory = audit_keys.attach(make_sessionmaker(engine), audit_keys.load(settings))
     app.state.protector = protector(settings)
     install_error_handlers(app)
 

@@ -101,6 +101,26 @@ class Settings(BaseSettings):
     )
     password_min_length: int = Field(default=10, description="Shortest accepted password for console accounts.")
 
+    # --- the audit trail ------------------------------------------------------------------------------------
+    audit_key_generation: int = Field(
+        default=1, ge=1,
+        description="Generation of the audit chain's key (derived from the master key); raise it to rotate the key. "
+        "Entries keep the key they were signed with; earlier generations stay derivable for verification.",
+    )
+    audit_former_key_files: tuple[Path, ...] = Field(
+        default=(),
+        description="Files of former master keys, read only to verify audit entries signed before a master-key "
+        "change.",
+    )
+    audit_checkpoint_file: Path = Field(
+        default=Path("var/audit-checkpoints.jsonl"),
+        description="Append-only file where signed checkpoints of the audit chain's head are published; keep it "
+        "out of reach of the database's administrators (another disk, host or WORM storage).",
+    )
+    audit_checkpoint_every: int = Field(
+        default=1000, ge=0, description="Publish a checkpoint after every this many audit entries (0: only on demand)."
+    )
+
     # --- credit lists, the measure list and credit checks ----------------------------------------------
     lists_objection_workdays: int = Field(
         default=5, ge=1, le=60,

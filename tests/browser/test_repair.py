@@ -10,12 +10,13 @@ from urllib.request import urlopen
 
 import pytest
 from sqlalchemy import select
+from tests.conftest import keyed_sessionmaker
 from tests.factories import records as f
 
 from xinyong.auth import service as auth_service
 from xinyong.auth.rules import Actor, Role
 from xinyong.config import Settings
-from xinyong.db import make_engine, make_sessionmaker
+from xinyong.db import make_engine
 from xinyong.disclosure.service import today_in_china
 from xinyong.protect import protector as make_protector
 from xinyong.records import service as records_service
@@ -44,7 +45,7 @@ def _seed(settings: Settings, **overrides: str) -> dict[str, str]:
     row = f.penalty_row(CF_XDR_MC=name, CF_XDR_SHXYM=uscc, CF_JDRQ=(today - timedelta(days=200)).isoformat(),
                         **overrides)  # fmt: skip
     engine = make_engine(settings.database_url)
-    session = make_sessionmaker(engine)()
+    session = keyed_sessionmaker(engine)()
     try:
         dept = f.department(session)
         auth_service.create_user(session, username="reviewer-browser", password=STAFF_PASSWORD, role=Role.REVIEWER,
@@ -152,7 +153,7 @@ def test_objection_ends_in_a_correction(live_server, browser, artifacts_dir):
     # The department re-sends the corrected decision through its normal channel (same 文书号).
     settings = live_server.settings
     engine = make_engine(settings.database_url)
-    session = make_sessionmaker(engine)()
+    session = keyed_sessionmaker(engine)()
     try:
         row = {**json.loads(seeded["row"]), "CF_NR": "警告，罚款人民币贰仟元整"}
         dept = session.scalars(select(Record)).first()

@@ -35,8 +35,11 @@ def settings() -> Settings:
 
 @lru_cache(maxsize=1)
 def session_factory() -> sessionmaker[Session]:
+    from xinyong.audit import keys as audit_keys
+
     current = settings()
-    return make_sessionmaker(make_engine(current.database_url, sqlite_cache_mb=current.sqlite_cache_mb))
+    factory = make_sessionmaker(make_engine(current.database_url, sqlite_cache_mb=current.sqlite_cache_mb))
+    return audit_keys.attach(factory, audit_keys.load(current))
 
 
 def fail(error: DomainError | str, code: int = 1) -> typer.Exit:
