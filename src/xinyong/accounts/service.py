@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from xinyong.accounts.models import SubjectAccount, SubjectSession, SubjectVerification
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth import passwords
+from xinyong.auth import passwords, throttle
 from xinyong.auth import rules as auth_rules
 from xinyong.catalog import load_catalog
+from xinyong.codes import mask_if_id_like, normalize_code
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.errors import AlreadyExists, InvalidInput, NotAuthenticated
@@ -35,7 +36,7 @@ NO_MATCH = "代码与名称不匹配，或该主体尚未在平台登记信用�
 
 class SignInFailed(NotAuthenticated):
     code = "subject-sign-in-failed"
-    message_template = "代码或密码错误，或账户尚未完成验证"
+    message_template = "代码或密码错误，或账户尚未完成验证，或登录尝试过于频繁，请稍后再试"
 
 
 def _label(account: SubjectAccount) -> str:
@@ -115,22 +116,36 @@ def verify(session: Session, *, account_id: int, code: str, protector: Protector
 
 def sign_in(session: Session, *, code: str, password: str, protector: Protector, settings: Settings,
             client: str) -> tuple[SubjectSession, str]:  # fmt: skip
-    """Failures are counted; the caller commits before answering. Returns the session and its cookie value."""
+    """Throttled and audited as console sign-ins are (auth.throttle); the caller commits before answering.
+    Raises SignInFailed, whatever went wrong. Returns the session and its cookie value."""
     now = utcnow()
+    typed = normalize_code((code or "").strip()[:40])
     subject = subjects_service.find_by_code(session, (code or "").strip()[:40], protector)
     account = (session.scalar(select(SubjectAccount).where(SubjectAccount.subject_id == subject.id))
                if subject else None)  # fmt: skip
+    attempt = throttle.attempt(settings, surface="portal", client=client, account=typed,
+                               owner=_label(account) if account else None)  # fmt: skip
+    if account is not None:
+        who = throttle.Who(actor=_label(account), target=_label(account), subject_id=account.subject_id)
+    else:
+        who = throttle.Who(actor="anonymous", details={"code": mask_if_id_like(typed), "known": False})
+    refusal = throttle.check(session, attempt, now=now, who=who)
+    if refusal is not None:
+        if refusal.scope != throttle.CLIENT:
+            passwords.burn_time(password)
+        raise SignInFailed()
     if account is None or not account.is_verified:
         passwords.burn_time(password)
+        is_correct = False
+    else:
+        is_correct = passwords.verify_password(account.password_hash, password)
+    if not is_correct:
+        failure = throttle.fail(session, attempt, now=now, who=who)
+        if account is not None:
+            account.failed_logins, account.locked_until = failure.account_failures, failure.account_blocked_until
         raise SignInFailed()
-    if account.locked_until is not None and account.locked_until > now:
-        raise SignInFailed("连续登录失败次数过多，账户已临时锁定，请稍后再试")
-    if not passwords.verify_password(account.password_hash, password):
-        account.failed_logins += 1
-        account.locked_until = auth_rules.lockout_until(account.failed_logins, now,
-                                                        max_failures=settings.login_max_failures,
-                                                        minutes=settings.login_lockout_minutes)  # fmt: skip
-        raise SignInFailed()
+    assert account is not None
+    throttle.succeed(session, attempt)
     account.failed_logins, account.locked_until = 0, None
     token = secrets.token_urlsafe(32)
     row = SubjectSession(token_hash=_token_hash(token), csrf_token=secrets.token_urlsafe(32), account_id=account.id,

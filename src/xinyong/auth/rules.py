@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 
 class Permission(enum.StrEnum):
@@ -152,13 +152,17 @@ def password_problems(password: str, *, username: str, min_length: int) -> list[
     return problems
 
 
-def lockout_until(failures: int, now: datetime, *, max_failures: int, minutes: int) -> datetime | None:
-    """After `max_failures` consecutive failures the account is locked for `minutes`; each further
-    failure while counting doubles the lock, up to a day."""
-    if failures < max_failures:
-        return None
-    extra = min(failures - max_failures, 16)  # beyond that the cap applies anyway
-    return now + min(timedelta(minutes=minutes) * (2**extra), timedelta(days=1))
+# Sign-in failures are forgotten after a day without any attempt (per client, account or pair).
+FORGET_LOGIN_FAILURES_AFTER = timedelta(hours=24)
+
+
+def login_delay(failures: int, *, free: int, first: timedelta, cap: timedelta) -> timedelta:
+    """How long after its `failures`-th consecutive failure an account (from one client, or from all) must wait:
+    nothing before the `free`-th, then `first`, doubling with each further failure, never more than `cap`.
+    Delays rather than locks: nobody can keep an account out for longer than `cap` at a time."""
+    if failures < free or cap <= timedelta(0):
+        return timedelta(0)
+    return min(first * 2 ** min(failures - free, 32), cap)
 
 
 USERNAME_ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")

@@ -59,9 +59,7 @@ def login_submit(
     if not cookie or not csrf or not hmac.compare_digest(cookie.encode(), csrf.encode()):
         return _login_error(request, "页面已过期，请重新提交", next, status_code=403)
     client = client_of(request)
-    if not request.app.state.login_limiter.allow(client):
-        return _login_error(request, "登录尝试过于频繁，请稍后再试", next, status_code=429)
-    try:
+    try:  # throttled in the service (auth.throttle), in the database, for every server process
         user = auth_service.authenticate(session, username=username, password=password, settings=settings,
                                          client=client)  # fmt: skip
     except DomainError as exc:
