@@ -60,7 +60,7 @@ def checkpoint(as_json: bool = typer.Option(False, "--json", help="以 JSON 输�
     elif point is None:
         console.print("审计日志为空，无需发布检查点", highlight=False)
     else:
-        console.print(f"已发布检查点：第 {point.seq} 条，哈希 {point.hash}，时间 {point.published_at}", highlight=False)
+        console.print(f"已发布检查点：第 {point.seq} 条，哈希 {point.hash}", highlight=False, soft_wrap=True)
 
 
 def publish_daily_checkpoint() -> None:

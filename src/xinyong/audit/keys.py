@@ -37,7 +37,6 @@ class AuditKeyMissing(DomainError):
 class AuditKeys:
     current_id: str
     keys: Mapping[str, bytes]  # key id -> key: every key that may have signed an entry or a checkpoint
-    generations: Mapping[str, int]
     checkpoint_file: Path | None  # None: this session publishes no checkpoints and verify checks none
     checkpoint_every: int = 0
 
@@ -62,14 +61,12 @@ def load(settings: Settings) -> AuditKeys:
         except OSError as exc:
             raise KeyMissing(reason=f"无法读取以前的主密钥文件 {path}（{exc.strerror}）") from None
     keys: dict[str, bytes] = {}
-    generations: dict[str, int] = {}
     for candidate in masters:
         for generation in range(1, settings.audit_key_generation + 1):
             key = derived_key(candidate, _purpose(generation))
             keys.setdefault(key_fingerprint(key), key)
-            generations.setdefault(key_fingerprint(key), generation)
     current_id = key_fingerprint(derived_key(master, _purpose(settings.audit_key_generation)))
-    return AuditKeys(current_id=current_id, keys=keys, generations=generations,
+    return AuditKeys(current_id=current_id, keys=keys,
                      checkpoint_file=Path(settings.audit_checkpoint_file),
                      checkpoint_every=settings.audit_checkpoint_every)  # fmt: skip
 

@@ -15,6 +15,7 @@ from xinyong.audit import keys as audit_keys
 from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor
+from xinyong.clock import CHINA
 from xinyong.db import utcnow
 from xinyong.exports import safe_cell
 
@@ -105,7 +106,7 @@ def _publish_after_commit(session: Session, entry: AuditEntry) -> None:
     if pending is None:
         pending = session.info[_PENDING] = []
         event.listen(session, "after_commit", _publish_pending)
-    pending.append(entry)
+    pending.append((entry, entry.seq, entry.hash))  # read now: after the commit no SQL may run
 
 
 def _publish_pending(session: Session) -> None:
@@ -113,11 +114,11 @@ def _publish_pending(session: Session) -> None:
     keys = session.info.get(audit_keys.INFO_KEY)
     if not isinstance(keys, audit_keys.AuditKeys) or keys.checkpoint_file is None:
         return
-    for entry in pending:
+    for entry, seq, digest in pending:
         state = inspect(entry)
         if not state.persistent or state.identity is None:  # rolled back with a savepoint or the transaction
             continue
-        line = checkpoints.sign(keys, seq=entry.seq, entry_id=state.identity[0], digest=entry.hash, now=utcnow())
+        line = checkpoints.sign(keys, seq=seq, entry_id=state.identity[0], digest=digest, now=utcnow())
         try:
             checkpoints.append(keys.checkpoint_file, line)
         except OSError:
@@ -201,6 +202,15 @@ def _published(keys: audit_keys.AuditKeys) -> tuple[dict[int, list[checkpoints.C
     return by_seq, None
 
 
+def _when(published_at: str) -> str:
+    """A checkpoint's time as the people reading the report count it (Beijing time)."""
+    try:
+        moment = datetime.fromisoformat(published_at.replace("Z", "+00:00"))
+    except ValueError:
+        return published_at
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def verify(session: Session) -> VerifyReport:
     """Walk the chain in order with the session's audit keys, then hold it against every published
     checkpoint; report the first entry whose link, content or published hash does not hold."""
@@ -234,7 +244,7 @@ def verify(session: Session) -> VerifyReport:
             if not rules.same_digest(point.hash, entry.hash):
                 first = last_good_checkpoint + 1
                 span = f"第 {entry.seq} 条" if first == entry.seq else f"第 {first} 至第 {entry.seq} 条中"
-                return report(f"第 {entry.seq} 条记录与 {point.published_at} 发布的检查点不符：{span}有记录被改动，"
+                return report(f"第 {entry.seq} 条记录与 {_when(point.published_at)} 发布的检查点不符：{span}有记录被改动，"
                               "其后的哈希被重新计算", broken_seq=first, broken_id=entry.id)  # fmt: skip
             matched += 1
             last_good_checkpoint = entry.seq
@@ -247,7 +257,7 @@ def verify(session: Session) -> VerifyReport:
     beyond = [p for seq, points in published.items() if seq > last for p in points]
     if beyond:
         point = max(beyond, key=lambda p: p.seq)
-        return report(f"第 {last + 1} 条及以后的记录缺失：{point.published_at} 发布的检查点记载审计链已有 "
+        return report(f"第 {last + 1} 条及以后的记录缺失：{_when(point.published_at)} 发布的检查点记载审计链已有 "
                       f"{point.count} 条，数据库中只有 {last} 条（末尾记录被删除）", broken_seq=last + 1)  # fmt: skip
     if head is None:
         return report("审计链头记录缺失", broken_seq=None)
