@@ -37,6 +37,12 @@ NO_MATCH = "代码与名称不匹配，或该主体尚未在平台登记信用�
 class SignInFailed(NotAuthenticated):
     code = "subject-sign-in-failed"
     message_template = "代码或密码错误，或账户尚未完成验证，或登录尝试过于频繁，请稍后再试"
+    keeps_changes = True  # the failure (or the refused attempt) is counted and audited
+
+
+class WrongCode(InvalidInput):
+    code = "wrong-verification-code"
+    keeps_changes = True  # the attempt is counted: five void the code
 
 
 def _label(account: SubjectAccount) -> str:
@@ -91,7 +97,7 @@ def send_code(session: Session, account: SubjectAccount, *, protector: Protector
 
 
 def verify(session: Session, *, account_id: int, code: str, protector: Protector) -> SubjectAccount:
-    """Wrong codes are counted (the caller commits even when this raises); five void the code."""
+    """Wrong codes are counted (WrongCode keeps the count); five void the code."""
     account = session.get(SubjectAccount, account_id)
     if account is None:
         raise InvalidInput(reason="验证码无效，请重新注册")
@@ -105,7 +111,7 @@ def verify(session: Session, *, account_id: int, code: str, protector: Protector
     given = (code or "").strip()[:12]
     if not hmac.compare_digest(pending.code_hash, _code_hash(protector, account.id, given)):
         pending.attempts += 1
-        raise InvalidInput(reason="验证码不正确")
+        raise WrongCode(reason="验证码不正确")
     pending.used_at = utcnow()
     account.is_verified = True
     account.verified_at = utcnow()
@@ -116,8 +122,8 @@ def verify(session: Session, *, account_id: int, code: str, protector: Protector
 
 def sign_in(session: Session, *, code: str, password: str, protector: Protector, settings: Settings,
             client: str) -> tuple[SubjectSession, str]:  # fmt: skip
-    """Throttled and audited as console sign-ins are (auth.throttle); the caller commits before answering.
-    Raises SignInFailed, whatever went wrong. Returns the session and its cookie value."""
+    """Throttled and audited as console sign-ins are (auth.throttle); failures are kept (SignInFailed keeps the
+    transaction's changes). Raises SignInFailed, whatever went wrong. Returns the session and its cookie value."""
     now = utcnow()
     typed = normalize_code((code or "").strip()[:40])
     subject = subjects_service.find_by_code(session, (code or "").strip()[:40], protector)

@@ -37,6 +37,7 @@ class LoginFailed(NotAuthenticated):
 
     code = "login-failed"
     message_template = "用户名或密码错误，或登录尝试过于频繁，请稍后再试"
+    keeps_changes = True  # the failure (or the refused attempt) is counted and audited
 
 
 class PasswordChangeRequired(DomainError):
@@ -206,8 +207,8 @@ def generate_password() -> str:
 
 def authenticate(session: Session, *, username: str, password: str, settings: Settings, client: str) -> User:
     """Checks a password under the sign-in throttling of auth.throttle. Failures and refused attempts are
-    counted and audited even though this raises: the caller commits before answering. Raises LoginFailed,
-    whatever went wrong, after about the time a password check takes."""
+    counted and audited even though this raises (LoginFailed keeps the transaction's changes). Raises
+    LoginFailed, whatever went wrong, after about the time a password check takes."""
     now = utcnow()
     name = rules.normalize_username(username)[:40]
     user = session.scalar(select(User).where(User.username == name)) if name else None

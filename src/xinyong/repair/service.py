@@ -73,6 +73,14 @@ def eligibility_of(session: Session, record: Record, *, settings: Settings, toda
     )  # fmt: skip
 
 
+def eligibility_for(session: Session, record_id: int, *, settings: Settings, today: date) -> Eligibility | None:
+    """When and how a negative record can be repaired, for its public page; None for other records."""
+    record = session.get(Record, record_id)
+    if record is None or not record.tier:
+        return None
+    return eligibility_of(session, record, settings=settings, today=today)
+
+
 def open_application_for(session: Session, record_id: int) -> RepairApplication | None:
     return session.scalar(select(RepairApplication).where(RepairApplication.open_record_id == record_id))
 

@@ -12,7 +12,7 @@ from tests.functional.admin.conftest import (  # noqa: F401
 )
 from typer.testing import CliRunner
 
-from xinyong.cli import session_factory, settings
+from xinyong.commandline import session_factory, settings
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor
 from xinyong.cli import app as cli_app
-from xinyong.cli import session_factory
+from xinyong.commandline import session_factory
 from xinyong.db import is_postgresql, make_engine
 from xinyong.records import service as records_service
 

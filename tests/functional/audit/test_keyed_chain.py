@@ -21,7 +21,7 @@ from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor
 from xinyong.cli import app as cli_app
-from xinyong.cli import session_factory
+from xinyong.commandline import session_factory
 from xinyong.config import Settings
 from xinyong.db import is_postgresql
 
@@ -395,7 +395,7 @@ def test_the_daily_sweep_publishes_a_checkpoint(cli, tmp_path, monkeypatch):
     path = tmp_path / "daily.jsonl"
     monkeypatch.setenv("XINYONG_AUDIT_CHECKPOINT_FILE", str(path))
     session_factory.cache_clear()
-    from xinyong.cli import settings
+    from xinyong.commandline import settings
 
     settings.cache_clear()
     count = _some_history(cli)

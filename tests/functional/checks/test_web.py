@@ -10,7 +10,7 @@ import pytest
 from tests.functional.checks.conftest import TODAY, make_world
 
 from xinyong.departments import service as departments_service
-from xinyong.portal.web import get_today
+from xinyong.web.deps import get_today
 
 
 @pytest.fixture

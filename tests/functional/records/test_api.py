@@ -260,6 +260,17 @@ def test_revoke_through_the_api(client, key_a, db_session):
     assert again.json()["error"]["code"] == "invalid-transition"
 
 
+def test_the_api_asks_for_a_revoke_reason_as_the_console_does(client, key_a, db_session):
+    row = penalty_row()
+    _post(client, [row], key_a)
+
+    response = client.post("/api/v1/records/penalty/revoke", json={"doc_no": row["CF_WSH"], "reason": "撤销"},
+                           headers=key_a)  # fmt: skip
+
+    assert response.status_code == 422
+    assert "撤销理由至少 4 个字" in response.json()["error"]["message"]
+
+
 def test_a_department_cannot_revoke_another_departments_record(client, key_a, key_b, db_session):
     row = other_row()
     assert _post(client, [row], key_b).json()["created"] == 1

@@ -1,4 +1,4 @@
-"""A per-client, in-memory rate limit for search and profile pages (anti-scraping).
+"""A per-client, in-memory rate limit for the public look-ups (anti-scraping).
 
 A fixed window per client address: cheap, and enough to make bulk harvesting slow. In-memory means per
 process; several workers each keep their own counts, which only loosens the limit by that factor.
@@ -9,7 +9,10 @@ from __future__ import annotations
 import threading
 import time
 
+from fastapi import Depends, Request
+
 from xinyong.errors import DomainError
+from xinyong.web.client import client_address
 
 
 class RateLimited(DomainError):
@@ -50,3 +53,13 @@ class RateLimiter:
         if count > self.limit:
             retry = int((window + 1) * self.window - now) + 1
             raise RateLimited(retry_after=retry)
+
+
+async def limit(request: Request) -> None:
+    """Dependency: count this request against the client's budget of public look-ups."""
+    limiter: RateLimiter = request.app.state.portal_limiter
+    limiter.hit(client_address(request))
+
+
+Limited = Depends(limit)
+
