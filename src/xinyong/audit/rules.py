@@ -58,6 +58,8 @@ class AuditAction(enum.StrEnum):
     OBJECTION_FILED = "objection.filed"
     OBJECTION_DECIDED = "objection.decided"
     OBJECTION_WITHDRAWN = "objection.withdrawn"
+    # separation of duties, deciding departments, backdating (issue 11)
+    REPAIR_SAME_OFFICIAL_REFUSED = "repair.same-official-refused"
 
     @property
     def label(self) -> str:
@@ -109,6 +111,7 @@ ACTION_LABELS = {
     AuditAction.OBJECTION_FILED: "提出异议",
     AuditAction.OBJECTION_DECIDED: "异议处理办结",
     AuditAction.OBJECTION_WITHDRAWN: "撤回异议",
+    AuditAction.REPAIR_SAME_OFFICIAL_REFUSED: "拒绝同一人办理信用修复的两个环节",
 }
 
 

@@ -28,8 +28,9 @@ class Permission(enum.StrEnum):
     MEASURES_WRITE = "admin:measures:write"  # edit the measure list (platform administrators)
     CHECKS_READ = "admin:checks:read"
     CHECKS_WRITE = "admin:checks:write"  # run credit checks, record feedback
-    REPAIRS_DECIDE = "admin:repairs:decide"
-    OBJECTIONS_DECIDE = "admin:objections:decide"
+    REPAIRS_ACCEPT = "admin:repairs:accept"  # the platform's step: accept, return, refuse to accept (信用办)
+    REPAIRS_DECIDE = "admin:repairs:decide"  # the owning department's step: approve or refuse (its reviewer)
+    OBJECTIONS_DECIDE = "admin:objections:decide"  # the owning department's answer (its reviewer)
     REPAIRS_READ = "admin:repairs:read"  # repair queue and applications (own department for bound roles)
     OBJECTIONS_READ = "admin:objections:read"
     COMMITMENTS_DECIDE = "admin:commitments:decide"  # declare a repair commitment broken (违诺): 信用办 only
@@ -83,10 +84,14 @@ ROLE_LABELS = {
     Role.AUDITOR: "审计员（只读）",
 }
 
+# Steps that belong to the department that owns the record (谁处罚、谁修复): the 信用办 takes the platform's step
+# of a repair and never the department's, so that no single body takes a penalty off the portal alone.
+DEPARTMENT_ONLY = frozenset({Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE})
+
 _COMMON = {Permission.DASHBOARD_READ, Permission.BATCHES_READ, Permission.RECORDS_READ, Permission.SUBJECTS_READ,
            Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ}  # fmt: skip
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.PLATFORM_ADMIN: frozenset(p for p in Permission if not p.is_api),
+    Role.PLATFORM_ADMIN: frozenset(p for p in Permission if not p.is_api and p not in DEPARTMENT_ONLY),
     Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE}),
     Role.REVIEWER: frozenset(_COMMON | {Permission.SUBJECTS_REVEAL, Permission.LISTS_DECIDE,
                                         Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE,

@@ -12,7 +12,7 @@ from xinyong.admin.web import redirect, render
 from xinyong.auth.rules import Actor, Permission
 from xinyong.clock import today as china_today
 from xinyong.departments.models import Department
-from xinyong.errors import DomainError, NotFound
+from xinyong.errors import DomainError, NotFound, PermissionDenied
 from xinyong.notify import service as notify
 from xinyong.records.models import Record
 from xinyong.repair import rules, uploads
@@ -24,7 +24,8 @@ from xinyong.web.deps import AppSettings, DbSession, require
 router = APIRouter(prefix="/admin/repairs", include_in_schema=False)
 
 RepairsRead = Annotated[Actor, require(Permission.REPAIRS_READ)]
-RepairsDecide = Annotated[Actor, require(Permission.REPAIRS_DECIDE)]
+RepairsAccept = Annotated[Actor, require(Permission.REPAIRS_ACCEPT)]  # the platform's step
+RepairsDecide = Annotated[Actor, require(Permission.REPAIRS_DECIDE)]  # the owning department's step
 CommitmentsDecide = Annotated[Actor, require(Permission.COMMITMENTS_DECIDE)]
 Text = Annotated[str, Form(max_length=2000)]
 
@@ -87,20 +88,26 @@ def _act(request: Request, session: DbSession, application_id: int, step: Callab
     """One step of the workflow from a console form: run it, then redirect with what happened or why not."""
     try:
         result = step()
+    except repair_service.SameOfficial:
+        session.commit()  # only the refusal's audit entry: nothing else was changed
+        raise
+    except PermissionDenied:
+        session.rollback()
+        raise
     except DomainError as exc:
         return _failed(request, session, application_id, exc)
     return _done(request, session, application_id, done(result) if callable(done) else done)
 
 
 @router.post("/{application_id}/accept", name="admin.repairs.accept")
-def accept(request: Request, session: DbSession, settings: AppSettings, actor: RepairsDecide, application_id: int
+def accept(request: Request, session: DbSession, settings: AppSettings, actor: RepairsAccept, application_id: int
            ) -> Response:  # fmt: skip
     return _act(request, session, application_id, lambda: repair_service.accept_application(
         session, application_id, actor=actor, settings=settings, today=china_today()), "已受理，转部门审核")  # fmt: skip
 
 
 @router.post("/{application_id}/return", name="admin.repairs.return")
-def return_(request: Request, session: DbSession, actor: RepairsDecide, application_id: int, missing: Text = ""
+def return_(request: Request, session: DbSession, actor: RepairsAccept, application_id: int, missing: Text = ""
             ) -> Response:  # fmt: skip
     return _act(request, session, application_id, lambda: repair_service.return_application(
         session, application_id, actor=actor, missing=missing, today=china_today()), "已退回补正")  # fmt: skip
@@ -118,8 +125,9 @@ def approve(request: Request, session: DbSession, actor: RepairsDecide, applicat
 
 
 @router.post("/{application_id}/refuse", name="admin.repairs.refuse")
-def refuse(request: Request, session: DbSession, actor: RepairsDecide, application_id: int, reason: Text = "",
+def refuse(request: Request, session: DbSession, actor: RepairsRead, application_id: int, reason: Text = "",
            next_steps: Text = "") -> Response:  # fmt: skip
+    # Either step's refusal (不予受理 by the platform, 不予修复 by the department): the service knows which by the state.
     return _act(request, session, application_id, lambda: repair_service.refuse_application(
         session, application_id, actor=actor, reason=reason, next_steps=next_steps, today=china_today()),
         "已作出不予修复决定")  # fmt: skip
