@@ -25,6 +25,7 @@ class Permission(enum.StrEnum):
     LISTS_READ = "admin:lists:read"
     LISTS_WRITE = "admin:lists:write"  # propose, notify, register objections, publish, import lists
     LISTS_DECIDE = "admin:lists:decide"  # decide, withdraw, remove (移出)
+    LIST_TYPES_WRITE = "admin:list-types:write"  # list types and their deciding departments (信用办)
     MEASURES_WRITE = "admin:measures:write"  # edit the measure list (platform administrators)
     CHECKS_READ = "admin:checks:read"
     CHECKS_WRITE = "admin:checks:write"  # run credit checks, record feedback

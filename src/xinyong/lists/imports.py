@@ -32,7 +32,7 @@ from xinyong.codes import (
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
-from xinyong.errors import FileRejected, InvalidInput, PermissionDenied
+from xinyong.errors import FileRejected, InvalidInput
 from xinyong.exports import write_csv
 from xinyong.lists import rules
 from xinyong.lists import service as lists_service
@@ -204,8 +204,7 @@ def _check_type(session: Session, type_key: str, department: Department, actor: 
     from xinyong.auth.service import ensure_department
 
     ensure_department(actor, department.id)
-    if not lists_service.may_decide(list_type, department):
-        raise PermissionDenied(f"本部门不是“{list_type.name}”的导入部门")
+    lists_service.ensure_decider(list_type, department)  # applied only from its declared source
     return list_type
 
 

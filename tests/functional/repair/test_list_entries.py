@@ -27,7 +27,7 @@ FILES = [("evidence", ("整改报告.pdf", PDF, "application/pdf"))]
 @pytest.fixture
 def on_list(db_session, console_settings, protector, accounts, penalty, today):  # type: ignore[no-untyped-def]
     """A subject with a penalty (for its account) listed on 严重失信主体名单 `days_ago` days ago."""
-    lf.load_types(db_session)
+    lf.load_types(db_session, accounts.dept_a)
 
     def make(days_ago: int = 400, type_key: str = "serious-dishonesty") -> ListEntry:
         record = penalty()
@@ -161,7 +161,7 @@ def test_someone_elses_entry_does_not_exist(db_session, on_list, penalty, subjec
 def test_imported_list_sends_the_subject_to_the_deciding_body(
     db_session, penalty, accounts, protector, subject_account, portal_sign_in, today
 ):  # fmt: skip
-    lf.load_types(db_session)
+    lf.load_types(db_session, accounts.dept_a)
     record = penalty()
     subject = db_session.get(Subject, record.subject_id)
     outcome = lists_imports.import_list_rows(db_session, [{
