@@ -88,6 +88,8 @@ ROLE_LABELS = {
 # Steps that belong to the department that owns the record (谁处罚、谁修复): the 信用办 takes the platform's step
 # of a repair and never the department's, so that no single body takes a penalty off the portal alone.
 DEPARTMENT_ONLY = frozenset({Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE})
+# What the accounts of a deactivated department keep: reading their own history, and their own password.
+READ_ONLY = frozenset({p for p in Permission if p.value.endswith(":read")} | {Permission.ACCOUNT_WRITE})
 
 _COMMON = {Permission.DASHBOARD_READ, Permission.BATCHES_READ, Permission.RECORDS_READ, Permission.SUBJECTS_READ,
            Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ}  # fmt: skip
@@ -101,6 +103,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUDITOR: frozenset(_COMMON | {Permission.REPAIRS_READ, Permission.OBJECTIONS_READ, Permission.AUDIT_READ, Permission.AUDIT_EXPORT, Permission.DEPARTMENTS_READ,
                                        Permission.USERS_READ}),
 }
+
+
+def role_permissions(role: Role, *, department_active: bool = True) -> frozenset[Permission]:
+    """What an account of `role` may do; a department-bound account of a deactivated department only reads."""
+    granted = ROLE_PERMISSIONS[role]
+    if role.is_department_bound and not department_active:
+        return granted & READ_ONLY
+    return granted
 
 
 def parse_permission(text: str) -> Permission:

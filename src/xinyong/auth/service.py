@@ -15,7 +15,7 @@ from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth import passwords, rules
 from xinyong.auth.models import User, UserSession
-from xinyong.auth.rules import ROLE_PERMISSIONS, Actor, Permission, Role
+from xinyong.auth.rules import Actor, Permission, Role
 from xinyong.codes import clean_display_name
 from xinyong.config import Settings
 from xinyong.db import utcnow
@@ -52,9 +52,13 @@ class PasswordChangeRequired(DomainError):
 
 
 def actor_for_user(user: User) -> Actor:
+    """The one place a console account's permissions are settled: an account of a deactivated department keeps
+    only what reads its own history (every write, check, reveal and notice is refused wherever it is asked)."""
+    bound = user.role.is_department_bound
+    active = not bound or user.department is None or user.department.is_active
     return Actor(
-        label=f"user:{user.username}", kind="user", permissions=ROLE_PERMISSIONS[user.role],
-        department_id=user.department_id, is_department_bound=user.role.is_department_bound, user_id=user.id,
+        label=f"user:{user.username}", kind="user", permissions=rules.role_permissions(user.role, department_active=active),
+        department_id=user.department_id, is_department_bound=bound, user_id=user.id,
     )  # fmt: skip
 
 
