@@ -61,6 +61,7 @@ class AuditAction(enum.StrEnum):
     # separation of duties, deciding departments, backdating (issue 11)
     REPAIR_SAME_OFFICIAL_REFUSED = "repair.same-official-refused"
     LIST_TYPE_DECIDERS_SET = "list-type.deciders-set"
+    BATCH_BACKDATED = "batch.backdated"
 
     @property
     def label(self) -> str:
@@ -114,6 +115,7 @@ ACTION_LABELS = {
     AuditAction.OBJECTION_WITHDRAWN: "撤回异议",
     AuditAction.REPAIR_SAME_OFFICIAL_REFUSED: "拒绝同一人办理信用修复的两个环节",
     AuditAction.LIST_TYPE_DECIDERS_SET: "设置名单认定部门",
+    AuditAction.BATCH_BACKDATED: "补录历史数据（指定报送日期）",
 }
 
 

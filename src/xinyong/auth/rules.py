@@ -21,6 +21,7 @@ class Permission(enum.StrEnum):
     SUBJECTS_READ = "admin:subjects:read"
     # console, write
     RECORDS_WRITE = "admin:records:write"  # upload files, revoke records
+    RECORDS_BACKDATE = "admin:records:backdate"  # report a batch under an earlier date (migration; 信用办 only)
     SUBJECTS_REVEAL = "admin:subjects:reveal"  # full ID numbers (查询留痕, reason required)
     LISTS_READ = "admin:lists:read"
     LISTS_WRITE = "admin:lists:write"  # propose, notify, register objections, publish, import lists
@@ -47,6 +48,7 @@ class Permission(enum.StrEnum):
     ACCOUNT_WRITE = "admin:account:write"
     # department systems (API keys)
     API_RECORDS_WRITE = "api:records:write"
+    API_RECORDS_BACKDATE = "api:records:backdate"  # a batch under an earlier reporting date: granted explicitly
     API_RECORDS_READ = "api:records:read"
     API_CHECKS_WRITE = "api:checks:write"  # credit checks and their feedback
     API_LISTS_WRITE = "api:lists:write"  # import entries of lists decided elsewhere

@@ -99,6 +99,7 @@ async def upload_submit(
         department = service.acting_department(
             session, actor, int(department_text) if department_text.isdigit() else None
         )
+        reported_on = records_service.parse_reported_on(str(form.get("reported_on") or ""))
         display_name = service.safe_filename(upload.filename)
         head = await upload.read(8192)
         suffix = service.check_upload(display_name, head)
@@ -117,7 +118,8 @@ async def upload_submit(
                 out.write(chunk)
         result = records_service.import_file(
             session, path, settings=settings, protector=protector, record_type=rtype.key, department=department,
-            actor=actor.label, source=BatchSource.UPLOAD, filename=display_name,
+            actor=actor, source=BatchSource.UPLOAD, filename=display_name, reported_on=reported_on,
+            backdate_reason=str(form.get("backdate_reason") or "")[:450],
         )  # fmt: skip
     except DomainError as exc:
         session.rollback()
