@@ -1,4 +1,7 @@
-"""The ASGI application: portal, admin console and API served by one app."""
+"""The ASGI application: the public portal, the subjects' accounts, the console and the API, in one app.
+
+Each domain exposes its routers; this module includes them, in the order they are matched (the department
+systems' API, the busiest paths, first), on top of the one web shell (`xinyong.web`)."""
 
 from __future__ import annotations
 
@@ -8,13 +11,41 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from xinyong import __version__, refcache
+from xinyong.accounts import portal as accounts_portal
+from xinyong.admin import views as admin_views
+from xinyong.checks import admin as checks_admin
+from xinyong.checks import api as checks_api
 from xinyong.config import Settings
 from xinyong.db import make_engine, make_sessionmaker
+from xinyong.lists import admin as lists_admin
+from xinyong.lists import api as lists_api
+from xinyong.lists import portal as lists_portal
+from xinyong.measures import admin as measures_admin
+from xinyong.objections import admin as objections_admin
+from xinyong.objections import portal as objections_portal
+from xinyong.portal import api as portal_api
+from xinyong.portal import views as portal_views
 from xinyong.protect import protector
-from xinyong.web.errors import install_error_handlers
-from xinyong.web.limits import BodySizeLimit
+from xinyong.records import api as records_api
+from xinyong.repair import admin as repair_admin
+from xinyong.repair import portal as repair_portal
+from xinyong.web import apidocs, errors, site
+from xinyong.web.cache import TTLCache
+from xinyong.web.client import parse_networks
+from xinyong.web.ratelimit import AttemptLimiter, RateLimiter
+from xinyong.web.security import RequestGuard
 
 STATIC = Path(__file__).parent / "static"
+
+ROUTERS = (
+    # the department systems' and the public JSON API
+    checks_api.router, lists_api.router, records_api.router, portal_api.router, site.router, apidocs.router,
+    # the public portal and the subjects' accounts
+    portal_views.router, lists_portal.router, accounts_portal.router, repair_portal.router, objections_portal.router,
+    # the console
+    admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
+    objections_admin.router,
+)  # fmt: skip
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,8 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="信用 · 公共信用信息平台 API",
         version=__version__,
-        description="部门归集、信用信息查询等接口。写入接口须使用部门访问密钥（Authorization: Bearer xy_…）。",
-        docs_url="/api/docs",
+        description="部门归集、信用核查、信用信息查询等接口。写入接口须使用部门访问密钥（Authorization: Bearer xy_…）。",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -33,26 +64,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_sessionmaker(engine)
     app.state.protector = protector(settings)
-    install_error_handlers(app)
-
-    from xinyong.admin.web import install_admin
-    from xinyong.checks.web import install as install_checks
-    from xinyong.portal.web import install_portal
-    from xinyong.records.api import router as records_router
-    from xinyong.repair.web import install as install_repair
-    from xinyong.web.site import router as site_router
-
-    # Routes are matched in order: the department systems' APIs, the busiest paths, come first.
-    install_checks(app)  # credit lists, the measure list and credit checks: API, console and portal routes
-    app.include_router(records_router)
-    app.include_router(site_router)
-    install_portal(app)  # public portal pages, public API, HTML error pages for portal paths
-    install_admin(app)  # the console at /admin: its routes, HTML errors and security headers (after the portal's)
-    install_repair(app)  # credit repair, objections, subject accounts: portal and console routes
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
+    app.state.portal_limiter = RateLimiter(settings.portal_rate_limit_requests,
+                                           settings.portal_rate_limit_window_seconds)  # fmt: skip
+    app.state.login_limiter = AttemptLimiter(settings.login_rate_limit_attempts)
+    app.state.portal_cache = TTLCache(300)
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    apidocs.mount_assets(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(
-        BodySizeLimit, max_bytes=settings.upload_max_bytes + 1024 * 1024, api_max_bytes=settings.api_max_body_bytes
-    )
+    app.add_middleware(RequestGuard, upload_max_bytes=settings.upload_max_bytes,
+                       api_max_bytes=settings.api_max_body_bytes)  # fmt: skip
     return app
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,6 +49,11 @@ class Settings(BaseSettings):
         default=(), description="Extra folders of catalogue entries (*.toml) beside the built-in types."
     )
     log_level: str = Field(default="INFO")
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description="Addresses or networks (CIDR) of the reverse proxies in front of the server, as a JSON list; "
+        "X-Forwarded-For is read only from these. Empty: the header is ignored.",
+    )
     # --- public portal and disclosure (公示) -----------------------------------------------------------
     portal_mask_person_names: bool = Field(
         default=True, description="Whether natural persons' names are masked on the portal and public API (张*)."
@@ -79,9 +85,6 @@ class Settings(BaseSettings):
         default=60, description="Search/profile requests per client per window; 0 disables the limit."
     )
     portal_rate_limit_window_seconds: int = Field(default=60, description="Length of the rate-limit window.")
-    portal_trust_forwarded_for: bool = Field(
-        default=False, description="Take the client address from X-Forwarded-For (only behind a trusted proxy)."
-    )
     portal_page_size: int = Field(default=20, description="Results per page on the portal.")
 
     # --- accounts, sessions and the admin console ----------------------------------------------------
@@ -174,6 +177,16 @@ class Settings(BaseSettings):
     repair_list_not_repairable_types: tuple[str, ...] = Field(
         default=(), description="Local list types whose entries cannot be removed early by repair."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"“{entry}”不是 IP 地址或网段（如 10.0.0.1 或 10.0.0.0/24）") from None
+        return value
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,6 +9,9 @@ class DomainError(Exception):
     code: ClassVar[str] = "domain-error"
     status_code: ClassVar[int] = 400
     message_template: ClassVar[str] = "操作未能完成"
+    # Whether what the failing transaction wrote is kept (committed) although the request fails: set by
+    # errors that are themselves a fact to record, such as a wrong password counted towards a lockout.
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(self, message: str | None = None, **details: object) -> None:
         self.details = details

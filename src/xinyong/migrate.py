@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
+from xinyong.db import make_engine
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -35,7 +37,6 @@ def database_revisions(database_url: str) -> list[str]:
     """The revisions the database is at (empty for a database never migrated)."""
     from alembic.migration import MigrationContext
 
-    from xinyong.db import make_engine
 
     engine = make_engine(database_url)
     try:

@@ -106,7 +106,7 @@ def test_search_profile_record_masking_and_expiry(live_server, browser, artifact
 
 
 def test_rate_limit_page(live_server, browser, artifacts_dir):
-    from xinyong.portal.ratelimit import RateLimiter
+    from xinyong.web.ratelimit import RateLimiter
 
     page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     live_server.app.state.portal_limiter = RateLimiter(1, 60)

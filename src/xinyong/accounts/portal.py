@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from xinyong.accounts import service
-from xinyong.accounts import web as w
 from xinyong.disclosure import service as disclosure
-from xinyong.errors import DomainError
 from xinyong.lists import service as lists_service
-from xinyong.notify import service as notify
 from xinyong.objections import service as objections_service
 from xinyong.portal import refs
-from xinyong.portal.web import Today
+from xinyong.protect import Protector
 from xinyong.repair import service as repair_service
-from xinyong.web.deps import AppProtector, AppSettings, DbSession
+from xinyong.web import forms
+from xinyong.web.cookies import clear_subject_session, set_subject_session
+from xinyong.web.deps import (
+    AppProtector,
+    AppSettings,
+    Client,
+    DbSession,
+    OptionalAccount,
+    SignedInAccount,
+    Today,
+    load_subject_session,
+)
+from xinyong.web.errors import on_error_render, redirect
+from xinyong.web.ratelimit import TooManyAttempts
+from xinyong.web.templating import render
+from xinyong.web.uow import router as make_router
 
-router = APIRouter(prefix="/account", include_in_schema=False)
+router = make_router(prefix="/account", include_in_schema=False)
 PENDING_COOKIE = "xy_pending"
 
 
-def _pending_value(account_id: int, protector) -> str:  # type: ignore[no-untyped-def]
+def _pending_value(account_id: int, protector: Protector) -> str:
     return f"{account_id}-{protector.lookup_hash(f'pending-account:{account_id}')[:20]}"
 
 
-def _pending_id(request: Request, protector) -> int | None:  # type: ignore[no-untyped-def]
+def _pending_id(request: Request, protector: Protector) -> int | None:
     raw = request.cookies.get(PENDING_COOKIE, "")
     number, _, _sig = raw.partition("-")
     if number.isdigit() and len(number) < 12 and raw == _pending_value(int(number), protector):
@@ -34,105 +47,76 @@ def _pending_id(request: Request, protector) -> int | None:  # type: ignore[no-u
 
 
 @router.get("/signup", name="account.signup")
-def signup_form(request: Request, session: DbSession) -> Response:
-    w.subject_session(request, session)
-    return w.page(request, "account/signup.html", {"form": {}})
+def signup_form(request: Request, account: OptionalAccount) -> Response:
+    return render(request, "portal/account/signup.html", {"form": {}})
 
 
 @router.post("/signup", name="account.signup.submit")
-async def signup(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector) -> Response:
-    w.subject_session(request, session)
-    form = await w.read_form(request)
-    w.check_csrf(request, form)
-    values = {k: w.text(form, k, 200) for k in ("code", "name", "contact")}
-    try:
-        account = service.sign_up(session, code=values["code"], name=values["name"], contact=values["contact"],
-                                  password=w.text(form, "password", 256), protector=protector, settings=settings)  # fmt: skip
-    except DomainError as exc:
-        session.rollback()
-        values["code"] = ""  # never echo a code that may be an ID number
-        return w.page(request, "account/signup.html", {"form": values, "error": exc.message},
-                      status_code=exc.status_code)  # fmt: skip
-    session.commit()
-    notify.deliver_after_commit(session, request.app.state)
-    response = w.see_other(request, "/account/verify", "验证码已发送至您填写的电子邮箱，请查收")
-    response.set_cookie(PENDING_COOKIE, _pending_value(account.id, protector), path="/account", httponly=True,
+async def signup(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+                 account: OptionalAccount) -> Response:  # fmt: skip
+    form = await forms.read_form(request)
+    values = {k: forms.text(form, k, 200) for k in ("code", "name", "contact")}
+    # Never echoed back: a code that may be an ID number.
+    on_error_render(request, "portal/account/signup.html", {"form": {**values, "code": ""}})
+    created = service.sign_up(session, code=values["code"], name=values["name"], contact=values["contact"],
+                              password=forms.text(form, "password", 256), protector=protector, settings=settings)  # fmt: skip
+    response = redirect(request, "/account/verify", flash_message="验证码已发送至您填写的电子邮箱，请查收")
+    response.set_cookie(PENDING_COOKIE, _pending_value(created.id, protector), path="/account", httponly=True,
                         samesite="strict", max_age=3600, secure=settings.session_cookie_secure)  # fmt: skip
     return response
 
 
 @router.get("/verify", name="account.verify")
-def verify_form(request: Request, session: DbSession) -> Response:
-    w.subject_session(request, session)
-    return w.page(request, "account/verify.html", {})
+def verify_form(request: Request, account: OptionalAccount) -> Response:
+    return render(request, "portal/account/verify.html", {})
 
 
 @router.post("/verify", name="account.verify.submit")
-async def verify(request: Request, session: DbSession, protector: AppProtector) -> Response:
-    w.subject_session(request, session)
-    form = await w.read_form(request)
-    w.check_csrf(request, form)
+async def verify(request: Request, session: DbSession, protector: AppProtector, account: OptionalAccount) -> Response:
+    form = await forms.read_form(request)
+    on_error_render(request, "portal/account/verify.html", {})
     account_id = _pending_id(request, protector)
     if account_id is None:
-        return w.page(request, "account/verify.html", {"error": "验证已过期，请重新注册"}, status_code=400)
-    try:
-        service.verify(session, account_id=account_id, code=w.text(form, "code", 12), protector=protector)
-    except DomainError as exc:
-        session.commit()  # the wrong attempt is counted
-        return w.page(request, "account/verify.html", {"error": exc.message}, status_code=exc.status_code)
-    session.commit()
-    response = w.see_other(request, "/account/login", "账户已验证，请登录")
+        return render(request, "portal/account/verify.html", {"error": "验证已过期，请重新注册"}, status_code=400)
+    service.verify(session, account_id=account_id, code=forms.text(form, "code", 12), protector=protector)
+    response = redirect(request, "/account/login", flash_message="账户已验证，请登录")
     response.delete_cookie(PENDING_COOKIE, path="/account")
     return response
 
 
 @router.get("/login", name="account.login")
-def login_form(request: Request, session: DbSession) -> Response:
-    w.subject_session(request, session)
-    return w.page(request, "account/login.html", {})
+def login_form(request: Request, account: OptionalAccount) -> Response:
+    return render(request, "portal/account/login.html", {})
 
 
 @router.post("/login", name="account.login.submit")
-async def login(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector) -> Response:
-    w.subject_session(request, session)
-    form = await w.read_form(request)
-    w.check_csrf(request, form)
-    if not request.app.state.login_limiter.allow("subject:" + w.client_of(request)):
-        return w.page(request, "account/login.html", {"error": "登录尝试过于频繁，请稍后再试"}, status_code=429)
-    try:
-        _row, token = service.sign_in(session, code=w.text(form, "code", 40), password=w.text(form, "password", 256),
-                                      protector=protector, settings=settings, client=w.client_of(request))  # fmt: skip
-    except DomainError as exc:
-        session.commit()  # failure counters stay
-        return w.page(request, "account/login.html", {"error": exc.message}, status_code=exc.status_code)
-    session.commit()
-    response = w.see_other(request, "/account")
-    response.set_cookie(w.SUBJECT_COOKIE, token, max_age=settings.subject_session_hours * 3600, path="/",
-                        httponly=True, samesite="lax", secure=settings.session_cookie_secure)  # fmt: skip
-    response.delete_cookie(w.FORM_COOKIE, path="/")
+async def login(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+                client: Client, account: OptionalAccount) -> Response:  # fmt: skip
+    form = await forms.read_form(request)
+    on_error_render(request, "portal/account/login.html", {})
+    if not request.app.state.login_limiter.allow("subject:" + client):
+        raise TooManyAttempts()
+    _row, token = service.sign_in(session, code=forms.text(form, "code", 40), password=forms.text(form, "password", 256),
+                                  protector=protector, settings=settings, client=client)  # fmt: skip
+    response = redirect(request, "/account")
+    set_subject_session(request, response, token)
     return response
 
 
 @router.post("/logout", name="account.logout")
 async def logout(request: Request, session: DbSession) -> Response:
-    row = w.subject_session(request, session)
-    form = await w.read_form(request)
-    w.check_csrf(request, form)
+    row = load_subject_session(request, session)
+    await forms.read_form(request)
     if row is not None:
         service.end_session(row)
-        session.commit()
-    response = w.see_other(request, "/account/login", "已安全退出")
-    response.delete_cookie(w.SUBJECT_COOKIE, path="/")
+    response = redirect(request, "/account/login", flash_message="已安全退出")
+    clear_subject_session(response)
     return response
 
 
 @router.get("", name="account.home")
-def home(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector, today: Today
-         ) -> Response:  # fmt: skip
-    row = w.subject_session(request, session)
-    if row is None:
-        return w.see_other(request, "/account/login")
-    account = row.account
+def home(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector, today: Today,
+         account: SignedInAccount) -> Response:  # fmt: skip
     subject = service.subject_of(session, account)
     own = service.own_records(session, account, settings=settings, protector=protector)
     published = _published_ids(session, settings, subject, [o.record.id for o in own], today)
@@ -149,20 +133,15 @@ def home(request: Request, session: DbSession, settings: AppSettings, protector:
             session, lists_service.get_entry(session, m.entry_id), settings=settings, today=today),
         "open_repair": repair_service.open_application_for_entry(session, m.entry_id),
     } for m in lists_service.memberships(session, [subject.id], today=today).get(subject.id, [])]  # fmt: skip
-    return w.page(request, "account/home.html", {
+    return render(request, "portal/account/home.html", {
         "subject": subject, "account": account, "items": items, "memberships": memberships,
         "applications": repair_service.for_subject(session, subject.id),
         "objections": objections_service.for_subject(session, subject.id),
     })  # fmt: skip
 
 
-def _published_ids(session, settings, subject, record_ids, today) -> set[int]:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
-    from xinyong.records.models import Record
-
+def _published_ids(session: Session, settings: AppSettings, subject, record_ids: list[int], today) -> set[int]:  # type: ignore[no-untyped-def]
     if not record_ids:
         return set()
-    clause = disclosure.published_clause(session, disclosure.load_policy(settings), today,
-                                         subject_kind=subject.kind.value)  # fmt: skip
-    return set(session.scalars(select(Record.id).where(Record.id.in_(record_ids), clause)))
+    return disclosure.published_among(session, record_ids, settings=settings, today=today,
+                                      subject_kind=subject.kind.value)  # fmt: skip

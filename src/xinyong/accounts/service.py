@@ -36,6 +36,12 @@ NO_MATCH = "代码与名称不匹配，或该主体尚未在平台登记信用�
 class SignInFailed(NotAuthenticated):
     code = "subject-sign-in-failed"
     message_template = "代码或密码错误，或账户尚未完成验证"
+    keeps_changes = True  # the failure is counted
+
+
+class WrongCode(InvalidInput):
+    code = "wrong-verification-code"
+    keeps_changes = True  # the attempt is counted: five void the code
 
 
 def _label(account: SubjectAccount) -> str:
@@ -90,7 +96,7 @@ def send_code(session: Session, account: SubjectAccount, *, protector: Protector
 
 
 def verify(session: Session, *, account_id: int, code: str, protector: Protector) -> SubjectAccount:
-    """Wrong codes are counted (the caller commits even when this raises); five void the code."""
+    """Wrong codes are counted (WrongCode keeps the count); five void the code."""
     account = session.get(SubjectAccount, account_id)
     if account is None:
         raise InvalidInput(reason="验证码无效，请重新注册")
@@ -104,7 +110,7 @@ def verify(session: Session, *, account_id: int, code: str, protector: Protector
     given = (code or "").strip()[:12]
     if not hmac.compare_digest(pending.code_hash, _code_hash(protector, account.id, given)):
         pending.attempts += 1
-        raise InvalidInput(reason="验证码不正确")
+        raise WrongCode(reason="验证码不正确")
     pending.used_at = utcnow()
     account.is_verified = True
     account.verified_at = utcnow()
@@ -115,7 +121,7 @@ def verify(session: Session, *, account_id: int, code: str, protector: Protector
 
 def sign_in(session: Session, *, code: str, password: str, protector: Protector, settings: Settings,
             client: str) -> tuple[SubjectSession, str]:  # fmt: skip
-    """Failures are counted; the caller commits before answering. Returns the session and its cookie value."""
+    """Failures are counted (SignInFailed keeps the count). Returns the session and its cookie value."""
     now = utcnow()
     subject = subjects_service.find_by_code(session, (code or "").strip()[:40], protector)
     account = (session.scalar(select(SubjectAccount).where(SubjectAccount.subject_id == subject.id))

@@ -169,8 +169,6 @@ def revoke_record(session: Session, actor: Actor, *, record_id: int, reason: str
     record = session.get(Record, record_id)
     if record is None or not actor.can_reach(record.department_id):
         raise NotFound(what="该记录")
-    if len(reason.strip()) < MIN_REASON_LENGTH:
-        raise InvalidInput(reason=f"撤销理由至少 {MIN_REASON_LENGTH} 个字")
     department = session.get(Department, record.department_id)
     assert department is not None
     return records_service.revoke_record(session, department=department, record_type=record.record_type,

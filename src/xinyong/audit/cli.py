@@ -10,8 +10,8 @@ import typer
 
 from xinyong.audit import service
 from xinyong.auth.rules import Actor
-from xinyong.cli import console, err_console, session_factory
 from xinyong.clock import CHINA
+from xinyong.commandline import console, err_console, session_factory
 from xinyong.db import session_scope
 
 app = typer.Typer(no_args_is_help=True)

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from xinyong.auth import service
 from xinyong.auth.rules import ROLE_LABELS, Actor, Role
-from xinyong.cli import console, fail, session_factory, settings
+from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.departments import service as departments_service
 from xinyong.errors import DomainError

@@ -34,12 +34,14 @@ from xinyong.errors import (
 class LoginFailed(NotAuthenticated):
     code = "login-failed"
     message_template = "用户名或密码错误"
+    keeps_changes = True  # the failure is counted and audited
 
 
 class AccountLocked(NotAuthenticated):
     code = "account-locked"
     status_code = 429
     message_template = "连续登录失败次数过多，账户已临时锁定，请 {minutes} 分钟后再试"
+    keeps_changes = True
 
 
 class PasswordChangeRequired(DomainError):
@@ -211,8 +213,8 @@ def generate_password() -> str:
 
 
 def authenticate(session: Session, *, username: str, password: str, settings: Settings, client: str) -> User:
-    """Checks a password. Failures are counted and audited even though this raises: the caller commits
-    before answering. Raises LoginFailed or AccountLocked."""
+    """Checks a password. Failures are counted and audited even though this raises (LoginFailed and
+    AccountLocked keep the transaction's changes)."""
     now = utcnow()
     user = session.scalar(select(User).where(User.username == rules.normalize_username(username)[:40]))
     if user is None or not user.is_active:

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from xinyong.calendar import service
-from xinyong.cli import console, fail, session_factory
+from xinyong.commandline import console, fail, session_factory
 from xinyong.db import session_scope
 
 app = typer.Typer(no_args_is_help=True)

@@ -6,69 +6,37 @@ import io
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from xinyong import writequeue
-from xinyong.auth import service as auth_service
 from xinyong.auth.rules import Actor, Permission
 from xinyong.checks import files, service
 from xinyong.checks.schemas import BatchCheckCreate, BatchCheckRead, CheckCreate, CheckRead, FeedbackCreate
 from xinyong.departments import service as departments_service
-from xinyong.errors import InvalidInput, NotAuthenticated, PermissionDenied
+from xinyong.errors import InvalidInput
 from xinyong.exports import write_csv
-from xinyong.portal.web import Today
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, check_csrf, load_user_session
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Today, UoW, key_or_user
+from xinyong.web.uow import router as make_router
 
-router = APIRouter(prefix="/api/v1", tags=["信用核查"])
-
-
-def actor_with(api_permission: Permission, user_permission: Permission):  # type: ignore[no-untyped-def]
-    """A department system's key (`Authorization: Bearer xy_…`) or a signed-in console user (with the
-    session's CSRF token in X-CSRF-Token for writes)."""
-
-    async def dependency(request: Request, session: DbSession) -> Actor:
-        header = request.headers.get("authorization", "")
-        if header:
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise NotAuthenticated("请在 Authorization 头中提供部门访问密钥（Bearer xy_…）")
-            # The key's use (at most once a minute) is recorded with the check, in the one write a check makes:
-            # on the event loop a write here could wait behind an import holding SQLite's lock.
-            key = departments_service.verify_api_key(session, token.strip(), scope=api_permission, record_use=False)
-            request.state.key_use_due = key if key.use_due else None
-            return auth_service.actor_for_key(key)
-        row = load_user_session(request, session)
-        if row is None:
-            raise NotAuthenticated("请提供部门访问密钥（Bearer xy_…）或先登录控制台")
-        actor = auth_service.actor_for_user(row.user)
-        if row.user.must_change_password:
-            raise auth_service.PasswordChangeRequired()
-        if not actor.can(user_permission):
-            raise PermissionDenied(f"无权执行此操作（需要 {user_permission.value} 权限）")
-        await check_csrf(request, row)
-        return actor
-
-    return Depends(dependency)
+router = make_router(prefix="/api/v1", tags=["信用核查"])
 
 
-Checker = Annotated[Actor, actor_with(Permission.API_CHECKS_WRITE, Permission.CHECKS_WRITE)]
-Reader = Annotated[Actor, actor_with(Permission.API_CHECKS_WRITE, Permission.CHECKS_READ)]
+Checker = Annotated[Actor, key_or_user(Permission.API_CHECKS_WRITE, Permission.CHECKS_WRITE)]
+Reader = Annotated[Actor, key_or_user(Permission.API_CHECKS_WRITE, Permission.CHECKS_READ)]
 
 
 @router.post("/checks", response_model=CheckRead, name="api.checks.create", summary="信用核查（单个主体）")
-async def create_check(request: Request, body: CheckCreate, actor: Checker, session: DbSession,
-                       settings: AppSettings, protector: AppProtector, today: Today) -> Response:  # fmt: skip
+async def create_check(request: Request, body: CheckCreate, actor: Checker, uow: UoW, settings: AppSettings,
+                       protector: AppProtector, today: Today) -> Response:  # fmt: skip
     # On the event loop, without a worker-thread hop: a check by code is a handful of indexed reads (about a
     # millisecond), less than the hop itself; the write waits in a thread only when another writer holds the turn.
+    session = uow.session
     documents, rows = service.prepare_checks(session, [service.CheckItem(code=body.code, name=body.name)],
                                              matter=body.matter, actor=actor, settings=settings, protector=protector,
                                              today=today, detail=True)  # fmt: skip
-    session.commit()  # nothing written yet: this only ends the read snapshot (see _store)
-    await writequeue.run_in_turn(session, lambda: _write(request, session, rows))
+    await uow.write(lambda: _write(request, session, rows))
     # The document is built here from typed values; FastAPI's re-validation against CheckRead is skipped (the
     # tests hold the two together).
     return Response(json.dumps(documents[0], ensure_ascii=False), media_type="application/json")
@@ -77,7 +45,6 @@ async def create_check(request: Request, body: CheckCreate, actor: Checker, sess
 def _write(request: Request, session: DbSession, rows: list[dict[str, Any]]) -> None:
     _record_key_use(request, session)
     service.store_checks(session, rows)
-    session.commit()
 
 
 def _record_key_use(request: Request, session: DbSession) -> None:
@@ -88,23 +55,16 @@ def _record_key_use(request: Request, session: DbSession) -> None:
         request.state.key_use_due = None
 
 
-def _store(request: Request, session: DbSession, rows: list[dict[str, Any]]) -> None:
-    """Record the checks in a transaction of their own. The reads are ended first: in SQLite's WAL mode a
-    transaction that read and then writes fails at once ("database is locked") when another writer committed
-    in between, while one that starts with its write waits for the lock."""
-    session.commit()  # nothing written yet: this only ends the read snapshot
-    with writequeue.turn(session):
-        _write(request, session, rows)
+def _store(request: Request, uow: UoW, rows: list[dict[str, Any]]) -> None:
+    """Record the checks in a transaction of their own, in the writers' turn (from a worker thread)."""
+    uow.write_in_thread(lambda: _write(request, uow.session, rows))
 
 
-def _note_read(request: Request, session: DbSession) -> None:
+def _note_read(request: Request, uow: UoW) -> None:
     """After a read-only handler: record the key's use (a store of no checks), best effort."""
     if getattr(request.state, "key_use_due", None) is None:
         return
-    try:
-        _store(request, session, [])
-    except OperationalError:
-        session.rollback()
+    uow.try_write_in_thread(lambda: _write(request, uow.session, []))
 
 
 def _batch_answer(batch_no: str, matter: str, documents: list[dict[str, Any]], fmt: str) -> Response:
@@ -120,18 +80,18 @@ def _batch_answer(batch_no: str, matter: str, documents: list[dict[str, Any]], f
 
 @router.post("/checks/batch", response_model=BatchCheckRead, name="api.checks.batch",
              summary="批量信用核查（JSON；?format=csv 返回 CSV）")  # fmt: skip
-def create_batch(request: Request, body: BatchCheckCreate, actor: Checker, session: DbSession, settings: AppSettings,
+def create_batch(request: Request, body: BatchCheckCreate, actor: Checker, uow: UoW, settings: AppSettings,
                  protector: AppProtector, today: Today, format: str = "json") -> Response:  # fmt: skip
     items = [service.CheckItem(code=i.code, name=i.name, ref=i.ref) for i in body.items]
-    batch_no, documents, rows = service.prepare_batch(session, items, matter=body.matter, actor=actor,
+    batch_no, documents, rows = service.prepare_batch(uow.session, items, matter=body.matter, actor=actor,
                                                       settings=settings, protector=protector, today=today)  # fmt: skip
-    _store(request, session, rows)
+    _store(request, uow, rows)
     return _batch_answer(batch_no, body.matter, documents, format)
 
 
 @router.post("/checks/batch/file", name="api.checks.batch_file",
              summary="批量信用核查（上传 CSV/XLSX：列 统一社会信用代码/名称/序号；表单字段 matter；?format=csv 返回 CSV）")  # fmt: skip
-async def create_batch_file(request: Request, actor: Checker, session: DbSession, settings: AppSettings,
+async def create_batch_file(request: Request, actor: Checker, uow: UoW, settings: AppSettings,
                             protector: AppProtector, today: Today, format: str = "json") -> Response:  # fmt: skip
     form = await request.form(max_files=1, max_fields=5)
     upload, matter = form.get("file"), str(form.get("matter") or "")
@@ -144,9 +104,9 @@ async def create_batch_file(request: Request, actor: Checker, session: DbSession
                                        "problems": [p.as_dict() for p in problems]}}, status_code=422)  # fmt: skip
 
     def work() -> tuple[str, list[dict[str, Any]]]:  # thousands of subjects: off the event loop
-        batch_no, documents, rows = service.prepare_batch(session, items, matter=matter, actor=actor,
+        batch_no, documents, rows = service.prepare_batch(uow.session, items, matter=matter, actor=actor,
                                                           settings=settings, protector=protector, today=today)  # fmt: skip
-        _store(request, session, rows)
+        _store(request, uow, rows)
         return batch_no, documents
 
     batch_no, documents = await run_in_threadpool(work)
@@ -154,16 +114,16 @@ async def create_batch_file(request: Request, actor: Checker, session: DbSession
 
 
 @router.get("/checks/stats", name="api.checks.stats", summary="核查、命中与奖惩反馈统计（按部门和事项）")
-def stats(request: Request, actor: Reader, session: DbSession) -> list[dict[str, Any]]:
-    rows = [row.__dict__ for row in service.statistics(session, actor)]
-    _note_read(request, session)
+def stats(request: Request, actor: Reader, uow: UoW) -> list[dict[str, Any]]:
+    rows = [row.__dict__ for row in service.statistics(uow.session, actor)]
+    _note_read(request, uow)
     return rows
 
 
 @router.get("/checks/{number}", response_model=CheckRead, name="api.checks.detail", summary="查看核查结果")
-def get_check(request: Request, number: str, actor: Reader, session: DbSession) -> dict[str, Any]:
-    result = service.get_check(session, number, actor=actor).result
-    _note_read(request, session)
+def get_check(request: Request, number: str, actor: Reader, uow: UoW) -> dict[str, Any]:
+    result = service.get_check(uow.session, number, actor=actor).result
+    _note_read(request, uow)
     return result
 
 
@@ -173,5 +133,4 @@ def post_feedback(request: Request, number: str, body: FeedbackCreate, actor: Ch
     feedback = service.record_feedback(session, number, measure_code=body.measure_code, is_applied=body.applied,
                                        note=body.note, actor=actor)  # fmt: skip
     _record_key_use(request, session)
-    session.commit()
     return {"number": number, "measure_code": body.measure_code, "applied": feedback.is_applied, "note": feedback.note}

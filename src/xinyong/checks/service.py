@@ -22,6 +22,7 @@ from xinyong.auth.service import ensure_department
 from xinyong.catalog import load_catalog
 from xinyong.checks import rules
 from xinyong.checks.models import CheckFeedback, CreditCheck
+from xinyong.clock import CHINA
 from xinyong.codes import CodeError, validate_id_number, validate_uscc
 from xinyong.config import Settings
 from xinyong.db import bulk_insert, utcnow
@@ -459,7 +460,6 @@ def statistics(session: Session, actor: Actor, *, since: date | None = None) -> 
     if since is not None:
         from datetime import datetime, time
 
-        from xinyong.clock import CHINA
 
         start = datetime.combine(since, time.min, tzinfo=CHINA)
         checks = checks.where(CreditCheck.created_at >= start)

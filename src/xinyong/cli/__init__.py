@@ -1,21 +1,28 @@
-"""The `xinyong` command line: operating the platform from a shell.
-
-Each command is a boundary: it opens one session, calls services, and commits once (the import commits
-chunk by chunk, by design). Output is Chinese for people and JSON with `--json` for programs.
-"""
+"""The `xinyong` command line: operating the platform from a shell. Each domain brings its commands
+(`<domain>/cli.py`); this package puts them together under one program."""
 
 from __future__ import annotations
 
 import sys
-from functools import lru_cache
 
 import typer
-from rich.console import Console
-from sqlalchemy.orm import Session, sessionmaker
 
-from xinyong.config import Settings
-from xinyong.db import make_engine, make_sessionmaker
+from xinyong.audit.cli import app as audit_app
+from xinyong.auth.cli import app as users_app
+from xinyong.calendar.cli import app as calendar_app
+from xinyong.cli.db import app as db_app
+from xinyong.cli.serve import serve
+from xinyong.commandline import err_console
+from xinyong.demo.cli import app as demo_app
+from xinyong.departments.cli import app as departments_app
+from xinyong.disclosure.cli import app as disclosure_app
 from xinyong.errors import DomainError
+from xinyong.lists.cli import app as lists_app
+from xinyong.measures.cli import app as measures_app
+from xinyong.notify.cli import app as notify_app
+from xinyong.records.cli import app as records_app
+from xinyong.repair.cli import app as repair_app
+from xinyong.subjects.cli import app as subjects_app
 
 app = typer.Typer(
     name="xinyong",
@@ -24,60 +31,20 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-
-@lru_cache(maxsize=1)
-def settings() -> Settings:
-    return Settings()
-
-
-@lru_cache(maxsize=1)
-def session_factory() -> sessionmaker[Session]:
-    current = settings()
-    return make_sessionmaker(make_engine(current.database_url, sqlite_cache_mb=current.sqlite_cache_mb))
-
-
-def fail(error: DomainError | str, code: int = 1) -> typer.Exit:
-    message = error.message if isinstance(error, DomainError) else error
-    err_console.print(f"[red]错误：[/red]{message}", highlight=False)
-    return typer.Exit(code)
-
-
-def _register() -> None:
-    from xinyong.audit.cli import app as audit_app
-    from xinyong.auth.cli import app as users_app
-    from xinyong.calendar.cli import app as calendar_app
-    from xinyong.cli.db import app as db_app
-    from xinyong.cli.serve import serve
-    from xinyong.demo.cli import app as demo_app
-    from xinyong.departments.cli import app as departments_app
-    from xinyong.disclosure.cli import app as disclosure_app
-    from xinyong.lists.cli import app as lists_app
-    from xinyong.measures.cli import app as measures_app
-    from xinyong.notify.cli import app as notify_app
-    from xinyong.records.cli import app as records_app
-    from xinyong.repair.cli import app as repair_app
-    from xinyong.subjects.cli import app as subjects_app
-
-    app.add_typer(db_app, name="db", help="数据库：创建与迁移")
-    app.add_typer(departments_app, name="departments", help="部门与访问密钥")
-    app.add_typer(records_app, name="records", help="信用记录归集：导入、撤销、批次报告")
-    app.add_typer(subjects_app, name="subjects", help="信用主体库")
-    app.add_typer(calendar_app, name="calendar", help="工作日日历（节假日与调休）")
-    app.add_typer(demo_app, name="demo", help="演示与基准测试数据")
-    app.add_typer(disclosure_app, name="disclosure", help="信息公示：到期清理、名称检索索引")
-    app.add_typer(users_app, name="users", help="控制台账户与角色")
-    app.add_typer(audit_app, name="audit", help="审计日志：核验哈希链、导出")
-    app.add_typer(lists_app, name="lists", help="信用名单：名单类型、期满移出、外部名单导入")
-    app.add_typer(measures_app, name="measures", help="联合奖惩措施清单")
-    app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统计")
-    app.add_typer(notify_app, name="notify", help="通知与变更事件：发送待发消息")
-    app.command("serve", help="启动网站与接口服务")(serve)
-
-
-_register()
+app.add_typer(db_app, name="db", help="数据库：创建与迁移")
+app.add_typer(departments_app, name="departments", help="部门与访问密钥")
+app.add_typer(records_app, name="records", help="信用记录归集：导入、撤销、批次报告")
+app.add_typer(subjects_app, name="subjects", help="信用主体库")
+app.add_typer(calendar_app, name="calendar", help="工作日日历（节假日与调休）")
+app.add_typer(demo_app, name="demo", help="演示与基准测试数据")
+app.add_typer(disclosure_app, name="disclosure", help="信息公示：到期清理、名称检索索引")
+app.add_typer(users_app, name="users", help="控制台账户与角色")
+app.add_typer(audit_app, name="audit", help="审计日志：核验哈希链、导出")
+app.add_typer(lists_app, name="lists", help="信用名单：名单类型、期满移出、外部名单导入")
+app.add_typer(measures_app, name="measures", help="联合奖惩措施清单")
+app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统计")
+app.add_typer(notify_app, name="notify", help="通知与变更事件：发送待发消息")
+app.command("serve", help="启动网站与接口服务")(serve)
 
 
 def main() -> None:

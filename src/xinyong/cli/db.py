@@ -3,7 +3,7 @@ from __future__ import annotations
 import typer
 
 from xinyong import migrate
-from xinyong.cli import console, settings
+from xinyong.commandline import console, settings
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import typer
 
-from xinyong.cli import settings
+from xinyong.app import create_app
+from xinyong.commandline import settings
+from xinyong.logs import uvicorn_log_config
 
 
 def serve(
@@ -12,12 +14,13 @@ def serve(
 ) -> None:
     import uvicorn
 
-    from xinyong.app import create_app
-    from xinyong.logs import uvicorn_log_config
 
     log_config = uvicorn_log_config(settings().log_level)
+    # uvicorn would take X-Forwarded-For from any local peer; the platform reads it itself, from the
+    # configured proxies only (XINYONG_TRUSTED_PROXIES, see xinyong.web.client).
+    options = {"host": host, "port": port, "log_config": log_config, "proxy_headers": False,
+               "server_header": False}  # fmt: skip
     if workers > 1:
-        uvicorn.run("xinyong.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_config=log_config)  # fmt: skip
+        uvicorn.run("xinyong.app:app_from_env", factory=True, workers=workers, **options)  # type: ignore[arg-type]
     else:
-        uvicorn.run(create_app(settings()), host=host, port=port, log_config=log_config)
+        uvicorn.run(create_app(settings()), **options)  # type: ignore[arg-type]

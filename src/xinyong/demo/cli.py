@@ -6,7 +6,8 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from xinyong.cli import console, err_console, session_factory, settings
+from xinyong import clock
+from xinyong.commandline import console, err_console, session_factory, settings
 from xinyong.demo import generator
 from xinyong.demo.loader import load_demo
 from xinyong.protect import protector
@@ -60,7 +61,6 @@ def generate(
     encoding: str = typer.Option("utf-8", "--encoding", help="utf-8 或 gbk"),
     chinese_headers: bool = typer.Option(False, "--chinese-headers", help="使用中文表头"),
 ) -> None:
-    from xinyong import clock
 
     rng = random.Random(seed)
     departments = generator.generate_departments(rng)

@@ -7,7 +7,11 @@ from datetime import date
 
 import typer
 
+from xinyong.catalog import load_catalog
+from xinyong.commandline import console, session_factory, settings
 from xinyong.db import session_scope
+from xinyong.disclosure import service
+from xinyong.portal import search
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -17,8 +21,6 @@ def sweep(
     today: str = typer.Option(None, help="按此日期计算（YYYY-MM-DD，默认北京时间今天）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    from xinyong.cli import console, session_factory, settings
-    from xinyong.disclosure import service
 
     day = date.fromisoformat(today) if today else service.today_in_china()
     with session_scope(session_factory()) as session:
@@ -34,10 +36,6 @@ def sweep(
 
 @app.command("reindex", help="重建信用主体名称检索索引和公示规则所用的类别字段（批量导入主体或新增信息类别后运行）")
 def reindex() -> None:
-    from xinyong.catalog import load_catalog
-    from xinyong.cli import console, session_factory, settings
-    from xinyong.disclosure import service
-    from xinyong.portal import search
 
     with session_scope(session_factory()) as session:
         rows = search.rebuild_index(session)

@@ -39,6 +39,7 @@ from xinyong.disclosure.models import Withdrawal
 from xinyong.disclosure.rules import DisclosurePolicy, RecordFacts
 from xinyong.errors import NotFound
 from xinyong.records.models import CATEGORIES_LENGTH, Record, RecordStatus
+from xinyong.repair.models import PublicationStop
 from xinyong.subjects.models import Subject, SubjectKind
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -138,6 +139,15 @@ def published_clause(
 _CLAUSES: dict[tuple[Any, ...], tuple[DisclosurePolicy, ColumnElement[bool]]] = {}
 
 
+def published_among(session: Session, record_ids: list[int], *, settings: Settings, today: date,
+                    subject_kind: str) -> set[int]:  # fmt: skip
+    """Which of these records (of one subject, of that kind) the public may see on `today`."""
+    if not record_ids:
+        return set()
+    clause = published_clause(session, load_policy(settings), today, subject_kind=subject_kind)
+    return set(session.scalars(select(Record.id).where(Record.id.in_(record_ids), clause)))
+
+
 def _build_published_clause(
     policy: DisclosurePolicy,
     today: date,
@@ -191,7 +201,6 @@ def not_stopped_by_repair() -> ColumnElement[bool]:
     """Hook for credit repair (信用修复): a record whose publication was stopped by an approved repair is not
     published from that moment. The repair domain owns the table; disclosure stays the one place that
     decides, through this clause in `published_clause`."""
-    from xinyong.repair.models import PublicationStop
 
     return ~exists().where(PublicationStop.record_id == Record.id, PublicationStop.lifted_on.is_(None))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -13,10 +12,10 @@ from xinyong.auth.rules import Permission
 from xinyong.departments.models import ApiKey
 from xinyong.errors import InvalidInput
 from xinyong.lists import imports
-from xinyong.portal.web import Today
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, require_api_key
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, require_api_key
+from xinyong.web.uow import router as make_router
 
-router = APIRouter(prefix="/api/v1", tags=["信用名单"])
+router = make_router(prefix="/api/v1", tags=["信用名单"])
 ListsKey = Annotated[ApiKey, require_api_key(Permission.API_LISTS_WRITE)]
 
 
@@ -38,14 +37,13 @@ def post_entries(type_key: str, body: EntriesCreate, key: ListsKey, session: DbS
                                        actor=auth_service.actor_for_key(key), protector=protector, today=today)  # fmt: skip
     problems = [{"row": p.row, "column": p.column, "code": p.code, "value": p.value, "message": p.message}
                 for p in imports.problems_of(session, outcome.import_id)]  # fmt: skip
-    session.commit()
     document: dict[str, Any] = {**outcome.as_dict(), "problems": problems}
     return JSONResponse(document, status_code=422 if outcome.failure else 200)
 
 
 @router.get("/lists/imports/{import_id}/problems.csv", name="api.lists.import_problems",
             summary="下载名单导入的问题报告（CSV）", response_class=Response)  # fmt: skip
-def get_problems(import_id: int, key: ListsKey, session: DbSession) -> Response:
+def get_problems(import_id: Id, key: ListsKey, session: DbSession) -> Response:
     record = imports.get_import(session, import_id, actor=auth_service.actor_for_key(key))
     return Response(imports.problems_csv(session, record.id), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="list-import-{record.id}-problems.csv"'})  # fmt: skip

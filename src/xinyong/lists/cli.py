@@ -9,23 +9,25 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from xinyong import clock
+from xinyong.auth.rules import Actor
+from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.db import session_scope
+from xinyong.departments import service as departments_service
 from xinyong.errors import DomainError
+from xinyong.lists import imports, service
+from xinyong.protect import protector
 
 app = typer.Typer(no_args_is_help=True)
 
 
 def _day(text: str | None) -> date:
-    from xinyong import clock
 
     return date.fromisoformat(text) if text else clock.today()
 
 
 @app.command("load-types", help="载入名单类型（默认载入内置类型）；没有设立依据的类型会被拒绝；重复运行即更新")
 def load_types(path: Path = typer.Argument(None, help="名单类型文件（TOML，[[types]]）")) -> None:
-    from xinyong.auth.rules import Actor
-    from xinyong.cli import console, fail, session_factory
-    from xinyong.lists import service
 
     try:
         with session_scope(session_factory()) as session:
@@ -38,9 +40,6 @@ def load_types(path: Path = typer.Argument(None, help="名单类型文件（TOML
 
 @app.command("types", help="列出名单类型及其认定部门")
 def types_() -> None:
-    from xinyong.cli import console, session_factory
-    from xinyong.departments import service as departments_service
-    from xinyong.lists import service
 
     with session_scope(session_factory()) as session:
         names = {d.code: d.name for d in departments_service.list_departments(session)}
@@ -57,11 +56,6 @@ def set_deciders(
     list_type: str = typer.Argument(..., help="名单类型标识，如 serious-dishonesty"),
     codes: list[str] = typer.Argument(None, help="认定部门的统一社会信用代码（可多个）"),
 ) -> None:
-    from xinyong.auth.rules import Actor
-    from xinyong.cli import console, fail, session_factory
-    from xinyong.departments import service as departments_service
-    from xinyong.lists import service
-
     try:
         with session_scope(session_factory()) as session:
             t = service.set_deciding_departments(session, list_type, codes=codes or [], actor=Actor.system("cli"))
@@ -77,8 +71,6 @@ def expire(
     today: str = typer.Option(None, help="按此日期计算（YYYY-MM-DD，默认北京时间今天）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    from xinyong.cli import console, session_factory
-    from xinyong.lists import service
 
     day = _day(today)
     with session_scope(session_factory()) as session:
@@ -96,11 +88,6 @@ def import_(
     department: str = typer.Option(..., "--department", help="导入部门的统一社会信用代码"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    from xinyong.auth.rules import Actor
-    from xinyong.cli import console, fail, session_factory, settings
-    from xinyong.departments import service as departments_service
-    from xinyong.lists import imports
-    from xinyong.protect import protector
 
     try:
         with session_scope(session_factory()) as session:

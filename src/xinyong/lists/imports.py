@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor
+from xinyong.auth.service import ensure_department
 from xinyong.catalog.schema import header_key
 from xinyong.codes import (
     CodeError,
@@ -32,7 +33,7 @@ from xinyong.codes import (
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
-from xinyong.errors import FileRejected, InvalidInput
+from xinyong.errors import FileRejected, InvalidInput, NotFound
 from xinyong.exports import write_csv
 from xinyong.lists import rules
 from xinyong.lists import service as lists_service
@@ -201,8 +202,6 @@ def _check_type(session: Session, type_key: str, department: Department, actor: 
     list_type = lists_service.get_type(session, type_key)
     if list_type.origin is not ListOrigin.IMPORTED:
         raise InvalidInput(reason=f"“{list_type.name}”是本地认定的名单，须按列入程序办理，不能导入")
-    from xinyong.auth.service import ensure_department
-
     ensure_department(actor, department.id)
     lists_service.ensure_decider(list_type, department)  # applied only from its declared source
     return list_type
@@ -311,8 +310,6 @@ def _entry_event(session: Session, entry: ListEntry, source: EntryState | None, 
 
 
 def get_import(session: Session, import_id: int, *, actor: Actor) -> ListImport:
-    from xinyong.auth.service import ensure_department
-    from xinyong.errors import NotFound
 
     record = session.get(ListImport, import_id)
     if record is None:

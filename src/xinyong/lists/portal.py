@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from xinyong.disclosure import rules as disclosure_rules
 from xinyong.disclosure import service as disclosure
 from xinyong.lists import service
-from xinyong.portal.web import Today, limit, render
-from xinyong.web.deps import AppSettings, DbSession
+from xinyong.web.deps import AppSettings, DbSession, Today
+from xinyong.web.ratelimit import Limited
+from xinyong.web.templating import render
+from xinyong.web.uow import router as make_router
 
-router = APIRouter(include_in_schema=False)
+router = make_router(include_in_schema=False)
 PAGE_SIZE = 20
 MAX_PAGE = 50
 
 
 @router.get("/lists/public", name="portal.lists.index")
 def index(request: Request, session: DbSession, today: Today) -> Response:
-    return render(request, "lists/index.html", {"types": service.public_type_counts(session, today=today),
+    return render(request, "portal/lists/index.html", {"types": service.public_type_counts(session, today=today),
                                                 "today": today})  # fmt: skip
 
 
-@router.get("/lists/public/{type_key}", name="portal.lists.type", dependencies=[Depends(limit)])
+@router.get("/lists/public/{type_key}", name="portal.lists.type", dependencies=[Limited])
 def type_page(request: Request, type_key: str, session: DbSession, settings: AppSettings, today: Today,
               page: str | None = None) -> Response:  # fmt: skip
     number = min(max(int(page) if page and page.isdigit() and len(page) < 4 else 1, 1), MAX_PAGE)
@@ -32,5 +34,5 @@ def type_page(request: Request, type_key: str, session: DbSession, settings: App
     items = [{"name": disclosure_rules.public_name(subject.name, subject.kind.value, policy), "uscc": subject.uscc,
               "reasons": entry.reasons, "valid_from": entry.valid_from, "valid_until": entry.valid_until,
               "source": entry.source, "decision_no": entry.decision_no or entry.source_ref} for entry, subject in rows]  # fmt: skip
-    return render(request, "lists/type.html", {"list_type": list_type, "items": items, "total": total, "page": number,
+    return render(request, "portal/lists/type.html", {"list_type": list_type, "items": items, "total": total, "page": number,
                                                "pages": max(1, min(MAX_PAGE, -(-total // PAGE_SIZE)))})  # fmt: skip

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from xinyong.admin.web import redirect, render
 from xinyong.auth.rules import Actor, Permission
-from xinyong.errors import DomainError
 from xinyong.lists import service as lists_service
 from xinyong.measures import rules, service
 from xinyong.measures.models import MeasureEffect, MeasureKind
+from xinyong.web import forms
 from xinyong.web.deps import AppSettings, DbSession, require
+from xinyong.web.errors import on_error_redirect, redirect
+from xinyong.web.templating import render
+from xinyong.web.uow import router as make_router
 
-router = APIRouter(prefix="/admin")
+router = make_router(prefix="/admin", include_in_schema=False)
 
 MeasuresRead = Annotated[Actor, require(Permission.LISTS_READ)]
 MeasuresWrite = Annotated[Actor, require(Permission.MEASURES_WRITE)]
@@ -38,27 +41,23 @@ def _options(session: DbSession, settings: AppSettings) -> dict[str, object]:
 
 @router.get("/measures", name="admin.measures.index")
 def index(request: Request, session: DbSession, settings: AppSettings, actor: MeasuresRead) -> Response:
-    return render(request, "checks/measures.html", {"measures": service.current_measures(session),
+    return render(request, "admin/checks/measures.html", {"measures": service.current_measures(session),
                                                     **_options(session, settings)})  # fmt: skip
 
 
 @router.post("/measures", name="admin.measures.create")
 async def create(request: Request, session: DbSession, settings: AppSettings, actor: MeasuresWrite) -> Response:
     form = await request.form(max_fields=40)
-    try:
-        measure = service.create_measure(session, _draft(dict(form), [str(v) for v in form.getlist("list_types")]),
-                                         actor=actor, settings=settings)  # fmt: skip
-    except DomainError as exc:
-        session.rollback()
-        return redirect(request, "/admin/measures", flash=exc.message, kind="error")
-    session.commit()
-    return redirect(request, f"/admin/measures/{measure.code}", flash=f"已新增措施 {measure.code}")
+    on_error_redirect(request, "/admin/measures")
+    draft = _draft(dict(form), forms.texts(form, "list_types", limit=40))
+    measure = await run_in_threadpool(lambda: service.create_measure(session, draft, actor=actor, settings=settings))
+    return redirect(request, f"/admin/measures/{measure.code}", flash_message=f"已新增措施 {measure.code}")
 
 
 @router.get("/measures/{code}", name="admin.measures.detail")
 def detail(request: Request, session: DbSession, settings: AppSettings, actor: MeasuresRead, code: str) -> Response:
     versions = service.history(session, code[:32])
-    return render(request, "checks/measure.html", {"versions": versions, "current": versions[0],
+    return render(request, "admin/checks/measure.html", {"versions": versions, "current": versions[0],
                                                    **_options(session, settings)})  # fmt: skip
 
 
@@ -66,22 +65,15 @@ def detail(request: Request, session: DbSession, settings: AppSettings, actor: M
 async def revise(request: Request, session: DbSession, settings: AppSettings, actor: MeasuresWrite,
                  code: str) -> Response:  # fmt: skip
     form = await request.form(max_fields=40)
-    try:
-        measure = service.revise_measure(session, code[:32], _draft(dict(form), [str(v) for v in form.getlist("list_types")]),
-                                         actor=actor, settings=settings)  # fmt: skip
-    except DomainError as exc:
-        session.rollback()
-        return redirect(request, f"/admin/measures/{code[:32]}", flash=exc.message, kind="error")
-    session.commit()
-    return redirect(request, f"/admin/measures/{measure.code}", flash=f"已保存为第 {measure.version} 版")
+    on_error_redirect(request, f"/admin/measures/{code[:32]}")
+    draft = _draft(dict(form), forms.texts(form, "list_types", limit=40))
+    measure = await run_in_threadpool(lambda: service.revise_measure(session, code[:32], draft, actor=actor,
+                                                                     settings=settings))  # fmt: skip
+    return redirect(request, f"/admin/measures/{measure.code}", flash_message=f"已保存为第 {measure.version} 版")
 
 
 @router.post("/measures/{code}/retire", name="admin.measures.retire")
 def retire(request: Request, session: DbSession, actor: MeasuresWrite, code: str, reason: Long = "") -> Response:
-    try:
-        service.retire_measure(session, code[:32], reason=reason, actor=actor)
-    except DomainError as exc:
-        session.rollback()
-        return redirect(request, f"/admin/measures/{code[:32]}", flash=exc.message, kind="error")
-    session.commit()
-    return redirect(request, "/admin/measures", flash=f"已停用措施 {code[:32]}")
+    on_error_redirect(request, f"/admin/measures/{code[:32]}")
+    service.retire_measure(session, code[:32], reason=reason, actor=actor)
+    return redirect(request, "/admin/measures", flash_message=f"已停用措施 {code[:32]}")

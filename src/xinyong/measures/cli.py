@@ -7,17 +7,17 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from xinyong.auth.rules import Actor
+from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.errors import DomainError
+from xinyong.measures import service
 
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("load", help="从 TOML 文件载入措施（默认载入内置示例清单）；每条成为新措施，全部成功才保存")
 def load(path: Path = typer.Argument(None, help="措施文件（[[measures]]）")) -> None:
-    from xinyong.auth.rules import Actor
-    from xinyong.cli import console, fail, session_factory, settings
-    from xinyong.measures import service
 
     try:
         with session_scope(session_factory()) as session:
@@ -31,8 +31,6 @@ def load(path: Path = typer.Argument(None, help="措施文件（[[measures]]）"
 
 @app.command("list", help="列出现行措施")
 def list_() -> None:
-    from xinyong.cli import console, session_factory
-    from xinyong.measures import service
 
     with session_scope(session_factory()) as session:
         table = Table("编号", "版本", "事项", "内容", "名单", "效果", "依据")

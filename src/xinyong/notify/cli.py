@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from xinyong.commandline import console, session_factory, settings
 from xinyong.db import session_scope
+from xinyong.notify import service
 
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("deliver", help="发送待发的通知与变更事件（失败的会在下次重试）")
 def deliver(limit: int = typer.Option(1000, help="本次最多发送条数")) -> None:
-    from xinyong.cli import console, session_factory, settings
-    from xinyong.notify import service
 
     with session_scope(session_factory()) as session:
         sent = service.deliver_pending(session, settings=settings(), notifier=service.notifier_for(settings()),

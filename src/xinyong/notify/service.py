@@ -20,6 +20,7 @@ from xinyong.notify.models import OutboxItem
 log = logging.getLogger("xinyong.notify")
 MESSAGE = "message"
 MAX_ATTEMPTS = 10
+_PENDING = "xinyong.outbox_pending"  # in Session.info: this transaction wrote to the outbox
 
 
 class Notifier(Protocol):
@@ -64,6 +65,7 @@ def message(session: Session, *, address: str | None, title: str, body: str) -> 
         return None
     item = OutboxItem(topic=MESSAGE, payload={"address": address, "title": title, "body": body}, attempts=0)
     session.add(item)
+    session.info[_PENDING] = True
     return item
 
 
@@ -71,7 +73,18 @@ def change_event(session: Session, kind: str, **payload: Any) -> OutboxItem:
     """A change event for the systems the platform shares with (``change.<kind>``)."""
     item = OutboxItem(topic=f"change.{kind}", payload=payload, attempts=0)
     session.add(item)
+    session.info[_PENDING] = True
     return item
+
+
+def has_pending(session: Session) -> bool:
+    """Whether the transaction just committed wrote to the outbox (delivery is then due)."""
+    return bool(session.info.get(_PENDING))
+
+
+def forget_pending(session: Session) -> None:
+    """The transaction was rolled back: what it wrote to the outbox is gone."""
+    session.info.pop(_PENDING, None)
 
 
 # ----------------------------------------------------------------------------------------- delivery
@@ -115,6 +128,7 @@ def _append_event(path: Path, item: OutboxItem) -> None:
 def deliver_after_commit(session: Session, app_state: Any) -> None:
     """For request handlers, right after their commit: deliver, then commit the delivery marks. A failure
     here never undoes the change (it is already committed); the CLI retries later."""
+    session.info.pop(_PENDING, None)
     try:
         deliver_pending(session, settings=app_state.settings, notifier=app_notifier(app_state))
         session.commit()

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from starlette.responses import FileResponse, Response
 
-from xinyong.admin.web import redirect, render
 from xinyong.auth.rules import Actor, Permission
 from xinyong.clock import today as china_today
 from xinyong.departments.models import Department
-from xinyong.errors import DomainError, NotFound
-from xinyong.notify import service as notify
+from xinyong.errors import NotFound
 from xinyong.objections import service as objections_service
 from xinyong.objections.models import GROUNDS, ObjectionStatus
 from xinyong.records.models import Record
 from xinyong.repair import uploads
 from xinyong.subjects.models import Subject
-from xinyong.web.deps import AppSettings, DbSession, require
+from xinyong.web.deps import AppSettings, DbSession, Id, require
+from xinyong.web.errors import on_error_redirect, redirect
+from xinyong.web.templating import render
+from xinyong.web.uow import router as make_router
 
-router = APIRouter(prefix="/admin/objections", include_in_schema=False)
+router = make_router(prefix="/admin/objections", include_in_schema=False)
 
 ObjectionsRead = Annotated[Actor, require(Permission.OBJECTIONS_READ)]
 ObjectionsDecide = Annotated[Actor, require(Permission.OBJECTIONS_DECIDE)]
@@ -29,7 +30,7 @@ ObjectionsDecide = Annotated[Actor, require(Permission.OBJECTIONS_DECIDE)]
 @router.get("", name="admin.objections.list")
 def queue(request: Request, session: DbSession, actor: ObjectionsRead, status: str = "") -> Response:
     today = china_today()
-    return render(request, "objections/queue.html", {
+    return render(request, "admin/objections/queue.html", {
         "items": objections_service.queue(session, actor, status=status or None, today=today), "today": today,
         "status": status, "grounds": GROUNDS, "statuses": list(ObjectionStatus),
         "departments": {d.id: d.name for d in session.query(Department).all()},
@@ -37,9 +38,9 @@ def queue(request: Request, session: DbSession, actor: ObjectionsRead, status: s
 
 
 @router.get("/{objection_id}", name="admin.objections.detail")
-def detail(request: Request, session: DbSession, actor: ObjectionsRead, objection_id: int) -> Response:
+def detail(request: Request, session: DbSession, actor: ObjectionsRead, objection_id: Id) -> Response:
     objection = objections_service.get_for_staff(session, actor, objection_id)
-    return render(request, "objections/detail.html", {
+    return render(request, "admin/objections/detail.html", {
         "o": objection, "record": session.get(Record, objection.record_id), "today": china_today(),
         "subject": session.get(Subject, objection.subject_id), "grounds": GROUNDS,
         "department": session.get(Department, objection.department_id),
@@ -49,7 +50,7 @@ def detail(request: Request, session: DbSession, actor: ObjectionsRead, objectio
 
 
 @router.get("/{objection_id}/evidence/{evidence_id}", name="admin.objections.evidence")
-def evidence(session: DbSession, settings: AppSettings, actor: ObjectionsRead, objection_id: int, evidence_id: int
+def evidence(session: DbSession, settings: AppSettings, actor: ObjectionsRead, objection_id: Id, evidence_id: Id
              ) -> Response:  # fmt: skip
     objection = objections_service.get_for_staff(session, actor, objection_id)
     row = uploads.get_for(session, f"objection:{objection.id}", evidence_id)
@@ -62,15 +63,10 @@ def evidence(session: DbSession, settings: AppSettings, actor: ObjectionsRead, o
 
 @router.post("/{objection_id}/decide", name="admin.objections.decide")
 def decide(
-    request: Request, session: DbSession, actor: ObjectionsDecide, objection_id: int,
+    request: Request, session: DbSession, actor: ObjectionsDecide, objection_id: Id,
     outcome: Annotated[str, Form(max_length=20)] = "", reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:  # fmt: skip
-    try:
-        objection = objections_service.decide_objection(session, objection_id, actor=actor, outcome=outcome,
-                                                        reason=reason, today=china_today())  # fmt: skip
-    except DomainError as exc:
-        session.rollback()
-        return redirect(request, f"/admin/objections/{objection_id}", flash=exc.message, kind="error")
-    session.commit()
-    notify.deliver_after_commit(session, request.app.state)
-    return redirect(request, f"/admin/objections/{objection_id}", flash=f"异议已办结：{objection.status.label}")
+    on_error_redirect(request, f"/admin/objections/{objection_id}")
+    objection = objections_service.decide_objection(session, objection_id, actor=actor, outcome=outcome,
+                                                    reason=reason, today=china_today())  # fmt: skip
+    return redirect(request, f"/admin/objections/{objection_id}", flash_message=f"异议已办结：{objection.status.label}")

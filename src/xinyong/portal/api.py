@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from functools import partial
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Query
 from starlette.concurrency import run_in_threadpool
 
 from xinyong.portal import service
 from xinyong.portal.schemas import RecordPageRead, RecordRead, SubjectRead, SubjectSearchRead
-from xinyong.portal.web import Today, limit
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, ReadSession
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, ReadSession, Today
+from xinyong.web.ratelimit import Limited
+from xinyong.web.uow import router as make_router
 
-router = APIRouter(prefix="/api/v1", tags=["信用信息公开查询"], dependencies=[Depends(limit)])
+router = make_router(prefix="/api/v1", tags=["信用信息公开查询"], dependencies=[Limited])
 
 
 def _subject(card: service.SubjectCard) -> SubjectRead:

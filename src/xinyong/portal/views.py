@@ -6,17 +6,21 @@ import io
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from xinyong.disclosure import service as disclosure
+from xinyong.errors import NotFound
 from xinyong.exports import write_csv
-from xinyong.portal import service
-from xinyong.portal.web import Today, limit, render
-from xinyong.web.deps import AppProtector, AppSettings, DbSession
+from xinyong.lists import service as lists_service
+from xinyong.portal import refs, service
+from xinyong.repair import service as repair_service
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Today
+from xinyong.web.ratelimit import Limited
+from xinyong.web.templating import render
+from xinyong.web.uow import router as make_router
 
-router = APIRouter(include_in_schema=False)
-Limited = Depends(limit)
+router = make_router(include_in_schema=False)
 CSV_MAX_ROWS = 1000
 
 
@@ -36,7 +40,7 @@ def home(request: Request, session: DbSession, settings: AppSettings, today: Tod
     counts = request.app.state.portal_cache.get(
         ("home", today), lambda: service.home_counts(session, settings=settings, today=today)
     )
-    return render(request, "home.html", {"counts": counts, "today": today})
+    return render(request, "portal/home.html", {"counts": counts, "today": today})
 
 
 @router.get("/search", name="portal.search", dependencies=[Limited])
@@ -44,7 +48,7 @@ def search_page(request: Request, session: DbSession, settings: AppSettings, tod
                 q: str = "", page: str | None = None) -> Response:  # fmt: skip
     result = service.find_subjects(session, q, settings=settings, protector=protector, page=_int(page),
                                    today=today)  # fmt: skip
-    return render(request, "search.html", {"result": result, "q": result.query})
+    return render(request, "portal/search.html", {"result": result, "q": result.query})
 
 
 @router.get("/subjects/{ref}", name="portal.subject", dependencies=[Limited])
@@ -54,18 +58,20 @@ def subject_page(request: Request, ref: str, session: DbSession, settings: AppSe
         tab = "penalty"
     profile = service.profile(session, ref, settings=settings, protector=protector, tab=tab, page=_int(page),
                               today=today)  # fmt: skip
-    from xinyong.lists.service import public_memberships
-
-    return render(request, "subject.html", {"p": profile, "record_types": service.RECORD_TYPES,
-                                            "memberships": public_memberships(session, profile.subject, today=today)})  # fmt: skip
+    return render(request, "portal/subject.html", {
+        "p": profile, "record_types": service.RECORD_TYPES,
+        "memberships": lists_service.public_memberships(session, profile.subject, today=today),
+    })  # fmt: skip
 
 
 @router.get("/records/{ref}", name="portal.record", dependencies=[Limited])
 def record_page(request: Request, ref: str, session: DbSession, settings: AppSettings, today: Today,
                 protector: AppProtector) -> Response:  # fmt: skip
-    detail = service.record_detail(session, ref, settings=settings, protector=protector,
-                                   today=today)  # fmt: skip
-    return render(request, "record.html", {"d": detail})
+    detail = service.record_detail(session, ref, settings=settings, protector=protector, today=today)
+    record_id = refs.parse_record_ref(ref, protector)
+    eligibility = (repair_service.eligibility_for(session, record_id, settings=settings, today=today)
+                   if record_id is not None else None)  # fmt: skip
+    return render(request, "portal/record.html", {"d": detail, "repair_eligibility": eligibility})
 
 
 def _listing_filter(record_type: str, department: str | None, category: str | None, date_from: str | None,
@@ -86,15 +92,13 @@ def listing_page(request: Request, record_type: str, session: DbSession, setting
     export = record_type.endswith(".csv")
     record_type = record_type.removesuffix(".csv")
     if record_type not in service.RECORD_TYPES:
-        from xinyong.errors import NotFound
-
         raise NotFound(what="该公示栏目")
     filters = _listing_filter(record_type, department, category, date_from, date_to)
     if export:
         return _csv(session, settings, protector, filters, today)
     items, total, capped, pages = service.listing(session, settings=settings, protector=protector, listing=filters,
                                                   page=_int(page), today=today)  # fmt: skip
-    return render(request, "listing.html", {
+    return render(request, "portal/listing.html", {
         "record_type": record_type, "label": service.RECORD_TYPES[record_type], "items": items, "total": total,
         "capped": capped, "pages": pages, "page": min(_int(page), pages), "filters": filters,
         "departments": service.departments(session),
@@ -121,9 +125,9 @@ def _csv(session, settings, protector, filters, today) -> Response:  # type: ign
 
 @router.get("/repair", name="portal.repair")
 def repair_page(request: Request) -> Response:
-    return render(request, "repair.html", {})
+    return render(request, "portal/repair.html", {})
 
 
 @router.get("/lists", name="portal.lists")
 def lists_page(request: Request) -> Response:
-    return render(request, "lists.html", {})
+    return render(request, "portal/lists.html", {})

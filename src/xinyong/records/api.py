@@ -3,20 +3,19 @@ from __future__ import annotations
 import io
 from typing import Annotated
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from xinyong.auth.rules import Permission
 from xinyong.auth.service import actor_for_key
 from xinyong.departments.models import ApiKey
 from xinyong.errors import InvalidInput
-from xinyong.portal.web import Today
 from xinyong.records import report, service
 from xinyong.records.models import BatchSource
 from xinyong.records.schemas import BatchCreate, BatchRead, RecordRevoked, RevokeCreate
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, require_api_key
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, require_api_key
+from xinyong.web.uow import router as make_router
 
-router = APIRouter(prefix="/api/v1", tags=["归集"])
+router = make_router(prefix="/api/v1", tags=["归集"])
 
 # Writes are audited by the records service (batch started/finished, record revoked), in its transactions.
 WriteKey = Annotated[ApiKey, require_api_key(Permission.API_RECORDS_WRITE)]
@@ -45,12 +44,11 @@ def post_batch(
         reported_on=body.reported_on, backdate_reason=body.backdate_reason, today=today,
     )  # fmt: skip
     document = report.result_document(session, result)
-    session.commit()
     return JSONResponse(document, status_code=422 if result.failure else 200)
 
 
 @router.get("/batches/{batch_id}", response_model=BatchRead, name="api.batches.detail", summary="导入批次报告")
-def get_batch(batch_id: int, key: ReadKey, session: DbSession) -> dict[str, object]:
+def get_batch(batch_id: Id, key: ReadKey, session: DbSession) -> dict[str, object]:
     batch = service.get_batch(session, batch_id, department=key.department)
     return report.batch_document(session, batch)
 
@@ -61,7 +59,7 @@ def get_batch(batch_id: int, key: ReadKey, session: DbSession) -> dict[str, obje
     summary="下载导入批次的问题报告（CSV）",
     response_class=Response,
 )
-def get_batch_problems_csv(batch_id: int, key: ReadKey, session: DbSession) -> Response:
+def get_batch_problems_csv(batch_id: Id, key: ReadKey, session: DbSession) -> Response:
     batch = service.get_batch(session, batch_id, department=key.department)
     buffer = io.StringIO()
     buffer.write("\ufeff")  # Excel needs the BOM to read UTF-8
@@ -81,5 +79,4 @@ def revoke(record_type: str, body: RevokeCreate, key: WriteKey, session: DbSessi
         session, department=key.department, record_type=record_type, doc_no=body.doc_no, reason=body.reason,
         actor=f"api-key:{key.prefix}",
     )  # fmt: skip
-    session.commit()
     return RecordRevoked(doc_no=record.doc_no, status=record.status.value, version=record.version)

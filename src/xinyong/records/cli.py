@@ -10,7 +10,7 @@ from rich.table import Table
 
 from xinyong import clock
 from xinyong.auth.rules import Actor
-from xinyong.cli import console, err_console, fail, session_factory, settings
+from xinyong.commandline import console, err_console, fail, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.departments import service as departments_service
 from xinyong.errors import DomainError

@@ -10,6 +10,9 @@ from decimal import Decimal
 
 from xinyong.catalog import PublicityRule
 
+# 撤销 must say why, in words a reader of the history understands; one rule for the console, the API and the CLI.
+REVOKE_REASON_MIN_LENGTH = 4
+
 
 def content_hash(payload: dict[str, str], sealed_text: str | None, subject_id: int) -> str:
     """What makes two versions of a record the same: every published value, every sealed value, and

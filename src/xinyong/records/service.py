@@ -778,8 +778,8 @@ def revoke_record(
 ) -> Record:
     """撤销: the record leaves publication for good; its content stays in history."""
     reason = reason.strip()
-    if not reason:
-        raise InvalidInput(reason="撤销须说明理由")
+    if len(reason) < rules.REVOKE_REASON_MIN_LENGTH:
+        raise InvalidInput(reason=f"撤销理由至少 {rules.REVOKE_REASON_MIN_LENGTH} 个字")
     record = session.scalar(
         select(Record).where(
             Record.department_id == department.id, Record.record_type == record_type, Record.doc_no == doc_no.strip()

@@ -7,7 +7,13 @@ from datetime import date
 
 import typer
 
+from xinyong.auth.rules import Actor
+from xinyong.clock import today as china_today
+from xinyong.commandline import console, session_factory
 from xinyong.db import session_scope
+from xinyong.departments.models import Department
+from xinyong.objections import service as objections_service
+from xinyong.repair import service as repair_service
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -17,18 +23,12 @@ def overdue(
     today: str = typer.Option(None, help="按此日期计算（YYYY-MM-DD，默认北京时间今天）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    from xinyong.auth.rules import Actor
-    from xinyong.cli import console, session_factory
-    from xinyong.clock import today as china_today
-    from xinyong.objections import service as objections_service
-    from xinyong.repair import service as repair_service
 
     day = date.fromisoformat(today) if today else china_today()
     actor = Actor.system()
     with session_scope(session_factory()) as session:
         repairs = dict(repair_service.overdue_by_department(session, actor, today=day))
         objections: dict[str, int] = {}
-        from xinyong.departments.models import Department
 
         for item in objections_service.queue(session, actor, status="overdue", today=day, limit=100_000):
             department = session.get(Department, item.department_id)

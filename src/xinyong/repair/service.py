@@ -73,6 +73,14 @@ def eligibility_of(session: Session, record: Record, *, settings: Settings, toda
     )  # fmt: skip
 
 
+def eligibility_for(session: Session, record_id: int, *, settings: Settings, today: date) -> Eligibility | None:
+    """When and how a negative record can be repaired, for its public page; None for other records."""
+    record = session.get(Record, record_id)
+    if record is None or not record.tier:
+        return None
+    return eligibility_of(session, record, settings=settings, today=today)
+
+
 def open_application_for(session: Session, record_id: int) -> RepairApplication | None:
     return session.scalar(select(RepairApplication).where(RepairApplication.open_record_id == record_id))
 
@@ -330,10 +338,11 @@ STEP_REFUSALS = {
 
 
 class SameOfficial(PermissionDenied):
-    """One person tried to take both steps of one application. The refusal is audited in the caller's
-    transaction: the caller commits before answering (as a failed sign-in is counted), then answers 403."""
+    """One person tried to take both steps of one application. The refusal is itself a fact to keep: its audit
+    entry is committed although the request fails (as a failed sign-in is counted); nothing else has changed."""
 
     code = "repair-same-official"
+    keeps_changes = True
     message_template = "同一工作人员不能办理同一信用修复申请的两个环节：您已办理过该申请的“{done}”，“{step}”须由其他工作人员办理"
 
 
@@ -342,7 +351,7 @@ def _for_step(session: Session, actor: Actor, application_id: int, action: str) 
     (受理/初审) needs admin:repairs:accept, the department's (审核决定) admin:repairs:decide and an account of
     the department that owns the record or listed the subject; nobody takes both steps of one application."""
     if not (actor.can(Permission.REPAIRS_ACCEPT) or actor.can(Permission.REPAIRS_DECIDE)):
-        raise PermissionDenied("无权办理信用修复申请")
+        raise PermissionDenied("无权执行此操作（需要 admin:repairs:accept 或 admin:repairs:decide 权限）")
     application = get_for_staff(session, actor, application_id)
     step = rules.step_of(application.status, action)
     if step is None:  # not a staff move in this state

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from xinyong.admin.service import safe_filename
 from xinyong.config import Settings
 from xinyong.errors import InvalidInput, NotFound
+from xinyong.files import IncomingFile
 from xinyong.repair.models import Evidence
 
 # suffix → (media type, magic prefixes)
@@ -26,12 +26,6 @@ ALLOWED: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
 }
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(pdf|jpg|jpeg|png)$")
-
-
-@dataclass(frozen=True)
-class IncomingFile:
-    filename: str
-    data: bytes
 
 
 def check_file(incoming: IncomingFile, *, max_bytes: int) -> tuple[str, str, str]:

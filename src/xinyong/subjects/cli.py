@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import typer
 
-from xinyong.cli import console, fail, session_factory, settings
+from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.errors import DomainError
 from xinyong.protect import protector

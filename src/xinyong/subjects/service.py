@@ -15,7 +15,7 @@ from xinyong.codes import (
     validate_id_number,
     validate_uscc,
 )
-from xinyong.db import bulk_insert
+from xinyong.db import bulk_insert, utcnow
 from xinyong.errors import NotFound
 from xinyong.portal import search as search_index
 from xinyong.protect import Protector
@@ -126,7 +126,6 @@ class SubjectResolver:
         return ids
 
     def _new_subject_values(self, key: str, ref: SubjectRef) -> dict[str, object]:
-        from xinyong.db import utcnow
 
         now = utcnow()
         values: dict[str, object] = {

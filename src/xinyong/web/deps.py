@@ -1,43 +1,99 @@
+"""What a route can ask for: settings, the day, its database session (inside its unit of work), and who is
+asking — a console user with a permission, a department system with a key, or a signed-in subject.
+
+Credentials are read here and only here: the bearer token of a department key, the console's session
+cookie and the subject's session cookie, with the CSRF check that goes with each kind of sign-in."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
+from xinyong import clock
+from xinyong.accounts import service as accounts_service
+from xinyong.accounts.models import SubjectAccount, SubjectSession
 from xinyong.auth import service as auth_service
 from xinyong.auth.models import User, UserSession
 from xinyong.auth.rules import Actor, Permission
 from xinyong.config import Settings
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import ApiKey
-from xinyong.errors import InvalidInput, NotAuthenticated, PermissionDenied
+from xinyong.errors import NotAuthenticated, PermissionDenied
 from xinyong.protect import Protector
+from xinyong.web import csrf
+from xinyong.web.client import client_address
+from xinyong.web.errors import SignInRequired
+from xinyong.web.templating import Viewer
+from xinyong.web.uow import UnitOfWork
+
+SESSION_COOKIE = "xy_session"
+SUBJECT_COOKIE = "xy_subject"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Database ids are 64-bit: anything larger names nothing, and answers 404 (see web.errors).
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def parse_id(text: str | None) -> int | None:
+    """An id typed in a form field: None unless it is one (digits, within the database's range)."""
+    text = (text or "").strip()
+    if not text.isdigit() or len(text) > 19 or not 1 <= int(text) <= MAX_ID:
+        return None
+    return int(text)
+
+# ------------------------------------------------------------------------------------------ basics
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    return request.app.state.settings  # type: ignore[no-any-return]
 
 
 async def get_protector(request: Request) -> Protector:
-    return request.app.state.protector
+    return request.app.state.protector  # type: ignore[no-any-return]
+
+
+async def get_today() -> date:
+    """The publication day (Beijing). A dependency, so tests can pin it. Async, like every dependency that
+    does no I/O: FastAPI runs plain functions in a worker thread, a hop that costs more than the work."""
+    return clock.today()
+
+
+async def get_client(request: Request) -> str:
+    return client_address(request)
+
+
+AppSettings = Annotated[Settings, Depends(get_settings)]
+AppProtector = Annotated[Protector, Depends(get_protector)]
+Today = Annotated[date, Depends(get_today)]
+Client = Annotated[str, Depends(get_client)]
+
+# ------------------------------------------------------------------------------------------ sessions
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session per request. Write handlers commit once, at the end; anything raised rolls back.
-
-    Async, so that neither end costs a worker-thread hop: opening does no I/O, and closing ends the
-    transaction with a rollback that takes microseconds on SQLite and one loopback round trip on PostgreSQL,
-    less than the hop itself."""
+    """The request's database session. Its transaction is ended by the route (see web.uow), never here;
+    closing rolls back whatever a failed request left. Async, so that neither end costs a worker-thread hop."""
     session = request.app.state.session_factory()
     try:
         yield session
-    except BaseException:
-        session.rollback()
-        raise
     finally:
         session.close()
+
+
+async def get_uow(request: Request, session: Annotated[Session, Depends(get_session)]) -> UnitOfWork:
+    uow = getattr(request.state, "uow", None)
+    if uow is None:
+        uow = request.state.uow = UnitOfWork(request, session)
+    return uow  # type: ignore[no-any-return]
+
+
+async def get_db(uow: Annotated[UnitOfWork, Depends(get_uow)]) -> Session:
+    return uow.session
 
 
 async def get_read_session(request: Request) -> AsyncIterator[Session]:
@@ -53,49 +109,62 @@ async def get_read_session(request: Request) -> AsyncIterator[Session]:
         session.close()  # the pool sets the connection's isolation level back
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+UoW = Annotated[UnitOfWork, Depends(get_uow)]
+DbSession = Annotated[Session, Depends(get_db)]
 ReadSession = Annotated[Session, Depends(get_read_session)]
-AppSettings = Annotated[Settings, Depends(get_settings)]
-AppProtector = Annotated[Protector, Depends(get_protector)]
+
+# --------------------------------------------------------------------------- department systems (keys)
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of `Authorization: Bearer …`; None without the header; NotAuthenticated for another scheme."""
+    header = request.headers.get("authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("请在 Authorization 头中提供部门访问密钥（Bearer xy_…）")
+    return token.strip()
 
 
 def require_api_key(scope: str | Permission):  # type: ignore[no-untyped-def]
     """A department's key with the given scope: `Authorization: Bearer xy_…`. No key, no access."""
 
-    def dependency(request: Request, session: DbSession) -> ApiKey:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+    def dependency(request: Request, uow: UoW) -> ApiKey:
+        token = bearer_token(request)
+        if token is None:
             raise NotAuthenticated("请在 Authorization 头中提供部门访问密钥（Bearer xy_…）")
-        verified = departments_service.verify_api_key(session, token.strip(), scope=scope)
+        verified = departments_service.verify_api_key(uow.session, token, scope=scope)
         if verified.use_recorded:
-            session.commit()  # records last_used_at even if the handler fails later
-        key = session.get(ApiKey, verified.id)
+            uow.commit()  # the key's use is kept even if the request fails later
+        key = uow.session.get(ApiKey, verified.id)
         assert key is not None  # just verified
         return key
 
     return Depends(dependency)
 
 
-# ------------------------------------------------------------------------------ console accounts
-
-SESSION_COOKIE = "xy_session"
-LOGIN_CSRF_COOKIE = "xy_login_csrf"
-CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "x-csrf-token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Room for the multipart envelope around an upload of the largest accepted size.
-MULTIPART_OVERHEAD = 64 * 1024
+# --------------------------------------------------------------------------------- console accounts
 
 
 def load_user_session(request: Request, session: Session) -> UserSession | None:
-    """The signed-in session for this request's cookie, looked up once per request."""
+    """The signed-in console session for this request's cookie, looked up once per request."""
     if not hasattr(request.state, "user_session"):
         token = request.cookies.get(SESSION_COOKIE, "")
-        request.state.user_session = (
-            auth_service.load_session(session, token, settings=request.app.state.settings) if token else None
-        )
-    return request.state.user_session
+        row = auth_service.load_session(session, token, settings=request.app.state.settings) if token else None
+        request.state.user_session = row
+        if row is not None:
+            request.state.session_csrf = row.csrf_token
+            request.state.viewer = _viewer(row.user)
+    return request.state.user_session  # type: ignore[no-any-return]
+
+
+def _viewer(user: User) -> Viewer:
+    department = user.department
+    return Viewer(display_name=user.display_name, role_label=user.role.label,
+                  department_name=department.name if department else None,
+                  must_change_password=user.must_change_password,
+                  department_inactive=bool(user.role.is_department_bound and department and not department.is_active))  # fmt: skip
 
 
 def get_user_session(request: Request, session: DbSession) -> UserSession:
@@ -108,31 +177,28 @@ def get_user_session(request: Request, session: DbSession) -> UserSession:
 CurrentSession = Annotated[UserSession, Depends(get_user_session)]
 
 
-def get_current_user(row: CurrentSession) -> User:
-    return row.user
-
-
-CurrentUser = Annotated[User, Depends(get_current_user)]
-
-
-async def check_csrf(request: Request, row: UserSession) -> None:
-    """Unsafe methods need the session's CSRF token, in the form or the X-CSRF-Token header. The body size
-    is checked before the form is parsed, so an oversized upload is refused before it is spooled."""
+async def check_csrf(request: Request) -> None:
+    """Unsafe methods need the session's CSRF token, in the X-CSRF-Token header or the form (whose size
+    the request guard has bounded before this parses it)."""
     if request.method in SAFE_METHODS:
         return
-    limit = request.app.state.settings.upload_max_bytes + MULTIPART_OVERHEAD
-    length = request.headers.get("content-length")
-    if length is None and request.headers.get("transfer-encoding"):
-        raise InvalidInput(reason="请求须注明长度（Content-Length）")
-    if length is not None and (not length.isdigit() or int(length) > limit):
-        raise PayloadTooLarge(limit=limit // (1024 * 1024))
-    submitted = request.headers.get(CSRF_HEADER)
+    submitted = request.headers.get(csrf.HEADER)
     if not submitted and "form" in request.headers.get("content-type", ""):
-        form = await request.form(max_files=2, max_fields=50)
-        value = form.get(CSRF_FIELD)
+        form = await request.form(max_files=2, max_fields=60)
+        value = form.get(csrf.FIELD)
         submitted = value if isinstance(value, str) else None
-    if not auth_service.csrf_matches(row, submitted):
-        raise CsrfFailed()
+    csrf.verify(request, submitted)
+
+
+async def _console_actor(request: Request, row: UserSession, permission: Permission) -> Actor:
+    actor = auth_service.actor_for_user(row.user)
+    request.state.actor = actor
+    if row.user.must_change_password and permission is not Permission.ACCOUNT_WRITE:
+        raise auth_service.PasswordChangeRequired()
+    if not actor.can(permission):
+        raise PermissionDenied(f"无权执行此操作（需要 {permission.value} 权限）")
+    await check_csrf(request)
+    return actor
 
 
 def require(permission: Permission):  # type: ignore[no-untyped-def]
@@ -140,24 +206,57 @@ def require(permission: Permission):  # type: ignore[no-untyped-def]
     Data scope (own department) is checked again by the services."""
 
     async def dependency(request: Request, row: CurrentSession) -> Actor:
-        actor = auth_service.actor_for_user(row.user)
-        if row.user.must_change_password and permission is not Permission.ACCOUNT_WRITE:
-            raise auth_service.PasswordChangeRequired()
-        if not actor.can(permission):
-            raise PermissionDenied(f"无权执行此操作（需要 {permission.value} 权限）")
-        await check_csrf(request, row)
-        request.state.actor = actor
-        return actor
+        return await _console_actor(request, row, permission)
 
     return Depends(dependency)
 
 
-class CsrfFailed(PermissionDenied):
-    code = "csrf-failed"
-    message_template = "页面已过期或请求来源不可信，请刷新页面后重试"
+def key_or_user(api_permission: Permission, user_permission: Permission):  # type: ignore[no-untyped-def]
+    """A department system's key (`Authorization: Bearer xy_…`) or a signed-in console user (with the
+    session's CSRF token in X-CSRF-Token for writes). The key's use is not recorded here: the caller records
+    it with its own write when `request.state.key_use_due` says it is due (see checks.api)."""
+
+    async def dependency(request: Request, session: DbSession) -> Actor:
+        token = bearer_token(request)
+        if token is not None:
+            key = departments_service.verify_api_key(session, token, scope=api_permission, record_use=False)
+            request.state.key_use_due = key if key.use_due else None
+            actor = auth_service.actor_for_key(key)
+            request.state.actor = actor
+            return actor
+        row = load_user_session(request, session)
+        if row is None:
+            raise NotAuthenticated("请提供部门访问密钥（Bearer xy_…）或先登录控制台")
+        return await _console_actor(request, row, user_permission)
+
+    return Depends(dependency)
 
 
-class PayloadTooLarge(InvalidInput):
-    code = "payload-too-large"
-    status_code = 413
-    message_template = "上传内容超过 {limit} MB 的上限"
+# --------------------------------------------------------------------------------- subject accounts
+
+
+def load_subject_session(request: Request, session: Session) -> SubjectSession | None:
+    """The signed-in subject's portal session, looked up once per request."""
+    if not hasattr(request.state, "subject_session"):
+        token = request.cookies.get(SUBJECT_COOKIE, "")
+        row = accounts_service.load_session(session, token) if token else None
+        request.state.subject_session = row
+        request.state.account_signed_in = row is not None
+        if row is not None:
+            request.state.session_csrf = row.csrf_token
+    return request.state.subject_session  # type: ignore[no-any-return]
+
+
+def get_optional_account(request: Request, session: DbSession) -> SubjectAccount | None:
+    row = load_subject_session(request, session)
+    return row.account if row is not None else None
+
+
+def get_account(account: Annotated[SubjectAccount | None, Depends(get_optional_account)]) -> SubjectAccount:
+    if account is None:
+        raise SignInRequired()
+    return account
+
+
+OptionalAccount = Annotated[SubjectAccount | None, Depends(get_optional_account)]
+SignedInAccount = Annotated[SubjectAccount, Depends(get_account)]

@@ -1,39 +1,159 @@
+"""One renderer for every error, on every surface.
+
+The surface is told by the path: the JSON API (`/api/…`, `/healthz`), the console (`/admin`) or the portal
+(everything else, the subject's account included). A `DomainError` carries its status and Chinese message;
+Starlette's HTTP errors, request validation and unexpected exceptions are turned into the same shape. The
+API answers `{"error": {"code", "message", …}}`; the console and the portal render their error page, or,
+where the handler said so beforehand, send the person back to the form with the message
+(`on_error_redirect`) or render the form again with it (`on_error_render`). Nothing here touches the
+request's database session: by the time an error is rendered it has been rolled back and closed.
+"""
+
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+import enum
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 
-from xinyong.errors import DomainError
+from xinyong.auth.service import PasswordChangeRequired
+from xinyong.errors import DomainError, NotAuthenticated
+from xinyong.web import flash
+from xinyong.web.templating import render
 
 HTTP_MESSAGES = {
+    400: "请求格式不正确",
+    401: "请提供有效的访问凭证",
+    403: "无权执行此操作",
     404: "页面或资源不存在",
     405: "不支持该请求方法",
+    411: "请求须注明长度（Content-Length）",
     413: "上传内容过大",
+    422: "请求格式不正确",
     429: "请求过于频繁，请稍后再试",
+    500: "系统内部错误，请稍后重试；如持续出现请联系平台管理员",
 }
+CONSOLE = "/admin"
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status_code, headers=headers)
+class Surface(enum.StrEnum):
+    API = "api"
+    CONSOLE = "console"
+    PORTAL = "portal"
 
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"location": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
-            for err in exc.errors()
-        ]
-        return JSONResponse(
-            {"error": {"code": "invalid-request", "message": "请求格式不正确", "details": details}},
-            status_code=422,
-        )
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        message = HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
-        return JSONResponse({"error": {"code": f"http-{exc.status_code}", "message": message}},
-                            status_code=exc.status_code)  # fmt: skip
+def surface_of(path: str) -> Surface:
+    if path.startswith("/api/") and not path.startswith("/api/docs"):
+        return Surface.API
+    if path in ("/healthz", "/readyz", "/metrics"):
+        return Surface.API
+    if path == CONSOLE or path.startswith(CONSOLE + "/"):
+        return Surface.CONSOLE
+    return Surface.PORTAL
+
+
+class SignInRequired(NotAuthenticated):
+    """A portal page for signed-in subjects, asked for without a sign-in: the sign-in page follows."""
+
+    code = "sign-in-required"
+    message_template = "请先登录信用主体账户"
+
+
+# ----------------------------------------------------------------------------------------- redirects
+
+
+def redirect(request: Request, url: str, *, flash_message: str | None = None, kind: str = "success") -> Response:
+    """Post/Redirect/Get: 303 to a page that shows the message once. A script that posted the form
+    (X-Requested-With) gets the target as JSON instead, to go there itself without losing the message."""
+    response: Response
+    if request.headers.get("x-requested-with") == "XMLHttpRequest":
+        response = JSONResponse({"location": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    if flash_message:
+        flash.set_flash(request, response, flash_message, kind)
+    return response
+
+
+def on_error_redirect(request: Request, url: str) -> None:
+    """Declare, before acting, where a refusal sends the person: back to `url`, the reason shown there."""
+    request.state.error_redirect = url
+
+
+def on_error_render(request: Request, template: str, context: dict[str, Any]) -> None:
+    """Declare, before acting, that a refusal renders `template` again with `context`, the reason as
+    `error` and the error's status."""
+    request.state.error_page = (template, context)
+
+
+# ---------------------------------------------------------------------------------------- rendering
+
+
+def _describe(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """(status, error document, headers) of any exception."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, DomainError):
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+        return exc.status_code, exc.to_dict(), headers
+    if isinstance(exc, RequestValidationError):
+        errors = exc.errors()
+        if errors and all(err.get("loc", ("",))[0] == "path" for err in errors):
+            # A path that cannot name anything (`/batches/abc`, an id past the database's range) names nothing.
+            return 404, {"code": "not-found", "message": HTTP_MESSAGES[404]}, headers
+        details = [{"location": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
+                   for err in errors]  # fmt: skip
+        return 422, {"code": "invalid-request", "message": HTTP_MESSAGES[422], "details": details}, headers
+    if isinstance(exc, StarletteHTTPException):
+        headers.update(exc.headers or {})
+        message = HTTP_MESSAGES.get(exc.status_code, "请求无法完成")
+        return exc.status_code, {"code": f"http-{exc.status_code}", "message": message}, headers
+    return 500, {"code": "internal-error", "message": HTTP_MESSAGES[500]}, headers
+
+
+def error_response(request: Request, exc: Exception) -> Response:
+    status, document, headers = _describe(exc)
+    surface = surface_of(request.url.path)
+    if surface is Surface.API:
+        if status == 401:
+            headers.setdefault("WWW-Authenticate", "Bearer")
+        return JSONResponse({"error": document}, status_code=status, headers=headers)
+    page = getattr(request.state, "error_page", None)
+    if page is not None and status < 500:
+        template, context = page
+        return render(request, template, {**context, "error": document["message"]}, status_code=status,
+                      headers=headers)  # fmt: skip
+    if surface is Surface.CONSOLE:
+        if isinstance(exc, PasswordChangeRequired):
+            return redirect(request, f"{CONSOLE}/account/password", flash_message=document["message"], kind="warning")
+        if isinstance(exc, NotAuthenticated):
+            query = f"?{request.url.query}" if request.url.query else ""
+            target = f"{CONSOLE}/login" + (f"?next={quote(request.url.path + query)}" if request.method == "GET" else "")
+            return redirect(request, target, flash_message="请先登录" if request.cookies.get("xy_session") else None,
+                            kind="warning")  # fmt: skip
+    elif isinstance(exc, NotAuthenticated):
+        return redirect(request, "/account/login", flash_message=document["message"], kind="warning")
+    target = getattr(request.state, "error_redirect", None)
+    if target is not None and status < 500 and request.method not in ("GET", "HEAD"):
+        return redirect(request, target, flash_message=document["message"], kind="error")
+    template = "admin/error.html" if surface is Surface.CONSOLE else "portal/error.html"
+    return render(request, template, {"status": status, "message": document["message"],
+                                      "is_rate_limited": status == 429}, status_code=status, headers=headers)  # fmt: skip
+
+
+def install(app: FastAPI) -> None:
+    async def handle(request: Request, exc: Exception) -> Response:
+        return error_response(request, exc)
+
+    for kind in (DomainError, RequestValidationError, StarletteHTTPException):
+        app.add_exception_handler(kind, handle)
+    # Anything else is a defect: the person gets the page of their surface with a 500, and the server's log
+    # the traceback (Starlette re-raises it after this handler answered).
+    app.add_exception_handler(Exception, handle)

@@ -1,13 +1,13 @@
-"""Health check. The portal's pages live in `xinyong.portal.views`."""
+"""Health check: the server answers and its database too."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from sqlalchemy import text
 
 from xinyong.web.deps import DbSession
+from xinyong.web.uow import router as make_router
 
-router = APIRouter()
+router = make_router()
 
 
 @router.get("/healthz", name="health", include_in_schema=False)

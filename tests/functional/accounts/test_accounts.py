@@ -12,7 +12,6 @@ from tests.functional.repair.conftest import PDF, SUBJECT_PASSWORD, anonymous_fo
 
 from xinyong.accounts import service
 from xinyong.accounts.models import SubjectAccount
-from xinyong.accounts.web import SUBJECT_COOKIE
 from xinyong.audit.models import AuditEntry
 from xinyong.codes import make_id_number
 from xinyong.notify import service as notify
@@ -20,6 +19,7 @@ from xinyong.notify.models import OutboxItem
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
 from xinyong.repair import service as repair_service
+from xinyong.web.deps import SUBJECT_COOKIE
 
 PERSON_ID = make_id_number("330523", date(1981, 5, 17), "316")
 

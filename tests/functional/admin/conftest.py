@@ -17,7 +17,8 @@ from xinyong.auth.models import User
 from xinyong.auth.rules import Actor, Role
 from xinyong.config import Settings
 from xinyong.departments.models import Department
-from xinyong.web.deps import CSRF_FIELD, SESSION_COOKIE, get_read_session, get_session
+from xinyong.web.csrf import FIELD as CSRF_FIELD
+from xinyong.web.deps import SESSION_COOKIE, get_read_session, get_session
 
 PASSWORD = "Correct-horse-42"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -383,9 +383,10 @@ def test_console_forms_need_a_declared_length_and_stay_small(sign_in, accounts):
     undeclared = browser.client.post("/admin/account/password", content=chunked(),
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
     assert undeclared.status_code == 411
-    assert "上传内容过大或未注明长度" in undeclared.text
+    assert "请求须注明长度" in undeclared.text
     large = browser.client.post("/admin/account/password", data={"csrf_token": browser.csrf, "x": "a" * 300_000})
-    assert large.status_code == 413  # forms outside the upload pages: 256 KB
+    assert large.status_code == 413  # forms without files: 256 KB
+    assert "请求内容超过" in large.text
     assert large.headers["x-frame-options"] == "DENY"
 
 

@@ -19,9 +19,9 @@ from xinyong.auth.rules import Actor
 from xinyong.departments import service as departments_service
 from xinyong.lists import service as lists_service
 from xinyong.lists.models import EntryState, ListEntry
-from xinyong.portal.web import get_today
 from xinyong.records import service as records_service
 from xinyong.records.models import Record, RecordStatus
+from xinyong.web.deps import get_today
 
 SYSTEM = Actor.system("test")
 BANNER = "本部门已停用，仅可查看历史数据"

@@ -15,7 +15,8 @@ from tests.functional.records.conftest import ON_TIME
 from xinyong.departments import service as departments_service
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
-from xinyong.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from xinyong.web.csrf import FORM_COOKIE as LOGIN_CSRF_COOKIE
+from xinyong.web.deps import SESSION_COOKIE
 
 ROLES = ("platform_admin", "operator", "reviewer", "auditor")
 EVERYONE = frozenset({"anonymous", *ROLES})
@@ -38,7 +39,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # documentation, health, static files
     ("GET", "/api/openapi.json"): EVERYONE,
     ("GET", "/api/docs"): EVERYONE,
-    ("GET", "/docs/oauth2-redirect"): EVERYONE,
+    ("GET", "/api/docs/assets"): EVERYONE,
     ("GET", "/healthz"): EVERYONE,
     ("GET", "/static"): EVERYONE,
     # department systems: an API key, never a console session
@@ -126,10 +127,10 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/measures/{code}"): SIGNED_IN,
     ("POST", "/admin/measures/{code}"): ADMIN,
     ("POST", "/admin/measures/{code}/retire"): ADMIN,
-    # credit repair, objections, subject accounts (issue 6). Portal pages open to anyone (a subject's own
-    # pages redirect to the subject sign-in); portal forms need the portal's own form token, which no console
-    # session carries, so every caller here is refused (subject access: tests/functional/repair, accounts).
-    ("GET", "/account"): EVERYONE,
+    # credit repair, objections, subject accounts (issue 6). A subject's own pages need a subject's sign-in,
+    # which no console session is (they redirect to the subject sign-in); portal forms need the portal's own
+    # form token, which no console session carries (subject access: tests/functional/repair, accounts).
+    ("GET", "/account"): NOBODY,
     ("GET", "/account/signup"): EVERYONE,
     ("POST", "/account/signup"): NOBODY,
     ("GET", "/account/verify"): EVERYONE,
@@ -138,18 +139,18 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/account/login"): NOBODY,
     ("POST", "/account/logout"): NOBODY,
     ("GET", "/repair/notice/{ref}"): EVERYONE,
-    ("GET", "/repair/apply/{ref}"): EVERYONE,
+    ("GET", "/repair/apply/{ref}"): NOBODY,
     ("POST", "/repair/apply/{ref}"): NOBODY,
-    ("GET", "/repair/apply-list/{entry_id}"): EVERYONE,
+    ("GET", "/repair/apply-list/{entry_id}"): NOBODY,
     ("POST", "/repair/apply-list/{entry_id}"): NOBODY,
-    ("GET", "/repair/applications/{number}"): EVERYONE,
+    ("GET", "/repair/applications/{number}"): NOBODY,
     ("POST", "/repair/applications/{number}/resubmit"): NOBODY,
     ("POST", "/repair/applications/{number}/withdraw"): NOBODY,
     ("GET", "/repair/progress"): EVERYONE,
     ("POST", "/repair/progress"): NOBODY,
-    ("GET", "/objections/file/{ref}"): EVERYONE,
+    ("GET", "/objections/file/{ref}"): NOBODY,
     ("POST", "/objections/file/{ref}"): NOBODY,
-    ("GET", "/objections/{number}"): EVERYONE,
+    ("GET", "/objections/{number}"): NOBODY,
     ("POST", "/objections/{number}/withdraw"): NOBODY,
     ("GET", "/admin/repairs"): REPAIR_READERS,
     ("GET", "/admin/repairs/{application_id}"): REPAIR_READERS,
@@ -182,13 +183,41 @@ def test_every_route_is_in_the_matrix(app):
     assert not stale, f"matrix entries for routes that no longer exist: {stale}"
 
 
-def _is_denied(response, who: str, path: str) -> bool:  # type: ignore[no-untyped-def]
-    if response.status_code in (401, 403):
-        return True
-    if path == "/admin/logout":  # both answers redirect to the login page; only a real logout clears the cookie
-        return not any(c.startswith(f'{SESSION_COOKIE}=""') for c in response.headers.get_list("set-cookie"))
+def _expected_denial(method: str, template: str, who: str) -> tuple[int, str]:
+    """(status, location prefix or text) a refused caller gets: the sign-in page of the surface for the
+    anonymous, 403 with its reason for a signed-in user without the permission, 401 on the key API."""
+    if template.startswith("/admin"):
+        if who == "anonymous":
+            return 303, "/admin/login"
+        return 403, "无权执行此操作"
+    if template.startswith("/api/"):
+        if who != "anonymous" and template.startswith("/api/v1/checks"):
+            return 403, '"code"'  # a console session may call the check API, with its permission and CSRF token
+        return 401, "not-authenticated"
+    if method == "GET" or template.startswith(("/repair/apply", "/repair/applications", "/objections")):
+        return 303, "/account/login"  # a subject's own pages: the subject sign-in
+    return 403, "页面已过期"  # a portal form without the portal's form token
+
+
+def _outcome(response, expected: tuple[int, str]) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the response is exactly the expected refusal."""
+    status, mark = expected
+    if response.status_code != status:
+        return False
+    if status == 303:
+        return response.headers.get("location", "").startswith(mark)
+    return mark in response.text
+
+
+def _is_allowed(response, template: str) -> bool:  # type: ignore[no-untyped-def]
+    """Let through: any answer but a refusal or a defect (unknown ids give 404, bad input 409/422)."""
+    if response.status_code >= 500 or response.status_code in (401, 403):
+        return False
+    if template == "/admin/logout":  # a real logout clears the cookie
+        return any(c.startswith(f'{SESSION_COOKIE}=""') for c in response.headers.get_list("set-cookie"))
     location = response.headers.get("location", "")
-    return response.status_code == 303 and location.startswith("/admin/login") and path != "/admin/login"
+    return not (response.status_code == 303 and location.startswith(("/admin/login", "/account/login"))
+                and template not in ("/admin/login", "/account/logout"))  # fmt: skip
 
 
 def test_every_route_allows_and_denies_as_the_matrix_says(app, client, accounts, sign_in, db_session, settings,
@@ -214,6 +243,8 @@ def test_every_route_allows_and_denies_as_the_matrix_says(app, client, accounts,
         path = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
         if template == "/static":
             path = "/static/admin/console.css"
+        if template == "/api/docs/assets":
+            path = "/api/docs/assets/swagger-ui.css"
         for who in ("anonymous", *ROLES):
             client.cookies.clear()
             csrf = ""
@@ -221,7 +252,7 @@ def test_every_route_allows_and_denies_as_the_matrix_says(app, client, accounts,
                 browser = sign_in(accounts.users[who])
                 csrf = browser.csrf
             if template == "/admin/login" and method == "POST":
-                csrf = "login-form-token"
+                csrf = "login-form-token-of-this-browser"
                 client.cookies.set(LOGIN_CSRF_COOKIE, csrf)
             if method == "GET":
                 response = client.get(path)
@@ -229,8 +260,14 @@ def test_every_route_allows_and_denies_as_the_matrix_says(app, client, accounts,
                 response = client.post(path, json={"rows": [], "doc_no": "x", "reason": "x"})
             else:
                 response = client.post(path, data={"csrf_token": csrf, **forms.get(template, {})})
-            denied = _is_denied(response, who, template)
-            if denied == (who in allowed):
+            if who in allowed:
+                ok = _is_allowed(response, template)
+                expected = "allowed"
+            else:
+                denial = _expected_denial(method, template, who)
+                ok = _outcome(response, denial)
+                expected = f"denied with {denial[0]} ({denial[1]})"
+            if not ok:
                 mismatches.append(f"{method} {template} as {who}: {response.status_code} "
-                                  f"{'denied' if denied else 'allowed'}, expected {'allowed' if who in allowed else 'denied'}")  # fmt: skip
+                                  f"{response.headers.get('location', '')}, expected {expected}")  # fmt: skip
     assert not mismatches, "\n".join(mismatches)

@@ -21,7 +21,7 @@ from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor
 from xinyong.cli import app as cli_app
-from xinyong.cli import session_factory, settings
+from xinyong.commandline import session_factory, settings
 from xinyong.db import is_postgresql, make_engine, make_sessionmaker
 from xinyong.records import service as records_service
 

@@ -92,7 +92,7 @@ def test_the_lock_expires_and_success_resets_the_counter(client, accounts, db_se
 
 
 def test_the_client_address_is_throttled(app, client, accounts):
-    from xinyong.admin.web import AttemptLimiter
+    from xinyong.web.ratelimit import AttemptLimiter
 
     app.state.login_limiter = AttemptLimiter(3)
     statuses = [_login(client, f"nobody{i}", "Wrong-password-1").status_code for i in range(5)]

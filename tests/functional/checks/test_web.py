@@ -11,7 +11,7 @@ from tests.functional.checks.conftest import TODAY, make_world
 
 from xinyong.auth.rules import Actor
 from xinyong.departments import service as departments_service
-from xinyong.portal.web import get_today
+from xinyong.web.deps import get_today
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
-from xinyong.cli import app, session_factory, settings
+from xinyong.cli import app
+from xinyong.commandline import session_factory, settings
 
 
 def test_load_types_deciders_measures_and_expire(fresh_database_url, monkeypatch):  # type: ignore[no-untyped-def]

@@ -13,10 +13,9 @@ from tests.factories import records as f
 from xinyong.app import create_app
 from xinyong.config import Settings
 from xinyong.departments.models import Department
-from xinyong.portal.web import get_today
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
-from xinyong.web.deps import get_read_session, get_session
+from xinyong.web.deps import get_read_session, get_session, get_today
 
 TODAY = date(2025, 10, 20)
 

@@ -207,7 +207,7 @@ def test_sweep_records_what_left_publication_once(db_session, load, portal_setti
     record, _row = _penalty(load)
     records_service.revoke_record(db_session, department=market, record_type="penalty",
                                   doc_no=load([f.penalty_row(CF_JDRQ=DECIDED)], today=INGESTED)[0].doc_no,
-                                  reason="撤销", actor="test")  # fmt: skip
+                                  reason="决定已被撤销", actor="test")  # fmt: skip
     assert disclosure.sweep(db_session, settings=portal_settings, today=date(2025, 10, 20)) == {"revoked": 1}
     assert disclosure.sweep(db_session, settings=portal_settings, today=date(2025, 10, 21)) == {"expired": 1}
     assert disclosure.sweep(db_session, settings=portal_settings, today=date(2025, 10, 22)) == {}

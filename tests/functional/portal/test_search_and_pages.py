@@ -111,7 +111,7 @@ def test_csv_export_is_formula_safe(client, load):
 
 
 def test_rate_limit_gives_a_clear_chinese_429(client, portal_settings):
-    from xinyong.portal.ratelimit import RateLimiter
+    from xinyong.web.ratelimit import RateLimiter
 
     client.app.state.portal_limiter = RateLimiter(3, 60)
     for _ in range(3):

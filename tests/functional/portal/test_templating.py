@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
-from xinyong.portal import web
+from xinyong.web import templating as web
 
 
 @pytest.mark.parametrize(

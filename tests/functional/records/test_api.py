@@ -18,9 +18,8 @@ from xinyong.app import create_app
 from xinyong.audit.models import AuditEntry
 from xinyong.db import utcnow
 from xinyong.departments import service as departments_service
-from xinyong.portal.web import get_today
 from xinyong.records.models import Batch, Record, RecordStatus
-from xinyong.web.deps import get_session
+from xinyong.web.deps import get_session, get_today
 
 
 @pytest.fixture
@@ -261,6 +260,17 @@ def test_revoke_through_the_api(client, key_a, db_session):
     again = client.post("/api/v1/records/penalty/revoke", json=body, headers=key_a)
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "invalid-transition"
+
+
+def test_the_api_asks_for_a_revoke_reason_as_the_console_does(client, key_a, db_session):
+    row = penalty_row()
+    _post(client, [row], key_a)
+
+    response = client.post("/api/v1/records/penalty/revoke", json={"doc_no": row["CF_WSH"], "reason": "撤销"},
+                           headers=key_a)  # fmt: skip
+
+    assert response.status_code == 422
+    assert "撤销理由至少 4 个字" in response.json()["error"]["message"]
 
 
 def test_a_department_cannot_revoke_another_departments_record(client, key_a, key_b, db_session):

@@ -14,7 +14,8 @@ from tests.factories.records import DEPT_CODE, company_code, penalty_row, write_
 from tests.functional.records.test_checks import BAD_ID, PERSON_ID, person_row
 from typer.testing import CliRunner
 
-from xinyong.cli import app, session_factory, settings
+from xinyong.cli import app
+from xinyong.commandline import session_factory, settings
 
 
 @pytest.fixture

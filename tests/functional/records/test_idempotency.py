@@ -163,17 +163,18 @@ def test_revoke_needs_a_reason_and_an_own_record(db_session, import_csv, dept):
     import_csv([row])
     other = department(db_session, code=OTHER_DEPT_CODE, name="安吉县交通运输局")
 
-    with pytest.raises(InvalidInput):
-        service.revoke_record(
-            db_session, department=dept, record_type="penalty", doc_no=row["CF_WSH"], reason="  ", actor="t"
-        )
+    for too_short in ("  ", "撤销"):  # the same rule for the console, the API and the CLI
+        with pytest.raises(InvalidInput):
+            service.revoke_record(
+                db_session, department=dept, record_type="penalty", doc_no=row["CF_WSH"], reason=too_short, actor="t"
+            )
     with pytest.raises(NotFound):
         service.revoke_record(
             db_session,
             department=other,
             record_type="penalty",
             doc_no=row["CF_WSH"],
-            reason="越权",
+            reason="越权撤销他部门记录",
             actor="t",
         )
     with pytest.raises(NotFound):

@@ -23,13 +23,14 @@ from tests.functional.admin.conftest import (  # noqa: F401  (fixtures)
 
 from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
-from xinyong.accounts.web import FORM_COOKIE, SUBJECT_COOKIE
 from xinyong.clock import today as china_today
 from xinyong.config import Settings
 from xinyong.departments.models import Department
 from xinyong.notify.models import OutboxItem
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
+from xinyong.web.csrf import FORM_COOKIE
+from xinyong.web.deps import SUBJECT_COOKIE
 
 SUBJECT_PASSWORD = "Subject-pass-2025"
 # Tiny but real files: each passes the content check of its type.

@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from starlette.responses import Response
 
-from xinyong.admin.web import (
-    client_of,
-    login_csrf,
-    redirect,
-    render,
-    safe_next,
-    set_login_csrf,
-    set_session_cookie,
-)
 from xinyong.auth import service as auth_service
 from xinyong.auth.rules import Actor, Permission
-from xinyong.errors import DomainError, InvalidInput
-from xinyong.web.deps import (
-    CSRF_FIELD,
-    LOGIN_CSRF_COOKIE,
-    SESSION_COOKIE,
-    AppSettings,
-    CurrentSession,
-    DbSession,
-    load_user_session,
-    require,
-)
+from xinyong.errors import InvalidInput
+from xinyong.web import csrf
+from xinyong.web.cookies import clear_console_session, safe_next, set_console_session
+from xinyong.web.deps import AppSettings, Client, CurrentSession, DbSession, load_user_session, require
+from xinyong.web.errors import on_error_render, redirect
+from xinyong.web.ratelimit import TooManyAttempts
+from xinyong.web.templating import render
+from xinyong.web.uow import router as make_router
 
-router = APIRouter(prefix="/admin")
+router = make_router(prefix="/admin")
 Account = Annotated[Actor, require(Permission.ACCOUNT_WRITE)]
 
 
@@ -39,10 +26,7 @@ Account = Annotated[Actor, require(Permission.ACCOUNT_WRITE)]
 def login_form(request: Request, session: DbSession, next: str | None = None) -> Response:
     if load_user_session(request, session) is not None:
         return redirect(request, safe_next(next))
-    token = login_csrf(request)
-    response = render(request, "login.html", {"login_csrf": token, "next": safe_next(next)})
-    set_login_csrf(request, response, token)
-    return response
+    return render(request, "admin/login.html", {"next": safe_next(next)})
 
 
 @router.post("/login", name="admin.login.submit")
@@ -50,52 +34,35 @@ def login_submit(
     request: Request,
     session: DbSession,
     settings: AppSettings,
+    client: Client,
     username: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=300)] = "",
-    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=100)] = "",
+    token: Annotated[str, Form(alias=csrf.FIELD, max_length=100)] = "",
     next: Annotated[str, Form(max_length=500)] = "/admin",
 ) -> Response:
-    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie or not csrf or not hmac.compare_digest(cookie.encode(), csrf.encode()):
-        return _login_error(request, "页面已过期，请重新提交", next, status_code=403)
-    client = client_of(request)
+    on_error_render(request, "admin/login.html", {"next": safe_next(next), "username": username[:40]})
+    csrf.verify(request, token)
     if not request.app.state.login_limiter.allow(client):
-        return _login_error(request, "登录尝试过于频繁，请稍后再试", next, status_code=429)
-    try:
-        user = auth_service.authenticate(session, username=username, password=password, settings=settings,
-                                         client=client)  # fmt: skip
-    except DomainError as exc:
-        session.commit()  # failure counters and the audit entry stay
-        return _login_error(request, exc.message, next, status_code=exc.status_code, username=username)
-    _row, token = auth_service.start_session(session, user, settings=settings, client=client)
-    session.commit()
+        raise TooManyAttempts()
+    user = auth_service.authenticate(session, username=username, password=password, settings=settings, client=client)
+    _row, session_token = auth_service.start_session(session, user, settings=settings, client=client)
     target = "/admin/account/password" if user.must_change_password else safe_next(next)
-    response = redirect(request, target, flash=f"欢迎，{user.display_name}")
-    set_session_cookie(request, response, token)
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/admin")
-    return response
-
-
-def _login_error(request: Request, message: str, next_url: str, *, status_code: int, username: str = "") -> Response:
-    token = login_csrf(request)
-    response = render(request, "login.html", {"login_csrf": token, "next": safe_next(next_url), "error": message,
-                                              "username": username[:40]}, status_code=status_code)  # fmt: skip
-    set_login_csrf(request, response, token)
+    response = redirect(request, target, flash_message=f"欢迎，{user.display_name}")
+    set_console_session(request, response, session_token)
     return response
 
 
 @router.post("/logout", name="admin.logout")
 def logout(request: Request, session: DbSession, row: CurrentSession, actor: Account) -> Response:
     auth_service.end_session(session, row)
-    session.commit()
-    response = redirect(request, "/admin/login", flash="已安全退出")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response = redirect(request, "/admin/login", flash_message="已安全退出")
+    clear_console_session(response)
     return response
 
 
 @router.get("/account/password", name="admin.account.password")
 def password_form(request: Request, actor: Account) -> Response:
-    return render(request, "password.html")
+    return render(request, "admin/password.html")
 
 
 @router.post("/account/password", name="admin.account.password.submit")
@@ -109,16 +76,9 @@ def password_submit(
     new: Annotated[str, Form(max_length=300)] = "",
     confirm: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
-    try:
-        if new != confirm:
-            raise InvalidInput(reason="两次输入的新密码不一致")
-        auth_service.change_password(session, user=row.user, current=current, new=new, settings=settings,
-                                     keep_session=row.id)  # fmt: skip
-    except DomainError as exc:
-        session.rollback()
-        return render(request, "password.html", {"error": exc.message}, status_code=exc.status_code)
-    session.commit()
-    return redirect(request, "/admin", flash="密码已修改，其他已登录的会话已退出")
-
-
-
+    on_error_render(request, "admin/password.html", {})
+    if new != confirm:
+        raise InvalidInput(reason="两次输入的新密码不一致")
+    auth_service.change_password(session, user=row.user, current=current, new=new, settings=settings,
+                                 keep_session=row.id)  # fmt: skip
+    return redirect(request, "/admin", flash_message="密码已修改，其他已登录的会话已退出")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from starlette.responses import Response
 
-from xinyong.admin.web import redirect, render
 from xinyong.audit import service as audit_service
 from xinyong.audit.rules import AuditAction
 from xinyong.auth import service as auth_service
@@ -20,9 +20,12 @@ from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.errors import DomainError, InvalidInput, NotFound
 from xinyong.subjects import service as subjects_service
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, require
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, parse_id, require
+from xinyong.web.errors import on_error_redirect, redirect
+from xinyong.web.templating import render
+from xinyong.web.uow import router as make_router
 
-router = APIRouter(prefix="/admin")
+router = make_router(prefix="/admin")
 
 DepartmentsRead = Annotated[Actor, require(Permission.DEPARTMENTS_READ)]
 DepartmentsWrite = Annotated[Actor, require(Permission.DEPARTMENTS_WRITE)]
@@ -36,7 +39,8 @@ AuditExport = Annotated[Actor, require(Permission.AUDIT_EXPORT)]
 def _department(session: DbSession, text: str) -> Department | None:
     if not text:
         return None
-    department = session.get(Department, int(text)) if text.isdigit() else None
+    department_id = parse_id(text)
+    department = session.get(Department, department_id) if department_id else None
     if department is None:
         raise NotFound(what="该部门")
     return department
@@ -47,7 +51,7 @@ def _department(session: DbSession, text: str) -> Department | None:
 
 @router.get("/departments", name="admin.departments.list")
 def departments(request: Request, session: DbSession, actor: DepartmentsRead) -> Response:
-    return render(request, "departments.html", {"departments": departments_service.list_departments(session)})
+    return render(request, "admin/departments.html", {"departments": departments_service.list_departments(session)})
 
 
 @router.post("/departments", name="admin.departments.create")
@@ -56,30 +60,22 @@ def department_create(
     code: Annotated[str, Form(max_length=40)] = "", name: Annotated[str, Form(max_length=200)] = "",
     region: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:  # fmt: skip
-    try:
-        department = departments_service.add_department(session, code=code, name=name, region=region or None,
-                                                        actor=actor)  # fmt: skip
-    except DomainError as exc:
-        session.rollback()
-        return redirect(request, "/admin/departments", flash=exc.message, kind="error")
-    session.commit()
-    return redirect(request, "/admin/departments", flash=f"已登记部门：{department.name}")
+    on_error_redirect(request, "/admin/departments")
+    department = departments_service.add_department(session, code=code, name=name, region=region or None,
+                                                    actor=actor)  # fmt: skip
+    return redirect(request, "/admin/departments", flash_message=f"已登记部门：{department.name}")
 
 
 @router.post("/departments/{department_id}/active", name="admin.departments.active")
 def department_active(
-    request: Request, session: DbSession, actor: DepartmentsWrite, department_id: int,
+    request: Request, session: DbSession, actor: DepartmentsWrite, department_id: Id,
     active: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:  # fmt: skip
-    try:
-        department = departments_service.set_department_active(session, department_id, is_active=active == "1",
-                                                               actor=actor)  # fmt: skip
-    except DomainError as exc:
-        session.rollback()
-        return redirect(request, "/admin/departments", flash=exc.message, kind="error")
-    session.commit()
+    on_error_redirect(request, "/admin/departments")
+    department = departments_service.set_department_active(session, department_id, is_active=active == "1",
+                                                           actor=actor)  # fmt: skip
     state = "启用" if department.is_active else "停用"
-    return redirect(request, "/admin/departments", flash=f"已{state}部门：{department.name}")
+    return redirect(request, "/admin/departments", flash_message=f"已{state}部门：{department.name}")
 
 
 # ------------------------------------------------------------------------------------------- users
@@ -87,7 +83,7 @@ def department_active(
 
 @router.get("/users", name="admin.users.list")
 def users(request: Request, session: DbSession, actor: UsersRead) -> Response:
-    return render(request, "users.html", {
+    return render(request, "admin/users.html", {
         "users": auth_service.list_users(session, actor=actor), "roles": ROLE_LABELS,
         "departments": departments_service.list_departments(session), "now": utcnow(),
     })  # fmt: skip
@@ -100,56 +96,44 @@ def user_create(
     role: Annotated[str, Form(max_length=30)] = "", department: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:  # fmt: skip
     """The new account gets a one-time password, shown in this response only."""
+    on_error_redirect(request, "/admin/users")
     try:
-        try:
-            parsed = Role(role)
-        except ValueError:
-            raise InvalidInput(reason="请选择角色") from None
-        password = auth_service.generate_password()
-        user = auth_service.create_user(
-            session, username=username, password=password, role=parsed, department=_department(session, department),
-            display_name=display_name, actor=actor, settings=settings, must_change_password=True,
-        )  # fmt: skip
-    except DomainError as exc:
-        session.rollback()
-        return redirect(request, "/admin/users", flash=exc.message, kind="error")
-    session.commit()
-    return render(request, "secret.html", {"title": "账户已创建", "subject": f"{user.username}（{parsed.label}）",
+        parsed = Role(role)
+    except ValueError:
+        raise InvalidInput(reason="请选择角色") from None
+    password = auth_service.generate_password()
+    user = auth_service.create_user(
+        session, username=username, password=password, role=parsed, department=_department(session, department),
+        display_name=display_name, actor=actor, settings=settings, must_change_password=True,
+    )  # fmt: skip
+    return render(request, "admin/secret.html", {"title": "账户已创建", "subject": f"{user.username}（{parsed.label}）",
                                            "label": "一次性初始密码", "secret": password, "back": "/admin/users"})  # fmt: skip
 
 
 @router.post("/users/{user_id}", name="admin.users.update")
 def user_update(
-    request: Request, session: DbSession, actor: UsersWrite, user_id: int,
+    request: Request, session: DbSession, actor: UsersWrite, user_id: Id,
     role: Annotated[str, Form(max_length=30)] = "", department: Annotated[str, Form(max_length=12)] = "",
     active: Annotated[str, Form(max_length=5)] = "", unlock: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:  # fmt: skip
+    on_error_redirect(request, "/admin/users")
     try:
-        try:
-            parsed = Role(role) if role else None
-        except ValueError:
-            raise InvalidInput(reason="未知的角色") from None
-        user = auth_service.update_user(
-            session, user_id, actor=actor, role=parsed, department=_department(session, department),
-            is_active=(active == "1") if active in ("0", "1") else None, unlock=unlock == "1",
-        )  # fmt: skip
-    except DomainError as exc:
-        session.rollback()
-        return redirect(request, "/admin/users", flash=exc.message, kind="error")
-    session.commit()
-    return redirect(request, "/admin/users", flash=f"已更新账户 {user.username}")
+        parsed = Role(role) if role else None
+    except ValueError:
+        raise InvalidInput(reason="未知的角色") from None
+    user = auth_service.update_user(
+        session, user_id, actor=actor, role=parsed, department=_department(session, department),
+        is_active=(active == "1") if active in ("0", "1") else None, unlock=unlock == "1",
+    )  # fmt: skip
+    return redirect(request, "/admin/users", flash_message=f"已更新账户 {user.username}")
 
 
 @router.post("/users/{user_id}/reset-password", name="admin.users.reset_password")
-def user_reset_password(request: Request, session: DbSession, actor: UsersWrite, user_id: int) -> Response:
-    try:
-        password = auth_service.reset_password(session, user_id, actor=actor)
-        user = auth_service.get_user(session, user_id)
-    except DomainError as exc:
-        session.rollback()
-        return redirect(request, "/admin/users", flash=exc.message, kind="error")
-    session.commit()
-    return render(request, "secret.html", {"title": "密码已重置", "subject": user.username, "label": "一次性密码",
+def user_reset_password(request: Request, session: DbSession, actor: UsersWrite, user_id: Id) -> Response:
+    on_error_redirect(request, "/admin/users")
+    password = auth_service.reset_password(session, user_id, actor=actor)
+    user = auth_service.get_user(session, user_id)
+    return render(request, "admin/secret.html", {"title": "密码已重置", "subject": user.username, "label": "一次性密码",
                                            "secret": password, "back": "/admin/users"})  # fmt: skip
 
 
@@ -158,44 +142,37 @@ def user_reset_password(request: Request, session: DbSession, actor: UsersWrite,
 
 @router.get("/keys", name="admin.keys.list")
 def keys(request: Request, session: DbSession, actor: KeysWrite) -> Response:
-    return render(request, "keys.html", {
+    return render(request, "admin/keys.html", {
         "keys": departments_service.list_api_keys(session), "departments": departments_service.list_departments(session),
         "permissions": sorted(p.value for p in Permission if p.is_api), "now": utcnow(),
     })  # fmt: skip
 
 
 @router.post("/keys", name="admin.keys.create")
-async def key_create(request: Request, session: DbSession, actor: KeysWrite) -> Response:
-    form = await request.form()
-    try:
-        department = _department(session, str(form.get("department") or ""))
-        if department is None:
-            raise InvalidInput(reason="请选择部门")
-        days_text = str(form.get("days") or "365")
-        if not days_text.isdigit() or not 1 <= int(days_text) <= 3650:
-            raise InvalidInput(reason="有效天数应为 1–3650")
-        scopes = [str(v) for v in form.getlist("scopes")][:10]
-        key, token = departments_service.issue_api_key(
-            session, department=department, name=str(form.get("name") or "")[:100], scopes=scopes or None,
-            expires_at=utcnow() + timedelta(days=int(days_text)), actor=actor,
-        )  # fmt: skip
-    except DomainError as exc:
-        session.rollback()
-        return redirect(request, "/admin/keys", flash=exc.message, kind="error")
-    session.commit()
-    return render(request, "secret.html", {"title": "访问密钥已签发", "subject": f"{department.name} · 编号 {key.prefix}",
-                                           "label": "访问密钥", "secret": token, "back": "/admin/keys"})  # fmt: skip
+def key_create(
+    request: Request, session: DbSession, actor: KeysWrite,
+    department: Annotated[str, Form(max_length=12)] = "", name: Annotated[str, Form(max_length=100)] = "",
+    days: Annotated[str, Form(max_length=5)] = "365", scopes: Annotated[list[str] | None, Form(max_length=10)] = None,
+) -> Response:  # fmt: skip
+    on_error_redirect(request, "/admin/keys")
+    chosen = _department(session, department)
+    if chosen is None:
+        raise InvalidInput(reason="请选择部门")
+    if not days.isdigit() or not 1 <= int(days) <= 3650:
+        raise InvalidInput(reason="有效天数应为 1–3650")
+    key, token = departments_service.issue_api_key(
+        session, department=chosen, name=name, scopes=scopes or None,
+        expires_at=utcnow() + timedelta(days=int(days)), actor=actor,
+    )  # fmt: skip
+    return render(request, "admin/secret.html", {"title": "访问密钥已签发", "subject": f"{chosen.name} · 编号 {key.prefix}",
+                                                 "label": "访问密钥", "secret": token, "back": "/admin/keys"})  # fmt: skip
 
 
 @router.post("/keys/{prefix}/revoke", name="admin.keys.revoke")
 def key_revoke(request: Request, session: DbSession, actor: KeysWrite, prefix: str) -> Response:
-    try:
-        departments_service.revoke_api_key(session, prefix=prefix[:16], actor=actor)
-    except DomainError as exc:
-        session.rollback()
-        return redirect(request, "/admin/keys", flash=exc.message, kind="error")
-    session.commit()
-    return redirect(request, "/admin/keys", flash=f"已吊销访问密钥 {prefix[:16]}")
+    on_error_redirect(request, "/admin/keys")
+    departments_service.revoke_api_key(session, prefix=prefix[:16], actor=actor)
+    return redirect(request, "/admin/keys", flash_message=f"已吊销访问密钥 {prefix[:16]}")
 
 
 # ------------------------------------------------------------------------------------------- audit
@@ -215,7 +192,7 @@ def _audit_query(session: DbSession, protector: AppProtector, actor_text: str, d
         subject_id = found.id if found else -1  # an unknown subject matches nothing
     until_day = day(until)
     return audit_service.AuditQuery(
-        actor=actor_text or None, department_id=int(department) if department.isdigit() else None,
+        actor=actor_text or None, department_id=parse_id(department),
         subject_id=subject_id, action=action or None, since=day(since),
         until=until_day + timedelta(days=1) if until_day else None,
     )  # fmt: skip
@@ -235,9 +212,7 @@ def audit_list(
         error = None
     except DomainError as exc:
         entries, error = [], exc.message
-    from urllib.parse import urlencode
-
-    return render(request, "audit.html", {
+    return render(request, "admin/audit.html", {
         "entries": entries, "filters": filters, "error": error, "actions": list(AuditAction),
         "departments": departments_service.list_departments(session), "export_query": urlencode(filters),
     })  # fmt: skip
@@ -252,7 +227,6 @@ def audit_export(
                          until[:10])  # fmt: skip
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    audit_service.export_csv(session, query, buffer, actor=actor)
-    session.commit()  # the export itself is in the trail
+    audit_service.export_csv(session, query, buffer, actor=actor)  # the export itself is in the trail
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="audit.csv"'})  # fmt: skip

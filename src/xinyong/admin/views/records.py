@@ -8,24 +8,28 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from xinyong.admin import service
-from xinyong.admin.web import redirect, render, safe_next
 from xinyong.auth.rules import Actor, Permission
 from xinyong.catalog import load_catalog
 from xinyong.codes import mask_if_id_like
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
-from xinyong.errors import DomainError, InvalidInput
+from xinyong.errors import InvalidInput
 from xinyong.records import report
 from xinyong.records import service as records_service
 from xinyong.records.models import BatchSource
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, require
+from xinyong.web.cookies import safe_next
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, IdQuery, parse_id, require
+from xinyong.web.errors import on_error_redirect, redirect
+from xinyong.web.templating import render
+from xinyong.web.uow import router as make_router
 
-router = APIRouter(prefix="/admin")
+router = make_router(prefix="/admin")
 
 Dashboard = Annotated[Actor, require(Permission.DASHBOARD_READ)]
 BatchesRead = Annotated[Actor, require(Permission.BATCHES_READ)]
@@ -40,30 +44,29 @@ def _departments_for(session: DbSession, actor: Actor) -> list[Department]:
 
 
 @router.get("", name="admin.dashboard")
-def dashboard(request: Request, session: DbSession, actor: Dashboard, department: int | None = None) -> Response:
+def dashboard(request: Request, session: DbSession, actor: Dashboard, department: IdQuery = None) -> Response:
     board = service.dashboard(session, actor, department_id=department)
-    return render(request, "dashboard.html", {"board": board, "departments": _departments_for(session, actor)})
+    return render(request, "admin/dashboard.html", {"board": board, "departments": _departments_for(session, actor)})
 
 
 @router.get("/batches", name="admin.batches.list")
-def batches(request: Request, session: DbSession, actor: BatchesRead, department: int | None = None) -> Response:
-    items = service.list_batches(session, actor, department_id=department)
-    session.commit()  # list_batches marks stale runs
-    return render(request, "batches.html", {"batches": items, "departments": _departments_for(session, actor),
+def batches(request: Request, session: DbSession, actor: BatchesRead, department: IdQuery = None) -> Response:
+    items = service.list_batches(session, actor, department_id=department)  # marks stale runs
+    return render(request, "admin/batches.html", {"batches": items, "departments": _departments_for(session, actor),
                                             "selected": department})  # fmt: skip
 
 
 @router.get("/batches/{batch_id}", name="admin.batches.detail")
-def batch_detail(request: Request, session: DbSession, actor: BatchesRead, batch_id: int) -> Response:
+def batch_detail(request: Request, session: DbSession, actor: BatchesRead, batch_id: Id) -> Response:
     batch = service.get_batch(session, actor, batch_id)
     problems = list(records_service.iter_problems(session, batch.id))[:200]
-    return render(request, "batch.html", {"batch": batch, "problems": problems,
+    return render(request, "admin/batch.html", {"batch": batch, "problems": problems,
                                           "titles": report.column_titles(batch.record_type),
                                           "department": session.get(Department, batch.department_id)})  # fmt: skip
 
 
 @router.get("/batches/{batch_id}/problems.csv", name="admin.batches.problems_csv")
-def batch_problems_csv(session: DbSession, actor: BatchesRead, batch_id: int) -> Response:
+def batch_problems_csv(session: DbSession, actor: BatchesRead, batch_id: Id) -> Response:
     batch = service.get_batch(session, actor, batch_id)
     buffer = io.StringIO()
     buffer.write("\ufeff")  # Excel needs the BOM to read UTF-8
@@ -77,7 +80,7 @@ def batch_problems_csv(session: DbSession, actor: BatchesRead, batch_id: int) ->
 
 @router.get("/upload", name="admin.upload.form")
 def upload_form(request: Request, session: DbSession, settings: AppSettings, actor: RecordsWrite) -> Response:
-    return render(request, "upload.html", {
+    return render(request, "admin/upload.html", {
         "record_types": load_catalog(settings.catalog_dirs).types.values(),
         "departments": _departments_for(session, actor), "max_mb": settings.upload_max_bytes // (1024 * 1024),
     })  # fmt: skip
@@ -87,24 +90,20 @@ def upload_form(request: Request, session: DbSession, settings: AppSettings, act
 async def upload_submit(
     request: Request, session: DbSession, settings: AppSettings, protector: AppProtector, actor: RecordsWrite
 ) -> Response:
-    # The form was parsed by the CSRF check, after the Content-Length check (see web.deps.check_csrf).
+    # The form was parsed by the CSRF check, after the request guard checked its size.
+    on_error_redirect(request, "/admin/upload")
     form = await request.form(max_files=2, max_fields=50)
     upload = form.get("file")
     record_type = str(form.get("record_type") or "")
     department_text = str(form.get("department") or "")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return redirect(request, "/admin/upload", flash="请选择要上传的文件", kind="error")
-    try:
-        rtype = load_catalog(settings.catalog_dirs).get(record_type)
-        department = service.acting_department(
-            session, actor, int(department_text) if department_text.isdigit() else None
-        )
-        reported_on = records_service.parse_reported_on(str(form.get("reported_on") or ""))
-        display_name = service.safe_filename(upload.filename)
-        head = await upload.read(8192)
-        suffix = service.check_upload(display_name, head)
-    except DomainError as exc:
-        return _answer(request, redirect(request, "/admin/upload", flash=exc.message, kind="error"))
+        raise InvalidInput(reason="请选择要上传的文件")
+    rtype = load_catalog(settings.catalog_dirs).get(record_type)
+    department = service.acting_department(session, actor, parse_id(department_text))
+    reported_on = records_service.parse_reported_on(str(form.get("reported_on") or ""))
+    display_name = service.safe_filename(upload.filename)
+    head = await upload.read(8192)
+    suffix = service.check_upload(display_name, head)
     workdir = Path(tempfile.mkdtemp(prefix="xinyong-upload-"))
     try:
         path = workdir / f"upload{suffix}"  # never the client's name: no path can be smuggled in
@@ -116,33 +115,21 @@ async def upload_submit(
                 if size > settings.upload_max_bytes:
                     raise InvalidInput(reason=f"文件超过 {settings.upload_max_bytes // (1024 * 1024)} MB 的上限")
                 out.write(chunk)
-        result = records_service.import_file(
-            session, path, settings=settings, protector=protector, record_type=rtype.key, department=department,
-            actor=actor, source=BatchSource.UPLOAD, filename=display_name, reported_on=reported_on,
-            backdate_reason=str(form.get("backdate_reason") or "")[:450],
+        # Minutes of work for a large file: in a worker thread, never on the event loop. The import commits
+        # chunk by chunk itself (a batch job with its own boundaries, see records.service).
+        result = await run_in_threadpool(
+            records_service.import_file, session, path, settings=settings, protector=protector,
+            record_type=rtype.key, department=department, actor=actor, source=BatchSource.UPLOAD,
+            filename=display_name, reported_on=reported_on, backdate_reason=str(form.get("backdate_reason") or "")[:450],
         )  # fmt: skip
-    except DomainError as exc:
-        session.rollback()
-        return _answer(request, redirect(request, "/admin/upload", flash=exc.message, kind="error"))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    session.commit()
     if result.failure:
-        return _answer(request, redirect(request, f"/admin/batches/{result.batch_id}", kind="error",
-                                         flash=f"文件未能导入：{result.failure['message']}"))  # fmt: skip
-    return _answer(request, redirect(request, f"/admin/batches/{result.batch_id}",
-                                     flash=f"已导入 {result.rows} 行：新增 {result.created}，更新 {result.updated}，"
-                                           f"未变 {result.unchanged}，退回 {result.rejected}"))  # fmt: skip
-
-
-def _answer(request: Request, response: Response) -> Response:
-    """The progress-bar script wants the target, not a redirect it would follow (and so eat the flash)."""
-    if request.headers.get("x-requested-with") != "XMLHttpRequest":
-        return response
-    answer = JSONResponse({"location": response.headers["location"]})
-    for value in response.headers.getlist("set-cookie"):
-        answer.headers.append("set-cookie", value)
-    return answer
+        return redirect(request, f"/admin/batches/{result.batch_id}", kind="error",
+                        flash_message=f"文件未能导入：{result.failure['message']}")  # fmt: skip
+    return redirect(request, f"/admin/batches/{result.batch_id}",
+                    flash_message=f"已导入 {result.rows} 行：新增 {result.created}，更新 {result.updated}，"
+                                  f"未变 {result.unchanged}，退回 {result.rejected}")  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------ records
@@ -151,22 +138,18 @@ def _answer(request: Request, response: Response) -> Response:
 @router.get("/records", name="admin.records.search")
 def records_search(request: Request, session: DbSession, actor: RecordsRead, doc_no: str = "") -> Response:
     items = service.find_records(session, actor, doc_no=doc_no[:128] or None)
-    return render(request, "records.html", {"records": items, "doc_no": doc_no[:128]})
+    return render(request, "admin/records.html", {"records": items, "doc_no": doc_no[:128]})
 
 
 @router.post("/records/{record_id}/revoke", name="admin.records.revoke")
 def record_revoke(
-    request: Request, session: DbSession, actor: RecordsWrite, record_id: int,
+    request: Request, session: DbSession, actor: RecordsWrite, record_id: Id,
     reason: Annotated[str, Form(max_length=450)] = "", back: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:  # fmt: skip
     target = safe_next(back) if back else "/admin/records"
-    try:
-        record = service.revoke_record(session, actor, record_id=record_id, reason=reason)
-    except DomainError as exc:
-        session.rollback()
-        return redirect(request, target, flash=exc.message, kind="error")
-    session.commit()
-    return redirect(request, target, flash=f"已撤销记录 {record.doc_no}")
+    on_error_redirect(request, target)
+    record = service.revoke_record(session, actor, record_id=record_id, reason=reason)
+    return redirect(request, target, flash_message=f"已撤销记录 {record.doc_no}")
 
 
 # ----------------------------------------------------------------------------------------- subjects
@@ -178,29 +161,25 @@ def subjects_search(
 ) -> Response:
     found = service.search_subjects(session, actor, q, protector)
     # An ID number searched for is not written back into the page.
-    return render(request, "subjects.html", {"subjects": found, "q": mask_if_id_like(q[:100])})
+    return render(request, "admin/subjects.html", {"subjects": found, "q": mask_if_id_like(q[:100])})
 
 
 @router.get("/subjects/{subject_id}", name="admin.subjects.detail")
-def subject_detail(request: Request, session: DbSession, actor: SubjectsRead, subject_id: int) -> Response:
+def subject_detail(request: Request, session: DbSession, actor: SubjectsRead, subject_id: Id) -> Response:
     subject = service.get_subject(session, actor, subject_id)
     records = service.find_records(session, actor, subject_id=subject.id) if actor.can(Permission.RECORDS_READ) else []
-    return render(request, "subject.html", {"subject": subject, "records": records})
+    return render(request, "admin/subject.html", {"subject": subject, "records": records})
 
 
 @router.post("/subjects/{subject_id}/reveal", name="admin.subjects.reveal")
 def subject_reveal(
-    request: Request, session: DbSession, protector: AppProtector, actor: SubjectsReveal, subject_id: int,
+    request: Request, session: DbSession, protector: AppProtector, actor: SubjectsReveal, subject_id: Id,
     reason: Annotated[str, Form(max_length=450)] = "",
 ) -> Response:  # fmt: skip
     """Shows the full ID number once, in this response (not stored in a redirect); the look-up is audited."""
-    try:
-        subject, id_number = service.reveal_id_number(session, actor, subject_id=subject_id, reason=reason,
-                                                      protector=protector)  # fmt: skip
-    except DomainError as exc:
-        session.rollback()
-        return redirect(request, f"/admin/subjects/{subject_id}", flash=exc.message, kind="error")
-    session.commit()
+    on_error_redirect(request, f"/admin/subjects/{subject_id}")
+    subject, id_number = service.reveal_id_number(session, actor, subject_id=subject_id, reason=reason,
+                                                  protector=protector)  # fmt: skip
     records = service.find_records(session, actor, subject_id=subject.id)
-    return render(request, "subject.html", {"subject": subject, "records": records, "revealed": id_number,
-                                            "reason": reason})  # fmt: skip
+    return render(request, "admin/subject.html", {"subject": subject, "records": records, "revealed": id_number,
+                                                  "reason": reason})  # fmt: skip

@@ -1,4 +1,4 @@
-"""A per-client, in-memory rate limit for search and profile pages (anti-scraping).
+"""A per-client, in-memory rate limit for the public look-ups (anti-scraping).
 
 A fixed window per client address: cheap, and enough to make bulk harvesting slow. In-memory means per
 process; several workers each keep their own counts, which only loosens the limit by that factor.
@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
+
+from fastapi import Depends, Request
 
 from xinyong.errors import DomainError
+from xinyong.web.client import client_address
 
 
 class RateLimited(DomainError):
@@ -20,6 +24,12 @@ class RateLimited(DomainError):
     @property
     def retry_after(self) -> int:
         return int(self.details.get("retry_after", 60))  # type: ignore[call-overload]
+
+
+class TooManyAttempts(DomainError):
+    code = "too-many-attempts"
+    status_code = 429
+    message_template = "登录尝试过于频繁，请稍后再试"
 
 
 class RateLimiter:
@@ -50,3 +60,39 @@ class RateLimiter:
         if count > self.limit:
             retry = int((window + 1) * self.window - now) + 1
             raise RateLimited(retry_after=retry)
+
+
+async def limit(request: Request) -> None:
+    """Dependency: count this request against the client's budget of public look-ups."""
+    limiter: RateLimiter = request.app.state.portal_limiter
+    limiter.hit(client_address(request))
+
+
+Limited = Depends(limit)
+
+
+class AttemptLimiter:
+    """Sign-in attempts per key (a client address) in a sliding window, per process; the account's own
+    lockout, kept in the database, is what holds across processes."""
+
+    def __init__(self, attempts: int, window_seconds: float = 900) -> None:
+        self.attempts = attempts
+        self.window = window_seconds
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        if self.attempts <= 0:
+            return True
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and now - hits[0] > self.window:
+                hits.popleft()
+            if len(hits) >= self.attempts:
+                return False
+            hits.append(now)
+            if len(self._hits) > 10_000:  # forget idle clients
+                for stale in [k for k, v in self._hits.items() if not v or now - v[-1] > self.window]:
+                    del self._hits[stale]
+            return True

@@ -1,0 +1,132 @@
+"""One unit of work per request, declared once for every route.
+
+A route's database work is one transaction, opened by its first statement and ended here, never in the
+handler: committed when the handler returns; rolled back when it raises, except for errors that declare
+`keeps_changes` (a wrong password or verification code is counted even though the request fails). What
+the transaction put in the outbox is delivered after the commit, never before. Blocking work leaves the
+event loop: a synchronous handler runs in a worker thread, and so does its commit; an async handler hands
+writes to `UnitOfWork.write`, which runs them in the SQLite writers' turn (see `writequeue`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from xinyong import writequeue
+from xinyong.errors import DomainError
+from xinyong.notify import service as notify
+from xinyong.web.errors import error_response
+
+T = TypeVar("T")
+
+
+class UnitOfWork:
+    def __init__(self, request: Request, session: Session) -> None:
+        self.request = request
+        self.session = session
+
+    def commit(self) -> None:
+        """For the shell only (credential checks that must record a use whatever follows); handlers never
+        call it: the route commits when they return."""
+        self.session.commit()
+
+    async def write(self, work: Callable[[], T]) -> T:
+        """Run `work` as a transaction of its own in the writers' turn, and commit it there: at once when the
+        turn is free, in a worker thread when another writer holds it. What this request read so far is
+        ended first: on SQLite (WAL) a transaction that has read cannot start writing once another writer
+        committed after that read."""
+        self.session.commit()
+
+        def run() -> T:
+            result = work()
+            self.session.commit()
+            return result
+
+        return await writequeue.run_in_turn(self.session, run)
+
+    def write_in_thread(self, work: Callable[[], T]) -> T:
+        """`write` for synchronous handlers (already in a worker thread): waits for the turn here."""
+        self.session.commit()
+        with writequeue.turn(self.session):
+            result = work()
+            self.session.commit()
+        return result
+
+    def try_write_in_thread(self, work: Callable[[], object]) -> bool:
+        """`write_in_thread` for bookkeeping that may be skipped (a key's last use): on SQLite, when another
+        writer committed since this request read, the write is dropped instead of failing the request."""
+        try:
+            self.write_in_thread(work)
+        except OperationalError:
+            self.session.rollback()
+            return False
+        return True
+
+    def _finish(self) -> None:
+        self.session.commit()
+        if notify.has_pending(self.session):
+            notify.deliver_after_commit(self.session, self.request.app.state)
+
+    def _refuse(self, exc: DomainError) -> Response:
+        self._abort(exc)
+        return error_response(self.request, exc)
+
+    def _abort(self, exc: BaseException) -> None:
+        if isinstance(exc, DomainError) and exc.keeps_changes:
+            self._finish()
+        else:
+            self.session.rollback()
+            notify.forget_pending(self.session)
+
+
+class ShellRoute(APIRoute):
+    """Every route of the platform: the handler runs, then its unit of work ends (see the module's doc)."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+        is_async = inspect.iscoroutinefunction(self.endpoint)
+
+        async def run(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except DomainError as exc:
+                uow = getattr(request.state, "uow", None)
+                if uow is None:
+                    raise
+                # Rolled back, and answered here, while the session is still open: a form shown again with
+                # the reason may read the objects it shows (the rollback expired them; they load again).
+                return await _call(uow._refuse, is_async, exc)
+            except BaseException as exc:
+                uow = getattr(request.state, "uow", None)
+                if uow is not None:
+                    await _call(uow._abort, is_async, exc)
+                raise
+            uow = getattr(request.state, "uow", None)
+            if uow is not None:
+                await _call(uow._finish, is_async)
+            return response
+
+        return run
+
+
+async def _call(fn: Callable[..., T], is_async: bool, *args: Any) -> T:
+    # An async handler committed on the event loop before: a short write. A synchronous one ran in a worker
+    # thread, and its commit (which may wait for SQLite's lock) goes there too.
+    if is_async:
+        return fn(*args)
+    return await run_in_threadpool(fn, *args)
+
+
+def router(**kwargs: Any) -> APIRouter:
+    """An APIRouter whose routes end their unit of work (every router of the platform is made here)."""
+    return APIRouter(route_class=ShellRoute, **kwargs)

@@ -1,0 +1,12 @@
+from tests.functional.repair.conftest import (  # noqa: F401  (fixtures shared with the console and repair tests)
+    accounts,
+    app,
+    client,
+    console_settings,
+    fast_password_hashing,
+    penalty,
+    portal_sign_in,
+    sign_in,
+    subject_account,
+    today,
+)
