@@ -64,6 +64,20 @@ def actor_for_user(user: User) -> Actor:
     )  # fmt: skip
 
 
+class DepartmentDeactivated(PermissionDenied):
+    code = "department-deactivated"
+    message_template = "{department}已停用，本账户仅可查看历史数据，不能执行此操作（需要 {permission} 权限）"
+
+
+def permission_refused(user: User, permission: Permission) -> PermissionDenied:
+    """Why a console account may not do `permission`: its department was deactivated (its role would grant it),
+    or its role does not grant it."""
+    if (permission in rules.ROLE_PERMISSIONS[user.role] and user.role.is_department_bound
+            and user.department is not None and not user.department.is_active):  # fmt: skip
+        return DepartmentDeactivated(department=user.department.name, permission=permission.value)
+    return PermissionDenied(f"无权执行此操作（需要 {permission.value} 权限）")
+
+
 def actor_for_key(key: ApiKey | departments_service.VerifiedKey) -> Actor:
     """A department system acts for its own department only, with the key's named permissions."""
     permissions = (key.permissions if isinstance(key, departments_service.VerifiedKey)

@@ -22,7 +22,7 @@ from xinyong.auth.rules import Actor, Permission
 from xinyong.config import Settings
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import ApiKey
-from xinyong.errors import NotAuthenticated, PermissionDenied
+from xinyong.errors import NotAuthenticated
 from xinyong.protect import Protector
 from xinyong.web import csrf
 from xinyong.web.client import client_address
@@ -196,7 +196,7 @@ async def _console_actor(request: Request, row: UserSession, permission: Permiss
     if row.user.must_change_password and permission is not Permission.ACCOUNT_WRITE:
         raise auth_service.PasswordChangeRequired()
     if not actor.can(permission):
-        raise PermissionDenied(f"无权执行此操作（需要 {permission.value} 权限）")
+        raise auth_service.permission_refused(row.user, permission)
     await check_csrf(request)
     return actor
 

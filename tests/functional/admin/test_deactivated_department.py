@@ -94,10 +94,21 @@ def test_revoke_is_refused(closed, accounts, sign_in, db_session):  # type: igno
     response = operator.post(f"/admin/records/{closed.record.id}/revoke", {"reason": "部门停用后撤销"})
 
     assert response.status_code == 403
-    assert "无权执行此操作（需要 admin:records:write 权限）" in response.text
+    assert (f"{accounts.dept_a.name}已停用，本账户仅可查看历史数据，不能执行此操作（需要 admin:records:write 权限）"
+            in response.text)  # fmt: skip
     db_session.refresh(closed.record)
     assert closed.record.status == RecordStatus.ACTIVE
     assert _audited(db_session, "record.revoked") == 0
+
+
+def test_what_the_role_never_had_is_refused_as_for_any_account(closed, accounts, sign_in):  # type: ignore[no-untyped-def]
+    operator = sign_in(accounts.users["operator"])
+
+    response = operator.get("/admin/users")  # an operator never manages accounts, active department or not
+
+    assert response.status_code == 403
+    assert "无权执行此操作（需要 admin:users:read 权限）" in response.text
+    assert "不能执行此操作" not in response.text
 
 
 def test_notifying_a_list_subject_is_refused(closed, accounts, sign_in, db_session):  # type: ignore[no-untyped-def]
@@ -124,6 +135,8 @@ def test_credit_checks_are_refused_in_the_console_and_the_api(client, closed, ac
         assert "admin:checks:write" in console.text
         api = client.post("/api/v1/checks", json=body, headers={"X-CSRF-Token": browser.csrf})
         assert api.status_code == 403
+        assert api.json()["error"]["code"] == "department-deactivated"
+        assert "已停用" in api.json()["error"]["message"]
         assert "admin:checks:write" in api.json()["error"]["message"]
     assert db_session.scalars(select(CreditCheck.id)).first() is None
 
