@@ -371,7 +371,8 @@ def _check_separation(session: Session, application: RepairApplication, step: st
         return
     taken = session.execute(select(RepairEvent.from_status, RepairEvent.action).where(
         RepairEvent.application_id == application.id, RepairEvent.user_id == actor.user_id)).all()  # fmt: skip
-    other = {rules.step_of(RepairStatus(before), action) for before, action in taken if before} - {None, step}
+    steps = {rules.step_of(RepairStatus(before), action) for before, action in taken if before}
+    other = {s for s in steps if s is not None and s != step}
     if not other:
         return
     done = rules.STEP_LABELS[other.pop()]
