@@ -176,7 +176,8 @@ def measure_rss(rows: int, seed: int) -> dict:
         with tempfile.TemporaryFile("w+") as out:
             process = subprocess.Popen(
                 [python, "-m", "xinyong", "records", "import", str(path), "--type", "penalty",
-                 "--department", department.code, "--reported-on", TODAY.isoformat()],
+                 "--department", department.code, "--reported-on", TODAY.isoformat(),
+                 "--reason", "基准测试：按固定报送日期导入"],
                 env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
             )  # fmt: skip
             peak_total_kb = 0

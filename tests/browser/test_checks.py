@@ -22,7 +22,7 @@ def people(live_server):  # type: ignore[no-untyped-def]
     engine = make_engine(live_server.settings.database_url)
     with session_scope(keyed_sessionmaker(engine)) as session:
         dept = department(session)
-        lf.load_types(session)
+        lf.load_types(session, dept)
         lf.measure(session, live_server.settings)
         lf.subject(session, make_protector(live_server.settings), 777, name="安吉县浏览器失信测试有限公司")
         for username, role in (("op-lists", Role.OPERATOR), ("rv-lists", Role.REVIEWER)):

@@ -50,6 +50,8 @@ def _seed(settings: Settings, **overrides: str) -> dict[str, str]:
         dept = f.department(session)
         auth_service.create_user(session, username="reviewer-browser", password=STAFF_PASSWORD, role=Role.REVIEWER,
                                  department=dept, display_name="审核员", actor=Actor.system("test"), settings=settings)  # fmt: skip
+        auth_service.create_user(session, username="admin-browser", password=STAFF_PASSWORD, role=Role.PLATFORM_ADMIN,
+                                 department=None, display_name="信用办", actor=Actor.system("test"), settings=settings)  # fmt: skip
         session.commit()
         result = records_service.import_rows(session, [row], settings=settings, protector=make_protector(settings),
                                              record_type="penalty", department=dept, actor="browser-test", today=today)  # fmt: skip
@@ -79,9 +81,9 @@ def _sign_up_and_in(page, base: str, app, seeded: dict[str, str]) -> None:  # ty
     page.wait_for_url("**/account")
 
 
-def _staff_sign_in(page, base: str, target: str) -> None:  # type: ignore[no-untyped-def]
+def _staff_sign_in(page, base: str, target: str, username: str = "reviewer-browser") -> None:  # type: ignore[no-untyped-def]
     page.goto(base + target)
-    page.fill("input[name=username]", "reviewer-browser")
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", STAFF_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**" + target)
@@ -111,11 +113,16 @@ def test_subject_applies_department_approves_record_leaves_portal(live_server, b
     number = page.inner_text("#application-number").strip()
     assert "已提交，待受理" in page.inner_text("#application-status")
 
-    staff = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    platform = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")  # the 信用办 accepts
+    _staff_sign_in(platform, base, "/admin/repairs", "admin-browser")
+    platform.click(f"text={number}")
+    platform.click("#accept")
+    platform.wait_for_selector("text=已受理，部门审核中")
+    assert platform.locator("#approve").count() == 0  # the decision is the department's
+    platform.close()
+    staff = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")  # the department decides
     _staff_sign_in(staff, base, "/admin/repairs")
     staff.click(f"text={number}")
-    staff.click("#accept")
-    staff.wait_for_selector("text=已受理，部门审核中")
     staff.fill("#opinion", "材料齐全，同意修复")
     staff.click("#approve")
     staff.wait_for_selector("text=修复成功，已停止公示")

@@ -66,6 +66,10 @@ class AuditAction(enum.StrEnum):
     OBJECTION_FILED = "objection.filed"
     OBJECTION_DECIDED = "objection.decided"
     OBJECTION_WITHDRAWN = "objection.withdrawn"
+    # separation of duties, deciding departments, backdating (issue 11)
+    REPAIR_SAME_OFFICIAL_REFUSED = "repair.same-official-refused"
+    LIST_TYPE_DECIDERS_SET = "list-type.deciders-set"
+    BATCH_BACKDATED = "batch.backdated"
 
     @property
     def label(self) -> str:
@@ -118,6 +122,9 @@ ACTION_LABELS = {
     AuditAction.OBJECTION_FILED: "提出异议",
     AuditAction.OBJECTION_DECIDED: "异议处理办结",
     AuditAction.OBJECTION_WITHDRAWN: "撤回异议",
+    AuditAction.REPAIR_SAME_OFFICIAL_REFUSED: "拒绝同一人办理信用修复的两个环节",
+    AuditAction.LIST_TYPE_DECIDERS_SET: "设置名单认定部门",
+    AuditAction.BATCH_BACKDATED: "补录历史数据（指定报送日期）",
 }
 
 

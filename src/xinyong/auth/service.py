@@ -15,7 +15,7 @@ from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth import passwords, rules, throttle
 from xinyong.auth.models import User, UserSession
-from xinyong.auth.rules import ROLE_PERMISSIONS, Actor, Permission, Role
+from xinyong.auth.rules import Actor, Permission, Role
 from xinyong.codes import clean_display_name, mask_if_id_like
 from xinyong.config import Settings
 from xinyong.db import utcnow
@@ -50,10 +50,28 @@ class PasswordChangeRequired(DomainError):
 
 
 def actor_for_user(user: User) -> Actor:
+    """The one place a console account's permissions are settled: an account of a deactivated department keeps
+    only what reads its own history (every write, check, reveal and notice is refused wherever it is asked)."""
+    bound = user.role.is_department_bound
+    active = not bound or user.department is None or user.department.is_active
     return Actor(
-        label=f"user:{user.username}", kind="user", permissions=ROLE_PERMISSIONS[user.role],
-        department_id=user.department_id, is_department_bound=user.role.is_department_bound, user_id=user.id,
+        label=f"user:{user.username}", kind="user", permissions=rules.role_permissions(user.role, department_active=active),
+        department_id=user.department_id, is_department_bound=bound, user_id=user.id,
     )  # fmt: skip
+
+
+class DepartmentDeactivated(PermissionDenied):
+    code = "department-deactivated"
+    message_template = "{department}已停用，本账户仅可查看历史数据，不能执行此操作（需要 {permission} 权限）"
+
+
+def permission_refused(user: User, permission: Permission) -> PermissionDenied:
+    """Why a console account may not do `permission`: its department was deactivated (its role would grant it),
+    or its role does not grant it."""
+    if (permission in rules.ROLE_PERMISSIONS[user.role] and user.role.is_department_bound
+            and user.department is not None and not user.department.is_active):  # fmt: skip
+        return DepartmentDeactivated(department=user.department.name, permission=permission.value)
+    return PermissionDenied(f"无权执行此操作（需要 {permission.value} 权限）")
 
 
 def actor_for_key(key: ApiKey | departments_service.VerifiedKey) -> Actor:

@@ -6,12 +6,13 @@ from typing import Annotated
 from fastapi.responses import JSONResponse, Response
 
 from xinyong.auth.rules import Permission
+from xinyong.auth.service import actor_for_key
 from xinyong.departments.models import ApiKey
 from xinyong.errors import InvalidInput
 from xinyong.records import report, service
 from xinyong.records.models import BatchSource
 from xinyong.records.schemas import BatchCreate, BatchRead, RecordRevoked, RevokeCreate
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, require_api_key
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, require_api_key
 from xinyong.web.uow import router as make_router
 
 router = make_router(prefix="/api/v1", tags=["归集"])
@@ -26,11 +27,12 @@ ReadKey = Annotated[ApiKey, require_api_key(Permission.API_RECORDS_READ)]
     response_model=BatchRead,
     name="api.records.batch",
     summary="批量报送信用记录（JSON）",
-    responses={422: {"description": "整个请求无法导入（如缺少必填字段列），或请求格式不正确"}},
+    responses={422: {"description": "整个请求无法导入（如缺少必填字段列），或请求格式不正确"},
+               403: {"description": "指定了今天以外的报送日期，而密钥没有补录权限（api:records:backdate）"}},
 )
 def post_batch(
     record_type: str, body: BatchCreate, key: WriteKey, session: DbSession, settings: AppSettings,
-    protector: AppProtector,
+    protector: AppProtector, today: Today,
 ) -> JSONResponse:  # fmt: skip
     if not body.rows:
         raise InvalidInput(reason="rows 不能为空")
@@ -38,8 +40,8 @@ def post_batch(
         raise InvalidInput(reason=f"一次最多报送 {settings.api_batch_max_rows} 行，请分批提交")
     result = service.import_rows(
         session, body.rows, settings=settings, protector=protector, record_type=record_type,
-        department=key.department, actor=f"api-key:{key.prefix}", source=BatchSource.API,
-        reported_on=body.reported_on,
+        department=key.department, actor=actor_for_key(key), source=BatchSource.API,
+        reported_on=body.reported_on, backdate_reason=body.backdate_reason, today=today,
     )  # fmt: skip
     document = report.result_document(session, result)
     return JSONResponse(document, status_code=422 if result.failure else 200)

@@ -189,7 +189,7 @@ def _cli_env(url: str) -> dict[str, str]:
 
 def _import(path: Path, env: dict[str, str], **kwargs) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
     command = [sys.executable, "-m", "xinyong", "records", "import", str(path), "--type", "penalty",
-               "--department", DEPT_CODE, "--reported-on", "2025-10-15", "--json"]  # fmt: skip
+               "--department", DEPT_CODE, "--reported-on", "2025-10-15", "--reason", "迁移原系统报送记录", "--json"]  # fmt: skip
     return subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs
     )

@@ -5,7 +5,7 @@ the keyed segment (the platform publishes a checkpoint of it), and no unkeyed en
 Columns are added without rebuilding audit_entries, so its append-only triggers stay in place.
 
 Revision ID: 0010_auditlogin
-Revises: 0009
+Revises: 0010_dueprocess
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 import xinyong.db
 
 revision: str = "0010_auditlogin"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0010_dueprocess"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
