@@ -7,12 +7,13 @@ from xinyong.calendar.models import CalendarOverride
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.departments.models import ApiKey, Department
 from xinyong.disclosure.models import Withdrawal
+from xinyong.evidence.models import Evidence
 from xinyong.lists.models import ListEntry, ListEvent, ListImport, ListImportProblem, ListType
 from xinyong.measures.models import Measure
 from xinyong.notify.models import OutboxItem
 from xinyong.objections.models import Objection
 from xinyong.records.models import Batch, BatchProblem, Record, RecordVersion
-from xinyong.repair.models import Evidence, PublicationStop, RepairApplication, RepairCommitment, RepairEvent
+from xinyong.repair.models import PublicationStop, RepairApplication, RepairCommitment, RepairEvent
 from xinyong.subjects.models import Subject, SubjectGram
 
 __all__ = [
