@@ -2,17 +2,18 @@
 
 from xinyong.accounts.models import ActivationCode, SubjectAccount, SubjectSession, SubjectVerification
 from xinyong.audit.models import AuditChainHead, AuditEntry
-from xinyong.auth.models import User, UserSession
+from xinyong.auth.models import LoginThrottle, User, UserSession
 from xinyong.calendar.models import CalendarOverride
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.departments.models import ApiKey, Department
 from xinyong.disclosure.models import Withdrawal
+from xinyong.evidence.models import Evidence
 from xinyong.lists.models import ListEntry, ListEvent, ListImport, ListImportProblem, ListType
 from xinyong.measures.models import Measure
 from xinyong.notify.models import OutboxItem
 from xinyong.objections.models import Objection
 from xinyong.records.models import Batch, BatchProblem, Record, RecordVersion
-from xinyong.repair.models import Evidence, PublicationStop, RepairApplication, RepairCommitment, RepairEvent
+from xinyong.repair.models import PublicationStop, RepairApplication, RepairCommitment, RepairEvent
 from xinyong.reports.models import IssuedReport
 from xinyong.subjects.models import Subject, SubjectGram
 
@@ -34,6 +35,7 @@ __all__ = [
     "ListImport",
     "ListImportProblem",
     "ListType",
+    "LoginThrottle",
     "Measure",
     "Objection",
     "OutboxItem",

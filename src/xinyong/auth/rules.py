@@ -1,68 +1,12 @@
-"""Permissions, roles and the pure rules about them (no session here).
-
-Grammar of a permission: ``<surface>:<resource>:<action>``
-- surface: ``admin`` (the console, people) or ``api`` (a department system holding an API key);
-- resource: a plural noun (``records``, ``subjects``, ``users`` …);
-- action: ``read``, ``write``, ``reveal`` (restricted fields, always audited), ``decide``, ``export``.
-"""
+"""Roles, the permissions each holds, and the pure rules of console accounts (no session here).
+Permissions themselves and `Actor` are in `xinyong.actors`."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-
-class Permission(enum.StrEnum):
-    # console, read
-    DASHBOARD_READ = "admin:dashboard:read"
-    BATCHES_READ = "admin:batches:read"
-    RECORDS_READ = "admin:records:read"
-    SUBJECTS_READ = "admin:subjects:read"
-    # console, write
-    RECORDS_WRITE = "admin:records:write"  # upload files, revoke records
-    SUBJECTS_REVEAL = "admin:subjects:reveal"  # full ID numbers (查询留痕, reason required)
-    LISTS_READ = "admin:lists:read"
-    LISTS_WRITE = "admin:lists:write"  # propose, notify, register objections, publish, import lists
-    LISTS_DECIDE = "admin:lists:decide"  # decide, withdraw, remove (移出)
-    MEASURES_WRITE = "admin:measures:write"  # edit the measure list (platform administrators)
-    CHECKS_READ = "admin:checks:read"
-    CHECKS_WRITE = "admin:checks:write"  # run credit checks, record feedback
-    REPAIRS_DECIDE = "admin:repairs:decide"
-    OBJECTIONS_DECIDE = "admin:objections:decide"
-    REPAIRS_READ = "admin:repairs:read"  # repair queue and applications (own department for bound roles)
-    OBJECTIONS_READ = "admin:objections:read"
-    COMMITMENTS_DECIDE = "admin:commitments:decide"  # declare a repair commitment broken (违诺): 信用办 only
-    REPORTS_READ = "admin:reports:read"  # the registry of issued credit reports (own department for bound roles)
-    SUBJECT_ACCOUNTS_READ = "admin:subject-accounts:read"  # subject accounts and their identity proofs
-    SUBJECT_ACCOUNTS_ACTIVATE = "admin:subject-accounts:activate"  # issue activation codes (激活码)
-    SUBJECT_ACCOUNTS_REVOKE = "admin:subject-accounts:revoke"  # revoke an identity proof or an account: 信用办 only
-    # platform administration
-    DEPARTMENTS_READ = "admin:departments:read"
-    DEPARTMENTS_WRITE = "admin:departments:write"
-    USERS_READ = "admin:users:read"
-    USERS_WRITE = "admin:users:write"
-    KEYS_WRITE = "admin:keys:write"
-    AUDIT_READ = "admin:audit:read"
-    AUDIT_EXPORT = "admin:audit:export"
-    # every signed-in account
-    ACCOUNT_WRITE = "admin:account:write"
-    # department systems (API keys)
-    API_RECORDS_WRITE = "api:records:write"
-    API_RECORDS_READ = "api:records:read"
-    API_CHECKS_WRITE = "api:checks:write"  # credit checks and their feedback
-    API_LISTS_WRITE = "api:lists:write"  # import entries of lists decided elsewhere
-    API_REPORTS_WRITE = "api:reports:write"  # credit reports inside a credit check
-
-    @property
-    def is_api(self) -> bool:
-        return self.value.startswith("api:")
-
-
-# Scopes issued before the grammar existed; still accepted, rewritten by migration 0003.
-LEGACY_KEY_SCOPES = {"records:write": Permission.API_RECORDS_WRITE, "records:read": Permission.API_RECORDS_READ}
-API_PERMISSIONS = frozenset(p for p in Permission if p.is_api)
-DEFAULT_KEY_PERMISSIONS = (Permission.API_RECORDS_WRITE, Permission.API_RECORDS_READ)
+from xinyong.actors import Permission
 
 
 class Role(enum.StrEnum):
@@ -88,10 +32,16 @@ ROLE_LABELS = {
     Role.AUDITOR: "审计员（只读）",
 }
 
+# Steps that belong to the department that owns the record (谁处罚、谁修复): the 信用办 takes the platform's step
+# of a repair and never the department's, so that no single body takes a penalty off the portal alone.
+DEPARTMENT_ONLY = frozenset({Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE})
+# What the accounts of a deactivated department keep: reading their own history, and their own password.
+READ_ONLY = frozenset({p for p in Permission if p.value.endswith(":read")} | {Permission.ACCOUNT_WRITE})
+
 _COMMON = {Permission.DASHBOARD_READ, Permission.BATCHES_READ, Permission.RECORDS_READ, Permission.SUBJECTS_READ,
            Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ, Permission.REPORTS_READ}  # fmt: skip
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.PLATFORM_ADMIN: frozenset(p for p in Permission if not p.is_api),
+    Role.PLATFORM_ADMIN: frozenset(p for p in Permission if not p.is_api and p not in DEPARTMENT_ONLY),
     Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE}),
     Role.REVIEWER: frozenset(_COMMON | {Permission.SUBJECTS_REVEAL, Permission.LISTS_DECIDE,
                                         Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE,
@@ -103,40 +53,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
-def parse_permission(text: str) -> Permission:
-    """A permission by name; legacy key scopes map to their new names. Raises ValueError."""
-    text = text.strip()
-    if text in LEGACY_KEY_SCOPES:
-        return LEGACY_KEY_SCOPES[text]
-    return Permission(text)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a signed-in user, a department's API key, or the platform itself (CLI, jobs).
-
-    `department_id` None with a department-bound role cannot happen; None for platform roles means
-    "all departments"."""
-
-    label: str  # stable text for the audit trail: "user:zhang", "api-key:3f2a…", "cli"
-    kind: str  # "user" | "api-key" | "system"
-    permissions: frozenset[Permission] = field(default_factory=frozenset)
-    department_id: int | None = None
-    is_department_bound: bool = False
-    user_id: int | None = None
-
-    @classmethod
-    def system(cls, label: str = "cli") -> Actor:
-        return cls(label=label, kind="system", permissions=frozenset(Permission))
-
-    def can(self, permission: Permission) -> bool:
-        return permission in self.permissions
-
-    def can_reach(self, department_id: int | None) -> bool:
-        """Data scope: bound actors reach only their own department's data."""
-        if not self.is_department_bound:
-            return True
-        return department_id is not None and department_id == self.department_id
+def role_permissions(role: Role, *, department_active: bool = True) -> frozenset[Permission]:
+    """What an account of `role` may do; a department-bound account of a deactivated department only reads."""
+    granted = ROLE_PERMISSIONS[role]
+    if role.is_department_bound and not department_active:
+        return granted & READ_ONLY
+    return granted
 
 
 # ------------------------------------------------------------------------------------ passwords
@@ -158,13 +80,17 @@ def password_problems(password: str, *, username: str, min_length: int) -> list[
     return problems
 
 
-def lockout_until(failures: int, now: datetime, *, max_failures: int, minutes: int) -> datetime | None:
-    """After `max_failures` consecutive failures the account is locked for `minutes`; each further
-    failure while counting doubles the lock, up to a day."""
-    if failures < max_failures:
-        return None
-    extra = min(failures - max_failures, 16)  # beyond that the cap applies anyway
-    return now + min(timedelta(minutes=minutes) * (2**extra), timedelta(days=1))
+# Sign-in failures are forgotten after a day without any attempt (per client, account or pair).
+FORGET_LOGIN_FAILURES_AFTER = timedelta(hours=24)
+
+
+def login_delay(failures: int, *, free: int, first: timedelta, cap: timedelta) -> timedelta:
+    """How long after its `failures`-th consecutive failure an account (from one client, or from all) must wait:
+    nothing before the `free`-th, then `first`, doubling with each further failure, never more than `cap`.
+    Delays rather than locks: nobody can keep an account out for longer than `cap` at a time."""
+    if failures < free or cap <= timedelta(0):
+        return timedelta(0)
+    return min(first * 2 ** min(failures - free, 32), cap)
 
 
 USERNAME_ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")

@@ -8,7 +8,9 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from xinyong import commandline
 from xinyong.accounts.cli import app as accounts_app
+from xinyong.audit import keys as audit_keys
 from xinyong.audit.cli import app as audit_app
 from xinyong.auth.cli import app as users_app
 from xinyong.calendar.cli import app as calendar_app
@@ -27,6 +29,9 @@ from xinyong.repair.cli import app as repair_app
 from xinyong.reports.cli import app as reports_app
 from xinyong.subjects.cli import app as subjects_app
 
+# Every command's sessions sign audit entries with the audit chain's keys.
+commandline.on_session_factory(lambda factory, settings: audit_keys.attach(factory, audit_keys.load(settings)))
+
 app = typer.Typer(
     name="xinyong",
     help="信用：公共信用信息平台 命令行工具",
@@ -42,7 +47,7 @@ app.add_typer(calendar_app, name="calendar", help="工作日日历（节假日�
 app.add_typer(demo_app, name="demo", help="演示与基准测试数据")
 app.add_typer(disclosure_app, name="disclosure", help="信息公示：到期清理、名称检索索引")
 app.add_typer(users_app, name="users", help="控制台账户与角色")
-app.add_typer(audit_app, name="audit", help="审计日志：核验哈希链、导出")
+app.add_typer(audit_app, name="audit", help="审计日志：核验哈希链、发布检查点、导出")
 app.add_typer(lists_app, name="lists", help="信用名单：名单类型、期满移出、外部名单导入")
 app.add_typer(measures_app, name="measures", help="联合奖惩措施清单")
 app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统计")

@@ -90,24 +90,9 @@ class RepairEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str] = mapped_column(String(100))
+    # The console account that took a staff step: one person never takes both steps of one application.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class Evidence(Base):
-    """An uploaded file (repair or objection), stored under a random server-chosen name;
-    ``display_name`` is only ever shown, never used as a path."""
-
-    __tablename__ = "evidence_files"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    owner: Mapped[str] = mapped_column(String(40), index=True)  # "repair:12", "objection:3"
-    round: Mapped[int] = mapped_column(Integer, default=1)
-    display_name: Mapped[str] = mapped_column(String(130))
-    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
-    media_type: Mapped[str] = mapped_column(String(40))
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -9,7 +9,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from xinyong.auth.rules import Actor, Permission
+from xinyong.actors import Actor, Permission
 from xinyong.reports import service
 from xinyong.web import forms
 from xinyong.web.deps import AppProtector, AppSettings, DbSession, Today, UoW, require

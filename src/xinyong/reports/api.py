@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Request
 from fastapi.responses import Response
 
+from xinyong.actors import Permission
 from xinyong.auth import service as auth_service
-from xinyong.auth.rules import Permission
 from xinyong.departments.models import ApiKey
 from xinyong.reports import service
 from xinyong.reports.schemas import ReportCreate, SignedReport

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import NoMatchFound
 
-from xinyong.auth.rules import Permission
+from xinyong.actors import Permission
 from xinyong.clock import CHINA
 from xinyong.web import csrf, flash
 
@@ -90,6 +90,8 @@ class Viewer:
     role_label: str
     department_name: str | None
     must_change_password: bool
+    # An account of a deactivated department only reads its own history: every page says so.
+    department_inactive: bool = False
 
 
 def _console_context(request: Request) -> dict[str, Any]:

@@ -37,10 +37,11 @@ from tests.factories import records as record_factories
 
 from xinyong.accounts import activation
 from xinyong.accounts import service as accounts_service
+from xinyong.actors import Actor
 from xinyong.app import create_app
 from xinyong.auth import service as auth_service
 from xinyong.auth.models import User
-from xinyong.auth.rules import Actor, Role
+from xinyong.auth.rules import Role
 from xinyong.catalog import load_catalog
 from xinyong.catalog.schema import FieldSpec, RecordType
 from xinyong.checks import service as checks_service
@@ -50,6 +51,7 @@ from xinyong.config import Settings
 from xinyong.db import Base
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
+from xinyong.files import IncomingFile
 from xinyong.lists import imports as list_imports
 from xinyong.lists import service as lists_service
 from xinyong.logs import MaskIdNumbers
@@ -62,7 +64,6 @@ from xinyong.protect import Protector
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
 from xinyong.repair import service as repair_service
-from xinyong.repair.uploads import IncomingFile
 from xinyong.subjects.models import Subject
 from xinyong.web.deps import SESSION_COOKIE, SUBJECT_COOKIE, get_read_session, get_session
 
@@ -399,7 +400,8 @@ def world(db_session: Session, leak_settings: Settings, protector: Protector, tm
         files=[IncomingFile(f"{planted.new()}身份证.pdf", PDF)], settings=settings, today=today,
     )  # fmt: skip
     reviewer = auth_service.actor_for_user(users["reviewer"])
-    repair_service.return_application(session, application.id, actor=reviewer,
+    platform = auth_service.actor_for_user(users["platform_admin"])  # the platform's step of a repair
+    repair_service.return_application(session, application.id, actor=platform,
                                       missing=f"请补充经办人{planted.disguised()}的身份证明", today=today)  # fmt: skip
     # The objection goes to a second penalty of the same organisation (one open case per record).
     second = row_with_ids(penalty, planted, person=False, n=next(serial), decided=decided, dept=dept)
@@ -418,7 +420,7 @@ def world(db_session: Session, leak_settings: Settings, protector: Protector, tm
                                         reason=f"经核实无误，{planted.disguised()}", today=today)  # fmt: skip
 
     # Lists: an imported list with ID numbers in every column; a local listing walked through its procedure.
-    list_factories.load_types(session)
+    list_factories.load_types(session, dept)
     person_code = planted.new()
     outcome = list_imports.import_list_rows(session, [
         {"name": f"王五{planted.disguised(40)}", "code": person_code, "kind": "自然人",

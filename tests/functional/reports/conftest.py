@@ -21,10 +21,11 @@ from tests.factories import records as f
 
 from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
+from xinyong.actors import Actor, Permission
 from xinyong.app import create_app
 from xinyong.auth import service as auth_service
 from xinyong.auth.models import User
-from xinyong.auth.rules import Actor, Role
+from xinyong.auth.rules import Role
 from xinyong.clock import today as china_today
 from xinyong.codes import make_id_number
 from xinyong.config import Settings
@@ -179,7 +180,7 @@ def world(db_session: Session, report_settings: Settings, protector, today: date
     assert person.kind is SubjectKind.PERSON
 
     # lists: honour, serious dishonesty, watch (not public)
-    lf.load_types(session)
+    lf.load_types(session, market)
     for type_key in ("honor", "serious-dishonesty", "watch"):
         lf.listed(session, settings, protector, market, code, today=today, type_key=type_key)
 
@@ -201,8 +202,9 @@ def world(db_session: Session, report_settings: Settings, protector, today: date
         )  # fmt: skip
     accepted = repair_service.accept_application(session, application["repaired"].id, actor=Actor.system("platform"),
                                                  settings=settings, today=today)  # fmt: skip
-    repair_service.approve_application(session, accepted.id, actor=Actor.system("department"), opinion="同意修复",
-                                       today=today)  # fmt: skip
+    reviewer = Actor(label="user:market-reviewer", kind="user", permissions=frozenset(Permission),
+                     department_id=market.id, is_department_bound=True)  # the record's department decides
+    repair_service.approve_application(session, accepted.id, actor=reviewer, opinion="同意修复", today=today)
     session.commit()
     return world
 

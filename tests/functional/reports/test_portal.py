@@ -191,6 +191,6 @@ def test_an_account_without_a_proven_identity_gets_no_restricted_report(client, 
 
 
 def _system():  # type: ignore[no-untyped-def]
-    from xinyong.auth.rules import Actor
+    from xinyong.actors import Actor
 
     return Actor.system("test")

@@ -14,13 +14,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from xinyong.actors import Actor, Permission
 from xinyong.admin import service
-from xinyong.auth.rules import Actor, Permission
 from xinyong.catalog import load_catalog
 from xinyong.codes import mask_id_numbers, mask_if_id_like
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.errors import InvalidInput
+from xinyong.files import safe_filename
 from xinyong.records import report
 from xinyong.records import service as records_service
 from xinyong.records.models import BatchSource
@@ -102,7 +103,8 @@ async def upload_submit(
         raise InvalidInput(reason="请选择要上传的文件")
     rtype = load_catalog(settings.catalog_dirs).get(record_type)
     department = service.acting_department(session, actor, parse_id(department_text))
-    display_name = service.safe_filename(upload.filename)
+    reported_on = records_service.parse_reported_on(str(form.get("reported_on") or ""))
+    display_name = safe_filename(upload.filename)
     head = await upload.read(8192)
     suffix = service.check_upload(display_name, head)
     workdir = Path(tempfile.mkdtemp(prefix="xinyong-upload-"))
@@ -120,8 +122,8 @@ async def upload_submit(
         # chunk by chunk itself (a batch job with its own boundaries, see records.service).
         result = await run_in_threadpool(
             records_service.import_file, session, path, settings=settings, protector=protector,
-            record_type=rtype.key, department=department, actor=actor.label, source=BatchSource.UPLOAD,
-            filename=display_name,
+            record_type=rtype.key, department=department, actor=actor, source=BatchSource.UPLOAD,
+            filename=display_name, reported_on=reported_on, backdate_reason=str(form.get("backdate_reason") or "")[:450],
         )  # fmt: skip
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

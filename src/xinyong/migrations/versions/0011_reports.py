@@ -1,7 +1,7 @@
 """credit reports: the registry of issued reports (numbers and digests, never content)
 
 Revision ID: 0011_reports
-Revises: 0010_ingestapi
+Revises: 0010_auditlogin
 Create Date: 2026-12-05
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 import xinyong.db
 
 revision: str = "0011_reports"
-down_revision: str | Sequence[str] | None = "0010_ingestapi"
+down_revision: str | Sequence[str] | None = "0010_auditlogin"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
