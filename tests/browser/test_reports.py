@@ -7,9 +7,10 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+from tests.conftest import keyed_sessionmaker
 from tests.factories import records as f
 
-from xinyong.db import make_engine, make_sessionmaker
+from xinyong.db import make_engine
 from xinyong.disclosure.service import today_in_china
 from xinyong.protect import protector as make_protector
 from xinyong.records import service as records_service
@@ -24,7 +25,7 @@ def _seed(settings) -> str:  # type: ignore[no-untyped-def]
     today = today_in_china()
     uscc = f.company_code(4343)
     engine = make_engine(settings.database_url)
-    session = make_sessionmaker(engine)()
+    session = keyed_sessionmaker(engine)()
     try:
         dept = f.department(session)
         session.commit()
