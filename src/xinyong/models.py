@@ -7,6 +7,21 @@ from xinyong.calendar.models import CalendarOverride
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.departments.models import ApiKey, Department
 from xinyong.disclosure.models import Withdrawal
+from xinyong.evaluation.models import (
+    EvaluationPoints,
+    EvaluationRun,
+    EvaluationScore,
+    GradeChange,
+    ScoringModel,
+)
+from xinyong.inspections.models import (
+    InspectionAssignment,
+    InspectionDraw,
+    InspectionPlan,
+    Inspector,
+    InspectorExclusion,
+    PlanInspector,
+)
 from xinyong.lists.models import ListEntry, ListEvent, ListImport, ListImportProblem, ListType
 from xinyong.measures.models import Measure
 from xinyong.notify.models import OutboxItem
@@ -26,7 +41,16 @@ __all__ = [
     "CheckFeedback",
     "CreditCheck",
     "Department",
+    "EvaluationPoints",
+    "EvaluationRun",
+    "EvaluationScore",
     "Evidence",
+    "GradeChange",
+    "InspectionAssignment",
+    "InspectionDraw",
+    "InspectionPlan",
+    "Inspector",
+    "InspectorExclusion",
     "ListEntry",
     "ListEvent",
     "ListImport",
@@ -35,12 +59,14 @@ __all__ = [
     "Measure",
     "Objection",
     "OutboxItem",
+    "PlanInspector",
     "PublicationStop",
     "Record",
     "RecordVersion",
     "RepairApplication",
     "RepairCommitment",
     "RepairEvent",
+    "ScoringModel",
     "Subject",
     "SubjectAccount",
     "SubjectGram",

@@ -58,6 +58,17 @@ class AuditAction(enum.StrEnum):
     OBJECTION_FILED = "objection.filed"
     OBJECTION_DECIDED = "objection.decided"
     OBJECTION_WITHDRAWN = "objection.withdrawn"
+    # evaluation and graded supervision (issue 14)
+    EVALUATION_MODEL_LOADED = "evaluation.model-loaded"
+    EVALUATION_RUN = "evaluation.run"
+    EVALUATION_RUN_FAILED = "evaluation.run-failed"
+    INSPECTOR_SAVED = "inspector.saved"
+    INSPECTOR_EXCLUDED = "inspector.excluded"
+    INSPECTION_PLAN_CREATED = "inspection.plan-created"
+    INSPECTION_DRAWN = "inspection.drawn"
+    INSPECTION_REDRAW_REFUSED = "inspection.redraw-refused"
+    INSPECTION_PUBLISHED = "inspection.published"
+    INSPECTION_RESULT_RECORDED = "inspection.result-recorded"
 
     @property
     def label(self) -> str:
@@ -109,6 +120,16 @@ ACTION_LABELS = {
     AuditAction.OBJECTION_FILED: "提出异议",
     AuditAction.OBJECTION_DECIDED: "异议处理办结",
     AuditAction.OBJECTION_WITHDRAWN: "撤回异议",
+    AuditAction.EVALUATION_MODEL_LOADED: "载入评价模型",
+    AuditAction.EVALUATION_RUN: "完成信用综合评价",
+    AuditAction.EVALUATION_RUN_FAILED: "信用综合评价失败",
+    AuditAction.INSPECTOR_SAVED: "登记执法检查人员",
+    AuditAction.INSPECTOR_EXCLUDED: "登记检查人员回避",
+    AuditAction.INSPECTION_PLAN_CREATED: "制定随机抽查计划",
+    AuditAction.INSPECTION_DRAWN: "随机抽取检查对象和检查人员",
+    AuditAction.INSPECTION_REDRAW_REFUSED: "拒绝以其他种子重新抽取",
+    AuditAction.INSPECTION_PUBLISHED: "公示抽查计划与抽取结果",
+    AuditAction.INSPECTION_RESULT_RECORDED: "录入抽查检查结果",
 }
 
 

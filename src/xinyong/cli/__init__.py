@@ -17,6 +17,7 @@ from xinyong.demo.cli import app as demo_app
 from xinyong.departments.cli import app as departments_app
 from xinyong.disclosure.cli import app as disclosure_app
 from xinyong.errors import DomainError
+from xinyong.evaluation.cli import app as evaluation_app
 from xinyong.lists.cli import app as lists_app
 from xinyong.measures.cli import app as measures_app
 from xinyong.notify.cli import app as notify_app
@@ -44,6 +45,7 @@ app.add_typer(lists_app, name="lists", help="信用名单：名单类型、期�
 app.add_typer(measures_app, name="measures", help="联合奖惩措施清单")
 app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统计")
 app.add_typer(notify_app, name="notify", help="通知与变更事件：发送待发消息")
+app.add_typer(evaluation_app, name="evaluation", help="公共信用综合评价：评价模型、评价批次、等级解释")
 app.command("serve", help="启动网站与接口服务")(serve)
 
 
