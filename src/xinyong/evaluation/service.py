@@ -387,3 +387,8 @@ def same_result_as(session: Session, run: EvaluationRun) -> int | None:
     return session.scalar(select(func.min(EvaluationRun.id)).where(
         EvaluationRun.id != run.id, EvaluationRun.model_id == run.model_id, EvaluationRun.as_of == run.as_of,
         EvaluationRun.status == RunStatus.COMPLETED.value, EvaluationRun.digest == run.digest))  # fmt: skip
+
+
+def grades_of_run(run_id: int) -> Any:
+    """A subquery of (subject_id, grade) of a run, for other domains to join (random-inspection plans)."""
+    return select(EvaluationScore.subject_id, EvaluationScore.grade).where(EvaluationScore.run_id == run_id).subquery()
