@@ -39,8 +39,8 @@ def build(url: str, subjects: int, records: int, seed: int) -> None:
     from xinyong.db import make_engine, make_sessionmaker
     from xinyong.demo import generator
     from xinyong.departments.models import Department
-    from xinyong.portal import search
     from xinyong.records.models import Record
+    from xinyong.subjects import names as search
     from xinyong.subjects.models import Subject
 
     migrate.upgrade(url)

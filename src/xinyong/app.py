@@ -15,7 +15,7 @@ from xinyong.accounts import portal as accounts_portal
 from xinyong.admin import views as admin_views
 from xinyong.checks import admin as checks_admin
 from xinyong.checks import api as checks_api
-from xinyong.config import Settings
+from xinyong.config import Settings, load_settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.lists import admin as lists_admin
 from xinyong.lists import api as lists_api
@@ -49,7 +49,7 @@ ROUTERS = (
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+    settings = settings or load_settings()
     app = FastAPI(
         title="信用 · 公共信用信息平台 API",
         version=__version__,
@@ -80,4 +80,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    return create_app(Settings())
+    return create_app(load_settings())

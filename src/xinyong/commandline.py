@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
-from xinyong.config import Settings
+from xinyong.config import Settings, load_settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.errors import DomainError
 
@@ -22,7 +22,7 @@ err_console = Console(stderr=True)
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    return Settings()
+    return load_settings()
 
 
 @lru_cache(maxsize=1)

@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+
+from xinyong.errors import DomainError
+
+PREFIX = "XINYONG_"
+
+
+def _list_from_env(value: Any) -> Any:
+    """A list setting as operators write it: items separated by commas (one plain path is a list of one),
+    or a JSON list."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    return value
+
+
+TextList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_list_from_env)]
+PathList = Annotated[tuple[Path, ...], NoDecode, BeforeValidator(_list_from_env)]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="XINYONG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
 
     database_url: str = Field(
         default="sqlite:///var/xinyong.db",
@@ -46,11 +67,11 @@ class Settings(BaseSettings):
         default=4 * 1024 * 1024,
         description="Files at least this large are read and validated in a second process while storing.",
     )
-    catalog_dirs: tuple[Path, ...] = Field(
+    catalog_dirs: PathList = Field(
         default=(), description="Extra folders of catalogue entries (*.toml) beside the built-in types."
     )
     log_level: str = Field(default="INFO")
-    trusted_proxies: tuple[str, ...] = Field(
+    trusted_proxies: TextList = Field(
         default=(),
         description="Addresses or networks (CIDR) of the reverse proxies in front of the server, as a JSON list; "
         "X-Forwarded-For is read only from these. Empty: the header is ignored.",
@@ -66,14 +87,14 @@ class Settings(BaseSettings):
         default=False,
         description="Publish warning-only penalties decided by market-regulation departments (class 'market').",
     )
-    disclosure_warning_categories: tuple[str, ...] = Field(
+    disclosure_warning_categories: TextList = Field(
         default=("警告",), description="处罚类别 values that make a penalty 'warning-only' when nothing else is set."
     )
     disclosure_department_classes: dict[str, str] = Field(
         default_factory=dict,
         description="Department USCC → classification (e.g. 'market'), for per-class publicity periods.",
     )
-    disclosure_market_name_markers: tuple[str, ...] = Field(
+    disclosure_market_name_markers: TextList = Field(
         default=("市场监督管理",),
         description="A department whose name contains one of these is classified 'market' unless listed above.",
     )
@@ -113,7 +134,7 @@ class Settings(BaseSettings):
     lists_publish_workdays: int = Field(
         default=7, ge=1, le=30, description="Working days after a listing decision within which it is published."
     )
-    check_matters: tuple[str, ...] = Field(
+    check_matters: TextList = Field(
         default=("行政审批", "政府采购", "招标投标", "财政资金支持", "评先评优", "告知承诺适用", "公共资源交易",
                  "国有土地出让", "职业资格", "融资信贷"),
         description="The business matters (事项) credit checks and measures may name.",
@@ -143,13 +164,13 @@ class Settings(BaseSettings):
         description="Special minimum periods before repair: record_type → {tier: months}; replaces the "
         "catalogue's minimum for that tier.",
     )
-    repair_not_repairable_tiers: tuple[str, ...] = Field(
+    repair_not_repairable_tiers: TextList = Field(
         default=(), description="Tiers whose records cannot be repaired early (they run their full period)."
     )
-    repair_not_repairable_categories: tuple[str, ...] = Field(
+    repair_not_repairable_categories: TextList = Field(
         default=(), description="处罚类别 values that make a penalty non-repairable."
     )
-    repair_required_materials: tuple[str, ...] = Field(
+    repair_required_materials: TextList = Field(
         default=("已履行行政处罚决定规定义务的证明材料（如罚没款缴纳凭证、整改完成情况说明）",),
         description="What an application must include besides the commitment; shown on notices and forms.",
     )
@@ -175,7 +196,7 @@ class Settings(BaseSettings):
         description="Months on a list (from its validity start) before early removal by repair can be applied "
         "for: list type key → months; a type not named here can be repaired once published.",
     )
-    repair_list_not_repairable_types: tuple[str, ...] = Field(
+    repair_list_not_repairable_types: TextList = Field(
         default=(), description="Local list types whose entries cannot be removed early by repair."
     )
 
@@ -204,6 +225,14 @@ class Settings(BaseSettings):
         description="TOML file of sectors and special domains (catalogue filters) replacing the built-in one.",
     )
 
+    @field_validator("catalog_dirs")
+    @classmethod
+    def _directories(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
+        missing = [str(path) for path in value if not Path(path).is_dir()]
+        if missing:
+            raise ValueError(f"目录不存在：{'、'.join(missing)}")
+        return value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -217,3 +246,60 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+# ------------------------------------------------------------------------------- reading the settings
+
+
+class SettingsInvalid(DomainError):
+    code = "settings-invalid"
+    status_code = 500
+    message_template = "配置有误：{problems}"
+
+
+def _form_of(name: str) -> str:
+    """What a setting's value must look like, in words."""
+    field = Settings.model_fields.get(name)
+    if field is None:
+        return "有效的值"
+    annotation = field.annotation
+    pattern = next((m.pattern for m in field.metadata if getattr(m, "pattern", None)), None)
+    if pattern:
+        return "以下之一：" + "、".join(pattern.strip("^$()").split("|"))
+    if annotation is bool:
+        return "true 或 false"
+    if annotation is int:
+        bounds = [f"不小于 {m.ge}" for m in field.metadata if getattr(m, "ge", None) is not None]
+        bounds += [f"不大于 {m.le}" for m in field.metadata if getattr(m, "le", None) is not None]
+        return "整数" + (f"（{'，'.join(bounds)}）" if bounds else "")
+    if annotation is float:
+        return "数字"
+    if annotation is Path:
+        return "文件或目录路径"
+    if get_origin(annotation) is tuple or tuple in get_args(annotation):
+        return "以逗号分隔的列表（如 a,b）或 JSON 列表（如 [\"a\", \"b\"]）"
+    if get_origin(annotation) is dict:
+        return "JSON 对象（如 {\"键\": 值}）"
+    return "文本"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment; a value in the wrong form is one Chinese line naming the
+    variable and the form it wants, not a validation traceback."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error.get("loc") else ""
+            given = error.get("input")
+            shown = f"（收到“{str(given)[:60]}”）" if isinstance(given, str | int | float) else ""
+            reason = error.get("ctx", {}).get("error") if error.get("type") == "value_error" else None
+            detail = f"：{reason}" if reason else ""
+            problems.append(f"{PREFIX}{name.upper()} 的值应为{_form_of(name)}{shown}{detail}")
+        raise SettingsInvalid(problems="；".join(problems)) from None
+    except SettingsError as exc:
+        # pydantic-settings could not decode a JSON value; its message names the field.
+        text = str(exc)
+        name = text.split('"')[1] if '"' in text else ""
+        raise SettingsInvalid(problems=f"{PREFIX}{name.upper()} 的值应为{_form_of(name)}") from None

@@ -26,10 +26,9 @@ from xinyong.lists.models import ListEntry, ListEvent, ListImport, ListImportPro
 from xinyong.measures.models import Measure
 from xinyong.notify.models import OutboxItem
 from xinyong.objections.models import Objection
-from xinyong.portal.models import SubjectGram
 from xinyong.records.models import Batch, BatchProblem, Record, RecordVersion
 from xinyong.repair.models import Evidence, PublicationStop, RepairApplication, RepairCommitment, RepairEvent
-from xinyong.subjects.models import Subject
+from xinyong.subjects.models import Subject, SubjectGram
 
 __all__ = [
     "ApiKey",

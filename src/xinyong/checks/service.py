@@ -33,9 +33,9 @@ from xinyong.lists import service as lists_service
 from xinyong.measures import rules as measure_rules
 from xinyong.measures import service as measures_service
 from xinyong.measures.models import Measure, MeasureKind
-from xinyong.portal import search
 from xinyong.protect import Protector
 from xinyong.records.models import Record
+from xinyong.subjects import names as search
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.models import Subject, SubjectKind
 

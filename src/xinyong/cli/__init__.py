@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from xinyong.audit.cli import app as audit_app
 from xinyong.auth.cli import app as users_app
@@ -52,8 +53,18 @@ app.command("serve", help="启动网站与接口服务")(serve)
 
 
 def main() -> None:
+    """Operators meet one Chinese line, not a traceback, for what they can fix: a setting, a database that is
+    not there or not migrated."""
     try:
         app()
     except DomainError as exc:
         err_console.print(f"[red]错误：[/red]{exc.message}", highlight=False)
+        sys.exit(1)
+    except DBAPIError as exc:
+        text = str(exc.orig)
+        if "no such table" in text or "does not exist" in text:
+            message = "数据库尚未创建或未迁移到当前版本，请先运行 xinyong db upgrade"
+        else:
+            message = f"无法访问数据库（XINYONG_DATABASE_URL）：{text.splitlines()[0][:200]}"
+        err_console.print(f"[red]错误：[/red]{message}", highlight=False)
         sys.exit(1)

@@ -11,7 +11,7 @@ from xinyong.catalog import load_catalog
 from xinyong.commandline import console, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.disclosure import service
-from xinyong.portal import search
+from xinyong.subjects import names as search
 
 app = typer.Typer(no_args_is_help=True)
 

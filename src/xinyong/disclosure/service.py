@@ -28,7 +28,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from xinyong import refcache
 from xinyong.catalog import Catalog, load_catalog
@@ -117,7 +117,7 @@ def published_clause(
     policy: DisclosurePolicy,
     today: date,
     *,
-    subject_kind: str | ColumnElement[Any] | None,
+    subject_kind: str | ColumnElement[Any] | QueryableAttribute[Any] | None,
 ) -> ColumnElement[bool]:
     """Records the public may see on `today`. `subject_kind` is the subject's kind when known, or the
     subjects.kind column when the query joins subjects."""
@@ -151,7 +151,7 @@ def published_among(session: Session, record_ids: list[int], *, settings: Settin
 def _build_published_clause(
     policy: DisclosurePolicy,
     today: date,
-    subject_kind: str | ColumnElement[Any] | None,
+    subject_kind: str | ColumnElement[Any] | QueryableAttribute[Any] | None,
     classes: DepartmentClasses,
 ) -> ColumnElement[bool]:
     conditions: list[ColumnElement[bool]] = [

@@ -18,9 +18,10 @@ from xinyong.disclosure import rules as disclosure_rules
 from xinyong.disclosure import service as disclosure
 from xinyong.errors import InvalidInput, NotFound
 from xinyong.objections import service as objections_service
-from xinyong.portal import refs, search
+from xinyong.portal import refs
 from xinyong.protect import Protector
 from xinyong.records.models import Record
+from xinyong.subjects import names as search
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.models import Subject, SubjectKind
 
@@ -105,7 +106,7 @@ def _count_statement(clause: ColumnElement[bool], *, reads_subjects: bool) -> Se
     hit = _COUNT_STATEMENTS.get(key)
     if hit is not None and hit[0] is clause:  # ids are only unique among live objects
         return hit[1]
-    query = select(Record.subject_id, Record.record_type, func.count())
+    query: Select[Any] = select(Record.subject_id, Record.record_type, func.count())  # type: ignore[assignment]
     if reads_subjects:  # the clause reads subjects.kind
         query = query.join(Subject, Subject.id == Record.subject_id)
     statement = query.where(Record.subject_id.in_(bindparam("ids", expanding=True)), clause).group_by(

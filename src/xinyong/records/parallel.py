@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import islice
 from pathlib import Path
+from typing import cast
 
 from xinyong.catalog import load_catalog
 from xinyong.errors import FileRejected
@@ -133,7 +134,7 @@ class ParallelFile:
         while True:
             kind, value = self._receive()
             if kind == "chunk":
-                yield value
+                yield cast("list[CleanRow]", value)
             elif kind == "done":
                 return
             else:
@@ -150,6 +151,6 @@ class ParallelFile:
     @staticmethod
     def _raise(kind: str, value: object) -> None:
         if kind == "rejected":
-            code, reason = value  # type: ignore[misc]
+            code, reason = cast("tuple[str, str]", value)
             raise FileRejected(code, reason)
         raise RuntimeError(f"validation worker failed:\n{value}")

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from xinyong import clock, writequeue
@@ -296,12 +296,12 @@ def _audit_finished(session: Session, batch: Batch) -> None:
 
 def mark_stale_batches(session: Session) -> int:
     """Batches whose process died (no heartbeat for a while) are marked incomplete."""
-    result = session.execute(
+    result = session.execute(  # an UPDATE: a cursor result with a row count
         update(Batch)
         .where(Batch.status == BatchStatus.RUNNING, Batch.heartbeat_at < utcnow() - STALE_AFTER)
         .values(status=BatchStatus.INCOMPLETE, failure="导入进程中断（超时无响应），可重新导入同一文件继续")
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def _guarded(session: Session, batch: Batch, work: Callable[[], ImportResult]) -> ImportResult:

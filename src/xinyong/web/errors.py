@@ -140,9 +140,9 @@ def error_response(request: Request, exc: Exception) -> Response:
                             kind="warning")  # fmt: skip
     elif isinstance(exc, NotAuthenticated):
         return redirect(request, "/account/login", flash_message=document["message"], kind="warning")
-    target = getattr(request.state, "error_redirect", None)
-    if target is not None and status < 500 and request.method not in ("GET", "HEAD"):
-        return redirect(request, target, flash_message=document["message"], kind="error")
+    back = getattr(request.state, "error_redirect", None)
+    if back is not None and status < 500 and request.method not in ("GET", "HEAD"):
+        return redirect(request, back, flash_message=document["message"], kind="error")
     template = "admin/error.html" if surface is Surface.CONSOLE else "portal/error.html"
     return render(request, template, {"status": status, "message": document["message"],
                                       "is_rate_limited": status == 429}, status_code=status, headers=headers)  # fmt: skip

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from tests.factories import records as f
 
 from xinyong.codes import make_id_number
-from xinyong.portal import refs, search
-from xinyong.portal.models import SubjectGram
-from xinyong.subjects.models import Subject
+from xinyong.portal import refs
+from xinyong.subjects import names as search
+from xinyong.subjects.models import Subject, SubjectGram
 
 
 def test_name_search_from_two_characters(client, load):

@@ -16,6 +16,9 @@ from typer.testing import CliRunner
 
 from xinyong.cli import app
 from xinyong.commandline import session_factory, settings
+from xinyong.db import session_scope
+from xinyong.departments import service as departments_service
+from xinyong.errors import PermissionDenied
 
 
 @pytest.fixture
@@ -214,6 +217,27 @@ def test_issue_and_revoke_a_key(registered):
     revoked = registered.invoke(app, ["departments", "revoke-key", prefix])
     assert revoked.exit_code == 0
     assert "已吊销" in revoked.stdout
+
+
+def test_a_key_for_credit_checks_and_list_imports_from_the_command_line(registered):
+    issued = registered.invoke(app, ["departments", "issue-key", "--department", DEPT_CODE,
+                                     "--scope", "api:checks:write", "--scope", "api:lists:write"])  # fmt: skip
+    assert issued.exit_code == 0, issued.output
+    assert "权限：api:checks:write、api:lists:write" in issued.stdout
+    token = issued.stdout.strip().splitlines()[-1]
+    with session_scope(session_factory()) as session:
+        for scope in ("api:checks:write", "api:lists:write"):
+            departments_service.verify_api_key(session, token, scope=scope)
+        with pytest.raises(PermissionDenied):
+            departments_service.verify_api_key(session, token, scope="api:records:write")
+
+    unknown = registered.invoke(app, ["departments", "issue-key", "--department", DEPT_CODE, "--scope", "api:all"])
+    assert unknown.exit_code == 1
+    assert "未知的权限" in unknown.stderr
+    console_scope = registered.invoke(app, ["departments", "issue-key", "--department", DEPT_CODE,
+                                            "--scope", "admin:users:write"])  # fmt: skip
+    assert console_scope.exit_code == 1
+    assert "只能授予 api: 开头的接口权限" in console_scope.stderr
 
 
 def test_db_upgrade_says_what_it_did(cli: CliRunner, fresh_database_url: str) -> None:
