@@ -372,7 +372,8 @@ class _Parser:
             if by not in (None, "list_type"):
                 self.out.add("invalid-value", where, "读取名单的指标只能按名单类型（list_type）计分")
                 return None
-            target = Target("list_type", column="list_type", kind="list_type", values=frozenset(source.types))
+            target: Target | None = Target("list_type", column="list_type", kind="list_type",
+                                           values=frozenset(source.types))
         else:
             target = self._target(by, where, source.types)
         if target is None:

@@ -201,12 +201,12 @@ def score_indicator(indicator: Indicator, records: list[RecordFact], entries: li
         reached = [max(reached, key=lambda f: (f.decision_date, f.id))]
     reached = [f for f in reached if all(filter_holds(rule, f) for rule in source.where)]
     if isinstance(scoring, KindScoring):
-        scored = [(f, scoring.points_of(target_values(scoring.target, f))) for f in reached]
-        scored = sorted(((f, p) for f, p in scored if p > 0), key=lambda fp: _record_order(fp[1], fp[0]))
-        raw = sum(p for _, p in scored)
+        points = [(f, scoring.points_of(target_values(scoring.target, f))) for f in reached]
+        kept = sorted(((f, p) for f, p in points if p > 0), key=lambda fp: _record_order(fp[1], fp[0]))
+        raw = sum(p for _, p in kept)
         if raw <= 0:
             return None
-        return IndicatorResult(indicator.key, _cap(indicator, raw), raw, tuple(Hit(f.id, p) for f, p in scored))
+        return IndicatorResult(indicator.key, _cap(indicator, raw), raw, tuple(Hit(f.id, p) for f, p in kept))
     return _bands(indicator, scoring, reached)
 
 
@@ -214,7 +214,7 @@ def _bands(indicator: Indicator, scoring: BandScoring, reached: list[RecordFact]
     if not reached:
         return None
     if scoring.measure == "count":
-        measure: Decimal | None = Decimal(len(reached))
+        measure = Decimal(len(reached))
         ordered = sorted(reached, key=lambda f: (-f.decision_date.toordinal(), -f.id))
     else:
         assert scoring.target is not None

@@ -206,7 +206,7 @@ def points_statement(model: Model, indicator: Indicator, *, run_id: int, as_of: 
         assert isinstance(scoring, BandScoring)
         if scoring.measure == "count":
             value: ColumnElement[Any] = literal(1)
-            order = (rows.c.decision_date.desc(), rows.c.id.desc())
+            order: tuple[Any, ...] = (rows.c.decision_date.desc(), rows.c.id.desc())
         else:
             assert scoring.target is not None
             value = _target_number(scoring.target, col)
@@ -275,6 +275,8 @@ def scores_statement(model: Model, *, run_id: int, as_of: date, type_ids: Mappin
                       else_=literal(len(model.grades) - 1))  # fmt: skip
     by_score = case(*((score >= g.min_score, literal(g.symbol)) for g in model.grades[:-1]),
                     else_=literal(model.grades[-1].symbol))  # fmt: skip
+    ov_grade: ColumnElement[Any]
+    ov_code: ColumnElement[Any]
     if overrides:
         ov_rank = case(*((inner.c.ov == n, literal(model.rank(o.grade))) for n, o in enumerate(overrides)),
                        else_=literal(-1))  # fmt: skip

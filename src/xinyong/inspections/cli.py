@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -118,8 +119,8 @@ def plan_add(
     with _session() as session:
         dept = departments_service.get_department(session, department)
         plan = service.create_plan(session, draft, department=dept, actor=CLI, settings=settings(), today=clock.today())
-        doc = {"plan": plan.number, "matter": plan.matter, "ratios": plan.ratios, "special_domains": plan.special_domains,
-               "population": plan.population}  # fmt: skip
+        doc: dict[str, Any] = {"plan": plan.number, "matter": plan.matter, "ratios": plan.ratios,
+                               "special_domains": plan.special_domains, "population": plan.population}  # fmt: skip
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False))
     else:

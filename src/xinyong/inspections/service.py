@@ -196,7 +196,7 @@ def _clean_draft(draft: PlanDraft, grades: list[str], settings: Settings) -> dic
         raise InvalidInput(reason=f"评价模型中没有等级 {'、'.join(strange)}（等级：{'、'.join(grades)}）")
     ratios = {}
     for grade in grades:
-        given = draft.ratios.get(grade)
+        given: Any = draft.ratios.get(grade)
         if given is None or str(given).strip() == "":
             given = settings.inspections_default_ratios.get(grade)
             if given is None:

@@ -68,7 +68,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluation_runs")),
     )
     op.create_index(op.f("ix_evaluation_runs_model_id"), "evaluation_runs", ["model_id"], unique=False)
-    run_fk = {"ondelete": "CASCADE"}
     op.create_table(
         "evaluation_scores",
         sa.Column("run_id", sa.Integer(), nullable=False),
@@ -77,7 +76,7 @@ def upgrade() -> None:
         sa.Column("grade", sa.String(length=8), nullable=False),
         sa.Column("override", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(["run_id"], ["evaluation_runs.id"],
-                                name=op.f("fk_evaluation_scores_run_id_evaluation_runs"), **run_fk),
+                                name=op.f("fk_evaluation_scores_run_id_evaluation_runs"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_id", "subject_id", name=op.f("pk_evaluation_scores")),
     )
     op.create_index("ix_evaluation_scores_subject_run", "evaluation_scores", ["subject_id", "run_id"], unique=False)
@@ -90,7 +89,7 @@ def upgrade() -> None:
         sa.Column("hits", sa.Integer(), nullable=False),
         sa.Column("evidence", sa.String(length=400), nullable=True),
         sa.ForeignKeyConstraint(["run_id"], ["evaluation_runs.id"],
-                                name=op.f("fk_evaluation_points_run_id_evaluation_runs"), **run_fk),
+                                name=op.f("fk_evaluation_points_run_id_evaluation_runs"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_id", "subject_id", "indicator", name=op.f("pk_evaluation_points")),
     )
     op.create_table(
@@ -103,7 +102,7 @@ def upgrade() -> None:
         sa.Column("from_score", sa.Integer(), nullable=False),
         sa.Column("to_score", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["evaluation_runs.id"],
-                                name=op.f("fk_evaluation_changes_run_id_evaluation_runs"), **run_fk),
+                                name=op.f("fk_evaluation_changes_run_id_evaluation_runs"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_id", "subject_id", name=op.f("pk_evaluation_changes")),
     )
     op.create_index("ix_evaluation_changes_run_to", "evaluation_changes", ["run_id", "to_grade"], unique=False)
