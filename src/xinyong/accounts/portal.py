@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from xinyong.accounts import service
 from xinyong.disclosure import service as disclosure
+from xinyong.evaluation import service as evaluation_service
 from xinyong.lists import service as lists_service
 from xinyong.objections import service as objections_service
 from xinyong.portal import refs
@@ -137,6 +138,7 @@ def home(request: Request, session: DbSession, settings: AppSettings, protector:
         "subject": subject, "account": account, "items": items, "memberships": memberships,
         "applications": repair_service.for_subject(session, subject.id),
         "objections": objections_service.for_subject(session, subject.id),
+        "evaluation": evaluation_service.latest_grade(session, subject.id, settings=settings),
     })  # fmt: skip
 
 

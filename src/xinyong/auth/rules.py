@@ -33,6 +33,10 @@ class Permission(enum.StrEnum):
     REPAIRS_READ = "admin:repairs:read"  # repair queue and applications (own department for bound roles)
     OBJECTIONS_READ = "admin:objections:read"
     COMMITMENTS_DECIDE = "admin:commitments:decide"  # declare a repair commitment broken (违诺): 信用办 only
+    EVALUATION_READ = "admin:evaluation:read"  # evaluation runs, grade changes, a subject's explained grade
+    INSPECTIONS_READ = "admin:inspections:read"
+    INSPECTIONS_WRITE = "admin:inspections:write"  # plans, the inspector roster and exclusions, results
+    INSPECTIONS_DECIDE = "admin:inspections:decide"  # the draw and its publication
     # platform administration
     DEPARTMENTS_READ = "admin:departments:read"
     DEPARTMENTS_WRITE = "admin:departments:write"
@@ -84,14 +88,16 @@ ROLE_LABELS = {
 }
 
 _COMMON = {Permission.DASHBOARD_READ, Permission.BATCHES_READ, Permission.RECORDS_READ, Permission.SUBJECTS_READ,
-           Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ}  # fmt: skip
+           Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ, Permission.EVALUATION_READ,
+           Permission.INSPECTIONS_READ}  # fmt: skip
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(p for p in Permission if not p.is_api),
-    Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE}),
+    Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE,
+                                        Permission.INSPECTIONS_WRITE}),
     Role.REVIEWER: frozenset(_COMMON | {Permission.SUBJECTS_REVEAL, Permission.LISTS_DECIDE,
                                         Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE,
                                         Permission.REPAIRS_READ, Permission.OBJECTIONS_READ,
-                                        Permission.CHECKS_WRITE}),
+                                        Permission.CHECKS_WRITE, Permission.INSPECTIONS_DECIDE}),
     Role.AUDITOR: frozenset(_COMMON | {Permission.REPAIRS_READ, Permission.OBJECTIONS_READ, Permission.AUDIT_READ, Permission.AUDIT_EXPORT, Permission.DEPARTMENTS_READ,
                                        Permission.USERS_READ}),
 }

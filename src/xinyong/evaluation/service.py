@@ -253,19 +253,20 @@ class RunInfo:
     as_of: date
     model_key: str
     model_version: str
-    model_source: str
+    labels: tuple[tuple[str, str], ...]  # (grade, label), best first
 
     @property
     def model_name(self) -> str:
         return f"{self.model_key}@{self.model_version}"
 
 
-def run_info(session: Session, run_id: int) -> RunInfo:
+def run_info(session: Session, run_id: int, *, settings: Settings) -> RunInfo:
     def load(s: Session) -> RunInfo:
         run, row = get_run(s, run_id)
-        return RunInfo(run.id, run.as_of, row.key, row.version, row.source)
+        model = model_of(s, row, settings=settings)
+        return RunInfo(run.id, run.as_of, row.key, row.version, tuple((g.symbol, g.label) for g in model.grades))
 
-    return refcache.get(session, ("evaluation.run", run_id), load)
+    return refcache.get(session, ("evaluation.run", run_id, tuple(settings.catalog_dirs)), load)
 
 
 @dataclass(frozen=True)
@@ -282,18 +283,13 @@ class GradeInfo:
                 "run": self.run_id, "model": self.model}  # fmt: skip
 
 
-def grade_labels(session: Session, info: RunInfo, *, settings: Settings) -> dict[str, str]:
-    model = parse(session, info.model_source, settings=settings)
-    return {g.symbol: g.label for g in model.grades}
-
-
 def grades_for(session: Session, subject_ids: list[int], *, settings: Settings) -> dict[int, GradeInfo]:
     """The latest completed run's grade of each subject (a few queries whatever their number)."""
     run_id = _latest_run_id(session)
     if run_id is None or not subject_ids:
         return {}
-    info = run_info(session, run_id)
-    labels = grade_labels(session, info, settings=settings)
+    info = run_info(session, run_id, settings=settings)
+    labels = dict(info.labels)
     found: dict[int, GradeInfo] = {}
     for start in range(0, len(subject_ids), 900):
         part = subject_ids[start : start + 900]

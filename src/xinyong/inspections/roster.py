@@ -31,6 +31,13 @@ def add_inspector(session: Session, *, department: Department, name: str, badge_
     return inspector
 
 
+def get_inspector(session: Session, inspector_id: int) -> Inspector:
+    found = session.get(Inspector, inspector_id)
+    if found is None:
+        raise NotFound(what="该检查人员")
+    return found
+
+
 def inspector_by_badge(session: Session, badge_no: str) -> Inspector:
     found = session.scalar(select(Inspector).where(Inspector.badge_no == "".join(badge_no.split()).upper()))
     if found is None:

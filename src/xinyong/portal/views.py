@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from xinyong.disclosure import service as disclosure
 from xinyong.errors import NotFound
+from xinyong.evaluation import service as evaluation_service
 from xinyong.exports import write_csv
 from xinyong.lists import service as lists_service
 from xinyong.portal import refs, service
@@ -61,6 +62,7 @@ def subject_page(request: Request, ref: str, session: DbSession, settings: AppSe
     return render(request, "portal/subject.html", {
         "p": profile, "record_types": service.RECORD_TYPES,
         "memberships": lists_service.public_memberships(session, profile.subject, today=today),
+        "public_grade": evaluation_service.public_grade(session, profile.subject, settings=settings),
     })  # fmt: skip
 
 

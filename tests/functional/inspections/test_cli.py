@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.conftest import TEST_KEY
-from tests.functional.inspections.conftest import build
+from tests.factories.inspections import build
 from typer.testing import CliRunner
 
 from xinyong.audit.models import AuditEntry

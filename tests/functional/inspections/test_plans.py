@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 from tests.factories import evaluation as ef
+from tests.factories.inspections import SYSTEM, TODAY
 from tests.factories.records import department
-from tests.functional.inspections.conftest import SYSTEM, TODAY
 
 from xinyong.audit.models import AuditEntry
 from xinyong.auth.rules import ROLE_PERMISSIONS, Actor, Role
