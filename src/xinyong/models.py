@@ -21,6 +21,7 @@ from xinyong.inspections.models import (
     Inspector,
     InspectorExclusion,
     PlanInspector,
+    PlanSectorMember,
 )
 from xinyong.lists.models import ListEntry, ListEvent, ListImport, ListImportProblem, ListType
 from xinyong.measures.models import Measure
@@ -59,6 +60,7 @@ __all__ = [
     "Objection",
     "OutboxItem",
     "PlanInspector",
+    "PlanSectorMember",
     "PublicationStop",
     "Record",
     "RecordVersion",

@@ -9,6 +9,7 @@ marked so and its rows are deleted. Everything else here leaves the commit to th
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -138,8 +139,10 @@ def latest_run(session: Session) -> EvaluationRun | None:
 
 
 def run_evaluation(session: Session, *, as_of: date, actor: Actor | str, settings: Settings, key: str | None = None,
-                   version: str | None = None) -> EvaluationRun:  # fmt: skip
-    """Evaluate every subject of the model's kinds as of `as_of` (commits, step by step; see the module)."""
+                   version: str | None = None, progress: Callable[[str], None] | None = None) -> EvaluationRun:  # fmt: skip
+    """Evaluate every subject of the model's kinds as of `as_of` (commits, step by step; see the module).
+    `progress` is told the name of each step as it finishes."""
+    done = progress or (lambda step: None)
     row = pick_model(session, key, version)
     model = model_of(session, row, settings=settings)
     previous = latest_run(session)
@@ -157,13 +160,16 @@ def run_evaluation(session: Session, *, as_of: date, actor: Actor | str, setting
                 session.execute(scoring.points_statement(model, indicator, run_id=run.id, as_of=as_of,
                                                          dialect=dialect, type_ids=type_ids))  # fmt: skip
                 session.commit()
+            done(indicator.key)
         with writequeue.turn(session):
             session.execute(scoring.scores_statement(model, run_id=run.id, as_of=as_of, type_ids=type_ids,
                                                      active_type_ids=sorted(type_ids.values())))  # fmt: skip
             if run.previous_run_id is not None:
                 session.execute(scoring.changes_statement(run_id=run.id, previous_run_id=run.previous_run_id))
             session.commit()
+        done("scores")
         _finish(session, run, model, settings)
+        done("summary")
     except BaseException as exc:
         session.rollback()
         _fail(session, run, exc)

@@ -87,6 +87,17 @@ class PlanInspector(Base):
     inspector_id: Mapped[int] = mapped_column(ForeignKey("inspectors.id"), primary_key=True)
 
 
+class PlanSectorMember(Base):
+    """A subject that matched one of the plan's catalogue filters (its sector, a special domain) when the plan
+    was made: the plan's list of inspection objects (检查对象名录) is fixed then, its grades when it is drawn."""
+
+    __tablename__ = "inspection_plan_sectors"
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("inspection_plans.id", ondelete="CASCADE"), primary_key=True)
+    sector: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject_id: Mapped[int] = mapped_column(primary_key=True)
+
+
 class InspectionDraw(Base):
     """The one draw of a plan, recorded before anyone sees it: the seed, the population snapshot it was made
     over (sorted, compressed, with its digest), the roster with its exclusions, and the result's digest."""

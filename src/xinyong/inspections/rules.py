@@ -163,9 +163,10 @@ def draw(members: Sequence[Member], *, grades: Sequence[str], ratios: dict[str, 
         strata[grade] = {"population": len(stratum), "asked": str(ratios[grade]), "drawn": len(picked)}
     chosen.sort(key=lambda m: m.uscc)
     ordered = sorted(roster, key=lambda r: r.badge)
+    anyone_excluded = set().union(*(r.excluded for r in ordered))
     drawn = []
     for member in chosen:
-        eligible = [r for r in ordered if member.uscc not in r.excluded]
+        eligible = ordered if member.uscc not in anyone_excluded else [r for r in ordered if member.uscc not in r.excluded]
         if len(eligible) < per_subject:
             raise TooFewInspectors(uscc=member.uscc, needed=per_subject)
         drawn.append(Drawn(member, tuple(eligible[i] for i in _choose(rng, len(eligible), per_subject))))

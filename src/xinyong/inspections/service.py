@@ -10,10 +10,11 @@ import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.audit import service as audit
@@ -39,6 +40,7 @@ from xinyong.inspections.models import (
     InspectionPlan,
     Inspector,
     PlanInspector,
+    PlanSectorMember,
     PlanStatus,
 )
 from xinyong.inspections.rules import Member, RosterEntry
@@ -241,14 +243,21 @@ def create_plan(session: Session, draft: PlanDraft, *, department: Department, a
         ratios=values["ratios"], special_domains=values["special"], inspectors_per_subject=per_subject,
         status=PlanStatus.DRAFT.value, created_by=_label(actor),
     )  # fmt: skip
-    members = population(session, plan, run_id=run.id, settings=settings, today=today)
-    if not members:
-        raise PopulationEmpty()
-    entries = roster.with_exclusions(session, inspectors, {m.uscc for m in members})
-    for entry in rules.excluded_everywhere(entries, {m.uscc for m in members}):
-        raise InspectorExcludedEverywhere(name=entry.name, badge=entry.badge)
-    session.add(plan)
-    session.flush()  # the roster rows and the audit entry name it
+    with session.begin_nested():  # a refused plan leaves nothing behind, whatever the caller does next
+        session.add(plan)
+        session.flush()  # the sector matches, the roster rows and the audit entry name it
+        known = sectors(settings)
+        for key in dict.fromkeys([*([values["sector"]] if values["sector"] else []), *values["special"]]):
+            session.execute(insert(PlanSectorMember.__table__).from_select(
+                ["plan_id", "sector", "subject_id"],
+                select(literal(plan.id), literal(key), _holders(known[key], today).subquery().c.subject_id).distinct(),
+            ))  # fmt: skip
+        members = population(session, plan, run_id=run.id)
+        if not members:
+            raise PopulationEmpty()
+        usccs = {m.uscc for m in members}
+        for entry in rules.excluded_everywhere(roster.with_exclusions(session, inspectors, usccs), usccs):
+            raise InspectorExcludedEverywhere(name=entry.name, badge=entry.badge)
     session.add_all(PlanInspector(plan_id=plan.id, inspector_id=i.id) for i in inspectors)
     audit.record(session, AuditAction.INSPECTION_PLAN_CREATED, actor=actor, department_id=department.id,
                  target=f"inspection-plan:{plan.id}", details={
@@ -258,10 +267,11 @@ def create_plan(session: Session, draft: PlanDraft, *, department: Department, a
     return plan
 
 
-def population(session: Session, plan: InspectionPlan, *, run_id: int, settings: Settings, today: date) -> list[Member]:
-    """The plan's population from run `run_id`, sorted by USCC, each with its grade and special domain."""
-    known = sectors(settings)
+def population(session: Session, plan: InspectionPlan, *, run_id: int) -> list[Member]:
+    """The plan's population graded by run `run_id`, sorted by USCC, each with its grade and special domain
+    (the sector and special-domain matches are the plan's own, taken when it was made)."""
     graded = evaluation_service.grades_of_run(run_id)
+    matches = PlanSectorMember.__table__.c
     filters = plan.population
     query = (
         select(Subject.id, Subject.uscc, graded.c.grade)
@@ -272,14 +282,17 @@ def population(session: Session, plan: InspectionPlan, *, run_id: int, settings:
     if regions:
         query = query.where(or_(*(func.substr(Subject.uscc, 3, len(r)) == r for r in regions)))
     if filters.get("sector"):
-        query = query.where(Subject.id.in_(_holders(known[filters["sector"]], today)))
-    rows = session.execute(query).all()
+        query = query.where(Subject.id.in_(select(matches.subject_id).where(matches.plan_id == plan.id,
+                                                                            matches.sector == filters["sector"])))  # fmt: skip
+    connection = session.connection()
     domains: dict[int, str] = {}
     for key in reversed(plan.special_domains or []):  # the first domain named wins
-        for subject_id in session.scalars(_holders(known[key], today)):
+        for (subject_id,) in connection.execute(select(matches.subject_id).where(matches.plan_id == plan.id,
+                                                                                 matches.sector == key)):  # fmt: skip
             domains[subject_id] = key
-    members = [Member(uscc, grade, domains.get(subject_id, ""), subject_id) for subject_id, uscc, grade in rows]
-    members.sort(key=lambda m: m.uscc)
+    members = [Member(uscc, grade, domains.get(subject_id, ""), subject_id)
+               for subject_id, uscc, grade in connection.execute(query)]  # fmt: skip
+    members.sort(key=attrgetter("uscc"))
     return members
 
 
@@ -316,7 +329,7 @@ def draw_plan(session: Session, plan_id: int, *, seed: int, actor: Actor, settin
                             published="并已公示" if is_published else "")  # fmt: skip
     rules.next_status(PlanStatus(plan.status), "draw")
     run, grades = _latest_grades(session, settings)
-    members = population(session, plan, run_id=run.id, settings=settings, today=today)
+    members = population(session, plan, run_id=run.id)
     if not members:
         raise PopulationEmpty()
     usccs = {m.uscc for m in members}
@@ -334,7 +347,7 @@ def draw_plan(session: Session, plan_id: int, *, seed: int, actor: Actor, settin
     snapshot = rules.snapshot_text(members)
     row = InspectionDraw(
         plan_id=plan.id, seed=seed, evaluation_run_id=run.id, on_day=today, population_size=len(members),
-        population_digest=rules.digest(snapshot), population=zlib.compress(snapshot.encode("utf-8"), 6),
+        population_digest=rules.digest(snapshot), population=zlib.compress(snapshot.encode("utf-8"), 1),
         roster=[r.as_dict() for r in entries], strata=result.strata, drawn=len(result.drawn),
         result_digest=result.digest, actor=_label(actor),
     )  # fmt: skip

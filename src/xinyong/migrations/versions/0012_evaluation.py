@@ -1,5 +1,5 @@
 """public credit evaluation (models, runs, scores, points, grade changes) and random inspections (inspectors,
-exclusions, plans, draws, assignments)
+exclusions, plans with their sector matches, draws, assignments)
 
 Revision ID: 0012_evaluation
 Revises: 0009
@@ -20,7 +20,8 @@ down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TABLES = ("inspection_assignments", "inspector_exclusions", "inspection_plan_inspectors", "inspection_draws",
+TABLES = ("inspection_assignments", "inspector_exclusions", "inspection_plan_inspectors", "inspection_plan_sectors",
+          "inspection_draws",
           "evaluation_scores", "evaluation_points", "evaluation_changes", "inspectors", "inspection_plans",
           "evaluation_runs", "evaluation_models")  # fmt: skip
 
@@ -169,6 +170,15 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["plan_id"], ["inspection_plans.id"],
                                 name=op.f("fk_inspection_plan_inspectors_plan_id_inspection_plans"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("plan_id", "inspector_id", name=op.f("pk_inspection_plan_inspectors")),
+    )
+    op.create_table(
+        "inspection_plan_sectors",
+        sa.Column("plan_id", sa.Integer(), nullable=False),
+        sa.Column("sector", sa.String(length=40), nullable=False),
+        sa.Column("subject_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["plan_id"], ["inspection_plans.id"],
+                                name=op.f("fk_inspection_plan_sectors_plan_id_inspection_plans"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("plan_id", "sector", "subject_id", name=op.f("pk_inspection_plan_sectors")),
     )
     op.create_table(
         "inspection_draws",
