@@ -11,8 +11,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from xinyong import __version__, refcache
+from xinyong.accounts import admin as accounts_admin
 from xinyong.accounts import portal as accounts_portal
 from xinyong.admin import views as admin_views
+from xinyong.catalog import load_catalog
+from xinyong.catalog import pages as catalog_pages
 from xinyong.checks import admin as checks_admin
 from xinyong.checks import api as checks_api
 from xinyong.config import Settings, load_settings
@@ -33,9 +36,10 @@ from xinyong.protect import protector
 from xinyong.records import api as records_api
 from xinyong.repair import admin as repair_admin
 from xinyong.repair import portal as repair_portal
-from xinyong.web import apidocs, errors, site
+from xinyong.web import apidocs, errors, site, templating
 from xinyong.web.cache import TTLCache
 from xinyong.web.client import parse_networks
+from xinyong.web.openapi import describe_api
 from xinyong.web.ratelimit import AttemptLimiter, RateLimiter
 from xinyong.web.security import RequestGuard
 
@@ -49,7 +53,7 @@ ROUTERS = (
     evaluation_portal.router, inspections_portal.router,
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
-    objections_admin.router, evaluation_admin.router, inspections_admin.router,
+    objections_admin.router, accounts_admin.router, evaluation_admin.router, inspections_admin.router,
 )  # fmt: skip
 
 
@@ -73,10 +77,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.portal_limiter = RateLimiter(settings.portal_rate_limit_requests,
                                            settings.portal_rate_limit_window_seconds)  # fmt: skip
     app.state.login_limiter = AttemptLimiter(settings.login_rate_limit_attempts)
+    app.state.identity_limiter = AttemptLimiter(settings.activation_client_attempts, window_seconds=3600)
     app.state.portal_cache = TTLCache(300)
     errors.install(app)
+    describe_api(app, settings)
     for router in ROUTERS:
         app.include_router(router)
+    catalog = load_catalog(settings.catalog_dirs)  # a bad catalogue file stops the start, with its reason
+    portal_api.document_record_types(app, catalog)
+    catalog_pages.install(templating.env)
     apidocs.mount_assets(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestGuard, upload_max_bytes=settings.upload_max_bytes,

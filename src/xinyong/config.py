@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from xinyong.errors import DomainError
@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     )
     report_deadline_workdays: int = Field(default=7, description="Working days a department has to report.")
     import_chunk_rows: int = Field(default=5_000, description="Rows validated and stored per transaction.")
+    problems_max_per_column: int = Field(
+        default=1_000, ge=1,
+        description="Problems of one code in one column a batch stores one by one (all unknown columns count as "
+        "one column); the rest are counted and reported as one line.",
+    )
+    problems_max_per_batch: int = Field(
+        default=10_000, ge=1,
+        description="Problems a batch stores one by one in all; the rest are counted by code and column.",
+    )
     parallel_min_bytes: int = Field(
         default=4 * 1024 * 1024,
         description="Files at least this large are read and validated in a second process while storing.",
@@ -189,6 +198,43 @@ class Settings(BaseSettings):
     )
     verification_code_minutes: int = Field(default=15, description="How long a sign-up verification code is valid.")
     subject_session_hours: int = Field(default=2, description="A subject's portal session ends this long after sign-in.")
+    # --- proving who a subject account is (主体身份核验) ----------------------------------------------------
+    account_identity_methods: TextList = Field(
+        default=("activation_code",),
+        description="Ways a subject account proves the identity of its subject, comma-separated: "
+        "activation_code (issued by the 信用办 or a department), oidc (the province's identity service).",
+    )
+    account_max_open_claims: int = Field(
+        default=5, ge=1, le=50,
+        description="Unproven accounts one subject may have at once; a further sign-up closes the oldest.",
+    )
+    activation_code_days: int = Field(default=30, ge=1, le=365, description="How long an activation code is valid.")
+    activation_max_failures: int = Field(
+        default=5, ge=1, le=100, description="Wrong activation codes after which an account must wait."
+    )
+    activation_lockout_minutes: int = Field(default=60, ge=1, description="How long that wait is.")
+    activation_client_attempts: int = Field(
+        default=20, ge=0, description="Activation code entries per client address per hour; 0 disables the limit."
+    )
+    oidc_discovery_url: str | None = Field(
+        default=None, description="OpenID Connect discovery document of the identity service "
+        "(…/.well-known/openid-configuration).",
+    )
+    oidc_client_id: str | None = Field(default=None, description="This platform's client id at the identity service.")
+    oidc_client_secret_file: Path | None = Field(default=None, description="File holding the client secret.")
+    oidc_scopes: TextList = Field(
+        default=("openid",), description="Scopes asked for, comma-separated (openid is always included)."
+    )
+    oidc_code_claim: str = Field(
+        default="uscc", min_length=1, max_length=100,
+        description="The claim (ID token or userinfo) carrying the unified social credit code or ID number.",
+    )
+    oidc_redirect_uri: str | None = Field(
+        default=None, description="Callback URL registered at the identity service; by default derived from the "
+        "request (set it behind a proxy).",
+    )
+    oidc_title: str = Field(default="统一身份认证", max_length=40, description="The identity service's name on pages.")
+    oidc_timeout_seconds: float = Field(default=10, gt=0, le=60, description="Timeout of each call to the service.")
     # --- credit repair of list entries (名单信用修复，提前移出) ---------------------------------------------
     repair_list_min_months: dict[str, int] = Field(
         # 市场监管总局令第44号: 列入严重违法失信名单满一年, 可申请提前移出.
@@ -232,6 +278,20 @@ class Settings(BaseSettings):
         if missing:
             raise ValueError(f"目录不存在：{'、'.join(missing)}")
         return value
+
+    @model_validator(mode="after")
+    def _identity_methods_usable(self) -> Settings:
+        known = {"activation_code", "oidc"}
+        unknown = [m for m in self.account_identity_methods if m not in known]
+        if unknown or not self.account_identity_methods:
+            raise ValueError(f"XINYONG_ACCOUNT_IDENTITY_METHODS 应为以下一项或多项：{'、'.join(sorted(known))}"
+                             f"（收到“{'、'.join(self.account_identity_methods)}”）")  # fmt: skip
+        if "oidc" in self.account_identity_methods:
+            missing = [f"XINYONG_{n.upper()}" for n in ("oidc_discovery_url", "oidc_client_id", "oidc_client_secret_file")
+                       if not getattr(self, n)]  # fmt: skip
+            if missing:
+                raise ValueError(f"使用 oidc 身份核验须同时配置 {'、'.join(missing)}")
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -291,7 +351,10 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = str(error["loc"][0]) if error.get("loc") else ""
+            if not error.get("loc"):  # a rule over several settings: its message names them
+                problems.append(str(error.get("ctx", {}).get("error") or error.get("msg", "")))
+                continue
+            name = str(error["loc"][0])
             given = error.get("input")
             shown = f"（收到“{str(given)[:60]}”）" if isinstance(given, str | int | float) else ""
             reason = error.get("ctx", {}).get("error") if error.get("type") == "value_error" else None

@@ -1,6 +1,6 @@
 """Imports every domain's models so that the metadata is complete (for Alembic and tests)."""
 
-from xinyong.accounts.models import SubjectAccount, SubjectSession, SubjectVerification
+from xinyong.accounts.models import ActivationCode, SubjectAccount, SubjectSession, SubjectVerification
 from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.auth.models import User, UserSession
 from xinyong.calendar.models import CalendarOverride
@@ -32,6 +32,7 @@ from xinyong.repair.models import Evidence, PublicationStop, RepairApplication, 
 from xinyong.subjects.models import Subject, SubjectGram
 
 __all__ = [
+    "ActivationCode",
     "ApiKey",
     "AuditChainHead",
     "AuditEntry",

@@ -76,6 +76,52 @@ def _sign_up_and_in(page, base: str, app, seeded: dict[str, str]) -> None:  # ty
     page.fill("#password", SUBJECT_PASSWORD)
     page.click("form.form button[type=submit]")
     page.wait_for_url("**/account")
+    assert "本账户尚未完成主体身份核验" in page.inner_text("main")
+    assert seeded["doc_no"] not in page.inner_text("main")
+
+
+def _issue_at_counter(browser, base: str, seeded: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
+    """A department reviewer, having checked the papers at the counter, issues an activation code."""
+    staff = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    _staff_sign_in(staff, base, "/admin/subject-accounts")
+    staff.fill("input[name=code]", seeded["uscc"])
+    staff.click("form.filters button[type=submit]")
+    staff.wait_for_selector("#issue-form")
+    staff.select_option("select[name=channel]", "counter")
+    staff.click("#issue")
+    code = staff.inner_text("[data-testid=secret]").strip()
+    staff.close()
+    return code
+
+
+def _prove_identity(page, browser, base: str, seeded: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    code = _issue_at_counter(browser, base, seeded)
+    page.fill("#activation-code", code)
+    page.click("#method-activation_code button[type=submit]")
+    page.wait_for_selector("#my-records")
+
+
+def test_a_claim_sees_nothing_until_it_enters_the_activation_code(live_server, browser, artifacts_dir):
+    seeded = _seed(live_server.settings, CF_FR_ZJLX="身份证", CF_FR_ZJHM="330523197503080517")
+    base = live_server.url
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    _sign_up_and_in(page, base, live_server.app, seeded)
+    assert "激活码" in page.inner_text("#method-activation_code")
+    page.screenshot(path=str(artifacts_dir / "account-identity.png"), full_page=True)
+    page.fill("#activation-code", "ABCD-EFGH-JKMN-PQRS")
+    page.click("#method-activation_code button[type=submit]")
+    page.wait_for_selector("#form-error")
+    assert "激活码不正确" in page.inner_text("#form-error")
+    code = _issue_at_counter(browser, base, seeded)
+    page.fill("#activation-code", code.lower())
+    page.click("#method-activation_code button[type=submit]")
+    page.wait_for_selector("#my-records")
+    assert "主体身份核验已完成" in page.inner_text("main")
+    assert seeded["doc_no"] in page.inner_text("#my-records")
+    page.click(f"article[data-doc='{seeded['doc_no']}'] summary")
+    assert "330523197503080517" in page.inner_text("#my-records")
+    page.screenshot(path=str(artifacts_dir / "account-proven.png"), full_page=True)
+    page.close()
 
 
 def _staff_sign_in(page, base: str, target: str) -> None:  # type: ignore[no-untyped-def]
@@ -94,6 +140,7 @@ def test_subject_applies_department_approves_record_leaves_portal(live_server, b
     assert seeded["doc_no"] in page.inner_text("main")
 
     _sign_up_and_in(page, base, live_server.app, seeded)
+    _prove_identity(page, browser, base, seeded)
     assert seeded["doc_no"] in page.inner_text("#my-records")
     page.screenshot(path=str(artifacts_dir / "repair-account.png"), full_page=True)
     page.click("a.apply-repair")
@@ -136,6 +183,7 @@ def test_objection_ends_in_a_correction(live_server, browser, artifacts_dir):
     base = live_server.url
     page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
     _sign_up_and_in(page, base, live_server.app, seeded)
+    _prove_identity(page, browser, base, seeded)
     page.click("a.file-objection")
     page.wait_for_url("**/objections/file/*")
     page.check("input[value=wrong-data]")

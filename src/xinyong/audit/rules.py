@@ -47,6 +47,14 @@ class AuditAction(enum.StrEnum):
     SUBJECT_ACCOUNT_CREATED = "subject-account.created"
     SUBJECT_ACCOUNT_VERIFIED = "subject-account.verified"
     SUBJECT_SIGNED_IN = "subject-account.signed-in"
+    SUBJECT_ACTIVATION_ISSUED = "subject-account.activation-issued"
+    SUBJECT_ACTIVATION_FAILED = "subject-account.activation-failed"
+    SUBJECT_IDENTITY_VERIFIED = "subject-account.identity-verified"
+    SUBJECT_IDENTITY_REFUSED = "subject-account.identity-refused"
+    SUBJECT_IDENTITY_REVOKED = "subject-account.identity-revoked"
+    SUBJECT_ACCOUNT_SUPERSEDED = "subject-account.superseded"
+    SUBJECT_ACCOUNT_DISPUTED = "subject-account.disputed"
+    SUBJECT_ACCOUNT_REVOKED = "subject-account.revoked"
     REPAIR_SUBMITTED = "repair.submitted"
     REPAIR_RETURNED = "repair.returned"
     REPAIR_RESUBMITTED = "repair.resubmitted"
@@ -107,8 +115,16 @@ ACTION_LABELS = {
     AuditAction.MEASURE_RETIRED: "停用措施清单条目",
     AuditAction.CHECK_FEEDBACK: "登记奖惩结果反馈",
     AuditAction.SUBJECT_ACCOUNT_CREATED: "信用主体注册账户",
-    AuditAction.SUBJECT_ACCOUNT_VERIFIED: "信用主体账户验证",
+    AuditAction.SUBJECT_ACCOUNT_VERIFIED: "信用主体账户确认联系邮箱",
     AuditAction.SUBJECT_SIGNED_IN: "信用主体登录",
+    AuditAction.SUBJECT_ACTIVATION_ISSUED: "签发信用主体激活码",
+    AuditAction.SUBJECT_ACTIVATION_FAILED: "激活码错误次数过多，暂停核验",
+    AuditAction.SUBJECT_IDENTITY_VERIFIED: "信用主体身份核验通过",
+    AuditAction.SUBJECT_IDENTITY_REFUSED: "信用主体身份核验未通过",
+    AuditAction.SUBJECT_IDENTITY_REVOKED: "撤销信用主体身份核验",
+    AuditAction.SUBJECT_ACCOUNT_SUPERSEDED: "信用主体账户因他人核验身份而停用",
+    AuditAction.SUBJECT_ACCOUNT_DISPUTED: "已核验账户申诉停用他人申领",
+    AuditAction.SUBJECT_ACCOUNT_REVOKED: "注销信用主体账户",
     AuditAction.REPAIR_SUBMITTED: "提交信用修复申请",
     AuditAction.REPAIR_RETURNED: "退回信用修复申请补正",
     AuditAction.REPAIR_RESUBMITTED: "补正后重新提交信用修复申请",

@@ -13,6 +13,7 @@ from xinyong.audit import rules
 from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor
+from xinyong.codes import mask_id_numbers
 from xinyong.db import utcnow
 from xinyong.exports import safe_cell
 
@@ -30,7 +31,9 @@ def _json_safe(value: Any) -> Any:
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, str):
+        return mask_id_numbers(value)  # the trail is read and exported by auditors: never a full ID number
+    if value is None or isinstance(value, bool | int):
         return value
     return str(value)  # dates, decimals, enums: their text, so the stored JSON hashes the same when read back
 
@@ -61,7 +64,7 @@ def record(
     seq, prev_hash = head[0], head[1]
     created_at = utcnow()
     clean_details = _json_safe(details or {})
-    reason = reason.strip()[:500] if reason else None
+    reason = mask_id_numbers(reason.strip())[:500] if reason else None
     body = rules.entry_body(
         seq=seq, created_at=created_at, action=action.value, actor=label, actor_department_id=actor_department_id,
         department_id=department_id, subject_id=subject_id, target=target[:100] if target else None, reason=reason,

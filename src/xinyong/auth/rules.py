@@ -37,6 +37,9 @@ class Permission(enum.StrEnum):
     INSPECTIONS_READ = "admin:inspections:read"
     INSPECTIONS_WRITE = "admin:inspections:write"  # plans, the inspector roster and exclusions, results
     INSPECTIONS_DECIDE = "admin:inspections:decide"  # the draw and its publication
+    SUBJECT_ACCOUNTS_READ = "admin:subject-accounts:read"  # subject accounts and their identity proofs
+    SUBJECT_ACCOUNTS_ACTIVATE = "admin:subject-accounts:activate"  # issue activation codes (激活码)
+    SUBJECT_ACCOUNTS_REVOKE = "admin:subject-accounts:revoke"  # revoke an identity proof or an account: 信用办 only
     # platform administration
     DEPARTMENTS_READ = "admin:departments:read"
     DEPARTMENTS_WRITE = "admin:departments:write"
@@ -97,9 +100,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.REVIEWER: frozenset(_COMMON | {Permission.SUBJECTS_REVEAL, Permission.LISTS_DECIDE,
                                         Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE,
                                         Permission.REPAIRS_READ, Permission.OBJECTIONS_READ,
-                                        Permission.CHECKS_WRITE, Permission.INSPECTIONS_DECIDE}),
+                                        Permission.CHECKS_WRITE, Permission.SUBJECT_ACCOUNTS_READ,
+                                        Permission.SUBJECT_ACCOUNTS_ACTIVATE, Permission.INSPECTIONS_DECIDE}),
     Role.AUDITOR: frozenset(_COMMON | {Permission.REPAIRS_READ, Permission.OBJECTIONS_READ, Permission.AUDIT_READ, Permission.AUDIT_EXPORT, Permission.DEPARTMENTS_READ,
-                                       Permission.USERS_READ}),
+                                       Permission.USERS_READ, Permission.SUBJECT_ACCOUNTS_READ}),
 }
 
 

@@ -8,6 +8,7 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from xinyong.accounts.cli import app as accounts_app
 from xinyong.audit.cli import app as audit_app
 from xinyong.auth.cli import app as users_app
 from xinyong.calendar.cli import app as calendar_app
@@ -49,6 +50,7 @@ app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统
 app.add_typer(notify_app, name="notify", help="通知与变更事件：发送待发消息")
 app.add_typer(evaluation_app, name="evaluation", help="公共信用综合评价：评价模型、评价批次、等级解释")
 app.add_typer(inspections_app, name="inspections", help="分级分类监管：双随机抽查计划、抽取、公示与检查结果")
+app.add_typer(accounts_app, name="accounts", help="信用主体账户：签发激活码、查看、撤销核验与注销")
 app.command("serve", help="启动网站与接口服务")(serve)
 
 

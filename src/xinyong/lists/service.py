@@ -216,7 +216,7 @@ def propose(
         raise AlreadyExists(what=f"该主体在“{list_type.name}”中未结束的名单记录（编号 {duplicate}）")
     entry = ListEntry(list_type_id=list_type.id, subject_id=subject.id, subject_name=subject.name,
                       department_id=department.id, origin=ListOrigin.LOCAL, state=target, reasons=reasons,
-                      basis=(basis or "").strip() or list_type.legal_basis)  # fmt: skip
+                      basis=rules.optional_text(basis) or list_type.legal_basis)  # fmt: skip
     session.add(entry)
     session.flush()  # the event and the audit entry name it
     record_step(session, entry, Action.PROPOSE, None, actor=actor, today=today, note=reasons)
@@ -233,7 +233,7 @@ def notify(session: Session, entry_id: int, *, rights: str | None, actor: Actor,
     assert list_type is not None
     workdays = list_type.objection_workdays or settings.lists_objection_workdays
     deadline = rules.objection_deadline(load_calendar(session), today, workdays)
-    rights_text = (rights or "").strip() or default_rights(list_type, workdays)
+    rights_text = rules.optional_text(rights) or default_rights(list_type, workdays)
     entry.state, entry.rights, entry.notified_on, entry.objection_deadline = target, rights_text, today, deadline
     entry.updated_at = utcnow()
     record_step(session, entry, Action.NOTIFY, source, actor=actor, today=today, note=rights_text,

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
@@ -93,6 +94,7 @@ def get_for_staff(session: Session, actor: Actor, objection_id: int) -> Objectio
 
 
 def get_for_account(session: Session, account: SubjectAccount, number: str) -> Objection:
+    accounts_service.require_identity(account)
     objection = session.scalar(select(Objection).where(Objection.number == number.strip()[:24]))
     if objection is None or objection.subject_id != account.subject_id:
         raise NotFound(what="该异议")

@@ -65,9 +65,11 @@ def import_(
 
 
 def _print_summary(session: object, result: service.ImportResult) -> None:
-    if result.failure:
+    if result.failure and result.status != "incomplete":
         console.print(f"[red]文件未导入[/red]：{result.failure['message']}（{result.failure['code']}）", highlight=False)
         return
+    if result.failure:  # the file broke midway: the rows before the break were stored
+        console.print(f"[red]导入未完成[/red]：{result.failure['message']}（{result.failure['code']}）", highlight=False)
     status = "完成" if result.status == "completed" else "未完成"
     console.print(
         f"批次 {result.batch_id} {status}：共 {result.rows} 行，新增 {result.created}，更新 {result.updated}，"
@@ -81,6 +83,8 @@ def _print_summary(session: object, result: service.ImportResult) -> None:
             style = "red" if p.severity == "error" else "yellow"
             table.add_row(str(p.row), p.column or "", f"[{style}]{p.code}[/{style}]", p.value or "", p.message)
         console.print(table)
+        for line in report.omitted(service.get_batch(session, result.batch_id)):  # type: ignore[arg-type]
+            console.print(f"{line['code']} {line['column'] or ''}：{line['message']}", highlight=False)
         console.print(f"完整报告：xinyong records report {result.batch_id} --csv 报告.csv", highlight=False)
 
 

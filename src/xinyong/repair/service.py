@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
@@ -52,6 +53,17 @@ def load_policy(settings: Settings) -> RepairPolicy:
     return policy
 
 
+def type_name(record: Record, settings: Settings) -> str:
+    return load_catalog(settings.catalog_dirs).get(record.record_type).name
+
+
+def is_negative(record: Record, settings: Settings) -> bool:
+    """Whether the record's type is negative information (`negative = true` in the catalogue): only those are
+    repaired. A type no longer in the catalogue is not."""
+    record_type = load_catalog(settings.catalog_dirs).types.get(record.record_type)
+    return record_type is not None and record_type.is_negative
+
+
 def record_categories(record: Record, settings: Settings) -> tuple[str, ...]:
     spec = load_catalog(settings.catalog_dirs).get(record.record_type).field_by_role("categories")
     value = (record.payload or {}).get(spec.code, "") if spec else ""
@@ -76,7 +88,7 @@ def eligibility_of(session: Session, record: Record, *, settings: Settings, toda
 def eligibility_for(session: Session, record_id: int, *, settings: Settings, today: date) -> Eligibility | None:
     """When and how a negative record can be repaired, for its public page; None for other records."""
     record = session.get(Record, record_id)
-    if record is None or not record.tier:
+    if record is None or not is_negative(record, settings):
         return None
     return eligibility_of(session, record, settings=settings, today=today)
 
@@ -111,7 +123,9 @@ def _clean_input(data: ApplicationInput) -> dict[str, Any]:
 
 
 def own_record(session: Session, account: SubjectAccount, record_id: int) -> Record:
-    """A record of the account's own subject; any other record does not exist for this account."""
+    """A record of the account's own subject; any other record does not exist for this account. Only an
+    identity-verified account has own records (IdentityNotVerified otherwise)."""
+    accounts_service.require_identity(account)
     record = session.get(Record, record_id)
     if record is None or record.subject_id != account.subject_id:
         raise NotFound(what="该信用记录")
@@ -156,8 +170,8 @@ def submit_application(
     session.add(application)
     session.flush()  # the id names the evidence owner, the commitment and the audit target
     uploads.store(session, files, settings=settings, owner=f"repair:{application.id}", round_=1)
-    text = rules.commitment_text(subject_name=record.subject_name, doc_no=record.doc_no, department=department.name,
-                                 signed_on=today)  # fmt: skip
+    text = rules.commitment_text(subject_name=record.subject_name, type_name=type_name(record, settings),
+                                 doc_no=record.doc_no, department=department.name, signed_on=today)  # fmt: skip
     session.add(RepairCommitment(
         application_id=application.id, subject_id=record.subject_id, text=text,
         text_sha256=hashlib.sha256(text.encode()).hexdigest(), signer_name=values["signer_name"],
@@ -182,6 +196,7 @@ def load_list_policy(settings: Settings) -> ListRepairPolicy:
 
 def own_list_entry(session: Session, account: SubjectAccount, entry_id: int) -> ListEntry:
     """A list entry of the account's own subject; any other entry does not exist for this account."""
+    accounts_service.require_identity(account)
     try:
         entry = lists_service.get_entry(session, entry_id)
     except NotFound:
@@ -380,7 +395,7 @@ def approve_application(session: Session, application_id: int, *, actor: Actor, 
     assert record is not None
     _change(session, "publication-stopped", record, application, today)
     _tell(session, application, _account(session, application), "信用修复申请已通过",
-          f"您对{record.doc_no}的信用修复申请已通过，该行政处罚信息自 {today.isoformat()} 起停止公示。")  # fmt: skip
+          f"您对{record.doc_no}的信用修复申请已通过，该记录自 {today.isoformat()} 起停止公示。")  # fmt: skip
     return application
 
 
@@ -480,6 +495,7 @@ def _change(session: Session, kind: str, record: Record, application: RepairAppl
 
 
 def get_for_account(session: Session, account: SubjectAccount, number: str) -> RepairApplication:
+    accounts_service.require_identity(account)
     application = session.scalar(select(RepairApplication).where(RepairApplication.number == number.strip()[:24]))
     if application is None or application.subject_id != account.subject_id:
         raise NotFound(what="该信用修复申请")

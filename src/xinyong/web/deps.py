@@ -33,8 +33,9 @@ from xinyong.web.uow import UnitOfWork
 SESSION_COOKIE = "xy_session"
 SUBJECT_COOKIE = "xy_subject"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Database ids are 64-bit: anything larger names nothing, and answers 404 (see web.errors).
-MAX_ID = 2**63 - 1
+# Database ids are the databases' INTEGER (32-bit on PostgreSQL): anything larger names nothing, and answers 404
+# (see web.errors) instead of reaching the database as a value it cannot hold.
+MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 

@@ -45,6 +45,11 @@ class RequestGuard:
         path = scope.get("path", "")
         surface = surface_of(path)
         send = _with_headers(send, path)
+        query = scope.get("query_string", b"")
+        if "\x00" in path or b"\x00" in query or b"%00" in query.lower():
+            # No text the platform stores or compares may hold a NUL (PostgreSQL refuses it in any text value).
+            await _refuse(scope, receive, send, InvalidInput(reason="请求中含有不允许的控制字符"))
+            return
         if scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return

@@ -148,6 +148,11 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/objections/file/{ref}"): NOBODY,
     ("GET", "/objections/{number}"): NOBODY,
     ("POST", "/objections/{number}/withdraw"): NOBODY,
+    ("GET", "/account/identity"): NOBODY,
+    ("POST", "/account/identity/activation"): NOBODY,
+    ("POST", "/account/identity/oidc"): NOBODY,
+    ("GET", "/account/identity/oidc/callback"): NOBODY,
+    ("POST", "/account/claims/{claim_id}/dispute"): NOBODY,
     ("GET", "/admin/repairs"): REPAIR_READERS,
     ("GET", "/admin/repairs/{application_id}"): REPAIR_READERS,
     ("GET", "/admin/repairs/{application_id}/evidence/{evidence_id}"): REPAIR_READERS,
@@ -177,6 +182,12 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/inspectors"): SIGNED_IN,
     ("POST", "/admin/inspectors"): WRITERS,
     ("POST", "/admin/inspectors/{inspector_id}/exclusions"): WRITERS,
+    # subject accounts (issue 11): reading and issuing activation codes, revocation by the 信用办
+    ("GET", "/admin/subject-accounts"): REPAIR_READERS,  # admin:subject-accounts:read
+    ("POST", "/admin/subject-accounts/find"): REPAIR_READERS,
+    ("POST", "/admin/subject-accounts/activation-codes"): REPAIR_DECIDERS,  # admin:subject-accounts:activate
+    ("POST", "/admin/subject-accounts/{account_id}/revoke-identity"): ADMIN,  # admin:subject-accounts:revoke
+    ("POST", "/admin/subject-accounts/{account_id}/revoke"): ADMIN,
 }
 
 
@@ -207,7 +218,8 @@ def _expected_denial(method: str, template: str, who: str) -> tuple[int, str]:
         if who != "anonymous" and template.startswith("/api/v1/checks"):
             return 403, '"code"'  # a console session may call the check API, with its permission and CSRF token
         return 401, "not-authenticated"
-    if method == "GET" or template.startswith(("/repair/apply", "/repair/applications", "/objections")):
+    if method == "GET" or template.startswith(("/repair/apply", "/repair/applications", "/objections",
+                                                "/account/identity", "/account/claims")):  # fmt: skip
         return 303, "/account/login"  # a subject's own pages: the subject sign-in
     return 403, "页面已过期"  # a portal form without the portal's form token
 
@@ -246,7 +258,8 @@ def test_every_route_allows_and_denies_as_the_matrix_says(app, client, accounts,
               "user_id": accounts.users["operator_b"].id, "prefix": key.prefix, "code": "91330521MA00000000",
               "ref": "unknown", "entry_id": 999999, "import_id": 999999, "number": "HC20251020ZZZZZZZZ",
               "type_key": "unknown", "application_id": 999999, "evidence_id": 999999,
-              "objection_id": 999999, "run_id": 999999, "plan_id": 999999, "inspector_id": 999999}  # fmt: skip
+              "objection_id": 999999, "account_id": 999999, "claim_id": 999999, "run_id": 999999,
+              "plan_id": 999999, "inspector_id": 999999}  # fmt: skip
     forms = {"/admin/records/{record_id}/revoke": {"reason": "矩阵测试撤销"},
              "/admin/subjects/{subject_id}/reveal": {"reason": "矩阵测试查看"},
              "/admin/users/{user_id}": {}, "/admin/login": {"username": "auditor", "password": PASSWORD}, "/admin/departments/{department_id}/active": {"active": "1"}}  # fmt: skip

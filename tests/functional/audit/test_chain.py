@@ -241,3 +241,12 @@ def test_cli_export_writes_csv_and_is_itself_audited(cli):
     with session_factory()() as session:
         assert _entries(session)[-1].action == "audit.exported"
         assert audit.verify(session).is_intact
+
+
+def test_id_numbers_in_reasons_and_details_are_masked_and_the_chain_holds(db_session: Session) -> None:
+    audit.record(db_session, AuditAction.RECORD_REVOKED, actor=ACTOR, reason="经办人 330521 19800517 1230",
+                 details={"note": ["身份证号３３０５２１１９８００５１７１２３０"], "count": 2})  # fmt: skip
+    entry = _entries(db_session)[-1]
+    assert entry.reason == "经办人 3305**********1230"
+    assert entry.details == {"note": ["身份证号3305**********1230"], "count": 2}
+    assert audit.verify(db_session).is_intact

@@ -104,9 +104,13 @@ def test_csv_export_is_formula_safe(client, load):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
-    (line,) = [r for r in rows if r[2] == row["CF_WSH"]]
-    assert line[5] == "罚款"
-    assert line[6] == "'-2+3"
+    # The common columns, then the catalogue's declared export fields, titled as the catalogue titles them.
+    assert rows[0] == ["行政相对人名称", "统一社会信用代码", "行政处罚决定书文号", "处罚决定日期", "部门", "违法行为类型",
+                       "处罚类别", "处罚内容", "罚款金额（万元）"]
+    (line,) = [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[2] == row["CF_WSH"]]
+    assert line["违法行为类型"] == "'=HYPERLINK(\"http://evil\",\"点我\")"
+    assert line["处罚类别"] == "罚款"
+    assert line["处罚内容"] == "'-2+3"
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
 
 

@@ -300,3 +300,18 @@ def test_reported_on_in_the_body_sets_timeliness(client, key_a):
     assert response.json()["late"] == 1
     assert [w["code"] for w in response.json()["warnings"]] == ["late-report"]
     assert date.fromisoformat(response.json()["reported_on"]) == date(2025, 10, 16)
+
+
+def test_the_report_counts_what_it_does_not_list(client, key_a):
+    client.app.state.settings = client.app.state.settings.model_copy(update={"problems_max_per_column": 2})
+    posted = _post(client, [penalty_row(CF_WSH="") for _ in range(5)], key_a)
+    assert posted.status_code == 200
+
+    document = client.get(f"/api/v1/batches/{posted.json()['batch_id']}", headers=key_a).json()
+
+    assert posted.json() == document
+    assert (document["rows"], document["rejected"]) == (5, 5)
+    assert [(e["row"], e["column"], e["code"]) for e in document["errors"]] == [(1, "CF_WSH", "required"),
+                                                                                 (2, "CF_WSH", "required")]  # fmt: skip
+    assert document["omitted"] == [{"severity": "error", "code": "required", "column": "CF_WSH", "count": 3,
+                                    "message": "另有 3 条同类问题未逐条列出"}]  # fmt: skip

@@ -126,6 +126,32 @@ def test_a_rejected_file_exits_2(registered, tmp_path):
     assert "文件未导入" in plain.stdout
 
 
+def test_the_summary_counts_what_the_report_does_not_list(registered, tmp_path, monkeypatch):
+    monkeypatch.setenv("XINYONG_PROBLEMS_MAX_PER_COLUMN", "1")
+    settings.cache_clear()
+    path = write_rows(tmp_path / "rows.csv", [penalty_row(CF_WSH="") for _ in range(3)])
+
+    result = _import(registered, path)
+
+    assert result.exit_code == 0, result.output
+    assert "拒收 3" in result.stdout
+    assert "required CF_WSH：另有 2 条同类问题未逐条列出" in result.stdout
+
+
+def test_a_file_that_breaks_midway_says_the_import_is_incomplete(registered, tmp_path):
+    rows = [penalty_row() for _ in range(5)]
+    data = write_rows(tmp_path / "rows.csv", rows).read_bytes()
+    cut = data.index(rows[3]["CF_WSH"].encode())
+    path = tmp_path / "broken.csv"
+    path.write_bytes(data[:cut] + b"\xff" + data[cut + 1 :])
+
+    result = _import(registered, path)
+
+    assert result.exit_code == 2
+    assert "导入未完成：第 5 行有无法识别的字符（文件按 UTF-8 编码读取）" in result.stdout
+    assert "共 3 行，新增 3" in result.stdout
+
+
 def test_an_unregistered_department_or_a_bad_date_is_a_clear_error(cli, tmp_path):
     path = write_rows(tmp_path / "rows.csv", [penalty_row()])
 

@@ -19,7 +19,8 @@ from xinyong.records import service as records_service
 from xinyong.web.deps import SESSION_COOKIE
 from xinyong.web.uow import router as make_router
 
-HUGE = str(2**63)  # one past the largest id a database column holds
+HUGE = str(2**63)  # past what any integer column holds
+PAST_INT = str(2**31)  # one past the largest id PostgreSQL's INTEGER holds
 
 
 def _viewer_shown(page: str) -> bool:
@@ -44,7 +45,8 @@ def test_a_signed_in_users_refusals_render_with_their_status(client, sign_in, ac
     assert "未找到导入批次" in foreign.text
     assert _viewer_shown(foreign.text)
 
-    for missing in ("/admin/batches/999999", f"/admin/batches/{HUGE}", "/admin/batches/abc", "/admin/nowhere"):
+    for missing in ("/admin/batches/999999", f"/admin/batches/{HUGE}", f"/admin/batches/{PAST_INT}",
+                    "/admin/batches/abc", "/admin/nowhere"):
         page = browser.get(missing)
         assert page.status_code == 404, missing
         assert "<h1>404</h1>" in page.text, missing
@@ -177,3 +179,12 @@ def test_a_refused_form_keeps_what_was_typed_and_changes_nothing(client, db_sess
 
 
 
+
+
+@pytest.mark.parametrize("path", ["/search?q=安%00", "/api/v1/subjects?q=安%00", "/admin/records?doc_no=%00",
+                                  "/admin/subjects?q=安%00"])  # fmt: skip
+def test_a_nul_in_a_query_is_refused_before_it_reaches_the_database(client, sign_in, accounts, path):
+    browser = sign_in(accounts.users["platform_admin"])
+    response = browser.get(path)
+    assert response.status_code == 422
+    assert "不允许的控制字符" in response.text
