@@ -11,6 +11,7 @@ from tests.factories import evaluation as ef
 from tests.factories import lists as lf
 from tests.factories import records as f
 
+from xinyong.accounts import activation
 from xinyong.auth.rules import Actor
 from xinyong.config import Settings
 from xinyong.db import make_engine, make_sessionmaker
@@ -60,8 +61,12 @@ def _seed(settings: Settings) -> dict[str, str]:
         session.flush()
         inspections_service.draw_plan(session, plan.id, seed=20251020, actor=SYSTEM, settings=settings, today=today)
         inspections_service.publish_plan(session, plan.id, actor=SYSTEM, settings=settings, today=today)
+        # The activation code a department issues at its counter after checking the subject's papers.
+        _, code = activation.issue(session, subject_id=serious.subject_id, actor=SYSTEM, channel="counter",
+                                   settings=settings, protector=protector)  # fmt: skip
         session.commit()
-        return {"uscc": bad[0], "name": bad[1], "doc_no": serious.doc_no, "clean": clean[1], "plan": plan.number}
+        return {"uscc": bad[0], "name": bad[1], "doc_no": serious.doc_no, "clean": clean[1], "plan": plan.number,
+                "activation": code}  # fmt: skip
     finally:
         session.close()
         engine.dispose()
@@ -85,6 +90,12 @@ def test_a_subject_reads_why_and_the_public_reads_the_draw(live_server, browser,
     page.fill("#password", SUBJECT_PASSWORD)
     page.click("form.form button[type=submit]")
     page.wait_for_url("**/account")
+    page.goto(base + "/account/evaluation")  # a claim not yet proven is sent to prove itself
+    page.wait_for_url("**/account")
+    assert "请先完成主体身份核验" in page.inner_text("main")
+    page.fill("#activation-code", seeded["activation"])
+    page.click("#method-activation_code button[type=submit]")
+    page.wait_for_selector("#my-evaluation")
     assert "信用风险较高" in page.inner_text("#my-evaluation")
 
     page.click("#my-evaluation a.button")
@@ -101,7 +112,7 @@ def test_a_subject_reads_why_and_the_public_reads_the_draw(live_server, browser,
 
     public = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
     public.goto(base + "/")
-    public.click("nav.mainnav >> text=双随机抽查")
+    public.click("nav.mainnav a[href$='/inspections']")
     public.wait_for_url("**/inspections")
     public.click(f"text={seeded['plan']}")
     public.wait_for_url(f"**/inspections/{seeded['plan']}")

@@ -12,7 +12,9 @@ from tests.factories import evaluation as ef
 from tests.factories import lists as lf
 from tests.factories.inspections import TODAY
 
+from xinyong.accounts import activation
 from xinyong.accounts import service as accounts_service
+from xinyong.auth.rules import Actor
 from xinyong.notify.models import OutboxItem
 from xinyong.subjects.models import Subject
 from xinyong.web.deps import SUBJECT_COOKIE, get_today
@@ -79,13 +81,17 @@ def test_a_credit_check_shows_the_grade(client, sign_in, accounts, graded):  # t
     assert re.search(r'data-testid="check-grade"><strong>C</strong>（信用风险较高）', page.text)
 
 
-def sign_in_subject(client, db_session, console_settings, protector, uscc: str) -> None:  # type: ignore[no-untyped-def]
+def sign_in_subject(client, db_session, console_settings, protector, uscc: str, *, proven: bool = True) -> None:  # type: ignore[no-untyped-def]
     subject = db_session.scalar(select(Subject).where(Subject.uscc == uscc))
     account = accounts_service.sign_up(db_session, code=uscc, name=subject.name, contact="boss@example.cn",
                                        password="Subject-pass-2025", protector=protector, settings=console_settings)  # fmt: skip
     message = db_session.scalars(select(OutboxItem).where(OutboxItem.topic == "message").order_by(OutboxItem.id.desc())).first()
     accounts_service.verify(db_session, account_id=account.id, code=message.payload["body"].split("验证码为 ")[1][:6],
                             protector=protector)  # fmt: skip
+    if proven:
+        _, code = activation.issue(db_session, subject_id=subject.id, actor=Actor.system("test"), channel="counter",
+                                   settings=console_settings, protector=protector)  # fmt: skip
+        activation.redeem(db_session, account, code=code, settings=console_settings, protector=protector)
     _, token = accounts_service.sign_in(db_session, code=uscc, password="Subject-pass-2025", protector=protector,
                                         settings=console_settings, client="test")  # fmt: skip
     db_session.commit()
@@ -110,6 +116,16 @@ def test_the_subject_sees_why_and_what_would_change_it(client, db_session, conso
     assert "2027-08-01 起" in page.text  # the penalty's publicity ends 2027-07-31
     client.cookies.clear()
     assert client.get("/account/evaluation").headers["location"] == "/account/login"
+
+
+def test_a_claim_not_yet_proven_does_not_see_the_evaluation(client, db_session, console_settings, protector, graded):  # type: ignore[no-untyped-def]
+    sign_in_subject(client, db_session, console_settings, protector, graded["bad"][0], proven=False)
+    page = client.get("/account/evaluation")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/account"
+    home = client.get("/account")
+    assert "请先完成主体身份核验，再查看本主体的信用评价" in home.text
+    assert graded["serious"].doc_no not in home.text
 
 
 def test_grades_are_public_only_when_the_office_says_so(app, client, graded):  # type: ignore[no-untyped-def]
