@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories.records import company_code, individual_code, license_row, penalty_row
 
+from xinyong.accounts import activation
 from xinyong.accounts import service as accounts_service
 from xinyong.auth.rules import ROLE_PERMISSIONS, Actor, Role
 from xinyong.config import Settings
@@ -102,11 +103,14 @@ def repair(session: Session, settings: Settings, protector: Protector, record: R
     assert message is not None
     accounts_service.verify(session, account_id=account.id, code=message.payload["body"].split("验证码为 ")[1][:6],
                             protector=protector)  # fmt: skip
+    platform = Actor("user:platform", "user", ROLE_PERMISSIONS[Role.PLATFORM_ADMIN])
+    _, code = activation.issue(session, subject_id=subject.id, actor=platform, channel="counter", settings=settings,
+                               protector=protector)  # fmt: skip
+    activation.redeem(session, account, code=code, settings=settings, protector=protector)
     data = repair_service.ApplicationInput("王经理", "0572-8888888", "", "已缴清罚款并完成整改，整改报告附后。", "王经理", True)
     application = repair_service.submit_application(session, account=account, record_id=record.id, data=data,
                                                     files=[IncomingFile("缴款凭证.pdf", PDF)], settings=settings,
                                                     today=today)  # fmt: skip
-    platform = Actor("user:platform", "user", ROLE_PERMISSIONS[Role.PLATFORM_ADMIN])
     repair_service.accept_application(session, application.id, actor=platform, settings=settings, today=today)
     reviewer = Actor("user:reviewer", "user", ROLE_PERMISSIONS[Role.REVIEWER], department_id=record.department_id,
                      is_department_bound=True)  # fmt: skip

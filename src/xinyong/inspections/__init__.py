@@ -14,7 +14,7 @@ Invariants:
   the refusal audited;
 - inspectors are paired at random among those without a conflict of interest (回避) with the subject;
 - only the inspecting department records results; each result becomes a record of catalogue type
-  `inspection` through the ingestion pipeline;
+  `inspection-result` (the one whose fields declare the role `result`) through the ingestion pipeline;
 - the plan, the draw and the results are public (一公开) from publication until the configured days after
   the plan's period.
 """

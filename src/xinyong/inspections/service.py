@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor
-from xinyong.catalog import load_catalog
+from xinyong.catalog import RecordType, load_catalog
 from xinyong.config import Settings
 from xinyong.db import bulk_insert, utcnow
 from xinyong.departments.models import Department
@@ -49,8 +49,8 @@ from xinyong.records import service as records_service
 from xinyong.records.models import BatchSource, Record, RecordStatus
 from xinyong.subjects.models import KIND_LABELS, Subject, SubjectKind
 
-BUILTIN_SECTORS = Path(__file__).resolve().parent / "sectors.toml"
-RESULT_TYPE = "inspection"  # the catalogue type results are recorded as
+BUILTIN_SECTORS = Path(__file__).resolve().parent.parent / "catalog" / "sectors.toml"
+RESULT_ROLE = "result"  # results are recorded as the catalogue type whose fields declare this role
 PLAN_KINDS = (SubjectKind.ORGANISATION.value, SubjectKind.INDIVIDUAL_BUSINESS.value)
 MAX_SEED = 2**63 - 1
 
@@ -398,16 +398,25 @@ def publish_plan(session: Session, plan_id: int, *, actor: Actor, settings: Sett
 # ------------------------------------------------------------------------------------------ results
 
 
+def result_type(settings: Settings) -> RecordType:
+    """The catalogue type inspection results are recorded as: the one whose fields declare the role `result`."""
+    found = [t for t in load_catalog(settings.catalog_dirs).types.values() if t.field_by_role(RESULT_ROLE)]
+    if len(found) != 1:
+        raise SectorsInvalid(reason=f"信用信息目录中应有且只有一个信息类别含角色为 {RESULT_ROLE} 的字段（检查结果），现有 {len(found)} 个")
+    return found[0]
+
+
 def outcomes(settings: Settings) -> tuple[str, ...]:
-    spec = load_catalog(settings.catalog_dirs).get(RESULT_TYPE).field_by_role("result")
+    spec = result_type(settings).field_by_role(RESULT_ROLE)
     return spec.values if spec else ()
 
 
 def record_result(session: Session, assignment_id: int, *, department: Department, outcome: str, note: str,
                   inspected_on: date, actor: Actor | str, settings: Settings, protector: Protector, today: date,
                   source: BatchSource = BatchSource.API) -> InspectionAssignment:  # fmt: skip
-    """The inspecting department records a result; it becomes a record of the catalogue's `inspection` type
-    through the ingestion pipeline (which commits its batch), then the assignment points at it (audited)."""
+    """The inspecting department records a result; it becomes a record of the catalogue's result type (see
+    `result_type`) through the ingestion pipeline (which commits its batch), then the assignment points at it
+    (audited)."""
     assignment = session.get(InspectionAssignment, assignment_id)
     if assignment is None:
         raise NotFound(what="该检查对象")
@@ -426,12 +435,12 @@ def record_result(session: Session, assignment_id: int, *, department: Departmen
     note = " ".join(note.split())[:2000]
     subject = session.get(Subject, assignment.subject_id)
     assert subject is not None
-    rtype = load_catalog(settings.catalog_dirs).get(RESULT_TYPE)
+    rtype = result_type(settings)
 
     def code(role: str) -> str:
         found = rtype.role_code(role)
         if found is None:
-            raise SectorsInvalid(reason=f"信息类别 {RESULT_TYPE} 缺少角色为 {role} 的字段")
+            raise SectorsInvalid(reason=f"信息类别 {rtype.key} 缺少角色为 {role} 的字段")
         return found
 
     doc_no = f"{plan.number}-{assignment.position:05d}"
@@ -442,10 +451,10 @@ def record_result(session: Session, assignment_id: int, *, department: Departmen
            code("source_code"): department.code}  # fmt: skip
     label = _label(actor)
     imported = records_service.import_rows(session, [row], settings=settings, protector=protector,
-                                           record_type=RESULT_TYPE, department=department, actor=label, source=source,
+                                           record_type=rtype.key, department=department, actor=label, source=source,
                                            today=today)  # fmt: skip
     record = session.scalar(select(Record).where(Record.department_id == department.id,
-                                                 Record.record_type == RESULT_TYPE, Record.doc_no == doc_no))  # fmt: skip
+                                                 Record.record_type == rtype.key, Record.doc_no == doc_no))  # fmt: skip
     if imported.created != 1 or record is None:
         problems = records_service.iter_problems(session, imported.batch_id, severity="error")
         first = next(iter(problems), None)

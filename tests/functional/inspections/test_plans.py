@@ -133,7 +133,7 @@ def test_results_are_recorded_by_the_inspecting_department_and_become_records(db
                                  note="超范围经营，已移交立案", inspected_on=date(2025, 10, 15), actor=SYSTEM,
                                  settings=insp_settings, protector=protector, today=TODAY)  # fmt: skip
     record = db_session.get(Record, done.record_id)
-    assert (record.record_type, record.doc_no, record.subject_id) == ("inspection", f"{p.number}-{target.position:05d}",
+    assert (record.record_type, record.doc_no, record.subject_id) == ("inspection-result", f"{p.number}-{target.position:05d}",
                                                                      target.subject_id)  # fmt: skip
     assert record.payload["CC_JG"] == "发现问题移交处罚"
     assert record.payload["CC_SX"] == p.matter
