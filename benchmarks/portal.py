@@ -157,7 +157,8 @@ def measure(url: str, samples: int, seed: int, only: list[str] | None = None, in
 
     timings: dict[str, list[float]] = {}
     app = create_app(Settings(database_url=url, secret_key=KEY, portal_rate_limit_requests=0,
-                              sqlite_cache_mb=sqlite_cache_mb))  # fmt: skip
+                              sqlite_cache_mb=sqlite_cache_mb,
+                              audit_checkpoint_file=OUT / "audit-checkpoints.jsonl"))  # fmt: skip
 
     @app.middleware("http")
     async def timer(request, call_next):  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from xinyong import __version__, refcache
 from xinyong.accounts import admin as accounts_admin
 from xinyong.accounts import portal as accounts_portal
 from xinyong.admin import views as admin_views
+from xinyong.audit import keys as audit_keys
 from xinyong.catalog import load_catalog
 from xinyong.catalog import pages as catalog_pages
 from xinyong.checks import admin as checks_admin
@@ -71,12 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     refcache.configure(engine, settings.reference_cache_seconds)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_sessionmaker(engine)
+    app.state.session_factory = audit_keys.attach(make_sessionmaker(engine), audit_keys.load(settings))
     app.state.protector = protector(settings)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.portal_limiter = RateLimiter(settings.portal_rate_limit_requests,
                                            settings.portal_rate_limit_window_seconds)  # fmt: skip
-    app.state.login_limiter = AttemptLimiter(settings.login_rate_limit_attempts)
     app.state.identity_limiter = AttemptLimiter(settings.activation_client_attempts, window_seconds=3600)
     app.state.portal_cache = TTLCache(300)
     errors.install(app)

@@ -125,15 +125,48 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, description="A console session ends after this much inactivity.")
     session_max_hours: int = Field(default=12, description="A console session ends this long after sign-in.")
     login_max_failures: int = Field(
-        default=5, description="Consecutive wrong passwords after which an account is locked for a while."
+        default=5, ge=1,
+        description="Consecutive failed sign-ins for one account (from one client, or from all) answered without "
+        "delay; from then on each further attempt must wait a growing delay.",
     )
-    login_lockout_minutes: int = Field(
-        default=15, description="First lockout length; each further failure doubles it, up to a day."
+    login_delay_seconds: int = Field(
+        default=5, ge=1, description="First delay after login_max_failures; each further failure doubles it."
+    )
+    login_client_account_max_delay_minutes: int = Field(
+        default=60, ge=0, description="Longest delay for one account from one client address (0: no delay)."
+    )
+    login_account_max_delay_seconds: int = Field(
+        default=30, ge=0,
+        description="Longest delay for one account from all clients together: short, so that nobody can keep "
+        "an account (the administrator's included) out for long from elsewhere (0: no delay).",
     )
     login_rate_limit_attempts: int = Field(
-        default=30, description="Sign-in attempts per client address per 15 minutes; 0 disables the limit."
+        default=30, ge=0,
+        description="Failed or refused sign-in attempts per client address per window, whatever the account; "
+        "beyond it the address is refused until the window ends. 0 disables the limit.",
     )
+    login_rate_limit_window_minutes: int = Field(default=15, ge=1, description="Window of login_rate_limit_attempts.")
     password_min_length: int = Field(default=10, description="Shortest accepted password for console accounts.")
+
+    # --- the audit trail ------------------------------------------------------------------------------------
+    audit_key_generation: int = Field(
+        default=1, ge=1,
+        description="Generation of the audit chain's key (derived from the master key); raise it to rotate the key. "
+        "Entries keep the key they were signed with; earlier generations stay derivable for verification.",
+    )
+    audit_former_key_files: tuple[Path, ...] = Field(
+        default=(),
+        description="Files of former master keys, read only to verify audit entries signed before a master-key "
+        "change.",
+    )
+    audit_checkpoint_file: Path = Field(
+        default=Path("var/audit-checkpoints.jsonl"),
+        description="Append-only file where signed checkpoints of the audit chain's head are published; keep it "
+        "out of reach of the database's administrators (another disk, host or WORM storage).",
+    )
+    audit_checkpoint_every: int = Field(
+        default=1000, ge=0, description="Publish a checkpoint after every this many audit entries (0: only on demand)."
+    )
 
     # --- credit lists, the measure list and credit checks ----------------------------------------------
     lists_objection_workdays: int = Field(

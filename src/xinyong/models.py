@@ -2,7 +2,7 @@
 
 from xinyong.accounts.models import ActivationCode, SubjectAccount, SubjectSession, SubjectVerification
 from xinyong.audit.models import AuditChainHead, AuditEntry
-from xinyong.auth.models import User, UserSession
+from xinyong.auth.models import LoginThrottle, User, UserSession
 from xinyong.calendar.models import CalendarOverride
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.departments.models import ApiKey, Department
@@ -57,6 +57,7 @@ __all__ = [
     "ListImport",
     "ListImportProblem",
     "ListType",
+    "LoginThrottle",
     "Measure",
     "Objection",
     "OutboxItem",

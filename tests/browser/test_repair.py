@@ -10,12 +10,13 @@ from urllib.request import urlopen
 
 import pytest
 from sqlalchemy import select
+from tests.conftest import keyed_sessionmaker
 from tests.factories import records as f
 
 from xinyong.auth import service as auth_service
 from xinyong.auth.rules import Actor, Role
 from xinyong.config import Settings
-from xinyong.db import make_engine, make_sessionmaker
+from xinyong.db import make_engine
 from xinyong.disclosure.service import today_in_china
 from xinyong.protect import protector as make_protector
 from xinyong.records import service as records_service
@@ -44,11 +45,13 @@ def _seed(settings: Settings, **overrides: str) -> dict[str, str]:
     row = f.penalty_row(CF_XDR_MC=name, CF_XDR_SHXYM=uscc, CF_JDRQ=(today - timedelta(days=200)).isoformat(),
                         **overrides)  # fmt: skip
     engine = make_engine(settings.database_url)
-    session = make_sessionmaker(engine)()
+    session = keyed_sessionmaker(engine)()
     try:
         dept = f.department(session)
         auth_service.create_user(session, username="reviewer-browser", password=STAFF_PASSWORD, role=Role.REVIEWER,
                                  department=dept, display_name="审核员", actor=Actor.system("test"), settings=settings)  # fmt: skip
+        auth_service.create_user(session, username="admin-browser", password=STAFF_PASSWORD, role=Role.PLATFORM_ADMIN,
+                                 department=None, display_name="信用办", actor=Actor.system("test"), settings=settings)  # fmt: skip
         session.commit()
         result = records_service.import_rows(session, [row], settings=settings, protector=make_protector(settings),
                                              record_type="penalty", department=dept, actor="browser-test", today=today)  # fmt: skip
@@ -124,9 +127,9 @@ def test_a_claim_sees_nothing_until_it_enters_the_activation_code(live_server, b
     page.close()
 
 
-def _staff_sign_in(page, base: str, target: str) -> None:  # type: ignore[no-untyped-def]
+def _staff_sign_in(page, base: str, target: str, username: str = "reviewer-browser") -> None:  # type: ignore[no-untyped-def]
     page.goto(base + target)
-    page.fill("input[name=username]", "reviewer-browser")
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", STAFF_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**" + target)
@@ -157,11 +160,16 @@ def test_subject_applies_department_approves_record_leaves_portal(live_server, b
     number = page.inner_text("#application-number").strip()
     assert "已提交，待受理" in page.inner_text("#application-status")
 
-    staff = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    platform = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")  # the 信用办 accepts
+    _staff_sign_in(platform, base, "/admin/repairs", "admin-browser")
+    platform.click(f"text={number}")
+    platform.click("#accept")
+    platform.wait_for_selector("text=已受理，部门审核中")
+    assert platform.locator("#approve").count() == 0  # the decision is the department's
+    platform.close()
+    staff = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")  # the department decides
     _staff_sign_in(staff, base, "/admin/repairs")
     staff.click(f"text={number}")
-    staff.click("#accept")
-    staff.wait_for_selector("text=已受理，部门审核中")
     staff.fill("#opinion", "材料齐全，同意修复")
     staff.click("#approve")
     staff.wait_for_selector("text=修复成功，已停止公示")
@@ -200,7 +208,7 @@ def test_objection_ends_in_a_correction(live_server, browser, artifacts_dir):
     # The department re-sends the corrected decision through its normal channel (same 文书号).
     settings = live_server.settings
     engine = make_engine(settings.database_url)
-    session = make_sessionmaker(engine)()
+    session = keyed_sessionmaker(engine)()
     try:
         row = {**json.loads(seeded["row"]), "CF_NR": "警告，罚款人民币贰仟元整"}
         dept = session.scalars(select(Record)).first()

@@ -104,8 +104,7 @@ async def login(request: Request, session: DbSession, settings: AppSettings, pro
                 client: Client, account: OptionalAccount) -> Response:  # fmt: skip
     form = await forms.read_form(request)
     on_error_render(request, "portal/account/login.html", {})
-    if not request.app.state.login_limiter.allow("subject:" + client):
-        raise TooManyAttempts()
+    # Throttled in the service (auth.throttle), in the database, as console sign-ins are.
     _row, token = service.sign_in(session, code=forms.text(form, "code", 40), password=forms.text(form, "password", 256),
                                   protector=protector, settings=settings, client=client)  # fmt: skip
     response = redirect(request, "/account")

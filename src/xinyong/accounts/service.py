@@ -18,11 +18,12 @@ from xinyong.accounts import rules
 from xinyong.accounts.models import AccountStatus, SubjectAccount, SubjectSession, SubjectVerification
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth import passwords
+from xinyong.auth import passwords, throttle
 from xinyong.auth import rules as auth_rules
 from xinyong.auth.rules import Actor, Permission
 from xinyong.auth.service import ensure
 from xinyong.catalog import load_catalog
+from xinyong.codes import mask_if_id_like, normalize_code
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
@@ -39,8 +40,8 @@ NO_MATCH = "代码与名称不匹配，或该主体尚未在平台登记信用�
 
 class SignInFailed(NotAuthenticated):
     code = "subject-sign-in-failed"
-    message_template = "代码或密码错误，或账户尚未完成验证"
-    keeps_changes = True  # the failure is counted
+    message_template = "代码或密码错误，或账户尚未完成验证，或登录尝试过于频繁，请稍后再试"
+    keeps_changes = True  # the failure (or the refused attempt) is counted and audited
 
 
 class WrongCode(InvalidInput):
@@ -187,21 +188,35 @@ def _account_for_sign_in(session: Session, subject: Subject | None, password: st
 
 def sign_in(session: Session, *, code: str, password: str, protector: Protector, settings: Settings,
             client: str) -> tuple[SubjectSession, str]:  # fmt: skip
-    """Failures are counted (SignInFailed keeps the count). Returns the session and its cookie value."""
+    """Throttled and audited as console sign-ins are (auth.throttle); failures are kept (SignInFailed keeps the
+    transaction's changes). Raises SignInFailed, whatever went wrong. Returns the session and its cookie value."""
     now = utcnow()
+    typed = normalize_code((code or "").strip()[:40])
     subject = subjects_service.find_by_code(session, (code or "").strip()[:40], protector)
     account = _account_for_sign_in(session, subject, password)
+    attempt = throttle.attempt(settings, surface="portal", client=client, account=typed,
+                               owner=_label(account) if account else None)  # fmt: skip
+    if account is not None:
+        who = throttle.Who(actor=_label(account), target=_label(account), subject_id=account.subject_id)
+    else:
+        who = throttle.Who(actor="anonymous", details={"code": mask_if_id_like(typed), "known": False})
+    refusal = throttle.check(session, attempt, now=now, who=who)
+    if refusal is not None:
+        if refusal.scope != throttle.CLIENT:
+            passwords.burn_time(password)
+        raise SignInFailed()
     if account is None or not account.contact_confirmed:
         passwords.burn_time(password)
+        is_correct = False
+    else:
+        is_correct = passwords.verify_password(account.password_hash, password)
+    if not is_correct:
+        failure = throttle.fail(session, attempt, now=now, who=who)
+        if account is not None:
+            account.failed_logins, account.locked_until = failure.account_failures, failure.account_blocked_until
         raise SignInFailed()
-    if account.locked_until is not None and account.locked_until > now:
-        raise SignInFailed("连续登录失败次数过多，账户已临时锁定，请稍后再试")
-    if not passwords.verify_password(account.password_hash, password):
-        account.failed_logins += 1
-        account.locked_until = auth_rules.lockout_until(account.failed_logins, now,
-                                                        max_failures=settings.login_max_failures,
-                                                        minutes=settings.login_lockout_minutes)  # fmt: skip
-        raise SignInFailed()
+    assert account is not None
+    throttle.succeed(session, attempt)
     account.failed_logins, account.locked_until = 0, None
     token = secrets.token_urlsafe(32)
     row = SubjectSession(token_hash=_token_hash(token), csrf_token=secrets.token_urlsafe(32), account_id=account.id,

@@ -1,9 +1,16 @@
-"""The hash chain of the audit trail, as pure functions."""
+"""The hash chain of the audit trail, as pure functions.
+
+Two kinds of link. Entries written before the chain was keyed (`key_id` NULL) carry SHA-256(previous hash +
+canonical entry): anyone with write access to the database could recompute them. Every later entry carries
+HMAC-SHA256 under the audit key over the same text, the key's id included in the entry, so only a holder of
+the key can produce a link; an unkeyed entry after a keyed one is itself a break.
+"""
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +21,8 @@ GENESIS_HASH = "0" * 64
 class AuditAction(enum.StrEnum):
     LOGIN = "auth.login"
     LOGIN_FAILED = "auth.login-failed"
-    ACCOUNT_LOCKED = "auth.locked"
+    LOGIN_THROTTLED = "auth.login-throttled"  # attempts refused while a sign-in delay runs
+    ACCOUNT_LOCKED = "auth.locked"  # no longer written (delays replaced locks); kept for earlier entries
     LOGOUT = "auth.logout"
     PASSWORD_CHANGED = "auth.password-changed"  # noqa: S105 -- an action name
     USER_CREATED = "user.created"
@@ -66,6 +74,10 @@ class AuditAction(enum.StrEnum):
     OBJECTION_FILED = "objection.filed"
     OBJECTION_DECIDED = "objection.decided"
     OBJECTION_WITHDRAWN = "objection.withdrawn"
+    # separation of duties, deciding departments, backdating (issue 11)
+    REPAIR_SAME_OFFICIAL_REFUSED = "repair.same-official-refused"
+    LIST_TYPE_DECIDERS_SET = "list-type.deciders-set"
+    BATCH_BACKDATED = "batch.backdated"
     # evaluation and graded supervision (issue 14)
     EVALUATION_MODEL_LOADED = "evaluation.model-loaded"
     EVALUATION_RUN = "evaluation.run"
@@ -86,6 +98,7 @@ class AuditAction(enum.StrEnum):
 ACTION_LABELS = {
     AuditAction.LOGIN: "登录",
     AuditAction.LOGIN_FAILED: "登录失败",
+    AuditAction.LOGIN_THROTTLED: "登录尝试受限（过于频繁）",
     AuditAction.ACCOUNT_LOCKED: "账户临时锁定",
     AuditAction.LOGOUT: "退出登录",
     AuditAction.PASSWORD_CHANGED: "修改密码",
@@ -136,6 +149,9 @@ ACTION_LABELS = {
     AuditAction.OBJECTION_FILED: "提出异议",
     AuditAction.OBJECTION_DECIDED: "异议处理办结",
     AuditAction.OBJECTION_WITHDRAWN: "撤回异议",
+    AuditAction.REPAIR_SAME_OFFICIAL_REFUSED: "拒绝同一人办理信用修复的两个环节",
+    AuditAction.LIST_TYPE_DECIDERS_SET: "设置名单认定部门",
+    AuditAction.BATCH_BACKDATED: "补录历史数据（指定报送日期）",
     AuditAction.EVALUATION_MODEL_LOADED: "载入评价模型",
     AuditAction.EVALUATION_RUN: "完成信用综合评价",
     AuditAction.EVALUATION_RUN_FAILED: "信用综合评价失败",
@@ -170,8 +186,9 @@ def entry_body(
     target: str | None,
     reason: str | None,
     details: dict[str, Any],
+    key_id: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    body: dict[str, Any] = {
         "seq": seq,
         "created_at": timestamp_text(created_at),
         "action": action,
@@ -183,7 +200,35 @@ def entry_body(
         "reason": reason,
         "details": details,
     }
+    if key_id is not None:
+        body["key_id"] = key_id  # bound into the link: an entry cannot be moved to another key
+    return body
 
 
 def chain_hash(prev_hash: str, body: dict[str, Any]) -> str:
+    """The unkeyed link of entries written before the chain was keyed."""
     return hashlib.sha256((prev_hash + canonical_json(body)).encode()).hexdigest()
+
+
+def keyed_hash(key: bytes, prev_hash: str, body: dict[str, Any]) -> str:
+    return hmac.new(key, (prev_hash + canonical_json(body)).encode(), hashlib.sha256).hexdigest()
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A key's public name: says which key signed an entry without revealing anything about it."""
+    return hmac.new(key, b"xinyong:audit-key-id", hashlib.sha256).hexdigest()[:16]
+
+
+def same_digest(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+# ------------------------------------------------------------------------------------------ checkpoints
+
+CHECKPOINT_FIELDS = ("seq", "entry_id", "hash", "count", "published_at", "key_id")
+
+
+def checkpoint_mac(key: bytes, fields: dict[str, Any]) -> str:
+    """The signature of a published checkpoint: HMAC over its fields (the signature itself excluded)."""
+    signed = {name: fields.get(name) for name in CHECKPOINT_FIELDS}
+    return hmac.new(key, ("checkpoint:" + canonical_json(signed)).encode(), hashlib.sha256).hexdigest()

@@ -43,7 +43,7 @@ app.add_typer(calendar_app, name="calendar", help="工作日日历（节假日�
 app.add_typer(demo_app, name="demo", help="演示与基准测试数据")
 app.add_typer(disclosure_app, name="disclosure", help="信息公示：到期清理、名称检索索引")
 app.add_typer(users_app, name="users", help="控制台账户与角色")
-app.add_typer(audit_app, name="audit", help="审计日志：核验哈希链、导出")
+app.add_typer(audit_app, name="audit", help="审计日志：核验哈希链、发布检查点、导出")
 app.add_typer(lists_app, name="lists", help="信用名单：名单类型、期满移出、外部名单导入")
 app.add_typer(measures_app, name="measures", help="联合奖惩措施清单")
 app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统计")

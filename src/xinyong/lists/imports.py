@@ -35,7 +35,7 @@ from xinyong.codes.idtext import mask_found
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
-from xinyong.errors import FileRejected, InvalidInput, NotFound, PermissionDenied
+from xinyong.errors import FileRejected, InvalidInput, NotFound
 from xinyong.exports import write_csv
 from xinyong.lists import rules
 from xinyong.lists import service as lists_service
@@ -222,10 +222,8 @@ def _check_type(session: Session, type_key: str, department: Department, actor: 
     list_type = lists_service.get_type(session, type_key)
     if list_type.origin is not ListOrigin.IMPORTED:
         raise InvalidInput(reason=f"“{list_type.name}”是本地认定的名单，须按列入程序办理，不能导入")
-
     ensure_department(actor, department.id)
-    if not lists_service.may_decide(list_type, department):
-        raise PermissionDenied(f"本部门不是“{list_type.name}”的导入部门")
+    lists_service.ensure_decider(list_type, department)  # applied only from its declared source
     return list_type
 
 

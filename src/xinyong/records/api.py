@@ -6,12 +6,13 @@ from typing import Annotated
 from fastapi.responses import JSONResponse, Response
 
 from xinyong.auth.rules import Permission
+from xinyong.auth.service import actor_for_key
 from xinyong.departments.models import ApiKey
 from xinyong.errors import InvalidInput
 from xinyong.records import report, service
 from xinyong.records.models import BatchSource
 from xinyong.records.schemas import BatchCreate, BatchRead, RecordRevoked, RevokeCreate
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, require_api_key
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, require_api_key
 from xinyong.web.errors import ErrorResponse, error_responses
 from xinyong.web.openapi import KEY_ONLY
 from xinyong.web.uow import router as make_router
@@ -32,7 +33,8 @@ CSV_ANSWER = {"content": {"text/csv": {"schema": {"type": "string"}}}, "descript
     summary="批量报送信用记录（JSON）",
     openapi_extra=KEY_ONLY,
     responses={
-        **error_responses(401, 403, 404, 413, s404="没有这一记录类别"),
+        **error_responses(401, 403, 404, 413, s404="没有这一记录类别",
+                         s403="密钥没有报送权限，或指定了今天以外的报送日期而没有补录权限（api:records:backdate）"),
         422: {
             "model": BatchRead | ErrorResponse,
             "description": "整个请求无法导入（如缺少必填字段列、报送日期晚于今天）时为批次报告（status 为 failed）；"
@@ -42,14 +44,14 @@ CSV_ANSWER = {"content": {"text/csv": {"schema": {"type": "string"}}}, "descript
 )
 def post_batch(
     record_type: str, body: BatchCreate, key: WriteKey, session: DbSession, settings: AppSettings,
-    protector: AppProtector,
+    protector: AppProtector, today: Today,
 ) -> JSONResponse:  # fmt: skip
     if len(body.rows) > settings.api_batch_max_rows:
         raise InvalidInput(reason=f"一次最多报送 {settings.api_batch_max_rows} 行，请分批提交")
     result = service.import_rows(
         session, body.rows, settings=settings, protector=protector, record_type=record_type,
-        department=key.department, actor=f"api-key:{key.prefix}", source=BatchSource.API,
-        reported_on=body.reported_on,
+        department=key.department, actor=actor_for_key(key), source=BatchSource.API,
+        reported_on=body.reported_on, backdate_reason=body.backdate_reason, today=today,
     )  # fmt: skip
     document = report.result_document(session, result)
     return JSONResponse(document, status_code=422 if result.failure else 200)

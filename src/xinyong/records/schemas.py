@@ -18,7 +18,11 @@ class BatchCreate(BaseModel):
         description="每个对象一行，键为国家标准字段代码（如 CF_WSH）或中文表头（如 行政处罚决定书文号）；"
         "一次最多行数见 maxItems（XINYONG_API_BATCH_MAX_ROWS）",
     )  # fmt: skip
-    reported_on: date | None = Field(None, description="原始报送日期（迁移历史数据时填写），默认今天")
+    reported_on: date | None = Field(
+        None, description="报送日期，默认今天。部门密钥只能报送今天；补录历史数据时填写原始报送日期，须经信用办授权"
+        "（密钥具有 api:records:backdate 权限）并填写 backdate_reason，否则返回 403",
+    )
+    backdate_reason: str | None = Field(None, max_length=450, description="补录理由（reported_on 不是今天时必填，记入审计日志）")
 
 
 class ProblemRead(BaseModel):

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from xinyong import clock, writequeue
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
+from xinyong.auth.rules import Actor, Permission
 from xinyong.calendar.rules import WorkdayCalendar
 from xinyong.calendar.service import load_calendar
 from xinyong.catalog import RecordType, load_catalog
@@ -35,7 +36,7 @@ from xinyong.codes.names import load_conversion_tables
 from xinyong.config import Settings
 from xinyong.db import BackgroundCheckpointer, bulk_insert, refresh_statistics, utcnow
 from xinyong.departments.models import Department
-from xinyong.errors import FileRejected, InvalidInput, InvalidTransition, NotFound
+from xinyong.errors import FileRejected, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from xinyong.protect import Protector
 from xinyong.records import rules
 from xinyong.records.caps import ProblemCaps
@@ -129,19 +130,22 @@ def import_file(
     protector: Protector,
     record_type: str,
     department: Department,
-    actor: str,
+    actor: Actor | str,
     source: BatchSource = BatchSource.CLI,
     reported_on: date | None = None,
+    backdate_reason: str | None = None,
     filename: str | None = None,
     today: date | None = None,
     progress: ProgressCallback | None = None,
 ) -> ImportResult:
-    """Import a CSV or XLSX file. Commits as it goes (chunk by chunk): call it at a command boundary."""
+    """Import a CSV or XLSX file. Commits as it goes (chunk by chunk): call it at a command boundary.
+    A `reported_on` other than today needs the migration permission (see reporting_day)."""
     rtype = load_catalog(settings.catalog_dirs).get(record_type)
     today = today or clock.today()
+    reported_on, backdate_reason = reporting_day(reported_on, today=today, actor=actor, reason=backdate_reason)
     batch = _start_batch(
         session, department=department, record_type=rtype.key, source=source, actor=actor,
-        reported_on=reported_on or today, filename=filename or path.name,
+        reported_on=reported_on, filename=filename or path.name, backdate_reason=backdate_reason, today=today,
     )  # fmt: skip
     batch.file_sha256 = _sha256(path)
 
@@ -231,14 +235,17 @@ def import_rows(
     protector: Protector,
     record_type: str,
     department: Department,
-    actor: str,
+    actor: Actor | str,
     source: BatchSource = BatchSource.API,
     reported_on: date | None = None,
+    backdate_reason: str | None = None,
     today: date | None = None,
 ) -> ImportResult:
-    """Import JSON objects keyed by column code or Chinese header; row numbers count objects from 1."""
+    """Import JSON objects keyed by column code or Chinese header; row numbers count objects from 1.
+    A `reported_on` other than today needs the migration permission (see reporting_day)."""
     rtype = load_catalog(settings.catalog_dirs).get(record_type)
     today = today or clock.today()
+    reported_on, backdate_reason = reporting_day(reported_on, today=today, actor=actor, reason=backdate_reason)
     headers: list[str] = []
     positions: dict[str, int] = {}
     for item in items:
@@ -256,7 +263,7 @@ def import_rows(
 
     batch = _start_batch(
         session, department=department, record_type=rtype.key, source=source, actor=actor,
-        reported_on=reported_on or today, filename=None,
+        reported_on=reported_on, filename=None, backdate_reason=backdate_reason, today=today,
     )  # fmt: skip
     batch.file_format = "json"
     return _guarded(session, batch, lambda: _run(
@@ -268,31 +275,76 @@ def import_rows(
 # ---------------------------------------------------------------------------------------------- batches
 
 
+BACKDATE_REASON_MIN = 4
+
+
+class BackdateRefused(PermissionDenied):
+    code = "backdate-not-allowed"
+    message_template = ("报送日期只能是今天（{today}），不能指定为 {day}：按时报送以实际报送日期计算；"
+                        "补录历史数据须由信用办办理或经信用办授权（api:records:backdate）")  # fmt: skip
+
+
+def reporting_day(reported_on: date | None, *, today: date, actor: Actor | str, reason: str | None
+                  ) -> tuple[date, str | None]:  # fmt: skip
+    """The day a batch counts as reported, and the reason when it is not today. Timeliness (7 working days) is
+    measured against it, so a department may not choose it: only the 信用办 (admin:records:backdate, the CLI
+    operator) or a key it granted api:records:backdate may, when migrating historical data, with a reason that
+    is audited. A label alone (demo data, benchmarks) carries no permission. Raises BackdateRefused (403) or
+    InvalidInput (no reason); a later day is refused by the import itself (future-reported-on)."""
+    if reported_on is None or reported_on == today:
+        return today, None
+    if not (isinstance(actor, Actor) and (actor.can(Permission.RECORDS_BACKDATE)
+                                          or actor.can(Permission.API_RECORDS_BACKDATE))):  # fmt: skip
+        raise BackdateRefused(today=today.isoformat(), day=reported_on.isoformat())
+    text = clean_display_name(reason or "")
+    if len(text) < BACKDATE_REASON_MIN:
+        raise InvalidInput(reason=f"指定报送日期（补录历史数据）须说明理由（至少 {BACKDATE_REASON_MIN} 个字）")
+    return reported_on, text[:450]
+
+
+def parse_reported_on(text: str | None) -> date | None:
+    """A reporting day typed in a form or on the command line (YYYY-MM-DD); empty means today."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(reason=f"报送日期“{text[:20]}”格式不正确，应为 YYYY-MM-DD") from None
+
+
 def _start_batch(
     session: Session,
     *,
     department: Department,
     record_type: str,
     source: BatchSource,
-    actor: str,
+    actor: Actor | str,
     reported_on: date,
     filename: str | None,
+    backdate_reason: str | None = None,
+    today: date | None = None,
 ) -> Batch:
     mark_stale_batches(session)
+    label = actor.label if isinstance(actor, Actor) else actor
     batch = Batch(
         department_id=department.id,
         record_type=record_type,
         source=source,
-        actor=actor,
+        actor=label,
         reported_on=reported_on,
         filename=(mask_id_numbers(Path(filename).name)[:255] if filename else None),
         status=BatchStatus.RUNNING,
     )
     session.add(batch)
     session.flush()  # the audit entry names the batch
-    audit.record(session, AuditAction.BATCH_STARTED, actor=actor, department_id=department.id,
+    audit.record(session, AuditAction.BATCH_STARTED, actor=label, department_id=department.id,
                  target=f"batch:{batch.id}", details={"record_type": record_type, "source": source.value,
                                                       "filename": batch.filename})  # fmt: skip
+    if backdate_reason is not None:
+        audit.record(session, AuditAction.BATCH_BACKDATED, actor=actor, department_id=department.id,
+                     target=f"batch:{batch.id}", reason=backdate_reason,
+                     details={"reported_on": reported_on.isoformat(), "today": today.isoformat() if today else None})  # fmt: skip
     session.commit()  # the batch must exist even if the run dies in its first chunk
     return batch
 

@@ -31,6 +31,24 @@ TRANSITIONS: dict[tuple[RepairStatus, str], RepairStatus] = {
     (S.APPROVED, "restore"): S.RESTORED,  # 信用办: commitment broken (违诺), publication restored
 }
 
+# Who takes each staff move: the platform (信用办: 受理/初审) or the department that owns the record or listed the
+# subject (审核决定). One person never takes both steps of one application (see service._check_separation).
+PLATFORM_STEP, DEPARTMENT_STEP = "platform", "department"
+STEPS: dict[tuple[RepairStatus, str], str] = {
+    (S.SUBMITTED, "accept"): PLATFORM_STEP,
+    (S.SUBMITTED, "return"): PLATFORM_STEP,
+    (S.SUBMITTED, "refuse"): PLATFORM_STEP,
+    (S.ACCEPTED, "approve"): DEPARTMENT_STEP,
+    (S.ACCEPTED, "refuse"): DEPARTMENT_STEP,
+}
+STEP_LABELS = {PLATFORM_STEP: "平台受理（初审）", DEPARTMENT_STEP: "部门审核决定"}
+
+
+def step_of(status: RepairStatus, action: str) -> str | None:
+    """The step a staff move belongs to; None for the subject's own moves and for 违诺."""
+    return STEPS.get((status, action))
+
+
 ACTION_LABELS = {
     "submit": "提交申请", "accept": "受理", "return": "退回补正", "refuse": "不予修复", "withdraw": "撤回",
     "resubmit": "补正后重新提交", "approve": "同意修复", "restore": "违诺恢复公示",

@@ -252,13 +252,13 @@ def test_service_refuses_staff_without_the_permission(db_session, penalty, accou
 
 
 def test_cli_issue_list_and_revoke(fresh_database_url, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
-    from tests.conftest import TEST_KEY
+    from tests.conftest import TEST_KEY, keyed_sessionmaker
     from tests.factories import records as f
 
     from xinyong.cli import app
     from xinyong.commandline import session_factory, settings
     from xinyong.config import Settings
-    from xinyong.db import make_engine, make_sessionmaker
+    from xinyong.db import make_engine
     from xinyong.protect import protector as make_protector
     from xinyong.records import service as records_service
 
@@ -266,7 +266,7 @@ def test_cli_issue_list_and_revoke(fresh_database_url, monkeypatch, tmp_path):  
     monkeypatch.setenv("XINYONG_SECRET_KEY", TEST_KEY)
     local = Settings(database_url=fresh_database_url, secret_key=TEST_KEY, secret_key_file=tmp_path / "k")
     engine = make_engine(fresh_database_url)
-    session = make_sessionmaker(engine)()
+    session = keyed_sessionmaker(engine)()
     row = f.penalty_row()
     records_service.import_rows(session, [row], settings=local, protector=make_protector(local), record_type="penalty",
                                 department=f.department(session), actor="test", today=utcnow().date())  # fmt: skip

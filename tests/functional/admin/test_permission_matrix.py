@@ -27,7 +27,11 @@ ADMIN_AUDITOR = frozenset({"platform_admin", "auditor"})
 WRITERS = frozenset({"platform_admin", "operator"})
 REVEALERS = frozenset({"platform_admin", "reviewer"})
 REPAIR_READERS = frozenset({"platform_admin", "reviewer", "auditor"})  # admin:repairs:read, admin:objections:read
-REPAIR_DECIDERS = frozenset({"platform_admin", "reviewer"})  # admin:repairs:decide, admin:objections:decide
+# Repair has two steps taken by two bodies: the platform's (admin:repairs:accept, the 信用办) and the owning
+# department's (admin:repairs:decide, its reviewer); a refusal is either's, by the application's state.
+REPAIR_ACCEPTERS = frozenset({"platform_admin"})
+DEPARTMENT_DECIDERS = frozenset({"reviewer"})  # admin:repairs:decide, admin:objections:decide
+REPAIR_STAFF = REPAIR_ACCEPTERS | DEPARTMENT_DECIDERS
 DECIDERS = frozenset({"platform_admin", "reviewer"})  # admin:lists:decide
 CHECKERS = frozenset({"platform_admin", "operator", "reviewer"})  # admin:checks:write
 
@@ -156,15 +160,15 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/repairs"): REPAIR_READERS,
     ("GET", "/admin/repairs/{application_id}"): REPAIR_READERS,
     ("GET", "/admin/repairs/{application_id}/evidence/{evidence_id}"): REPAIR_READERS,
-    ("POST", "/admin/repairs/{application_id}/accept"): REPAIR_DECIDERS,
-    ("POST", "/admin/repairs/{application_id}/return"): REPAIR_DECIDERS,
-    ("POST", "/admin/repairs/{application_id}/approve"): REPAIR_DECIDERS,
-    ("POST", "/admin/repairs/{application_id}/refuse"): REPAIR_DECIDERS,
+    ("POST", "/admin/repairs/{application_id}/accept"): REPAIR_ACCEPTERS,
+    ("POST", "/admin/repairs/{application_id}/return"): REPAIR_ACCEPTERS,
+    ("POST", "/admin/repairs/{application_id}/approve"): DEPARTMENT_DECIDERS,
+    ("POST", "/admin/repairs/{application_id}/refuse"): REPAIR_STAFF,
     ("POST", "/admin/repairs/{application_id}/restore"): ADMIN,  # admin:commitments:decide (违诺)
     ("GET", "/admin/objections"): REPAIR_READERS,
     ("GET", "/admin/objections/{objection_id}"): REPAIR_READERS,
     ("GET", "/admin/objections/{objection_id}/evidence/{evidence_id}"): REPAIR_READERS,
-    ("POST", "/admin/objections/{objection_id}/decide"): REPAIR_DECIDERS,
+    ("POST", "/admin/objections/{objection_id}/decide"): DEPARTMENT_DECIDERS,
     # evaluation and random inspections (issue 14): every console role reads; operators keep plans, the roster and
     # results (admin:inspections:write), reviewers draw and publish (admin:inspections:decide).
     ("GET", "/account/evaluation"): NOBODY,
@@ -185,7 +189,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # subject accounts (issue 11): reading and issuing activation codes, revocation by the 信用办
     ("GET", "/admin/subject-accounts"): REPAIR_READERS,  # admin:subject-accounts:read
     ("POST", "/admin/subject-accounts/find"): REPAIR_READERS,
-    ("POST", "/admin/subject-accounts/activation-codes"): REPAIR_DECIDERS,  # admin:subject-accounts:activate
+    ("POST", "/admin/subject-accounts/activation-codes"): REVEALERS,  # admin:subject-accounts:activate
     ("POST", "/admin/subject-accounts/{account_id}/revoke-identity"): ADMIN,  # admin:subject-accounts:revoke
     ("POST", "/admin/subject-accounts/{account_id}/revoke"): ADMIN,
 }

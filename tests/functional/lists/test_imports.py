@@ -77,6 +77,8 @@ def test_another_department_cannot_rewrite_or_end_an_imported_entry(db_session, 
     line = f"安吉县被执行三号有限公司,{company_code(5)},（2025）浙0523执21号,2025-09-01,拒不履行,安吉县人民法院,"
     _import(db_session, settings, protector, dept, _write(tmp_path, line + "\n"))
     other = department(db_session, code=OTHER_DEPT_CODE, name="安吉县另一部门")
+    service.set_deciding_departments(db_session, "court-dishonest-debtors", codes=[dept.code, other.code],
+                                     actor=lf.SYSTEM)  # two source departments, one case number  # fmt: skip
     hostile = f"改名有限公司,{company_code(6)},（2025）浙0523执21号,2025-09-01,篡改,某机关,已移出\n"
     outcome = _import(db_session, settings, protector, other, _write(tmp_path, hostile, name="hostile.csv"))
     assert (outcome.created, outcome.updated, outcome.rejected) == (0, 0, 1)

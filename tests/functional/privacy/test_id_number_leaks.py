@@ -399,7 +399,8 @@ def world(db_session: Session, leak_settings: Settings, protector: Protector, tm
         files=[IncomingFile(f"{planted.new()}身份证.pdf", PDF)], settings=settings, today=today,
     )  # fmt: skip
     reviewer = auth_service.actor_for_user(users["reviewer"])
-    repair_service.return_application(session, application.id, actor=reviewer,
+    platform = auth_service.actor_for_user(users["platform_admin"])  # the platform's step of a repair
+    repair_service.return_application(session, application.id, actor=platform,
                                       missing=f"请补充经办人{planted.disguised()}的身份证明", today=today)  # fmt: skip
     # The objection goes to a second penalty of the same organisation (one open case per record).
     second = row_with_ids(penalty, planted, person=False, n=next(serial), decided=decided, dept=dept)
@@ -418,7 +419,7 @@ def world(db_session: Session, leak_settings: Settings, protector: Protector, tm
                                         reason=f"经核实无误，{planted.disguised()}", today=today)  # fmt: skip
 
     # Lists: an imported list with ID numbers in every column; a local listing walked through its procedure.
-    list_factories.load_types(session)
+    list_factories.load_types(session, dept)
     person_code = planted.new()
     outcome = list_imports.import_list_rows(session, [
         {"name": f"王五{planted.disguised(40)}", "code": person_code, "kind": "自然人",

@@ -56,6 +56,8 @@ def _import(cli: CliRunner, path: Path, *extra: str):  # type: ignore[no-untyped
             DEPT_CODE,
             "--reported-on",
             "2025-10-15",
+            "--reason",
+            "迁移原系统报送记录",
             *extra,
         ],
     )
@@ -163,6 +165,24 @@ def test_an_unregistered_department_or_a_bad_date_is_a_clear_error(cli, tmp_path
                                 "--reported-on", "15/10/2025"])  # fmt: skip
     assert bad_date.exit_code == 1
     assert "报送日期" in bad_date.stderr
+
+
+def test_backdating_from_the_command_line_needs_a_reason_and_is_audited(registered, tmp_path):
+    """The CLI runs as the platform's operator (the 信用办): it may report under an earlier date, saying why."""
+    path = write_rows(tmp_path / "rows.csv", [penalty_row()])
+    args = ["records", "import", str(path), "--type", "penalty", "--department", DEPT_CODE, "--reported-on",
+            "2025-10-15", "--json"]  # fmt: skip
+
+    silent = registered.invoke(app, args)
+    assert silent.exit_code == 1
+    assert "须说明理由" in silent.stderr
+
+    result = registered.invoke(app, [*args, "--reason", "迁移原系统2025年10月报送记录"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reported_on"] == "2025-10-15"
+    trail = list(csv.DictReader(registered.invoke(app, ["audit", "export", "--actor", "cli"]).stdout.splitlines()))
+    backdated = [row for row in trail if row["action"] == "batch.backdated"]
+    assert [row["reason"] for row in backdated] == ["迁移原系统2025年10月报送记录"]
 
 
 def test_reported_on_before_the_decision_is_rejected_per_row(registered, tmp_path):

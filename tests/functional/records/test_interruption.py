@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, keyed_sessionmaker
 from tests.factories.records import DEPT_CODE, company_code, department, penalty_row, write_rows
 from tests.functional.records.helpers import batch, problems, record_count
 
@@ -223,6 +223,7 @@ def _cli_env(url: str) -> dict[str, str]:
     env.update(
         XINYONG_DATABASE_URL=url,
         XINYONG_SECRET_KEY=TEST_KEY,
+        XINYONG_AUDIT_CHECKPOINT_FILE=os.environ["XINYONG_AUDIT_CHECKPOINT_FILE"],  # the test's own
         XINYONG_IMPORT_CHUNK_ROWS="200",
     )
     return env
@@ -230,7 +231,7 @@ def _cli_env(url: str) -> dict[str, str]:
 
 def _import(path: Path, env: dict[str, str], **kwargs) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
     command = [sys.executable, "-m", "xinyong", "records", "import", str(path), "--type", "penalty",
-               "--department", DEPT_CODE, "--reported-on", "2025-10-15", "--json"]  # fmt: skip
+               "--department", DEPT_CODE, "--reported-on", "2025-10-15", "--reason", "迁移原系统报送记录", "--json"]  # fmt: skip
     return subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs
     )
@@ -238,7 +239,7 @@ def _import(path: Path, env: dict[str, str], **kwargs) -> subprocess.Popen[str]:
 
 def test_a_killed_import_is_marked_incomplete_and_a_rerun_completes(fresh_database_url, tmp_path):
     engine = make_engine(fresh_database_url)
-    with Session(engine) as session:
+    with keyed_sessionmaker(engine)() as session:
         department(session)
         session.commit()
     rows = [

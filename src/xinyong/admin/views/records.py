@@ -102,6 +102,7 @@ async def upload_submit(
         raise InvalidInput(reason="请选择要上传的文件")
     rtype = load_catalog(settings.catalog_dirs).get(record_type)
     department = service.acting_department(session, actor, parse_id(department_text))
+    reported_on = records_service.parse_reported_on(str(form.get("reported_on") or ""))
     display_name = service.safe_filename(upload.filename)
     head = await upload.read(8192)
     suffix = service.check_upload(display_name, head)
@@ -120,8 +121,8 @@ async def upload_submit(
         # chunk by chunk itself (a batch job with its own boundaries, see records.service).
         result = await run_in_threadpool(
             records_service.import_file, session, path, settings=settings, protector=protector,
-            record_type=rtype.key, department=department, actor=actor.label, source=BatchSource.UPLOAD,
-            filename=display_name,
+            record_type=rtype.key, department=department, actor=actor, source=BatchSource.UPLOAD,
+            filename=display_name, reported_on=reported_on, backdate_reason=str(form.get("backdate_reason") or "")[:450],
         )  # fmt: skip
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
