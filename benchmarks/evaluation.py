@@ -65,6 +65,7 @@ def prepare(url: str, marker: Path, entries: int, seed: int) -> None:
     if marker.exists():
         return
     from xinyong import migrate
+    from xinyong.audit import keys as audit_keys
     from xinyong.auth.rules import Actor
     from xinyong.config import Settings
     from xinyong.db import make_engine, make_sessionmaker
@@ -80,7 +81,7 @@ def prepare(url: str, marker: Path, entries: int, seed: int) -> None:
     settings = Settings(database_url=url, secret_key=KEY)
     system = Actor.system("benchmark")
     rng = random.Random(seed)
-    with make_sessionmaker(engine)() as session:
+    with audit_keys.attach(make_sessionmaker(engine), audit_keys.load(settings))() as session:
         lists_service.load_types_file(session, lists_service.BUILTIN_TYPES, actor=system)
         session.commit()
         has_entries = session.scalar(select(ListEntry.id).limit(1)) is not None
@@ -122,6 +123,7 @@ def prepare(url: str, marker: Path, entries: int, seed: int) -> None:
 
 
 def measure(url: str) -> dict[str, object]:
+    from xinyong.audit import keys as audit_keys
     from xinyong.auth.rules import Actor
     from xinyong.config import Settings
     from xinyong.db import make_engine, make_sessionmaker
@@ -130,8 +132,8 @@ def measure(url: str) -> dict[str, object]:
     from xinyong.inspections import service as inspections_service
 
     engine = make_engine(url, sqlite_cache_mb=1024)
-    factory = make_sessionmaker(engine)
     settings = Settings(database_url=url, secret_key=KEY)
+    factory = audit_keys.attach(make_sessionmaker(engine), audit_keys.load(settings))
     system = Actor.system("benchmark")
     today = date.today()
     report: dict[str, object] = {}

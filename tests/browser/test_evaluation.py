@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from tests.conftest import keyed_sessionmaker
 from tests.factories import evaluation as ef
 from tests.factories import lists as lf
 from tests.factories import records as f
@@ -14,7 +15,7 @@ from tests.factories import records as f
 from xinyong.accounts import activation
 from xinyong.auth.rules import Actor
 from xinyong.config import Settings
-from xinyong.db import make_engine, make_sessionmaker
+from xinyong.db import make_engine
 from xinyong.disclosure.service import today_in_china
 from xinyong.inspections import roster
 from xinyong.inspections import service as inspections_service
@@ -41,10 +42,10 @@ def _seed(settings: Settings) -> dict[str, str]:
     today = today_in_china()
     protector = make_protector(settings)
     engine = make_engine(settings.database_url)
-    session = make_sessionmaker(engine)()
+    session = keyed_sessionmaker(engine)()
     try:
         dept = f.department(session)
-        lf.load_types(session)
+        lf.load_types(session, dept)
         ef.load_builtin_model(session, settings)
         bad, clean = ef.company(1), ef.company(2)
         serious = ef.penalty(session, settings, protector, dept, bad, tier="严重", decided=today - timedelta(days=400),

@@ -46,7 +46,7 @@ def build(session: Session, settings: Settings, protector: Protector, *, a: int 
     """The population, its records dated before TODAY and graded by a run as of TODAY."""
     dept, other = departments or (rf.department(session), rf.department(session, code=rf.OTHER_DEPT_CODE,
                                                                          name="德清县交通运输局"))  # fmt: skip
-    lf.load_types(session)
+    lf.load_types(session, dept)
     ef.load_builtin_model(session, settings)
     by_grade: dict[str, list[str]] = {"A": [], "B": [], "C": [], "D": []}
     licences, penalties = [], []

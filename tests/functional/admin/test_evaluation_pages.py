@@ -27,7 +27,7 @@ def graded(app, db_session, console_settings, protector, accounts, tmp_path):  #
     app.dependency_overrides[get_today] = lambda: TODAY
     settings = console_settings.model_copy(update={"upload_dir": tmp_path / "uploads"})
     dept = accounts.dept_a
-    lf.load_types(db_session)
+    lf.load_types(db_session, dept)
     ef.load_builtin_model(db_session, settings)
     clean, bad = ef.company(1), ef.company(2)
     ef.licence(db_session, settings, protector, dept, clean, decided=date(2025, 3, 1), today=TODAY)

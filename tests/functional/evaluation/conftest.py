@@ -26,6 +26,6 @@ def eval_settings(settings: Settings, tmp_path: Path) -> Settings:
 @pytest.fixture
 def dept(db_session: Session, eval_settings: Settings) -> Department:
     department = rf.department(db_session)
-    lf.load_types(db_session)
+    lf.load_types(db_session, department)
     ef.load_builtin_model(db_session, eval_settings)
     return department

@@ -6,8 +6,7 @@ import json
 from datetime import date
 
 import pytest
-from sqlalchemy.orm import Session
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, keyed_sessionmaker
 from tests.factories import evaluation as ef
 from tests.factories import lists as lf
 from tests.factories import records as rf
@@ -47,10 +46,10 @@ def test_load_run_show_and_changes(cli, tmp_path):  # type: ignore[no-untyped-de
     assert "尚未载入评价模型" in flat(result.output)
 
     engine = make_engine(settings().database_url)
-    with Session(engine) as session:
+    with keyed_sessionmaker(engine)() as session:
         current = settings()
         dept = rf.department(session)
-        lf.load_types(session)
+        lf.load_types(session, dept)
         record = ef.penalty(session, current, make_protector(current), dept, ef.company(41), tier="严重",
                             decided=date(2025, 9, 1), today=TODAY)  # fmt: skip
         session.commit()

@@ -6,8 +6,7 @@ import json
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, keyed_sessionmaker
 from tests.factories.inspections import build
 from typer.testing import CliRunner
 
@@ -36,7 +35,7 @@ def flat(output: str) -> str:
 
 def test_plan_draw_publish_and_result_from_the_command_line(cli):  # type: ignore[no-untyped-def]
     engine = make_engine(settings().database_url)
-    with Session(engine) as session:
+    with keyed_sessionmaker(engine)() as session:
         graded = build(session, settings(), make_protector(settings()), a=30, b=20, c=2, d=2)
         dept_code, other_code = graded.dept.code, graded.other.code
         d_code = graded.by_grade["D"][0]
@@ -75,7 +74,7 @@ def test_plan_draw_publish_and_result_from_the_command_line(cli):  # type: ignor
     refused = cli.invoke(app, ["inspections", "draw", number, "--seed", "43"])
     assert refused.exit_code == 1
     assert "不得以其他种子重新抽取" in flat(refused.output)
-    with Session(make_engine(settings().database_url)) as session:  # the refusal was committed: it is audited
+    with keyed_sessionmaker(make_engine(settings().database_url))() as session:  # the refusal was committed: it is audited
         actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq.desc()).limit(1)).all()
         assert actions == ["inspection.redraw-refused"]
 
