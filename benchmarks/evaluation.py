@@ -216,7 +216,7 @@ def main() -> None:
     if not args.skip_sqlite:
         target = OUT / f"{name}.sqlite"
         marker = OUT / f"{name}.ready"
-        if not marker.exists():
+        if not marker.exists() and not target.exists():  # a copy whose preparation was interrupted is prepared again
             source = source_database(args.subjects, args.records, args.seed)
             log(f"copying {source.name} ({source.stat().st_size / 1e9:.1f} GB)")
             partial = target.with_suffix(".partial")

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from xinyong.errors import InvalidInput, InvalidTransition
 from xinyong.inspections.models import PlanStatus
@@ -77,8 +77,9 @@ def sample_size(population: int, ratio: Decimal) -> int:
 # ----------------------------------------------------------------------------------------- the draw
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(NamedTuple):
+    """One subject of a population (a tuple: a million of them are made per draw)."""
+
     uscc: str
     grade: str
     domain: str  # the special domain's key, or ""
@@ -125,23 +126,21 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _below(rng: random.Random, n: int) -> int:
-    """Uniform in [0, n), by rejection from getrandbits (what random.Random.randrange does, written out)."""
-    bits = n.bit_length()
-    while True:
-        value = rng.getrandbits(bits)
-        if value < n:
-            return value
-
-
 def _choose(rng: random.Random, n: int, k: int) -> list[int]:
-    """k of the positions 0 … n−1, by a partial Fisher–Yates shuffle; all of them when k ≥ n."""
+    """k of the positions 0 … n−1, by a partial Fisher–Yates shuffle; all of them when k ≥ n. Each swap's
+    distance is uniform below n − i, by rejection from getrandbits (what random.Random.randrange does)."""
     if k >= n:
         return list(range(n))
+    getrandbits = rng.getrandbits  # run for every drawn subject's inspectors: kept lean
     moved: dict[int, int] = {}  # the shuffled array, kept sparse: 1,000,000 positions need not be listed
     chosen = []
     for i in range(k):
-        j = i + _below(rng, n - i)
+        left = n - i
+        bits = left.bit_length()
+        r = getrandbits(bits)
+        while r >= left:
+            r = getrandbits(bits)
+        j = i + r
         chosen.append(moved.get(j, j))
         moved[j] = moved.get(i, i)
     return chosen
@@ -152,11 +151,16 @@ def draw(members: Sequence[Member], *, grades: Sequence[str], ratios: dict[str, 
     """The draw over `members` (sorted by USCC), as the module describes; TooFewInspectors when a drawn
     subject cannot be given `per_subject` inspectors."""
     rng = random.Random(seed)  # noqa: S311 -- a seeded, published, reproducible draw is the point
-    special = [m for m in members if m.domain]
+    by_grade: dict[str, list[Member]] = {grade: [] for grade in grades}
+    special: list[Member] = []
+    for m in members:  # one pass; each list keeps the USCC order (a grade the model lacks is never drawn)
+        bucket = special if m.domain else by_grade.get(m.grade)
+        if bucket is not None:
+            bucket.append(m)
     strata: dict[str, dict[str, Any]] = {SPECIAL: {"population": len(special), "asked": "100", "drawn": len(special)}}
     chosen = list(special)
     for grade in grades:
-        stratum = [m for m in members if not m.domain and m.grade == grade]
+        stratum = by_grade[grade]
         k = sample_size(len(stratum), ratios[grade])
         picked = [stratum[i] for i in _choose(rng, len(stratum), k)]
         chosen += picked
