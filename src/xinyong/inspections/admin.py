@@ -7,7 +7,7 @@ import secrets
 from datetime import date
 from typing import Annotated
 
-from fastapi import Form, Request
+from fastapi import Form, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -84,9 +84,10 @@ async def create(request: Request, session: DbSession, settings: AppSettings, ac
 
 
 @router.get("/inspections/{plan_id}", name="admin.inspections.detail")
-def detail(request: Request, session: DbSession, settings: AppSettings, actor: InspectionsRead, plan_id: Id) -> Response:
+def detail(request: Request, session: DbSession, settings: AppSettings, actor: InspectionsRead, plan_id: Id,
+           page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:  # fmt: skip
     plan = service.get_plan(session, plan_id)
-    view = service.plan_view(session, plan, settings=settings, with_inspectors=True)
+    view = service.plan_view(session, plan, settings=settings, with_inspectors=True, page=page)
     return render(request, "admin/inspections/detail.html", {
         "v": view, "plan": plan, "outcomes": service.outcomes(settings), "suggested_seed": secrets.randbelow(10**9),
         "is_own": actor.can_reach(plan.department_id),

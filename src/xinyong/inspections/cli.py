@@ -222,8 +222,8 @@ def show(
         strata = [{"stratum": s.label, "population": s.population, "asked": s.asked, "drawn": s.drawn}
                   for s in view.strata]  # fmt: skip
         doc = {"plan": plan.number, "matter": plan.matter, "department": view.department,
-               "status": plan.status, "strata": strata, "drawn": len(view.assignments),
-               "results": sum(1 for a in view.assignments if a["a"].outcome)}  # fmt: skip
+               "status": plan.status, "strata": strata, "drawn": view.total,
+               "results": view.results}  # fmt: skip
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False))
         return

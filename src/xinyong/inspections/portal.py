@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from xinyong.inspections import service
@@ -20,7 +22,8 @@ def plans(request: Request, session: DbSession, today: Today) -> Response:
 
 
 @router.get("/inspections/{number}", name="portal.inspection", dependencies=[Limited])
-def plan(request: Request, session: DbSession, settings: AppSettings, today: Today, number: str) -> Response:
+def plan(request: Request, session: DbSession, settings: AppSettings, today: Today, number: str,
+         page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:  # fmt: skip
     found = service.public_plan(session, number, today=today)
-    view = service.plan_view(session, found, settings=settings, with_inspectors=False)
+    view = service.plan_view(session, found, settings=settings, with_inspectors=False, page=page)
     return render(request, "portal/inspections/detail.html", {"v": view, "plan": found})

@@ -534,9 +534,21 @@ class PlanView:
     assignments: list[dict[str, Any]]
     roster: list[Inspector]
     sector_names: dict[str, str]
+    total: int = 0  # drawn subjects, all pages
+    results: int = 0  # of which with a result
+    page: int = 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // ASSIGNMENTS_PAGE))
 
 
-def plan_view(session: Session, plan: InspectionPlan, *, settings: Settings, with_inspectors: bool) -> PlanView:
+ASSIGNMENTS_PAGE = 500
+
+
+def plan_view(session: Session, plan: InspectionPlan, *, settings: Settings, with_inspectors: bool,
+              page: int = 1) -> PlanView:  # fmt: skip
+    """The plan, its draw's figures and one page of its drawn subjects (in the draw's order)."""
     department = session.get(Department, plan.department_id)
     row = draw_of(session, plan.id)
     known = sectors(settings)
@@ -550,10 +562,15 @@ def plan_view(session: Session, plan: InspectionPlan, *, settings: Settings, wit
     people = list(session.scalars(select(Inspector).join(PlanInspector, PlanInspector.inspector_id == Inspector.id)
                                   .where(PlanInspector.plan_id == plan.id).order_by(Inspector.badge_no)))  # fmt: skip
     names = {i.id: f"{i.name}（{i.badge_no}）" for i in people}
+    total, results = session.execute(
+        select(func.count(), func.count(InspectionAssignment.outcome)).where(InspectionAssignment.plan_id == plan.id)
+    ).one()  # fmt: skip
+    page = min(max(page, 1), max(1, -(-total // ASSIGNMENTS_PAGE)))
     assignments = []
     for assignment, subject in session.execute(
         select(InspectionAssignment, Subject).join(Subject, Subject.id == InspectionAssignment.subject_id)
-        .where(InspectionAssignment.plan_id == plan.id).order_by(InspectionAssignment.position).limit(5000)
+        .where(InspectionAssignment.plan_id == plan.id).order_by(InspectionAssignment.position)
+        .offset((page - 1) * ASSIGNMENTS_PAGE).limit(ASSIGNMENTS_PAGE)
     ):  # fmt: skip
         assignments.append({
             "a": assignment, "name": subject.name, "uscc": subject.uscc,
@@ -561,19 +578,24 @@ def plan_view(session: Session, plan: InspectionPlan, *, settings: Settings, wit
             "inspectors": [names.get(i, str(i)) for i in assignment.inspector_ids] if with_inspectors else [],
         })  # fmt: skip
     return PlanView(plan, department.name if department else "", row, strata, assignments, people,
-                    {k: s.name for k, s in known.items()})  # fmt: skip
+                    {k: s.name for k, s in known.items()}, total, results, page)  # fmt: skip
 
 
 def draw_document(session: Session, plan: InspectionPlan, *, settings: Settings) -> dict[str, Any]:
     """The draw as the CLI's --json prints it: subjects with their inspectors, the seed and the digests."""
-    view = plan_view(session, plan, settings=settings, with_inspectors=True)
-    row = view.draw
+    row = draw_of(session, plan.id)
     assert row is not None
-    badges = {i.id: i.badge_no for i in view.roster}
+    badges = {r["id"]: r["badge"] for r in row.roster}
+    drawn = session.execute(
+        select(Subject.uscc, Subject.name, InspectionAssignment.grade, InspectionAssignment.special_domain,
+               InspectionAssignment.inspector_ids)
+        .join(Subject, Subject.id == InspectionAssignment.subject_id)
+        .where(InspectionAssignment.plan_id == plan.id).order_by(InspectionAssignment.position)
+    ).all()  # fmt: skip
     return {
         "plan": plan.number, "seed": row.seed, "evaluation_run": row.evaluation_run_id, "on_day": row.on_day.isoformat(),
         "population_size": row.population_size, "population_digest": row.population_digest,
         "result_digest": row.result_digest, "strata": row.strata,
-        "drawn": [{"uscc": a["uscc"], "name": a["name"], "grade": a["a"].grade, "special_domain": a["a"].special_domain,
-                   "inspectors": [badges.get(i, str(i)) for i in a["a"].inspector_ids]} for a in view.assignments],
+        "drawn": [{"uscc": uscc, "name": name, "grade": grade, "special_domain": domain,
+                   "inspectors": [badges.get(i, str(i)) for i in ids]} for uscc, name, grade, domain, ids in drawn],
     }  # fmt: skip

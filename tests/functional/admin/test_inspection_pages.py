@@ -7,9 +7,10 @@ import re
 
 import pytest
 from sqlalchemy import select
-from tests.factories.inspections import TODAY, build
+from tests.factories.inspections import SYSTEM, TODAY, build
 
 from xinyong.audit.models import AuditEntry
+from xinyong.inspections import service
 from xinyong.inspections.models import InspectionAssignment, InspectionPlan
 from xinyong.web.deps import get_today
 
@@ -118,3 +119,27 @@ def test_the_roster_and_conflicts_of_interest(client, sign_in, accounts, graded)
     assert page.status_code == 200
     assert "ZF33050099" in page.text
     assert "登记回避" not in page.text
+
+
+def test_a_large_draw_is_shown_a_page_at_a_time(client, sign_in, accounts, graded, db_session, monkeypatch):  # type: ignore[no-untyped-def]
+    settings = client.app.state.settings
+    draft = service.PlanDraft("分页测试抽查", TODAY, TODAY, [], [], None, [], {}, [])
+    plan = service.create_plan(db_session, draft, department=accounts.dept_a, actor=SYSTEM, settings=settings, today=TODAY)
+    db_session.flush()
+    row = service.draw_plan(db_session, plan.id, seed=8, actor=SYSTEM, settings=settings, today=TODAY)
+    service.publish_plan(db_session, plan.id, actor=SYSTEM, settings=settings, today=TODAY)
+    db_session.commit()
+    monkeypatch.setattr(service, "ASSIGNMENTS_PAGE", 3)
+    pages = -(-row.drawn // 3)
+    first = client.get(f"/inspections/{plan.number}")
+    second = client.get(f"/inspections/{plan.number}?page=2")
+    beyond = client.get(f"/inspections/{plan.number}?page=999")
+    assert f"第 1 / {pages} 页" in first.text
+    assert f"第 2 / {pages} 页" in second.text
+    assert f"第 {pages} / {pages} 页" in beyond.text
+    codes = [set(re.findall(r'data-uscc="(\w+)"', page.text)) for page in (first, second)]
+    assert len(codes[0]) == len(codes[1]) == 3
+    assert not codes[0] & codes[1]
+    assert f"（{row.drawn} 户，已录入结果 0 户）" in first.text
+    staff = sign_in(accounts.users["auditor"])
+    assert f"第 2 / {pages} 页" in staff.get(f"/admin/inspections/{plan.id}?page=2").text
