@@ -128,7 +128,9 @@ class InspectionAssignment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("inspection_plans.id"))
-    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    # No foreign key (subjects are never deleted): a draw stores hundreds of thousands of rows at once, and
+    # PostgreSQL checked each against subjects, half of the draw's insert.
+    subject_id: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer)  # order in the draw (by USCC)
     grade: Mapped[str] = mapped_column(String(8))
     special_domain: Mapped[str | None] = mapped_column(String(40))

@@ -221,8 +221,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["plan_id"], ["inspection_plans.id"],
                                 name=op.f("fk_inspection_assignments_plan_id_inspection_plans")),
         sa.ForeignKeyConstraint(["record_id"], ["records.id"], name=op.f("fk_inspection_assignments_record_id_records")),
-        sa.ForeignKeyConstraint(["subject_id"], ["subjects.id"],
-                                name=op.f("fk_inspection_assignments_subject_id_subjects")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inspection_assignments")),
         sa.UniqueConstraint("plan_id", "subject_id", name=op.f("uq_inspection_assignments_plan_id_subject_id")),
     )
