@@ -55,8 +55,8 @@ def prepare(target: Path, entries: int, seed: int, pg: str | None = None) -> tup
     """The benchmark database and an API key with api:checks:write; built once, then reused. With `pg`, that
     database (already holding the portal benchmark's subjects and records) instead of a copy at `target`."""
     from xinyong import migrate
+    from xinyong.actors import Actor
     from xinyong.audit import keys as audit_keys
-    from xinyong.auth.rules import Actor
     from xinyong.config import Settings
     from xinyong.db import make_engine, make_sessionmaker
     from xinyong.departments import service as departments_service
@@ -301,9 +301,9 @@ def parse_wrk(output: str) -> dict[str, float]:
 def batch(url: str, token: str, listed: list[str], anyone: list[str], size: int) -> dict[str, float]:
     from fastapi.testclient import TestClient
 
+    from xinyong.actors import Actor, Permission
     from xinyong.app import create_app
     from xinyong.audit import keys as audit_keys
-    from xinyong.auth.rules import Actor, Permission
     from xinyong.checks import service
     from xinyong.config import Settings
     from xinyong.db import make_engine, make_sessionmaker

@@ -65,8 +65,8 @@ def prepare(url: str, marker: Path, entries: int, seed: int) -> None:
     if marker.exists():
         return
     from xinyong import migrate
+    from xinyong.actors import Actor
     from xinyong.audit import keys as audit_keys
-    from xinyong.auth.rules import Actor
     from xinyong.config import Settings
     from xinyong.db import make_engine, make_sessionmaker
     from xinyong.departments.models import Department
@@ -123,8 +123,8 @@ def prepare(url: str, marker: Path, entries: int, seed: int) -> None:
 
 
 def measure(url: str) -> dict[str, object]:
+    from xinyong.actors import Actor
     from xinyong.audit import keys as audit_keys
-    from xinyong.auth.rules import Actor
     from xinyong.config import Settings
     from xinyong.db import make_engine, make_sessionmaker
     from xinyong.departments.models import Department

@@ -30,9 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from xinyong import clock, migrate  # noqa: E402
+from xinyong.actors import Actor  # noqa: E402
 from xinyong.app import create_app  # noqa: E402
 from xinyong.auth import service as auth_service  # noqa: E402
-from xinyong.auth.rules import Actor, Role  # noqa: E402
+from xinyong.auth.rules import Role  # noqa: E402
 from xinyong.codes import make_uscc  # noqa: E402
 from xinyong.config import Settings  # noqa: E402
 from xinyong.db import make_engine, make_sessionmaker  # noqa: E402

@@ -6,19 +6,28 @@ themselves live in each domain's `cli.py`; `xinyong.cli` puts them together."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import typer
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
-from xinyong.audit import keys as audit_keys
 from xinyong.config import Settings, load_settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.errors import DomainError
 
 console = Console()
 err_console = Console(stderr=True)
+# What the program (xinyong.cli) adds to every session of its factory: the audit chain's keys. Registered by
+# the program rather than imported here, so that no domain's commands depend on another domain through this.
+SessionSetup = Callable[[sessionmaker[Session], Settings], sessionmaker[Session]]
+_session_setups: list[SessionSetup] = []
+
+
+def on_session_factory(setup: SessionSetup) -> None:
+    _session_setups.append(setup)
+    session_factory.cache_clear()
 
 
 @lru_cache(maxsize=1)
@@ -28,10 +37,12 @@ def settings() -> Settings:
 
 @lru_cache(maxsize=1)
 def session_factory() -> sessionmaker[Session]:
-    """The database's sessions, carrying the audit chain's keys (every command that writes records audit)."""
+    """The database's sessions, with what the program registered (the audit chain's keys)."""
     current = settings()
     factory = make_sessionmaker(make_engine(current.database_url, sqlite_cache_mb=current.sqlite_cache_mb))
-    return audit_keys.attach(factory, audit_keys.load(current))
+    for setup in _session_setups:
+        factory = setup(factory, current)
+    return factory
 
 
 def fail(error: DomainError | str, code: int = 1) -> typer.Exit:

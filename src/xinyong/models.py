@@ -14,6 +14,7 @@ from xinyong.evaluation.models import (
     GradeChange,
     ScoringModel,
 )
+from xinyong.evidence.models import Evidence
 from xinyong.inspections.models import (
     InspectionAssignment,
     InspectionDraw,
@@ -28,7 +29,7 @@ from xinyong.measures.models import Measure
 from xinyong.notify.models import OutboxItem
 from xinyong.objections.models import Objection
 from xinyong.records.models import Batch, BatchProblem, Record, RecordVersion
-from xinyong.repair.models import Evidence, PublicationStop, RepairApplication, RepairCommitment, RepairEvent
+from xinyong.repair.models import PublicationStop, RepairApplication, RepairCommitment, RepairEvent
 from xinyong.subjects.models import Subject, SubjectGram
 
 __all__ = [

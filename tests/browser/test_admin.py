@@ -6,8 +6,9 @@ import pytest
 from tests.conftest import keyed_sessionmaker
 from tests.factories.records import department, penalty_row, write_rows
 
+from xinyong.actors import Actor
 from xinyong.auth import service as auth_service
-from xinyong.auth.rules import Actor, Role
+from xinyong.auth.rules import Role
 from xinyong.db import make_engine, session_scope
 
 PASSWORD = "Browser-test-2025"

@@ -13,7 +13,7 @@ from tests.factories import lists as lf
 from tests.factories import records as f
 
 from xinyong.accounts import activation
-from xinyong.auth.rules import Actor
+from xinyong.actors import Actor
 from xinyong.config import Settings
 from xinyong.db import make_engine
 from xinyong.disclosure.service import today_in_china

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from tests.conftest import keyed_sessionmaker
 from tests.factories import records as f
 
+from xinyong.actors import Actor
 from xinyong.auth import service as auth_service
-from xinyong.auth.rules import Actor, Role
+from xinyong.auth.rules import Role
 from xinyong.config import Settings
 from xinyong.db import make_engine
 from xinyong.disclosure.service import today_in_china

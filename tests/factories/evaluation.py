@@ -12,7 +12,8 @@ from tests.factories.records import company_code, individual_code, license_row, 
 
 from xinyong.accounts import activation
 from xinyong.accounts import service as accounts_service
-from xinyong.auth.rules import ROLE_PERMISSIONS, Actor, Role
+from xinyong.actors import Actor
+from xinyong.auth.rules import ROLE_PERMISSIONS, Role
 from xinyong.config import Settings
 from xinyong.departments.models import Department
 from xinyong.evaluation import service as evaluation_service

@@ -11,7 +11,7 @@ from tests.factories import evaluation as ef
 from tests.factories import lists as lf
 from tests.factories import records as rf
 
-from xinyong.auth.rules import Actor
+from xinyong.actors import Actor
 from xinyong.config import Settings
 from xinyong.departments.models import Department
 from xinyong.evaluation.models import EvaluationRun

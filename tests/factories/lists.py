@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 from tests.factories.records import company_code
 
-from xinyong.auth.rules import Actor
+from xinyong.actors import Actor
 from xinyong.config import Settings
 from xinyong.departments.models import Department
 from xinyong.lists import service as lists_service

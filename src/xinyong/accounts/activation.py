@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from xinyong.accounts import rules
 from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import ActivationCode, SubjectAccount
+from xinyong.actors import Actor, Permission
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import Actor, Permission
 from xinyong.auth.service import ensure
 from xinyong.clock import CHINA
 from xinyong.config import Settings

@@ -9,7 +9,7 @@ from fastapi import Form, Request
 from starlette.responses import Response
 
 from xinyong.accounts import activation, rules, service
-from xinyong.auth.rules import Actor, Permission
+from xinyong.actors import Actor, Permission
 from xinyong.clock import CHINA
 from xinyong.errors import NotFound
 from xinyong.subjects.models import Subject

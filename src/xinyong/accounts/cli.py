@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from xinyong.accounts import activation, rules, service
-from xinyong.auth.rules import Actor
+from xinyong.actors import Actor
 from xinyong.clock import CHINA
 from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.db import session_scope

@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong import freetext
 from xinyong.accounts import rules
 from xinyong.accounts.models import AccountStatus, SubjectAccount, SubjectSession, SubjectVerification
+from xinyong.actors import Actor, Permission
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth import passwords, throttle
 from xinyong.auth import rules as auth_rules
-from xinyong.auth.rules import Actor, Permission
 from xinyong.auth.service import ensure
 from xinyong.catalog import load_catalog
 from xinyong.codes import mask_if_id_like, normalize_code
@@ -30,7 +31,6 @@ from xinyong.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFou
 from xinyong.notify import service as notify
 from xinyong.protect import Protector
 from xinyong.records.models import Record, RecordStatus
-from xinyong.repair import rules as repair_rules
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.models import Subject
 
@@ -92,10 +92,10 @@ def sign_up(session: Session, *, code: str, name: str, contact: str, password: s
     beside each other and beside a verified owner until one of them proves the subject's identity. Signing up
     again with the same address before confirming it replaces the password (that attempt proved nothing)."""
     subject = subjects_service.find_by_code(session, (code or "").strip()[:40], protector)
-    name = repair_rules.clean_text(name, title="名称", min_length=2, max_length=200)
+    name = freetext.clean_text(name, title="名称", min_length=2, max_length=200)
     if subject is None or not subjects_service.names_agree(subject.name, name):
         raise InvalidInput(reason=NO_MATCH)  # one answer for both: whether a person is registered is private
-    address = repair_rules.clean_email(contact, required=True)
+    address = freetext.clean_email(contact, required=True)
     assert address is not None
     problems = auth_rules.password_problems(password, username="", min_length=settings.password_min_length)
     if problems:
@@ -346,7 +346,7 @@ def get_account(session: Session, actor: Actor, account_id: int) -> SubjectAccou
 
 
 def _reason(text: str) -> str:
-    return repair_rules.clean_text(text, title="理由", min_length=4, max_length=200)
+    return freetext.clean_text(text, title="理由", min_length=4, max_length=200)
 
 
 def revoke_identity(session: Session, account_id: int, *, actor: Actor, reason: str) -> SubjectAccount:

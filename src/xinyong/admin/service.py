@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from xinyong.actors import Actor, Permission
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import Actor, Permission
 from xinyong.auth.service import ensure, ensure_department
 from xinyong.codes import mask_id_numbers, normalize_name
 from xinyong.db import utcnow
@@ -112,22 +110,6 @@ def get_batch(session: Session, actor: Actor, batch_id: int) -> Batch:
 # ------------------------------------------------------------------------------------------- uploads
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
-_UNSAFE = re.compile(r"[^\w\u4e00-\u9fff.()（）\- ]+")
-
-
-def safe_filename(raw: str | None) -> str:
-    """The name to show and store for an uploaded file: its last path segment (either slash), no control
-    characters, no leading dots, ID numbers masked, at most 120 characters. Never used as a path on disk."""
-    name = unicodedata.normalize("NFKC", raw or "")
-    name = re.split(r"[\\/]", name)[-1]
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
-    name = _UNSAFE.sub("_", mask_id_numbers(name)).strip(" .")
-    if len(name) > 120:
-        stem, dot, suffix = name.rpartition(".")
-        name = (stem[: 110] + dot + suffix[:8]) if dot else name[:120]
-    return name or "upload"
-
-
 def check_upload(filename: str, head: bytes) -> str:
     """Only CSV and XLSX, and the content must look like what the name says. Returns the suffix."""
     lower = filename.lower()

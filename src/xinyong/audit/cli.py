@@ -8,8 +8,8 @@ from datetime import datetime
 
 import typer
 
+from xinyong.actors import Actor
 from xinyong.audit import service
-from xinyong.auth.rules import Actor
 from xinyong.clock import CHINA
 from xinyong.commandline import console, err_console, fail, session_factory
 from xinyong.db import session_scope

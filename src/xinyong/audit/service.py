@@ -10,11 +10,11 @@ from typing import IO, Any
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
+from xinyong.actors import Actor
 from xinyong.audit import checkpoints, rules
 from xinyong.audit import keys as audit_keys
 from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import Actor
 from xinyong.clock import CHINA
 from xinyong.codes import mask_id_numbers
 from xinyong.db import utcnow

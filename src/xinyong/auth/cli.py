@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from xinyong.actors import Actor
 from xinyong.auth import service
-from xinyong.auth.rules import ROLE_LABELS, Actor, Role
+from xinyong.auth.rules import ROLE_LABELS, Role
 from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.db import session_scope, utcnow
 from xinyong.departments import service as departments_service

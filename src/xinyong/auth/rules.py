@@ -1,74 +1,12 @@
-"""Permissions, roles and the pure rules about them (no session here).
-
-Grammar of a permission: ``<surface>:<resource>:<action>``
-- surface: ``admin`` (the console, people) or ``api`` (a department system holding an API key);
-- resource: a plural noun (``records``, ``subjects``, ``users`` …);
-- action: ``read``, ``write``, ``reveal`` (restricted fields, always audited), ``decide``, ``export``.
-"""
+"""Roles, the permissions each holds, and the pure rules of console accounts (no session here).
+Permissions themselves and `Actor` are in `xinyong.actors`."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from datetime import timedelta
 
-
-class Permission(enum.StrEnum):
-    # console, read
-    DASHBOARD_READ = "admin:dashboard:read"
-    BATCHES_READ = "admin:batches:read"
-    RECORDS_READ = "admin:records:read"
-    SUBJECTS_READ = "admin:subjects:read"
-    # console, write
-    RECORDS_WRITE = "admin:records:write"  # upload files, revoke records
-    RECORDS_BACKDATE = "admin:records:backdate"  # report a batch under an earlier date (migration; 信用办 only)
-    SUBJECTS_REVEAL = "admin:subjects:reveal"  # full ID numbers (查询留痕, reason required)
-    LISTS_READ = "admin:lists:read"
-    LISTS_WRITE = "admin:lists:write"  # propose, notify, register objections, publish, import lists
-    LISTS_DECIDE = "admin:lists:decide"  # decide, withdraw, remove (移出)
-    LIST_TYPES_WRITE = "admin:list-types:write"  # list types and their deciding departments (信用办)
-    MEASURES_WRITE = "admin:measures:write"  # edit the measure list (platform administrators)
-    CHECKS_READ = "admin:checks:read"
-    CHECKS_WRITE = "admin:checks:write"  # run credit checks, record feedback
-    REPAIRS_ACCEPT = "admin:repairs:accept"  # the platform's step: accept, return, refuse to accept (信用办)
-    REPAIRS_DECIDE = "admin:repairs:decide"  # the owning department's step: approve or refuse (its reviewer)
-    OBJECTIONS_DECIDE = "admin:objections:decide"  # the owning department's answer (its reviewer)
-    REPAIRS_READ = "admin:repairs:read"  # repair queue and applications (own department for bound roles)
-    OBJECTIONS_READ = "admin:objections:read"
-    COMMITMENTS_DECIDE = "admin:commitments:decide"  # declare a repair commitment broken (违诺): 信用办 only
-    EVALUATION_READ = "admin:evaluation:read"  # evaluation runs, grade changes, a subject's explained grade
-    INSPECTIONS_READ = "admin:inspections:read"
-    INSPECTIONS_WRITE = "admin:inspections:write"  # plans, the inspector roster and exclusions, results
-    INSPECTIONS_DECIDE = "admin:inspections:decide"  # the draw and its publication
-    SUBJECT_ACCOUNTS_READ = "admin:subject-accounts:read"  # subject accounts and their identity proofs
-    SUBJECT_ACCOUNTS_ACTIVATE = "admin:subject-accounts:activate"  # issue activation codes (激活码)
-    SUBJECT_ACCOUNTS_REVOKE = "admin:subject-accounts:revoke"  # revoke an identity proof or an account: 信用办 only
-    # platform administration
-    DEPARTMENTS_READ = "admin:departments:read"
-    DEPARTMENTS_WRITE = "admin:departments:write"
-    USERS_READ = "admin:users:read"
-    USERS_WRITE = "admin:users:write"
-    KEYS_WRITE = "admin:keys:write"
-    AUDIT_READ = "admin:audit:read"
-    AUDIT_EXPORT = "admin:audit:export"
-    # every signed-in account
-    ACCOUNT_WRITE = "admin:account:write"
-    # department systems (API keys)
-    API_RECORDS_WRITE = "api:records:write"
-    API_RECORDS_BACKDATE = "api:records:backdate"  # a batch under an earlier reporting date: granted explicitly
-    API_RECORDS_READ = "api:records:read"
-    API_CHECKS_WRITE = "api:checks:write"  # credit checks and their feedback
-    API_LISTS_WRITE = "api:lists:write"  # import entries of lists decided elsewhere
-
-    @property
-    def is_api(self) -> bool:
-        return self.value.startswith("api:")
-
-
-# Scopes issued before the grammar existed; still accepted, rewritten by migration 0003.
-LEGACY_KEY_SCOPES = {"records:write": Permission.API_RECORDS_WRITE, "records:read": Permission.API_RECORDS_READ}
-API_PERMISSIONS = frozenset(p for p in Permission if p.is_api)
-DEFAULT_KEY_PERMISSIONS = (Permission.API_RECORDS_WRITE, Permission.API_RECORDS_READ)
+from xinyong.actors import Permission
 
 
 class Role(enum.StrEnum):
@@ -123,42 +61,6 @@ def role_permissions(role: Role, *, department_active: bool = True) -> frozenset
     if role.is_department_bound and not department_active:
         return granted & READ_ONLY
     return granted
-
-
-def parse_permission(text: str) -> Permission:
-    """A permission by name; legacy key scopes map to their new names. Raises ValueError."""
-    text = text.strip()
-    if text in LEGACY_KEY_SCOPES:
-        return LEGACY_KEY_SCOPES[text]
-    return Permission(text)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a signed-in user, a department's API key, or the platform itself (CLI, jobs).
-
-    `department_id` None with a department-bound role cannot happen; None for platform roles means
-    "all departments"."""
-
-    label: str  # stable text for the audit trail: "user:zhang", "api-key:3f2a…", "cli"
-    kind: str  # "user" | "api-key" | "system"
-    permissions: frozenset[Permission] = field(default_factory=frozenset)
-    department_id: int | None = None
-    is_department_bound: bool = False
-    user_id: int | None = None
-
-    @classmethod
-    def system(cls, label: str = "cli") -> Actor:
-        return cls(label=label, kind="system", permissions=frozenset(Permission))
-
-    def can(self, permission: Permission) -> bool:
-        return permission in self.permissions
-
-    def can_reach(self, department_id: int | None) -> bool:
-        """Data scope: bound actors reach only their own department's data."""
-        if not self.is_department_bound:
-            return True
-        return department_id is not None and department_id == self.department_id
 
 
 # ------------------------------------------------------------------------------------ passwords

@@ -11,11 +11,12 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from xinyong.actors import Actor, Permission
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth import passwords, rules, throttle
 from xinyong.auth.models import User, UserSession
-from xinyong.auth.rules import Actor, Permission, Role
+from xinyong.auth.rules import Role
 from xinyong.codes import clean_display_name, mask_if_id_like
 from xinyong.config import Settings
 from xinyong.db import utcnow

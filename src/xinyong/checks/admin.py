@@ -9,7 +9,7 @@ from fastapi import Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from xinyong.auth.rules import Actor, Permission
+from xinyong.actors import Actor, Permission
 from xinyong.checks import files, service
 from xinyong.errors import InvalidInput
 from xinyong.exports import write_csv

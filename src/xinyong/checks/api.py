@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from xinyong.auth.rules import Actor, Permission
+from xinyong.actors import Actor, Permission
 from xinyong.checks import files, service
 from xinyong.checks.schemas import (
     BatchCheckCreate,

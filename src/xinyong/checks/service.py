@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from xinyong.actors import Actor
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import Actor
 from xinyong.auth.service import ensure_department
 from xinyong.catalog import load_catalog
 from xinyong.checks import rules

@@ -8,7 +8,9 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from xinyong import commandline
 from xinyong.accounts.cli import app as accounts_app
+from xinyong.audit import keys as audit_keys
 from xinyong.audit.cli import app as audit_app
 from xinyong.auth.cli import app as users_app
 from xinyong.calendar.cli import app as calendar_app
@@ -27,6 +29,9 @@ from xinyong.notify.cli import app as notify_app
 from xinyong.records.cli import app as records_app
 from xinyong.repair.cli import app as repair_app
 from xinyong.subjects.cli import app as subjects_app
+
+# Every command's sessions sign audit entries with the audit chain's keys.
+commandline.on_session_factory(lambda factory, settings: audit_keys.attach(factory, audit_keys.load(settings)))
 
 app = typer.Typer(
     name="xinyong",

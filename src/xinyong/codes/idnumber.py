@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from stdnum.cn.ric import calc_check_digit
 
-from xinyong.codes import CodeError, normalize_code
+from xinyong.codes.normal import CodeError, normalize_code
 
 _CHINA_TZ = timezone(timedelta(hours=8))  # no DST in China, so a fixed offset is exact
 _DIGITS = frozenset("0123456789")

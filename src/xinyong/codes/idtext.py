@@ -32,8 +32,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from xinyong.codes import CodeError
 from xinyong.codes.idnumber import _CHINA_TZ, _PROVINCES, _check_char, mask_id_number
+from xinyong.codes.normal import CodeError
 from xinyong.codes.uscc import validate_uscc
 
 ADULT_AGE = 16

@@ -16,7 +16,7 @@ import re
 
 from stdnum.iso7064 import mod_11_10
 
-from xinyong.codes import CodeError, normalize_code
+from xinyong.codes.normal import CodeError, normalize_code
 from xinyong.codes.uscc import _org_check_char
 
 _DIGITS = frozenset("0123456789")

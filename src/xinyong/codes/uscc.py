@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from operator import getitem
 
-from xinyong.codes import CodeError, normalize_code
+from xinyong.codes.normal import CodeError, normalize_code
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, Z, S, V
 _ALPHABET_SET = frozenset(ALPHABET)

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong import clock
+from xinyong.actors import Actor
 from xinyong.auth import service as auth_service
-from xinyong.auth.rules import Actor
 from xinyong.config import Settings
 from xinyong.demo import generator
 from xinyong.departments import service as departments_service

@@ -5,7 +5,7 @@ from datetime import timedelta
 import typer
 from rich.table import Table
 
-from xinyong.auth.rules import API_PERMISSIONS
+from xinyong.actors import API_PERMISSIONS
 from xinyong.commandline import console, fail, session_factory
 from xinyong.db import session_scope, utcnow
 from xinyong.departments import service

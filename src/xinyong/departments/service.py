@@ -11,9 +11,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from xinyong import refcache
+from xinyong.actors import API_PERMISSIONS, DEFAULT_KEY_PERMISSIONS, Actor, Permission, parse_permission
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import API_PERMISSIONS, DEFAULT_KEY_PERMISSIONS, Actor, Permission, parse_permission
 from xinyong.codes import CodeError, clean_display_name, validate_uscc
 from xinyong.db import utcnow
 from xinyong.departments.models import ApiKey, Department

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Query, Request
 from starlette.responses import Response
 
-from xinyong.auth.rules import Actor, Permission
+from xinyong.actors import Actor, Permission
 from xinyong.evaluation import explain, service
 from xinyong.web.deps import AppSettings, DbSession, Id, IdQuery, Today, require
 from xinyong.web.templating import render

@@ -20,9 +20,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from xinyong import refcache, writequeue
+from xinyong.actors import Actor
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import Actor
 from xinyong.catalog import load_catalog
 from xinyong.config import Settings
 from xinyong.db import utcnow

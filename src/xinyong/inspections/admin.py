@@ -11,8 +11,8 @@ from fastapi import Form, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from xinyong.actors import Actor, Permission
 from xinyong.admin import service as admin_service
-from xinyong.auth.rules import Actor, Permission
 from xinyong.departments import service as departments_service
 from xinyong.errors import InvalidInput
 from xinyong.evaluation import service as evaluation_service

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinyong import clock
-from xinyong.auth.rules import Actor
+from xinyong.actors import Actor
 from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.departments import service as departments_service
 from xinyong.errors import DomainError, NotFound

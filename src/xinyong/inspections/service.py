@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import and_, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
+from xinyong.actors import Actor
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import Actor
 from xinyong.catalog import RecordType, load_catalog
 from xinyong.config import Settings
 from xinyong.db import bulk_insert, utcnow

@@ -11,10 +11,11 @@ from fastapi import Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from xinyong.actors import Actor, Permission
 from xinyong.admin import service as admin_service
-from xinyong.auth.rules import Actor, Permission
 from xinyong.departments import service as departments_service
 from xinyong.errors import InvalidInput
+from xinyong.files import safe_filename
 from xinyong.lists import imports, rules, service
 from xinyong.lists.models import EntryState, ListOrigin, ListType
 from xinyong.web import forms
@@ -149,7 +150,7 @@ async def import_upload(request: Request, session: DbSession, actor: ListsWrite,
             path.write_bytes(data)
             return imports.import_list_file(session, path, type_key=type_key, department=dept, actor=actor,
                                             settings=settings, protector=protector, today=today,
-                                            filename=admin_service.safe_filename(upload.filename))  # fmt: skip
+                                            filename=safe_filename(upload.filename))  # fmt: skip
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from xinyong.actors import Permission
 from xinyong.auth import service as auth_service
-from xinyong.auth.rules import Permission
 from xinyong.departments.models import ApiKey
 from xinyong.errors import InvalidInput
 from xinyong.fields import Text

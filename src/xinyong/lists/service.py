@@ -19,9 +19,9 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong import refcache
+from xinyong.actors import Actor, Permission
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import Actor, Permission
 from xinyong.auth.service import ensure, ensure_department
 from xinyong.calendar.service import load_calendar
 from xinyong.codes import CodeError, validate_uscc

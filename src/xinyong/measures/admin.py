@@ -8,7 +8,7 @@ from fastapi import Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from xinyong.auth.rules import Actor, Permission
+from xinyong.actors import Actor, Permission
 from xinyong.lists import service as lists_service
 from xinyong.measures import rules, service
 from xinyong.measures.models import MeasureEffect, MeasureKind

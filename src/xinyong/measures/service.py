@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinyong import refcache
+from xinyong.actors import Actor, Permission
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import Actor, Permission
 from xinyong.auth.service import ensure
 from xinyong.config import Settings
 from xinyong.db import utcnow

@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import Form, Request
 from starlette.responses import FileResponse, Response
 
-from xinyong.auth.rules import Actor, Permission
+from xinyong.actors import Actor, Permission
 from xinyong.clock import today as china_today
 from xinyong.departments.models import Department
 from xinyong.errors import NotFound
+from xinyong.evidence import service as evidence
 from xinyong.objections import service as objections_service
 from xinyong.objections.models import GROUNDS, ObjectionStatus
 from xinyong.records.models import Record
-from xinyong.repair import uploads
 from xinyong.subjects.models import Subject
 from xinyong.web.deps import AppSettings, DbSession, Id, require
 from xinyong.web.errors import on_error_redirect, redirect
@@ -44,17 +44,17 @@ def detail(request: Request, session: DbSession, actor: ObjectionsRead, objectio
         "o": objection, "record": session.get(Record, objection.record_id), "today": china_today(),
         "subject": session.get(Subject, objection.subject_id), "grounds": GROUNDS,
         "department": session.get(Department, objection.department_id),
-        "evidence": uploads.list_for(session, f"objection:{objection.id}"),
+        "evidence": evidence.list_for(session, f"objection:{objection.id}"),
         "changes": objections_service.corrections(session, objection),
     })  # fmt: skip
 
 
 @router.get("/{objection_id}/evidence/{evidence_id}", name="admin.objections.evidence")
-def evidence(session: DbSession, settings: AppSettings, actor: ObjectionsRead, objection_id: Id, evidence_id: Id
+def evidence_file(session: DbSession, settings: AppSettings, actor: ObjectionsRead, objection_id: Id, evidence_id: Id
              ) -> Response:  # fmt: skip
     objection = objections_service.get_for_staff(session, actor, objection_id)
-    row = uploads.get_for(session, f"objection:{objection.id}", evidence_id)
-    path = uploads.path_of(settings, row)
+    row = evidence.get_for(session, f"objection:{objection.id}", evidence_id)
+    path = evidence.path_of(settings, row)
     if not path.is_file():
         raise NotFound(what="该材料文件")
     return FileResponse(path, media_type=row.media_type, filename=f"evidence-{row.id}{path.suffix}",

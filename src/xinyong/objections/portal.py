@@ -6,12 +6,12 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from xinyong.evidence import service as evidence
 from xinyong.objections import service as objections_service
 from xinyong.objections.models import GROUNDS, Objection
 from xinyong.portal import refs
 from xinyong.records.models import Record
 from xinyong.repair import service as repair_service
-from xinyong.repair import uploads
 from xinyong.repair.portal import read_evidence_form
 from xinyong.web import forms
 from xinyong.web.deps import AppProtector, AppSettings, DbSession, SignedInAccount, Today
@@ -56,7 +56,7 @@ def objection_page(request: Request, number: str, session: DbSession, account: S
     objection = objections_service.get_for_account(session, account, number)
     return render(request, "portal/objections/detail.html", {
         "o": objection, "record": session.get(Record, objection.record_id), "grounds": GROUNDS,
-        "evidence": uploads.list_for(session, f"objection:{objection.id}"),
+        "evidence": evidence.list_for(session, f"objection:{objection.id}"),
         "changes": objections_service.corrections(session, objection),
     })  # fmt: skip
 

@@ -8,26 +8,26 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong import freetext
 from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
+from xinyong.actors import Actor, Permission
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import Actor, Permission
 from xinyong.auth.service import ensure
 from xinyong.calendar import service as calendar_service
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
 from xinyong.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
+from xinyong.evidence import service as evidence
+from xinyong.files import IncomingFile
 from xinyong.notify import service as notify
 from xinyong.objections import rules
 from xinyong.objections.models import GROUNDS, Objection, ObjectionStatus
 from xinyong.records import service as records_service
 from xinyong.records.models import Record, RecordStatus, RecordVersion
-from xinyong.repair import rules as text_rules
 from xinyong.repair import service as repair_service
-from xinyong.repair import uploads
-from xinyong.repair.uploads import IncomingFile
 
 
 @dataclass
@@ -49,20 +49,20 @@ def file_objection(session: Session, *, account: SubjectAccount, record_id: int,
         raise AlreadyExists(f"该记录已有处理中的异议（编号 {existing.number}），请勿重复提出")
     if data.ground not in GROUNDS:
         raise InvalidInput(reason="请选择异议类型")
-    reason = text_rules.clean_text(data.reason, title="异议理由", min_length=10, max_length=2000)
-    contact_name = text_rules.clean_text(data.contact_name, title="联系人", min_length=2, max_length=50)
-    contact_phone = text_rules.clean_phone(data.contact_phone)
-    uploads.check_all(files, settings=settings, required=False)
+    reason = freetext.clean_text(data.reason, title="异议理由", min_length=10, max_length=2000)
+    contact_name = freetext.clean_text(data.contact_name, title="联系人", min_length=2, max_length=50)
+    contact_phone = freetext.clean_phone(data.contact_phone)
+    evidence.check_all(files, settings=settings, required=False)
     due = calendar_service.load_calendar(session).add_workdays(today, settings.objection_verify_workdays)
     objection = Objection(
-        number=text_rules.new_number("YY", today), record_id=record.id, open_record_id=record.id,
+        number=freetext.new_number("YY", today), record_id=record.id, open_record_id=record.id,
         subject_id=record.subject_id, department_id=record.department_id, account_id=account.id,
         status=ObjectionStatus.OPEN, ground=data.ground, reason=reason, contact_name=contact_name,
         contact_phone=contact_phone, record_version=record.version, filed_on=today, due_on=due,
     )  # fmt: skip
     session.add(objection)
     session.flush()  # the id names the evidence and the audit target
-    uploads.store(session, files, settings=settings, owner=f"objection:{objection.id}", round_=1)
+    evidence.store(session, files, settings=settings, owner=f"objection:{objection.id}", round_=1)
     label = f"subject-account:{account.id}"
     audit.record(session, AuditAction.OBJECTION_FILED, actor=label, department_id=record.department_id,
                  subject_id=record.subject_id, target=f"objection:{objection.id}", reason=reason[:500],
@@ -128,7 +128,7 @@ def decide_objection(session: Session, objection_id: int, *, actor: Actor, outco
     if outcome not in rules.OUTCOMES:
         raise InvalidInput(reason="请选择处理结果")
     after = rules.next_status(objection.status, outcome)
-    reason = text_rules.clean_text(reason, title="处理理由", min_length=4, max_length=1000)
+    reason = freetext.clean_text(reason, title="处理理由", min_length=4, max_length=1000)
     record = session.get(Record, objection.record_id)
     assert record is not None
     details: dict[str, object] = {"number": objection.number, "outcome": outcome}

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi.responses import JSONResponse, Response
 
-from xinyong.auth.rules import Permission
+from xinyong.actors import Permission
 from xinyong.auth.service import actor_for_key
 from xinyong.departments.models import ApiKey
 from xinyong.errors import InvalidInput

@@ -9,7 +9,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from xinyong import clock
-from xinyong.auth.rules import Actor
+from xinyong.actors import Actor
 from xinyong.commandline import console, err_console, fail, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.departments import service as departments_service

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from starlette.responses import FileResponse, Response
 
-from xinyong.auth.rules import Actor, Permission
+from xinyong.actors import Actor, Permission
 from xinyong.clock import today as china_today
 from xinyong.departments.models import Department
 from xinyong.errors import DomainError, NotFound, PermissionDenied
+from xinyong.evidence import service as evidence
 from xinyong.records.models import Record
-from xinyong.repair import rules, uploads
+from xinyong.repair import rules
 from xinyong.repair import service as repair_service
 from xinyong.repair.models import RepairStatus
 from xinyong.subjects.models import Subject
@@ -54,7 +55,7 @@ def detail(request: Request, session: DbSession, actor: RepairsRead, application
         "department": session.get(Department, application.department_id),
         "events": repair_service.events(session, application), "labels": rules.ACTION_LABELS,
         "status_labels": {s.value: s.label for s in RepairStatus},
-        "evidence": uploads.list_for(session, f"repair:{application.id}"),
+        "evidence": evidence.list_for(session, f"repair:{application.id}"),
         "commitment": repair_service.commitment_of(session, application),
         "allowed": rules.allowed_actions(application.status), "overdue": repair_service.overdue_kind(
             application, china_today()),
@@ -62,11 +63,11 @@ def detail(request: Request, session: DbSession, actor: RepairsRead, application
 
 
 @router.get("/{application_id}/evidence/{evidence_id}", name="admin.repairs.evidence")
-def evidence(session: DbSession, settings: AppSettings, actor: RepairsRead, application_id: Id, evidence_id: Id
+def evidence_file(session: DbSession, settings: AppSettings, actor: RepairsRead, application_id: Id, evidence_id: Id
              ) -> Response:  # fmt: skip
     application = repair_service.get_for_staff(session, actor, application_id)
-    row = uploads.get_for(session, f"repair:{application.id}", evidence_id)
-    path = uploads.path_of(settings, row)
+    row = evidence.get_for(session, f"repair:{application.id}", evidence_id)
+    path = evidence.path_of(settings, row)
     if not path.is_file():
         raise NotFound(what="该材料文件")
     return FileResponse(path, media_type=row.media_type, filename=f"evidence-{row.id}{path.suffix}",

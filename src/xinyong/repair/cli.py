@@ -7,7 +7,7 @@ from datetime import date
 
 import typer
 
-from xinyong.auth.rules import Actor
+from xinyong.actors import Actor
 from xinyong.clock import today as china_today
 from xinyong.commandline import console, session_factory
 from xinyong.db import session_scope

@@ -15,10 +15,11 @@ from xinyong.accounts.models import SubjectAccount
 from xinyong.departments.models import Department
 from xinyong.disclosure import service as disclosure
 from xinyong.errors import NotFound
+from xinyong.evidence import service as evidence
 from xinyong.objections.models import Objection
 from xinyong.portal import refs
 from xinyong.records.models import Record
-from xinyong.repair import progress, rules, uploads
+from xinyong.repair import progress, rules
 from xinyong.repair import service as repair_service
 from xinyong.repair.models import RepairApplication, RepairStatus
 from xinyong.web import forms
@@ -189,7 +190,7 @@ def application_page(request: Request, number: str, session: DbSession, settings
         "entry": entry, "list_type": repair_service.list_type_of(session, entry) if entry else None,
         "events": repair_service.events(session, application), "labels": rules.ACTION_LABELS,
         "status_labels": {s.value: s.label for s in RepairStatus},
-        "evidence": uploads.list_for(session, f"repair:{application.id}"),
+        "evidence": evidence.list_for(session, f"repair:{application.id}"),
         "commitment": repair_service.commitment_of(session, application), "settings": settings,
     })  # fmt: skip
 

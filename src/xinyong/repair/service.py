@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from xinyong import freetext
 from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
+from xinyong.actors import Actor, Permission
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import Actor, Permission
 from xinyong.auth.service import ensure
 from xinyong.calendar import service as calendar_service
 from xinyong.catalog import load_catalog
@@ -22,12 +23,14 @@ from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
 from xinyong.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from xinyong.evidence import service as evidence
+from xinyong.files import IncomingFile
 from xinyong.lists import rules as lists_rules
 from xinyong.lists import service as lists_service
 from xinyong.lists.models import EntryState, ListEntry, ListNature, ListOrigin, ListType
 from xinyong.notify import service as notify
 from xinyong.records.models import Record, RecordStatus
-from xinyong.repair import rules, uploads
+from xinyong.repair import rules
 from xinyong.repair.models import (
     PublicationStop,
     RepairApplication,
@@ -36,7 +39,6 @@ from xinyong.repair.models import (
     RepairStatus,
 )
 from xinyong.repair.rules import Eligibility, ListRepairPolicy, RepairPolicy
-from xinyong.repair.uploads import IncomingFile
 from xinyong.subjects.models import Subject
 
 _policies: dict[int, tuple[Settings, RepairPolicy]] = {}
@@ -114,11 +116,11 @@ def _clean_input(data: ApplicationInput) -> dict[str, Any]:
     if not data.agrees:
         raise InvalidInput(reason="请阅读并签署信用修复承诺书")
     return {
-        "contact_name": rules.clean_text(data.contact_name, title="联系人", min_length=2, max_length=50),
-        "contact_phone": rules.clean_phone(data.contact_phone),
-        "contact_email": rules.clean_email(data.contact_email),
-        "statement": rules.clean_text(data.statement, title="履行义务情况说明", min_length=10, max_length=2000),
-        "signer_name": rules.clean_text(data.signer_name, title="承诺人签名", min_length=2, max_length=50),
+        "contact_name": freetext.clean_text(data.contact_name, title="联系人", min_length=2, max_length=50),
+        "contact_phone": freetext.clean_phone(data.contact_phone),
+        "contact_email": freetext.clean_email(data.contact_email),
+        "statement": freetext.clean_text(data.statement, title="履行义务情况说明", min_length=10, max_length=2000),
+        "signer_name": freetext.clean_text(data.signer_name, title="承诺人签名", min_length=2, max_length=50),
     }
 
 
@@ -155,13 +157,13 @@ def submit_application(
     if not verdict.is_eligible:
         raise InvalidInput(reason=verdict.message)
     values = _clean_input(data)
-    uploads.check_all(files, settings=settings, required=True)
+    evidence.check_all(files, settings=settings, required=True)
     policy = load_policy(settings)
     calendar = calendar_service.load_calendar(session)
     department = session.get(Department, record.department_id)
     assert department is not None
     application = RepairApplication(
-        number=rules.new_number("XF", today), record_id=record.id, open_record_id=record.id,
+        number=freetext.new_number("XF", today), record_id=record.id, open_record_id=record.id,
         subject_id=record.subject_id, department_id=record.department_id, account_id=account.id,
         status=RepairStatus.SUBMITTED, contact_name=values["contact_name"], contact_phone=values["contact_phone"],
         contact_email=values["contact_email"], statement=values["statement"], submitted_on=today,
@@ -169,7 +171,7 @@ def submit_application(
     )  # fmt: skip
     session.add(application)
     session.flush()  # the id names the evidence owner, the commitment and the audit target
-    uploads.store(session, files, settings=settings, owner=f"repair:{application.id}", round_=1)
+    evidence.store(session, files, settings=settings, owner=f"repair:{application.id}", round_=1)
     text = rules.commitment_text(subject_name=record.subject_name, type_name=type_name(record, settings),
                                  doc_no=record.doc_no, department=department.name, signed_on=today)  # fmt: skip
     session.add(RepairCommitment(
@@ -269,10 +271,10 @@ def submit_list_application(
     if not verdict.is_eligible:
         raise InvalidInput(reason=verdict.message)
     values = _clean_input(data)
-    uploads.check_all(files, settings=settings, required=True)
+    evidence.check_all(files, settings=settings, required=True)
     calendar = calendar_service.load_calendar(session)
     application = RepairApplication(
-        number=rules.new_number("XF", today), list_entry_id=entry.id, open_list_entry_id=entry.id,
+        number=freetext.new_number("XF", today), list_entry_id=entry.id, open_list_entry_id=entry.id,
         subject_id=entry.subject_id, department_id=entry.department_id, account_id=account.id,
         status=RepairStatus.SUBMITTED, contact_name=values["contact_name"], contact_phone=values["contact_phone"],
         contact_email=values["contact_email"], statement=values["statement"], submitted_on=today,
@@ -280,7 +282,7 @@ def submit_list_application(
     )  # fmt: skip
     session.add(application)
     session.flush()  # the id names the evidence owner, the commitment and the audit target
-    uploads.store(session, files, settings=settings, owner=f"repair:{application.id}", round_=1)
+    evidence.store(session, files, settings=settings, owner=f"repair:{application.id}", round_=1)
     text = list_commitment(session, entry, today)
     session.add(RepairCommitment(
         application_id=application.id, subject_id=entry.subject_id, text=text,
@@ -413,7 +415,7 @@ def accept_application(session: Session, application_id: int, *, actor: Actor, s
 def return_application(session: Session, application_id: int, *, actor: Actor, missing: str, today: date
                        ) -> RepairApplication:  # fmt: skip
     application = _for_step(session, actor, application_id, "return")
-    missing = rules.clean_text(missing, title="需补正的材料", min_length=4, max_length=1000)
+    missing = freetext.clean_text(missing, title="需补正的材料", min_length=4, max_length=1000)
     _move(session, application, "return", actor=actor.label, note=missing, audit_action=AuditAction.REPAIR_RETURNED,
           today=today, user_id=actor.user_id)  # fmt: skip
     application.missing_materials = missing
@@ -427,7 +429,7 @@ def approve_application(session: Session, application_id: int, *, actor: Actor, 
     """同意修复: publication stops at once (portal, public API, and everything that asks disclosure), and a
     change event tells the sharing systems."""
     application = _for_step(session, actor, application_id, "approve")
-    opinion = rules.clean_text(opinion, title="审核意见", min_length=2, max_length=1000)
+    opinion = freetext.clean_text(opinion, title="审核意见", min_length=2, max_length=1000)
     _move(session, application, "approve", actor=actor.label, note=opinion, audit_action=AuditAction.REPAIR_APPROVED,
           today=today, user_id=actor.user_id)  # fmt: skip
     application.decision_reason = opinion
@@ -471,8 +473,8 @@ def _remove_from_list(session: Session, application: RepairApplication, *, actor
 def refuse_application(session: Session, application_id: int, *, actor: Actor, reason: str, next_steps: str,
                        today: date) -> RepairApplication:  # fmt: skip
     application = _for_step(session, actor, application_id, "refuse")
-    reason = rules.clean_text(reason, title="不予修复的理由", min_length=4, max_length=1000)
-    next_steps = rules.clean_text(next_steps, title="后续可采取的措施", min_length=4, max_length=1000)
+    reason = freetext.clean_text(reason, title="不予修复的理由", min_length=4, max_length=1000)
+    next_steps = freetext.clean_text(next_steps, title="后续可采取的措施", min_length=4, max_length=1000)
     _move(session, application, "refuse", actor=actor.label, note=reason, audit_action=AuditAction.REPAIR_REFUSED,
           today=today, details={"next_steps": next_steps}, user_id=actor.user_id)  # fmt: skip
     application.decision_reason, application.next_steps = reason, next_steps
@@ -489,7 +491,7 @@ def restore_publication(session: Session, application_id: int, *, actor: Actor, 
     application = get_for_staff(session, actor, application_id)
     if application.list_entry_id is not None:
         raise InvalidInput(reason="名单移出后不能恢复；违反承诺的，由认定部门依照程序重新认定列入")
-    reason = rules.clean_text(reason, title="违反承诺的事实", min_length=4, max_length=1000)
+    reason = freetext.clean_text(reason, title="违反承诺的事实", min_length=4, max_length=1000)
     _move(session, application, "restore", actor=actor.label, note=reason,
           audit_action=AuditAction.REPAIR_COMMITMENT_BROKEN, today=today, user_id=actor.user_id)  # fmt: skip
     stop = session.get(PublicationStop, application.record_id)
@@ -517,15 +519,15 @@ def resubmit_application(session: Session, *, account: SubjectAccount, number: s
     """补正: the earlier material stays; the new files are a new round; the platform's clock restarts."""
     application = get_for_account(session, account, number)
     rules.next_status(application.status, "resubmit")  # fail before storing anything
-    statement = rules.clean_text(statement, title="补正说明", min_length=4, max_length=2000)
-    uploads.check_all(files, settings=settings, required=True)
+    statement = freetext.clean_text(statement, title="补正说明", min_length=4, max_length=2000)
+    evidence.check_all(files, settings=settings, required=True)
     _move(session, application, "resubmit", actor=f"subject-account:{account.id}", note=statement,
           audit_action=AuditAction.REPAIR_RESUBMITTED, today=today)  # fmt: skip
     application.round += 1
     application.submitted_on = today
     calendar = calendar_service.load_calendar(session)
     application.platform_due = calendar.add_workdays(today, load_policy(settings).platform_workdays)
-    uploads.store(session, files, settings=settings, owner=f"repair:{application.id}", round_=application.round)
+    evidence.store(session, files, settings=settings, owner=f"repair:{application.id}", round_=application.round)
     return application
 
 

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from xinyong import clock
 from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount, SubjectSession
+from xinyong.actors import Actor, Permission
 from xinyong.auth import service as auth_service
 from xinyong.auth.models import User, UserSession
-from xinyong.auth.rules import Actor, Permission
 from xinyong.config import Settings
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import ApiKey

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import NoMatchFound
 
-from xinyong.auth.rules import Permission
+from xinyong.actors import Permission
 from xinyong.clock import CHINA
 from xinyong.web import csrf, flash
 

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from xinyong.accounts import activation, rules
 from xinyong.accounts.models import AccountStatus, ActivationCode, SubjectAccount
+from xinyong.actors import Actor
 from xinyong.audit.models import AuditEntry
-from xinyong.auth.rules import Actor
 from xinyong.db import utcnow
 from xinyong.errors import InvalidInput, PermissionDenied
 from xinyong.subjects.models import Subject

@@ -12,8 +12,8 @@ from tests.functional.repair.conftest import PDF, SUBJECT_PASSWORD, anonymous_fo
 
 from xinyong.accounts import activation
 from xinyong.accounts.models import AccountStatus, SubjectAccount, SubjectSession
+from xinyong.actors import Actor
 from xinyong.audit.models import AuditEntry
-from xinyong.auth.rules import Actor
 from xinyong.codes import make_id_number
 from xinyong.notify.models import OutboxItem
 from xinyong.objections.models import Objection

@@ -11,10 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.factories.records import OTHER_DEPT_CODE, department
 
+from xinyong.actors import Actor
 from xinyong.app import create_app
 from xinyong.auth import service as auth_service
 from xinyong.auth.models import User
-from xinyong.auth.rules import Actor, Role
+from xinyong.auth.rules import Role
 from xinyong.config import Settings
 from xinyong.departments.models import Department
 from xinyong.web.csrf import FIELD as CSRF_FIELD

@@ -12,9 +12,9 @@ from tests.functional.records.conftest import ON_TIME
 from tests.functional.records.helpers import write_xlsx
 from tests.functional.records.test_checks import PERSON_ID, person_row
 
-from xinyong.admin.service import safe_filename
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditEntry
+from xinyong.files import safe_filename
 from xinyong.records import service as records_service
 from xinyong.records.models import Batch, Record, RecordStatus
 

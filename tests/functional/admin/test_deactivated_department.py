@@ -14,8 +14,8 @@ from tests.functional.checks.conftest import TODAY, make_world
 from tests.functional.records.conftest import ON_TIME
 from tests.functional.records.test_checks import person_row
 
+from xinyong.actors import Actor
 from xinyong.audit.models import AuditEntry
-from xinyong.auth.rules import Actor
 from xinyong.departments import service as departments_service
 from xinyong.lists import service as lists_service
 from xinyong.lists.models import EntryState, ListEntry

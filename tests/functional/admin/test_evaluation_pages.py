@@ -14,7 +14,7 @@ from tests.factories.inspections import TODAY
 
 from xinyong.accounts import activation
 from xinyong.accounts import service as accounts_service
-from xinyong.auth.rules import Actor
+from xinyong.actors import Actor
 from xinyong.notify.models import OutboxItem
 from xinyong.subjects.models import Subject
 from xinyong.web.deps import SUBJECT_COOKIE, get_today

@@ -14,10 +14,10 @@ from tests.conftest import keyed_sessionmaker
 from tests.factories.records import department, penalty_row
 from tests.functional.records.conftest import ON_TIME
 
+from xinyong.actors import Actor
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import Actor
 from xinyong.cli import app as cli_app
 from xinyong.commandline import session_factory
 from xinyong.db import is_postgresql, make_engine

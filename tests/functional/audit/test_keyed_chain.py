@@ -14,12 +14,12 @@ from tests.conftest import TEST_KEY, audit_keys_for_tests, keyed_sessionmaker
 from tests.factories.records import DEPT_CODE
 from typer.testing import CliRunner
 
+from xinyong.actors import Actor
 from xinyong.audit import keys as audit_keys
 from xinyong.audit import rules
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import Actor
 from xinyong.cli import app as cli_app
 from xinyong.commandline import session_factory
 from xinyong.config import Settings

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.functional.admin.conftest import PASSWORD, login_form_token
 
+from xinyong.actors import Actor
 from xinyong.audit.models import AuditEntry
 from xinyong.auth import passwords
 from xinyong.auth import service as auth_service
 from xinyong.auth.models import LoginThrottle, UserSession
-from xinyong.auth.rules import Actor
 from xinyong.db import utcnow
 from xinyong.web.deps import SESSION_COOKIE
 

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from tests.factories import catalog as cf
 from tests.factories import records as factories
 
+from xinyong.actors import Actor, Permission
 from xinyong.app import create_app
 from xinyong.auth import passwords
 from xinyong.auth import service as auth_service
-from xinyong.auth.rules import Actor, Permission, Role
+from xinyong.auth.rules import Role
 from xinyong.catalog import load_catalog
 from xinyong.catalog.schema import CatalogError, parse_record_type
 from xinyong.checks import service as checks_service

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from tests.factories import lists as lf
 from tests.functional.checks.conftest import TODAY
 
-from xinyong.auth.rules import Actor, Permission
+from xinyong.actors import Actor, Permission
 from xinyong.checks import service
 from xinyong.checks.models import CreditCheck
 from xinyong.errors import InvalidInput

@@ -9,7 +9,7 @@ import io
 import pytest
 from tests.functional.checks.conftest import TODAY, make_world
 
-from xinyong.auth.rules import Actor
+from xinyong.actors import Actor
 from xinyong.departments import service as departments_service
 from xinyong.web.deps import get_today
 

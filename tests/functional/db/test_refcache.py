@@ -88,7 +88,7 @@ def test_sessions_on_a_callers_connection_keep_their_own_copy(db_session: Sessio
 
 
 def test_a_revoked_key_is_refused_at_once_here_and_within_the_ttl_elsewhere(engines):  # type: ignore[no-untyped-def]
-    from xinyong.auth.rules import Permission
+    from xinyong.actors import Permission
     from xinyong.errors import NotAuthenticated
 
     ours, other = engines

@@ -10,8 +10,9 @@ from tests.factories import evaluation as ef
 from tests.factories.inspections import SYSTEM, TODAY
 from tests.factories.records import department
 
+from xinyong.actors import Actor
 from xinyong.audit.models import AuditEntry
-from xinyong.auth.rules import ROLE_PERMISSIONS, Actor, Role
+from xinyong.auth.rules import ROLE_PERMISSIONS, Role
 from xinyong.codes import make_uscc
 from xinyong.errors import AlreadyExists, InvalidInput, InvalidTransition
 from xinyong.evaluation.models import EvaluationPoints

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from tests.factories import lists as lf
 from tests.factories.records import OTHER_DEPT_CODE, company_code, department
 
+from xinyong.actors import Actor, Permission
 from xinyong.audit.models import AuditEntry
-from xinyong.auth.rules import Actor, Permission
 from xinyong.errors import InvalidInput, NotFound, PermissionDenied
 from xinyong.lists import imports, service
 from xinyong.lists.models import EntryState

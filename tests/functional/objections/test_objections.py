@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 from tests.functional.repair.conftest import PDF
 
+from xinyong.actors import Actor
 from xinyong.audit.models import AuditEntry
-from xinyong.auth.rules import Actor
 from xinyong.errors import PermissionDenied
 from xinyong.notify.models import OutboxItem
 from xinyong.objections import service

@@ -37,10 +37,11 @@ from tests.factories import records as record_factories
 
 from xinyong.accounts import activation
 from xinyong.accounts import service as accounts_service
+from xinyong.actors import Actor
 from xinyong.app import create_app
 from xinyong.auth import service as auth_service
 from xinyong.auth.models import User
-from xinyong.auth.rules import Actor, Role
+from xinyong.auth.rules import Role
 from xinyong.catalog import load_catalog
 from xinyong.catalog.schema import FieldSpec, RecordType
 from xinyong.checks import service as checks_service
@@ -50,6 +51,7 @@ from xinyong.config import Settings
 from xinyong.db import Base
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
+from xinyong.files import IncomingFile
 from xinyong.lists import imports as list_imports
 from xinyong.lists import service as lists_service
 from xinyong.logs import MaskIdNumbers
@@ -62,7 +64,6 @@ from xinyong.protect import Protector
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
 from xinyong.repair import service as repair_service
-from xinyong.repair.uploads import IncomingFile
 from xinyong.subjects.models import Subject
 from xinyong.web.deps import SESSION_COOKIE, SUBJECT_COOKIE, get_read_session, get_session
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tests.factories import records as factories
 from tests.functional.records.helpers import write_xlsx
 
-from xinyong.auth.rules import Actor
+from xinyong.actors import Actor
 from xinyong.config import Settings
 from xinyong.departments.models import Department
 from xinyong.protect import Protector

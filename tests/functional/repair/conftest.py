@@ -24,7 +24,7 @@ from tests.functional.admin.conftest import (  # noqa: F401  (fixtures)
 from xinyong.accounts import activation
 from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
-from xinyong.auth.rules import Actor
+from xinyong.actors import Actor
 from xinyong.clock import today as china_today
 from xinyong.config import Settings
 from xinyong.departments.models import Department

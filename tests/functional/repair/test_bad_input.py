@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 from tests.functional.repair.conftest import PDF
 from tests.functional.repair.test_workflow import FORM, apply
 
+from xinyong.evidence.models import Evidence
 from xinyong.portal.refs import record_ref
-from xinyong.repair.models import Evidence, RepairApplication
+from xinyong.repair.models import RepairApplication
 
 HOSTILE = '<script>alert("x")</script>{{7*7}}\u202e\x00\x1b[31m'
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from tests.factories import lists as lf
 from tests.functional.repair.conftest import PDF
 
+from xinyong.actors import Actor
 from xinyong.audit.models import AuditEntry
-from xinyong.auth.rules import Actor
 from xinyong.lists import imports as lists_imports
 from xinyong.lists import service as lists_service
 from xinyong.lists.models import EntryState, ListEntry

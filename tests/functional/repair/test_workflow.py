@@ -11,17 +11,18 @@ import pytest
 from sqlalchemy import select
 from tests.functional.repair.conftest import PDF, PNG
 
+from xinyong.actors import Actor
 from xinyong.audit.models import AuditEntry
-from xinyong.auth.rules import Actor
 from xinyong.auth.service import actor_for_user
 from xinyong.checks import service as checks_service
 from xinyong.clock import today as china_today
 from xinyong.errors import InvalidTransition, PermissionDenied
+from xinyong.evidence.models import Evidence
 from xinyong.notify import service as notify
 from xinyong.notify.models import OutboxItem
 from xinyong.portal.refs import record_ref
 from xinyong.repair import service
-from xinyong.repair.models import Evidence, RepairApplication, RepairCommitment, RepairEvent, RepairStatus
+from xinyong.repair.models import RepairApplication, RepairCommitment, RepairEvent, RepairStatus
 from xinyong.subjects.models import Subject
 
 FORM = {"contact_name": "李经理", "contact_phone": "0572-5123456", "contact_email": "li@example.cn",

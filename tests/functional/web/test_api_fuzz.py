@@ -32,8 +32,8 @@ from tests.factories import lists as list_factories
 from tests.factories.records import department, penalty_row
 from tests.functional.records.conftest import ON_TIME
 
+from xinyong.actors import API_PERMISSIONS
 from xinyong.app import create_app
-from xinyong.auth.rules import API_PERMISSIONS
 from xinyong.config import Settings
 from xinyong.departments import service as departments_service
 from xinyong.protect import Protector

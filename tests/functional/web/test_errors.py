@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from tests.factories.records import penalty_row
 from tests.functional.records.conftest import ON_TIME
 
+from xinyong.actors import API_PERMISSIONS
 from xinyong.auth import service as auth_service
-from xinyong.auth.rules import API_PERMISSIONS
 from xinyong.departments import service as departments_service
 from xinyong.records import service as records_service
 from xinyong.web.deps import SESSION_COOKIE

@@ -12,8 +12,8 @@ from tests.conftest import TEST_KEY
 from tests.factories.records import department, penalty_row
 from tests.functional.web.test_api_fuzz import OPERATIONS
 
+from xinyong.actors import API_PERMISSIONS
 from xinyong.app import create_app
-from xinyong.auth.rules import API_PERMISSIONS
 from xinyong.config import Settings
 from xinyong.departments import service as departments_service
 from xinyong.web.deps import get_read_session, get_session

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from tests.conftest import keyed_sessionmaker
 from tests.factories.records import DEPT_CODE
 
+from xinyong.actors import Actor
 from xinyong.app import create_app
 from xinyong.auth import service as auth_service
 from xinyong.auth.models import User
-from xinyong.auth.rules import Actor, Role
+from xinyong.auth.rules import Role
 from xinyong.config import Settings
 from xinyong.db import make_engine
 from xinyong.departments.models import Department

@@ -2,16 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from xinyong.auth.rules import (
-    ROLE_PERMISSIONS,
-    Actor,
-    Permission,
-    Role,
-    login_delay,
-    parse_permission,
-    password_problems,
-    username_problem,
-)
+from xinyong.actors import Actor, Permission, parse_permission
+from xinyong.auth.rules import ROLE_PERMISSIONS, Role, login_delay, password_problems, username_problem
 
 NOW = datetime(2025, 10, 1, tzinfo=UTC)
 

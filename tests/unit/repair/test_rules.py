@@ -4,10 +4,12 @@ from datetime import date
 
 import pytest
 
+from xinyong import freetext
 from xinyong.catalog import load_catalog
 from xinyong.config import Settings
 from xinyong.errors import InvalidInput, InvalidTransition
-from xinyong.repair import rules, uploads
+from xinyong.evidence import service as uploads
+from xinyong.repair import rules
 from xinyong.repair.models import RepairStatus
 
 POLICY = rules.policy_from_settings(Settings(secret_key="x" * 40), load_catalog())
@@ -87,21 +89,21 @@ def test_the_commitment_names_the_record_type() -> None:
 
 
 def test_text_cleaning() -> None:
-    assert rules.clean_text(" a\x00b\u202ec\nd ", title="x", max_length=10) == "abc\nd"
+    assert freetext.clean_text(" a\x00b\u202ec\nd ", title="x", max_length=10) == "abc\nd"
     with pytest.raises(InvalidInput):
-        rules.clean_text("x" * 11, title="x", max_length=10)
+        freetext.clean_text("x" * 11, title="x", max_length=10)
     with pytest.raises(InvalidInput):
-        rules.clean_text("", title="x", min_length=1, max_length=10)
-    assert rules.clean_phone("0572-5123456") == "0572-5123456"
+        freetext.clean_text("", title="x", min_length=1, max_length=10)
+    assert freetext.clean_phone("0572-5123456") == "0572-5123456"
     with pytest.raises(InvalidInput):
-        rules.clean_phone("<script>")
-    assert rules.clean_email("") is None
+        freetext.clean_phone("<script>")
+    assert freetext.clean_email("") is None
     with pytest.raises(InvalidInput):
-        rules.clean_email("a@b")
+        freetext.clean_email("a@b")
 
 
 def test_numbers_are_unpredictable() -> None:
-    numbers = {rules.new_number("XF", date(2025, 10, 20)) for _ in range(200)}
+    numbers = {freetext.new_number("XF", date(2025, 10, 20)) for _ in range(200)}
     assert len(numbers) == 200
     assert all(n.startswith("XF20251020") and len(n) == 16 for n in numbers)
 
@@ -127,6 +129,6 @@ def test_path_tricks_are_cut_from_names() -> None:
 
 def test_free_text_has_its_id_numbers_masked() -> None:
     statement = "已缴清罚款。经办人身份证号 330521 19800517 1230，联系电话13800138000。"
-    assert rules.clean_text(statement, title="情况说明", max_length=200) == (
+    assert freetext.clean_text(statement, title="情况说明", max_length=200) == (
         "已缴清罚款。经办人身份证号 3305**********1230，联系电话13800138000。"
     )

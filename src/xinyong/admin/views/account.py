@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Form, Request
 from starlette.responses import Response
 
+from xinyong.actors import Actor, Permission
 from xinyong.auth import service as auth_service
-from xinyong.auth.rules import Actor, Permission
 from xinyong.errors import InvalidInput
 from xinyong.web import csrf
 from xinyong.web.cookies import clear_console_session, safe_next, set_console_session

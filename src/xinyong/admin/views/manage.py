@@ -10,10 +10,11 @@ from urllib.parse import urlencode
 from fastapi import Form, Request
 from starlette.responses import Response
 
+from xinyong.actors import Actor, Permission
 from xinyong.audit import service as audit_service
 from xinyong.audit.rules import AuditAction
 from xinyong.auth import service as auth_service
-from xinyong.auth.rules import ROLE_LABELS, Actor, Permission, Role
+from xinyong.auth.rules import ROLE_LABELS, Role
 from xinyong.clock import CHINA
 from xinyong.db import utcnow
 from xinyong.departments import service as departments_service

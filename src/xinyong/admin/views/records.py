@@ -14,13 +14,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from xinyong.actors import Actor, Permission
 from xinyong.admin import service
-from xinyong.auth.rules import Actor, Permission
 from xinyong.catalog import load_catalog
 from xinyong.codes import mask_id_numbers, mask_if_id_like
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.errors import InvalidInput
+from xinyong.files import safe_filename
 from xinyong.records import report
 from xinyong.records import service as records_service
 from xinyong.records.models import BatchSource
@@ -103,7 +104,7 @@ async def upload_submit(
     rtype = load_catalog(settings.catalog_dirs).get(record_type)
     department = service.acting_department(session, actor, parse_id(department_text))
     reported_on = records_service.parse_reported_on(str(form.get("reported_on") or ""))
-    display_name = service.safe_filename(upload.filename)
+    display_name = safe_filename(upload.filename)
     head = await upload.read(8192)
     suffix = service.check_upload(display_name, head)
     workdir = Path(tempfile.mkdtemp(prefix="xinyong-upload-"))

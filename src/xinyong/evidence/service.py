@@ -1,6 +1,5 @@
-"""Evidence uploads for repair applications and objections: checked by content, stored under a random
-name in the configured directory. The sender's file name is cleaned (admin.service.safe_filename) and only
-ever shown, never used as a path."""
+"""Evidence files: checked by content, stored under a random name in the configured directory; the sender's
+file name is cleaned (files.safe_filename) and only ever shown, never used as a path."""
 
 from __future__ import annotations
 
@@ -12,11 +11,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinyong.admin.service import safe_filename
 from xinyong.config import Settings
 from xinyong.errors import InvalidInput, NotFound
-from xinyong.files import IncomingFile
-from xinyong.repair.models import Evidence
+from xinyong.evidence.models import Evidence
+from xinyong.files import IncomingFile, safe_filename
 
 # suffix → (media type, magic prefixes)
 ALLOWED: dict[str, tuple[str, tuple[bytes, ...]]] = {
