@@ -39,6 +39,10 @@ class Permission(enum.StrEnum):
     OBJECTIONS_READ = "admin:objections:read"
     COMMITMENTS_DECIDE = "admin:commitments:decide"  # declare a repair commitment broken (违诺): 信用办 only
     REPORTS_READ = "admin:reports:read"  # the registry of issued credit reports (own department for bound roles)
+    EVALUATION_READ = "admin:evaluation:read"  # evaluation runs, grade changes, a subject's explained grade
+    INSPECTIONS_READ = "admin:inspections:read"
+    INSPECTIONS_WRITE = "admin:inspections:write"  # plans, the inspector roster and exclusions, results
+    INSPECTIONS_DECIDE = "admin:inspections:decide"  # the draw and its publication
     SUBJECT_ACCOUNTS_READ = "admin:subject-accounts:read"  # subject accounts and their identity proofs
     SUBJECT_ACCOUNTS_ACTIVATE = "admin:subject-accounts:activate"  # issue activation codes (激活码)
     SUBJECT_ACCOUNTS_REVOKE = "admin:subject-accounts:revoke"  # revoke an identity proof or an account: 信用办 only

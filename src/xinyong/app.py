@@ -21,6 +21,10 @@ from xinyong.checks import admin as checks_admin
 from xinyong.checks import api as checks_api
 from xinyong.config import Settings, load_settings
 from xinyong.db import make_engine, make_sessionmaker
+from xinyong.evaluation import admin as evaluation_admin
+from xinyong.evaluation import portal as evaluation_portal
+from xinyong.inspections import admin as inspections_admin
+from xinyong.inspections import portal as inspections_portal
 from xinyong.lists import admin as lists_admin
 from xinyong.lists import api as lists_api
 from xinyong.lists import portal as lists_portal
@@ -51,10 +55,10 @@ ROUTERS = (
     reports_api.router,
     # the public portal and the subjects' accounts
     portal_views.router, lists_portal.router, accounts_portal.router, repair_portal.router, objections_portal.router,
-    reports_portal.router,
+    reports_portal.router, evaluation_portal.router, inspections_portal.router,
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
-    objections_admin.router, accounts_admin.router, reports_admin.router,
+    objections_admin.router, accounts_admin.router, reports_admin.router, evaluation_admin.router, inspections_admin.router,
 )  # fmt: skip
 
 

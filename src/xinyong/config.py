@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
@@ -301,6 +302,31 @@ class Settings(BaseSettings):
     )
     reports_max_items: int = Field(
         default=500, ge=1, le=5000, description="Most records a report lists per record type; the others are counted."
+    )
+
+    # --- evaluation (公共信用综合评价) and graded supervision (分级分类监管, 双随机、一公开) -------------------
+    evaluation_public_grades: bool = Field(
+        default=False, description="Whether the portal shows the public each organisation's latest evaluation grade."
+    )
+    evaluation_keep_detail_runs: int = Field(
+        default=12, ge=1,
+        description="Completed evaluation runs whose per-indicator points and records are kept; older runs keep "
+        "each subject's score and grade only.",
+    )
+    inspections_default_ratios: dict[str, Decimal] = Field(
+        default_factory=lambda: {"A": Decimal(2), "B": Decimal(5), "C": Decimal(100), "D": Decimal(100)},
+        description="Sampling ratio (percent) per evaluation grade when a plan does not set its own.",
+    )
+    inspections_inspectors_per_subject: int = Field(
+        default=2, ge=1, le=10, description="Inspectors paired with each drawn subject (at least two by law)."
+    )
+    inspections_publicity_days: int = Field(
+        default=365, ge=1, le=3650,
+        description="Days after a plan's period ends during which its plan, draw and results stay on the portal.",
+    )
+    inspections_sectors_file: Path | None = Field(
+        default=None,
+        description="TOML file of sectors and special domains (catalogue filters) replacing the built-in one.",
     )
 
     @field_validator("catalog_dirs")

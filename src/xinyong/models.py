@@ -7,7 +7,23 @@ from xinyong.calendar.models import CalendarOverride
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.departments.models import ApiKey, Department
 from xinyong.disclosure.models import Withdrawal
+from xinyong.evaluation.models import (
+    EvaluationPoints,
+    EvaluationRun,
+    EvaluationScore,
+    GradeChange,
+    ScoringModel,
+)
 from xinyong.evidence.models import Evidence
+from xinyong.inspections.models import (
+    InspectionAssignment,
+    InspectionDraw,
+    InspectionPlan,
+    Inspector,
+    InspectorExclusion,
+    PlanInspector,
+    PlanSectorMember,
+)
 from xinyong.lists.models import ListEntry, ListEvent, ListImport, ListImportProblem, ListType
 from xinyong.measures.models import Measure
 from xinyong.notify.models import OutboxItem
@@ -28,7 +44,16 @@ __all__ = [
     "CheckFeedback",
     "CreditCheck",
     "Department",
+    "EvaluationPoints",
+    "EvaluationRun",
+    "EvaluationScore",
     "Evidence",
+    "GradeChange",
+    "InspectionAssignment",
+    "InspectionDraw",
+    "InspectionPlan",
+    "Inspector",
+    "InspectorExclusion",
     "IssuedReport",
     "ListEntry",
     "ListEvent",
@@ -39,12 +64,15 @@ __all__ = [
     "Measure",
     "Objection",
     "OutboxItem",
+    "PlanInspector",
+    "PlanSectorMember",
     "PublicationStop",
     "Record",
     "RecordVersion",
     "RepairApplication",
     "RepairCommitment",
     "RepairEvent",
+    "ScoringModel",
     "Subject",
     "SubjectAccount",
     "SubjectGram",

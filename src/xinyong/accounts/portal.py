@@ -14,6 +14,7 @@ from xinyong.accounts import activation, identity, oidc, rules, service
 from xinyong.accounts.models import SubjectAccount
 from xinyong.disclosure import service as disclosure
 from xinyong.errors import NotFound
+from xinyong.evaluation import service as evaluation_service
 from xinyong.lists import service as lists_service
 from xinyong.objections import service as objections_service
 from xinyong.portal import refs
@@ -147,6 +148,7 @@ def home(request: Request, session: DbSession, settings: AppSettings, protector:
         "subject": subject, "account": account, "items": items, "memberships": memberships,
         "applications": repair_service.for_subject(session, subject.id),
         "objections": objections_service.for_subject(session, subject.id),
+        "evaluation": evaluation_service.latest_grade(session, subject.id, settings=settings),
         "claims": service.other_claims(session, account), "mask_contact": rules.mask_contact,
     })  # fmt: skip
 

@@ -80,6 +80,17 @@ class AuditAction(enum.StrEnum):
     BATCH_BACKDATED = "batch.backdated"
     # credit reports (issue 15)
     REPORT_ISSUED = "report.issued"
+    # evaluation and graded supervision (issue 14)
+    EVALUATION_MODEL_LOADED = "evaluation.model-loaded"
+    EVALUATION_RUN = "evaluation.run"
+    EVALUATION_RUN_FAILED = "evaluation.run-failed"
+    INSPECTOR_SAVED = "inspector.saved"
+    INSPECTOR_EXCLUDED = "inspector.excluded"
+    INSPECTION_PLAN_CREATED = "inspection.plan-created"
+    INSPECTION_DRAWN = "inspection.drawn"
+    INSPECTION_REDRAW_REFUSED = "inspection.redraw-refused"
+    INSPECTION_PUBLISHED = "inspection.published"
+    INSPECTION_RESULT_RECORDED = "inspection.result-recorded"
 
     @property
     def label(self) -> str:
@@ -144,6 +155,16 @@ ACTION_LABELS = {
     AuditAction.LIST_TYPE_DECIDERS_SET: "设置名单认定部门",
     AuditAction.BATCH_BACKDATED: "补录历史数据（指定报送日期）",
     AuditAction.REPORT_ISSUED: "出具信用报告",
+    AuditAction.EVALUATION_MODEL_LOADED: "载入评价模型",
+    AuditAction.EVALUATION_RUN: "完成信用综合评价",
+    AuditAction.EVALUATION_RUN_FAILED: "信用综合评价失败",
+    AuditAction.INSPECTOR_SAVED: "登记执法检查人员",
+    AuditAction.INSPECTOR_EXCLUDED: "登记检查人员回避",
+    AuditAction.INSPECTION_PLAN_CREATED: "制定随机抽查计划",
+    AuditAction.INSPECTION_DRAWN: "随机抽取检查对象和检查人员",
+    AuditAction.INSPECTION_REDRAW_REFUSED: "拒绝以其他种子重新抽取",
+    AuditAction.INSPECTION_PUBLISHED: "公示抽查计划与抽取结果",
+    AuditAction.INSPECTION_RESULT_RECORDED: "录入抽查检查结果",
 }
 
 

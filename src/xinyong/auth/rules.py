@@ -39,15 +39,17 @@ DEPARTMENT_ONLY = frozenset({Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DE
 READ_ONLY = frozenset({p for p in Permission if p.value.endswith(":read")} | {Permission.ACCOUNT_WRITE})
 
 _COMMON = {Permission.DASHBOARD_READ, Permission.BATCHES_READ, Permission.RECORDS_READ, Permission.SUBJECTS_READ,
-           Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ, Permission.REPORTS_READ}  # fmt: skip
+           Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ, Permission.EVALUATION_READ,
+           Permission.INSPECTIONS_READ, Permission.REPORTS_READ}  # fmt: skip
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(p for p in Permission if not p.is_api and p not in DEPARTMENT_ONLY),
-    Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE}),
+    Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE,
+                                        Permission.INSPECTIONS_WRITE}),
     Role.REVIEWER: frozenset(_COMMON | {Permission.SUBJECTS_REVEAL, Permission.LISTS_DECIDE,
                                         Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE,
                                         Permission.REPAIRS_READ, Permission.OBJECTIONS_READ,
                                         Permission.CHECKS_WRITE, Permission.SUBJECT_ACCOUNTS_READ,
-                                        Permission.SUBJECT_ACCOUNTS_ACTIVATE}),
+                                        Permission.SUBJECT_ACCOUNTS_ACTIVATE, Permission.INSPECTIONS_DECIDE}),
     Role.AUDITOR: frozenset(_COMMON | {Permission.REPAIRS_READ, Permission.OBJECTIONS_READ, Permission.AUDIT_READ, Permission.AUDIT_EXPORT, Permission.DEPARTMENTS_READ,
                                        Permission.USERS_READ, Permission.SUBJECT_ACCOUNTS_READ}),
 }

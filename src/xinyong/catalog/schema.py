@@ -22,7 +22,7 @@ ROLES = {
     "subject_name", "subject_kind", "uscc", "registration_number", "org_code", "tax_number",
     "institution_cert", "social_org_cert", "legal_representative", "id_type", "id_number", "doc_no",
     "decision_date", "valid_from", "valid_until", "authority_name", "authority_code", "source_name",
-    "source_code", "categories", "fine_amount", "publicity_until",
+    "source_code", "categories", "fine_amount", "publicity_until", "matter", "result",
 }  # fmt: skip
 REQUIRED_ROLES = {"subject_name", "subject_kind", "doc_no", "decision_date", "source_code"}
 

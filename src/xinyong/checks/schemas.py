@@ -71,6 +71,9 @@ class CheckRead(BaseModel):
     measures: list[dict[str, Any]]
     candidates: list[dict[str, Any]]
     message: str | None = None
+    evaluation: dict[str, Any] | None = Field(
+        None, description="最近一次公共信用综合评价：grade（等级）、grade_label、score、as_of（评价日）；未评价为 null"
+    )
 
 
 class BatchCheckRead(BaseModel):

@@ -29,6 +29,7 @@ from xinyong.db import bulk_insert, utcnow
 from xinyong.departments import service as departments_service
 from xinyong.disclosure import service as disclosure
 from xinyong.errors import InvalidInput, NotFound
+from xinyong.evaluation import service as evaluation_service
 from xinyong.lists import service as lists_service
 from xinyong.measures import rules as measure_rules
 from xinyong.measures import service as measures_service
@@ -267,7 +268,7 @@ def _empty_doc(outcome: str, *, candidates: list[dict[str, Any]] | None = None, 
     return {"outcome": outcome, "subject": None, "hint": "none" if outcome == "not-found" else None,
             "hint_label": "无" if outcome == "not-found" else None, "memberships": [], "negative_records": [],
             "negative_total": 0, "positive_records": [], "positive_total": 0, "measures": [],
-            "candidates": candidates or [], "message": message}  # fmt: skip
+            "candidates": candidates or [], "message": message, "evaluation": None}  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------ the checks
@@ -286,6 +287,7 @@ def prepare_checks(
     for member_id, entries in lists_service.memberships(session, list(found), today=today).items():
         found[member_id].memberships = entries
     _records(session, found, settings=settings, today=today, detail=detail)
+    grades = evaluation_service.grades_for(session, list(found), settings=settings)
     measures = measures_service.current_for_matter(session, matter)
     now = utcnow()
     documents, rows = [], []
@@ -301,6 +303,8 @@ def prepare_checks(
             else:
                 subject_id = subject.id
                 doc, hint, is_hit = _result_doc(found[subject.id], measures, matter)
+                grade = grades.get(subject.id)
+                doc["evaluation"] = grade.as_dict() if grade else None
         elif query.kind == "name":
             candidates = _candidates(session, query.value)
             doc = _empty_doc("candidates" if candidates else "not-found", candidates=candidates,

@@ -18,6 +18,7 @@ from xinyong.config import Settings
 from xinyong.demo import generator
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
+from xinyong.evaluation import service as evaluation_service
 from xinyong.lists import service as lists_service
 from xinyong.measures import service as measures_service
 from xinyong.protect import Protector
@@ -102,6 +103,8 @@ def load_demo(
     if not measures_service.current_measures(session):
         measures_service.load_measures_file(session, measures_service.DEFAULT_MEASURES, actor=system,
                                             settings=settings)  # fmt: skip
+    # The built-in evaluation model, so that `xinyong evaluation run` grades the demo subjects.
+    evaluation_service.load_model_file(session, evaluation_service.BUILTIN_MODEL, actor=system, settings=settings)
     session.commit()
     pool = list(generator.generate_subjects(subjects, rng))
     plans: list[tuple[str, generator.Department, int]] = []

@@ -10,6 +10,7 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 
 from xinyong.disclosure import service as disclosure
+from xinyong.evaluation import service as evaluation_service
 from xinyong.exports import write_csv
 from xinyong.lists import service as lists_service
 from xinyong.portal import refs, service
@@ -62,6 +63,7 @@ def subject_page(request: Request, ref: str, session: DbSession, settings: AppSe
                               today=today)  # fmt: skip
     return render(request, "portal/subject.html", {
         "p": profile, "memberships": lists_service.public_memberships(session, profile.subject, today=today),
+        "public_grade": evaluation_service.public_grade(session, profile.subject, settings=settings),
     })  # fmt: skip
 
 

@@ -169,6 +169,23 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/objections/{objection_id}"): REPAIR_READERS,
     ("GET", "/admin/objections/{objection_id}/evidence/{evidence_id}"): REPAIR_READERS,
     ("POST", "/admin/objections/{objection_id}/decide"): DEPARTMENT_DECIDERS,
+    # evaluation and random inspections (issue 14): every console role reads; operators keep plans, the roster and
+    # results (admin:inspections:write), reviewers draw and publish (admin:inspections:decide).
+    ("GET", "/account/evaluation"): NOBODY,
+    ("GET", "/inspections"): EVERYONE,
+    ("GET", "/inspections/{number}"): EVERYONE,
+    ("GET", "/admin/evaluation"): SIGNED_IN,
+    ("GET", "/admin/evaluation/runs/{run_id}"): SIGNED_IN,
+    ("GET", "/admin/evaluation/subjects/{subject_id}"): SIGNED_IN,
+    ("GET", "/admin/inspections"): SIGNED_IN,
+    ("POST", "/admin/inspections"): WRITERS,
+    ("GET", "/admin/inspections/{plan_id}"): SIGNED_IN,
+    ("POST", "/admin/inspections/{plan_id}/draw"): DECIDERS,
+    ("POST", "/admin/inspections/{plan_id}/publish"): DECIDERS,
+    ("POST", "/admin/inspections/{plan_id}/results"): WRITERS,
+    ("GET", "/admin/inspectors"): SIGNED_IN,
+    ("POST", "/admin/inspectors"): WRITERS,
+    ("POST", "/admin/inspectors/{inspector_id}/exclusions"): WRITERS,
     # subject accounts (issue 11): reading and issuing activation codes, revocation by the 信用办
     ("GET", "/admin/subject-accounts"): REPAIR_READERS,  # admin:subject-accounts:read
     ("POST", "/admin/subject-accounts/find"): REPAIR_READERS,
@@ -257,7 +274,8 @@ def test_every_route_allows_and_denies_as_the_matrix_says(app, client, accounts,
               "user_id": accounts.users["operator_b"].id, "prefix": key.prefix, "code": "91330521MA00000000",
               "ref": "unknown", "entry_id": 999999, "import_id": 999999, "number": "HC20251020ZZZZZZZZ",
               "type_key": "unknown", "application_id": 999999, "evidence_id": 999999,
-              "objection_id": 999999, "account_id": 999999, "claim_id": 999999}  # fmt: skip
+              "objection_id": 999999, "account_id": 999999, "claim_id": 999999, "run_id": 999999,
+              "plan_id": 999999, "inspector_id": 999999}  # fmt: skip
     forms = {"/admin/records/{record_id}/revoke": {"reason": "矩阵测试撤销"},
              "/admin/subjects/{subject_id}/reveal": {"reason": "矩阵测试查看"},
              "/admin/users/{user_id}": {}, "/admin/login": {"username": "auditor", "password": PASSWORD}, "/admin/departments/{department_id}/active": {"active": "1"}}  # fmt: skip

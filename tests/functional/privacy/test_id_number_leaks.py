@@ -335,7 +335,9 @@ def world(db_session: Session, leak_settings: Settings, protector: Protector, tm
     # Every field that accepts text, of every type, for an organisation and a person.
     for rtype in catalog.types.values():
         rows = []
-        for person in (False, True):
+        kinds = rtype.field_by_role("subject_kind")
+        # A type whose subjects cannot be natural persons (inspection results) is tried with an organisation only.
+        for person in (False, True) if kinds is None or "自然人" in kinds.values else (False,):
             before = len(planted.numbers)
             row = row_with_ids(rtype, planted, person=person, n=next(serial), decided=decided, dept=dept)
             if not person:

@@ -14,8 +14,9 @@ from xinyong.catalog import load_catalog
 SRC = Path(__file__).resolve().parents[3] / "src" / "xinyong"
 # Where built-in keys and codes belong: the catalogue's files; the demo generator, which writes rows of the
 # national templates; migrations, which are history; ingestion (records/), whose help texts and schema docs
-# name the national columns as examples of what a department sends.
-EXEMPT = ("catalog/types/", "demo/", "migrations/", "records/")
+# name the national columns as examples of what a department sends; the evaluation models and the inspection
+# sectors, which are catalogue data naming the types and fields they read.
+EXEMPT = ("catalog/types/", "catalog/evaluation/", "catalog/sectors.toml", "demo/", "migrations/", "records/")
 SUFFIXES = {".py", ".html", ".js", ".css", ".toml"}
 
 
