@@ -177,6 +177,17 @@ class Settings(BaseSettings):
     repair_list_not_repairable_types: tuple[str, ...] = Field(
         default=(), description="Local list types whose entries cannot be removed early by repair."
     )
+    # --- monitoring (信用监测) and government integrity (政务诚信) -----------------------------------------
+    monitoring_config: Path | None = Field(
+        default=None,
+        description="TOML file of the KPI definitions, weights, thresholds and warning rules; the built-in "
+        "monitoring/kpis.toml when unset.",
+    )
+    integrity_config: Path | None = Field(
+        default=None,
+        description="TOML file of the 政务诚信 settings (government code pairs, case kinds, clearing period, ageing "
+        "buckets, civil servants' file categories); the built-in integrity/integrity.toml when unset.",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

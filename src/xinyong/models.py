@@ -1,32 +1,41 @@
 """Imports every domain's models so that the metadata is complete (for Alembic and tests)."""
 
 from xinyong.accounts.models import SubjectAccount, SubjectSession, SubjectVerification
+from xinyong.alerts.models import Alert
 from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.auth.models import User, UserSession
 from xinyong.calendar.models import CalendarOverride
 from xinyong.checks.models import CheckFeedback, CreditCheck
+from xinyong.db import Base
 from xinyong.departments.models import ApiKey, Department
 from xinyong.disclosure.models import Withdrawal
+from xinyong.integrity.models import CivilServantRecord, IntegrityCase, PrelistingNotice
 from xinyong.lists.models import ListEntry, ListEvent, ListImport, ListImportProblem, ListType
 from xinyong.measures.models import Measure
-from xinyong.notify.models import OutboxItem
+from xinyong.monitoring.models import QualityIssue
+from xinyong.notify.models import InboxItem, OutboxItem
 from xinyong.objections.models import Objection
 from xinyong.portal.models import SubjectGram
 from xinyong.records.models import Batch, BatchProblem, Record, RecordVersion
 from xinyong.repair.models import Evidence, PublicationStop, RepairApplication, RepairCommitment, RepairEvent
-from xinyong.subjects.models import Subject
+from xinyong.subjects.models import Subject, SubjectNameChange
 
 __all__ = [
+    "Alert",
     "ApiKey",
     "AuditChainHead",
     "AuditEntry",
+    "Base",
     "Batch",
     "BatchProblem",
     "CalendarOverride",
     "CheckFeedback",
+    "CivilServantRecord",
     "CreditCheck",
     "Department",
     "Evidence",
+    "InboxItem",
+    "IntegrityCase",
     "ListEntry",
     "ListEvent",
     "ListImport",
@@ -35,7 +44,9 @@ __all__ = [
     "Measure",
     "Objection",
     "OutboxItem",
+    "PrelistingNotice",
     "PublicationStop",
+    "QualityIssue",
     "Record",
     "RecordVersion",
     "RepairApplication",
@@ -44,6 +55,7 @@ __all__ = [
     "Subject",
     "SubjectAccount",
     "SubjectGram",
+    "SubjectNameChange",
     "SubjectSession",
     "SubjectVerification",
     "User",

@@ -33,6 +33,14 @@ class Permission(enum.StrEnum):
     REPAIRS_READ = "admin:repairs:read"  # repair queue and applications (own department for bound roles)
     OBJECTIONS_READ = "admin:objections:read"
     COMMITMENTS_DECIDE = "admin:commitments:decide"  # declare a repair commitment broken (违诺): 信用办 only
+    # monitoring (信用监测), warnings, data quality, government integrity (政务诚信)
+    MONITORING_READ = "admin:monitoring:read"  # KPIs, ranking, reports (own department for bound roles)
+    MONITORING_WRITE = "admin:monitoring:write"  # run checks and rules, resolve 重错码 and warnings (信用办)
+    ALERTS_ACKNOWLEDGE = "admin:alerts:acknowledge"  # a department confirms a warning it was sent
+    INTEGRITY_READ = "admin:integrity:read"
+    INTEGRITY_WRITE = "admin:integrity:write"  # government bodies' cases and court pre-listing notices
+    CIVIL_SERVANTS_READ = "admin:civil-servants:read"  # 公务员诚信档案: its own role only, reason required
+    CIVIL_SERVANTS_WRITE = "admin:civil-servants:write"
     # platform administration
     DEPARTMENTS_READ = "admin:departments:read"
     DEPARTMENTS_WRITE = "admin:departments:write"
@@ -65,6 +73,7 @@ class Role(enum.StrEnum):
     OPERATOR = "operator"
     REVIEWER = "reviewer"
     AUDITOR = "auditor"
+    INTEGRITY_KEEPER = "integrity_keeper"
 
     @property
     def label(self) -> str:
@@ -81,19 +90,26 @@ ROLE_LABELS = {
     Role.OPERATOR: "部门报送员",
     Role.REVIEWER: "部门审核员",
     Role.AUDITOR: "审计员（只读）",
+    Role.INTEGRITY_KEEPER: "公务员诚信档案管理员",
 }
+# Restricted records about civil servants: only the role made for them, not even the platform administrator.
+CIVIL_SERVANT_PERMISSIONS = frozenset({Permission.CIVIL_SERVANTS_READ, Permission.CIVIL_SERVANTS_WRITE})
 
 _COMMON = {Permission.DASHBOARD_READ, Permission.BATCHES_READ, Permission.RECORDS_READ, Permission.SUBJECTS_READ,
-           Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ}  # fmt: skip
+           Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ, Permission.MONITORING_READ,
+           Permission.INTEGRITY_READ}  # fmt: skip
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.PLATFORM_ADMIN: frozenset(p for p in Permission if not p.is_api),
-    Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE}),
+    Role.PLATFORM_ADMIN: frozenset(p for p in Permission if not p.is_api and p not in CIVIL_SERVANT_PERMISSIONS),
+    Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE,
+                                        Permission.ALERTS_ACKNOWLEDGE}),
     Role.REVIEWER: frozenset(_COMMON | {Permission.SUBJECTS_REVEAL, Permission.LISTS_DECIDE,
                                         Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE,
                                         Permission.REPAIRS_READ, Permission.OBJECTIONS_READ,
-                                        Permission.CHECKS_WRITE}),
+                                        Permission.CHECKS_WRITE, Permission.ALERTS_ACKNOWLEDGE}),
     Role.AUDITOR: frozenset(_COMMON | {Permission.REPAIRS_READ, Permission.OBJECTIONS_READ, Permission.AUDIT_READ, Permission.AUDIT_EXPORT, Permission.DEPARTMENTS_READ,
                                        Permission.USERS_READ}),
+    Role.INTEGRITY_KEEPER: frozenset({Permission.ACCOUNT_WRITE, Permission.INTEGRITY_READ,
+                                      *CIVIL_SERVANT_PERMISSIONS}),
 }
 
 

@@ -19,6 +19,7 @@ from xinyong.disclosure.cli import app as disclosure_app
 from xinyong.errors import DomainError
 from xinyong.lists.cli import app as lists_app
 from xinyong.measures.cli import app as measures_app
+from xinyong.monitoring.cli import app as monitoring_app
 from xinyong.notify.cli import app as notify_app
 from xinyong.records.cli import app as records_app
 from xinyong.repair.cli import app as repair_app
@@ -44,6 +45,7 @@ app.add_typer(lists_app, name="lists", help="信用名单：名单类型、期�
 app.add_typer(measures_app, name="measures", help="联合奖惩措施清单")
 app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统计")
 app.add_typer(notify_app, name="notify", help="通知与变更事件：发送待发消息")
+app.add_typer(monitoring_app, name="monitoring", help="信用监测：部门考核、月报、重错码、预警")
 app.command("serve", help="启动网站与接口服务")(serve)
 
 
