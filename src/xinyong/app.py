@@ -17,10 +17,12 @@ from xinyong.checks import admin as checks_admin
 from xinyong.checks import api as checks_api
 from xinyong.config import Settings
 from xinyong.db import make_engine, make_sessionmaker
+from xinyong.integrity import admin as integrity_admin
 from xinyong.lists import admin as lists_admin
 from xinyong.lists import api as lists_api
 from xinyong.lists import portal as lists_portal
 from xinyong.measures import admin as measures_admin
+from xinyong.monitoring import admin as monitoring_admin
 from xinyong.objections import admin as objections_admin
 from xinyong.objections import portal as objections_portal
 from xinyong.portal import api as portal_api
@@ -44,7 +46,7 @@ ROUTERS = (
     portal_views.router, lists_portal.router, accounts_portal.router, repair_portal.router, objections_portal.router,
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
-    objections_admin.router,
+    objections_admin.router, monitoring_admin.router, integrity_admin.router,
 )  # fmt: skip
 
 

@@ -192,7 +192,7 @@ def _source(raw: dict[str, Any], index: int) -> Source:
     scope = raw.get("scope", "department")
     if scope not in ("department", "city"):
         raise DefinitionError(where=where, reason="scope 须为 department 或 city")
-    return Source(key=key, label=_text(raw, "label", where) or key, provider=provider, measures=dict(measures),
+    return Source(key=key, label=_text(raw, "label", where, required=False) or key, provider=provider, measures=dict(measures),
                   scope=scope)
 
 
