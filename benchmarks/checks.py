@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "out"
 SOURCE = OUT / "portal-1000000-5000000-1.sqlite"
 KEY = "benchmark-master-key-" + "0123456789abcdef" * 2
+CHECKPOINTS = OUT / "audit-checkpoints.jsonl"  # the benchmark databases' own, never the platform's
 MATTER = "政府采购"
 
 
@@ -54,6 +55,7 @@ def prepare(target: Path, entries: int, seed: int, pg: str | None = None) -> tup
     """The benchmark database and an API key with api:checks:write; built once, then reused. With `pg`, that
     database (already holding the portal benchmark's subjects and records) instead of a copy at `target`."""
     from xinyong import migrate
+    from xinyong.audit import keys as audit_keys
     from xinyong.auth.rules import Actor
     from xinyong.config import Settings
     from xinyong.db import make_engine, make_sessionmaker
@@ -77,8 +79,8 @@ def prepare(target: Path, entries: int, seed: int, pg: str | None = None) -> tup
         partial.rename(target)
     migrate.upgrade(url)
     engine = make_engine(url)
-    factory = make_sessionmaker(engine)
-    settings = Settings(database_url=url, secret_key=KEY)
+    settings = Settings(database_url=url, secret_key=KEY, audit_checkpoint_file=CHECKPOINTS)
+    factory = audit_keys.attach(make_sessionmaker(engine), audit_keys.load(settings))
     system = Actor.system("benchmark")
     rng = random.Random(seed)
     with factory() as session:
@@ -148,7 +150,8 @@ def server_side(url: str, token: str, listed: list[str], anyone: list[str], samp
     from xinyong.app import create_app
     from xinyong.config import Settings
 
-    app = create_app(Settings(database_url=url, secret_key=KEY, portal_rate_limit_requests=0, sqlite_cache_mb=cache_mb))
+    app = create_app(Settings(database_url=url, secret_key=KEY, portal_rate_limit_requests=0, sqlite_cache_mb=cache_mb,
+                              audit_checkpoint_file=CHECKPOINTS))  # fmt: skip
 
     @app.middleware("http")
     async def timer(request, call_next):  # type: ignore[no-untyped-def]
@@ -299,20 +302,21 @@ def batch(url: str, token: str, listed: list[str], anyone: list[str], size: int)
     from fastapi.testclient import TestClient
 
     from xinyong.app import create_app
+    from xinyong.audit import keys as audit_keys
     from xinyong.auth.rules import Actor, Permission
     from xinyong.checks import service
     from xinyong.config import Settings
     from xinyong.db import make_engine, make_sessionmaker
     from xinyong.protect import protector
 
-    settings = Settings(database_url=url, secret_key=KEY)
+    settings = Settings(database_url=url, secret_key=KEY, audit_checkpoint_file=CHECKPOINTS)
     codes = listed[: size // 10] + anyone[: size - size // 10]
     items = [service.CheckItem(code=c) for c in codes]
     engine = make_engine(url)
     actor = Actor(label="benchmark", kind="api-key", permissions=frozenset({Permission.API_CHECKS_WRITE}))
     timings = []
     for _ in range(3):
-        with make_sessionmaker(engine)() as session:
+        with audit_keys.attach(make_sessionmaker(engine), audit_keys.load(settings))() as session:
             start = time.perf_counter()
             _, docs = service.run_batch(session, items, matter=MATTER, actor=actor, settings=settings,
                                         protector=protector(settings), today=date.today())  # fmt: skip
@@ -320,7 +324,8 @@ def batch(url: str, token: str, listed: list[str], anyone: list[str], size: int)
             timings.append(time.perf_counter() - start)
     engine.dispose()
     assert len(docs) == size
-    app = create_app(Settings(database_url=url, secret_key=KEY, portal_rate_limit_requests=0))
+    app = create_app(Settings(database_url=url, secret_key=KEY, portal_rate_limit_requests=0,
+                              audit_checkpoint_file=CHECKPOINTS))  # fmt: skip
     with TestClient(app) as client:
         start = time.perf_counter()
         response = client.post("/api/v1/checks/batch?format=csv", headers={"Authorization": f"Bearer {token}"},

@@ -34,6 +34,7 @@ OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT / "src"))
 
 from xinyong import migrate  # noqa: E402
+from xinyong.audit import keys as audit_keys  # noqa: E402
 from xinyong.config import Settings  # noqa: E402
 from xinyong.db import make_engine, make_sessionmaker  # noqa: E402
 from xinyong.demo import generator  # noqa: E402
@@ -76,9 +77,9 @@ def fresh_database(url: str) -> None:
 
 def run_pipeline(url: str, path: Path, department: generator.Department) -> float:
     fresh_database(url)
-    settings = Settings(database_url=url, secret_key=KEY)
+    settings = Settings(database_url=url, secret_key=KEY, audit_checkpoint_file=OUT / "audit-checkpoints.jsonl")
     engine = make_engine(url)
-    session = make_sessionmaker(engine)()
+    session = audit_keys.attach(make_sessionmaker(engine), audit_keys.load(settings))()
     dept = departments_service.add_department(session, code=department.code, name=department.name)
     session.commit()
     started = time.perf_counter()
@@ -175,7 +176,8 @@ def measure_rss(rows: int, seed: int) -> dict:
         with tempfile.TemporaryFile("w+") as out:
             process = subprocess.Popen(
                 [python, "-m", "xinyong", "records", "import", str(path), "--type", "penalty",
-                 "--department", department.code, "--reported-on", TODAY.isoformat()],
+                 "--department", department.code, "--reported-on", TODAY.isoformat(),
+                 "--reason", "基准测试：按固定报送日期导入"],
                 env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
             )  # fmt: skip
             peak_total_kb = 0

@@ -39,8 +39,8 @@ def build(url: str, subjects: int, records: int, seed: int) -> None:
     from xinyong.db import make_engine, make_sessionmaker
     from xinyong.demo import generator
     from xinyong.departments.models import Department
-    from xinyong.portal import search
     from xinyong.records.models import Record
+    from xinyong.subjects import names as search
     from xinyong.subjects.models import Subject
 
     migrate.upgrade(url)
@@ -157,7 +157,8 @@ def measure(url: str, samples: int, seed: int, only: list[str] | None = None, in
 
     timings: dict[str, list[float]] = {}
     app = create_app(Settings(database_url=url, secret_key=KEY, portal_rate_limit_requests=0,
-                              sqlite_cache_mb=sqlite_cache_mb))  # fmt: skip
+                              sqlite_cache_mb=sqlite_cache_mb,
+                              audit_checkpoint_file=OUT / "audit-checkpoints.jsonl"))  # fmt: skip
 
     @app.middleware("http")
     async def timer(request, call_next):  # type: ignore[no-untyped-def]

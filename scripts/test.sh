@@ -9,6 +9,9 @@ mkdir -p test-artifacts
 echo "== Lint"
 .venv/bin/ruff check src tests benchmarks
 
+echo "== Types"
+.venv/bin/mypy src
+
 echo "== Tests on SQLite"
 $py -m pytest -q -p no:cacheprovider "$@"
 

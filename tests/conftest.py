@@ -6,16 +6,19 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong import migrate
+from xinyong.audit import keys as audit_keys
+from xinyong.audit.keys import AuditKeys
 from xinyong.config import Settings
-from xinyong.db import make_engine
+from xinyong.db import make_engine, make_sessionmaker
 
 TEST_KEY = "test-master-key-" + "0123456789abcdef" * 2
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -51,11 +54,31 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@cache
+def audit_keys_for_tests() -> AuditKeys:
+    """The audit keys every test database is signed with (derived from TEST_KEY, as the CLI's and the apps'
+    are in tests); without checkpoints, which belong to one database and are tested on their own."""
+    return audit_keys.load(Settings(secret_key=TEST_KEY)).without_checkpoints()
+
+
+def keyed_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions of a test's own engine, signing audit entries as the test database's are signed."""
+    return audit_keys.attach(make_sessionmaker(engine), audit_keys_for_tests())
+
+
+@pytest.fixture(autouse=True)
+def _own_audit_checkpoint_file(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Checkpoints belong to one database: each test's commands and apps publish to a file of their own."""
+    path = tmp_path_factory.getbasetemp() / "audit-checkpoints" / f"{uuid.uuid4().hex}.jsonl"
+    monkeypatch.setenv("XINYONG_AUDIT_CHECKPOINT_FILE", str(path))
+
+
 @pytest.fixture
 def db_session(engine: Engine) -> Iterator[Session]:
     connection = engine.connect()
     transaction = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False,
+                      info={audit_keys.INFO_KEY: audit_keys_for_tests()})  # fmt: skip
     try:
         yield session
     finally:

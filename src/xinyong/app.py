@@ -11,11 +11,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from xinyong import __version__, refcache
+from xinyong.accounts import admin as accounts_admin
 from xinyong.accounts import portal as accounts_portal
 from xinyong.admin import views as admin_views
+from xinyong.audit import keys as audit_keys
+from xinyong.catalog import load_catalog
+from xinyong.catalog import pages as catalog_pages
 from xinyong.checks import admin as checks_admin
 from xinyong.checks import api as checks_api
-from xinyong.config import Settings
+from xinyong.config import Settings, load_settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.integrity import admin as integrity_admin
 from xinyong.lists import admin as lists_admin
@@ -31,9 +35,10 @@ from xinyong.protect import protector
 from xinyong.records import api as records_api
 from xinyong.repair import admin as repair_admin
 from xinyong.repair import portal as repair_portal
-from xinyong.web import apidocs, errors, site
+from xinyong.web import apidocs, errors, site, templating
 from xinyong.web.cache import TTLCache
 from xinyong.web.client import parse_networks
+from xinyong.web.openapi import describe_api
 from xinyong.web.ratelimit import AttemptLimiter, RateLimiter
 from xinyong.web.security import RequestGuard
 
@@ -46,12 +51,12 @@ ROUTERS = (
     portal_views.router, lists_portal.router, accounts_portal.router, repair_portal.router, objections_portal.router,
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
-    objections_admin.router, monitoring_admin.router, integrity_admin.router,
+    objections_admin.router, accounts_admin.router, monitoring_admin.router, integrity_admin.router,
 )  # fmt: skip
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+    settings = settings or load_settings()
     app = FastAPI(
         title="信用 · 公共信用信息平台 API",
         version=__version__,
@@ -64,16 +69,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     refcache.configure(engine, settings.reference_cache_seconds)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_sessionmaker(engine)
+    app.state.session_factory = audit_keys.attach(make_sessionmaker(engine), audit_keys.load(settings))
     app.state.protector = protector(settings)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.portal_limiter = RateLimiter(settings.portal_rate_limit_requests,
                                            settings.portal_rate_limit_window_seconds)  # fmt: skip
-    app.state.login_limiter = AttemptLimiter(settings.login_rate_limit_attempts)
+    app.state.identity_limiter = AttemptLimiter(settings.activation_client_attempts, window_seconds=3600)
     app.state.portal_cache = TTLCache(300)
     errors.install(app)
+    describe_api(app, settings)
     for router in ROUTERS:
         app.include_router(router)
+    catalog = load_catalog(settings.catalog_dirs)  # a bad catalogue file stops the start, with its reason
+    portal_api.document_record_types(app, catalog)
+    catalog_pages.install(templating.env)
     apidocs.mount_assets(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestGuard, upload_max_bytes=settings.upload_max_bytes,
@@ -82,4 +91,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    return create_app(Settings())
+    return create_app(load_settings())

@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
-from xinyong.config import Settings
+from xinyong.audit import keys as audit_keys
+from xinyong.config import Settings, load_settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.errors import DomainError
 
@@ -22,13 +23,15 @@ err_console = Console(stderr=True)
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    return Settings()
+    return load_settings()
 
 
 @lru_cache(maxsize=1)
 def session_factory() -> sessionmaker[Session]:
+    """The database's sessions, carrying the audit chain's keys (every command that writes records audit)."""
     current = settings()
-    return make_sessionmaker(make_engine(current.database_url, sqlite_cache_mb=current.sqlite_cache_mb))
+    factory = make_sessionmaker(make_engine(current.database_url, sqlite_cache_mb=current.sqlite_cache_mb))
+    return audit_keys.attach(factory, audit_keys.load(current))
 
 
 def fail(error: DomainError | str, code: int = 1) -> typer.Exit:

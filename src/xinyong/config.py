@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from pathlib import Path
+from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+
+from xinyong.errors import DomainError
+
+PREFIX = "XINYONG_"
+
+
+def _list_from_env(value: Any) -> Any:
+    """A list setting as operators write it: items separated by commas (one plain path is a list of one),
+    or a JSON list."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    return value
+
+
+TextList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_list_from_env)]
+PathList = Annotated[tuple[Path, ...], NoDecode, BeforeValidator(_list_from_env)]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="XINYONG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
 
     database_url: str = Field(
         default="sqlite:///var/xinyong.db",
@@ -41,15 +62,24 @@ class Settings(BaseSettings):
     )
     report_deadline_workdays: int = Field(default=7, description="Working days a department has to report.")
     import_chunk_rows: int = Field(default=5_000, description="Rows validated and stored per transaction.")
+    problems_max_per_column: int = Field(
+        default=1_000, ge=1,
+        description="Problems of one code in one column a batch stores one by one (all unknown columns count as "
+        "one column); the rest are counted and reported as one line.",
+    )
+    problems_max_per_batch: int = Field(
+        default=10_000, ge=1,
+        description="Problems a batch stores one by one in all; the rest are counted by code and column.",
+    )
     parallel_min_bytes: int = Field(
         default=4 * 1024 * 1024,
         description="Files at least this large are read and validated in a second process while storing.",
     )
-    catalog_dirs: tuple[Path, ...] = Field(
+    catalog_dirs: PathList = Field(
         default=(), description="Extra folders of catalogue entries (*.toml) beside the built-in types."
     )
     log_level: str = Field(default="INFO")
-    trusted_proxies: tuple[str, ...] = Field(
+    trusted_proxies: TextList = Field(
         default=(),
         description="Addresses or networks (CIDR) of the reverse proxies in front of the server, as a JSON list; "
         "X-Forwarded-For is read only from these. Empty: the header is ignored.",
@@ -65,14 +95,14 @@ class Settings(BaseSettings):
         default=False,
         description="Publish warning-only penalties decided by market-regulation departments (class 'market').",
     )
-    disclosure_warning_categories: tuple[str, ...] = Field(
+    disclosure_warning_categories: TextList = Field(
         default=("警告",), description="处罚类别 values that make a penalty 'warning-only' when nothing else is set."
     )
     disclosure_department_classes: dict[str, str] = Field(
         default_factory=dict,
         description="Department USCC → classification (e.g. 'market'), for per-class publicity periods.",
     )
-    disclosure_market_name_markers: tuple[str, ...] = Field(
+    disclosure_market_name_markers: TextList = Field(
         default=("市场监督管理",),
         description="A department whose name contains one of these is classified 'market' unless listed above.",
     )
@@ -94,15 +124,48 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, description="A console session ends after this much inactivity.")
     session_max_hours: int = Field(default=12, description="A console session ends this long after sign-in.")
     login_max_failures: int = Field(
-        default=5, description="Consecutive wrong passwords after which an account is locked for a while."
+        default=5, ge=1,
+        description="Consecutive failed sign-ins for one account (from one client, or from all) answered without "
+        "delay; from then on each further attempt must wait a growing delay.",
     )
-    login_lockout_minutes: int = Field(
-        default=15, description="First lockout length; each further failure doubles it, up to a day."
+    login_delay_seconds: int = Field(
+        default=5, ge=1, description="First delay after login_max_failures; each further failure doubles it."
+    )
+    login_client_account_max_delay_minutes: int = Field(
+        default=60, ge=0, description="Longest delay for one account from one client address (0: no delay)."
+    )
+    login_account_max_delay_seconds: int = Field(
+        default=30, ge=0,
+        description="Longest delay for one account from all clients together: short, so that nobody can keep "
+        "an account (the administrator's included) out for long from elsewhere (0: no delay).",
     )
     login_rate_limit_attempts: int = Field(
-        default=30, description="Sign-in attempts per client address per 15 minutes; 0 disables the limit."
+        default=30, ge=0,
+        description="Failed or refused sign-in attempts per client address per window, whatever the account; "
+        "beyond it the address is refused until the window ends. 0 disables the limit.",
     )
+    login_rate_limit_window_minutes: int = Field(default=15, ge=1, description="Window of login_rate_limit_attempts.")
     password_min_length: int = Field(default=10, description="Shortest accepted password for console accounts.")
+
+    # --- the audit trail ------------------------------------------------------------------------------------
+    audit_key_generation: int = Field(
+        default=1, ge=1,
+        description="Generation of the audit chain's key (derived from the master key); raise it to rotate the key. "
+        "Entries keep the key they were signed with; earlier generations stay derivable for verification.",
+    )
+    audit_former_key_files: tuple[Path, ...] = Field(
+        default=(),
+        description="Files of former master keys, read only to verify audit entries signed before a master-key "
+        "change.",
+    )
+    audit_checkpoint_file: Path = Field(
+        default=Path("var/audit-checkpoints.jsonl"),
+        description="Append-only file where signed checkpoints of the audit chain's head are published; keep it "
+        "out of reach of the database's administrators (another disk, host or WORM storage).",
+    )
+    audit_checkpoint_every: int = Field(
+        default=1000, ge=0, description="Publish a checkpoint after every this many audit entries (0: only on demand)."
+    )
 
     # --- credit lists, the measure list and credit checks ----------------------------------------------
     lists_objection_workdays: int = Field(
@@ -112,7 +175,7 @@ class Settings(BaseSettings):
     lists_publish_workdays: int = Field(
         default=7, ge=1, le=30, description="Working days after a listing decision within which it is published."
     )
-    check_matters: tuple[str, ...] = Field(
+    check_matters: TextList = Field(
         default=("行政审批", "政府采购", "招标投标", "财政资金支持", "评先评优", "告知承诺适用", "公共资源交易",
                  "国有土地出让", "职业资格", "融资信贷"),
         description="The business matters (事项) credit checks and measures may name.",
@@ -142,13 +205,13 @@ class Settings(BaseSettings):
         description="Special minimum periods before repair: record_type → {tier: months}; replaces the "
         "catalogue's minimum for that tier.",
     )
-    repair_not_repairable_tiers: tuple[str, ...] = Field(
+    repair_not_repairable_tiers: TextList = Field(
         default=(), description="Tiers whose records cannot be repaired early (they run their full period)."
     )
-    repair_not_repairable_categories: tuple[str, ...] = Field(
+    repair_not_repairable_categories: TextList = Field(
         default=(), description="处罚类别 values that make a penalty non-repairable."
     )
-    repair_required_materials: tuple[str, ...] = Field(
+    repair_required_materials: TextList = Field(
         default=("已履行行政处罚决定规定义务的证明材料（如罚没款缴纳凭证、整改完成情况说明）",),
         description="What an application must include besides the commitment; shown on notices and forms.",
     )
@@ -167,6 +230,43 @@ class Settings(BaseSettings):
     )
     verification_code_minutes: int = Field(default=15, description="How long a sign-up verification code is valid.")
     subject_session_hours: int = Field(default=2, description="A subject's portal session ends this long after sign-in.")
+    # --- proving who a subject account is (主体身份核验) ----------------------------------------------------
+    account_identity_methods: TextList = Field(
+        default=("activation_code",),
+        description="Ways a subject account proves the identity of its subject, comma-separated: "
+        "activation_code (issued by the 信用办 or a department), oidc (the province's identity service).",
+    )
+    account_max_open_claims: int = Field(
+        default=5, ge=1, le=50,
+        description="Unproven accounts one subject may have at once; a further sign-up closes the oldest.",
+    )
+    activation_code_days: int = Field(default=30, ge=1, le=365, description="How long an activation code is valid.")
+    activation_max_failures: int = Field(
+        default=5, ge=1, le=100, description="Wrong activation codes after which an account must wait."
+    )
+    activation_lockout_minutes: int = Field(default=60, ge=1, description="How long that wait is.")
+    activation_client_attempts: int = Field(
+        default=20, ge=0, description="Activation code entries per client address per hour; 0 disables the limit."
+    )
+    oidc_discovery_url: str | None = Field(
+        default=None, description="OpenID Connect discovery document of the identity service "
+        "(…/.well-known/openid-configuration).",
+    )
+    oidc_client_id: str | None = Field(default=None, description="This platform's client id at the identity service.")
+    oidc_client_secret_file: Path | None = Field(default=None, description="File holding the client secret.")
+    oidc_scopes: TextList = Field(
+        default=("openid",), description="Scopes asked for, comma-separated (openid is always included)."
+    )
+    oidc_code_claim: str = Field(
+        default="uscc", min_length=1, max_length=100,
+        description="The claim (ID token or userinfo) carrying the unified social credit code or ID number.",
+    )
+    oidc_redirect_uri: str | None = Field(
+        default=None, description="Callback URL registered at the identity service; by default derived from the "
+        "request (set it behind a proxy).",
+    )
+    oidc_title: str = Field(default="统一身份认证", max_length=40, description="The identity service's name on pages.")
+    oidc_timeout_seconds: float = Field(default=10, gt=0, le=60, description="Timeout of each call to the service.")
     # --- credit repair of list entries (名单信用修复，提前移出) ---------------------------------------------
     repair_list_min_months: dict[str, int] = Field(
         # 市场监管总局令第44号: 列入严重违法失信名单满一年, 可申请提前移出.
@@ -174,7 +274,7 @@ class Settings(BaseSettings):
         description="Months on a list (from its validity start) before early removal by repair can be applied "
         "for: list type key → months; a type not named here can be repaired once published.",
     )
-    repair_list_not_repairable_types: tuple[str, ...] = Field(
+    repair_list_not_repairable_types: TextList = Field(
         default=(), description="Local list types whose entries cannot be removed early by repair."
     )
     # --- monitoring (信用监测) and government integrity (政务诚信) -----------------------------------------
@@ -189,6 +289,28 @@ class Settings(BaseSettings):
         "buckets, civil servants' file categories); the built-in integrity/integrity.toml when unset.",
     )
 
+    @field_validator("catalog_dirs")
+    @classmethod
+    def _directories(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
+        missing = [str(path) for path in value if not Path(path).is_dir()]
+        if missing:
+            raise ValueError(f"目录不存在：{'、'.join(missing)}")
+        return value
+
+    @model_validator(mode="after")
+    def _identity_methods_usable(self) -> Settings:
+        known = {"activation_code", "oidc"}
+        unknown = [m for m in self.account_identity_methods if m not in known]
+        if unknown or not self.account_identity_methods:
+            raise ValueError(f"XINYONG_ACCOUNT_IDENTITY_METHODS 应为以下一项或多项：{'、'.join(sorted(known))}"
+                             f"（收到“{'、'.join(self.account_identity_methods)}”）")  # fmt: skip
+        if "oidc" in self.account_identity_methods:
+            missing = [f"XINYONG_{n.upper()}" for n in ("oidc_discovery_url", "oidc_client_id", "oidc_client_secret_file")
+                       if not getattr(self, n)]  # fmt: skip
+            if missing:
+                raise ValueError(f"使用 oidc 身份核验须同时配置 {'、'.join(missing)}")
+        return self
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -202,3 +324,63 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+# ------------------------------------------------------------------------------- reading the settings
+
+
+class SettingsInvalid(DomainError):
+    code = "settings-invalid"
+    status_code = 500
+    message_template = "配置有误：{problems}"
+
+
+def _form_of(name: str) -> str:
+    """What a setting's value must look like, in words."""
+    field = Settings.model_fields.get(name)
+    if field is None:
+        return "有效的值"
+    annotation = field.annotation
+    pattern = next((m.pattern for m in field.metadata if getattr(m, "pattern", None)), None)
+    if pattern:
+        return "以下之一：" + "、".join(pattern.strip("^$()").split("|"))
+    if annotation is bool:
+        return "true 或 false"
+    if annotation is int:
+        bounds = [f"不小于 {m.ge}" for m in field.metadata if getattr(m, "ge", None) is not None]
+        bounds += [f"不大于 {m.le}" for m in field.metadata if getattr(m, "le", None) is not None]
+        return "整数" + (f"（{'，'.join(bounds)}）" if bounds else "")
+    if annotation is float:
+        return "数字"
+    if annotation is Path:
+        return "文件或目录路径"
+    if get_origin(annotation) is tuple or tuple in get_args(annotation):
+        return "以逗号分隔的列表（如 a,b）或 JSON 列表（如 [\"a\", \"b\"]）"
+    if get_origin(annotation) is dict:
+        return "JSON 对象（如 {\"键\": 值}）"
+    return "文本"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment; a value in the wrong form is one Chinese line naming the
+    variable and the form it wants, not a validation traceback."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            if not error.get("loc"):  # a rule over several settings: its message names them
+                problems.append(str(error.get("ctx", {}).get("error") or error.get("msg", "")))
+                continue
+            name = str(error["loc"][0])
+            given = error.get("input")
+            shown = f"（收到“{str(given)[:60]}”）" if isinstance(given, str | int | float) else ""
+            reason = error.get("ctx", {}).get("error") if error.get("type") == "value_error" else None
+            detail = f"：{reason}" if reason else ""
+            problems.append(f"{PREFIX}{name.upper()} 的值应为{_form_of(name)}{shown}{detail}")
+        raise SettingsInvalid(problems="；".join(problems)) from None
+    except SettingsError as exc:
+        # pydantic-settings could not decode a JSON value; its message names the field.
+        text = str(exc)
+        name = text.split('"')[1] if '"' in text else ""
+        raise SettingsInvalid(problems=f"{PREFIX}{name.upper()} 的值应为{_form_of(name)}") from None

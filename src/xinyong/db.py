@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, Date, DateTime, MetaData, create_engine, event, text
+from sqlalchemy import JSON, Date, DateTime, MetaData, Table, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
@@ -61,6 +61,9 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        # Every model here maps one table (SQLAlchemy types it as any FromClause); the bulk paths use it.
+        __table__: ClassVar[Table]  # type: ignore[misc]
 
 
 def _configure_sqlite(engine: Engine, cache_mb: int) -> None:

@@ -66,7 +66,7 @@ class FileRejected(DomainError):
     message_template = "文件无法导入：{reason}"
 
     def __init__(self, problem_code: str, reason: str, **details: object) -> None:
-        super().__init__(reason=reason, **details)
+        super().__init__(None, reason=reason, **details)
         self.problem_code = problem_code
         self.reason = reason
 

@@ -1,41 +1,43 @@
 """Logging that never carries a full ID number.
 
 Access logs record request lines, and a public search by ID number puts the number in the query string
-(perhaps percent-encoded, perhaps with spaces or dashes between the digits, which the portal tolerates).
-Every handler of the server, and the root logger the platform's own modules log through, gets a filter that
-masks anything shaped like a resident ID number before the record is written.
+(perhaps percent-encoded, in full-width digits, or with spaces, tabs or dashes between the digits, which the
+portal tolerates); a notification written to the log may quote text a person typed. Every handler of the
+server, and the root logger the platform's own modules log through, gets a filter that masks anything shaped
+like a resident ID number before the record is written: the scanner of codes/idtext.py, taking every 15- or
+18-character candidate (no province or birth-date test: masking a number in a log line costs nothing).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 from urllib.parse import unquote_plus
 
-# 18 (or 15) digits, the last perhaps X, optionally with one separator between characters; not glued to
-# other letters or digits, so codes, order numbers and timestamps keep their shape.
-_ID_LIKE = re.compile(
-    r"(?<![0-9A-Za-z])((?:[0-9][ \-+.]?){17}[0-9Xx]|(?:[0-9][ \-+.]?){14}[0-9])(?![0-9A-Za-z])"
-)
-
-
-def _mask_match(match: re.Match[str]) -> str:
-    digits = re.sub(r"[ \-+.]", "", match.group(0))
-    return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
+from xinyong.codes.idtext import find_id_numbers, mask_id_numbers
 
 
 def mask_ids(text: str) -> str:
     if "%" in text:
-        # Percent-encoded separators or digits would hide a number from the pattern.
+        # Percent-encoded separators or digits would hide a number from the scan.
         decoded = unquote_plus(text)
-        if _ID_LIKE.search(decoded):
+        if next(find_id_numbers(decoded, shape_only=True), None) is not None:
             text = decoded
-    return _ID_LIKE.sub(_mask_match, text)
+    return mask_id_numbers(text, shape_only=True)
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 def _mask_value(value: Any) -> Any:
-    return mask_ids(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return mask_ids(value)
+    if value is None or isinstance(value, int | float):
+        return value  # %d and %f need the number itself
+    # Objects formatted with %s (an HTTP client logs its URL object): masked through their text.
+    text = str(value)
+    masked = mask_ids(text)
+    return value if masked == text else masked
 
 
 class MaskIdNumbers(logging.Filter):
@@ -49,6 +51,11 @@ class MaskIdNumbers(logging.Filter):
             record.args = tuple(_mask_value(a) for a in record.args)
         elif isinstance(record.args, dict):
             record.args = {k: _mask_value(v) for k, v in record.args.items()}
+        if record.exc_info and not record.exc_text:
+            # Formatters print exc_text when it is set: the traceback, whose messages may quote input, masked.
+            record.exc_text = mask_ids(_TRACEBACKS.formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = mask_ids(record.stack_info)
         return True
 
 

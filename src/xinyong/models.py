@@ -1,9 +1,9 @@
 """Imports every domain's models so that the metadata is complete (for Alembic and tests)."""
 
-from xinyong.accounts.models import SubjectAccount, SubjectSession, SubjectVerification
+from xinyong.accounts.models import ActivationCode, SubjectAccount, SubjectSession, SubjectVerification
 from xinyong.alerts.models import Alert
 from xinyong.audit.models import AuditChainHead, AuditEntry
-from xinyong.auth.models import User, UserSession
+from xinyong.auth.models import LoginThrottle, User, UserSession
 from xinyong.calendar.models import CalendarOverride
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.db import Base
@@ -15,12 +15,12 @@ from xinyong.measures.models import Measure
 from xinyong.monitoring.models import QualityIssue
 from xinyong.notify.models import InboxItem, OutboxItem
 from xinyong.objections.models import Objection
-from xinyong.portal.models import SubjectGram
 from xinyong.records.models import Batch, BatchProblem, Record, RecordVersion
 from xinyong.repair.models import Evidence, PublicationStop, RepairApplication, RepairCommitment, RepairEvent
-from xinyong.subjects.models import Subject, SubjectNameChange
+from xinyong.subjects.models import Subject, SubjectGram, SubjectNameChange
 
 __all__ = [
+    "ActivationCode",
     "Alert",
     "ApiKey",
     "AuditChainHead",
@@ -41,6 +41,7 @@ __all__ = [
     "ListImport",
     "ListImportProblem",
     "ListType",
+    "LoginThrottle",
     "Measure",
     "Objection",
     "OutboxItem",

@@ -2,8 +2,8 @@
 
 ID numbers are stored twice, neither readable from the database alone: a keyed hash (HMAC-SHA256) for
 exact look-ups, and an AES-GCM ciphertext that only the platform, holding the master key, can open for
-roles allowed to see the full number. Both keys are derived from one master key with HKDF, so rotating
-the master key is one operation.
+roles allowed to see the full number. Both keys, and the audit chain's key (`xinyong.audit.keys`), are
+derived from one master key with HKDF.
 """
 
 from __future__ import annotations
@@ -32,6 +32,13 @@ class KeyMissing(DomainError):
 
 def _derive(master: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"xinyong:" + purpose).derive(master)
+
+
+def derived_key(master_key: bytes, purpose: str) -> bytes:
+    """A 32-byte key for one purpose (e.g. the audit chain's), independent of every other purpose's key."""
+    if len(master_key) < 32:
+        raise KeyMissing(reason="至少需要 32 字节")
+    return _derive(master_key, purpose.encode())
 
 
 class Protector:

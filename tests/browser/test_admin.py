@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from tests.conftest import keyed_sessionmaker
 from tests.factories.records import department, penalty_row, write_rows
 
 from xinyong.auth import service as auth_service
 from xinyong.auth.rules import Actor, Role
-from xinyong.db import make_engine, make_sessionmaker, session_scope
+from xinyong.db import make_engine, session_scope
 
 PASSWORD = "Browser-test-2025"
 
@@ -15,7 +16,7 @@ PASSWORD = "Browser-test-2025"
 @pytest.fixture
 def operator(live_server):  # type: ignore[no-untyped-def]
     engine = make_engine(live_server.settings.database_url)
-    with session_scope(make_sessionmaker(engine)) as session:
+    with session_scope(keyed_sessionmaker(engine)) as session:
         dept = department(session)
         auth_service.create_user(session, username="op-browser", password=PASSWORD, role=Role.OPERATOR,
                                  department=dept, display_name="浏览器测试员", actor=Actor.system("test"),

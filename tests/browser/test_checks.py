@@ -4,12 +4,13 @@ it) and publishes; then a credit check in a matter the measure list covers shows
 from __future__ import annotations
 
 import pytest
+from tests.conftest import keyed_sessionmaker
 from tests.factories import lists as lf
 from tests.factories.records import company_code, department
 
 from xinyong.auth import service as auth_service
 from xinyong.auth.rules import Role
-from xinyong.db import make_engine, make_sessionmaker, session_scope
+from xinyong.db import make_engine, session_scope
 from xinyong.protect import protector as make_protector
 
 PASSWORD = "Browser-test-2025"
@@ -19,9 +20,9 @@ CODE = company_code(90777)
 @pytest.fixture
 def people(live_server):  # type: ignore[no-untyped-def]
     engine = make_engine(live_server.settings.database_url)
-    with session_scope(make_sessionmaker(engine)) as session:
+    with session_scope(keyed_sessionmaker(engine)) as session:
         dept = department(session)
-        lf.load_types(session)
+        lf.load_types(session, dept)
         lf.measure(session, live_server.settings)
         lf.subject(session, make_protector(live_server.settings), 777, name="安吉县浏览器失信测试有限公司")
         for username, role in (("op-lists", Role.OPERATOR), ("rv-lists", Role.REVIEWER)):

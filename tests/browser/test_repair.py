@@ -10,12 +10,13 @@ from urllib.request import urlopen
 
 import pytest
 from sqlalchemy import select
+from tests.conftest import keyed_sessionmaker
 from tests.factories import records as f
 
 from xinyong.auth import service as auth_service
 from xinyong.auth.rules import Actor, Role
 from xinyong.config import Settings
-from xinyong.db import make_engine, make_sessionmaker
+from xinyong.db import make_engine
 from xinyong.disclosure.service import today_in_china
 from xinyong.protect import protector as make_protector
 from xinyong.records import service as records_service
@@ -44,11 +45,13 @@ def _seed(settings: Settings, **overrides: str) -> dict[str, str]:
     row = f.penalty_row(CF_XDR_MC=name, CF_XDR_SHXYM=uscc, CF_JDRQ=(today - timedelta(days=200)).isoformat(),
                         **overrides)  # fmt: skip
     engine = make_engine(settings.database_url)
-    session = make_sessionmaker(engine)()
+    session = keyed_sessionmaker(engine)()
     try:
         dept = f.department(session)
         auth_service.create_user(session, username="reviewer-browser", password=STAFF_PASSWORD, role=Role.REVIEWER,
                                  department=dept, display_name="审核员", actor=Actor.system("test"), settings=settings)  # fmt: skip
+        auth_service.create_user(session, username="admin-browser", password=STAFF_PASSWORD, role=Role.PLATFORM_ADMIN,
+                                 department=None, display_name="信用办", actor=Actor.system("test"), settings=settings)  # fmt: skip
         session.commit()
         result = records_service.import_rows(session, [row], settings=settings, protector=make_protector(settings),
                                              record_type="penalty", department=dept, actor="browser-test", today=today)  # fmt: skip
@@ -76,11 +79,57 @@ def _sign_up_and_in(page, base: str, app, seeded: dict[str, str]) -> None:  # ty
     page.fill("#password", SUBJECT_PASSWORD)
     page.click("form.form button[type=submit]")
     page.wait_for_url("**/account")
+    assert "本账户尚未完成主体身份核验" in page.inner_text("main")
+    assert seeded["doc_no"] not in page.inner_text("main")
 
 
-def _staff_sign_in(page, base: str, target: str) -> None:  # type: ignore[no-untyped-def]
+def _issue_at_counter(browser, base: str, seeded: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
+    """A department reviewer, having checked the papers at the counter, issues an activation code."""
+    staff = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    _staff_sign_in(staff, base, "/admin/subject-accounts")
+    staff.fill("input[name=code]", seeded["uscc"])
+    staff.click("form.filters button[type=submit]")
+    staff.wait_for_selector("#issue-form")
+    staff.select_option("select[name=channel]", "counter")
+    staff.click("#issue")
+    code = staff.inner_text("[data-testid=secret]").strip()
+    staff.close()
+    return code
+
+
+def _prove_identity(page, browser, base: str, seeded: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    code = _issue_at_counter(browser, base, seeded)
+    page.fill("#activation-code", code)
+    page.click("#method-activation_code button[type=submit]")
+    page.wait_for_selector("#my-records")
+
+
+def test_a_claim_sees_nothing_until_it_enters_the_activation_code(live_server, browser, artifacts_dir):
+    seeded = _seed(live_server.settings, CF_FR_ZJLX="身份证", CF_FR_ZJHM="330523197503080517")
+    base = live_server.url
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    _sign_up_and_in(page, base, live_server.app, seeded)
+    assert "激活码" in page.inner_text("#method-activation_code")
+    page.screenshot(path=str(artifacts_dir / "account-identity.png"), full_page=True)
+    page.fill("#activation-code", "ABCD-EFGH-JKMN-PQRS")
+    page.click("#method-activation_code button[type=submit]")
+    page.wait_for_selector("#form-error")
+    assert "激活码不正确" in page.inner_text("#form-error")
+    code = _issue_at_counter(browser, base, seeded)
+    page.fill("#activation-code", code.lower())
+    page.click("#method-activation_code button[type=submit]")
+    page.wait_for_selector("#my-records")
+    assert "主体身份核验已完成" in page.inner_text("main")
+    assert seeded["doc_no"] in page.inner_text("#my-records")
+    page.click(f"article[data-doc='{seeded['doc_no']}'] summary")
+    assert "330523197503080517" in page.inner_text("#my-records")
+    page.screenshot(path=str(artifacts_dir / "account-proven.png"), full_page=True)
+    page.close()
+
+
+def _staff_sign_in(page, base: str, target: str, username: str = "reviewer-browser") -> None:  # type: ignore[no-untyped-def]
     page.goto(base + target)
-    page.fill("input[name=username]", "reviewer-browser")
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", STAFF_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**" + target)
@@ -94,6 +143,7 @@ def test_subject_applies_department_approves_record_leaves_portal(live_server, b
     assert seeded["doc_no"] in page.inner_text("main")
 
     _sign_up_and_in(page, base, live_server.app, seeded)
+    _prove_identity(page, browser, base, seeded)
     assert seeded["doc_no"] in page.inner_text("#my-records")
     page.screenshot(path=str(artifacts_dir / "repair-account.png"), full_page=True)
     page.click("a.apply-repair")
@@ -110,11 +160,16 @@ def test_subject_applies_department_approves_record_leaves_portal(live_server, b
     number = page.inner_text("#application-number").strip()
     assert "已提交，待受理" in page.inner_text("#application-status")
 
-    staff = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    platform = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")  # the 信用办 accepts
+    _staff_sign_in(platform, base, "/admin/repairs", "admin-browser")
+    platform.click(f"text={number}")
+    platform.click("#accept")
+    platform.wait_for_selector("text=已受理，部门审核中")
+    assert platform.locator("#approve").count() == 0  # the decision is the department's
+    platform.close()
+    staff = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")  # the department decides
     _staff_sign_in(staff, base, "/admin/repairs")
     staff.click(f"text={number}")
-    staff.click("#accept")
-    staff.wait_for_selector("text=已受理，部门审核中")
     staff.fill("#opinion", "材料齐全，同意修复")
     staff.click("#approve")
     staff.wait_for_selector("text=修复成功，已停止公示")
@@ -136,6 +191,7 @@ def test_objection_ends_in_a_correction(live_server, browser, artifacts_dir):
     base = live_server.url
     page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
     _sign_up_and_in(page, base, live_server.app, seeded)
+    _prove_identity(page, browser, base, seeded)
     page.click("a.file-objection")
     page.wait_for_url("**/objections/file/*")
     page.check("input[value=wrong-data]")
@@ -152,7 +208,7 @@ def test_objection_ends_in_a_correction(live_server, browser, artifacts_dir):
     # The department re-sends the corrected decision through its normal channel (same 文书号).
     settings = live_server.settings
     engine = make_engine(settings.database_url)
-    session = make_sessionmaker(engine)()
+    session = keyed_sessionmaker(engine)()
     try:
         row = {**json.loads(seeded["row"]), "CF_NR": "警告，罚款人民币贰仟元整"}
         dept = session.scalars(select(Record)).first()

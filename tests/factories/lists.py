@@ -23,8 +23,14 @@ from xinyong.subjects.service import SubjectRef, SubjectResolver
 SYSTEM = Actor.system("test")
 
 
-def load_types(session: Session) -> None:
+def load_types(session: Session, *deciders: Department) -> None:
+    """The built-in list types; `deciders` become the deciding departments of every one of them (the built-in
+    types name none, and a type without deciding departments accepts no entries)."""
     lists_service.load_types_file(session, lists_service.BUILTIN_TYPES, actor=SYSTEM)
+    if deciders:
+        for list_type in lists_service.list_types(session):
+            lists_service.set_deciding_departments(session, list_type.key, codes=[d.code for d in deciders],
+                                                   actor=SYSTEM)  # fmt: skip
 
 
 def subject(session: Session, protector: Protector, n: int, *, name: str | None = None,

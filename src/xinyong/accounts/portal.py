@@ -1,13 +1,19 @@
-"""Portal pages of subject accounts: sign up, verify, sign in and out, "my credit records"."""
+"""Portal pages of subject accounts: sign up, confirm the contact, sign in and out, prove the subject's identity
+(activation code, the identity service), "my credit records", disputing another claim."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from xinyong.accounts import service
+from xinyong.accounts import activation, identity, oidc, rules, service
+from xinyong.accounts.models import SubjectAccount
 from xinyong.disclosure import service as disclosure
+from xinyong.errors import NotFound
 from xinyong.lists import service as lists_service
 from xinyong.objections import service as objections_service
 from xinyong.portal import refs
@@ -20,18 +26,21 @@ from xinyong.web.deps import (
     AppSettings,
     Client,
     DbSession,
+    Id,
     OptionalAccount,
     SignedInAccount,
     Today,
     load_subject_session,
 )
-from xinyong.web.errors import on_error_render, redirect
+from xinyong.web.errors import on_error_clear_cookie, on_error_render, redirect
 from xinyong.web.ratelimit import TooManyAttempts
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
 
 router = make_router(prefix="/account", include_in_schema=False)
 PENDING_COOKIE = "xy_pending"
+OIDC_COOKIE = "xy_oidc"
+OIDC_CALLBACK = "/account/identity/oidc/callback"
 
 
 def _pending_value(account_id: int, protector: Protector) -> str:
@@ -60,7 +69,7 @@ async def signup(request: Request, session: DbSession, settings: AppSettings, pr
     on_error_render(request, "portal/account/signup.html", {"form": {**values, "code": ""}})
     created = service.sign_up(session, code=values["code"], name=values["name"], contact=values["contact"],
                               password=forms.text(form, "password", 256), protector=protector, settings=settings)  # fmt: skip
-    response = redirect(request, "/account/verify", flash_message="验证码已发送至您填写的电子邮箱，请查收")
+    response = redirect(request, "/account/verify", flash_message="验证码已发送至您填写的电子邮箱，请查收（只用于确认邮箱）")
     response.set_cookie(PENDING_COOKIE, _pending_value(created.id, protector), path="/account", httponly=True,
                         samesite="strict", max_age=3600, secure=settings.session_cookie_secure)  # fmt: skip
     return response
@@ -79,7 +88,7 @@ async def verify(request: Request, session: DbSession, protector: AppProtector, 
     if account_id is None:
         return render(request, "portal/account/verify.html", {"error": "验证已过期，请重新注册"}, status_code=400)
     service.verify(session, account_id=account_id, code=forms.text(form, "code", 12), protector=protector)
-    response = redirect(request, "/account/login", flash_message="账户已验证，请登录")
+    response = redirect(request, "/account/login", flash_message="电子邮箱已确认。请登录，并完成主体身份核验")
     response.delete_cookie(PENDING_COOKIE, path="/account")
     return response
 
@@ -94,8 +103,7 @@ async def login(request: Request, session: DbSession, settings: AppSettings, pro
                 client: Client, account: OptionalAccount) -> Response:  # fmt: skip
     form = await forms.read_form(request)
     on_error_render(request, "portal/account/login.html", {})
-    if not request.app.state.login_limiter.allow("subject:" + client):
-        raise TooManyAttempts()
+    # Throttled in the service (auth.throttle), in the database, as console sign-ins are.
     _row, token = service.sign_in(session, code=forms.text(form, "code", 40), password=forms.text(form, "password", 256),
                                   protector=protector, settings=settings, client=client)  # fmt: skip
     response = redirect(request, "/account")
@@ -117,6 +125,8 @@ async def logout(request: Request, session: DbSession) -> Response:
 @router.get("", name="account.home")
 def home(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector, today: Today,
          account: SignedInAccount) -> Response:  # fmt: skip
+    if not account.is_identity_verified:  # a claim sees how to prove itself, and nothing of the subject's own
+        return render(request, "portal/account/identity.html", _identity_context(session, settings, protector, account))
     subject = service.subject_of(session, account)
     own = service.own_records(session, account, settings=settings, protector=protector)
     published = _published_ids(session, settings, subject, [o.record.id for o in own], today)
@@ -137,6 +147,7 @@ def home(request: Request, session: DbSession, settings: AppSettings, protector:
         "subject": subject, "account": account, "items": items, "memberships": memberships,
         "applications": repair_service.for_subject(session, subject.id),
         "objections": objections_service.for_subject(session, subject.id),
+        "claims": service.other_claims(session, account), "mask_contact": rules.mask_contact,
     })  # fmt: skip
 
 
@@ -145,3 +156,84 @@ def _published_ids(session: Session, settings: AppSettings, subject, record_ids:
         return set()
     return disclosure.published_among(session, record_ids, settings=settings, today=today,
                                       subject_kind=subject.kind.value)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------- identity
+
+IDENTITY_PAGE = "portal/account/identity.html"
+
+
+def _identity_context(session: Session, settings: AppSettings, protector: Protector, account: SubjectAccount
+                      ) -> dict[str, Any]:  # fmt: skip
+    subject = service.subject_of(session, account)
+    return {"subject": subject, "account": account, "methods": identity.enabled(settings), "settings": settings,
+            "public_ref": refs.subject_ref(subject, protector)}  # fmt: skip
+
+
+@router.get("/identity", name="account.identity")
+def identity_form(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+                  account: SignedInAccount) -> Response:  # fmt: skip
+    if account.is_identity_verified:
+        return redirect(request, "/account", flash_message="本账户已完成主体身份核验")
+    return render(request, IDENTITY_PAGE, _identity_context(session, settings, protector, account))
+
+
+@router.post("/identity/activation", name="account.identity.activation")
+async def identity_activation(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+                              client: Client, account: SignedInAccount) -> Response:  # fmt: skip
+    form = await forms.read_form(request)
+    on_error_render(request, IDENTITY_PAGE, _identity_context(session, settings, protector, account))
+    if not identity.is_enabled(settings, activation.METHOD):
+        raise NotFound("本平台未启用激活码核验")
+    if not request.app.state.identity_limiter.allow("activation:" + client):
+        raise TooManyAttempts("激活码提交过于频繁，请一小时后再试")
+    activation.redeem(session, account, code=forms.text(form, "code", 64), settings=settings, protector=protector)
+    return redirect(request, "/account", flash_message="主体身份核验已完成")
+
+
+@router.post("/identity/oidc", name="account.identity.oidc")
+async def identity_oidc(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+                        account: SignedInAccount) -> Response:  # fmt: skip
+    await forms.read_form(request)
+    portal_session = load_subject_session(request, session)
+    assert portal_session is not None  # the signed-in account came from it
+    on_error_render(request, IDENTITY_PAGE, _identity_context(session, settings, protector, account))
+    if not identity.is_enabled(settings, oidc.METHOD):
+        raise NotFound("本平台未启用统一身份认证核验")
+    redirect_uri = settings.oidc_redirect_uri or str(request.url_for("account.identity.oidc.callback"))
+    # The identity service's metadata may be fetched over the network: not on the event loop.
+    url, sealed = await run_in_threadpool(lambda: oidc.begin(settings, protector, account=account,
+                                                             portal_session=portal_session, redirect_uri=redirect_uri))
+    # Not a redirect: the page's form may post only to the platform (CSP form-action), and a browser holds the
+    # redirects that follow a form's submission to that rule too. This page sends the browser on by itself.
+    response = render(request, "portal/account/identity_redirect.html", {
+        "url": url, "title": settings.oidc_title, "minutes": oidc.TRANSACTION_SECONDS // 60,
+    }, headers={"Refresh": f"0;url={url}"})  # fmt: skip
+    response.set_cookie(OIDC_COOKIE, sealed, max_age=oidc.TRANSACTION_SECONDS, path=OIDC_CALLBACK, httponly=True,
+                        samesite="lax", secure=settings.session_cookie_secure)  # fmt: skip
+    return response
+
+
+@router.get("/identity/oidc/callback", name="account.identity.oidc.callback")
+def identity_oidc_callback(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+                           account: SignedInAccount) -> Response:  # fmt: skip
+    """Runs in a worker thread (a synchronous handler): it calls the identity service."""
+    portal_session = load_subject_session(request, session)
+    assert portal_session is not None  # the signed-in account came from it
+    on_error_render(request, IDENTITY_PAGE, _identity_context(session, settings, protector, account))
+    on_error_clear_cookie(request, OIDC_COOKIE, path=OIDC_CALLBACK)  # one try per transaction, failed or not
+    if not identity.is_enabled(settings, oidc.METHOD):
+        raise oidc.OidcFailed(reason="本平台未启用统一身份认证核验")
+    params = {k: request.query_params.get(k, "")[:2000] for k in ("code", "state", "error")}
+    oidc.complete(session, settings, protector, account=account, portal_session=portal_session,
+                  sealed=request.cookies.get(OIDC_COOKIE, ""), params=params)  # fmt: skip
+    response = redirect(request, "/account", flash_message="主体身份核验已完成")
+    response.delete_cookie(OIDC_COOKIE, path=OIDC_CALLBACK)
+    return response
+
+
+@router.post("/claims/{claim_id}/dispute", name="account.claims.dispute")
+async def dispute(request: Request, claim_id: Id, session: DbSession, account: SignedInAccount) -> Response:
+    await forms.read_form(request)
+    service.dispute_claim(session, account, claim_id=claim_id)
+    return redirect(request, "/account", flash_message="该账户已停用，平台已通知其注册邮箱")

@@ -14,7 +14,7 @@ from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor, Permission
 from xinyong.auth.service import ensure, ensure_department
-from xinyong.codes import normalize_name
+from xinyong.codes import mask_id_numbers, normalize_name
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
 from xinyong.errors import InvalidInput, NotFound, PermissionDenied
@@ -117,11 +117,11 @@ _UNSAFE = re.compile(r"[^\w\u4e00-\u9fff.()（）\- ]+")
 
 def safe_filename(raw: str | None) -> str:
     """The name to show and store for an uploaded file: its last path segment (either slash), no control
-    characters, no leading dots, at most 120 characters. Never used as a path on disk."""
+    characters, no leading dots, ID numbers masked, at most 120 characters. Never used as a path on disk."""
     name = unicodedata.normalize("NFKC", raw or "")
     name = re.split(r"[\\/]", name)[-1]
     name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
-    name = _UNSAFE.sub("_", name).strip(" .")
+    name = _UNSAFE.sub("_", mask_id_numbers(name)).strip(" .")
     if len(name) > 120:
         stem, dot, suffix = name.rpartition(".")
         name = (stem[: 110] + dot + suffix[:8]) if dot else name[:120]
@@ -154,7 +154,8 @@ def find_records(
     if actor.is_department_bound:
         query = query.where(Record.department_id == actor.department_id)
     if doc_no:
-        query = query.where(Record.doc_no.contains(doc_no.strip()[:128], autoescape=True))
+        # Stored 文书号 have their ID numbers masked; so has the fragment searched for.
+        query = query.where(Record.doc_no.contains(mask_id_numbers(doc_no.strip())[:128], autoescape=True))
     if subject_id is not None:
         query = query.where(Record.subject_id == subject_id)
     if not doc_no and subject_id is None:
@@ -188,7 +189,7 @@ def search_subjects(session: Session, actor: Actor, text: str, protector: Protec
     found = subjects_service.find_by_code(session, text, protector)
     if found is not None:
         return [found]
-    needle = normalize_name(text)
+    needle = normalize_name(mask_id_numbers(text))  # stored names have their ID numbers masked
     if len(needle) < 2:
         return []
     query = select(Subject).where(Subject.name_norm.contains(needle, autoescape=True)).order_by(Subject.name).limit(limit)

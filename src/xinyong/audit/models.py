@@ -31,6 +31,9 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONType)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The audit key that signed the entry (its fingerprint); None for entries written before the chain was keyed,
+    # whose hash is an unkeyed SHA-256 (see rules).
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuditChainHead(Base):
@@ -43,3 +46,4 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+    last_key_id: Mapped[str | None] = mapped_column(String(16))  # a change of key starts a new keyed segment

@@ -1,9 +1,16 @@
-"""The hash chain of the audit trail, as pure functions."""
+"""The hash chain of the audit trail, as pure functions.
+
+Two kinds of link. Entries written before the chain was keyed (`key_id` NULL) carry SHA-256(previous hash +
+canonical entry): anyone with write access to the database could recompute them. Every later entry carries
+HMAC-SHA256 under the audit key over the same text, the key's id included in the entry, so only a holder of
+the key can produce a link; an unkeyed entry after a keyed one is itself a break.
+"""
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +21,8 @@ GENESIS_HASH = "0" * 64
 class AuditAction(enum.StrEnum):
     LOGIN = "auth.login"
     LOGIN_FAILED = "auth.login-failed"
-    ACCOUNT_LOCKED = "auth.locked"
+    LOGIN_THROTTLED = "auth.login-throttled"  # attempts refused while a sign-in delay runs
+    ACCOUNT_LOCKED = "auth.locked"  # no longer written (delays replaced locks); kept for earlier entries
     LOGOUT = "auth.logout"
     PASSWORD_CHANGED = "auth.password-changed"  # noqa: S105 -- an action name
     USER_CREATED = "user.created"
@@ -47,6 +55,14 @@ class AuditAction(enum.StrEnum):
     SUBJECT_ACCOUNT_CREATED = "subject-account.created"
     SUBJECT_ACCOUNT_VERIFIED = "subject-account.verified"
     SUBJECT_SIGNED_IN = "subject-account.signed-in"
+    SUBJECT_ACTIVATION_ISSUED = "subject-account.activation-issued"
+    SUBJECT_ACTIVATION_FAILED = "subject-account.activation-failed"
+    SUBJECT_IDENTITY_VERIFIED = "subject-account.identity-verified"
+    SUBJECT_IDENTITY_REFUSED = "subject-account.identity-refused"
+    SUBJECT_IDENTITY_REVOKED = "subject-account.identity-revoked"
+    SUBJECT_ACCOUNT_SUPERSEDED = "subject-account.superseded"
+    SUBJECT_ACCOUNT_DISPUTED = "subject-account.disputed"
+    SUBJECT_ACCOUNT_REVOKED = "subject-account.revoked"
     REPAIR_SUBMITTED = "repair.submitted"
     REPAIR_RETURNED = "repair.returned"
     REPAIR_RESUBMITTED = "repair.resubmitted"
@@ -58,6 +74,10 @@ class AuditAction(enum.StrEnum):
     OBJECTION_FILED = "objection.filed"
     OBJECTION_DECIDED = "objection.decided"
     OBJECTION_WITHDRAWN = "objection.withdrawn"
+    # separation of duties, deciding departments, backdating (issue 11)
+    REPAIR_SAME_OFFICIAL_REFUSED = "repair.same-official-refused"
+    LIST_TYPE_DECIDERS_SET = "list-type.deciders-set"
+    BATCH_BACKDATED = "batch.backdated"
     # monitoring, data quality, warnings, government integrity (issue 17)
     ALERT_RAISED = "alert.raised"
     ALERT_ACKNOWLEDGED = "alert.acknowledged"
@@ -82,6 +102,7 @@ class AuditAction(enum.StrEnum):
 ACTION_LABELS = {
     AuditAction.LOGIN: "登录",
     AuditAction.LOGIN_FAILED: "登录失败",
+    AuditAction.LOGIN_THROTTLED: "登录尝试受限（过于频繁）",
     AuditAction.ACCOUNT_LOCKED: "账户临时锁定",
     AuditAction.LOGOUT: "退出登录",
     AuditAction.PASSWORD_CHANGED: "修改密码",
@@ -111,8 +132,16 @@ ACTION_LABELS = {
     AuditAction.MEASURE_RETIRED: "停用措施清单条目",
     AuditAction.CHECK_FEEDBACK: "登记奖惩结果反馈",
     AuditAction.SUBJECT_ACCOUNT_CREATED: "信用主体注册账户",
-    AuditAction.SUBJECT_ACCOUNT_VERIFIED: "信用主体账户验证",
+    AuditAction.SUBJECT_ACCOUNT_VERIFIED: "信用主体账户确认联系邮箱",
     AuditAction.SUBJECT_SIGNED_IN: "信用主体登录",
+    AuditAction.SUBJECT_ACTIVATION_ISSUED: "签发信用主体激活码",
+    AuditAction.SUBJECT_ACTIVATION_FAILED: "激活码错误次数过多，暂停核验",
+    AuditAction.SUBJECT_IDENTITY_VERIFIED: "信用主体身份核验通过",
+    AuditAction.SUBJECT_IDENTITY_REFUSED: "信用主体身份核验未通过",
+    AuditAction.SUBJECT_IDENTITY_REVOKED: "撤销信用主体身份核验",
+    AuditAction.SUBJECT_ACCOUNT_SUPERSEDED: "信用主体账户因他人核验身份而停用",
+    AuditAction.SUBJECT_ACCOUNT_DISPUTED: "已核验账户申诉停用他人申领",
+    AuditAction.SUBJECT_ACCOUNT_REVOKED: "注销信用主体账户",
     AuditAction.REPAIR_SUBMITTED: "提交信用修复申请",
     AuditAction.REPAIR_RETURNED: "退回信用修复申请补正",
     AuditAction.REPAIR_RESUBMITTED: "补正后重新提交信用修复申请",
@@ -124,6 +153,9 @@ ACTION_LABELS = {
     AuditAction.OBJECTION_FILED: "提出异议",
     AuditAction.OBJECTION_DECIDED: "异议处理办结",
     AuditAction.OBJECTION_WITHDRAWN: "撤回异议",
+    AuditAction.REPAIR_SAME_OFFICIAL_REFUSED: "拒绝同一人办理信用修复的两个环节",
+    AuditAction.LIST_TYPE_DECIDERS_SET: "设置名单认定部门",
+    AuditAction.BATCH_BACKDATED: "补录历史数据（指定报送日期）",
     AuditAction.ALERT_RAISED: "发出预警",
     AuditAction.ALERT_ACKNOWLEDGED: "确认预警",
     AuditAction.ALERT_RESOLVED: "预警解除",
@@ -162,8 +194,9 @@ def entry_body(
     target: str | None,
     reason: str | None,
     details: dict[str, Any],
+    key_id: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    body: dict[str, Any] = {
         "seq": seq,
         "created_at": timestamp_text(created_at),
         "action": action,
@@ -175,7 +208,35 @@ def entry_body(
         "reason": reason,
         "details": details,
     }
+    if key_id is not None:
+        body["key_id"] = key_id  # bound into the link: an entry cannot be moved to another key
+    return body
 
 
 def chain_hash(prev_hash: str, body: dict[str, Any]) -> str:
+    """The unkeyed link of entries written before the chain was keyed."""
     return hashlib.sha256((prev_hash + canonical_json(body)).encode()).hexdigest()
+
+
+def keyed_hash(key: bytes, prev_hash: str, body: dict[str, Any]) -> str:
+    return hmac.new(key, (prev_hash + canonical_json(body)).encode(), hashlib.sha256).hexdigest()
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A key's public name: says which key signed an entry without revealing anything about it."""
+    return hmac.new(key, b"xinyong:audit-key-id", hashlib.sha256).hexdigest()[:16]
+
+
+def same_digest(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+# ------------------------------------------------------------------------------------------ checkpoints
+
+CHECKPOINT_FIELDS = ("seq", "entry_id", "hash", "count", "published_at", "key_id")
+
+
+def checkpoint_mac(key: bytes, fields: dict[str, Any]) -> str:
+    """The signature of a published checkpoint: HMAC over its fields (the signature itself excluded)."""
+    signed = {name: fields.get(name) for name in CHECKPOINT_FIELDS}
+    return hmac.new(key, ("checkpoint:" + canonical_json(signed)).encode(), hashlib.sha256).hexdigest()

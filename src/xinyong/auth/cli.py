@@ -8,7 +8,7 @@ from rich.table import Table
 from xinyong.auth import service
 from xinyong.auth.rules import ROLE_LABELS, Actor, Role
 from xinyong.commandline import console, fail, session_factory, settings
-from xinyong.db import session_scope
+from xinyong.db import session_scope, utcnow
 from xinyong.departments import service as departments_service
 from xinyong.errors import DomainError
 
@@ -75,8 +75,8 @@ def list_() -> None:
         table = Table("用户名", "姓名", "角色", "部门", "状态")
         for user in service.list_users(session, actor=Actor.system("cli")):
             state = "启用" if user.is_active else "停用"
-            if user.locked_until:
-                state += "（曾锁定）"
+            if user.locked_until and user.locked_until > utcnow():
+                state += "（登录失败过多，暂需等待）"
             table.add_row(user.username, user.display_name, user.role.label,
                           user.department.name if user.department else "—", state)  # fmt: skip
         console.print(table)
@@ -94,12 +94,12 @@ def reset_password(username: str = typer.Argument(...)) -> None:
         raise fail(exc) from None
 
 
-@app.command("unlock", help="解除因登录失败造成的临时锁定")
+@app.command("unlock", help="解除因登录失败造成的登录等待（所有客户端地址）")
 def unlock(username: str = typer.Argument(...)) -> None:
     try:
         with session_scope(session_factory()) as session:
             user = service.get_user_by_name(session, username)
             service.update_user(session, user.id, actor=Actor.system("cli"), unlock=True)
-            console.print(f"已解除 {user.username} 的锁定。", highlight=False)
+            console.print(f"已解除 {user.username} 的登录等待。", highlight=False)
     except DomainError as exc:
         raise fail(exc) from None

@@ -24,6 +24,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A copy of the account's sign-in delay (auth.throttle holds the state), for the user list.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -50,3 +51,22 @@ class UserSession(Base):
     client: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship()
+
+
+class LoginThrottle(Base):
+    """Sign-in throttling state of one client address, one account name, or one (client, account) pair, shared
+    by every server process. `key` is a keyed hash of the scope and what it names (an address, a name as typed),
+    so the table holds no typed names (which may be ID numbers or mistyped passwords)."""
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16))  # "client" | "pair" | "account"
+    owner: Mapped[str | None] = mapped_column(String(48), index=True)  # "user:12" on pair and account rows
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refused: Mapped[int] = mapped_column(Integer, default=0)  # refused attempts not yet in the audit trail
+    audited_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the delay whose refusal was audited
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

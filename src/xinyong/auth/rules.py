@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 
 class Permission(enum.StrEnum):
@@ -21,18 +21,24 @@ class Permission(enum.StrEnum):
     SUBJECTS_READ = "admin:subjects:read"
     # console, write
     RECORDS_WRITE = "admin:records:write"  # upload files, revoke records
+    RECORDS_BACKDATE = "admin:records:backdate"  # report a batch under an earlier date (migration; 信用办 only)
     SUBJECTS_REVEAL = "admin:subjects:reveal"  # full ID numbers (查询留痕, reason required)
     LISTS_READ = "admin:lists:read"
     LISTS_WRITE = "admin:lists:write"  # propose, notify, register objections, publish, import lists
     LISTS_DECIDE = "admin:lists:decide"  # decide, withdraw, remove (移出)
+    LIST_TYPES_WRITE = "admin:list-types:write"  # list types and their deciding departments (信用办)
     MEASURES_WRITE = "admin:measures:write"  # edit the measure list (platform administrators)
     CHECKS_READ = "admin:checks:read"
     CHECKS_WRITE = "admin:checks:write"  # run credit checks, record feedback
-    REPAIRS_DECIDE = "admin:repairs:decide"
-    OBJECTIONS_DECIDE = "admin:objections:decide"
+    REPAIRS_ACCEPT = "admin:repairs:accept"  # the platform's step: accept, return, refuse to accept (信用办)
+    REPAIRS_DECIDE = "admin:repairs:decide"  # the owning department's step: approve or refuse (its reviewer)
+    OBJECTIONS_DECIDE = "admin:objections:decide"  # the owning department's answer (its reviewer)
     REPAIRS_READ = "admin:repairs:read"  # repair queue and applications (own department for bound roles)
     OBJECTIONS_READ = "admin:objections:read"
     COMMITMENTS_DECIDE = "admin:commitments:decide"  # declare a repair commitment broken (违诺): 信用办 only
+    SUBJECT_ACCOUNTS_READ = "admin:subject-accounts:read"  # subject accounts and their identity proofs
+    SUBJECT_ACCOUNTS_ACTIVATE = "admin:subject-accounts:activate"  # issue activation codes (激活码)
+    SUBJECT_ACCOUNTS_REVOKE = "admin:subject-accounts:revoke"  # revoke an identity proof or an account: 信用办 only
     # monitoring (信用监测), warnings, data quality, government integrity (政务诚信)
     MONITORING_READ = "admin:monitoring:read"  # KPIs, ranking, reports (own department for bound roles)
     MONITORING_WRITE = "admin:monitoring:write"  # run checks and rules, resolve 重错码 and warnings (信用办)
@@ -53,6 +59,7 @@ class Permission(enum.StrEnum):
     ACCOUNT_WRITE = "admin:account:write"
     # department systems (API keys)
     API_RECORDS_WRITE = "api:records:write"
+    API_RECORDS_BACKDATE = "api:records:backdate"  # a batch under an earlier reporting date: granted explicitly
     API_RECORDS_READ = "api:records:read"
     API_CHECKS_WRITE = "api:checks:write"  # credit checks and their feedback
     API_LISTS_WRITE = "api:lists:write"  # import entries of lists decided elsewhere
@@ -95,22 +102,38 @@ ROLE_LABELS = {
 # Restricted records about civil servants: only the role made for them, not even the platform administrator.
 CIVIL_SERVANT_PERMISSIONS = frozenset({Permission.CIVIL_SERVANTS_READ, Permission.CIVIL_SERVANTS_WRITE})
 
+# Steps that belong to the department that owns the record (谁处罚、谁修复): the 信用办 takes the platform's step
+# of a repair and never the department's, so that no single body takes a penalty off the portal alone.
+DEPARTMENT_ONLY = frozenset({Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE})
+# What the accounts of a deactivated department keep: reading their own history, and their own password.
+READ_ONLY = frozenset({p for p in Permission if p.value.endswith(":read")} | {Permission.ACCOUNT_WRITE})
+
 _COMMON = {Permission.DASHBOARD_READ, Permission.BATCHES_READ, Permission.RECORDS_READ, Permission.SUBJECTS_READ,
            Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ, Permission.MONITORING_READ,
            Permission.INTEGRITY_READ}  # fmt: skip
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.PLATFORM_ADMIN: frozenset(p for p in Permission if not p.is_api and p not in CIVIL_SERVANT_PERMISSIONS),
+    Role.PLATFORM_ADMIN: frozenset(p for p in Permission
+                                   if not p.is_api and p not in DEPARTMENT_ONLY and p not in CIVIL_SERVANT_PERMISSIONS),
     Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE,
                                         Permission.ALERTS_ACKNOWLEDGE}),
     Role.REVIEWER: frozenset(_COMMON | {Permission.SUBJECTS_REVEAL, Permission.LISTS_DECIDE,
                                         Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE,
                                         Permission.REPAIRS_READ, Permission.OBJECTIONS_READ,
-                                        Permission.CHECKS_WRITE, Permission.ALERTS_ACKNOWLEDGE}),
+                                        Permission.CHECKS_WRITE, Permission.SUBJECT_ACCOUNTS_READ,
+                                        Permission.SUBJECT_ACCOUNTS_ACTIVATE, Permission.ALERTS_ACKNOWLEDGE}),
     Role.AUDITOR: frozenset(_COMMON | {Permission.REPAIRS_READ, Permission.OBJECTIONS_READ, Permission.AUDIT_READ, Permission.AUDIT_EXPORT, Permission.DEPARTMENTS_READ,
-                                       Permission.USERS_READ}),
+                                       Permission.USERS_READ, Permission.SUBJECT_ACCOUNTS_READ}),
     Role.INTEGRITY_KEEPER: frozenset({Permission.ACCOUNT_WRITE, Permission.INTEGRITY_READ,
                                       *CIVIL_SERVANT_PERMISSIONS}),
 }
+
+
+def role_permissions(role: Role, *, department_active: bool = True) -> frozenset[Permission]:
+    """What an account of `role` may do; a department-bound account of a deactivated department only reads."""
+    granted = ROLE_PERMISSIONS[role]
+    if role.is_department_bound and not department_active:
+        return granted & READ_ONLY
+    return granted
 
 
 def parse_permission(text: str) -> Permission:
@@ -168,13 +191,17 @@ def password_problems(password: str, *, username: str, min_length: int) -> list[
     return problems
 
 
-def lockout_until(failures: int, now: datetime, *, max_failures: int, minutes: int) -> datetime | None:
-    """After `max_failures` consecutive failures the account is locked for `minutes`; each further
-    failure while counting doubles the lock, up to a day."""
-    if failures < max_failures:
-        return None
-    extra = min(failures - max_failures, 16)  # beyond that the cap applies anyway
-    return now + min(timedelta(minutes=minutes) * (2**extra), timedelta(days=1))
+# Sign-in failures are forgotten after a day without any attempt (per client, account or pair).
+FORGET_LOGIN_FAILURES_AFTER = timedelta(hours=24)
+
+
+def login_delay(failures: int, *, free: int, first: timedelta, cap: timedelta) -> timedelta:
+    """How long after its `failures`-th consecutive failure an account (from one client, or from all) must wait:
+    nothing before the `free`-th, then `first`, doubling with each further failure, never more than `cap`.
+    Delays rather than locks: nobody can keep an account out for longer than `cap` at a time."""
+    if failures < free or cap <= timedelta(0):
+        return timedelta(0)
+    return min(first * 2 ** min(failures - free, 32), cap)
 
 
 USERNAME_ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")

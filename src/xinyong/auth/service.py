@@ -1,4 +1,4 @@
-"""Use-cases of accounts: users, sign-in with throttling and lockout, sessions, passwords."""
+"""Use-cases of accounts: users, sign-in (throttled by auth.throttle), sessions, passwords."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth import passwords, rules
+from xinyong.auth import passwords, rules, throttle
 from xinyong.auth.models import User, UserSession
-from xinyong.auth.rules import ROLE_PERMISSIONS, Actor, Permission, Role
-from xinyong.codes import clean_display_name
+from xinyong.auth.rules import Actor, Permission, Role
+from xinyong.codes import clean_display_name, mask_if_id_like
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments import service as departments_service
@@ -32,16 +32,12 @@ from xinyong.errors import (
 
 
 class LoginFailed(NotAuthenticated):
+    """The one answer to every unsuccessful sign-in: unknown name, wrong password, disabled account or an attempt
+    refused during a delay look the same (auth.throttle)."""
+
     code = "login-failed"
-    message_template = "用户名或密码错误"
-    keeps_changes = True  # the failure is counted and audited
-
-
-class AccountLocked(NotAuthenticated):
-    code = "account-locked"
-    status_code = 429
-    message_template = "连续登录失败次数过多，账户已临时锁定，请 {minutes} 分钟后再试"
-    keeps_changes = True
+    message_template = "用户名或密码错误，或登录尝试过于频繁，请稍后再试"
+    keeps_changes = True  # the failure (or the refused attempt) is counted and audited
 
 
 class PasswordChangeRequired(DomainError):
@@ -54,10 +50,28 @@ class PasswordChangeRequired(DomainError):
 
 
 def actor_for_user(user: User) -> Actor:
+    """The one place a console account's permissions are settled: an account of a deactivated department keeps
+    only what reads its own history (every write, check, reveal and notice is refused wherever it is asked)."""
+    bound = user.role.is_department_bound
+    active = not bound or user.department is None or user.department.is_active
     return Actor(
-        label=f"user:{user.username}", kind="user", permissions=ROLE_PERMISSIONS[user.role],
-        department_id=user.department_id, is_department_bound=user.role.is_department_bound, user_id=user.id,
+        label=f"user:{user.username}", kind="user", permissions=rules.role_permissions(user.role, department_active=active),
+        department_id=user.department_id, is_department_bound=bound, user_id=user.id,
     )  # fmt: skip
+
+
+class DepartmentDeactivated(PermissionDenied):
+    code = "department-deactivated"
+    message_template = "{department}已停用，本账户仅可查看历史数据，不能执行此操作（需要 {permission} 权限）"
+
+
+def permission_refused(user: User, permission: Permission) -> PermissionDenied:
+    """Why a console account may not do `permission`: its department was deactivated (its role would grant it),
+    or its role does not grant it."""
+    if (permission in rules.ROLE_PERMISSIONS[user.role] and user.role.is_department_bound
+            and user.department is not None and not user.department.is_active):  # fmt: skip
+        return DepartmentDeactivated(department=user.department.name, permission=permission.value)
+    return PermissionDenied(f"无权执行此操作（需要 {permission.value} 权限）")
 
 
 def actor_for_key(key: ApiKey | departments_service.VerifiedKey) -> Actor:
@@ -171,7 +185,7 @@ def update_user(
     if is_active is not None and is_active != user.is_active:
         changes["is_active"] = [user.is_active, is_active]
         user.is_active = is_active
-    if unlock and (user.locked_until or user.failed_logins):
+    if unlock and (throttle.forget_account(session, f"user:{user.id}") or user.locked_until or user.failed_logins):
         changes["unlocked"] = True
         user.locked_until, user.failed_logins = None, 0
     if changes:
@@ -191,6 +205,7 @@ def reset_password(session: Session, user_id: int, *, actor: Actor) -> str:
     user.must_change_password = True
     user.password_changed_at = utcnow()
     user.failed_logins, user.locked_until = 0, None
+    throttle.forget_account(session, f"user:{user.id}")
     _end_sessions(session, user.id)
     audit.record(session, AuditAction.USER_PASSWORD_RESET, actor=actor, department_id=user.department_id,
                  target=f"user:{user.id}", details={"username": user.username})  # fmt: skip
@@ -209,28 +224,35 @@ def generate_password() -> str:
 
 
 def authenticate(session: Session, *, username: str, password: str, settings: Settings, client: str) -> User:
-    """Checks a password. Failures are counted and audited even though this raises (LoginFailed and
-    AccountLocked keep the transaction's changes)."""
+    """Checks a password under the sign-in throttling of auth.throttle. Failures and refused attempts are
+    counted and audited even though this raises (LoginFailed keeps the transaction's changes). Raises
+    LoginFailed, whatever went wrong, after about the time a password check takes."""
     now = utcnow()
-    user = session.scalar(select(User).where(User.username == rules.normalize_username(username)[:40]))
+    name = rules.normalize_username(username)[:40]
+    user = session.scalar(select(User).where(User.username == name)) if name else None
+    attempt = throttle.attempt(settings, surface="admin", client=client, account=name,
+                               owner=f"user:{user.id}" if user else None)  # fmt: skip
+    if user is not None:
+        who = throttle.Who(actor=f"user:{user.username}", target=f"user:{user.id}", department_id=user.department_id)
+    else:  # the name as typed may be an ID number, or a password typed into the wrong field
+        who = throttle.Who(actor="anonymous", details={"username": mask_if_id_like(name), "known": False})
+    refusal = throttle.check(session, attempt, now=now, who=who)
+    if refusal is not None:
+        if refusal.scope != throttle.CLIENT:  # a delay on the account: answered in a password check's time
+            passwords.burn_time(password)
+        raise LoginFailed()
     if user is None or not user.is_active:
         passwords.burn_time(password)
+        is_correct = False
+    else:
+        is_correct = passwords.verify_password(user.password_hash, password)
+    if not is_correct:
+        failure = throttle.fail(session, attempt, now=now, who=who)
+        if user is not None:
+            user.failed_logins, user.locked_until = failure.account_failures, failure.account_blocked_until
         raise LoginFailed()
-    if user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked(minutes=max(1, int((user.locked_until - now).total_seconds() // 60) + 1))
-    if not passwords.verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        locked = rules.lockout_until(user.failed_logins, now, max_failures=settings.login_max_failures,
-                                     minutes=settings.login_lockout_minutes)  # fmt: skip
-        audit.record(session, AuditAction.LOGIN_FAILED, actor=f"user:{user.username}",
-                     department_id=user.department_id, target=f"user:{user.id}",
-                     details={"client": client[:64], "failures": user.failed_logins})  # fmt: skip
-        if locked is not None:
-            user.locked_until = locked
-            audit.record(session, AuditAction.ACCOUNT_LOCKED, actor="system", department_id=user.department_id,
-                         target=f"user:{user.id}", details={"until": locked.isoformat()})  # fmt: skip
-            raise AccountLocked(minutes=max(1, int((locked - now).total_seconds() // 60)))
-        raise LoginFailed()
+    assert user is not None
+    throttle.succeed(session, attempt)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.failed_logins, user.locked_until = 0, None

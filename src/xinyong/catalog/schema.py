@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -24,6 +25,18 @@ ROLES = {
     "source_code", "categories", "fine_amount", "publicity_until",
 }  # fmt: skip
 REQUIRED_ROLES = {"subject_name", "subject_kind", "doc_no", "decision_date", "source_code"}
+
+# Publication classes (公开属性) of a record type: only 社会公开 types reach the public portal and API; the others are
+# read by departments (credit checks, the console) and by the subject itself.
+PUBLIC = "社会公开"
+PUBLICATION_CLASSES = (PUBLIC, "授权查询", "政务共享")
+NEGATIVE, POSITIVE, NEUTRAL = "negative", "positive", "neutral"
+PORTAL_KEYS = {"tab", "order", "listing", "summary", "export", "filter"}
+FILTER_KINDS = {"text", "enum", "multi_enum"}
+DEFAULT_ORDER = 100
+# A type's key names it in URLs (/disclosure/<key>), the public API and export file names: plain ASCII.
+KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+SUMMARY_DEFAULT_SIZE = 2
 
 
 class CatalogError(DomainError):
@@ -65,6 +78,12 @@ class FieldSpec:
     future_allowed: bool = False
     protected: bool = False
     type_field: str | None = None
+    public: bool = True  # declared `public = false`: kept and shown to departments, never to the public
+
+    @property
+    def is_public(self) -> bool:
+        """Shown on the portal and the public API: everything not protected, unless declared not public."""
+        return self.public and not self.protected
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,19 @@ class PublicityRule:
 
 
 @dataclass(frozen=True)
+class Presentation:
+    """How the portal shows a type (the `[portal]` table of its file). Every entry has a default derived from
+    the type's roles, so a type declared without it still shows everywhere."""
+
+    tab: str  # short label: profile tabs, listings, navigation, counts
+    order: int = DEFAULT_ORDER  # tabs and listings are ordered by it, then by file
+    listing: bool = True  # has a public listing (/disclosure/<key>)
+    summary: tuple[str, ...] = ()  # field codes shown in listings and cards, in order
+    export: tuple[str, ...] = ()  # field codes of the listing's CSV export, after the common columns
+    filter: str | None = None  # field code the listing's category filter searches
+
+
+@dataclass(frozen=True)
 class RecordType:
     key: str
     name: str
@@ -94,11 +126,52 @@ class RecordType:
     description: str
     publicity: PublicityRule
     fields: tuple[FieldSpec, ...]
+    portal: Presentation
     is_negative: bool = False
+    is_positive: bool = False
+    publication: str = PUBLIC
+
+    @property
+    def effect(self) -> str:
+        """negative (失信), positive (守信, e.g. licences and honours) or neutral."""
+        return NEGATIVE if self.is_negative else POSITIVE if self.is_positive else NEUTRAL
+
+    @property
+    def is_public(self) -> bool:
+        return self.publication == PUBLIC
+
+    @property
+    def is_listable(self) -> bool:
+        return self.is_public and self.portal.listing
+
+    @cached_property
+    def by_code(self) -> dict[str, FieldSpec]:
+        return {f.code: f for f in self.fields}
+
+    @cached_property
+    def public_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in self.fields if f.is_public)
+
+    @cached_property
+    def summary_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(self.by_code[code] for code in self.portal.summary)
+
+    @cached_property
+    def export_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(self.by_code[code] for code in self.portal.export)
+
+    @cached_property
+    def filter_field(self) -> FieldSpec | None:
+        code = self.portal.filter
+        return self.by_code[code] if code else None
 
     @cached_property
     def role_fields(self) -> dict[str, FieldSpec]:
         return {f.role: f for f in self.fields if f.role}
+
+    def role_title(self, role: str, default: str) -> str:
+        spec = self.role_fields.get(role)
+        return spec.title if spec else default
 
     def field_by_role(self, role: str) -> FieldSpec | None:
         return self.role_fields.get(role)
@@ -126,6 +199,9 @@ def header_key(header: str) -> str:
 
 @dataclass(frozen=True)
 class Catalog:
+    """The loaded catalogue; immutable for the life of the process (`load_catalog` hands out one object per
+    set of folders), so what the surfaces derive from it is worked out once, here."""
+
     types: dict[str, RecordType]
 
     def get(self, key: str) -> RecordType:
@@ -133,6 +209,35 @@ class Catalog:
             return self.types[key]
         except KeyError:
             raise NotFound(what=f"信息类别“{key}”（可用：{'、'.join(self.types)}）") from None
+
+    @cached_property
+    def public_types(self) -> tuple[RecordType, ...]:
+        """The types the public sees (社会公开), in portal order: profile tabs, counts, the public API."""
+        ordered = sorted(enumerate(self.types.values()), key=lambda p: (p[1].portal.order, p[0]))
+        return tuple(t for _, t in ordered if t.is_public)
+
+    @cached_property
+    def public_keys(self) -> frozenset[str]:
+        return frozenset(t.key for t in self.public_types)
+
+    @cached_property
+    def listable_types(self) -> tuple[RecordType, ...]:
+        return tuple(t for t in self.public_types if t.is_listable)
+
+    @cached_property
+    def negative_keys(self) -> tuple[str, ...]:
+        return tuple(sorted(k for k, t in self.types.items() if t.is_negative))
+
+    @cached_property
+    def positive_keys(self) -> tuple[str, ...]:
+        return tuple(sorted(k for k, t in self.types.items() if t.is_positive))
+
+    @cached_property
+    def default_public_key(self) -> str | None:
+        """The type a profile or the public API shows when none is asked for: the first negative public
+        type (what a credit look-up is for), else the first public type."""
+        candidates = [t.key for t in self.public_types if t.is_negative] or [t.key for t in self.public_types]
+        return candidates[0] if candidates else None
 
 
 def _field(raw: dict[str, Any], where: str) -> FieldSpec:
@@ -142,6 +247,8 @@ def _field(raw: dict[str, Any], where: str) -> FieldSpec:
     role = raw.get("role")
     if role is not None and role not in ROLES:
         raise CatalogError(where=where, reason=f"未知的字段角色 {role}")
+    if raw.get("protected") and raw.get("public") is True:
+        raise CatalogError(where=where, reason="受保护字段（protected）不能向社会公开")
     condition = None
     if "required_if" in raw:
         cond = raw["required_if"]
@@ -162,6 +269,7 @@ def _field(raw: dict[str, Any], where: str) -> FieldSpec:
         future_allowed=bool(raw.get("future_allowed", False)),
         protected=bool(raw.get("protected", False)),
         type_field=raw.get("type_field"),
+        public=bool(raw.get("public", True)),
     )
 
 
@@ -169,6 +277,8 @@ def parse_record_type(raw: dict[str, Any], where: str) -> RecordType:
     for key in ("key", "name", "prefix", "fields"):
         if key not in raw:
             raise CatalogError(where=where, reason=f"缺少 {key}")
+    if not KEY_RE.match(str(raw["key"])):
+        raise CatalogError(where=where, reason=f"类别键 {raw['key']} 须为小写英文字母开头的字母、数字、-、_（不超过 32 个）")
     if not str(raw.get("legal_basis", "")).strip():
         raise CatalogError(where=where, reason="每一类信用信息都必须写明法律、法规或政策依据（legal_basis）")
     fields = tuple(_field(f, f"{where}:{f.get('code', '?')}") for f in raw["fields"])
@@ -207,6 +317,14 @@ def parse_record_type(raw: dict[str, Any], where: str) -> RecordType:
         named = {t.tier for t in tiers} | {publicity.default_tier}
         if None in named or not named <= set(publicity.max_months):
             raise CatalogError(where=where, reason="分级公示须为每个等级设置最长公示期（max_months）")
+    is_negative, is_positive = bool(raw.get("negative", False)), bool(raw.get("positive", False))
+    if is_negative and is_positive:
+        raise CatalogError(where=where, reason="一类信息不能既是失信信息（negative）又是守信信息（positive）")
+    if is_negative and publicity.mode != "tiered":
+        raise CatalogError(where=where, reason="失信信息（negative）只能在公示期内公示，须使用分级公示（mode = \"tiered\"）")
+    publication = raw.get("publication", PUBLIC)
+    if publication not in PUBLICATION_CLASSES:
+        raise CatalogError(where=where, reason=f"未知的公开属性 {publication}（可用：{'、'.join(PUBLICATION_CLASSES)}）")
     return RecordType(
         key=raw["key"],
         name=raw["name"],
@@ -216,8 +334,70 @@ def parse_record_type(raw: dict[str, Any], where: str) -> RecordType:
         description=raw.get("description", ""),
         publicity=publicity,
         fields=fields,
-        is_negative=bool(raw.get("negative", False)),
+        is_negative=is_negative,
+        is_positive=is_positive,
+        publication=publication,
+        portal=_presentation(raw, fields, publication == PUBLIC, f"{where}:portal"),
     )
+
+
+def _presentation(raw: dict[str, Any], fields: tuple[FieldSpec, ...], is_public: bool, where: str) -> Presentation:
+    """The `[portal]` table, checked, with defaults derived from roles: the tab is the type's name; the summary is
+    the categories field and the first required public fields without a role (what the decision is about);
+    the export is the summary; the filter is the categories field."""
+    table = raw.get("portal", {})
+    if not isinstance(table, dict):
+        raise CatalogError(where=where, reason="portal 须为表（[portal]）")
+    unknown = set(table) - PORTAL_KEYS
+    if unknown:
+        raise CatalogError(where=where, reason=f"未知的展示设置 {', '.join(sorted(unknown))}")
+    by_code = {f.code: f for f in fields}
+    by_role = {f.role: f for f in fields if f.role}
+
+    def resolve(entry: object) -> FieldSpec:
+        text = str(entry)
+        spec = by_role.get(text.removeprefix("role:")) if text.startswith("role:") else by_code.get(text)
+        if spec is None:
+            raise CatalogError(where=where, reason=f"引用了不存在的字段或角色 {text}")
+        if not spec.is_public:
+            raise CatalogError(where=where, reason=f"{spec.code} 不向社会公开，不能在门户展示")
+        return spec
+
+    def resolve_all(key: str, default: tuple[FieldSpec, ...]) -> tuple[str, ...]:
+        if key not in table:
+            return tuple(f.code for f in default)
+        entries = table[key]
+        if not isinstance(entries, list):
+            raise CatalogError(where=where, reason=f"{key} 须为字段列表")
+        codes = tuple(resolve(e).code for e in entries)
+        if len(set(codes)) != len(codes):
+            raise CatalogError(where=where, reason=f"{key} 中字段重复")
+        return codes
+
+    categories = by_role.get("categories")
+    if categories is not None and not categories.is_public:
+        categories = None
+    plain = [f for f in fields if f.is_public and f.role is None and f.required]
+    chosen = {f.code for f in ([categories] if categories else []) + plain[: SUMMARY_DEFAULT_SIZE - bool(categories)]}
+    summary = resolve_all("summary", tuple(f for f in fields if f.code in chosen))
+    export = resolve_all("export", tuple(by_code[c] for c in summary))
+    if "filter" in table:
+        filter_spec = resolve(table["filter"])
+        if filter_spec.kind not in FILTER_KINDS:
+            raise CatalogError(where=where, reason=f"筛选字段 {filter_spec.code} 须为文本或代码值字段")
+        filter_code: str | None = filter_spec.code
+    else:
+        filter_code = categories.code if categories else None
+    listing = table.get("listing", is_public)
+    if not isinstance(listing, bool):
+        raise CatalogError(where=where, reason="listing 须为 true 或 false")
+    if listing and not is_public:
+        raise CatalogError(where=where, reason="不向社会公开的信息类别不能设置公示栏目（listing）")
+    order = table.get("order", DEFAULT_ORDER)
+    if not isinstance(order, int) or isinstance(order, bool):
+        raise CatalogError(where=where, reason="order 须为整数")
+    tab = str(table.get("tab") or raw["name"]).strip()
+    return Presentation(tab=tab, order=order, listing=listing, summary=summary, export=export, filter=filter_code)
 
 
 def load_catalog(extra_dirs: tuple[Path, ...] = ()) -> Catalog:

@@ -12,6 +12,7 @@ from difflib import SequenceMatcher
 from xinyong.codes import (
     CodeError,
     mask_id_number,
+    mask_id_numbers,
     mask_if_id_like,
     normalize_code,
     normalize_name,
@@ -31,21 +32,23 @@ def check_number(today: date, prefix: str = "HC") -> str:
 @dataclass(frozen=True)
 class Query:
     kind: str  # "code" | "name" | "empty"
-    value: str  # normalised code, or the name as given
-    shown: str  # what may be stored and shown (ID numbers masked)
+    value: str  # normalised code, or the name as given (ID numbers in it masked, as in stored names)
+    shown: str  # what may be stored and shown (ID numbers masked, in a name too)
 
 
 def read_query(code: str | None, name: str | None) -> Query:
     """A code wins over a name; a name is only a name (it never becomes a code by accident)."""
     code_text = normalize_code(code or "")
     if code_text:
-        shown = mask_if_id_like(code_text)
+        shown = mask_id_numbers(mask_if_id_like(code_text))
         with contextlib.suppress(CodeError):
             shown = mask_id_number(validate_id_number(code_text))
         return Query("code", code_text, shown[:200])
     name_text = (name or "").strip()
     if name_text:
-        return Query("name", name_text[:200], name_text[:200])
+        # Stored names have their ID numbers masked: so has the name looked for.
+        masked = mask_id_numbers(name_text)[:200]
+        return Query("name", masked, masked)
     return Query("empty", "", "")
 
 

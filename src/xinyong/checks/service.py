@@ -23,7 +23,7 @@ from xinyong.catalog import load_catalog
 from xinyong.checks import rules
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.clock import CHINA
-from xinyong.codes import CodeError, validate_id_number, validate_uscc
+from xinyong.codes import CodeError, mask_id_numbers, validate_id_number, validate_uscc
 from xinyong.config import Settings
 from xinyong.db import bulk_insert, utcnow
 from xinyong.departments import service as departments_service
@@ -33,9 +33,9 @@ from xinyong.lists import service as lists_service
 from xinyong.measures import rules as measure_rules
 from xinyong.measures import service as measures_service
 from xinyong.measures.models import Measure, MeasureKind
-from xinyong.portal import search
 from xinyong.protect import Protector
 from xinyong.records.models import Record
+from xinyong.subjects import names as search
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.models import Subject, SubjectKind
 
@@ -128,10 +128,10 @@ def _kind(value: Any) -> SubjectKind:
 
 
 def _record_types(settings: Settings) -> tuple[list[str], list[str], dict[str, str]]:
+    """Negative and positive types as the catalogue declares them (`negative = true`, `positive = true`);
+    neutral types are in neither list of a check document."""
     catalog = load_catalog(settings.catalog_dirs)
-    negative = sorted(k for k, t in catalog.types.items() if t.is_negative)
-    positive = sorted(k for k, t in catalog.types.items() if not t.is_negative)
-    return negative, positive, {k: t.name for k, t in catalog.types.items()}
+    return list(catalog.negative_keys), list(catalog.positive_keys), {k: t.name for k, t in catalog.types.items()}
 
 
 @dataclass(frozen=True)
@@ -175,9 +175,10 @@ def _statements(session: Session, settings: Settings, today: date, kind: str | N
     ).where(by_subject, Record.record_type.in_(positive_types), clause, in_force).subquery()  # fmt: skip
     positive = select(ranked).where(ranked.c.n <= max(settings.checks_positive_limit, 1))
     is_negative = Record.record_type.in_(negative_types)
+    is_positive = Record.record_type.in_(positive_types)
     counts = base.add_columns(
         func.sum(case((is_negative, 1), else_=0)).label("neg"),
-        func.sum(case((and_(~is_negative, in_force), 1), else_=0)).label("pos"),
+        func.sum(case((and_(is_positive, in_force), 1), else_=0)).label("pos"),
     ).where(by_subject, clause).group_by(Record.subject_id)
     statements = _Statements(negative, positive, counts)
     if len(_STATEMENTS) > 64:
@@ -310,7 +311,8 @@ def prepare_checks(
             doc = _empty_doc("invalid", message="请提供统一社会信用代码、证件号码或名称")
         number = rules.check_number(today)
         doc = {"number": number, "checked_at": now.isoformat(), "matter": matter,
-               "query": {"kind": query.kind, "value": query.shown}, "ref": item.ref, **doc}  # fmt: skip
+               "query": {"kind": query.kind, "value": query.shown},
+               "ref": mask_id_numbers(item.ref) if item.ref else item.ref, **doc}  # fmt: skip
         documents.append(doc)
         rows.append({"number": number, "batch_no": batch_no, "created_at": now, "actor": actor.label[:100],
                      "department_id": actor.department_id, "matter": matter, "query_kind": query.kind,
@@ -409,7 +411,7 @@ def record_feedback(session: Session, number: str, *, measure_code: str | None, 
     """奖惩结果反馈 for one returned measure (or the check as a whole): applied, or why not."""
     check = get_check(session, number, actor=actor)
     ensure_department(actor, check.department_id)
-    note = (note or "").strip() or None
+    note = mask_id_numbers((note or "").strip()) or None
     measure_id = None
     if measure_code:
         returned = {m["code"]: m["version"] for m in check.result.get("measures", [])}

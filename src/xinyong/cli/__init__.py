@@ -6,7 +6,9 @@ from __future__ import annotations
 import sys
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
+from xinyong.accounts.cli import app as accounts_app
 from xinyong.audit.cli import app as audit_app
 from xinyong.auth.cli import app as users_app
 from xinyong.calendar.cli import app as calendar_app
@@ -40,18 +42,29 @@ app.add_typer(calendar_app, name="calendar", help="工作日日历（节假日�
 app.add_typer(demo_app, name="demo", help="演示与基准测试数据")
 app.add_typer(disclosure_app, name="disclosure", help="信息公示：到期清理、名称检索索引")
 app.add_typer(users_app, name="users", help="控制台账户与角色")
-app.add_typer(audit_app, name="audit", help="审计日志：核验哈希链、导出")
+app.add_typer(audit_app, name="audit", help="审计日志：核验哈希链、发布检查点、导出")
 app.add_typer(lists_app, name="lists", help="信用名单：名单类型、期满移出、外部名单导入")
 app.add_typer(measures_app, name="measures", help="联合奖惩措施清单")
 app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统计")
 app.add_typer(notify_app, name="notify", help="通知与变更事件：发送待发消息")
 app.add_typer(monitoring_app, name="monitoring", help="信用监测：部门考核、月报、重错码、预警")
+app.add_typer(accounts_app, name="accounts", help="信用主体账户：签发激活码、查看、撤销核验与注销")
 app.command("serve", help="启动网站与接口服务")(serve)
 
 
 def main() -> None:
+    """Operators meet one Chinese line, not a traceback, for what they can fix: a setting, a database that is
+    not there or not migrated."""
     try:
         app()
     except DomainError as exc:
         err_console.print(f"[red]错误：[/red]{exc.message}", highlight=False)
+        sys.exit(1)
+    except DBAPIError as exc:
+        text = str(exc.orig)
+        if "no such table" in text or "does not exist" in text:
+            message = "数据库尚未创建或未迁移到当前版本，请先运行 xinyong db upgrade"
+        else:
+            message = f"无法访问数据库（XINYONG_DATABASE_URL）：{text.splitlines()[0][:200]}"
+        err_console.print(f"[red]错误：[/red]{message}", highlight=False)
         sys.exit(1)

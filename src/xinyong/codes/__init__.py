@@ -54,6 +54,7 @@ from xinyong.codes.idnumber import (  # noqa: E402
     mask_if_id_like,
     validate_id_number,
 )
+from xinyong.codes.idtext import find_id_numbers, has_id_number, mask_id_numbers  # noqa: E402
 from xinyong.codes.legacy import LEGACY_KINDS, validate_legacy  # noqa: E402
 from xinyong.codes.names import clean_display_name, mask_person_name, normalize_name  # noqa: E402
 from xinyong.codes.uscc import (  # noqa: E402
@@ -71,12 +72,15 @@ __all__ = [
     "CodeError",
     "clean_display_name",
     "embedded_org_code",
+    "find_id_numbers",
+    "has_id_number",
     "is_individual_business",
     "looks_like_id_number",
     "make_id_number",
     "make_org_code",
     "make_uscc",
     "mask_id_number",
+    "mask_id_numbers",
     "mask_if_id_like",
     "mask_person_name",
     "normalize_code",

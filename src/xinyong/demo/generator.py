@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from xinyong.codes.idnumber import make_id_number
+from xinyong.codes.idtext import has_id_number
 from xinyong.codes.uscc import ALPHABET, make_uscc
 
 LEGAL_PERSON = "法人及非法人组织"
@@ -517,8 +518,9 @@ _PENALTY_CASES: tuple[tuple[Any, ...], ...] = (
 )  # fmt: skip
 
 # Licence cases: department, weight, subject kinds, 决定文书名称, 许可类别, 许可证书名称,
-# 许可编号 pattern ({seq} {year} {yy} {ymd} {uscc} {id}; region parts {region} {pa} {ca} {a}),
-# 许可内容 choices, validity in years (0 = open-ended).
+# 许可编号 pattern ({seq} {year} {yy} {ymd} {uscc}; region parts {region} {pa} {ca} {a}), 许可内容 choices,
+# validity in years (0 = open-ended). A 许可编号 is published: never the holder's ID number, which some
+# departments use for 从业资格证 (the platform would mask it and warn, see codes/idtext.py).
 _LICENSE_CASES: tuple[tuple[Any, ...], ...] = (
     ("market", 3, "O", "准予设立登记通知书", "登记", "营业执照", "{uscc}", ("准予设立登记",), 0),
     ("market", 3, "I", "准予个体工商户设立登记通知书", "登记", "营业执照", "{uscc}", ("准予个体工商户设立登记",), 0),
@@ -536,7 +538,8 @@ _LICENSE_CASES: tuple[tuple[Any, ...], ...] = (
       "同意年产10万件家具项目环境影响报告表"), 5),
     ("transport", 3, "OI", "道路运输经营许可决定书", "普通", "道路运输经营许可证",
      "{pa}交运管许可{ca}字{region}{seq:06d}号", ("道路普通货物运输", "道路旅客运输（县内班车客运）", "机动车维修（二类）"), 4),
-    ("transport", 2, "P", "道路运输从业人员从业资格决定书", "认可", "中华人民共和国道路运输从业人员从业资格证", "{id}",
+    ("transport", 2, "P", "道路运输从业人员从业资格决定书", "认可", "中华人民共和国道路运输从业人员从业资格证",
+     "{pa}交运管从业字{region}{seq:06d}号",
      ("道路货物运输驾驶员", "道路旅客运输驾驶员", "危险货物道路运输驾驶员"), 6),
     ("housing", 3, "O", "建筑工程施工许可决定书", "普通", "建筑工程施工许可证", "{region}{ymd}{seq:04d}",
      ("厂房新建工程", "住宅小区一期工程", "综合楼新建工程"), 0),
@@ -881,6 +884,18 @@ class _Batch:
             raise ValueError(f"unknown defect {defect!r}")
 
 
+def _licence_number(case: _LicenseCase, choice: _Choice, day: str, s: Subject, today: date) -> str:
+    # An 18-digit 施工许可证编号 (region + date + serial) passes an ID number's check digit about one time in
+    # eleven, and the platform then masks it as one; the demo skips those serials, so that its only warnings
+    # are the intended ones.
+    while True:
+        choice.serial[0] += 1
+        number = case.number.format(seq=choice.serial[0], year=day[:4], yy=day[2:4], ymd=day.replace("-", ""),
+                                    uscc=s.uscc)  # fmt: skip
+        if not has_id_number(number, today=today):
+            return number
+
+
 def license_rows(
     subjects: Iterable[Subject],
     departments: Sequence[Department],
@@ -919,11 +934,7 @@ def _license_rows(b: _Batch, n: int) -> Iterator[RowTuple]:
         desk.counters[year] = seq = desk.counters.get(year, 0) + 1
         number = ""
         if case.number:
-            choice.serial[0] += 1
-            number = case.number.format(
-                seq=choice.serial[0], year=year, yy=day[2:4], ymd=day.replace("-", ""),
-                uscc=s.uscc, id=s.id_number,
-            )  # fmt: skip
+            number = _licence_number(case, choice, day, s, b.today)
         dept = desk.department
         row = {
             "XK_XDR_MC": s.name,

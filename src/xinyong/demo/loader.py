@@ -25,6 +25,13 @@ from xinyong.records import service as records_service
 from xinyong.records.models import BatchSource
 
 LICENSE_SHARE = 0.4  # the rest are penalties
+# Who decides each built-in list type among the demo departments (generator profile keys; 谁认定、谁列入).
+DEMO_DECIDERS = {
+    "honor": ("market", "tax"),
+    "serious-dishonesty": ("market",),
+    "watch": ("market", "environment", "transport", "housing", "emergency", "health"),
+    "major-tax-dishonesty": ("tax",),
+}
 
 
 @dataclass
@@ -88,6 +95,10 @@ def load_demo(
     # The built-in list types and the sample measure list, so that checks have something to apply.
     system = Actor.system("demo")
     lists_service.load_types_file(session, lists_service.BUILTIN_TYPES, actor=system)
+    for type_key, keys in DEMO_DECIDERS.items():
+        if not lists_service.get_type(session, type_key).deciding_departments:  # never over what an operator set
+            codes = [d.code for d in departments if d.key in keys]
+            lists_service.set_deciding_departments(session, type_key, codes=codes, actor=system)
     if not measures_service.current_measures(session):
         measures_service.load_measures_file(session, measures_service.DEFAULT_MEASURES, actor=system,
                                             settings=settings)  # fmt: skip

@@ -5,12 +5,15 @@ from datetime import timedelta
 import typer
 from rich.table import Table
 
+from xinyong.auth.rules import API_PERMISSIONS
 from xinyong.commandline import console, fail, session_factory
 from xinyong.db import session_scope, utcnow
 from xinyong.departments import service
 from xinyong.errors import DomainError
 
 app = typer.Typer(no_args_is_help=True)
+SCOPE_HELP = (f"授予的接口权限，可重复（如 api:checks:write、api:lists:write）；默认 {'、'.join(service.DEFAULT_SCOPES)}。"
+              f"可用：{'、'.join(sorted(p.value for p in API_PERMISSIONS))}")  # fmt: skip
 
 
 @app.command("add", help="登记一个部门（数据来源单位）")
@@ -40,15 +43,17 @@ def list_() -> None:
 def issue_key(
     department: str = typer.Option(..., "--department", help="部门的统一社会信用代码"),
     name: str = typer.Option("部门业务系统", "--name", help="密钥用途"),
-    days: int = typer.Option(365, "--days", help="有效天数"),
+    days: int = typer.Option(365, "--days", min=1, max=3650, help="有效天数"),
+    scope: list[str] = typer.Option(None, "--scope", help=SCOPE_HELP),
 ) -> None:
     try:
         with session_scope(session_factory()) as session:
             dept = service.get_department(session, department)
             key, token = service.issue_api_key(
-                session, department=dept, name=name, expires_at=utcnow() + timedelta(days=days)
+                session, department=dept, name=name, scopes=scope or None, expires_at=utcnow() + timedelta(days=days)
             )
-            console.print(f"已为 {dept.name} 签发访问密钥（编号 {key.prefix}，{days} 天内有效）。", highlight=False)
+            console.print(f"已为 {dept.name} 签发访问密钥（编号 {key.prefix}，{days} 天内有效，"
+                          f"权限：{'、'.join(key.scopes)}）。", highlight=False)  # fmt: skip
             console.print("请立即妥善保存，平台不会再次显示：", highlight=False)
             typer.echo(token)
     except DomainError as exc:

@@ -7,11 +7,12 @@ from datetime import date
 
 import typer
 
+from xinyong.audit.cli import publish_daily_checkpoint
 from xinyong.catalog import load_catalog
 from xinyong.commandline import console, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.disclosure import service
-from xinyong.portal import search
+from xinyong.subjects import names as search
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -21,10 +22,10 @@ def sweep(
     today: str = typer.Option(None, help="按此日期计算（YYYY-MM-DD，默认北京时间今天）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-
     day = date.fromisoformat(today) if today else service.today_in_china()
     with session_scope(session_factory()) as session:
         counts = service.sweep(session, settings=settings(), today=day)
+    publish_daily_checkpoint()
     if as_json:
         typer.echo(json.dumps({"today": day.isoformat(), "withdrawn": counts}, ensure_ascii=False))
         return

@@ -46,7 +46,7 @@ class DisclosurePolicy:
         """The configured maximum for this record, or None when the catalogue's own applies."""
         if tier is None:
             return None
-        keys = [(record_type, department_class)] if department_class else []
+        keys: list[tuple[str, str | None]] = [(record_type, department_class)] if department_class else []
         keys.append((record_type, None))
         for key in keys:
             months = self.max_months.get(key, {}).get(tier)

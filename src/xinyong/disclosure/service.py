@@ -28,7 +28,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from xinyong import refcache
 from xinyong.catalog import Catalog, load_catalog
@@ -117,7 +117,7 @@ def published_clause(
     policy: DisclosurePolicy,
     today: date,
     *,
-    subject_kind: str | ColumnElement[Any] | None,
+    subject_kind: str | ColumnElement[Any] | QueryableAttribute[Any] | None,
 ) -> ColumnElement[bool]:
     """Records the public may see on `today`. `subject_kind` is the subject's kind when known, or the
     subjects.kind column when the query joins subjects."""
@@ -151,7 +151,7 @@ def published_among(session: Session, record_ids: list[int], *, settings: Settin
 def _build_published_clause(
     policy: DisclosurePolicy,
     today: date,
-    subject_kind: str | ColumnElement[Any] | None,
+    subject_kind: str | ColumnElement[Any] | QueryableAttribute[Any] | None,
     classes: DepartmentClasses,
 ) -> ColumnElement[bool]:
     conditions: list[ColumnElement[bool]] = [
@@ -319,11 +319,10 @@ def latest_records(
         where.append(Record.decision_date >= listing.date_from)
     if listing.date_to:
         where.append(Record.decision_date <= listing.date_to)
-    if listing.category:
-        type_field = {"license": "XK_XKLB"}.get(listing.record_type) or categories_code(catalog, listing.record_type)
-        if type_field:
-            pattern = "%" + listing.category.replace("%", "").replace("_", "") + "%"
-            where.append(Record.payload[type_field].as_string().like(pattern))
+    filter_field = catalog.get(listing.record_type).filter_field  # the type's declared listing filter
+    if listing.category and filter_field is not None:
+        pattern = "%" + listing.category.replace("%", "").replace("_", "") + "%"
+        where.append(Record.payload[filter_field.code].as_string().like(pattern))
     base = select(Record, Subject).join(Subject, Subject.id == Record.subject_id).where(*where)
     cap = 10_000
     counted = select(Record.id).join(Subject, Subject.id == Record.subject_id).where(*where).limit(cap + 1)

@@ -38,15 +38,32 @@ def load_types(path: Path = typer.Argument(None, help="名单类型文件（TOML
         raise fail(exc) from None
 
 
-@app.command("types", help="列出名单类型")
+@app.command("types", help="列出名单类型及其认定部门")
 def types_() -> None:
 
     with session_scope(session_factory()) as session:
-        table = Table("标识", "名称", "来源", "性质", "有效期（月）", "公示", "依据")
+        names = {d.code: d.name for d in departments_service.list_departments(session)}
+        table = Table("标识", "名称", "来源", "性质", "有效期（月）", "公示", "认定部门", "依据")
         for t in service.list_types(session):
-            table.add_row(t.key, t.name, t.origin.label, t.nature.label, str(t.duration_months or "—"),
-                          "是" if t.is_public else "否", t.legal_basis)  # fmt: skip
+            deciders = "、".join(names.get(c, c) for c in t.deciding_departments or []) or "未设置（不接受列入）"
+            table.add_row(t.key, t.name, t.origin.label + (f"（{t.source}）" if t.source else ""), t.nature.label,
+                          str(t.duration_months or "—"), "是" if t.is_public else "否", deciders, t.legal_basis)  # fmt: skip
         console.print(table)
+
+
+@app.command("set-deciders", help="设置名单类型的认定部门（外部导入的名单：其来源部门）；不带部门代码即清空，该名单不再接受新的列入")
+def set_deciders(
+    list_type: str = typer.Argument(..., help="名单类型标识，如 serious-dishonesty"),
+    codes: list[str] = typer.Argument(None, help="认定部门的统一社会信用代码（可多个）"),
+) -> None:
+    try:
+        with session_scope(session_factory()) as session:
+            t = service.set_deciding_departments(session, list_type, codes=codes or [], actor=Actor.system("cli"))
+            names = [departments_service.get_department(session, c).name for c in t.deciding_departments]
+    except DomainError as exc:
+        raise fail(exc) from None
+    shown = "、".join(names) if names else "无（不再接受新的列入或导入）"
+    console.print(f"{t.key}（{t.name}）的认定部门：{shown}", highlight=False)
 
 
 @app.command("expire", help="将有效期已届满的名单记录移出（期满自动移出）；可每日定时运行，重复运行无副作用")

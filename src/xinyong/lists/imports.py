@@ -24,16 +24,18 @@ from xinyong.catalog.schema import header_key
 from xinyong.codes import (
     CodeError,
     clean_display_name,
+    find_id_numbers,
     is_individual_business,
-    mask_if_id_like,
+    mask_id_numbers,
     normalize_code,
     validate_id_number,
     validate_uscc,
 )
+from xinyong.codes.idtext import mask_found
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
-from xinyong.errors import FileRejected, InvalidInput, NotFound, PermissionDenied
+from xinyong.errors import FileRejected, InvalidInput, NotFound
 from xinyong.exports import write_csv
 from xinyong.lists import rules
 from xinyong.lists import service as lists_service
@@ -114,15 +116,32 @@ def _clean(row_number: int, values: dict[str, str], today: date) -> tuple[_Row |
     problems: list[Problem] = []
 
     def problem(field: str, code: str, message: str) -> None:
-        value = (values.get(field) or "")[:200]
-        problems.append(Problem(row_number, COLUMNS[field][0], code, mask_if_id_like(value), message))
+        value = mask_id_numbers(values.get(field) or "")[:200]
+        problems.append(Problem(row_number, COLUMNS[field][0], code, value, message))
+
+    def free_text(field: str) -> str:
+        """Free text with any ID number masked, and the department told (entries are published)."""
+        value = clean_text((values.get(field) or "").strip())
+        found = list(find_id_numbers(value, today=today))
+        if not found:
+            return value
+        masked = "、".join(dict.fromkeys(hit.masked for hit in found))
+        title = COLUMNS[field][0]
+        if field == "doc_no":
+            # The entry's key: two case numbers that differ only in the hidden digits would become one entry.
+            problem(field, "id-number-in-doc-no",
+                    f"{title}中含有身份证号码（{masked}），本行未导入；请填写不含个人证件号码的文书号/案号")
+            return value
+        problems.append(Problem(row_number, title, "id-number-in-text", masked[:200],
+                                f"{title}中含有身份证号码（{masked}），已遮蔽后导入；请勿在该字段填写个人证件号码", "warning"))  # fmt: skip
+        return mask_found(value, found)
 
     for field, (title, _, required) in COLUMNS.items():
         if required and not (values.get(field) or "").strip():
             problem(field, "required", f"“{title}”不能为空")
     if problems:
         return None, problems
-    name = clean_display_name(values["name"])[:200]
+    name = clean_display_name(free_text("name"))[:200]
     code = normalize_code(values["code"])
     kind_text = (values.get("kind") or "").strip()
     uscc = id_number = None
@@ -133,7 +152,7 @@ def _clean(row_number: int, values: dict[str, str], today: date) -> tuple[_Row |
             id_number = validate_id_number(code)
         except CodeError:
             problem("code", "invalid-code",
-                    f"“{mask_if_id_like(values['code'])}”既不是有效的统一社会信用代码，也不是有效的居民身份证号码")
+                    f"“{mask_id_numbers(values['code'])}”既不是有效的统一社会信用代码，也不是有效的居民身份证号码")
     if kind_text and kind_text not in KINDS:
         problem("kind", "invalid-kind", "主体类别应为 法人及非法人组织、个体工商户 或 自然人")
     kind = KINDS.get(kind_text) or (SubjectKind.PERSON if id_number else
@@ -158,12 +177,13 @@ def _clean(row_number: int, values: dict[str, str], today: date) -> tuple[_Row |
         problem("listed_on", "future-date", "列入日期不能晚于今天")
     if listed_on and valid_until and valid_until < listed_on:
         problem("valid_until", "end-before-start", "有效期至不能早于列入日期")
-    if problems or listed_on is None:
+    doc_no, reasons = free_text("doc_no")[:128], free_text("reasons")
+    authority = free_text("authority")[:200] or None
+    if any(p.severity == "error" for p in problems) or listed_on is None:
         return None, problems
     ref = SubjectRef(kind=kind, name=name, uscc=uscc, id_number=id_number)
     status = (values.get("status") or "").strip()
-    return _Row(row_number, ref, clean_text(values["doc_no"])[:128], listed_on, valid_until,
-                clean_text(values["reasons"]), (values.get("authority") or "").strip()[:200] or None,
+    return _Row(row_number, ref, doc_no, listed_on, valid_until, reasons, authority,
                 status in ENDED_STATUS), problems  # fmt: skip
 
 
@@ -202,32 +222,32 @@ def _check_type(session: Session, type_key: str, department: Department, actor: 
     list_type = lists_service.get_type(session, type_key)
     if list_type.origin is not ListOrigin.IMPORTED:
         raise InvalidInput(reason=f"“{list_type.name}”是本地认定的名单，须按列入程序办理，不能导入")
-
     ensure_department(actor, department.id)
-    if not lists_service.may_decide(list_type, department):
-        raise PermissionDenied(f"本部门不是“{list_type.name}”的导入部门")
+    lists_service.ensure_decider(list_type, department)  # applied only from its declared source
     return list_type
 
 
 def _failed(session: Session, exc: FileRejected, *, type_key: str, department: Department, actor: Actor,
             filename: str | None) -> ImportOutcome:  # fmt: skip
     list_type = _check_type(session, type_key, department, actor)
+    reason = mask_id_numbers(exc.reason)  # a rejection may quote the file
     record = ListImport(list_type_id=list_type.id, department_id=department.id, actor=actor.label[:100],
-                        filename=(filename or "")[:255] or None, status="failed", failure=exc.reason[:500])  # fmt: skip
+                        filename=mask_id_numbers(filename or "")[:255] or None, status="failed",
+                        failure=reason[:500])  # fmt: skip
     session.add(record)
     session.flush()
     session.add(ListImportProblem(import_id=record.id, row=0, column=None, code=exc.problem_code, value=None,
-                                  message=exc.reason[:500]))  # fmt: skip
+                                  message=reason[:500]))  # fmt: skip
     audit.record(session, AuditAction.LIST_IMPORTED, actor=actor, department_id=department.id,
                  target=f"list-import:{record.id}", details={"list_type": type_key, "status": "failed"})  # fmt: skip
-    return ImportOutcome(record.id, "failed", 0, 0, 0, 0, 0, exc.reason)
+    return ImportOutcome(record.id, "failed", 0, 0, 0, 0, 0, reason)
 
 
 def _import(session: Session, rows: Any, problems: list[Problem], *, type_key: str, department: Department,
             actor: Actor, protector: Protector, today: date, filename: str | None) -> ImportOutcome:  # fmt: skip
     list_type = _check_type(session, type_key, department, actor)
     record = ListImport(list_type_id=list_type.id, department_id=department.id, actor=actor.label[:100],
-                        filename=(filename or "")[:255] or None, status="completed")  # fmt: skip
+                        filename=mask_id_numbers(filename or "")[:255] or None, status="completed")  # fmt: skip
     session.add(record)
     session.flush()  # entries and problems name it
     clean: list[_Row] = []
@@ -295,8 +315,11 @@ def _import(session: Session, rows: Any, problems: list[Problem], *, type_key: s
     record.rows_read, record.created, record.updated, record.unchanged = read, created, updated, unchanged
     record.rejected = len(rejected_rows)
     for p in problems:
-        session.add(ListImportProblem(import_id=record.id, row=p.row, column=(p.column or "")[:64] or None,
-                                      code=p.code[:48], value=(p.value or "")[:200] or None, message=p.message[:500]))  # fmt: skip
+        # Values and messages quote the file (a header, a cell): ID numbers masked before the cut.
+        session.add(ListImportProblem(import_id=record.id, row=p.row,
+                                      column=mask_id_numbers(p.column or "")[:64] or None, code=p.code[:48],
+                                      value=mask_id_numbers(p.value or "")[:200] or None,
+                                      message=mask_id_numbers(p.message)[:500]))  # fmt: skip
     audit.record(session, AuditAction.LIST_IMPORTED, actor=actor, department_id=department.id,
                  target=f"list-import:{record.id}", details={"list_type": type_key, "rows": read, "created": created,
                  "updated": updated, "rejected": record.rejected})  # fmt: skip

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from xinyong.calendar.rules import WorkdayCalendar
+from xinyong.codes import mask_id_numbers
 from xinyong.errors import InvalidInput, InvalidTransition
 from xinyong.lists.models import EntryState, ListNature
 from xinyong.records.rules import add_months
@@ -140,10 +141,17 @@ MIN_TEXT = 4
 
 
 def require_text(value: str | None, what: str, *, min_length: int = MIN_TEXT) -> str:
-    text = (value or "").strip()
+    """Text as typed, stripped, with any ID number in it masked (entries, notices and decisions are shown to
+    the public or sent to the subject)."""
+    text = mask_id_numbers((value or "").strip())
     if len(text) < min_length:
         raise InvalidInput(reason=f"请填写{what}（至少 {min_length} 个字）")
     return text
+
+
+def optional_text(value: str | None) -> str | None:
+    """As require_text, for a field that may be left empty."""
+    return mask_id_numbers((value or "").strip()) or None
 
 
 def check_type_spec(*, key: str, name: str, legal_basis: str, nature: str, entry_criteria: str,

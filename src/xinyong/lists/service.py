@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,9 +21,10 @@ from sqlalchemy.orm import Session
 from xinyong import refcache
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.auth.rules import Actor
-from xinyong.auth.service import ensure_department
+from xinyong.auth.rules import Actor, Permission
+from xinyong.auth.service import ensure, ensure_department
 from xinyong.calendar.service import load_calendar
+from xinyong.codes import CodeError, validate_uscc
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments import service as departments_service
@@ -71,7 +73,9 @@ class ListTypeSpec:
     exit_conditions: str
     remedy_route: str
     duration_months: int | None = None
-    deciding_departments: tuple[str, ...] = ()
+    # USCCs of the departments that decide entries (imported lists: through which they arrive). None: not stated,
+    # so a reload keeps what the 信用办 set for this install (set_deciding_departments).
+    deciding_departments: tuple[str, ...] | None = None
     objection_workdays: int | None = None
     source: str | None = None
     is_public: bool = True
@@ -87,7 +91,8 @@ class ListTypeSpec:
                 exit_conditions=str(raw.get("exit_conditions", "")).strip(),
                 remedy_route=str(raw.get("remedy_route", "")).strip(),
                 duration_months=raw.get("duration_months"),
-                deciding_departments=tuple(raw.get("deciding_departments", ())),
+                deciding_departments=(None if raw.get("deciding_departments") is None
+                                      else tuple(str(c) for c in raw["deciding_departments"])),
                 objection_workdays=raw.get("objection_workdays"), source=raw.get("source"),
                 is_public=bool(raw.get("is_public", True)), is_active=bool(raw.get("is_active", True)),
             )  # fmt: skip
@@ -96,7 +101,9 @@ class ListTypeSpec:
 
 
 def save_list_type(session: Session, spec: ListTypeSpec, *, actor: Actor) -> ListType:
-    """Create or update a list type. Without a legal basis (and criteria, exit, remedy) it is refused."""
+    """Create or update a list type. Without a legal basis (and criteria, exit, remedy) it is refused; an imported
+    list must name the body that decides it (its declared source)."""
+    ensure(actor, Permission.LIST_TYPES_WRITE)
     rules.check_type_spec(key=spec.key, name=spec.name, legal_basis=spec.legal_basis, nature=spec.nature,
                           entry_criteria=spec.entry_criteria, exit_conditions=spec.exit_conditions,
                           remedy_route=spec.remedy_route, duration_months=spec.duration_months)  # fmt: skip
@@ -106,14 +113,20 @@ def save_list_type(session: Session, spec: ListTypeSpec, *, actor: Actor) -> Lis
         raise InvalidInput(reason=f"未知的名单来源 {spec.origin}（local / imported）") from None
     if spec.objection_workdays is not None and not 1 <= spec.objection_workdays <= 60:
         raise InvalidInput(reason="异议期应为 1–60 个工作日")
-    values = {
+    if origin is ListOrigin.IMPORTED and not (spec.source or "").strip():
+        raise InvalidInput(reason=f"外部导入的名单“{spec.name}”须写明认定机关（source），导入只接受该来源")
+    values: dict[str, Any] = {
         "name": spec.name, "nature": ListNature(spec.nature), "origin": origin, "legal_basis": spec.legal_basis,
         "entry_criteria": spec.entry_criteria, "exit_conditions": spec.exit_conditions,
         "remedy_route": spec.remedy_route, "duration_months": spec.duration_months,
-        "deciding_departments": sorted(spec.deciding_departments), "objection_workdays": spec.objection_workdays,
-        "source": spec.source, "is_public": spec.is_public, "is_active": spec.is_active,
+        "objection_workdays": spec.objection_workdays, "source": (spec.source or "").strip() or None,
+        "is_public": spec.is_public, "is_active": spec.is_active,
     }  # fmt: skip
     list_type = session.scalar(select(ListType).where(ListType.key == spec.key))
+    if spec.deciding_departments is not None:
+        values["deciding_departments"] = _clean_codes(spec.deciding_departments)
+    elif list_type is None:
+        values["deciding_departments"] = []  # accepts no entries until the 信用办 names its deciding departments
     if list_type is None:
         list_type = ListType(key=spec.key, **values)
         session.add(list_type)
@@ -156,8 +169,55 @@ def list_types(session: Session, *, origin: ListOrigin | None = None, active_onl
     return list(session.scalars(query))
 
 
+def _clean_codes(codes: Iterable[str]) -> list[str]:
+    cleaned = set()
+    for code in codes:
+        try:
+            cleaned.add(validate_uscc(str(code)))
+        except CodeError as exc:
+            raise InvalidInput(reason=f"认定部门代码“{code}”有误：{exc.message}") from None
+    return sorted(cleaned)
+
+
+def set_deciding_departments(session: Session, type_key: str, *, codes: Iterable[str], actor: Actor) -> ListType:
+    """The departments that decide entries of a type (imported lists: through which they arrive), set by the
+    信用办 for this install; audited. An empty set closes the type to new entries.
+
+    Nothing is retroactive: entries already decided stay in force, and the department that listed a subject
+    still publishes, removes (谁列入、谁移出) or withdraws what it decided; a department no longer named cannot
+    propose, decide or import new ones."""
+    ensure(actor, Permission.LIST_TYPES_WRITE)
+    list_type = get_type(session, type_key)
+    cleaned = _clean_codes(codes)
+    for code in cleaned:
+        departments_service.get_department(session, code)  # NotFound (with how to register it) for a typo
+    before = list(list_type.deciding_departments or [])
+    if cleaned != sorted(before):
+        list_type.deciding_departments = cleaned
+        list_type.updated_at = utcnow()
+        audit.record(session, AuditAction.LIST_TYPE_DECIDERS_SET, actor=actor, target=f"list-type:{list_type.key}",
+                     details={"before": before, "after": cleaned})  # fmt: skip
+    return list_type
+
+
 def may_decide(list_type: ListType, department: Department) -> bool:
-    return not list_type.deciding_departments or department.code in list_type.deciding_departments
+    """谁认定、谁列入: only a department the type names; a type that names none accepts no entries."""
+    return department.code in (list_type.deciding_departments or [])
+
+
+def ensure_decider(list_type: ListType, department: Department) -> None:
+    """Refuse an entry of `list_type` in the name of `department` unless the type names it, saying why."""
+    if not department.is_active:
+        raise PermissionDenied(f"{department.name}已停用，不能列入或导入名单")
+    if may_decide(list_type, department):
+        return
+    if not list_type.deciding_departments:
+        raise PermissionDenied(f"“{list_type.name}”尚未设置认定部门，不接受列入或导入；"
+                               f"请信用办先设置认定部门（xinyong lists set-deciders {list_type.key} 部门代码）")  # fmt: skip
+    if list_type.origin is ListOrigin.IMPORTED:
+        raise PermissionDenied(f"“{list_type.name}”只接受其声明来源（{list_type.source}）的名单；"
+                               f"{department.name}不是该名单的来源部门，不能导入")  # fmt: skip
+    raise PermissionDenied(f"{department.name}不是“{list_type.name}”的认定部门，不能列入（谁认定、谁列入）")
 
 
 # --------------------------------------------------------------------------------------- the procedure
@@ -204,8 +264,7 @@ def propose(
         raise InvalidInput(reason=f"“{list_type.name}”由外部认定，只能导入，不能在本平台提出列入")
     if not list_type.is_active:
         raise InvalidInput(reason=f"名单类型“{list_type.name}”已停用")
-    if not may_decide(list_type, department):
-        raise PermissionDenied(f"{department.name}不是“{list_type.name}”的认定部门")
+    ensure_decider(list_type, department)
     target = rules.next_state(None, Action.PROPOSE)
     reasons = rules.require_text(reasons, "列入事由")
     subject = subjects_service.get_subject(session, subject_code, protector)
@@ -216,7 +275,7 @@ def propose(
         raise AlreadyExists(what=f"该主体在“{list_type.name}”中未结束的名单记录（编号 {duplicate}）")
     entry = ListEntry(list_type_id=list_type.id, subject_id=subject.id, subject_name=subject.name,
                       department_id=department.id, origin=ListOrigin.LOCAL, state=target, reasons=reasons,
-                      basis=(basis or "").strip() or list_type.legal_basis)  # fmt: skip
+                      basis=rules.optional_text(basis) or list_type.legal_basis)  # fmt: skip
     session.add(entry)
     session.flush()  # the event and the audit entry name it
     record_step(session, entry, Action.PROPOSE, None, actor=actor, today=today, note=reasons)
@@ -233,7 +292,7 @@ def notify(session: Session, entry_id: int, *, rights: str | None, actor: Actor,
     assert list_type is not None
     workdays = list_type.objection_workdays or settings.lists_objection_workdays
     deadline = rules.objection_deadline(load_calendar(session), today, workdays)
-    rights_text = (rights or "").strip() or default_rights(list_type, workdays)
+    rights_text = rules.optional_text(rights) or default_rights(list_type, workdays)
     entry.state, entry.rights, entry.notified_on, entry.objection_deadline = target, rights_text, today, deadline
     entry.updated_at = utcnow()
     record_step(session, entry, Action.NOTIFY, source, actor=actor, today=today, note=rights_text,
@@ -269,8 +328,7 @@ def decide(session: Session, entry_id: int, *, decision_no: str, answer: str | N
     assert list_type is not None
     department = session.get(Department, entry.department_id)
     assert department is not None
-    if not may_decide(list_type, department):
-        raise PermissionDenied(f"{department.name}不是“{list_type.name}”的认定部门")
+    ensure_decider(list_type, department)  # the type's deciding departments when the decision is made
     if source is EntryState.OBJECTED:
         entry.objection_answer = rules.require_text(answer, "异议答复")
     deadline = rules.publish_deadline(load_calendar(session), today, settings.lists_publish_workdays)

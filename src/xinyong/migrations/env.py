@@ -39,7 +39,9 @@ def run_migrations_online() -> None:
         if connection.dialect.name == "sqlite":
             _sqlite_foreign_keys(connection, True)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None  # migrate.alembic_config sets it
+    engine = make_engine(url)
     with engine.connect() as conn:
         _run(conn)
         conn.commit()

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from xinyong.codes import mask_id_numbers
+from xinyong.codes.idtext import mask_id_numbers_in
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.notify.models import InboxItem, OutboxItem
@@ -61,10 +63,12 @@ def notifier_for(settings: Settings) -> Notifier:
 
 
 def message(session: Session, *, address: str | None, title: str, body: str) -> OutboxItem | None:
-    """A message to a person, sent after the caller's transaction commits. No address, no message."""
+    """A message to a person, sent after the caller's transaction commits. No address, no message. Mail
+    leaves the platform: ID numbers in the title or body are masked."""
     if not address:
         return None
-    item = OutboxItem(topic=MESSAGE, payload={"address": address, "title": title, "body": body}, attempts=0)
+    item = OutboxItem(topic=MESSAGE, payload={"address": address, "title": mask_id_numbers(title),
+                                              "body": mask_id_numbers(body)}, attempts=0)  # fmt: skip
     session.add(item)
     session.info[_PENDING] = True
     return item
@@ -107,8 +111,8 @@ def open_inbox_count(session: Session, user_id: int) -> int:
 
 
 def change_event(session: Session, kind: str, **payload: Any) -> OutboxItem:
-    """A change event for the systems the platform shares with (``change.<kind>``)."""
-    item = OutboxItem(topic=f"change.{kind}", payload=payload, attempts=0)
+    """A change event for the systems the platform shares with (``change.<kind>``), ID numbers masked."""
+    item = OutboxItem(topic=f"change.{kind}", payload=mask_id_numbers_in(payload), attempts=0)
     session.add(item)
     session.info[_PENDING] = True
     return item

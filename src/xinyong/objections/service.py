@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
@@ -17,7 +18,7 @@ from xinyong.calendar import service as calendar_service
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
-from xinyong.errors import AlreadyExists, InvalidInput, NotFound
+from xinyong.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
 from xinyong.notify import service as notify
 from xinyong.objections import rules
 from xinyong.objections.models import GROUNDS, Objection, ObjectionStatus
@@ -93,6 +94,7 @@ def get_for_staff(session: Session, actor: Actor, objection_id: int) -> Objectio
 
 
 def get_for_account(session: Session, account: SubjectAccount, number: str) -> Objection:
+    accounts_service.require_identity(account)
     objection = session.scalar(select(Objection).where(Objection.number == number.strip()[:24]))
     if objection is None or objection.subject_id != account.subject_id:
         raise NotFound(what="该异议")
@@ -120,6 +122,9 @@ def decide_objection(session: Session, objection_id: int, *, actor: Actor, outco
     which keeps the record's history; revoke: through records.service.revoke_record; uphold: reasons only."""
     ensure(actor, Permission.OBJECTIONS_DECIDE)
     objection = get_for_staff(session, actor, objection_id)
+    if not (actor.is_department_bound and actor.department_id == objection.department_id):
+        # The record is the department's: only it corrects, revokes or upholds it, never the platform alone.
+        raise PermissionDenied("异议由数据来源部门的审核人员核实处理")
     if outcome not in rules.OUTCOMES:
         raise InvalidInput(reason="请选择处理结果")
     after = rules.next_status(objection.status, outcome)

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from xinyong.catalog import load_catalog
-from xinyong.codes import CodeError, mask_id_number, normalize_code, validate_id_number
+from xinyong.catalog import Catalog, RecordType, load_catalog
+from xinyong.codes import CodeError, mask_id_number, mask_id_numbers, normalize_code, validate_id_number
 from xinyong.config import Settings
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
@@ -18,13 +18,13 @@ from xinyong.disclosure import rules as disclosure_rules
 from xinyong.disclosure import service as disclosure
 from xinyong.errors import InvalidInput, NotFound
 from xinyong.objections import service as objections_service
-from xinyong.portal import refs, search
+from xinyong.portal import refs
 from xinyong.protect import Protector
 from xinyong.records.models import Record
+from xinyong.subjects import names as search
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.models import Subject, SubjectKind
 
-RECORD_TYPES = {"license": "行政许可", "penalty": "行政处罚"}
 MAX_PAGE = 50  # deeper pages serve harvesting, not people: refine the query instead
 
 
@@ -61,6 +61,11 @@ LEGACY_TITLES = {
 }
 
 
+def catalog_of(settings: Settings) -> Catalog:
+    """The catalogue every portal surface reads: which types are public, their tabs, titles and fields."""
+    return load_catalog(settings.catalog_dirs)
+
+
 def card(subject: Subject, *, settings: Settings, protector: Protector, counts: dict[str, int] | None = None
          ) -> SubjectCard:  # fmt: skip
     policy = disclosure.load_policy(settings)
@@ -80,18 +85,21 @@ def card(subject: Subject, *, settings: Settings, protector: Protector, counts: 
 
 def counts_for(session: Session, subjects: list[Subject], *, settings: Settings, today: date
                 ) -> dict[int, dict[str, int]]:  # fmt: skip
-    """Published record counts per subject, in one query. The publication rules depend on the subject's kind
-    (persons have their own): with one kind the clause names it, with several it reads `subjects.kind`."""
+    """Published record counts per subject and public type, in one query. The publication rules depend on the
+    subject's kind (persons have their own): with one kind the clause names it, with several it reads
+    `subjects.kind`. Types the catalogue does not publish (授权查询, 政务共享) are not counted."""
     result: dict[int, dict[str, int]] = {s.id: {} for s in subjects}
     if not subjects:
         return result
     policy = disclosure.load_policy(settings)
+    public = catalog_of(settings).public_keys
     kinds = {s.kind.value for s in subjects}
     kind = kinds.pop() if len(kinds) == 1 else Subject.kind
     clause = disclosure.published_clause(session, policy, today, subject_kind=kind)
     statement = _count_statement(clause, reads_subjects=not isinstance(kind, str))
     for subject_id, record_type, count in session.execute(statement, {"ids": list(result)}):
-        result[subject_id][record_type] = count
+        if record_type in public:
+            result[subject_id][record_type] = count
     return result
 
 
@@ -105,7 +113,7 @@ def _count_statement(clause: ColumnElement[bool], *, reads_subjects: bool) -> Se
     hit = _COUNT_STATEMENTS.get(key)
     if hit is not None and hit[0] is clause:  # ids are only unique among live objects
         return hit[1]
-    query = select(Record.subject_id, Record.record_type, func.count())
+    query: Select[Any] = select(Record.subject_id, Record.record_type, func.count())  # type: ignore[assignment]
     if reads_subjects:  # the clause reads subjects.kind
         query = query.join(Subject, Subject.id == Record.subject_id)
     statement = query.where(Record.subject_id.in_(bindparam("ids", expanding=True)), clause).group_by(
@@ -130,6 +138,7 @@ def find_subjects(
     session: Session, query: str, *, settings: Settings, protector: Protector, page: int, today: date
 ) -> SearchResult:
     query = _clean_query(query)
+    shown = mask_id_numbers(query)  # never echo an ID number into a page, however it was typed
     size = settings.portal_page_size
     if not query:
         return SearchResult(query, "empty", [], 0, False, 1, 0)
@@ -139,18 +148,19 @@ def find_subjects(
         counts = counts_for(session, subjects, settings=settings, today=today)
         cards = [card(s, settings=settings, protector=protector, counts=counts[s.id]) for s in subjects]
         if _is_id_number(query):
-            query = mask_id_number(query)  # never echo a full ID number into a page
-        return SearchResult(query, "code", cards, len(cards), False, 1, 1 if cards else 0)
+            shown = mask_id_number(query)
+        return SearchResult(shown, "code", cards, len(cards), False, 1, 1 if cards else 0)
     if len(search.normalize_name(query)) < search.MIN_QUERY_CHARS:
-        return SearchResult(query, "too-short", [], 0, False, 1, 0)
+        return SearchResult(shown, "too-short", [], 0, False, 1, 0)
     page = min(max(page, 1), MAX_PAGE)
-    hits = search.search_names(session, query, offset=(page - 1) * size, limit=size)
+    # Stored names have their ID numbers masked (ingestion): so has the name looked for.
+    hits = search.search_names(session, shown, offset=(page - 1) * size, limit=size)
     by_id = {s.id: s for s in session.scalars(select(Subject).where(Subject.id.in_(hits.subject_ids)))}
     subjects = [by_id[i] for i in hits.subject_ids if i in by_id]
     counts = counts_for(session, subjects, settings=settings, today=today)
     cards = [card(s, settings=settings, protector=protector, counts=counts[s.id]) for s in subjects]
     pages = min(MAX_PAGE, -(-hits.total // size))
-    return SearchResult(query, "name", cards, hits.total, hits.is_capped, page, pages)
+    return SearchResult(shown, "name", cards, hits.total, hits.is_capped, page, pages)
 
 
 def _is_id_number(query: str) -> bool:
@@ -176,6 +186,14 @@ def resolve_subject(session: Session, ref: str, *, protector: Protector) -> Subj
     return subject
 
 
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str
+    count: int
+    is_negative: bool
+
+
 @dataclass
 class Profile:
     subject: Subject
@@ -185,15 +203,46 @@ class Profile:
     total: int
     page: int
     pages: int
+    record_type: RecordType  # the shown tab's type: its titles and summary fields
+    tabs: list[Tab]
+
+
+def public_type(settings: Settings, key: str) -> RecordType:
+    """A type the public may ask for by key (a tab, the API's `record_type`); any other is refused by name."""
+    catalog = catalog_of(settings)
+    if key not in catalog.public_keys:
+        keys = "、".join(t.key for t in catalog.public_types)
+        raise InvalidInput(reason=f"未知的信息类别“{key[:40]}”（可用：{keys}）")
+    return catalog.types[key]
+
+
+def default_tab(catalog: Catalog, counts: dict[str, int]) -> str | None:
+    """The tab a profile opens on: the first negative type with published records, else the first type with
+    records, else the catalogue's default."""
+    with_records = [t for t in catalog.public_types if counts.get(t.key)]
+    negative = [t for t in with_records if t.is_negative]
+    return (negative or with_records)[0].key if with_records else catalog.default_public_key
+
+
+def tabs(catalog: Catalog, counts: dict[str, int], shown: str) -> list[Tab]:
+    """One tab per public type with published records, and the one shown even when it has none."""
+    return [Tab(t.key, t.portal.tab, counts.get(t.key, 0), t.is_negative) for t in catalog.public_types
+            if counts.get(t.key) or t.key == shown]  # fmt: skip
 
 
 def profile(
-    session: Session, ref: str, *, settings: Settings, protector: Protector, tab: str, page: int, today: date
+    session: Session, ref: str, *, settings: Settings, protector: Protector, tab: str | None, page: int, today: date
 ) -> Profile:
-    if tab not in RECORD_TYPES:
-        raise InvalidInput(reason="未知的信息类别")
+    """A subject's published records of one public type; `tab` None opens the default tab. Raises InvalidInput
+    for a type the public may not ask for, NotFound for an unknown subject."""
+    catalog = catalog_of(settings)
+    if tab is not None:
+        public_type(settings, tab)
     subject = resolve_subject(session, ref, protector=protector)
     counts = counts_for(session, [subject], settings=settings, today=today)[subject.id]
+    tab = tab or default_tab(catalog, counts)
+    if tab is None:
+        raise NotFound(what="可公开的信息类别")
     size = settings.portal_page_size
     page = min(max(page, 1), MAX_PAGE)
     records, total = disclosure.published_records(
@@ -205,23 +254,20 @@ def profile(
     rows = [summary(r, subject, departments, settings=settings, protector=protector, under_review=r.id in disputed)
             for r in records]  # fmt: skip
     return Profile(subject, card(subject, settings=settings, protector=protector, counts=counts), tab, rows, total,
-                   page, max(1, -(-total // size)))  # fmt: skip
-
-
-SUMMARY_FIELDS = {
-    "license": ("XK_XKWS", "XK_XKLB", "XK_NR"),
-    "penalty": ("CF_WFXW", "CF_CFLB", "CF_NR"),
-}
+                   page, max(1, -(-total // size)), catalog.types[tab], tabs(catalog, counts, tab))  # fmt: skip
 
 
 def summary(record: Record, subject: Subject, departments: dict[int, str], *, settings: Settings,
             protector: Protector, under_review: bool = False) -> dict[str, Any]:  # fmt: skip
+    """One published record as listings, profiles, the CSV export and the public API show it: `highlights` are
+    the type's declared summary fields, `fields` every public field with a value (by code, in catalogue order)."""
     policy = disclosure.load_policy(settings)
-    payload = _public_payload(record, subject, policy)
+    rtype = catalog_of(settings).get(record.record_type)
+    payload = _public_payload(record, subject, rtype, policy)
     return {
         "ref": refs.record_ref(record.id, protector),
         "record_type": record.record_type,
-        "record_type_label": RECORD_TYPES.get(record.record_type, record.record_type),
+        "record_type_label": rtype.name,
         "doc_no": record.doc_no,
         "subject_name": disclosure_rules.public_name(record.subject_name, subject.kind.value, policy),
         "decision_date": record.decision_date.isoformat(),
@@ -230,15 +276,19 @@ def summary(record: Record, subject: Subject, departments: dict[int, str], *, se
         "tier": record.tier,
         "publish_until": record.publish_until.isoformat() if record.publish_until else None,
         "department": departments.get(record.department_id, ""),
-        "highlights": {code: payload.get(code, "") for code in SUMMARY_FIELDS.get(record.record_type, ())},
+        "highlights": {spec.code: payload.get(spec.code, "") for spec in rtype.summary_fields},
+        "fields": {spec.code: payload[spec.code] for spec in rtype.public_fields if payload.get(spec.code)},
         "under_review": under_review,  # an objection to it is open (异议处理中)
     }
 
 
-def _public_payload(record: Record, subject: Subject, policy: disclosure_rules.DisclosurePolicy) -> dict[str, str]:
-    """The payload as the public may read it: protected values arrive masked from ingestion; a person's
-    name is masked wherever the department repeated it in free text."""
-    payload = dict(record.payload or {})
+def _public_payload(record: Record, subject: Subject, rtype: RecordType, policy: disclosure_rules.DisclosurePolicy
+                    ) -> dict[str, str]:  # fmt: skip
+    """The public fields of the payload as the public may read them: fields the catalogue does not publish
+    (protected, or declared `public = false`) are left out; a person's name is masked in its own field and
+    wherever the department repeated it in free text."""
+    payload = {spec.code: record.payload[spec.code] for spec in rtype.public_fields
+               if record.payload and spec.code in record.payload}  # fmt: skip
     if subject.kind == SubjectKind.PERSON and policy.mask_person_names:
         names = {n for n in (subject.name, record.subject_name) if n and len(n) >= 2}
         for code, value in payload.items():
@@ -246,6 +296,9 @@ def _public_payload(record: Record, subject: Subject, policy: disclosure_rules.D
                 for name in names:
                     value = value.replace(name, disclosure_rules.public_name(name, "person", policy))
                 payload[code] = value
+        name_spec = rtype.field_by_role("subject_name")
+        if name_spec is not None and name_spec.code in payload:
+            payload[name_spec.code] = disclosure_rules.public_name(payload[name_spec.code], subject.kind.value, policy)
     return payload
 
 
@@ -253,9 +306,10 @@ def _public_payload(record: Record, subject: Subject, policy: disclosure_rules.D
 class RecordDetail:
     summary: dict[str, Any]
     subject: SubjectCard
-    fields: list[tuple[str, str, str]]  # (code, title, value)
+    fields: list[tuple[str, str, str]]  # (code, title, value): the public fields with a value, in catalogue order
     legal_basis: str
     type_name: str
+    record_type: RecordType
 
 
 def record_detail(session: Session, ref: str, *, settings: Settings, protector: Protector, today: date
@@ -264,23 +318,22 @@ def record_detail(session: Session, ref: str, *, settings: Settings, protector: 
     if record_id is None:
         raise NotFound(what="该信用记录")
     record = disclosure.get_published_record(session, settings=settings, record_id=record_id, today=today)
+    rtype = catalog_of(settings).get(record.record_type)
+    if not rtype.is_public:
+        raise NotFound(what="该信用记录")
     subject = session.get(Subject, record.subject_id)
     assert subject is not None
-    policy = disclosure.load_policy(settings)
-    rtype = load_catalog(settings.catalog_dirs).get(record.record_type)
-    payload = _public_payload(record, subject, policy)
-    name_spec = rtype.field_by_role("subject_name")
-    if name_spec is not None and name_spec.code in payload:
-        payload[name_spec.code] = disclosure_rules.public_name(payload[name_spec.code], subject.kind.value, policy)
-    fields = [(spec.code, spec.title, payload[spec.code]) for spec in rtype.fields if payload.get(spec.code)]
     departments = departments_service.names_by_id(session)
+    row = summary(record, subject, departments, settings=settings, protector=protector,
+                  under_review=bool(objections_service.open_record_ids(session, [record.id])))  # fmt: skip
+    titles = {spec.code: spec.title for spec in rtype.public_fields}
     return RecordDetail(
-        summary=summary(record, subject, departments, settings=settings, protector=protector,
-                        under_review=bool(objections_service.open_record_ids(session, [record.id]))),
+        summary=row,
         subject=card(subject, settings=settings, protector=protector),
-        fields=fields,
+        fields=[(code, titles[code], value) for code, value in row["fields"].items()],
         legal_basis=rtype.legal_basis,
         type_name=rtype.name,
+        record_type=rtype,
     )
 
 
@@ -288,10 +341,19 @@ def departments(session: Session) -> list[Department]:
     return list(session.scalars(select(Department).where(Department.is_active.is_(True)).order_by(Department.name)))
 
 
+def listing_type(settings: Settings, key: str) -> RecordType:
+    """The type of a public listing (/disclosure/<key>): only types the catalogue declares listable have one."""
+    record_type = catalog_of(settings).types.get(key)
+    if record_type is None or not record_type.is_listable:
+        raise NotFound(what="该公示栏目")
+    return record_type
+
+
 def listing(
     session: Session, *, settings: Settings, protector: Protector, listing: disclosure.ListingFilter, page: int,
     today: date, page_size: int | None = None,
 ) -> tuple[list[dict[str, Any]], int, bool, int]:  # fmt: skip
+    listing_type(settings, listing.record_type)
     size = page_size or settings.portal_page_size
     page = min(max(page, 1), MAX_PAGE)
     rows, total, capped = disclosure.latest_records(
@@ -308,7 +370,18 @@ def listing(
     return items, total, capped, min(MAX_PAGE, max(1, -(-total // size)))
 
 
+def export_rows(items: list[dict[str, Any]], record_type: RecordType) -> tuple[list[str], list[list[str]]]:
+    """The CSV export of a listing page: the common columns, then the type's declared export fields."""
+    header = [record_type.role_title("subject_name", "行政相对人名称"), "统一社会信用代码",
+              record_type.role_title("doc_no", "决定文书号"), record_type.role_title("decision_date", "决定日期"),
+              "部门", *(spec.title for spec in record_type.export_fields)]  # fmt: skip
+    rows = [[i["subject_name"], i["subject"].uscc or "", i["doc_no"], i["decision_date"], i["department"],
+             *(i["fields"].get(spec.code, "") for spec in record_type.export_fields)] for i in items]  # fmt: skip
+    return header, rows
+
+
 def home_counts(session: Session, *, settings: Settings, today: date) -> dict[str, dict[str, int]]:
+    """Records published in the last 7 and 30 days, per type (the home page shows the listable ones)."""
     return {
         "7": disclosure.recent_counts(session, settings=settings, today=today, days=7),
         "30": disclosure.recent_counts(session, settings=settings, today=today, days=30),

@@ -10,10 +10,10 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 
 from xinyong.disclosure import service as disclosure
-from xinyong.errors import NotFound
 from xinyong.exports import write_csv
 from xinyong.lists import service as lists_service
 from xinyong.portal import refs, service
+from xinyong.repair import rules as repair_rules
 from xinyong.repair import service as repair_service
 from xinyong.web.deps import AppProtector, AppSettings, DbSession, Today
 from xinyong.web.ratelimit import Limited
@@ -40,7 +40,8 @@ def home(request: Request, session: DbSession, settings: AppSettings, today: Tod
     counts = request.app.state.portal_cache.get(
         ("home", today), lambda: service.home_counts(session, settings=settings, today=today)
     )
-    return render(request, "portal/home.html", {"counts": counts, "today": today})
+    return render(request, "portal/home.html", {"counts": counts, "today": today,
+                                                "types": service.catalog_of(settings).listable_types})  # fmt: skip
 
 
 @router.get("/search", name="portal.search", dependencies=[Limited])
@@ -48,19 +49,19 @@ def search_page(request: Request, session: DbSession, settings: AppSettings, tod
                 q: str = "", page: str | None = None) -> Response:  # fmt: skip
     result = service.find_subjects(session, q, settings=settings, protector=protector, page=_int(page),
                                    today=today)  # fmt: skip
-    return render(request, "portal/search.html", {"result": result, "q": result.query})
+    return render(request, "portal/search.html", {"result": result, "q": result.query,
+                                                  "types": service.catalog_of(settings).public_types})  # fmt: skip
 
 
 @router.get("/subjects/{ref}", name="portal.subject", dependencies=[Limited])
 def subject_page(request: Request, ref: str, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector,
-                 tab: str = "penalty", page: str | None = None) -> Response:  # fmt: skip
-    if tab not in service.RECORD_TYPES:
-        tab = "penalty"
+                 tab: str | None = None, page: str | None = None) -> Response:  # fmt: skip
+    if tab not in service.catalog_of(settings).public_keys:
+        tab = None  # an unknown tab in a link opens the default one
     profile = service.profile(session, ref, settings=settings, protector=protector, tab=tab, page=_int(page),
                               today=today)  # fmt: skip
     return render(request, "portal/subject.html", {
-        "p": profile, "record_types": service.RECORD_TYPES,
-        "memberships": lists_service.public_memberships(session, profile.subject, today=today),
+        "p": profile, "memberships": lists_service.public_memberships(session, profile.subject, today=today),
     })  # fmt: skip
 
 
@@ -90,16 +91,14 @@ def listing_page(request: Request, record_type: str, session: DbSession, setting
                  protector: AppProtector, department: ListingArgs = None, category: ListingArgs = None,
                  date_from: ListingArgs = None, date_to: ListingArgs = None, page: ListingArgs = None) -> Response:  # fmt: skip
     export = record_type.endswith(".csv")
-    record_type = record_type.removesuffix(".csv")
-    if record_type not in service.RECORD_TYPES:
-        raise NotFound(what="该公示栏目")
-    filters = _listing_filter(record_type, department, category, date_from, date_to)
+    rtype = service.listing_type(settings, record_type.removesuffix(".csv"))
+    filters = _listing_filter(rtype.key, department, category, date_from, date_to)
     if export:
         return _csv(session, settings, protector, filters, today)
     items, total, capped, pages = service.listing(session, settings=settings, protector=protector, listing=filters,
                                                   page=_int(page), today=today)  # fmt: skip
     return render(request, "portal/listing.html", {
-        "record_type": record_type, "label": service.RECORD_TYPES[record_type], "items": items, "total": total,
+        "record_type": rtype.key, "type": rtype, "label": rtype.portal.tab, "items": items, "total": total,
         "capped": capped, "pages": pages, "page": min(_int(page), pages), "filters": filters,
         "departments": service.departments(session),
         "query": {"department": department or "", "category": category or "", "date_from": date_from or "",
@@ -110,22 +109,18 @@ def listing_page(request: Request, record_type: str, session: DbSession, setting
 def _csv(session, settings, protector, filters, today) -> Response:  # type: ignore[no-untyped-def]
     items, *_ = service.listing(session, settings=settings, protector=protector, listing=filters, page=1,
                                 today=today, page_size=CSV_MAX_ROWS)  # fmt: skip
+    header, rows = service.export_rows(items, service.listing_type(settings, filters.record_type))
     buffer = io.StringIO()
     buffer.write("\ufeff")  # Excel needs the BOM to read UTF-8
-    header = ["行政相对人名称", "统一社会信用代码", "决定文书号", "决定日期", "部门", "类别", "内容"]
-    rows = (
-        [i["subject_name"], i["subject"].uscc or "", i["doc_no"], i["decision_date"], i["department"],
-         *list(i["highlights"].values())[1:]]
-        for i in items
-    )  # fmt: skip
     write_csv(buffer, header, rows)  # every cell through exports.safe_cell
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filters.record_type}.csv"'})  # fmt: skip
 
 
 @router.get("/repair", name="portal.repair")
-def repair_page(request: Request) -> Response:
-    return render(request, "portal/repair.html", {})
+def repair_page(request: Request, settings: AppSettings) -> Response:
+    periods = repair_rules.publicity_periods(service.catalog_of(settings))
+    return render(request, "portal/repair.html", {"periods": periods})
 
 
 @router.get("/lists", name="portal.lists")

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -10,6 +9,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from xinyong import clock
+from xinyong.auth.rules import Actor
 from xinyong.commandline import console, err_console, fail, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.departments import service as departments_service
@@ -29,13 +29,14 @@ def import_(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV（UTF-8/GBK）或 XLSX 文件"),
     record_type: str = typer.Option(..., "--type", help=TYPE_HELP),
     department: str = typer.Option(..., "--department", help="报送部门的统一社会信用代码"),
-    reported_on: str = typer.Option(None, "--reported-on", help="原始报送日期 YYYY-MM-DD（迁移历史数据时使用）"),
+    reported_on: str = typer.Option(None, "--reported-on", help="原始报送日期 YYYY-MM-DD（补录历史数据时使用，须同时写明 --reason）"),
+    reason: str = typer.Option(None, "--reason", help="补录理由（指定报送日期时必填，记入审计日志）"),
     as_json: bool = typer.Option(False, "--json", help="输出机器可读的 JSON"),
 ) -> None:
     try:
-        reported = date.fromisoformat(reported_on) if reported_on else None
-    except ValueError:
-        raise fail(f"报送日期“{reported_on}”格式不正确，应为 YYYY-MM-DD") from None
+        reported = service.parse_reported_on(reported_on)
+    except DomainError as exc:
+        raise fail(exc) from None
     factory = session_factory()
     session = factory()
     try:
@@ -48,7 +49,8 @@ def import_(
             task = progress.add_task(f"正在导入 {file.name}", total=None)
             result = service.import_file(
                 session, file, settings=settings(), protector=protector(settings()), record_type=record_type,
-                department=dept, actor="cli", source=BatchSource.CLI, reported_on=reported,
+                department=dept, actor=Actor.system("cli"), source=BatchSource.CLI, reported_on=reported,
+                backdate_reason=reason,
                 progress=lambda n: progress.advance(task, n),
             )  # fmt: skip
         if as_json:
@@ -65,9 +67,11 @@ def import_(
 
 
 def _print_summary(session: object, result: service.ImportResult) -> None:
-    if result.failure:
+    if result.failure and result.status != "incomplete":
         console.print(f"[red]文件未导入[/red]：{result.failure['message']}（{result.failure['code']}）", highlight=False)
         return
+    if result.failure:  # the file broke midway: the rows before the break were stored
+        console.print(f"[red]导入未完成[/red]：{result.failure['message']}（{result.failure['code']}）", highlight=False)
     status = "完成" if result.status == "completed" else "未完成"
     console.print(
         f"批次 {result.batch_id} {status}：共 {result.rows} 行，新增 {result.created}，更新 {result.updated}，"
@@ -81,6 +85,8 @@ def _print_summary(session: object, result: service.ImportResult) -> None:
             style = "red" if p.severity == "error" else "yellow"
             table.add_row(str(p.row), p.column or "", f"[{style}]{p.code}[/{style}]", p.value or "", p.message)
         console.print(table)
+        for line in report.omitted(service.get_batch(session, result.batch_id)):  # type: ignore[arg-type]
+            console.print(f"{line['code']} {line['column'] or ''}：{line['message']}", highlight=False)
         console.print(f"完整报告：xinyong records report {result.batch_id} --csv 报告.csv", highlight=False)
 
 

@@ -133,6 +133,8 @@ class Batch(Base):
     late: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[int] = mapped_column(Integer, default=0)
     failure: Mapped[str | None] = mapped_column(String(500))
+    # Problems counted but not stored one by one (over the caps): [{severity, code, column, count}, …].
+    omitted_problems: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -140,9 +142,11 @@ class Batch(Base):
 
 class BatchProblem(Base):
     __tablename__ = "batch_problems"
+    # A batch's report is read in (row, id) order, a page at a time.
+    __table_args__ = (Index("ix_batch_problems_batch_row", "batch_id", "row", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
     severity: Mapped[Severity] = mapped_column(_enum(Severity, 8))
     row: Mapped[int] = mapped_column(Integer)  # 0 for problems of the whole file
     column: Mapped[str | None] = mapped_column(String(64))

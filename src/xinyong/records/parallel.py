@@ -3,9 +3,9 @@
 Validation is pure, so it can run beside the database work on the other core. The worker opens the file
 itself (an open iterator cannot cross processes), validates chunk by chunk and sends the results through
 a bounded queue, which keeps memory flat however long the file is. A whole-file problem raised in the
-worker (wrong encoding in row N, missing columns) travels back and is raised again in the caller, so both
-paths report the same problems. The spawn start method is used: a forked child would inherit the
-parent's database connections.
+worker (wrong encoding in row N, missing columns) travels back, after the rows before it, and is raised
+again in the caller, so both paths store and report the same. The spawn start method is used: a forked
+child would inherit the parent's database connections.
 
 The caller may read and validate the first rows itself (`FileJob.skip_rows`, which the worker then skips),
 so that it has a chunk to store while the worker's interpreter is still starting.
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import islice
 from pathlib import Path
+from typing import cast
 
 from xinyong.catalog import load_catalog
 from xinyong.errors import FileRejected
@@ -85,16 +86,21 @@ def _worker(job: FileJob, out: multiprocessing.Queue) -> None:  # type: ignore[t
             # the rows of every chunk, need not walk it again each time.
             gc.freeze()
             chunk: list[CleanRow] = []
-            for number, cells in islice(table.rows, job.skip_rows, None):
-                chunk.append(validator.validate(number, cells))
-                if len(chunk) >= job.chunk_rows:
+            try:
+                for number, cells in islice(table.rows, job.skip_rows, None):
+                    chunk.append(validator.validate(number, cells))
+                    if len(chunk) >= job.chunk_rows:
+                        put(("chunk", chunk))
+                        chunk = []
+            except FileRejected:
+                if chunk:  # a file that breaks midway (a bad byte): the rows before the break are stored first
                     put(("chunk", chunk))
-                    chunk = []
+                raise
             if chunk:
                 put(("chunk", chunk))
         put(("done", None))
     except FileRejected as exc:
-        put(("rejected", (exc.problem_code, exc.reason)))
+        put(("rejected", (exc.problem_code, exc.reason, exc.details.get("row"))))
     except BaseException:  # anything else: report it rather than leave the caller waiting
         put(("crashed", traceback.format_exc(limit=5)))
 
@@ -133,7 +139,7 @@ class ParallelFile:
         while True:
             kind, value = self._receive()
             if kind == "chunk":
-                yield value
+                yield cast("list[CleanRow]", value)
             elif kind == "done":
                 return
             else:
@@ -150,6 +156,6 @@ class ParallelFile:
     @staticmethod
     def _raise(kind: str, value: object) -> None:
         if kind == "rejected":
-            code, reason = value  # type: ignore[misc]
-            raise FileRejected(code, reason)
+            code, reason, row = cast("tuple[str, str, int | None]", value)
+            raise FileRejected(code, reason, row=row)
         raise RuntimeError(f"validation worker failed:\n{value}")

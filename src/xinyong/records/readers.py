@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from xinyong.errors import FileRejected
 
@@ -200,30 +200,107 @@ def _csv_records(raw: BinaryIO, encoding: str, delimiter: str) -> Iterator[tuple
         for record in reader:
             row += 1
             yield row, [cell.strip() for cell in record]
+        return
     except UnicodeDecodeError:
-        bad_row = _locate_bad_row(raw, encoding, delimiter)
-        raise FileRejected(
-            "encoding-error", f"第 {bad_row} 行附近出现无法识别的字符，请将文件另存为 UTF-8 或 GBK 编码"
-        ) from None
+        pass  # the rows before the bad byte are read again below, outside this handler
     except csv.Error as exc:  # in practice an unclosed quote swallowing the rest of the file
-        raise FileRejected(
-            "malformed-csv", f"第 {row + 1} 行格式有误（可能是引号未配对或单元格过长），请检查后重新上传"
-        ) from exc
+        raise _malformed(row + 1) from exc
+    yield from _records_before_bad_byte(raw, encoding, delimiter, done=row)
 
 
-def _locate_bad_row(raw: BinaryIO, encoding: str, delimiter: str) -> int:
-    """TextIOWrapper decodes chunks ahead of the csv parser, so it fails rows before the bad bytes.
-    Re-read line by line (slower, but only on this error path) to name the right row."""
+ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030"}
+# Ends the text read before a bad byte, so that the row holding that byte is always the last record parsed.
+_BREAK_MARK = "\ufffd"
+
+
+def _malformed(row: int) -> FileRejected:
+    return FileRejected(
+        "malformed-csv", f"第 {row} 行格式有误（可能是引号未配对或单元格过长），请检查后重新上传", row=row
+    )
+
+
+def _records_before_bad_byte(
+    raw: BinaryIO, encoding: str, delimiter: str, *, done: int
+) -> Iterator[tuple[int, list[str]]]:
+    """TextIOWrapper decodes a block ahead of the csv parser and fails on the whole block, so the rows just
+    before a bad byte were never parsed. Find the bad byte, parse the text before it again (slower, but only on
+    this path), yield the rows after the `done` ones, and name the row that holds the byte."""
+    label = ENCODING_LABELS.get(encoding, encoding)
+    offset = _bad_byte_offset(raw, encoding)
+    row = done
+    if offset is not None:
+        raw.seek(0)
+        text = io.TextIOWrapper(io.BufferedReader(_Prefix(raw, offset)), encoding=encoding, newline="")
+        records = csv.reader(_marked_end(text), delimiter=delimiter)
+        row = 0
+        try:
+            held = next(records, None)  # the last record is the broken row: each is yielded once the next is read
+            for record in records:
+                row += 1
+                if row > done:
+                    yield row, [cell.strip() for cell in held or ()]
+                held = record
+        except csv.Error as exc:
+            raise _malformed(row + 1) from exc
+    bad_row = row + 1
+    raise FileRejected(
+        "encoding-error",
+        f"第 {bad_row} 行有无法识别的字符（文件按 {label} 编码读取），请将文件另存为 UTF-8 或 GBK 编码",
+        row=bad_row,
+    )
+
+
+def _bad_byte_offset(raw: BinaryIO, encoding: str) -> int | None:
+    """Where the first byte that cannot be decoded is, counted from the start of the file."""
     raw.seek(0)
-    decode = codecs.getincrementaldecoder(encoding)().decode
-    row = 0
-    try:
-        for _ in csv.reader(map(decode, raw), delimiter=delimiter):
-            row += 1
-        decode(b"", True)  # a truncated character at the very end
-    except (UnicodeDecodeError, csv.Error):
-        pass
-    return row + 1
+    fed = 0
+    if encoding == "utf-8-sig":  # its decoder counts positions after the BOM: skip the BOM here instead
+        fed = len(raw.read(len(codecs.BOM_UTF8)))
+        encoding = "utf-8"
+    decoder = codecs.getincrementaldecoder(encoding)()
+    while True:
+        block = raw.read(SAMPLE_BYTES)
+        pending = len(decoder.getstate()[0])  # the start of a character cut by the previous block
+        try:
+            decoder.decode(block, final=not block)
+        except UnicodeDecodeError as exc:
+            return fed - pending + exc.start
+        if not block:
+            return None
+        fed += len(block)
+
+
+def _marked_end(lines: Iterable[str]) -> Iterator[str]:
+    """The lines, with _BREAK_MARK after the last: on a line of its own if the last line is complete."""
+    last = None
+    for line in lines:
+        if last is not None:
+            yield last
+        last = line
+    if last is None or last.endswith(("\n", "\r")):
+        if last is not None:
+            yield last
+        yield _BREAK_MARK
+    else:
+        yield last + _BREAK_MARK
+
+
+class _Prefix(io.RawIOBase):
+    """The first `size` bytes of a binary file, from where it stands."""
+
+    def __init__(self, raw: BinaryIO, size: int) -> None:
+        self._raw = raw
+        self._left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        count = self._raw.readinto(memoryview(buffer)[: self._left])  # type: ignore[attr-defined]
+        self._left -= count
+        return count
 
 
 # --- shared ------------------------------------------------------------------------------------
@@ -362,6 +439,7 @@ def _xlsx_records(sheet: ReadOnlyWorksheet) -> Iterator[tuple[int, list[str]]]:
             raise FileRejected(
                 "unsupported-format",
                 f"Excel 文件第 {row + 1} 行附近内容已损坏，请用 Excel 打开后重新保存再上传",
+                row=row + 1,
             ) from exc
         row += 1
         # Inline fast path for the common cells; a call per cell would dominate the cost.

@@ -19,25 +19,27 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import CursorResult, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from xinyong import clock, writequeue
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
+from xinyong.auth.rules import Actor, Permission
 from xinyong.calendar.rules import WorkdayCalendar
 from xinyong.calendar.service import load_calendar
 from xinyong.catalog import RecordType, load_catalog
-from xinyong.codes import clean_display_name
+from xinyong.codes import clean_display_name, mask_id_numbers
 from xinyong.codes.names import load_conversion_tables
 from xinyong.config import Settings
 from xinyong.db import BackgroundCheckpointer, bulk_insert, refresh_statistics, utcnow
 from xinyong.departments.models import Department
-from xinyong.errors import FileRejected, InvalidInput, InvalidTransition, NotFound
+from xinyong.errors import FileRejected, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from xinyong.protect import Protector
 from xinyong.records import rules
+from xinyong.records.caps import ProblemCaps
 from xinyong.records.models import (
     CATEGORIES_LENGTH,
     Batch,
@@ -98,6 +100,7 @@ class ImportContext:
     reported_on: date
     calendar: WorkdayCalendar
     today: date
+    caps: ProblemCaps
     seen_doc_nos: SeenDocNos = field(default_factory=SeenDocNos)  # digest of 文书号 → first row
     tiers: dict[Any, str | None] = field(default_factory=dict)  # (categories, fine) → tier
     publication_ends: dict[Any, Any] = field(default_factory=dict)  # (tier, decision, stated end) → end
@@ -127,19 +130,22 @@ def import_file(
     protector: Protector,
     record_type: str,
     department: Department,
-    actor: str,
+    actor: Actor | str,
     source: BatchSource = BatchSource.CLI,
     reported_on: date | None = None,
+    backdate_reason: str | None = None,
     filename: str | None = None,
     today: date | None = None,
     progress: ProgressCallback | None = None,
 ) -> ImportResult:
-    """Import a CSV or XLSX file. Commits as it goes (chunk by chunk): call it at a command boundary."""
+    """Import a CSV or XLSX file. Commits as it goes (chunk by chunk): call it at a command boundary.
+    A `reported_on` other than today needs the migration permission (see reporting_day)."""
     rtype = load_catalog(settings.catalog_dirs).get(record_type)
     today = today or clock.today()
+    reported_on, backdate_reason = reporting_day(reported_on, today=today, actor=actor, reason=backdate_reason)
     batch = _start_batch(
         session, department=department, record_type=rtype.key, source=source, actor=actor,
-        reported_on=reported_on or today, filename=filename or path.name,
+        reported_on=reported_on, filename=filename or path.name, backdate_reason=backdate_reason, today=today,
     )  # fmt: skip
     batch.file_sha256 = _sha256(path)
 
@@ -201,9 +207,16 @@ def _run_parallel(
                     raise FileRejected("empty-file", "文件为空或没有表头")
                 batch.file_format, batch.encoding = table.format, table.encoding
                 validator = RowValidator(record_type, table.headers, department_code=department.code, today=today)
-                first = [validator.validate(number, cells) for number, cells in islice(table.rows, lead_rows)]
+                first: list[CleanRow] = []
+                broken: FileRejected | None = None
+                try:
+                    for number, cells in islice(table.rows, lead_rows):
+                        first.append(validator.validate(number, cells))
+                except FileRejected as exc:
+                    broken = exc  # the worker stops at the same place: store the rows before it, then report it
             file_problems = validator.file_problems
-            chunks: Iterable[list[CleanRow]] = chain([first] if first else [], worker.chunks())
+            rest = _then_raise(broken) if broken else worker.chunks()
+            chunks: Iterable[list[CleanRow]] = chain([first] if first else [], rest)
         else:
             head = worker.receive_head()
             batch.file_format, batch.encoding, file_problems = head.format, head.encoding, head.file_problems
@@ -222,14 +235,17 @@ def import_rows(
     protector: Protector,
     record_type: str,
     department: Department,
-    actor: str,
+    actor: Actor | str,
     source: BatchSource = BatchSource.API,
     reported_on: date | None = None,
+    backdate_reason: str | None = None,
     today: date | None = None,
 ) -> ImportResult:
-    """Import JSON objects keyed by column code or Chinese header; row numbers count objects from 1."""
+    """Import JSON objects keyed by column code or Chinese header; row numbers count objects from 1.
+    A `reported_on` other than today needs the migration permission (see reporting_day)."""
     rtype = load_catalog(settings.catalog_dirs).get(record_type)
     today = today or clock.today()
+    reported_on, backdate_reason = reporting_day(reported_on, today=today, actor=actor, reason=backdate_reason)
     headers: list[str] = []
     positions: dict[str, int] = {}
     for item in items:
@@ -247,7 +263,7 @@ def import_rows(
 
     batch = _start_batch(
         session, department=department, record_type=rtype.key, source=source, actor=actor,
-        reported_on=reported_on or today, filename=None,
+        reported_on=reported_on, filename=None, backdate_reason=backdate_reason, today=today,
     )  # fmt: skip
     batch.file_format = "json"
     return _guarded(session, batch, lambda: _run(
@@ -259,31 +275,76 @@ def import_rows(
 # ---------------------------------------------------------------------------------------------- batches
 
 
+BACKDATE_REASON_MIN = 4
+
+
+class BackdateRefused(PermissionDenied):
+    code = "backdate-not-allowed"
+    message_template = ("报送日期只能是今天（{today}），不能指定为 {day}：按时报送以实际报送日期计算；"
+                        "补录历史数据须由信用办办理或经信用办授权（api:records:backdate）")  # fmt: skip
+
+
+def reporting_day(reported_on: date | None, *, today: date, actor: Actor | str, reason: str | None
+                  ) -> tuple[date, str | None]:  # fmt: skip
+    """The day a batch counts as reported, and the reason when it is not today. Timeliness (7 working days) is
+    measured against it, so a department may not choose it: only the 信用办 (admin:records:backdate, the CLI
+    operator) or a key it granted api:records:backdate may, when migrating historical data, with a reason that
+    is audited. A label alone (demo data, benchmarks) carries no permission. Raises BackdateRefused (403) or
+    InvalidInput (no reason); a later day is refused by the import itself (future-reported-on)."""
+    if reported_on is None or reported_on == today:
+        return today, None
+    if not (isinstance(actor, Actor) and (actor.can(Permission.RECORDS_BACKDATE)
+                                          or actor.can(Permission.API_RECORDS_BACKDATE))):  # fmt: skip
+        raise BackdateRefused(today=today.isoformat(), day=reported_on.isoformat())
+    text = clean_display_name(reason or "")
+    if len(text) < BACKDATE_REASON_MIN:
+        raise InvalidInput(reason=f"指定报送日期（补录历史数据）须说明理由（至少 {BACKDATE_REASON_MIN} 个字）")
+    return reported_on, text[:450]
+
+
+def parse_reported_on(text: str | None) -> date | None:
+    """A reporting day typed in a form or on the command line (YYYY-MM-DD); empty means today."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(reason=f"报送日期“{text[:20]}”格式不正确，应为 YYYY-MM-DD") from None
+
+
 def _start_batch(
     session: Session,
     *,
     department: Department,
     record_type: str,
     source: BatchSource,
-    actor: str,
+    actor: Actor | str,
     reported_on: date,
     filename: str | None,
+    backdate_reason: str | None = None,
+    today: date | None = None,
 ) -> Batch:
     mark_stale_batches(session)
+    label = actor.label if isinstance(actor, Actor) else actor
     batch = Batch(
         department_id=department.id,
         record_type=record_type,
         source=source,
-        actor=actor,
+        actor=label,
         reported_on=reported_on,
-        filename=(Path(filename).name[:255] if filename else None),
+        filename=(mask_id_numbers(Path(filename).name)[:255] if filename else None),
         status=BatchStatus.RUNNING,
     )
     session.add(batch)
     session.flush()  # the audit entry names the batch
-    audit.record(session, AuditAction.BATCH_STARTED, actor=actor, department_id=department.id,
+    audit.record(session, AuditAction.BATCH_STARTED, actor=label, department_id=department.id,
                  target=f"batch:{batch.id}", details={"record_type": record_type, "source": source.value,
                                                       "filename": batch.filename})  # fmt: skip
+    if backdate_reason is not None:
+        audit.record(session, AuditAction.BATCH_BACKDATED, actor=actor, department_id=department.id,
+                     target=f"batch:{batch.id}", reason=backdate_reason,
+                     details={"reported_on": reported_on.isoformat(), "today": today.isoformat() if today else None})  # fmt: skip
     session.commit()  # the batch must exist even if the run dies in its first chunk
     return batch
 
@@ -296,12 +357,12 @@ def _audit_finished(session: Session, batch: Batch) -> None:
 
 def mark_stale_batches(session: Session) -> int:
     """Batches whose process died (no heartbeat for a while) are marked incomplete."""
-    result = session.execute(
+    result = session.execute(  # an UPDATE: a cursor result with a row count
         update(Batch)
         .where(Batch.status == BatchStatus.RUNNING, Batch.heartbeat_at < utcnow() - STALE_AFTER)
         .values(status=BatchStatus.INCOMPLETE, failure="导入进程中断（超时无响应），可重新导入同一文件继续")
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def _guarded(session: Session, batch: Batch, work: Callable[[], ImportResult]) -> ImportResult:
@@ -319,17 +380,26 @@ def _guarded(session: Session, batch: Batch, work: Callable[[], ImportResult]) -
 def _fail(session: Session, batch: Batch, exc: FileRejected) -> ImportResult:
     session.rollback()
     batch = session.merge(batch)
-    # A file that breaks after some chunks were stored (say, a bad byte in its second half) keeps them:
+    # A file that breaks midway (say, a bad byte in its second half) keeps the rows stored before the break:
     # the batch is then incomplete rather than failed, and re-running the mended file is safe.
-    batch.status = BatchStatus.FAILED if batch.rows_read == 0 else BatchStatus.INCOMPLETE
-    batch.failure = exc.message[:500]
+    row = exc.details.get("row")
+    if batch.rows_read == 0:
+        batch.status = BatchStatus.FAILED
+        batch.failure = _storable(exc.message, 500)  # it may quote a header
+    else:
+        batch.status = BatchStatus.INCOMPLETE
+        where = f"第 {row} 行及以后" if isinstance(row, int) else "其余"
+        batch.failure = _storable(
+            f"导入未完成：{exc.reason}。此前的 {batch.rows_read} 行数据已处理，{where}的内容未导入；"
+            "修正文件后重新导入即可，已导入的记录不会重复", 500,
+        )  # fmt: skip
     batch.finished_at = utcnow()
-    session.add(BatchProblem(batch_id=batch.id, severity=Severity.ERROR, row=0, code=exc.problem_code,
-                             message=exc.reason[:500]))  # fmt: skip
+    session.add(BatchProblem(batch_id=batch.id, severity=Severity.ERROR, row=row if isinstance(row, int) else 0,
+                             code=exc.problem_code, message=_storable(exc.reason, 500)))  # fmt: skip
     _audit_finished(session, batch)
     session.commit()
     result = _result(batch)
-    result.failure = {"code": exc.problem_code, "message": exc.reason}
+    result.failure = {"code": exc.problem_code, "message": mask_id_numbers(exc.reason)}
     return result
 
 
@@ -375,14 +445,19 @@ def _run(
 
     def chunks() -> Iterator[list[CleanRow]]:
         chunk: list[CleanRow] = []
-        for item in rows:
-            clean = validator.validate(item[0], item[1])
-            if len(item) > 2:
-                clean.reported_on = item[2]  # type: ignore[misc]
-            chunk.append(clean)
-            if len(chunk) >= size:
+        try:
+            for item in rows:
+                clean = validator.validate(item[0], item[1])
+                if len(item) > 2:
+                    clean.reported_on = item[2]  # type: ignore[misc]
+                chunk.append(clean)
+                if len(chunk) >= size:
+                    yield chunk
+                    chunk = []
+        except FileRejected:
+            if chunk:  # a file that breaks midway (a bad byte): the rows before the break are stored first
                 yield chunk
-                chunk = []
+            raise
         if chunk:
             yield chunk
 
@@ -408,10 +483,11 @@ def _store_all(
     ctx = ImportContext(
         settings=settings, protector=protector, record_type=record_type, department=department, batch=batch,
         reported_on=batch.reported_on, calendar=load_calendar(session), today=today,
+        caps=ProblemCaps(per_column=settings.problems_max_per_column, per_batch=settings.problems_max_per_batch),
     )  # fmt: skip
     if batch.reported_on > today:
         raise FileRejected("future-reported-on", "报送日期不能晚于今天")
-    _store_problems(session, batch, file_problems)
+    _store_problems(session, ctx, file_problems)
     session.commit()  # no transaction may be open while waiting for the writers' turn
     with _long_lived_objects_frozen(), BackgroundCheckpointer(session) as checkpointer:
         for number, chunk in enumerate(chunks, start=1):  # each chunk read and validated before taking the turn
@@ -430,10 +506,16 @@ def _store_all(
     session.commit()
     for year in sorted(ctx.calendar.uncovered_years):
         # Not an error in the data: the operator has to enter that year's holidays.
-        _store_problems(session, batch, [Problem(0, None, "calendar-year-missing", str(year),
+        _store_problems(session, ctx, [Problem(0, None, "calendar-year-missing", str(year),
                                                  f"{year} 年的节假日安排尚未配置，按周一至周五计算工作日", WARNING)])  # fmt: skip
         session.commit()
     return _result(batch)
+
+
+def _then_raise(exc: BaseException) -> Iterator[list[CleanRow]]:
+    """No chunks, then `exc`: raised when the chunks before it have been stored."""
+    yield from ()
+    raise exc
 
 
 _frozen_lock = threading.Lock()
@@ -477,8 +559,9 @@ def _store_chunk(
         key = doc_no_digest(doc_no)
         first = seen.first_row(key)
         if first is not None:
-            row.problems.append(Problem(row.row, doc_code, "duplicate-doc-no", doc_no,
-                                        f"决定文书号与第 {first} 行重复，同一文书号只能出现一次"))  # fmt: skip
+            message = (f"决定文书号遮蔽其中的身份证号码后与第 {first} 行相同，无法区分两条记录；请使用不含身份证号码的文书号"
+                       if doc_code in row.sealed else f"决定文书号与第 {first} 行重复，同一文书号只能出现一次")  # fmt: skip
+            row.problems.append(Problem(row.row, doc_code, "duplicate-doc-no", doc_no, message))
             rejected += 1
             continue
         seen.add(key, row.row)
@@ -522,6 +605,13 @@ def _store_chunk(
         content_hash = rules.content_hash(row.payload, sealed_text, subject_id)
         previous = existing.get(doc_no)
         if previous is not None:
+            if "*" in doc_no and not _same_clear_doc_no(ctx, previous, row.sealed.get(doc_code)):
+                row.problems.append(Problem(
+                    row.row, doc_code, "doc-no-ambiguous", doc_no,
+                    "决定文书号遮蔽其中的身份证号码后与已有的另一条记录相同，无法区分；请使用不含身份证号码的文书号或联系信用办",
+                ))  # fmt: skip
+                rejected += 1
+                continue
             if previous.status == RecordStatus.REVOKED:
                 row.problems.append(Problem(row.row, doc_code, "record-revoked", doc_no,
                                             "该文书号的记录已被撤销，不能再次上报；如确需恢复请联系信用办"))  # fmt: skip
@@ -563,7 +653,7 @@ def _store_chunk(
             updates,
         )
     problems = [p for row in chunk if row.problems for p in row.problems]
-    _store_problems(session, batch, problems)
+    _store_problems(session, ctx, problems)
     batch.rows_read += len(chunk)
     batch.created += len(inserts)
     batch.updated += len(updates)
@@ -603,6 +693,14 @@ def _late_note(ctx: ImportContext, decision: date, deadline: date, reported_on: 
             f"实际报送日期 {reported_on.isoformat()}，逾期 {overdue} 个工作日（已接收并标记为迟报）",
         )
     return note
+
+
+def _same_clear_doc_no(ctx: ImportContext, previous: Any, clear: str | None) -> bool:
+    """Whether a stored record whose 文书号 is masked (ID numbers in it, see validation) had this clear 文书号:
+    two documents whose numbers differ only in the hidden digits must not overwrite each other."""
+    doc_code = ctx.roles["doc_no"]
+    opened = json.loads(ctx.protector.unseal(previous.sealed)) if previous.sealed else {}
+    return opened.get(doc_code) == clear
 
 
 def _existing_records(session: Session, ctx: ImportContext, doc_nos: list[str]) -> dict[str, Any]:
@@ -672,22 +770,35 @@ def _subject_ref(ctx: ImportContext, row: CleanRow) -> SubjectRef:
     )
 
 
-def _store_problems(session: Session, batch: Batch, problems: list[Problem]) -> None:
+def _store_problems(session: Session, ctx: ImportContext, problems: list[Problem]) -> None:
+    """Stores the problems within the batch's caps (see caps.py) and keeps the count of the others."""
     if not problems:
         return
+    batch = ctx.batch
     batch_id = batch.id
     bulk_insert(
         session,
         BatchProblem.__table__,
         [
-            # An unknown header is reported under its own text, which may be longer than the column.
-            (batch_id, p.severity, p.row, p.column and p.column[:64], p.code, (p.value or "")[:200] or None,
-             p.message[:500])
-            for p in problems
+            # An unknown header is reported under its own text, which may be longer than the column. The text is
+            # the department's as it came (a cell a rule refused, a header): any ID number in it is masked before the
+            # cut, and PostgreSQL cannot store a NUL in it.
+            (batch_id, p.severity, p.row, p.column and _storable(p.column, 64), p.code,
+             _storable(p.value or "", 200) or None, _storable(p.message, 500))
+            for p in ctx.caps.admit(problems)
         ],
         columns=("batch_id", "severity", "row", "column", "code", "value", "message"),
     )  # fmt: skip
+    if ctx.caps.changed:
+        batch.omitted_problems = ctx.caps.omitted()
     batch.warnings += sum(1 for p in problems if p.severity == WARNING)
+
+
+def _storable(text: str, length: int) -> str:
+    """Text a department sent, fit to store in a report: ID numbers masked, NULs (PostgreSQL refuses them) dropped,
+    cut to the column."""
+    text = text.replace("\x00", "") if "\x00" in text else text
+    return mask_id_numbers(text)[:length]
 
 
 # ----------------------------------------------------------------------------------- batches & records
@@ -708,6 +819,20 @@ def list_batches(session: Session, *, department: Department | None = None, limi
     return list(session.scalars(query))
 
 
+def problem_page(session: Session, batch_id: int, *, page: int, size: int) -> tuple[list[BatchProblem], int, int]:
+    """One page of a batch's stored problems in report order, with the page number (moved into range) and
+    the number of problems stored."""
+    total = session.scalar(
+        select(func.count()).select_from(BatchProblem).where(BatchProblem.batch_id == batch_id)
+    ) or 0
+    page = max(1, min(page, -(-total // size)))
+    query = (
+        select(BatchProblem).where(BatchProblem.batch_id == batch_id).order_by(BatchProblem.row, BatchProblem.id)
+        .offset((page - 1) * size).limit(size)
+    )  # fmt: skip
+    return list(session.scalars(query)), page, total
+
+
 def iter_problems(session: Session, batch_id: int, *, severity: str | None = None) -> Iterator[BatchProblem]:
     query = select(BatchProblem).where(BatchProblem.batch_id == batch_id).order_by(BatchProblem.row, BatchProblem.id)
     if severity is not None:
@@ -725,14 +850,15 @@ def revoke_record(
     actor: str,
 ) -> Record:
     """撤销: the record leaves publication for good; its content stays in history."""
-    reason = reason.strip()
+    reason = mask_id_numbers(reason.strip())
     if len(reason) < rules.REVOKE_REASON_MIN_LENGTH:
         raise InvalidInput(reason=f"撤销理由至少 {rules.REVOKE_REASON_MIN_LENGTH} 个字")
+    # Stored 文书号 have their ID numbers masked (see validation); the department names it as it knows it.
+    doc_no = mask_id_numbers(doc_no.strip())
     record = session.scalar(
-        select(Record).where(
-            Record.department_id == department.id, Record.record_type == record_type, Record.doc_no == doc_no.strip()
-        )
-    )
+        select(Record).where(Record.department_id == department.id, Record.record_type == record_type,
+                             Record.doc_no == doc_no)
+    )  # fmt: skip
     if record is None:
         raise NotFound(what=f"本部门文书号为“{doc_no}”的记录")
     if record.status == RecordStatus.REVOKED:

@@ -4,6 +4,10 @@ Every problem is data: ``Problem(row, column, code, value, message, severity)`` 
 code and a Chinese message that tells the department what to fix. The validator is compiled once per
 file (header order known) into a list of small converters, because it runs on every row of
 million-row imports.
+
+Every cell that may hold free text (text fields, and enum fields that keep unknown values) is scanned for
+ID numbers (codes/idtext.py): a hit is masked in the value the rest of the pipeline uses and publishes,
+the clear text joins the row's sealed part, and the department gets an ``id-number-in-text`` warning.
 """
 
 from __future__ import annotations
@@ -20,15 +24,17 @@ from xinyong.catalog.schema import FieldSpec, RecordType, header_key
 from xinyong.codes import (
     RESIDENT_ID_TYPES,
     CodeError,
+    find_id_numbers,
     is_individual_business,
     make_org_code,
     mask_id_number,
-    mask_if_id_like,
+    mask_id_numbers,
     normalize_code,
     validate_id_number,
     validate_legacy,
     validate_uscc,
 )
+from xinyong.codes.idtext import Found, is_plausible_id_number, mask_found, might_hold_id_number
 from xinyong.errors import FileRejected
 
 ERROR = "error"
@@ -77,8 +83,8 @@ class Invalid(Exception):
 class CleanRow:
     row: int
     values: dict[str, Any]  # code → cleaned value (str, date, Decimal, list[str])
-    payload: dict[str, str]  # code → published form (protected values masked)
-    sealed: dict[str, str]  # code → clear value of protected fields
+    payload: dict[str, str]  # code → published form (protected values and ID numbers in text masked)
+    sealed: dict[str, str]  # code → clear value of protected fields and of text that held ID numbers
     problems: list[Problem] = field(default_factory=list)
     # Set only when one run carries rows reported on different days (loading demo or migrated data).
     reported_on: date | None = None
@@ -319,7 +325,8 @@ class RowValidator:
         self.width = len(headers)
         # Columns whose accepted value needs a second look (old category names, personal tax numbers).
         self._converters = [
-            (pos, spec, _converter(spec, today), spec.kind == "legacy:tax_number" or bool(spec.legacy_values))
+            (pos, spec, _converter(spec, today), spec.kind == "legacy:tax_number" or bool(spec.legacy_values),
+             _scanned(spec))
             for pos, spec in self.columns
         ]
         self._required = [s for s in record_type.fields if s.required]
@@ -338,7 +345,7 @@ class RowValidator:
         sealed: dict[str, str] = {}
         problems: list[Problem] = []
         ncells = len(cells)
-        for position, spec, convert, review in self._converters:
+        for position, spec, convert, review, scan in self._converters:
             raw = cells[position] if position < ncells else ""
             if not raw:
                 continue
@@ -348,11 +355,22 @@ class RowValidator:
                 if spec.code in self._code_columns and _is_id_number(raw, self.today):
                     problems.append(_misplaced_id(row_number, spec, raw, ERROR))
                     continue
-                shown = mask_id_number(raw) if spec.code in self._protected else mask_if_id_like(raw[:200])
-                problems.append(Problem(row_number, spec.code, exc.code, shown, exc.message, exc.severity))
+                shown = mask_id_number(raw) if spec.code in self._protected else _shown(raw, self.today)
+                problems.append(Problem(row_number, spec.code, exc.code, shown, mask_id_numbers(exc.message),
+                                        exc.severity))  # fmt: skip
                 if exc.severity == ERROR:
                     continue
                 value = raw
+            if scan and might_hold_id_number(value):
+                found = list(find_id_numbers(value, today=self.today))
+                if found:
+                    if scan == _SCAN_CODE:
+                        # A 社会组织登记证号 (the column takes any text) holding one: dropped, as a tax number is.
+                        problems.append(_misplaced_id(row_number, spec, found[0].number, WARNING))
+                        continue
+                    sealed[spec.code] = value
+                    value = mask_found(value, found)
+                    problems.append(_id_in_text(row_number, spec, found))
             if review:
                 if spec.kind == "legacy:tax_number" and _is_personal_tax_number(value, self.today):
                     # Individuals' tax numbers are their ID numbers: never stored in clear, and not needed to
@@ -362,7 +380,8 @@ class RowValidator:
                 if spec.legacy_values and ";".join(value) != raw:
                     note = _legacy_note(spec, raw)
                     if note:
-                        problems.append(Problem(row_number, spec.code, "legacy-value", raw[:200], note, WARNING))
+                        problems.append(Problem(row_number, spec.code, "legacy-value", _shown(raw, self.today),
+                                                mask_id_numbers(note), WARNING))  # fmt: skip
             values[spec.code] = value
             if spec.protected:
                 sealed[spec.code] = value
@@ -444,6 +463,35 @@ class RowValidator:
             )  # fmt: skip
 
 
+# How a column's accepted values are scanned for ID numbers: free text is masked and sealed; a 社会组织登记证号
+# (any text) that holds one is dropped. Personal tax numbers are caught by _is_personal_tax_number; 工商注册号,
+# 组织机构代码 and 事业单位证书号 are not scanned: their formats and check digits tell them apart, and a
+# 15-digit 工商注册号 that passes its own check is taken for what the column says.
+_SCAN_TEXT = 1
+_SCAN_CODE = 2
+
+
+def _scanned(spec: FieldSpec) -> int:
+    if spec.kind == "text" or (spec.kind == "enum" and spec.on_unknown == "warning"):
+        return _SCAN_TEXT
+    return _SCAN_CODE if spec.kind == "legacy:social_org_cert" else 0
+
+
+def _id_in_text(row_number: int, spec: FieldSpec, found: list[Found]) -> Problem:
+    masked = "、".join(dict.fromkeys(hit.masked for hit in found))
+    return Problem(
+        row_number, spec.code, "id-number-in-text", masked[:200],
+        f"{spec.title}中含有身份证号码（{masked}），公示时已遮蔽，原文已加密保存；"
+        "请勿在该字段填写个人证件号码，并更正本部门系统中的数据",
+        WARNING,
+    )  # fmt: skip
+
+
+def _shown(raw: str, today: date) -> str:
+    """A rejected cell as the report shows it: ID numbers masked before the cut, so none is cut in half."""
+    return mask_id_numbers(raw, today=today)[:200]
+
+
 def _is_id_number(value: str, today: date) -> bool:
     code = normalize_code(value)
     if len(code) not in (15, 18) or not code[:15].isdigit():
@@ -457,14 +505,14 @@ def _is_id_number(value: str, today: date) -> bool:
 
 def _is_personal_tax_number(code: str, today: date) -> bool:
     """A tax number issued to a person: the 18-character ID number, or a 15-digit first-generation one
-    (a 15-character number whose last 9 are a valid 组织机构代码 belongs to an organisation)."""
+    (a 15-character number whose last 9 are a valid 组织机构代码 belongs to an organisation), mistyped or not."""
     if len(code) == 15:
         try:
             if make_org_code(code[6:14]) == code[6:]:
                 return False
         except CodeError:
             pass
-    return _is_id_number(code, today)
+    return is_plausible_id_number(code, today)
 
 
 def _misplaced_id(row_number: int, spec: FieldSpec, raw: str, severity: str) -> Problem:

@@ -11,7 +11,7 @@ from starlette.responses import FileResponse, Response
 from xinyong.auth.rules import Actor, Permission
 from xinyong.clock import today as china_today
 from xinyong.departments.models import Department
-from xinyong.errors import NotFound
+from xinyong.errors import DomainError, NotFound, PermissionDenied
 from xinyong.records.models import Record
 from xinyong.repair import rules, uploads
 from xinyong.repair import service as repair_service
@@ -25,7 +25,8 @@ from xinyong.web.uow import router as make_router
 router = make_router(prefix="/admin/repairs", include_in_schema=False)
 
 RepairsRead = Annotated[Actor, require(Permission.REPAIRS_READ)]
-RepairsDecide = Annotated[Actor, require(Permission.REPAIRS_DECIDE)]
+RepairsAccept = Annotated[Actor, require(Permission.REPAIRS_ACCEPT)]  # the platform's step
+RepairsDecide = Annotated[Actor, require(Permission.REPAIRS_DECIDE)]  # the owning department's step
 CommitmentsDecide = Annotated[Actor, require(Permission.COMMITMENTS_DECIDE)]
 Text = Annotated[str, Form(max_length=2000)]
 
@@ -75,20 +76,25 @@ def evidence(session: DbSession, settings: AppSettings, actor: RepairsRead, appl
 def _act(request: Request, application_id: Id, step: Callable[[], Any],
          done: str | Callable[[Any], str]) -> Response:  # fmt: skip
     """One step of the workflow from a console form: run it, then redirect with what happened or why not."""
-    on_error_redirect(request, f"/admin/repairs/{application_id}")
-    result = step()
+    try:
+        result = step()
+    except PermissionDenied:
+        raise  # not this person's step (another body's, or the other step of one they took): the 403 page
+    except DomainError:
+        on_error_redirect(request, f"/admin/repairs/{application_id}")  # the input or the state: back, with why
+        raise
     return redirect(request, f"/admin/repairs/{application_id}", flash_message=done(result) if callable(done) else done)
 
 
 @router.post("/{application_id}/accept", name="admin.repairs.accept")
-def accept(request: Request, session: DbSession, settings: AppSettings, actor: RepairsDecide, application_id: Id
+def accept(request: Request, session: DbSession, settings: AppSettings, actor: RepairsAccept, application_id: Id
            ) -> Response:  # fmt: skip
     return _act(request, application_id, lambda: repair_service.accept_application(
         session, application_id, actor=actor, settings=settings, today=china_today()), "已受理，转部门审核")  # fmt: skip
 
 
 @router.post("/{application_id}/return", name="admin.repairs.return")
-def return_(request: Request, session: DbSession, actor: RepairsDecide, application_id: Id, missing: Text = ""
+def return_(request: Request, session: DbSession, actor: RepairsAccept, application_id: Id, missing: Text = ""
             ) -> Response:  # fmt: skip
     return _act(request, application_id, lambda: repair_service.return_application(
         session, application_id, actor=actor, missing=missing, today=china_today()), "已退回补正")  # fmt: skip
@@ -106,8 +112,9 @@ def approve(request: Request, session: DbSession, actor: RepairsDecide, applicat
 
 
 @router.post("/{application_id}/refuse", name="admin.repairs.refuse")
-def refuse(request: Request, session: DbSession, actor: RepairsDecide, application_id: Id, reason: Text = "",
+def refuse(request: Request, session: DbSession, actor: RepairsRead, application_id: Id, reason: Text = "",
            next_steps: Text = "") -> Response:  # fmt: skip
+    # Either step's refusal (不予受理 by the platform, 不予修复 by the department): the service knows which by the state.
     return _act(request, application_id, lambda: repair_service.refuse_application(
         session, application_id, actor=actor, reason=reason, next_steps=next_steps, today=china_today()),
         "已作出不予修复决定")  # fmt: skip

@@ -90,6 +90,8 @@ class RepairEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     actor: Mapped[str] = mapped_column(String(100))
+    # The console account that took a staff step: one person never takes both steps of one application.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

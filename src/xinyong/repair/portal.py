@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
 from xinyong.departments.models import Department
 from xinyong.disclosure import service as disclosure
@@ -67,9 +68,10 @@ def notice(request: Request, ref: str, session: DbSession, settings: AppSettings
     """信用修复告知书, computed from the record (its tier and the configured periods), printable. Shown for
     published records, and to the signed-in subject for its own records."""
     record = _record(session, ref, protector)
-    if account is None or account.subject_id != record.subject_id:
+    is_own = accounts_service.acts_for(account, record.subject_id)  # an unproven claim sees what the public sees
+    if not is_own:
         disclosure.get_published_record(session, settings=settings, record_id=record.id, today=today)
-    if record.tier is None:
+    if not repair_service.is_negative(record, settings):
         raise NotFound(what="该记录的信用修复告知书（非失信信息）")
     policy = repair_service.load_policy(settings)
     verdict = repair_service.eligibility_of(session, record, settings=settings, today=today)
@@ -79,8 +81,9 @@ def notice(request: Request, ref: str, session: DbSession, settings: AppSettings
                                  today=record.decision_date)  # fmt: skip
     return render(request, "portal/repair/notice.html", {
         "record": record, "ref": ref, "verdict": verdict, "earliest": earliest,
+        "type_name": repair_service.type_name(record, settings),
         "department": session.get(Department, record.department_id), "policy": policy,
-        "is_own": account is not None and account.subject_id == record.subject_id,
+        "is_own": is_own,
     })  # fmt: skip
 
 
@@ -92,7 +95,8 @@ def _record_form(session: Session, settings: AppSettings, account: SubjectAccoun
     record = repair_service.own_record(session, account, record_id)
     department = session.get(Department, record.department_id)
     assert department is not None
-    commitment = rules.commitment_text(subject_name=record.subject_name, doc_no=record.doc_no,
+    commitment = rules.commitment_text(subject_name=record.subject_name,
+                                       type_name=repair_service.type_name(record, settings), doc_no=record.doc_no,
                                        department=department.name, signed_on=today)  # fmt: skip
     return {"record": record, "ref": ref, "form": form or {}, "commitment": commitment, "settings": settings,
             "verdict": repair_service.eligibility_of(session, record, settings=settings, today=today)}  # fmt: skip

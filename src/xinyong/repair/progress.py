@@ -16,8 +16,11 @@ def lookup(session: Session, *, number: str, code: str, protector: Protector) ->
     """The same answer for an unknown number and a code that does not match, so neither can be probed."""
     number = (number or "").strip().upper()[:24]
     subject = subjects_service.find_by_code(session, (code or "").strip()[:40], protector)
-    model = RepairApplication if number.startswith("XF") else Objection if number.startswith("YY") else None
-    found = session.scalar(select(model).where(model.number == number)) if model is not None and subject else None
+    found: RepairApplication | Objection | None = None
+    if subject is not None and number.startswith("XF"):
+        found = session.scalar(select(RepairApplication).where(RepairApplication.number == number))
+    elif subject is not None and number.startswith("YY"):
+        found = session.scalar(select(Objection).where(Objection.number == number))
     if found is None or subject is None or found.subject_id != subject.id:
         raise NotFound(what="与该编号和代码相符的申请")
     return found

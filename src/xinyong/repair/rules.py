@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from xinyong.catalog import Catalog
+from xinyong.codes import mask_id_numbers
 from xinyong.config import Settings
 from xinyong.errors import InvalidInput, InvalidTransition
 from xinyong.records.rules import add_months
@@ -29,6 +30,24 @@ TRANSITIONS: dict[tuple[RepairStatus, str], RepairStatus] = {
     (S.ACCEPTED, "refuse"): S.REFUSED,  # department: reasons and next steps
     (S.APPROVED, "restore"): S.RESTORED,  # 信用办: commitment broken (违诺), publication restored
 }
+
+# Who takes each staff move: the platform (信用办: 受理/初审) or the department that owns the record or listed the
+# subject (审核决定). One person never takes both steps of one application (see service._check_separation).
+PLATFORM_STEP, DEPARTMENT_STEP = "platform", "department"
+STEPS: dict[tuple[RepairStatus, str], str] = {
+    (S.SUBMITTED, "accept"): PLATFORM_STEP,
+    (S.SUBMITTED, "return"): PLATFORM_STEP,
+    (S.SUBMITTED, "refuse"): PLATFORM_STEP,
+    (S.ACCEPTED, "approve"): DEPARTMENT_STEP,
+    (S.ACCEPTED, "refuse"): DEPARTMENT_STEP,
+}
+STEP_LABELS = {PLATFORM_STEP: "平台受理（初审）", DEPARTMENT_STEP: "部门审核决定"}
+
+
+def step_of(status: RepairStatus, action: str) -> str | None:
+    """The step a staff move belongs to; None for the subject's own moves and for 违诺."""
+    return STEPS.get((status, action))
+
 
 ACTION_LABELS = {
     "submit": "提交申请", "accept": "受理", "return": "退回补正", "refuse": "不予修复", "withdraw": "撤回",
@@ -62,13 +81,14 @@ class RepairPolicy:
 
 
 def policy_from_settings(settings: Settings, catalog: Catalog) -> RepairPolicy:
+    """Repair applies to the catalogue's negative types (`negative = true`, always published by tier)."""
     minimums: dict[str, dict[str, int]] = {}
     for key, rtype in catalog.types.items():
-        if rtype.publicity.mode == "tiered":
+        if rtype.is_negative:
             minimums[key] = dict(rtype.publicity.min_months)
     for record_type, tiers in settings.repair_min_months.items():
         if record_type not in minimums:
-            raise InvalidInput(reason=f"修复最短期限配置中的 {record_type} 不是分级公示的信息类别")
+            raise InvalidInput(reason=f"修复最短期限配置中的 {record_type} 不是失信信息类别")
         for tier, months in tiers.items():
             if tier not in minimums[record_type] or months < 0:
                 raise InvalidInput(reason=f"修复最短期限配置有误：{record_type} {tier} {months}")
@@ -171,6 +191,34 @@ def list_eligibility(
     return Eligibility("eligible", "可申请信用修复，提前移出名单", earliest, materials)
 
 
+@dataclass(frozen=True)
+class PublicityPeriods:
+    type_name: str
+    tiers: tuple[tuple[str, str], ...]  # (tier, what its period is, in words)
+
+
+def months_text(months: int) -> str:
+    return f"{months // 12} 年" if months and months % 12 == 0 else f"{months} 个月"
+
+
+def publicity_periods(catalog: Catalog) -> list[PublicityPeriods]:
+    """The publicity periods of the catalogue's public negative types, tier by tier, as the repair page states them
+    (信用修复管理办法: 轻微 may go unpublished; a tier's minimum is when repair may be applied for)."""
+    result = []
+    for rtype in catalog.public_types:
+        if not rtype.is_negative:
+            continue
+        rule = rtype.publicity
+        tiers = []
+        for tier, most in rule.max_months.items():
+            least = rule.min_months.get(tier, 0)
+            text = (f"可不予公示，或最长公示 {months_text(most)}" if least == 0
+                    else f"最短公示 {months_text(least)}，最长公示 {months_text(most)}")  # fmt: skip
+            tiers.append((tier, text))
+        result.append(PublicityPeriods(rtype.name, tuple(tiers)))
+    return result
+
+
 # ------------------------------------------------------------------------------------------ inputs
 
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -184,9 +232,11 @@ def new_number(prefix: str, today: date) -> str:
 
 
 def clean_text(value: object, *, title: str, min_length: int = 0, max_length: int) -> str:
-    """Free text as typed, minus control characters (line breaks kept); escaping is the templates' job."""
+    """Free text as typed, minus control characters (line breaks kept) and with any ID number in it masked
+    (statements, reasons and names are shown to staff and sent in notices); escaping is the templates' job."""
     text = unicodedata.normalize("NFC", str(value or ""))
     text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+    text = mask_id_numbers(text)
     if len(text) < min_length:
         raise InvalidInput(reason=f"{title}至少 {min_length} 个字" if min_length > 1 else f"请填写{title}")
     if len(text) > max_length:
@@ -210,12 +260,13 @@ def clean_email(value: object, *, required: bool = False) -> str | None:
     return text
 
 
-def commitment_text(*, subject_name: str, doc_no: str, department: str, signed_on: date) -> str:
-    """The 信用修复承诺书 the subject signs; stored verbatim with its hash."""
+def commitment_text(*, subject_name: str, type_name: str, doc_no: str, department: str, signed_on: date) -> str:
+    """The 信用修复承诺书 the subject signs; stored verbatim with its hash. `type_name` is the record type's
+    name in the catalogue (行政处罚 …)."""
     return (
         "信用修复承诺书\n"
-        f"本主体（{subject_name}）就{department}作出的行政处罚决定（{doc_no}）申请信用修复，郑重承诺：\n"
-        "一、已经全面履行行政处罚决定规定的义务，纠正了失信行为；\n"
+        f"本主体（{subject_name}）就{department}作出的{type_name}决定（{doc_no}）申请信用修复，郑重承诺：\n"
+        f"一、已经全面履行{type_name}决定规定的义务，纠正了失信行为；\n"
         "二、所提交的材料真实、准确、完整，无虚假内容；\n"
         "三、今后严格遵守法律法规，诚信经营，不再发生同类违法失信行为；\n"
         "四、如违反本承诺，自愿接受恢复公示、撤销修复结果等处理，并依法承担相应责任。\n"

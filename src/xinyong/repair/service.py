@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
@@ -20,7 +21,7 @@ from xinyong.catalog import load_catalog
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
-from xinyong.errors import AlreadyExists, InvalidInput, NotFound
+from xinyong.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from xinyong.lists import rules as lists_rules
 from xinyong.lists import service as lists_service
 from xinyong.lists.models import EntryState, ListEntry, ListNature, ListOrigin, ListType
@@ -52,6 +53,17 @@ def load_policy(settings: Settings) -> RepairPolicy:
     return policy
 
 
+def type_name(record: Record, settings: Settings) -> str:
+    return load_catalog(settings.catalog_dirs).get(record.record_type).name
+
+
+def is_negative(record: Record, settings: Settings) -> bool:
+    """Whether the record's type is negative information (`negative = true` in the catalogue): only those are
+    repaired. A type no longer in the catalogue is not."""
+    record_type = load_catalog(settings.catalog_dirs).types.get(record.record_type)
+    return record_type is not None and record_type.is_negative
+
+
 def record_categories(record: Record, settings: Settings) -> tuple[str, ...]:
     spec = load_catalog(settings.catalog_dirs).get(record.record_type).field_by_role("categories")
     value = (record.payload or {}).get(spec.code, "") if spec else ""
@@ -76,7 +88,7 @@ def eligibility_of(session: Session, record: Record, *, settings: Settings, toda
 def eligibility_for(session: Session, record_id: int, *, settings: Settings, today: date) -> Eligibility | None:
     """When and how a negative record can be repaired, for its public page; None for other records."""
     record = session.get(Record, record_id)
-    if record is None or not record.tier:
+    if record is None or not is_negative(record, settings):
         return None
     return eligibility_of(session, record, settings=settings, today=today)
 
@@ -111,7 +123,9 @@ def _clean_input(data: ApplicationInput) -> dict[str, Any]:
 
 
 def own_record(session: Session, account: SubjectAccount, record_id: int) -> Record:
-    """A record of the account's own subject; any other record does not exist for this account."""
+    """A record of the account's own subject; any other record does not exist for this account. Only an
+    identity-verified account has own records (IdentityNotVerified otherwise)."""
+    accounts_service.require_identity(account)
     record = session.get(Record, record_id)
     if record is None or record.subject_id != account.subject_id:
         raise NotFound(what="该信用记录")
@@ -156,8 +170,8 @@ def submit_application(
     session.add(application)
     session.flush()  # the id names the evidence owner, the commitment and the audit target
     uploads.store(session, files, settings=settings, owner=f"repair:{application.id}", round_=1)
-    text = rules.commitment_text(subject_name=record.subject_name, doc_no=record.doc_no, department=department.name,
-                                 signed_on=today)  # fmt: skip
+    text = rules.commitment_text(subject_name=record.subject_name, type_name=type_name(record, settings),
+                                 doc_no=record.doc_no, department=department.name, signed_on=today)  # fmt: skip
     session.add(RepairCommitment(
         application_id=application.id, subject_id=record.subject_id, text=text,
         text_sha256=hashlib.sha256(text.encode()).hexdigest(), signer_name=values["signer_name"],
@@ -182,6 +196,7 @@ def load_list_policy(settings: Settings) -> ListRepairPolicy:
 
 def own_list_entry(session: Session, account: SubjectAccount, entry_id: int) -> ListEntry:
     """A list entry of the account's own subject; any other entry does not exist for this account."""
+    accounts_service.require_identity(account)
     try:
         entry = lists_service.get_entry(session, entry_id)
     except NotFound:
@@ -287,13 +302,14 @@ def submit_list_application(
 
 
 def _event(session: Session, application: RepairApplication, action: str, before: RepairStatus | None,
-           after: RepairStatus, actor: str, note: str | None) -> None:  # fmt: skip
+           after: RepairStatus, actor: str, note: str | None, user_id: int | None = None) -> None:  # fmt: skip
     session.add(RepairEvent(application_id=application.id, action=action, from_status=before.value if before else None,
-                            to_status=after.value, actor=actor[:100], note=note))  # fmt: skip
+                            to_status=after.value, actor=actor[:100], note=note, user_id=user_id))  # fmt: skip
 
 
 def _move(session: Session, application: RepairApplication, action: str, *, actor: str, note: str | None,
-          audit_action: AuditAction, today: date, details: dict[str, Any] | None = None) -> RepairStatus:  # fmt: skip
+          audit_action: AuditAction, today: date, details: dict[str, Any] | None = None,
+          user_id: int | None = None) -> RepairStatus:  # fmt: skip
     before = application.status
     after = rules.next_status(before, action)  # raises InvalidTransition before anything changes
     application.status = after
@@ -303,7 +319,7 @@ def _move(session: Session, application: RepairApplication, action: str, *, acto
         application.open_list_entry_id = None
         if after in (RepairStatus.APPROVED, RepairStatus.REFUSED):
             application.decided_on = today
-    _event(session, application, action, before, after, actor, note)
+    _event(session, application, action, before, after, actor, note, user_id)
     audit.record(session, audit_action, actor=actor, department_id=application.department_id,
                  subject_id=application.subject_id, target=f"repair:{application.id}", reason=note,
                  details={"number": application.number, "from": before.value, "to": after.value, **(details or {})})  # fmt: skip
@@ -329,16 +345,63 @@ def get_for_staff(session: Session, actor: Actor, application_id: int) -> Repair
     return application
 
 
-def _for_decision(session: Session, actor: Actor, application_id: int) -> RepairApplication:
-    ensure(actor, Permission.REPAIRS_DECIDE)
-    return get_for_staff(session, actor, application_id)
+STEP_PERMISSIONS = {rules.PLATFORM_STEP: Permission.REPAIRS_ACCEPT, rules.DEPARTMENT_STEP: Permission.REPAIRS_DECIDE}
+STEP_REFUSALS = {
+    rules.PLATFORM_STEP: "信用修复申请的受理、退回补正和不予受理由信用办（平台）办理（需要 admin:repairs:accept 权限）",
+    rules.DEPARTMENT_STEP: "信用修复的审核决定由数据来源部门的审核人员作出（需要 admin:repairs:decide 权限）",
+}
+
+
+class SameOfficial(PermissionDenied):
+    """One person tried to take both steps of one application. The refusal is itself a fact to keep: its audit
+    entry is committed although the request fails (as a failed sign-in is counted); nothing else has changed."""
+
+    code = "repair-same-official"
+    keeps_changes = True
+    message_template = "同一工作人员不能办理同一信用修复申请的两个环节：您已办理过该申请的“{done}”，“{step}”须由其他工作人员办理"
+
+
+def _for_step(session: Session, actor: Actor, application_id: int, action: str) -> RepairApplication:
+    """The application, if `actor` may take the step `action` belongs to in its current state: the platform's step
+    (受理/初审) needs admin:repairs:accept, the department's (审核决定) admin:repairs:decide and an account of
+    the department that owns the record or listed the subject; nobody takes both steps of one application."""
+    if not (actor.can(Permission.REPAIRS_ACCEPT) or actor.can(Permission.REPAIRS_DECIDE)):
+        raise PermissionDenied("无权执行此操作（需要 admin:repairs:accept 或 admin:repairs:decide 权限）")
+    application = get_for_staff(session, actor, application_id)
+    step = rules.step_of(application.status, action)
+    if step is None:  # not a staff move in this state
+        raise InvalidTransition(state=application.status.label, action=rules.ACTION_LABELS.get(action, action))
+    if not actor.can(STEP_PERMISSIONS[step]):
+        raise PermissionDenied(STEP_REFUSALS[step])
+    if step == rules.DEPARTMENT_STEP and not (actor.is_department_bound
+                                              and actor.department_id == application.department_id):  # fmt: skip
+        raise PermissionDenied("信用修复的审核决定由数据来源部门（名单为作出列入决定的部门）的工作人员作出")
+    _check_separation(session, application, step, actor)
+    return application
+
+
+def _check_separation(session: Session, application: RepairApplication, step: str, actor: Actor) -> None:
+    """Refuse, audited, a step by someone (by account id, whatever their role now) who took the other step."""
+    if actor.user_id is None:
+        return
+    taken = session.execute(select(RepairEvent.from_status, RepairEvent.action).where(
+        RepairEvent.application_id == application.id, RepairEvent.user_id == actor.user_id)).all()  # fmt: skip
+    steps = {rules.step_of(RepairStatus(before), action) for before, action in taken if before}
+    other = {s for s in steps if s is not None and s != step}
+    if not other:
+        return
+    done = rules.STEP_LABELS[other.pop()]
+    audit.record(session, AuditAction.REPAIR_SAME_OFFICIAL_REFUSED, actor=actor, department_id=application.department_id,
+                 subject_id=application.subject_id, target=f"repair:{application.id}",
+                 details={"number": application.number, "step": step, "status": application.status.value})  # fmt: skip
+    raise SameOfficial(done=done, step=rules.STEP_LABELS[step])
 
 
 def accept_application(session: Session, application_id: int, *, actor: Actor, settings: Settings, today: date
                        ) -> RepairApplication:  # fmt: skip
-    application = _for_decision(session, actor, application_id)
+    application = _for_step(session, actor, application_id, "accept")
     _move(session, application, "accept", actor=actor.label, note=None, audit_action=AuditAction.REPAIR_ACCEPTED,
-          today=today)  # fmt: skip
+          today=today, user_id=actor.user_id)  # fmt: skip
     application.accepted_on = today
     calendar = calendar_service.load_calendar(session)
     application.department_due = calendar.add_workdays(today, load_policy(settings).department_workdays)
@@ -349,10 +412,10 @@ def accept_application(session: Session, application_id: int, *, actor: Actor, s
 
 def return_application(session: Session, application_id: int, *, actor: Actor, missing: str, today: date
                        ) -> RepairApplication:  # fmt: skip
-    application = _for_decision(session, actor, application_id)
+    application = _for_step(session, actor, application_id, "return")
     missing = rules.clean_text(missing, title="需补正的材料", min_length=4, max_length=1000)
     _move(session, application, "return", actor=actor.label, note=missing, audit_action=AuditAction.REPAIR_RETURNED,
-          today=today)  # fmt: skip
+          today=today, user_id=actor.user_id)  # fmt: skip
     application.missing_materials = missing
     _tell(session, application, _account(session, application), "信用修复申请需补正材料",
           f"您的信用修复申请材料不全，请登录平台补正后重新提交。需补正：{missing}")  # fmt: skip
@@ -363,10 +426,10 @@ def approve_application(session: Session, application_id: int, *, actor: Actor, 
                         ) -> RepairApplication:  # fmt: skip
     """同意修复: publication stops at once (portal, public API, and everything that asks disclosure), and a
     change event tells the sharing systems."""
-    application = _for_decision(session, actor, application_id)
+    application = _for_step(session, actor, application_id, "approve")
     opinion = rules.clean_text(opinion, title="审核意见", min_length=2, max_length=1000)
     _move(session, application, "approve", actor=actor.label, note=opinion, audit_action=AuditAction.REPAIR_APPROVED,
-          today=today)  # fmt: skip
+          today=today, user_id=actor.user_id)  # fmt: skip
     application.decision_reason = opinion
     if application.list_entry_id is not None:
         _remove_from_list(session, application, actor=actor, opinion=opinion, today=today)
@@ -380,7 +443,7 @@ def approve_application(session: Session, application_id: int, *, actor: Actor, 
     assert record is not None
     _change(session, "publication-stopped", record, application, today)
     _tell(session, application, _account(session, application), "信用修复申请已通过",
-          f"您对{record.doc_no}的信用修复申请已通过，该行政处罚信息自 {today.isoformat()} 起停止公示。")  # fmt: skip
+          f"您对{record.doc_no}的信用修复申请已通过，该记录自 {today.isoformat()} 起停止公示。")  # fmt: skip
     return application
 
 
@@ -407,11 +470,11 @@ def _remove_from_list(session: Session, application: RepairApplication, *, actor
 
 def refuse_application(session: Session, application_id: int, *, actor: Actor, reason: str, next_steps: str,
                        today: date) -> RepairApplication:  # fmt: skip
-    application = _for_decision(session, actor, application_id)
+    application = _for_step(session, actor, application_id, "refuse")
     reason = rules.clean_text(reason, title="不予修复的理由", min_length=4, max_length=1000)
     next_steps = rules.clean_text(next_steps, title="后续可采取的措施", min_length=4, max_length=1000)
     _move(session, application, "refuse", actor=actor.label, note=reason, audit_action=AuditAction.REPAIR_REFUSED,
-          today=today, details={"next_steps": next_steps})  # fmt: skip
+          today=today, details={"next_steps": next_steps}, user_id=actor.user_id)  # fmt: skip
     application.decision_reason, application.next_steps = reason, next_steps
     _tell(session, application, _account(session, application), "信用修复申请未通过",
           f"您的信用修复申请未通过。理由：{reason}\n您可以：{next_steps}")  # fmt: skip
@@ -428,7 +491,7 @@ def restore_publication(session: Session, application_id: int, *, actor: Actor, 
         raise InvalidInput(reason="名单移出后不能恢复；违反承诺的，由认定部门依照程序重新认定列入")
     reason = rules.clean_text(reason, title="违反承诺的事实", min_length=4, max_length=1000)
     _move(session, application, "restore", actor=actor.label, note=reason,
-          audit_action=AuditAction.REPAIR_COMMITMENT_BROKEN, today=today)  # fmt: skip
+          audit_action=AuditAction.REPAIR_COMMITMENT_BROKEN, today=today, user_id=actor.user_id)  # fmt: skip
     stop = session.get(PublicationStop, application.record_id)
     if stop is not None:
         stop.lifted_on = today
@@ -480,6 +543,7 @@ def _change(session: Session, kind: str, record: Record, application: RepairAppl
 
 
 def get_for_account(session: Session, account: SubjectAccount, number: str) -> RepairApplication:
+    accounts_service.require_identity(account)
     application = session.scalar(select(RepairApplication).where(RepairApplication.number == number.strip()[:24]))
     if application is None or application.subject_id != account.subject_id:
         raise NotFound(what="该信用修复申请")

@@ -21,8 +21,8 @@ from xinyong.codes import (
 )
 from xinyong.db import bulk_insert, utcnow
 from xinyong.errors import InvalidInput, NotFound
-from xinyong.portal import search as search_index
 from xinyong.protect import Protector
+from xinyong.subjects import names as search_index
 from xinyong.subjects.models import KIND_BY_LABEL, Subject, SubjectKind, SubjectNameChange
 
 LEGACY_COLUMNS = ("registration_number", "org_code", "tax_number", "institution_cert", "social_org_cert")
@@ -113,7 +113,7 @@ class SubjectResolver:
             created = self._ids_by_key([key for key, _ in missing])
             for key, ref in missing:
                 found[key] = Resolution(created[key], ref.name, True)
-            search_index.index_subjects(self.session, [(found[k].subject_id, v["kind"], v["name_norm"])
+            search_index.index_subjects(self.session, [(found[k].subject_id, str(v["kind"]), str(v["name_norm"]))
                                                        for (k, _), v in zip(missing, values, strict=True)])  # fmt: skip
         return found
 

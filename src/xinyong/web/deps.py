@@ -22,7 +22,7 @@ from xinyong.auth.rules import Actor, Permission
 from xinyong.config import Settings
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import ApiKey
-from xinyong.errors import NotAuthenticated, PermissionDenied
+from xinyong.errors import NotAuthenticated
 from xinyong.protect import Protector
 from xinyong.web import csrf
 from xinyong.web.client import client_address
@@ -33,8 +33,9 @@ from xinyong.web.uow import UnitOfWork
 SESSION_COOKIE = "xy_session"
 SUBJECT_COOKIE = "xy_subject"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Database ids are 64-bit: anything larger names nothing, and answers 404 (see web.errors).
-MAX_ID = 2**63 - 1
+# Database ids are the databases' INTEGER (32-bit on PostgreSQL): anything larger names nothing, and answers 404
+# (see web.errors) instead of reaching the database as a value it cannot hold.
+MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
@@ -160,9 +161,11 @@ def load_user_session(request: Request, session: Session) -> UserSession | None:
 
 
 def _viewer(user: User) -> Viewer:
+    department = user.department
     return Viewer(display_name=user.display_name, role_label=user.role.label,
-                  department_name=user.department.name if user.department else None,
-                  must_change_password=user.must_change_password)  # fmt: skip
+                  department_name=department.name if department else None,
+                  must_change_password=user.must_change_password,
+                  department_inactive=bool(user.role.is_department_bound and department and not department.is_active))  # fmt: skip
 
 
 def get_user_session(request: Request, session: DbSession) -> UserSession:
@@ -194,7 +197,7 @@ async def _console_actor(request: Request, row: UserSession, permission: Permiss
     if row.user.must_change_password and permission is not Permission.ACCOUNT_WRITE:
         raise auth_service.PasswordChangeRequired()
     if not actor.can(permission):
-        raise PermissionDenied(f"无权执行此操作（需要 {permission.value} 权限）")
+        raise auth_service.permission_refused(row.user, permission)
     await check_csrf(request)
     return actor
 

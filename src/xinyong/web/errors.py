@@ -5,8 +5,8 @@ The surface is told by the path: the JSON API (`/api/…`, `/healthz`), the cons
 Starlette's HTTP errors, request validation and unexpected exceptions are turned into the same shape. The
 API answers `{"error": {"code", "message", …}}`; the console and the portal render their error page, or,
 where the handler said so beforehand, send the person back to the form with the message
-(`on_error_redirect`) or render the form again with it (`on_error_render`). Nothing here touches the
-request's database session: by the time an error is rendered it has been rolled back and closed.
+(`on_error_redirect`) or render the form again with it (`on_error_render`), clearing any cookie the failed
+attempt spent (`on_error_clear_cookie`). Nothing here touches the request's database session: by the time an error is rendered it has been rolled back and closed.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from urllib.parse import quote
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -92,10 +93,19 @@ def on_error_render(request: Request, template: str, context: dict[str, Any]) ->
     request.state.error_page = (template, context)
 
 
+def on_error_clear_cookie(request: Request, name: str, *, path: str = "/") -> None:
+    """Declare, before acting, a cookie that a refusal clears as well: a one-time token that the failed
+    attempt has spent (an identity service's sign-in transaction)."""
+    request.state.error_clear_cookies = [*getattr(request.state, "error_clear_cookies", ()), (name, path)]
+
+
 # ---------------------------------------------------------------------------------------- rendering
 
 
-def _describe(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
+UNPARSABLE_BODY = "请求格式不正确：无法解析请求内容（JSON 须为 UTF-8 编码；表单须为 multipart/form-data）"
+
+
+def _describe(exc: Exception, path: str) -> tuple[int, dict[str, Any], dict[str, str]]:
     """(status, error document, headers) of any exception."""
     headers: dict[str, str] = {}
     if isinstance(exc, DomainError):
@@ -112,6 +122,10 @@ def _describe(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
                    for err in errors]  # fmt: skip
         return 422, {"code": "invalid-request", "message": HTTP_MESSAGES[422], "details": details}, headers
     if isinstance(exc, StarletteHTTPException):
+        if exc.status_code == 400 and surface_of(path) is Surface.API:
+            # FastAPI answers a JSON body that is not UTF-8, and Starlette a form it cannot parse, with a bare 400;
+            # to a client it is the same mistake as malformed JSON, which is a 422 invalid-request.
+            return 422, {"code": "invalid-request", "message": UNPARSABLE_BODY, "details": []}, headers
         headers.update(exc.headers or {})
         message = HTTP_MESSAGES.get(exc.status_code, "请求无法完成")
         return exc.status_code, {"code": f"http-{exc.status_code}", "message": message}, headers
@@ -119,7 +133,14 @@ def _describe(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
 
 
 def error_response(request: Request, exc: Exception) -> Response:
-    status, document, headers = _describe(exc)
+    response = _answer(request, exc)
+    for name, path in getattr(request.state, "error_clear_cookies", ()):
+        response.delete_cookie(name, path=path)
+    return response
+
+
+def _answer(request: Request, exc: Exception) -> Response:
+    status, document, headers = _describe(exc, request.url.path)
     surface = surface_of(request.url.path)
     if surface is Surface.API:
         if status == 401:
@@ -140,9 +161,9 @@ def error_response(request: Request, exc: Exception) -> Response:
                             kind="warning")  # fmt: skip
     elif isinstance(exc, NotAuthenticated):
         return redirect(request, "/account/login", flash_message=document["message"], kind="warning")
-    target = getattr(request.state, "error_redirect", None)
-    if target is not None and status < 500 and request.method not in ("GET", "HEAD"):
-        return redirect(request, target, flash_message=document["message"], kind="error")
+    back = getattr(request.state, "error_redirect", None)
+    if back is not None and status < 500 and request.method not in ("GET", "HEAD"):
+        return redirect(request, back, flash_message=document["message"], kind="error")
     template = "admin/error.html" if surface is Surface.CONSOLE else "portal/error.html"
     return render(request, template, {"status": status, "message": document["message"],
                                       "is_rate_limited": status == 429}, status_code=status, headers=headers)  # fmt: skip
@@ -157,3 +178,50 @@ def install(app: FastAPI) -> None:
     # Anything else is a defect: the person gets the page of their surface with a 500, and the server's log
     # the traceback (Starlette re-raises it after this handler answered).
     app.add_exception_handler(Exception, handle)
+
+
+# --------------------------------------------------------------------------------- the OpenAPI description
+
+
+class ErrorDetail(BaseModel):
+    location: str = Field(description="出错的位置，如 body.rows.0")
+    message: str
+
+
+class ErrorProblem(BaseModel):
+    row: int = Field(description="行号：表头为第 1 行，0 表示整个文件")
+    column: str | None
+    code: str
+    value: str | None
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="稳定的错误代码，如 not-authenticated、invalid-request、rate-limited")
+    message: str = Field(description="中文说明")
+    details: list[ErrorDetail] | None = Field(None, description="请求格式错误时，逐项说明（invalid-request）")
+    problems: list[ErrorProblem] | None = Field(None, description="上传文件无法读取时的问题（file-rejected）")
+
+
+class ErrorResponse(BaseModel):  # every refusal of the JSON API
+    error: ErrorBody
+
+
+ERROR_DESCRIPTIONS = {
+    401: "未提供访问凭证，或访问密钥无效、已吊销、已过期（响应头 WWW-Authenticate: Bearer）",
+    403: "凭证有效，但没有此操作的权限（访问密钥的权限范围、本部门的数据范围）",
+    404: "资源不存在，或不属于本部门",
+    409: "当前状态下不能执行该操作",
+    413: "请求内容超过大小上限",
+    422: "请求格式不正确，或内容无法处理",
+    429: "请求过于频繁，请按 Retry-After 响应头稍后再试",
+}
+
+
+def error_responses(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: each status with the error schema. A status's description can be given
+    as `s422="…"`."""
+    return {
+        status: {"model": ErrorResponse, "description": descriptions.get(f"s{status}", ERROR_DESCRIPTIONS[status])}
+        for status in statuses
+    }

@@ -29,7 +29,7 @@ class RateLimited(DomainError):
 class TooManyAttempts(DomainError):
     code = "too-many-attempts"
     status_code = 429
-    message_template = "登录尝试过于频繁，请稍后再试"
+    message_template = "尝试过于频繁，请稍后再试"
 
 
 class RateLimiter:

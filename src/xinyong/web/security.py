@@ -11,6 +11,7 @@ may not be framed."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
@@ -45,6 +46,11 @@ class RequestGuard:
         path = scope.get("path", "")
         surface = surface_of(path)
         send = _with_headers(send, path)
+        query = scope.get("query_string", b"")
+        if "\x00" in path or b"\x00" in query or b"%00" in query.lower():
+            # No text the platform stores or compares may hold a NUL (PostgreSQL refuses it in any text value).
+            await _refuse(scope, receive, send, NulRefused(_nul_fields(path, query)))
+            return
         if scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
@@ -93,6 +99,25 @@ class RequestGuard:
 class RequestTooLarge(PayloadTooLarge):
     code = "request-too-large"
     message_template = "请求内容超过 {limit} MB 的上限"
+
+
+class NulRefused(InvalidInput):
+    code = "invalid-request"
+    message_template = "请求中含有不允许的控制字符"
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(reason="")
+        self.fields = fields
+
+    def to_dict(self) -> dict[str, object]:
+        details = [{"location": f, "message": "不能含有控制字符 NUL"} for f in self.fields]
+        return {"code": self.code, "message": self.message, "details": details}
+
+
+def _nul_fields(path: str, query: bytes) -> list[str]:
+    fields = ["path"] if "\x00" in path else []
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
+    return fields + [f"query.{name}" for name, value in pairs if "\x00" in value or "\x00" in name]
 
 
 class LengthRequired(InvalidInput):

@@ -90,6 +90,8 @@ class Viewer:
     role_label: str
     department_name: str | None
     must_change_password: bool
+    # An account of a deactivated department only reads its own history: every page says so.
+    department_inactive: bool = False
 
 
 def _console_context(request: Request) -> dict[str, Any]:

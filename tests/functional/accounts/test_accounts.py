@@ -10,9 +10,10 @@ from sqlalchemy import select
 from tests.factories import records as f
 from tests.functional.repair.conftest import PDF, SUBJECT_PASSWORD, anonymous_form, last_code
 
-from xinyong.accounts import service
-from xinyong.accounts.models import SubjectAccount
+from xinyong.accounts import activation, service
+from xinyong.accounts.models import SubjectAccount, SubjectSession
 from xinyong.audit.models import AuditEntry
+from xinyong.auth.rules import Actor
 from xinyong.codes import make_id_number
 from xinyong.notify import service as notify
 from xinyong.notify.models import OutboxItem
@@ -48,7 +49,7 @@ def test_person_signs_up_verifies_and_sees_restricted_fields(client, db_session,
     assert response.headers["location"] == "/account/verify"
     code = last_code(db_session)
     account = db_session.scalars(select(SubjectAccount)).one()
-    assert not account.is_verified
+    assert not account.contact_confirmed
     for entry in db_session.scalars(select(AuditEntry)):
         assert PERSON_ID not in str(entry.details)
         assert PERSON_ID not in (entry.target or "")
@@ -58,16 +59,28 @@ def test_person_signs_up_verifies_and_sees_restricted_fields(client, db_session,
     assert "验证码不正确" in bad.text
     assert client.post("/account/verify", data={"csrf_token": token, "code": code}).status_code == 303
     db_session.refresh(account)
-    assert account.is_verified
+    assert account.contact_confirmed
+    assert not account.is_identity_verified
     login = client.post("/account/login", data={"csrf_token": token, "code": PERSON_ID, "password": SUBJECT_PASSWORD})
     assert login.status_code == 303
     assert SUBJECT_COOKIE in login.cookies
+    unproven = client.get("/account")
+    assert unproven.status_code == 200
+    assert "本账户尚未完成主体身份核验" in unproven.text
+    assert PERSON_ID not in unproven.text
+    assert record.doc_no not in unproven.text
+    _, activation_code = activation.issue(db_session, subject_id=account.subject_id, actor=Actor.system("test"),
+                                          channel="counter", settings=console_settings, protector=protector)  # fmt: skip
+    db_session.commit()
+    csrf = db_session.scalars(select(SubjectSession).where(SubjectSession.account_id == account.id)).one().csrf_token
+    proven = client.post("/account/identity/activation", data={"csrf_token": csrf, "code": activation_code.lower()})
+    assert proven.status_code == 303
     with caplog.at_level(logging.INFO):
         notify.deliver_pending(db_session, settings=console_settings, notifier=notify.ConsoleNotifier())
     assert PERSON_ID not in caplog.text
     home = client.get("/account").text
     assert record.doc_no in home
-    assert PERSON_ID in home  # the subject's own restricted field, shown to the subject only
+    assert PERSON_ID in home  # the subject's own restricted field, shown to the proven subject only
     client.cookies.clear()
     assert PERSON_ID not in client.get("/account", follow_redirects=True).text
 
@@ -87,19 +100,27 @@ def test_codes_expire_after_five_wrong_entries(db_session, accounts, penalty, co
             service.verify(db_session, account_id=account.id, code=wrong, protector=protector)
     with pytest.raises(InvalidInput, match="失效"):
         service.verify(db_session, account_id=account.id, code=code, protector=protector)
-    assert not account.is_verified
+    assert not account.contact_confirmed
 
 
-def test_second_account_for_a_verified_subject_and_bad_sign_in(client, db_session, penalty, subject_account):
+def test_another_claim_beside_a_verified_owner_and_bad_sign_in(client, db_session, penalty, subject_account):
     record = penalty()
     account = subject_account(record)
     from xinyong.subjects.models import Subject
 
     subject = db_session.get(Subject, record.subject_id)
     token = anonymous_form(client)
-    again = client.post("/account/signup", data={"csrf_token": token, "code": subject.uscc, "name": subject.name,
-                                                 "contact": "x@example.cn", "password": SUBJECT_PASSWORD})  # fmt: skip
-    assert again.status_code == 409
+    same_address = client.post("/account/signup", data={"csrf_token": token, "code": subject.uscc, "name": subject.name,
+                                                        "contact": account.contact, "password": SUBJECT_PASSWORD})  # fmt: skip
+    assert same_address.status_code == 409
+    assert "请直接登录" in same_address.text
+    # A claim from another address is taken (it proves nothing and blocks no one) and leaves the owner alone.
+    other = client.post("/account/signup", data={"csrf_token": token, "code": subject.uscc, "name": subject.name,
+                                                 "contact": "x@example.cn", "password": SUBJECT_PASSWORD},
+                        follow_redirects=False)  # fmt: skip
+    assert other.status_code == 303
+    db_session.refresh(account)
+    assert account.is_identity_verified
     bad = client.post("/account/login", data={"csrf_token": token, "code": subject.uscc, "password": "wrong-pass-1"})
     assert bad.status_code == 401
     db_session.refresh(account)

@@ -6,7 +6,7 @@ import io
 import zipfile
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from tests.factories.records import OTHER_DEPT_CODE, penalty_row, write_rows
 from tests.functional.records.conftest import ON_TIME
 from tests.functional.records.helpers import write_xlsx
@@ -93,6 +93,40 @@ def test_the_admin_uploads_for_a_chosen_department(sign_in, accounts, tmp_path, 
     rows = [penalty_row(CF_CFJGDM=OTHER_DEPT_CODE, CF_SJLYDM=OTHER_DEPT_CODE, CF_SJLY="安吉县交通运输局")]
     response = _upload(browser, "b.csv", _csv_bytes(tmp_path, rows), department=str(accounts.dept_b.id))
     assert response.headers["location"].startswith("/admin/batches/")
+
+
+def test_an_operator_cannot_backdate_an_upload(sign_in, accounts, tmp_path, db_session):
+    browser = sign_in(accounts.users["operator"])
+    assert 'name="reported_on"' not in browser.get("/admin/upload").text
+    batches = db_session.scalar(select(func.count()).select_from(Batch))
+
+    response = _upload(browser, "a.csv", _csv_bytes(tmp_path, [penalty_row()]), reported_on="2025-10-01",
+                       backdate_reason="按原报送日期")  # fmt: skip
+
+    assert response.status_code == 303
+    assert "报送日期只能是今天（2025-10-15），不能指定为 2025-10-01" in _flash(browser, response)
+    assert db_session.scalar(select(func.count()).select_from(Batch)) == batches
+
+
+def test_the_platform_backdates_an_upload_with_a_reason_audited(sign_in, accounts, tmp_path, db_session):
+    browser = sign_in(accounts.users["platform_admin"])
+    assert 'name="reported_on"' in browser.get("/admin/upload").text
+    rows = [penalty_row(CF_CFJGDM=OTHER_DEPT_CODE, CF_SJLYDM=OTHER_DEPT_CODE, CF_SJLY="安吉县交通运输局")]
+    content = _csv_bytes(tmp_path, rows)
+    department = str(accounts.dept_b.id)
+
+    bad_day = _upload(browser, "b.csv", content, department=department, reported_on="10/10/2025")
+    assert "报送日期“10/10/2025”格式不正确" in _flash(browser, bad_day)
+    no_reason = _upload(browser, "b.csv", content, department=department, reported_on="2025-10-10")
+    assert "须说明理由" in _flash(browser, no_reason)
+
+    response = _upload(browser, "b.csv", content, department=department, reported_on="2025-10-10",
+                       backdate_reason="迁移原系统报送记录")  # fmt: skip
+    assert response.headers["location"].startswith("/admin/batches/")
+    batch = db_session.scalars(select(Batch).order_by(Batch.id.desc())).first()
+    assert batch.reported_on.isoformat() == "2025-10-10"
+    entry = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "batch.backdated")).one()
+    assert (entry.actor, entry.reason, entry.target) == ("user:platform-admin", "迁移原系统报送记录", f"batch:{batch.id}")
 
 
 @pytest.mark.parametrize(

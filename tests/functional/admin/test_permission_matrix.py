@@ -30,7 +30,11 @@ ADMIN_AUDITOR = frozenset({"platform_admin", "auditor"})
 WRITERS = frozenset({"platform_admin", "operator"})
 REVEALERS = frozenset({"platform_admin", "reviewer"})
 REPAIR_READERS = frozenset({"platform_admin", "reviewer", "auditor"})  # admin:repairs:read, admin:objections:read
-REPAIR_DECIDERS = frozenset({"platform_admin", "reviewer"})  # admin:repairs:decide, admin:objections:decide
+# Repair has two steps taken by two bodies: the platform's (admin:repairs:accept, the 信用办) and the owning
+# department's (admin:repairs:decide, its reviewer); a refusal is either's, by the application's state.
+REPAIR_ACCEPTERS = frozenset({"platform_admin"})
+DEPARTMENT_DECIDERS = frozenset({"reviewer"})  # admin:repairs:decide, admin:objections:decide
+REPAIR_STAFF = REPAIR_ACCEPTERS | DEPARTMENT_DECIDERS
 DECIDERS = frozenset({"platform_admin", "reviewer"})  # admin:lists:decide
 CHECKERS = frozenset({"platform_admin", "operator", "reviewer"})  # admin:checks:write
 KEEPER = frozenset({"integrity_keeper"})  # admin:civil-servants:*: not even the platform administrator
@@ -152,18 +156,29 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/objections/file/{ref}"): NOBODY,
     ("GET", "/objections/{number}"): NOBODY,
     ("POST", "/objections/{number}/withdraw"): NOBODY,
+    ("GET", "/account/identity"): NOBODY,
+    ("POST", "/account/identity/activation"): NOBODY,
+    ("POST", "/account/identity/oidc"): NOBODY,
+    ("GET", "/account/identity/oidc/callback"): NOBODY,
+    ("POST", "/account/claims/{claim_id}/dispute"): NOBODY,
     ("GET", "/admin/repairs"): REPAIR_READERS,
     ("GET", "/admin/repairs/{application_id}"): REPAIR_READERS,
     ("GET", "/admin/repairs/{application_id}/evidence/{evidence_id}"): REPAIR_READERS,
-    ("POST", "/admin/repairs/{application_id}/accept"): REPAIR_DECIDERS,
-    ("POST", "/admin/repairs/{application_id}/return"): REPAIR_DECIDERS,
-    ("POST", "/admin/repairs/{application_id}/approve"): REPAIR_DECIDERS,
-    ("POST", "/admin/repairs/{application_id}/refuse"): REPAIR_DECIDERS,
+    ("POST", "/admin/repairs/{application_id}/accept"): REPAIR_ACCEPTERS,
+    ("POST", "/admin/repairs/{application_id}/return"): REPAIR_ACCEPTERS,
+    ("POST", "/admin/repairs/{application_id}/approve"): DEPARTMENT_DECIDERS,
+    ("POST", "/admin/repairs/{application_id}/refuse"): REPAIR_STAFF,
     ("POST", "/admin/repairs/{application_id}/restore"): ADMIN,  # admin:commitments:decide (违诺)
     ("GET", "/admin/objections"): REPAIR_READERS,
     ("GET", "/admin/objections/{objection_id}"): REPAIR_READERS,
     ("GET", "/admin/objections/{objection_id}/evidence/{evidence_id}"): REPAIR_READERS,
-    ("POST", "/admin/objections/{objection_id}/decide"): REPAIR_DECIDERS,
+    ("POST", "/admin/objections/{objection_id}/decide"): DEPARTMENT_DECIDERS,
+    # subject accounts (issue 11): reading and issuing activation codes, revocation by the 信用办
+    ("GET", "/admin/subject-accounts"): REPAIR_READERS,  # admin:subject-accounts:read
+    ("POST", "/admin/subject-accounts/find"): REPAIR_READERS,
+    ("POST", "/admin/subject-accounts/activation-codes"): REVEALERS,  # admin:subject-accounts:activate
+    ("POST", "/admin/subject-accounts/{account_id}/revoke-identity"): ADMIN,  # admin:subject-accounts:revoke
+    ("POST", "/admin/subject-accounts/{account_id}/revoke"): ADMIN,
     # monitoring, warnings, 重错码, government integrity (issue 17)
     ("GET", "/admin/monitoring"): STAFF,
     ("GET", "/admin/monitoring/report.{kind}"): STAFF,
@@ -218,7 +233,8 @@ def _expected_denial(method: str, template: str, who: str) -> tuple[int, str]:
         if who != "anonymous" and template.startswith("/api/v1/checks"):
             return 403, '"code"'  # a console session may call the check API, with its permission and CSRF token
         return 401, "not-authenticated"
-    if method == "GET" or template.startswith(("/repair/apply", "/repair/applications", "/objections")):
+    if method == "GET" or template.startswith(("/repair/apply", "/repair/applications", "/objections",
+                                                "/account/identity", "/account/claims")):  # fmt: skip
         return 303, "/account/login"  # a subject's own pages: the subject sign-in
     return 403, "页面已过期"  # a portal form without the portal's form token
 
@@ -257,8 +273,8 @@ def test_every_route_allows_and_denies_as_the_matrix_says(app, client, accounts,
               "user_id": accounts.users["operator_b"].id, "prefix": key.prefix, "code": "91330521MA00000000",
               "ref": "unknown", "entry_id": 999999, "import_id": 999999, "number": "HC20251020ZZZZZZZZ",
               "type_key": "unknown", "application_id": 999999, "evidence_id": 999999,
-              "objection_id": 999999, "kind": "xlsx", "month": "2025-10", "issue_id": 999999, "action": "merge",
-              "alert_id": 999999, "case_id": 999999, "notice_id": 999999}  # fmt: skip
+              "objection_id": 999999, "account_id": 999999, "claim_id": 999999, "kind": "xlsx", "month": "2025-10",
+              "issue_id": 999999, "action": "merge", "alert_id": 999999, "case_id": 999999, "notice_id": 999999}  # fmt: skip
     forms = {"/admin/records/{record_id}/revoke": {"reason": "矩阵测试撤销"},
              "/admin/subjects/{subject_id}/reveal": {"reason": "矩阵测试查看"},
              "/admin/users/{user_id}": {}, "/admin/login": {"username": "auditor", "password": PASSWORD}, "/admin/departments/{department_id}/active": {"active": "1"}}  # fmt: skip

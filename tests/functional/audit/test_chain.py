@@ -5,24 +5,22 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from tests.conftest import TEST_KEY
+from tests.conftest import keyed_sessionmaker
 from tests.factories.records import department, penalty_row
 from tests.functional.records.conftest import ON_TIME
-from typer.testing import CliRunner
 
 from xinyong.audit import service as audit
 from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor
 from xinyong.cli import app as cli_app
-from xinyong.commandline import session_factory, settings
-from xinyong.db import is_postgresql, make_engine, make_sessionmaker
+from xinyong.commandline import session_factory
+from xinyong.db import is_postgresql, make_engine
 from xinyong.records import service as records_service
 
 ACTOR = Actor.system("test")
@@ -155,7 +153,7 @@ def test_ingestion_and_revocation_are_audited(db_session, settings, protector):
 
 def test_concurrent_writers_never_fork_the_chain(fresh_database_url):
     engine = make_engine(fresh_database_url)
-    factory = make_sessionmaker(engine)
+    factory = keyed_sessionmaker(engine)
     errors: list[BaseException] = []
     per_thread, threads = 25, 4
     start = threading.Barrier(threads)
@@ -196,18 +194,6 @@ def test_concurrent_writers_never_fork_the_chain(fresh_database_url):
 # ---------------------------------------------------------------------------------------------- CLI
 
 
-@pytest.fixture
-def cli(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("XINYONG_DATABASE_URL", fresh_database_url)
-    monkeypatch.setenv("XINYONG_SECRET_KEY", TEST_KEY)
-    settings.cache_clear()
-    session_factory.cache_clear()
-    yield CliRunner()
-    session_factory().kw["bind"].dispose()
-    settings.cache_clear()
-    session_factory.cache_clear()
-
-
 def test_cli_verify_reports_the_first_broken_link(cli):
     from tests.factories.records import DEPT_CODE
 
@@ -241,3 +227,12 @@ def test_cli_export_writes_csv_and_is_itself_audited(cli):
     with session_factory()() as session:
         assert _entries(session)[-1].action == "audit.exported"
         assert audit.verify(session).is_intact
+
+
+def test_id_numbers_in_reasons_and_details_are_masked_and_the_chain_holds(db_session: Session) -> None:
+    audit.record(db_session, AuditAction.RECORD_REVOKED, actor=ACTOR, reason="经办人 330521 19800517 1230",
+                 details={"note": ["身份证号３３０５２１１９８００５１７１２３０"], "count": 2})  # fmt: skip
+    entry = _entries(db_session)[-1]
+    assert entry.reason == "经办人 3305**********1230"
+    assert entry.details == {"note": ["身份证号3305**********1230"], "count": 2}
+    assert audit.verify(db_session).is_intact

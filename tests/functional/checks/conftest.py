@@ -39,7 +39,7 @@ def world(db_session: Session, settings: Settings, protector: Protector) -> Worl
 
 
 def make_world(db_session: Session, settings: Settings, protector: Protector, dept: Department) -> World:
-    lf.load_types(db_session)
+    lf.load_types(db_session, dept)
     listed_row = rf.penalty_row(CF_XDR_MC="安吉县失信测试有限公司")
     licence = rf.license_row(XK_XDR_MC="安吉县失信测试有限公司", XK_XDR_SHXYM=listed_row["CF_XDR_SHXYM"])
     clean_row = rf.license_row(XK_XDR_MC="安吉县守法测试有限公司")

@@ -9,6 +9,7 @@ import io
 import pytest
 from tests.functional.checks.conftest import TODAY, make_world
 
+from xinyong.auth.rules import Actor
 from xinyong.departments import service as departments_service
 from xinyong.web.deps import get_today
 
@@ -192,3 +193,51 @@ def test_a_read_with_a_key_records_its_use_too(client, web, db_session):  # type
     key = db_session.query(ApiKey).filter(ApiKey.name == "审批系统").one()
     db_session.refresh(key)
     assert key.last_used_at is not None
+
+
+def test_a_department_cannot_publish_entries_on_lists_it_does_not_own(client, web, accounts, db_session):  # type: ignore[no-untyped-def]
+    """The attack: the market regulator's key put entries on the tax list and the court list."""
+    from sqlalchemy import func, select
+
+    from xinyong.lists import service as lists_service
+    from xinyong.lists.models import ListEntry
+
+    world, market_key = web
+    lists_service.set_deciding_departments(db_session, "major-tax-dishonesty", codes=[accounts.dept_b.code],
+                                           actor=Actor.system("test"))  # fmt: skip
+    lists_service.set_deciding_departments(db_session, "court-dishonest-debtors", codes=[accounts.dept_b.code],
+                                           actor=Actor.system("test"))  # fmt: skip
+    db_session.commit()
+    entries = db_session.scalar(select(func.count()).select_from(ListEntry))
+    rows = [{"主体名称": "安吉县失信测试有限公司", "统一社会信用代码": world.clean_code, "文书号": "安税稽罚〔2025〕1号",
+             "列入日期": "2025-09-01", "列入事由": "虚开增值税专用发票"}]  # fmt: skip
+
+    tax = client.post("/api/v1/lists/major-tax-dishonesty/entries", json={"rows": rows}, headers=market_key)
+    court = client.post("/api/v1/lists/court-dishonest-debtors/entries", json={"rows": rows}, headers=market_key)
+
+    assert (tax.status_code, court.status_code) == (403, 403)
+    assert tax.json()["error"]["message"] == ("“重大税收违法失信主体”只接受其声明来源（税务机关）的名单；"
+                                              "安吉县市场监督管理局不是该名单的来源部门，不能导入")  # fmt: skip
+    assert "只接受其声明来源（人民法院）" in court.json()["error"]["message"]
+    assert db_session.scalar(select(func.count()).select_from(ListEntry)) == entries
+
+
+def test_the_platform_lists_only_in_the_name_of_a_deciding_department(client, web, accounts, sign_in, db_session,
+                                                                      protector):  # type: ignore[no-untyped-def]
+    from tests.factories import lists as lf
+    from tests.factories.records import company_code
+
+    lf.subject(db_session, protector, 322)
+    db_session.commit()
+    admin = sign_in(accounts.users["platform_admin"])
+    types = admin.get("/admin/lists/types").text
+    assert '<td class="deciders">安吉县市场监督管理局</td>' in types
+    form = {"type_key": "serious-dishonesty", "subject_code": company_code(90322), "reasons": "严重违法失信情形成立"}
+
+    refused = admin.post("/admin/lists", {**form, "department": str(accounts.dept_b.id)})
+    assert refused.headers["location"] == "/admin/lists"
+    assert "安吉县交通运输局不是“严重失信主体名单”的认定部门，不能列入（谁认定、谁列入）" in admin.get("/admin/lists").text
+
+    entered = admin.post("/admin/lists", {**form, "department": str(accounts.dept_a.id)})
+    assert entered.headers["location"].startswith("/admin/lists/")
+    assert "user:platform-admin" in admin.get(entered.headers["location"]).text  # who entered it, in its history

@@ -8,10 +8,11 @@ import time
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from tests.conftest import keyed_sessionmaker
 from tests.factories.records import DEPT_CODE
 
 from xinyong import refcache
-from xinyong.db import make_engine, make_sessionmaker
+from xinyong.db import make_engine
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 
@@ -27,7 +28,7 @@ def engines(fresh_database_url):  # type: ignore[no-untyped-def]
 
 
 def _names(engine) -> dict[int, str]:  # type: ignore[no-untyped-def]
-    with make_sessionmaker(engine)() as session:
+    with keyed_sessionmaker(engine)() as session:
         return dict(departments_service.names_by_id(session))
 
 
@@ -38,13 +39,13 @@ def _rename_elsewhere(engine, name: str) -> None:  # type: ignore[no-untyped-def
 
 def test_kept_for_its_ttl_and_dropped_by_a_change_in_this_process(engines):  # type: ignore[no-untyped-def]
     ours, other = engines
-    with make_sessionmaker(ours)() as session:
+    with keyed_sessionmaker(ours)() as session:
         departments_service.add_department(session, code=DEPT_CODE, name="安吉县市场监督管理局")
         session.commit()
     assert list(_names(ours).values()) == ["安吉县市场监督管理局"]
     _rename_elsewhere(other, "另一个进程改的名称")
     assert list(_names(ours).values()) == ["安吉县市场监督管理局"]  # cached: another process's change waits
-    with make_sessionmaker(ours)() as session:
+    with keyed_sessionmaker(ours)() as session:
         department = session.query(Department).one()
         department.name = "本进程改的名称"
         session.commit()  # a watched model changed here: dropped at once
@@ -54,7 +55,7 @@ def test_kept_for_its_ttl_and_dropped_by_a_change_in_this_process(engines):  # t
 def test_another_process_change_is_seen_after_the_ttl(engines):  # type: ignore[no-untyped-def]
     ours, other = engines
     refcache.configure(ours, 0.2)
-    with make_sessionmaker(ours)() as session:
+    with keyed_sessionmaker(ours)() as session:
         departments_service.add_department(session, code=DEPT_CODE, name="安吉县市场监督管理局")
         session.commit()
     assert list(_names(ours).values()) == ["安吉县市场监督管理局"]
@@ -69,7 +70,7 @@ def test_another_process_change_is_seen_after_the_ttl(engines):  # type: ignore[
 def test_an_uncommitted_change_is_never_shared(engines):  # type: ignore[no-untyped-def]
     ours, _ = engines
     assert _names(ours) == {}
-    with make_sessionmaker(ours)() as session:
+    with keyed_sessionmaker(ours)() as session:
         departments_service.add_department(session, code=DEPT_CODE, name="未提交的部门")
         session.flush()
         assert list(departments_service.names_by_id(session).values()) == ["未提交的部门"]  # its own view
@@ -92,7 +93,7 @@ def test_a_revoked_key_is_refused_at_once_here_and_within_the_ttl_elsewhere(engi
 
     ours, other = engines
     refcache.configure(ours, 0.3)
-    factory = make_sessionmaker(ours)
+    factory = keyed_sessionmaker(ours)
     with factory() as session:
         department = departments_service.add_department(session, code=DEPT_CODE, name="安吉县市场监督管理局")
         _, first = departments_service.issue_api_key(session, department=department, name="一")

@@ -11,5 +11,5 @@ from xinyong.departments.models import Department
 @pytest.fixture
 def dept(db_session: Session) -> Department:
     department = rf.department(db_session)
-    lf.load_types(db_session)
+    lf.load_types(db_session, department)
     return department

@@ -77,6 +77,8 @@ def test_another_department_cannot_rewrite_or_end_an_imported_entry(db_session, 
     line = f"安吉县被执行三号有限公司,{company_code(5)},（2025）浙0523执21号,2025-09-01,拒不履行,安吉县人民法院,"
     _import(db_session, settings, protector, dept, _write(tmp_path, line + "\n"))
     other = department(db_session, code=OTHER_DEPT_CODE, name="安吉县另一部门")
+    service.set_deciding_departments(db_session, "court-dishonest-debtors", codes=[dept.code, other.code],
+                                     actor=lf.SYSTEM)  # two source departments, one case number  # fmt: skip
     hostile = f"改名有限公司,{company_code(6)},（2025）浙0523执21号,2025-09-01,篡改,某机关,已移出\n"
     outcome = _import(db_session, settings, protector, other, _write(tmp_path, hostile, name="hostile.csv"))
     assert (outcome.created, outcome.updated, outcome.rejected) == (0, 0, 1)
@@ -99,3 +101,21 @@ def test_an_id_number_is_never_listed_as_an_organisation_nor_echoed_in_full(db_s
     report = imports.problems_csv(db_session, outcome.import_id)
     assert "110105194912310021" not in report
     assert "1101**********0021" in report
+
+
+def test_id_numbers_in_free_text_are_masked_and_in_a_case_number_refuse_the_row(db_session, settings, protector, dept,
+                                                                                 tmp_path):  # fmt: skip
+    from xinyong.codes import make_id_number
+
+    person = make_id_number("330521", date(1970, 1, 2), "318")
+    masked = person[:4] + "*" * 10 + person[-4:]
+    rows = (f"安吉县{person}商行,{company_code(31)},（2025）浙0523执31号,2025-09-01,拒不履行（经办人{person}）,"
+            f"安吉县人民法院,\n"
+            f"安吉县另一商行,{company_code(32)},（2025）浙0523执{person}号,2025-09-01,拒不履行,,\n")  # fmt: skip
+    outcome = _import(db_session, settings, protector, dept, _write(tmp_path, rows))
+    assert (outcome.created, outcome.rejected) == (1, 1)
+    found = [(p.row, p.code, p.value) for p in imports.problems_of(db_session, outcome.import_id)]
+    assert found == [(2, "id-number-in-text", masked), (2, "id-number-in-text", masked),
+                     (3, "id-number-in-doc-no", f"（2025）浙0523执{masked}号")]  # fmt: skip
+    entry = db_session.scalar(select(ListEntry).where(ListEntry.import_id == outcome.import_id))
+    assert (entry.subject_name, entry.reasons) == (f"安吉县{masked}商行", f"拒不履行（经办人{masked}）")

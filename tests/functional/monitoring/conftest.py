@@ -35,15 +35,15 @@ class TenRows:
 
 def import_ten_rows(session: Session, settings: Settings, protector: Protector, department: Department,
                     *, reported_on: date = REPORTED) -> TenRows:  # fmt: skip
-    """10 rows: 3 rejected (a bad code, no 处罚依据, a future decision), 2 late, 5 on time."""
+    """10 rows reported on `reported_on` (that day's import: a department cannot choose its reporting date):
+    3 rejected (a bad code, no 处罚依据, a future decision), 2 late, 5 on time."""
     late = [rf.penalty_row(CF_JDRQ=LATE_DECISION) for _ in range(2)]
     rejected = [rf.penalty_row(CF_XDR_SHXYM="91330521MA0000000X"), rf.penalty_row(CF_YJ=""),
                 rf.penalty_row(CF_JDRQ="2025-12-01")]  # fmt: skip
     good = [rf.penalty_row() for _ in range(5)]
     rows = [good[0], rejected[0], late[0], good[1], rejected[1], good[2], late[1], good[3], rejected[2], good[4]]
     result = records_service.import_rows(session, rows, settings=settings, protector=protector, record_type="penalty",
-                                         department=department, actor="test", reported_on=reported_on,
-                                         today=TODAY)  # fmt: skip
+                                         department=department, actor="test", today=reported_on)
     assert (result.rows, result.rejected, result.late) == (10, 3, 2), result
     return TenRows(result, [r["CF_WSH"] for r in rejected], [r["CF_WSH"] for r in late])
 

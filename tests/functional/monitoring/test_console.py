@@ -4,13 +4,12 @@ the monthly workbook, 重错码 and the integrity board."""
 from __future__ import annotations
 
 import io
-from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 from tests.factories import records as rf
-from tests.functional.monitoring.conftest import TODAY
+from tests.functional.monitoring.conftest import REPORTED, TODAY
 
 from xinyong.codes import make_uscc
 from xinyong.errors import InvalidInput
@@ -121,7 +120,7 @@ def test_a_code_under_two_names_shows_in_quality_with_its_rate(client, accounts,
     second = rf.penalty_row(CF_XDR_SHXYM=code, CF_XDR_MC="安吉县丙丁贸易有限公司")
     lax = settings.model_copy(update={"name_mismatch": "warning"})
     records_service.import_rows(db_session, [first, second], settings=lax, protector=protector, record_type="penalty",
-                                department=accounts.dept_a, actor="test", today=TODAY, reported_on=date(2025, 10, 15))  # fmt: skip
+                                department=accounts.dept_a, actor="test", today=REPORTED)  # fmt: skip
     db_session.commit()
     browser = sign_in(accounts.users["platform_admin"])
     assert browser.post("/admin/monitoring/quality/scan").status_code == 303
@@ -147,8 +146,7 @@ def test_merging_subjects_of_different_kinds_is_refused(db_session, accounts, se
     company = rf.penalty_row(CF_XDR_MC="安吉县同名商行")
     shop = rf.penalty_row(CF_XDR_MC="安吉县同名商行", CF_XDR_LB="个体工商户", CF_XDR_SHXYM=rf.individual_code(77))
     records_service.import_rows(db_session, [company, shop], settings=settings, protector=protector,
-                                record_type="penalty", department=accounts.dept_a, actor="test", today=TODAY,
-                                reported_on=date(2025, 10, 15))  # fmt: skip
+                                record_type="penalty", department=accounts.dept_a, actor="test", today=REPORTED)  # fmt: skip
     quality.scan(db_session, actor="test")
     issue = next(i for i in quality.list_issues(db_session) if i.kind is IssueKind.NAME_MANY_CODES)
     from xinyong.auth import service as auth_service
@@ -165,7 +163,7 @@ def test_merging_moves_the_records_and_retires_the_codes(db_session, accounts, s
     a = rf.penalty_row(CF_XDR_MC="安吉县合并测试有限公司", CF_XDR_SHXYM=rf.company_code(801))
     b = rf.penalty_row(CF_XDR_MC="安吉县合并测试有限公司", CF_XDR_SHXYM=rf.company_code(802))
     records_service.import_rows(db_session, [a, b], settings=settings, protector=protector, record_type="penalty",
-                                department=accounts.dept_a, actor="test", today=TODAY, reported_on=date(2025, 10, 15))  # fmt: skip
+                                department=accounts.dept_a, actor="test", today=REPORTED)  # fmt: skip
     quality.scan(db_session, actor="test")
     issue = next(i for i in quality.list_issues(db_session) if i.kind is IssueKind.NAME_MANY_CODES)
     keep, gone = issue.subject_ids
@@ -212,7 +210,7 @@ def _government_body(db_session, accounts, settings, protector):  # type: ignore
     records_service.import_rows(db_session, [rf.penalty_row(CF_XDR_MC="安吉县某某局", CF_XDR_SHXYM=GOV),
                                              rf.penalty_row(CF_XDR_SHXYM=rf.company_code(555))],
                                 settings=settings, protector=protector, record_type="penalty",
-                                department=accounts.dept_a, actor="test", today=TODAY, reported_on=date(2025, 10, 15))  # fmt: skip
+                                department=accounts.dept_a, actor="test", today=REPORTED)  # fmt: skip
     db_session.commit()
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from tests.functional.repair.conftest import PDF
 
 from xinyong.audit.models import AuditEntry
+from xinyong.auth.rules import Actor
+from xinyong.errors import PermissionDenied
 from xinyong.notify.models import OutboxItem
+from xinyong.objections import service
 from xinyong.objections.models import Objection, ObjectionStatus
 from xinyong.portal.refs import record_ref
 from xinyong.records import service as records_service
@@ -132,3 +136,27 @@ def test_subject_withdraws(db_session, penalty, subject_account, portal_sign_in,
     db_session.refresh(objection)
     assert objection.status == ObjectionStatus.WITHDRAWN
     assert objection.open_record_id is None
+
+
+def test_the_platform_alone_cannot_take_a_penalty_off_through_an_objection(client, db_session, accounts, sign_in,
+                                                                           penalty, subject_account, portal_sign_in,
+                                                                           protector, today):  # fmt: skip
+    """An objection is answered by the department that owns the record: neither the 信用办's console nor the
+    platform itself (a command, a job) corrects, revokes or upholds it."""
+    record = penalty()
+    file(portal_sign_in(subject_account(record)), record_ref(record.id, protector))
+    objection = db_session.scalars(select(Objection)).one()
+    admin = sign_in(accounts.users["platform_admin"])
+    assert 'name="outcome"' not in admin.get(f"/admin/objections/{objection.id}").text
+
+    response = admin.post(f"/admin/objections/{objection.id}/decide", {"outcome": "revoke", "reason": "平台直接撤销"})
+
+    assert response.status_code == 403
+    assert "admin:objections:decide" in response.text
+    with pytest.raises(PermissionDenied, match="异议由数据来源部门的审核人员核实处理"):
+        service.decide_objection(db_session, objection.id, actor=Actor.system("cli"), outcome="revoke",
+                                 reason="平台直接撤销", today=today)  # fmt: skip
+    db_session.refresh(record)
+    assert (objection.status, record.status) == (ObjectionStatus.OPEN, RecordStatus.ACTIVE)
+    client.cookies.clear()
+    assert client.get(f"/records/{record_ref(record.id, protector)}").status_code == 200

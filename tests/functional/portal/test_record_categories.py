@@ -9,11 +9,12 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, select, text, update
 from sqlalchemy.orm import Session
+from tests.conftest import keyed_sessionmaker
 from tests.factories import records as f
 
 from xinyong import migrate
 from xinyong.catalog import load_catalog
-from xinyong.db import make_engine, make_sessionmaker
+from xinyong.db import make_engine
 from xinyong.disclosure import service as disclosure
 from xinyong.portal import service as portal
 from xinyong.records import service as records_service
@@ -57,7 +58,7 @@ def test_reindex_refills_the_categories_from_the_payload(db_session, load, setti
 def test_migration_0009_fills_the_column_for_records_stored_before_it(fresh_database_url, settings, protector):
     engine = make_engine(fresh_database_url)
     try:
-        with make_sessionmaker(engine)() as session:
+        with keyed_sessionmaker(engine)() as session:
             department = f.department(session)
             result = records_service.import_rows(
                 session, [f.penalty_row(**WARNING), f.penalty_row()], settings=settings, protector=protector,

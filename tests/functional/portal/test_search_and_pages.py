@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from tests.factories import records as f
 
 from xinyong.codes import make_id_number
-from xinyong.portal import refs, search
-from xinyong.portal.models import SubjectGram
-from xinyong.subjects.models import Subject
+from xinyong.portal import refs
+from xinyong.subjects import names as search
+from xinyong.subjects.models import Subject, SubjectGram
 
 
 def test_name_search_from_two_characters(client, load):
@@ -104,16 +104,22 @@ def test_csv_export_is_formula_safe(client, load):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
-    (line,) = [r for r in rows if r[2] == row["CF_WSH"]]
-    assert line[5] == "罚款"
-    assert line[6] == "'-2+3"
+    # The common columns, then the catalogue's declared export fields, titled as the catalogue titles them.
+    assert rows[0] == ["行政相对人名称", "统一社会信用代码", "行政处罚决定书文号", "处罚决定日期", "部门", "违法行为类型",
+                       "处罚类别", "处罚内容", "罚款金额（万元）"]
+    (line,) = [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[2] == row["CF_WSH"]]
+    assert line["违法行为类型"] == "'=HYPERLINK(\"http://evil\",\"点我\")"
+    assert line["处罚类别"] == "罚款"
+    assert line["处罚内容"] == "'-2+3"
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
 
 
 def test_rate_limit_gives_a_clear_chinese_429(client, portal_settings):
     from xinyong.web.ratelimit import RateLimiter
 
-    client.app.state.portal_limiter = RateLimiter(3, 60)
+    limiter = RateLimiter(3, 60)
+    limiter._clock = lambda: 90.0  # mid-window: a slow run must not cross into the next window between requests
+    client.app.state.portal_limiter = limiter
     for _ in range(3):
         assert client.get("/search", params={"q": "恒达"}).status_code == 200
     page = client.get("/search", params={"q": "恒达"})

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import delete, insert, select
 from tests.factories import records as f
 
-from xinyong.portal import search, service
-from xinyong.portal.models import SubjectGramStat
-from xinyong.subjects.models import Subject
+from xinyong.portal import service
+from xinyong.subjects import names as search
+from xinyong.subjects.models import Subject, SubjectGramStat
 
 NAMES = [
     "安吉县甲乙竹木有限公司",

@@ -9,16 +9,17 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from tests.factories.records import OTHER_DEPT_CODE, department, penalty_row
 from tests.functional.records.conftest import ON_TIME
 from tests.functional.records.test_checks import PERSON_ID, person_row
 
 from xinyong.app import create_app
+from xinyong.audit.models import AuditEntry
 from xinyong.db import utcnow
 from xinyong.departments import service as departments_service
-from xinyong.records.models import Record, RecordStatus
-from xinyong.web.deps import get_session
+from xinyong.records.models import Batch, Record, RecordStatus
+from xinyong.web.deps import get_session, get_today
 
 
 @pytest.fixture
@@ -29,6 +30,7 @@ def client(db_session, settings) -> Iterator[TestClient]:  # type: ignore[no-unt
         yield db_session
 
     app.dependency_overrides[get_session] = session_for_tests
+    app.dependency_overrides[get_today] = lambda: ON_TIME  # the day the batches are sent
     with TestClient(app) as test_client:
         yield test_client
     app.state.engine.dispose()
@@ -286,17 +288,81 @@ def test_a_department_cannot_revoke_another_departments_record(client, key_a, ke
     assert (record.status, record.version) == (RecordStatus.ACTIVE, 1)
 
 
-def test_reported_on_in_the_body_sets_timeliness(client, key_a):
-    response = client.post(
-        "/api/v1/records/penalty/batch",
-        json={
-            "rows": [penalty_row(CF_JDRQ="2025-09-29")],
-            "reported_on": (ON_TIME + timedelta(days=1)).isoformat(),
-        },
-        headers=key_a,
-    )
+def _backdated(client, headers, reported_on, decided="2025-09-29", **extra):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/records/penalty/batch", headers=headers, json={
+        "rows": [penalty_row(CF_JDRQ=decided)], "reported_on": reported_on.isoformat(), **extra})  # fmt: skip
+
+
+@pytest.mark.parametrize("day", [ON_TIME - timedelta(days=20), ON_TIME + timedelta(days=1)])
+def test_a_department_key_cannot_choose_its_reporting_day(client, key_a, db_session, day):
+    """Timeliness is counted to the day the batch arrives: a department hiding lateness behind an earlier date
+    (or sending a later one) is refused before anything is stored."""
+    batches = db_session.scalar(select(func.count()).select_from(Batch))
+
+    response = _backdated(client, key_a, day, backdate_reason="补录历史数据")
+
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "backdate-not-allowed"
+    assert f"报送日期只能是今天（{ON_TIME.isoformat()}），不能指定为 {day.isoformat()}" in error["message"]
+    assert "api:records:backdate" in error["message"]
+    assert db_session.scalar(select(func.count()).select_from(Batch)) == batches
+
+
+def test_todays_date_sent_explicitly_is_accepted(client, key_a):
+    response = _backdated(client, key_a, ON_TIME)
 
     assert response.status_code == 200
-    assert response.json()["late"] == 1
-    assert [w["code"] for w in response.json()["warnings"]] == ["late-report"]
-    assert date.fromisoformat(response.json()["reported_on"]) == date(2025, 10, 16)
+    assert (response.json()["reported_on"], response.json()["late"]) == (ON_TIME.isoformat(), 0)
+
+
+def test_a_key_granted_backdating_reports_history_with_a_reason_audited(client, db_session, dept):
+    """Migrating a decision of 2025-09-01 first reported on 2025-09-05: on time then, late if counted to today."""
+    headers = _key(db_session, dept, scopes=["api:records:write", "api:records:backdate"])
+    original = date(2025, 9, 5)
+
+    without_reason = _backdated(client, headers, original, decided="2025-09-01")
+    assert without_reason.status_code == 422
+    assert "须说明理由" in without_reason.json()["error"]["message"]
+
+    response = _backdated(client, headers, original, decided="2025-09-01", backdate_reason="迁移原系统2025年9月报送记录")
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["created"], response.json()["late"]) == (1, 0)
+    assert date.fromisoformat(response.json()["reported_on"]) == original
+    entry = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "batch.backdated")).one()
+    assert entry.target == f"batch:{response.json()['batch_id']}"
+    assert entry.reason == "迁移原系统2025年9月报送记录"
+    assert entry.details == {"reported_on": "2025-09-05", "today": ON_TIME.isoformat()}
+    assert entry.actor.startswith("api-key:")
+    today = _backdated(client, _key(db_session, dept), ON_TIME, decided="2025-09-02")
+    assert today.json()["late"] == 1  # the same kind of row, counted to the day it arrives
+
+
+def test_a_backdating_key_still_cannot_report_in_the_future(client, db_session, dept):
+    headers = _key(db_session, dept, scopes=["api:records:write", "api:records:backdate"])
+
+    response = _backdated(client, headers, ON_TIME + timedelta(days=1), backdate_reason="迁移原系统记录")
+
+    assert response.status_code == 422
+    assert response.json()["failure"] == "文件无法导入：报送日期不能晚于今天"
+
+
+def test_backdating_is_granted_to_no_key_by_default(db_session, dept):
+    key, _ = departments_service.issue_api_key(db_session, department=dept, name="业务系统")
+    assert "api:records:backdate" not in key.scopes
+
+
+def test_the_report_counts_what_it_does_not_list(client, key_a):
+    client.app.state.settings = client.app.state.settings.model_copy(update={"problems_max_per_column": 2})
+    posted = _post(client, [penalty_row(CF_WSH="") for _ in range(5)], key_a)
+    assert posted.status_code == 200
+
+    document = client.get(f"/api/v1/batches/{posted.json()['batch_id']}", headers=key_a).json()
+
+    assert posted.json() == document
+    assert (document["rows"], document["rejected"]) == (5, 5)
+    assert [(e["row"], e["column"], e["code"]) for e in document["errors"]] == [(1, "CF_WSH", "required"),
+                                                                                 (2, "CF_WSH", "required")]  # fmt: skip
+    assert document["omitted"] == [{"severity": "error", "code": "required", "column": "CF_WSH", "count": 3,
+                                    "message": "另有 3 条同类问题未逐条列出"}]  # fmt: skip

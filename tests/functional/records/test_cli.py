@@ -16,6 +16,9 @@ from typer.testing import CliRunner
 
 from xinyong.cli import app
 from xinyong.commandline import session_factory, settings
+from xinyong.db import session_scope
+from xinyong.departments import service as departments_service
+from xinyong.errors import PermissionDenied
 
 
 @pytest.fixture
@@ -53,6 +56,8 @@ def _import(cli: CliRunner, path: Path, *extra: str):  # type: ignore[no-untyped
             DEPT_CODE,
             "--reported-on",
             "2025-10-15",
+            "--reason",
+            "迁移原系统报送记录",
             *extra,
         ],
     )
@@ -123,6 +128,32 @@ def test_a_rejected_file_exits_2(registered, tmp_path):
     assert "文件未导入" in plain.stdout
 
 
+def test_the_summary_counts_what_the_report_does_not_list(registered, tmp_path, monkeypatch):
+    monkeypatch.setenv("XINYONG_PROBLEMS_MAX_PER_COLUMN", "1")
+    settings.cache_clear()
+    path = write_rows(tmp_path / "rows.csv", [penalty_row(CF_WSH="") for _ in range(3)])
+
+    result = _import(registered, path)
+
+    assert result.exit_code == 0, result.output
+    assert "拒收 3" in result.stdout
+    assert "required CF_WSH：另有 2 条同类问题未逐条列出" in result.stdout
+
+
+def test_a_file_that_breaks_midway_says_the_import_is_incomplete(registered, tmp_path):
+    rows = [penalty_row() for _ in range(5)]
+    data = write_rows(tmp_path / "rows.csv", rows).read_bytes()
+    cut = data.index(rows[3]["CF_WSH"].encode())
+    path = tmp_path / "broken.csv"
+    path.write_bytes(data[:cut] + b"\xff" + data[cut + 1 :])
+
+    result = _import(registered, path)
+
+    assert result.exit_code == 2
+    assert "导入未完成：第 5 行有无法识别的字符（文件按 UTF-8 编码读取）" in result.stdout
+    assert "共 3 行，新增 3" in result.stdout
+
+
 def test_an_unregistered_department_or_a_bad_date_is_a_clear_error(cli, tmp_path):
     path = write_rows(tmp_path / "rows.csv", [penalty_row()])
 
@@ -134,6 +165,24 @@ def test_an_unregistered_department_or_a_bad_date_is_a_clear_error(cli, tmp_path
                                 "--reported-on", "15/10/2025"])  # fmt: skip
     assert bad_date.exit_code == 1
     assert "报送日期" in bad_date.stderr
+
+
+def test_backdating_from_the_command_line_needs_a_reason_and_is_audited(registered, tmp_path):
+    """The CLI runs as the platform's operator (the 信用办): it may report under an earlier date, saying why."""
+    path = write_rows(tmp_path / "rows.csv", [penalty_row()])
+    args = ["records", "import", str(path), "--type", "penalty", "--department", DEPT_CODE, "--reported-on",
+            "2025-10-15", "--json"]  # fmt: skip
+
+    silent = registered.invoke(app, args)
+    assert silent.exit_code == 1
+    assert "须说明理由" in silent.stderr
+
+    result = registered.invoke(app, [*args, "--reason", "迁移原系统2025年10月报送记录"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reported_on"] == "2025-10-15"
+    trail = list(csv.DictReader(registered.invoke(app, ["audit", "export", "--actor", "cli"]).stdout.splitlines()))
+    backdated = [row for row in trail if row["action"] == "batch.backdated"]
+    assert [row["reason"] for row in backdated] == ["迁移原系统2025年10月报送记录"]
 
 
 def test_reported_on_before_the_decision_is_rejected_per_row(registered, tmp_path):
@@ -214,6 +263,27 @@ def test_issue_and_revoke_a_key(registered):
     revoked = registered.invoke(app, ["departments", "revoke-key", prefix])
     assert revoked.exit_code == 0
     assert "已吊销" in revoked.stdout
+
+
+def test_a_key_for_credit_checks_and_list_imports_from_the_command_line(registered):
+    issued = registered.invoke(app, ["departments", "issue-key", "--department", DEPT_CODE,
+                                     "--scope", "api:checks:write", "--scope", "api:lists:write"])  # fmt: skip
+    assert issued.exit_code == 0, issued.output
+    assert "权限：api:checks:write、api:lists:write" in issued.stdout
+    token = issued.stdout.strip().splitlines()[-1]
+    with session_scope(session_factory()) as session:
+        for scope in ("api:checks:write", "api:lists:write"):
+            departments_service.verify_api_key(session, token, scope=scope)
+        with pytest.raises(PermissionDenied):
+            departments_service.verify_api_key(session, token, scope="api:records:write")
+
+    unknown = registered.invoke(app, ["departments", "issue-key", "--department", DEPT_CODE, "--scope", "api:all"])
+    assert unknown.exit_code == 1
+    assert "未知的权限" in unknown.stderr
+    console_scope = registered.invoke(app, ["departments", "issue-key", "--department", DEPT_CODE,
+                                            "--scope", "admin:users:write"])  # fmt: skip
+    assert console_scope.exit_code == 1
+    assert "只能授予 api: 开头的接口权限" in console_scope.stderr
 
 
 def test_db_upgrade_says_what_it_did(cli: CliRunner, fresh_database_url: str) -> None:

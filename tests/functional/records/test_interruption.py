@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, keyed_sessionmaker
 from tests.factories.records import DEPT_CODE, company_code, department, penalty_row, write_rows
 from tests.functional.records.helpers import batch, problems, record_count
 
@@ -49,19 +49,61 @@ def test_a_bad_byte_in_the_second_half_keeps_the_first_half_and_a_rerun_complete
     assert "第 51 行" in failed.failure["message"]
     assert stored.status == BatchStatus.INCOMPLETE
     assert stored.finished_at is not None
-    assert stored.rows_read > 0
-    assert stored.rows_read % 10 == 0  # only whole chunks were committed
-    assert stored.rows_read < 50
-    assert stored.created == stored.rows_read == record_count(db_session, dept)
-    assert problems(db_session, failed.batch_id) == [(0, None, "encoding-error")]
+    # Every row before the bad one is stored, though the break falls within a chunk (rows 42–51).
+    assert stored.rows_read == stored.created == record_count(db_session, dept) == 49
+    assert problems(db_session, failed.batch_id) == [(51, None, "encoding-error")]
+    assert "第 51 行及以后的内容未导入" in stored.failure
 
     rerun = import_csv([], path=good, settings_=small_chunks)
 
     assert rerun.status == "completed"
     assert rerun.rows == 60
-    assert (rerun.created, rerun.unchanged, rerun.rejected) == (60 - stored.rows_read, stored.rows_read, 0)
+    assert (rerun.created, rerun.unchanged, rerun.rejected) == (11, 49, 0)
     assert record_count(db_session, dept) == 60
     assert db_session.scalar(select(func.count(func.distinct(Record.doc_no)))) == 60
+
+
+@pytest.mark.parametrize(
+    ("path_taken", "encoding", "good_rows"),
+    [
+        ("in-process", "utf-8", 0),
+        ("in-process", "gbk", 23),
+        ("worker", "utf-8", 3),  # within the first chunk, which the storing process validates itself
+        ("worker", "gbk", 26),  # midway through a chunk the worker validates (rows 17–31)
+        ("worker", "utf-8", 45),  # the first row of a chunk the worker validates (rows 47–61)
+    ],
+)
+def test_every_valid_row_before_a_bad_byte_is_stored_and_the_bad_row_named(
+    db_session, import_csv, settings, tmp_path, dept, path_taken, encoding, good_rows
+):
+    chosen = settings.model_copy(update={
+        "import_chunk_rows": 15, "parallel_min_bytes": 0 if path_taken == "worker" else 1 << 40,
+    })  # fmt: skip
+    rows = [penalty_row() for _ in range(good_rows + 30)]
+    data = write_rows(tmp_path / "good.csv", rows, encoding=encoding).read_bytes()
+    cut = data.index(rows[good_rows]["CF_WSH"].encode(encoding))
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(data[:cut] + b"\xff" + data[cut + 1 :])  # undecodable in either encoding
+    bad_row = good_rows + 2  # the header is row 1
+
+    result = import_csv([], path=broken, settings_=chosen)
+
+    stored = batch(db_session, result.batch_id)
+    label = "UTF-8" if encoding == "utf-8" else "GBK/GB18030"
+    assert result.failure == {
+        "code": "encoding-error",
+        "message": f"第 {bad_row} 行有无法识别的字符（文件按 {label} 编码读取），请将文件另存为 UTF-8 或 GBK 编码",
+    }
+    assert stored.status == (BatchStatus.INCOMPLETE if good_rows else BatchStatus.FAILED)
+    assert stored.rows_read == stored.created == record_count(db_session, dept) == good_rows
+    assert problems(db_session, result.batch_id) == [(bad_row, None, "encoding-error")]
+    if good_rows:
+        assert stored.failure == (
+            f"导入未完成：{result.failure['message']}。此前的 {good_rows} 行数据已处理，第 {bad_row} 行及以后的"
+            "内容未导入；修正文件后重新导入即可，已导入的记录不会重复"
+        )
+    stored_numbers = {row["CF_WSH"] for row in rows[:good_rows]}
+    assert set(db_session.scalars(select(Record.doc_no).where(Record.department_id == dept.id))) == stored_numbers
 
 
 def test_a_crash_while_reading_marks_the_batch_incomplete(
@@ -181,6 +223,7 @@ def _cli_env(url: str) -> dict[str, str]:
     env.update(
         XINYONG_DATABASE_URL=url,
         XINYONG_SECRET_KEY=TEST_KEY,
+        XINYONG_AUDIT_CHECKPOINT_FILE=os.environ["XINYONG_AUDIT_CHECKPOINT_FILE"],  # the test's own
         XINYONG_IMPORT_CHUNK_ROWS="200",
     )
     return env
@@ -188,7 +231,7 @@ def _cli_env(url: str) -> dict[str, str]:
 
 def _import(path: Path, env: dict[str, str], **kwargs) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
     command = [sys.executable, "-m", "xinyong", "records", "import", str(path), "--type", "penalty",
-               "--department", DEPT_CODE, "--reported-on", "2025-10-15", "--json"]  # fmt: skip
+               "--department", DEPT_CODE, "--reported-on", "2025-10-15", "--reason", "迁移原系统报送记录", "--json"]  # fmt: skip
     return subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs
     )
@@ -196,7 +239,7 @@ def _import(path: Path, env: dict[str, str], **kwargs) -> subprocess.Popen[str]:
 
 def test_a_killed_import_is_marked_incomplete_and_a_rerun_completes(fresh_database_url, tmp_path):
     engine = make_engine(fresh_database_url)
-    with Session(engine) as session:
+    with keyed_sessionmaker(engine)() as session:
         department(session)
         session.commit()
     rows = [

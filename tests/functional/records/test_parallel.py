@@ -71,7 +71,8 @@ def test_worker_process_passes_back_an_encoding_error_after_stored_chunks(import
     result = import_csv([], settings_=parallel, path=path)
     assert result.failure is not None
     assert result.failure["code"] == "encoding-error"
-    assert service.get_batch(db_session, result.batch_id).status.value in {"incomplete", "failed"}
+    assert "第 22 行" in result.failure["message"]
+    assert (result.status, result.rows, result.created) == ("incomplete", 20, 20)
 
 
 def test_parallel_setting_is_used_for_large_files_only(settings):

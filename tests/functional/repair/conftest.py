@@ -21,8 +21,10 @@ from tests.functional.admin.conftest import (  # noqa: F401  (fixtures)
     sign_in,
 )
 
+from xinyong.accounts import activation
 from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
+from xinyong.auth.rules import Actor
 from xinyong.clock import today as china_today
 from xinyong.config import Settings
 from xinyong.departments.models import Department
@@ -94,7 +96,7 @@ MakeAccount = Callable[[Record], SubjectAccount]
 
 @pytest.fixture
 def subject_account(db_session: Session, console_settings: Settings, protector) -> MakeAccount:  # type: ignore[no-untyped-def]
-    """A verified account for the subject of a record."""
+    """An account for the subject of a record, its contact confirmed and its identity proven (activation code)."""
 
     def make(record: Record) -> SubjectAccount:
         from xinyong.subjects.models import Subject
@@ -105,6 +107,9 @@ def subject_account(db_session: Session, console_settings: Settings, protector) 
                                            contact=f"s{subject.id}@example.cn", password=SUBJECT_PASSWORD,
                                            protector=protector, settings=console_settings)  # fmt: skip
         accounts_service.verify(db_session, account_id=account.id, code=last_code(db_session), protector=protector)
+        _, code = activation.issue(db_session, subject_id=subject.id, actor=Actor.system("test"), channel="counter",
+                                   settings=console_settings, protector=protector)  # fmt: skip
+        activation.redeem(db_session, account, code=code, settings=console_settings, protector=protector)
         db_session.commit()
         return account
 

@@ -27,7 +27,7 @@ FILES = [("evidence", ("整改报告.pdf", PDF, "application/pdf"))]
 @pytest.fixture
 def on_list(db_session, console_settings, protector, accounts, penalty, today):  # type: ignore[no-untyped-def]
     """A subject with a penalty (for its account) listed on 严重失信主体名单 `days_ago` days ago."""
-    lf.load_types(db_session)
+    lf.load_types(db_session, accounts.dept_a)
 
     def make(days_ago: int = 400, type_key: str = "serious-dishonesty") -> ListEntry:
         record = penalty()
@@ -76,9 +76,10 @@ def test_subject_applies_department_approves_and_the_entry_is_removed(
     assert "申请提前移出" in page
     assert f"修复申请 {application.number}" in portal.client.get("/account").text
 
-    reviewer = sign_in(accounts.users["reviewer"])
-    assert "严重失信主体名单" in reviewer.get(f"/admin/repairs/{application.id}").text
-    assert reviewer.post(f"/admin/repairs/{application.id}/accept").status_code == 303
+    admin = sign_in(accounts.users["platform_admin"])  # the platform accepts (受理)
+    assert "严重失信主体名单" in admin.get(f"/admin/repairs/{application.id}").text
+    assert admin.post(f"/admin/repairs/{application.id}/accept").status_code == 303
+    reviewer = sign_in(accounts.users["reviewer"])  # the listing department decides (谁列入、谁移出)
     assert reviewer.post(f"/admin/repairs/{application.id}/approve",
                          data={"opinion": "整改到位，同意移出"}).status_code == 303  # fmt: skip
     db_session.expire_all()
@@ -102,8 +103,8 @@ def test_refusal_keeps_the_entry(db_session, on_list, subject_account, portal_si
     portal = portal_for(entry, db_session, subject_account, portal_sign_in)
     assert apply(portal, entry.id).status_code == 303
     application = db_session.scalars(select(RepairApplication).where(RepairApplication.list_entry_id == entry.id)).one()
+    sign_in(accounts.users["platform_admin"]).post(f"/admin/repairs/{application.id}/accept")
     reviewer = sign_in(accounts.users["reviewer"])
-    reviewer.post(f"/admin/repairs/{application.id}/accept")
     reviewer.post(f"/admin/repairs/{application.id}/refuse",
                   data={"reason": "未提供整改完成的证明", "next_steps": "补齐材料后可再次申请"})  # fmt: skip
     db_session.expire_all()
@@ -160,7 +161,7 @@ def test_someone_elses_entry_does_not_exist(db_session, on_list, penalty, subjec
 def test_imported_list_sends_the_subject_to_the_deciding_body(
     db_session, penalty, accounts, protector, subject_account, portal_sign_in, today
 ):  # fmt: skip
-    lf.load_types(db_session)
+    lf.load_types(db_session, accounts.dept_a)
     record = penalty()
     subject = db_session.get(Subject, record.subject_id)
     outcome = lists_imports.import_list_rows(db_session, [{
@@ -194,3 +195,31 @@ def test_one_target_is_enforced_by_the_database(db_session, penalty, accounts, t
         db_session.flush()
 
 
+def test_one_person_cannot_accept_and_decide_an_early_removal(db_session, on_list, subject_account, portal_sign_in,
+                                                               sign_in, accounts, console_settings, today):  # type: ignore[no-untyped-def]
+    from tests.functional.admin.conftest import PASSWORD
+
+    from xinyong.auth import service as auth_service
+    from xinyong.auth.rules import Role
+
+    entry = on_list()
+    assert apply(portal_for(entry, db_session, subject_account, portal_sign_in), entry.id).status_code == 303
+    application = db_session.scalars(select(RepairApplication).where(RepairApplication.list_entry_id == entry.id)).one()
+    wang = auth_service.create_user(db_session, username="wang", password=PASSWORD, role=Role.PLATFORM_ADMIN,
+                                    department=None, display_name="王", actor=Actor.system("test"),
+                                    settings=console_settings)  # fmt: skip
+    db_session.commit()
+    assert sign_in(wang).post(f"/admin/repairs/{application.id}/accept").status_code == 303
+    auth_service.update_user(db_session, wang.id, actor=Actor.system("test"), role=Role.REVIEWER,
+                             department=accounts.dept_a)  # fmt: skip
+    db_session.commit()
+
+    response = sign_in(wang).post(f"/admin/repairs/{application.id}/approve", data={"opinion": "整改到位，同意移出"})
+
+    assert response.status_code == 403
+    assert "同一工作人员不能办理同一信用修复申请的两个环节" in response.text
+    db_session.expire_all()
+    assert db_session.get(ListEntry, entry.id).state == EntryState.PUBLISHED
+    assert lists_service.memberships(db_session, [entry.subject_id], today=today)[entry.subject_id]
+    assert db_session.scalars(select(AuditEntry.target).where(AuditEntry.action == "repair.same-official-refused")
+                              ).all() == [f"repair:{application.id}"]  # fmt: skip

@@ -16,7 +16,7 @@ from xinyong.auth.rules import Actor
 from xinyong.auth.service import actor_for_user
 from xinyong.checks import service as checks_service
 from xinyong.clock import today as china_today
-from xinyong.errors import InvalidTransition
+from xinyong.errors import InvalidTransition, PermissionDenied
 from xinyong.notify import service as notify
 from xinyong.notify.models import OutboxItem
 from xinyong.portal.refs import record_ref
@@ -81,19 +81,25 @@ def test_subject_applies_department_approves_and_publication_stops(
     page = portal.client.get(f"/repair/applications/{application.number}").text
     assert "已提交，待受理" in page
 
-    reviewer = sign_in(accounts.users["reviewer"])
+    admin = sign_in(accounts.users["platform_admin"])  # the platform's step: 受理
+    detail = admin.get(f"/admin/repairs/{application.id}")
+    assert 'id="accept"' in detail.text
+    assert 'id="approve"' not in detail.text
+    assert admin.post(f"/admin/repairs/{application.id}/accept").status_code == 303
+    db_session.refresh(application)
+    assert application.status == RepairStatus.ACCEPTED
+    assert application.department_due is not None
+
+    reviewer = sign_in(accounts.users["reviewer"])  # the department's step: 审核决定
     queue = reviewer.get("/admin/repairs").text
     assert application.number in queue
     detail = reviewer.get(f"/admin/repairs/{application.id}")
     assert detail.status_code == 200
     assert "张三" in detail.text
+    assert 'id="approve"' in detail.text
     evidence = reviewer.get(f"/admin/repairs/{application.id}/evidence/{files[0].id}")
     assert evidence.status_code == 200
     assert "attachment" in evidence.headers["content-disposition"]
-    assert reviewer.post(f"/admin/repairs/{application.id}/accept").status_code == 303
-    db_session.refresh(application)
-    assert application.status == RepairStatus.ACCEPTED
-    assert application.department_due is not None
     assert reviewer.post(f"/admin/repairs/{application.id}/approve", {"opinion": "材料齐全，同意修复"}).status_code == 303
     db_session.refresh(application)
     assert application.status == RepairStatus.APPROVED
@@ -142,8 +148,8 @@ def test_return_for_missing_material_then_resubmit_keeps_history(
     portal = portal_sign_in(account)
     apply(portal, record_ref(record.id, protector))
     application = submitted(db_session, record)
-    reviewer = sign_in(accounts.users["reviewer"])
-    reviewer.post(f"/admin/repairs/{application.id}/return", {"missing": "缺少罚款缴纳凭证原件扫描件"})
+    admin = sign_in(accounts.users["platform_admin"])
+    admin.post(f"/admin/repairs/{application.id}/return", {"missing": "缺少罚款缴纳凭证原件扫描件"})
     db_session.refresh(application)
     assert application.status == RepairStatus.RETURNED
     portal = portal_sign_in(account)
@@ -167,8 +173,8 @@ def test_refusal_says_why_and_what_next(db_session, accounts, sign_in, penalty, 
     account = subject_account(record)
     apply(portal_sign_in(account), record_ref(record.id, protector))
     application = submitted(db_session, record)
+    sign_in(accounts.users["platform_admin"]).post(f"/admin/repairs/{application.id}/accept")
     reviewer = sign_in(accounts.users["reviewer"])
-    reviewer.post(f"/admin/repairs/{application.id}/accept")
     reviewer.post(f"/admin/repairs/{application.id}/refuse", {"reason": "罚款尚未缴清", "next_steps": "缴清罚款后可重新申请"})
     db_session.refresh(application)
     assert application.status == RepairStatus.REFUSED
@@ -226,8 +232,8 @@ def test_broken_commitment_restores_publication(client, db_session, accounts, si
     ref = record_ref(record.id, protector)
     apply(portal_sign_in(subject_account(record)), ref)
     application = submitted(db_session, record)
+    sign_in(accounts.users["platform_admin"]).post(f"/admin/repairs/{application.id}/accept")
     reviewer = sign_in(accounts.users["reviewer"])
-    reviewer.post(f"/admin/repairs/{application.id}/accept")
     reviewer.post(f"/admin/repairs/{application.id}/approve", {"opinion": "同意修复"})
     assert client.get(f"/records/{ref}").status_code == 404
     assert reviewer.post(f"/admin/repairs/{application.id}/restore", {"reason": "再次发生同类违法"}).status_code == 403
@@ -243,3 +249,86 @@ def test_broken_commitment_restores_publication(client, db_session, accounts, si
     entry = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "repair.commitment-broken")).one()
     assert entry.reason == "再次发生同类违法行为"
     assert entry.actor == "user:platform-admin"
+
+
+def _staff(db_session, console_settings, username, role, department=None):  # type: ignore[no-untyped-def]
+    from tests.functional.admin.conftest import PASSWORD
+
+    from xinyong.auth import service as auth_service
+
+    user = auth_service.create_user(db_session, username=username, password=PASSWORD, role=role, department=department,
+                                    display_name=username, actor=Actor.system("test"), settings=console_settings)  # fmt: skip
+    db_session.commit()
+    return user
+
+
+def test_each_step_needs_its_own_role_and_body(db_session, accounts, sign_in, penalty, subject_account,
+                                               portal_sign_in, protector):  # fmt: skip
+    record = penalty()
+    apply(portal_sign_in(subject_account(record)), record_ref(record.id, protector))
+    application = submitted(db_session, record)
+
+    reviewer = sign_in(accounts.users["reviewer"])
+    refused = reviewer.post(f"/admin/repairs/{application.id}/accept")
+    assert refused.status_code == 403
+    assert "admin:repairs:accept" in refused.text
+    early = reviewer.post(f"/admin/repairs/{application.id}/refuse", {"reason": "材料不全不予受理", "next_steps": "补齐后再申请"})
+    assert early.status_code == 403
+    assert "受理、退回补正和不予受理由信用办（平台）办理" in early.text
+    auditor = sign_in(accounts.users["auditor"])
+    assert auditor.post(f"/admin/repairs/{application.id}/refuse", {"reason": "理由理由", "next_steps": "措施措施"}
+                        ).status_code == 403  # fmt: skip
+
+    admin = sign_in(accounts.users["platform_admin"])
+    assert admin.post(f"/admin/repairs/{application.id}/accept").status_code == 303
+    for action, form in (("approve", {"opinion": "同意修复"}),
+                         ("refuse", {"reason": "罚款尚未缴清", "next_steps": "缴清后再申请"})):  # fmt: skip
+        response = admin.post(f"/admin/repairs/{application.id}/{action}", form)
+        assert response.status_code == 403
+    assert "信用修复的审核决定由数据来源部门的审核人员作出" in response.text
+    db_session.refresh(application)
+    assert application.status == RepairStatus.ACCEPTED
+    assert not service.is_stopped(db_session, record.id)
+    with pytest.raises(PermissionDenied, match="数据来源部门"):  # nor the platform itself, from a command or a job
+        service.approve_application(db_session, application.id, actor=Actor.system("cli"), opinion="同意", today=china_today())
+
+
+def test_one_person_cannot_take_both_steps_of_one_application(client, db_session, accounts, sign_in, penalty,
+                                                              subject_account, portal_sign_in, protector,
+                                                              console_settings):  # fmt: skip
+    """The attack: one account accepted (the platform's step) and approved (the department's) a repair. Roles
+    change; the rule follows the account: whoever took any platform step of this application (here a return for
+    material, in an earlier round) cannot decide it, and the refusal is audited."""
+    from xinyong.auth import service as auth_service
+    from xinyong.auth.rules import Role
+
+    record = penalty()
+    account = subject_account(record)
+    ref = record_ref(record.id, protector)
+    apply(portal_sign_in(account), ref)
+    application = submitted(db_session, record)
+    zhang = _staff(db_session, console_settings, "zhang", Role.PLATFORM_ADMIN)
+    sign_in(zhang).post(f"/admin/repairs/{application.id}/return", {"missing": "缺少罚款缴纳凭证原件扫描件"})
+    portal_sign_in(account).post(f"/repair/applications/{application.number}/resubmit", {"statement": "补充缴款凭证原件"},
+                                 files=[("evidence", ("凭证原件.pdf", PDF, "application/pdf"))])  # fmt: skip
+    assert sign_in(accounts.users["platform_admin"]).post(f"/admin/repairs/{application.id}/accept").status_code == 303
+    auth_service.update_user(db_session, zhang.id, actor=Actor.system("test"), role=Role.REVIEWER,
+                             department=accounts.dept_a)  # fmt: skip
+    db_session.commit()
+
+    response = sign_in(zhang).post(f"/admin/repairs/{application.id}/approve", {"opinion": "材料齐全，同意修复"})
+
+    assert response.status_code == 403
+    assert ("同一工作人员不能办理同一信用修复申请的两个环节：您已办理过该申请的“平台受理（初审）”，"
+            "“部门审核决定”须由其他工作人员办理") in response.text  # fmt: skip
+    db_session.refresh(application)
+    assert application.status == RepairStatus.ACCEPTED
+    assert client.get(f"/records/{ref}").status_code == 200  # still published
+    refusal = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "repair.same-official-refused")).one()
+    assert (refusal.actor, refusal.target) == ("user:zhang", f"repair:{application.id}")
+    assert refusal.details["step"] == "department"
+    # another reviewer of the department decides
+    reviewer = sign_in(accounts.users["reviewer"])
+    assert reviewer.post(f"/admin/repairs/{application.id}/approve", {"opinion": "材料齐全，同意修复"}).status_code == 303
+    users = [e.user_id for e in service.events(db_session, application)]
+    assert users == [None, zhang.id, None, accounts.users["platform_admin"].id, accounts.users["reviewer"].id]

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.conftest import keyed_sessionmaker
 from tests.factories.records import DEPT_CODE
 
 from xinyong.app import create_app
@@ -29,7 +30,7 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 def own_app(fresh_database_url: str, settings: Settings) -> Iterator[tuple[TestClient, Session]]:
     app_settings = settings.model_copy(update={"database_url": fresh_database_url, "login_rate_limit_attempts": 0})
     engine = make_engine(fresh_database_url)
-    with Session(engine) as setup:
+    with keyed_sessionmaker(engine)() as setup:
         auth_service.create_user(setup, username="admin", password=PASSWORD, role=Role.PLATFORM_ADMIN,
                                  department=None, display_name="管理员", actor=Actor.system("test"),
                                  settings=app_settings)  # fmt: skip

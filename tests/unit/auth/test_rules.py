@@ -7,7 +7,7 @@ from xinyong.auth.rules import (
     Actor,
     Permission,
     Role,
-    lockout_until,
+    login_delay,
     parse_permission,
     password_problems,
     username_problem,
@@ -55,11 +55,15 @@ def test_password_policy(password, ok):
     assert (not password_problems(password, username="xyuser", min_length=10)) is ok
 
 
-def test_lockout_starts_at_the_limit_and_doubles():
-    assert lockout_until(4, NOW, max_failures=5, minutes=15) is None
-    assert lockout_until(5, NOW, max_failures=5, minutes=15) == NOW + timedelta(minutes=15)
-    assert lockout_until(6, NOW, max_failures=5, minutes=15) == NOW + timedelta(minutes=30)
-    assert lockout_until(50, NOW, max_failures=5, minutes=15) == NOW + timedelta(days=1)
+def test_sign_in_delays_start_at_the_limit_double_and_stop_at_the_cap():
+    delay = {"free": 5, "first": timedelta(seconds=5), "cap": timedelta(minutes=1)}
+    assert login_delay(4, **delay) == timedelta(0)
+    assert login_delay(5, **delay) == timedelta(seconds=5)
+    assert login_delay(6, **delay) == timedelta(seconds=10)
+    assert login_delay(8, **delay) == timedelta(seconds=40)
+    assert login_delay(9, **delay) == timedelta(minutes=1)
+    assert login_delay(10_000, **delay) == timedelta(minutes=1)  # no overflow however long the storm
+    assert login_delay(50, free=5, first=timedelta(seconds=5), cap=timedelta(0)) == timedelta(0)
 
 
 def test_usernames():

@@ -59,3 +59,10 @@ def test_queries_and_numbers():
     assert number != rules.check_number(date(2025, 10, 20))
     assert rules.name_score("安吉测试有限公司", "安吉测试有限公司") == 1.0
     assert 0 < rules.name_score("安吉测试", "安吉测试有限公司") < 1
+
+
+def test_a_name_query_is_kept_and_shown_with_its_id_numbers_masked() -> None:
+    query = rules.read_query(None, "张三 330521198005171230")
+    assert (query.kind, query.value, query.shown) == ("name", "张三 3305**********1230", "张三 3305**********1230")
+    mistyped = rules.read_query("330521198005171231", None)
+    assert mistyped.shown == "3305**********1231"

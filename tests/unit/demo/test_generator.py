@@ -11,6 +11,7 @@ import pytest
 
 from xinyong.codes import CodeError
 from xinyong.codes.idnumber import validate_id_number
+from xinyong.codes.idtext import has_id_number
 from xinyong.codes.uscc import validate_uscc
 from xinyong.demo.generator import (
     COLUMN_TITLES,
@@ -174,6 +175,21 @@ def test_subjects_have_valid_unique_codes_and_names(world):
             assert s.legal_representative
             assert validate_uscc(s.uscc) == s.uscc
             assert s.uscc.startswith("92") == (s.kind == "个体工商户")
+
+
+@pytest.mark.parametrize(("rows", "p"), [(license_rows, "XK_"), (penalty_rows, "CF_")])
+def test_no_id_number_outside_the_id_number_columns(world, rows, p):
+    """许可编号 is never the holder's ID number, and no free text carries one (malformed rows included)."""
+    departments, subjects = world
+    id_columns = {p + "XDR_ZJHM", p + "FR_ZJHM"}
+    generated = rows(subjects, departments, 20_000, random.Random(5), today=TODAY, malformed_share=0.1)
+    found = [(column, value) for row, _, _ in generated for column, value in row.items()
+             if column not in id_columns and has_id_number(value, today=TODAY)]  # fmt: skip
+    assert found == []
+    transport = [row["XK_XKBH"] for row, _, _ in license_rows(subjects, departments, 5_000, random.Random(6),
+                                                              today=TODAY) if "从业资格" in row["XK_XKZS"]]  # fmt: skip
+    assert transport
+    assert all("交运管从业字" in number for number in transport)
 
 
 @pytest.mark.parametrize(("rows", "p"), [(license_rows, "XK_"), (penalty_rows, "CF_")])

@@ -66,3 +66,11 @@ def test_type_spec_needs_a_basis():
         rules.check_type_spec(**{**good, "legal_basis": ""})
     with pytest.raises(InvalidInput, match="救济途径"):
         rules.check_type_spec(**{**good, "remedy_route": " "})
+
+
+def test_texts_have_their_id_numbers_masked() -> None:
+    assert rules.require_text("多次违法（负责人３３０５２１１９８００５１７１２３０）", "列入事由") == (
+        "多次违法（负责人3305**********1230）"
+    )
+    assert rules.optional_text("  ") is None
+    assert rules.optional_text("依据 330521198005171230") == "依据 3305**********1230"

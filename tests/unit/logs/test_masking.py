@@ -51,3 +51,46 @@ def test_every_server_handler_and_the_root_logger_mask() -> None:
     for handler in config["handlers"].values():  # type: ignore[union-attr]
         assert handler["filters"] == ["mask_ids"]
     assert config["root"] == {"handlers": ["default"], "level": "INFO"}
+
+
+FULL_WIDTH = ID18.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"})
+
+
+def test_full_width_and_tab_split_ids_are_masked() -> None:
+    for text in (f"q={FULL_WIDTH}", "q=110105\t19491231\t002X", "q=1101\u30000519\u30004912\u300031002X",
+                 "q=110105\t\t19491231002X", "q=110105\u201419491231\u2013002X", "q=１１０１０５ 491231００2"):
+        masked = mask_ids(text)
+        assert "491231" not in masked.translate({ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９"}), text
+        assert "*" in masked, text
+
+
+def test_percent_encoded_full_width_digits_are_masked() -> None:
+    from urllib.parse import quote
+
+    line = f'"GET /search?q={quote(FULL_WIDTH)} HTTP/1.1" 200'
+    assert "1101**********002X" in mask_ids(line)
+
+
+def test_objects_formatted_with_s_are_masked_through_their_text() -> None:
+    class Url:  # what an HTTP client passes for %s
+        def __str__(self) -> str:
+            return f"http://testserver/search?q={ID18}"
+
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "HTTP Request: %s %s %d",
+                               ("GET", Url(), 200), None)  # fmt: skip
+    MaskIdNumbers().filter(record)
+    assert ID18 not in record.getMessage()
+    assert record.getMessage().endswith(" 200")
+
+
+def test_tracebacks_are_masked() -> None:
+    try:
+        raise ValueError(f"bad value {ID18}")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("xinyong", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+    MaskIdNumbers().filter(record)
+    line = logging.Formatter().format(record)
+    assert "ValueError: bad value 1101**********002X" in line
+    assert ID18 not in line

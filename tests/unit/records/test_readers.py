@@ -76,6 +76,14 @@ def read(path: Path, **options: Any) -> tuple[TableSource, list[tuple[int, list[
         return source, list(source.rows)
 
 
+def read_until_rejected(path: Path) -> tuple[list[tuple[int, list[str]]], FileRejected]:
+    """The rows handed out before the reader gave up, and why it did."""
+    rows: list[tuple[int, list[str]]] = []
+    with pytest.raises(FileRejected) as caught, open_table(path, max_bytes=LIMIT) as source:
+        rows.extend(source.rows)
+    return rows, caught.value
+
+
 def rejected(path: Path, **options: Any) -> FileRejected:
     with pytest.raises(FileRejected) as caught:
         read(path, **options)
@@ -132,20 +140,92 @@ def test_gbk_bytes_after_the_utf8_sample_are_an_encoding_error_with_the_row(tmp_
     data = ("名称,代码,日期\n" + line * good_rows).encode() + "上海某某公司,1,2024-01-03\n".encode("gbk")
     data += line.encode() * 50
 
-    error = rejected(write_bytes(tmp_path, data))
+    rows, error = read_until_rejected(write_bytes(tmp_path, data))
 
     assert error.problem_code == "encoding-error"
-    assert f"第 {good_rows + 2} 行附近" in error.reason
+    assert f"第 {good_rows + 2} 行有无法识别的字符（文件按 UTF-8 编码读取）" in error.reason
+    assert error.details["row"] == good_rows + 2
+    assert [number for number, _ in rows] == list(range(2, good_rows + 2))
 
 
 def test_damaged_utf8_is_rejected_instead_of_read_as_gbk(tmp_path: Path) -> None:
     # Reading this as GBK would succeed and store garbled names.
     data = "名称,代码\n北京某某科技有限公司,1\n天津某某商贸有限公司,2\n".encode() + b"\xff\xfe,3\n"
 
-    error = rejected(write_bytes(tmp_path, data))
+    rows, error = read_until_rejected(write_bytes(tmp_path, data))
 
     assert error.problem_code == "encoding-error"
-    assert "第 4 行附近" in error.reason
+    assert "第 4 行" in error.reason
+    assert rows == [(2, ["北京某某科技有限公司", "1"]), (3, ["天津某某商贸有限公司", "2"])]
+
+
+GOOD_LINE = "北京某某科技有限公司,91110000MA01ABCD2X\r\n"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "label", "bad"),
+    [
+        ("utf-8", "UTF-8", b"\xff"),
+        ("utf-8-sig", "UTF-8", b"\xff"),
+        ("gbk", "GBK/GB18030", b"\xff"),
+        ("gbk", "GBK/GB18030", b"\x81\n"),  # a lead byte without its trail byte
+    ],
+)
+@pytest.mark.parametrize("good_rows", [0, 1, 57, 3000])
+def test_every_row_before_a_bad_byte_is_read_and_the_bad_row_named(
+    tmp_path: Path, encoding: str, label: str, bad: bytes, good_rows: int
+) -> None:
+    # The reader decodes blocks of several KB ahead of the rows it hands out: rows that share a block with the
+    # bad byte were lost, and the row was named from a guess. Any position in a block, any encoding.
+    text = "行政相对人名称,统一社会信用代码\r\n" + GOOD_LINE * good_rows
+    data = text.encode(encoding) + "上海".encode(encoding.replace("-sig", "")) + bad + b",1\r\n"
+    data += GOOD_LINE.encode(encoding.replace("-sig", "")) * 20
+
+    rows, error = read_until_rejected(write_bytes(tmp_path, data))
+
+    assert error.problem_code == "encoding-error"
+    assert error.details["row"] == good_rows + 2
+    assert f"第 {good_rows + 2} 行有无法识别的字符（文件按 {label} 编码读取）" in error.reason
+    assert [number for number, _ in rows] == list(range(2, good_rows + 2))
+    assert all(cells == ["北京某某科技有限公司", "91110000MA01ABCD2X"] for _, cells in rows)
+
+
+@pytest.mark.parametrize(
+    ("text", "bad_row", "last"),
+    [
+        # Old Mac line ends (a lone CR) were read as one line and the bad byte put in row 1.
+        ("名称,代码\r甲,1\r乙,2\r", 4, (3, ["乙", "2"])),
+        # A quoted cell over two lines is one row; the bad byte is in the second line of the next such row.
+        ('名称,代码\n"甲\n公司",1\n"乙\n', 3, (2, ["甲\n公司", "1"])),
+        # Blank rows count, as in the report.
+        ("名称,代码\n\n北京某某科技有限公司,1\n\n\n", 6, (3, ["北京某某科技有限公司", "1"])),
+    ],
+)
+def test_the_bad_row_is_counted_as_the_report_counts_rows(
+    tmp_path: Path, text: str, bad_row: int, last: tuple[int, list[str]]
+) -> None:
+    data = text.encode() + "公司".encode() + b"\xff\xfe,3\n" + "丙,4\n".encode() * 5
+
+    rows, error = read_until_rejected(write_bytes(tmp_path, data))
+
+    assert error.details["row"] == bad_row
+    assert rows[-1] == last
+
+
+def test_a_character_cut_at_the_end_of_the_file_names_the_last_row(tmp_path: Path) -> None:
+    data = ("名称,代码\n" + "甲,1\n" * 10 + "乙,").encode("gbk") + "公".encode("gbk")[:1]
+
+    rows, error = read_until_rejected(write_bytes(tmp_path, data))
+
+    assert (error.problem_code, error.details["row"], len(rows)) == ("encoding-error", 12, 10)
+
+
+def test_a_bad_byte_in_the_header_rejects_the_file_at_row_1(tmp_path: Path) -> None:
+    data = "名称,代码".encode() + b"\xff\r\n" + GOOD_LINE.encode() * 5000
+
+    error = rejected(write_bytes(tmp_path, data))
+
+    assert (error.problem_code, error.details["row"]) == ("encoding-error", 1)
 
 
 def test_character_cut_by_the_sample_boundary_is_still_utf8(tmp_path: Path) -> None:

@@ -66,6 +66,26 @@ def test_ended_revoked_non_negative_and_configured_cases() -> None:
                                    load_catalog())  # fmt: skip
 
 
+def test_non_negative_types_are_never_repaired() -> None:
+    assert verdict(record_type="license").code == "not-negative"
+    assert set(POLICY.min_months) == set(load_catalog().negative_keys)
+
+
+def test_the_repair_page_states_each_negative_types_periods_from_the_catalogue() -> None:
+    (penalty,) = rules.publicity_periods(load_catalog())
+    assert penalty.type_name == "行政处罚"
+    assert dict(penalty.tiers) == {"轻微": "可不予公示，或最长公示 3 个月", "一般": "最短公示 3 个月，最长公示 1 年",
+                                   "严重": "最短公示 1 年，最长公示 3 年"}  # fmt: skip
+    assert [rules.months_text(m) for m in (0, 3, 12, 18, 24)] == ["0 个月", "3 个月", "1 年", "18 个月", "2 年"]
+
+
+def test_the_commitment_names_the_record_type() -> None:
+    text = rules.commitment_text(subject_name="甲公司", type_name="行政强制", doc_no="安强〔2025〕1号", department="乙局",
+                                 signed_on=date(2025, 10, 20))  # fmt: skip
+    assert "就乙局作出的行政强制决定（安强〔2025〕1号）申请信用修复" in text
+    assert "已经全面履行行政强制决定规定的义务" in text
+
+
 def test_text_cleaning() -> None:
     assert rules.clean_text(" a\x00b\u202ec\nd ", title="x", max_length=10) == "abc\nd"
     with pytest.raises(InvalidInput):
@@ -103,3 +123,10 @@ def test_upload_checks(name: str, data: bytes, ok: bool) -> None:
 def test_path_tricks_are_cut_from_names() -> None:
     assert uploads.check_file(uploads.IncomingFile("../../x/evil.pdf", b"%PDF-"), max_bytes=10)[0] == "evil.pdf"
     assert uploads.check_file(uploads.IncomingFile("..\\..\\evil.pdf", b"%PDF-"), max_bytes=10)[0] == "evil.pdf"
+
+
+def test_free_text_has_its_id_numbers_masked() -> None:
+    statement = "已缴清罚款。经办人身份证号 330521 19800517 1230，联系电话13800138000。"
+    assert rules.clean_text(statement, title="情况说明", max_length=200) == (
+        "已缴清罚款。经办人身份证号 3305**********1230，联系电话13800138000。"
+    )

@@ -14,7 +14,6 @@ from xinyong.web import csrf
 from xinyong.web.cookies import clear_console_session, safe_next, set_console_session
 from xinyong.web.deps import AppSettings, Client, CurrentSession, DbSession, load_user_session, require
 from xinyong.web.errors import on_error_render, redirect
-from xinyong.web.ratelimit import TooManyAttempts
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
 
@@ -42,8 +41,7 @@ def login_submit(
 ) -> Response:
     on_error_render(request, "admin/login.html", {"next": safe_next(next), "username": username[:40]})
     csrf.verify(request, token)
-    if not request.app.state.login_limiter.allow(client):
-        raise TooManyAttempts()
+    # Throttled in the service (auth.throttle), in the database, for every server process.
     user = auth_service.authenticate(session, username=username, password=password, settings=settings, client=client)
     _row, session_token = auth_service.start_session(session, user, settings=settings, client=client)
     target = "/admin/account/password" if user.must_change_password else safe_next(next)

@@ -7,8 +7,9 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import Form, Request
+from fastapi import Form, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
@@ -16,7 +17,7 @@ from starlette.responses import Response
 from xinyong.admin import service
 from xinyong.auth.rules import Actor, Permission
 from xinyong.catalog import load_catalog
-from xinyong.codes import mask_if_id_like
+from xinyong.codes import mask_id_numbers, mask_if_id_like
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.errors import InvalidInput
@@ -57,9 +58,10 @@ def batches(request: Request, session: DbSession, actor: BatchesRead, department
 
 
 @router.get("/batches/{batch_id}", name="admin.batches.detail")
-def batch_detail(request: Request, session: DbSession, actor: BatchesRead, batch_id: Id) -> Response:
+def batch_detail(request: Request, session: DbSession, actor: BatchesRead, batch_id: Id,
+                 page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:  # fmt: skip
     batch = service.get_batch(session, actor, batch_id)
-    problems = list(records_service.iter_problems(session, batch.id))[:200]
+    problems = report.problem_page(session, batch, page)
     return render(request, "admin/batch.html", {"batch": batch, "problems": problems,
                                           "titles": report.column_titles(batch.record_type),
                                           "department": session.get(Department, batch.department_id)})  # fmt: skip
@@ -100,6 +102,7 @@ async def upload_submit(
         raise InvalidInput(reason="请选择要上传的文件")
     rtype = load_catalog(settings.catalog_dirs).get(record_type)
     department = service.acting_department(session, actor, parse_id(department_text))
+    reported_on = records_service.parse_reported_on(str(form.get("reported_on") or ""))
     display_name = service.safe_filename(upload.filename)
     head = await upload.read(8192)
     suffix = service.check_upload(display_name, head)
@@ -118,14 +121,15 @@ async def upload_submit(
         # chunk by chunk itself (a batch job with its own boundaries, see records.service).
         result = await run_in_threadpool(
             records_service.import_file, session, path, settings=settings, protector=protector,
-            record_type=rtype.key, department=department, actor=actor.label, source=BatchSource.UPLOAD,
-            filename=display_name,
+            record_type=rtype.key, department=department, actor=actor, source=BatchSource.UPLOAD,
+            filename=display_name, reported_on=reported_on, backdate_reason=str(form.get("backdate_reason") or "")[:450],
         )  # fmt: skip
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if result.failure:
+        outcome = f"导入未完成（已处理 {result.rows} 行）" if result.status == "incomplete" else "文件未能导入"
         return redirect(request, f"/admin/batches/{result.batch_id}", kind="error",
-                        flash_message=f"文件未能导入：{result.failure['message']}")  # fmt: skip
+                        flash_message=f"{outcome}：{result.failure['message']}")  # fmt: skip
     return redirect(request, f"/admin/batches/{result.batch_id}",
                     flash_message=f"已导入 {result.rows} 行：新增 {result.created}，更新 {result.updated}，"
                                   f"未变 {result.unchanged}，退回 {result.rejected}")  # fmt: skip
@@ -137,7 +141,9 @@ async def upload_submit(
 @router.get("/records", name="admin.records.search")
 def records_search(request: Request, session: DbSession, actor: RecordsRead, doc_no: str = "") -> Response:
     items = service.find_records(session, actor, doc_no=doc_no[:128] or None)
-    return render(request, "admin/records.html", {"records": items, "doc_no": doc_no[:128]})
+    shown = mask_id_numbers(doc_no)[:128]  # the page, and the revoke forms' way back, never echo an ID number
+    return render(request, "admin/records.html", {"records": items, "doc_no": shown,
+                                                  "back": f"/admin/records?{urlencode({'doc_no': shown})}"})  # fmt: skip
 
 
 @router.post("/records/{record_id}/revoke", name="admin.records.revoke")
@@ -160,7 +166,7 @@ def subjects_search(
 ) -> Response:
     found = service.search_subjects(session, actor, q, protector)
     # An ID number searched for is not written back into the page.
-    return render(request, "admin/subjects.html", {"subjects": found, "q": mask_if_id_like(q[:100])})
+    return render(request, "admin/subjects.html", {"subjects": found, "q": mask_if_id_like(mask_id_numbers(q)[:100])})
 
 
 @router.get("/subjects/{subject_id}", name="admin.subjects.detail")

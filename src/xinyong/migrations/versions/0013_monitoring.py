@@ -1,7 +1,7 @@
-"""monitoring: warnings and inbox, 重错码 findings, subject name changes and merges, 政务诚信, users" e-mail
+"""monitoring: warnings and inbox, 重错码 findings, subject name changes and merges, 政务诚信, users' e-mail
 
 Revision ID: 0013_monitoring
-Revises: 0009
+Revises: 0010_auditlogin
 Create Date: 2026-12-04
 """
 
@@ -16,7 +16,7 @@ import xinyong.db
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 
 revision: str = "0013_monitoring"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0010_auditlogin"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

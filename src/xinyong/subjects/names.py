@@ -1,4 +1,5 @@
-"""Public subject search: exact codes, and name substrings from two characters up via a bigram index.
+"""The name index of the subject register: exact codes, and name substrings from two characters up via a
+bigram index (the portal's search and the credit checks' name look-ups read it; subjects keep it).
 
 LIKE '%…%' scans every subject and trigram indexes cannot answer two-character queries, so names are
 indexed as overlapping character pairs of `name_norm` in `subject_grams`. A query of n ≥ 2 characters
@@ -20,8 +21,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.codes import normalize_code, normalize_name
 from xinyong.db import bulk_insert
-from xinyong.portal.models import SubjectGram, SubjectGramStat
-from xinyong.subjects.models import Subject, SubjectKind
+from xinyong.subjects.models import Subject, SubjectGram, SubjectGramStat, SubjectKind
 
 MIN_QUERY_CHARS = 2
 COUNT_CAP = 1000  # "more than 1000": exact totals of common fragments cost a scan and help nobody
@@ -179,7 +179,7 @@ def _matches_statement(*, with_second: bool) -> Select[Any]:
 
 
 def _page_and_total(session: Session, statement: Select[Any], values: dict[str, Any]) -> NameHits:
-    rows = session.execute(statement, values).all()
+    rows: list[Any] = list(session.execute(statement, values).all())
     if not rows and values["offset"]:  # past the last page: the walk's length from its first row
         rows = [(None, n) for _, n in session.execute(statement, {**values, "offset": 0, "limit": 1})]
     walked = rows[0][1] if rows else 0
