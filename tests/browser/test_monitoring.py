@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from tests.conftest import keyed_sessionmaker
 from tests.factories import records as rf
 from tests.functional.monitoring.conftest import import_ten_rows
 
 from xinyong.auth import service as auth_service
 from xinyong.auth.rules import Actor, Role
 from xinyong.codes import make_uscc
-from xinyong.db import make_engine, make_sessionmaker, session_scope
+from xinyong.db import make_engine, session_scope
 from xinyong.integrity import service as integrity_service
 from xinyong.protect import protector as make_protector
 from xinyong.records import service as records_service
@@ -27,13 +28,13 @@ def world(live_server):  # type: ignore[no-untyped-def]
     settings = live_server.settings
     protector = make_protector(settings)
     engine = make_engine(settings.database_url)
-    with session_scope(make_sessionmaker(engine)) as session:
+    with session_scope(keyed_sessionmaker(engine)) as session:
         dept = rf.department(session)
         import_ten_rows(session, settings, protector, dept)
         records_service.import_rows(session, [rf.penalty_row(CF_XDR_MC="安吉县某某管理局", CF_XDR_SHXYM=GOV),
                                               rf.penalty_row(CF_XDR_MC="安吉县某某中心", CF_XDR_SHXYM=OTHER_GOV)],
                                     settings=settings, protector=protector, record_type="penalty", department=dept,
-                                    actor="test", today=date(2025, 10, 20), reported_on=date(2025, 9, 30))  # fmt: skip
+                                    actor="test", today=date(2025, 9, 30))  # fmt: skip
         admin = auth_service.create_user(session, username="xyb-admin", password=PASSWORD, role=Role.PLATFORM_ADMIN,
                                          department=None, display_name="信用办", actor=Actor.system("test"),
                                          settings=settings)  # fmt: skip
