@@ -38,8 +38,10 @@ def index(request: Request, session: DbSession, settings: AppSettings, actor: Re
     trend = service.trend(session, month=parsed, settings=settings, today=today, actor=actor,
                           department_id=chart_department)  # fmt: skip
     chart_name = next((r.department.name for r in result.departments if r.department.id == chart_department), None)
+    first = service.first_month(session)
     return render(request, "admin/monitoring/index.html", {
-        "result": result, "month": parsed, "previous": parsed.previous(), "next": parsed.next() if parsed.next() <= rules.Month.of(today) else None,
+        "result": result, "month": parsed, "previous": parsed.previous() if first is not None and parsed > first else None,
+        "next": parsed.next() if parsed.next() <= rules.Month.of(today) else None,
         "display": rules.display, "trend_json": json.dumps(trend, ensure_ascii=False).replace("<", "\\u003c"),
         "chart_name": chart_name or ("本部门" if actor.is_department_bound else service.CITY),
         "ranked": sorted(result.departments, key=lambda r: (r.rank is None, r.rank or 0, r.department.code)),

@@ -1,21 +1,23 @@
-"""The KPI definitions, warning rules and completeness fields: read from TOML and checked before any use.
+"""The KPI definitions and warning rules: read from TOML and checked before any use.
 
 Definitions are data (`kpis.toml`, or the file named by `XINYONG_MONITORING_CONFIG`): a KPI is written in terms
-of measures that data sources provide, so that a new source (the department catalogue, commitments) plugs in
-by naming its provider, with no change here. A definition that references an unknown measure, divides by a
-constant zero, or sets a threshold outside 0–100 % is refused when the file is read, with the place named."""
+of measures that data sources provide. A source names its provider, one of the functions the monitoring service
+registers; a source without a provider is declared but not connected yet (commitments, say), and its KPIs show
+"—" with the reason until a provider is registered for it. A definition that names an unknown provider,
+references an unknown measure, divides by a constant zero, or sets a threshold outside 0–100 % is refused when
+the file is read, with the place named. Which optional fields count for 完整率 is the catalogue's to say
+(`expected = true` on a field), not this file's."""
 
 from __future__ import annotations
 
 import ast
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from xinyong.catalog import load_catalog
-from xinyong.catalog.schema import CatalogError
 from xinyong.errors import DomainError
 
 DEFAULT_FILE = Path(__file__).parent / "kpis.toml"
@@ -23,6 +25,7 @@ KPI_KINDS = ("rate", "count")
 DIRECTIONS = ("higher", "lower")
 WARNING_KINDS = ("kpi-below", "repair-overdue", "reporting-drop", "government-listed")
 MAX_EXPRESSION = 200
+SECTIONS = frozenset({"sources", "kpis", "indicators", "warnings"})
 
 
 class DefinitionError(DomainError):
@@ -90,7 +93,7 @@ def parse_expression(text: str, *, where: str) -> Expression:
 class Source:
     key: str
     label: str
-    provider: str  # "module:function"
+    provider: str | None  # a registered provider's name; None: declared, not connected yet
     measures: dict[str, str]  # name → Chinese description
     scope: str = "department"  # "department": per department; "city": the whole platform (政务诚信)
 
@@ -136,7 +139,6 @@ class Definitions:
     sources: tuple[Source, ...]
     kpis: tuple[Kpi, ...]
     warnings: tuple[WarningRule, ...]
-    completeness: dict[str, tuple[str, ...]] = field(default_factory=dict)
     indicators: tuple[Kpi, ...] = ()  # city-wide (政务诚信), from sources of scope "city"; not scored
 
     def kpi(self, key: str) -> Kpi:
@@ -175,14 +177,14 @@ def _fraction(raw: dict[str, Any], name: str, where: str) -> float | None:
     return float(value)
 
 
-def _source(raw: dict[str, Any], index: int) -> Source:
+def _source(raw: dict[str, Any], index: int, providers: Collection[str] | None) -> Source:
     where = f"sources 第 {index} 项"
     key = _text(raw, "key", where)
-    provider = _text(raw, "provider", where)
+    provider = _text(raw, "provider", where, required=False)
     assert key
-    assert provider
-    if provider.count(":") != 1 or not all(part.strip() for part in provider.split(":")):
-        raise DefinitionError(where=where, reason=f"provider “{provider}” 须写作“模块:函数”")
+    if provider is not None and providers is not None and provider not in providers:
+        raise DefinitionError(where=where, reason=f"未知的数据来源 provider “{provider}”（可用：{'、'.join(sorted(providers))}；"
+                                                  "尚未建成的来源不写 provider）")
     measures = raw.get("measures")
     if not isinstance(measures, dict) or not measures:
         raise DefinitionError(where=where, reason="须列出至少一个计量值（measures）")
@@ -264,8 +266,12 @@ def _warning(raw: dict[str, Any], index: int, kpis: dict[str, Kpi]) -> WarningRu
                        months=months)  # fmt: skip
 
 
-def parse_definitions(data: dict[str, Any], *, catalog_dirs: tuple[Path, ...] = ()) -> Definitions:
-    sources = tuple(_source(raw, i) for i, raw in enumerate(data.get("sources", []), start=1))
+def parse_definitions(data: dict[str, Any], *, providers: Collection[str] | None = None) -> Definitions:
+    """The definitions in `data`; `providers` are the provider names that exist (None: not checked)."""
+    unknown = sorted(set(data) - SECTIONS)
+    if unknown:
+        raise DefinitionError(where="文件", reason=f"未知的配置项：{'、'.join(unknown)}（可用：{'、'.join(sorted(SECTIONS))}）")
+    sources = tuple(_source(raw, i, providers) for i, raw in enumerate(data.get("sources", []), start=1))
     known: dict[str, dict[str, str]] = {"department": {}, "city": {}}
     for source in sources:
         for name in source.measures:
@@ -287,31 +293,17 @@ def parse_definitions(data: dict[str, Any], *, catalog_dirs: tuple[Path, ...] = 
             raise DefinitionError(where=f"指标 {indicator.key}", reason="全市指标不计分（weight 须为 0）")
         indicators.append(indicator)
     warnings = tuple(_warning(raw, i, kpis) for i, raw in enumerate(data.get("warnings", []), start=1))
-    catalog = load_catalog(catalog_dirs)
-    completeness: dict[str, tuple[str, ...]] = {}
-    for type_key, codes in (data.get("completeness") or {}).items():
-        where = f"completeness.{type_key}"
-        try:
-            rtype = catalog.get(type_key)
-        except (CatalogError, DomainError):
-            raise DefinitionError(where=where, reason=f"目录中没有信息类型“{type_key}”") from None
-        present = {f.code for f in rtype.fields}
-        unknown = [c for c in codes if c not in present]
-        if unknown:
-            raise DefinitionError(where=where, reason=f"目录中没有字段：{'、'.join(unknown)}")
-        completeness[type_key] = tuple(codes)
-    return Definitions(sources=sources, kpis=tuple(kpis.values()), warnings=warnings, completeness=completeness,
-                       indicators=tuple(indicators))
+    return Definitions(sources=sources, kpis=tuple(kpis.values()), warnings=warnings, indicators=tuple(indicators))
 
 
-def read_definitions(path: Path, *, catalog_dirs: tuple[Path, ...] = ()) -> Definitions:
+def read_definitions(path: Path, *, providers: Collection[str] | None = None) -> Definitions:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise DefinitionError(where=path.name, reason=f"无法读取：{exc}") from None
-    return parse_definitions(data, catalog_dirs=catalog_dirs)
+    return parse_definitions(data, providers=providers)
 
 
 @lru_cache(maxsize=8)
-def load_definitions(path: Path | None = None, catalog_dirs: tuple[Path, ...] = ()) -> Definitions:
-    return read_definitions(path or DEFAULT_FILE, catalog_dirs=catalog_dirs)
+def load_definitions(path: Path | None = None, providers: frozenset[str] | None = None) -> Definitions:
+    return read_definitions(path or DEFAULT_FILE, providers=providers)

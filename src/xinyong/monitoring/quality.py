@@ -63,7 +63,7 @@ def _code_many_names(session: Session) -> list[Finding]:
         if norm == normalize_name(name) or norm in known.get(subject_id, ()):
             continue
         variants[subject_id].add(reported)
-        registered[subject_id] = (name, uscc)
+        registered[subject_id] = (name, uscc or "")  # codes are not None here (the query's filter)
     findings = []
     for subject_id, names in sorted(variants.items()):
         name, uscc = registered[subject_id]

@@ -3,7 +3,6 @@ figure, the trend, and the warning rules run over them."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,25 +27,23 @@ from xinyong.records.models import Batch, BatchProblem, Severity
 CITY = "全市合计"
 
 
+# The data sources `kpis.toml` may name, by provider name. Another domain provides its measures from its own
+# service (政务诚信: `integrity.service.indicator_measures`); a source whose domain is not built yet (commitments,
+# the department catalogue) is declared in the file without a provider, and its KPIs show "—" until then.
+Provider = Callable[..., dict[int | None, dict[str, int]]]
+PROVIDERS: dict[str, Provider] = {
+    "reporting": sources.reporting, "timeliness": sources.timeliness, "completeness": sources.completeness,
+    "quality": sources.quality, "repairs": sources.repairs, "objections": sources.objections,
+    "checks": sources.checks, "integrity": integrity_service.indicator_measures,
+}  # fmt: skip
+
+
 def definitions(settings: Settings) -> Definitions:
-    return load_definitions(settings.monitoring_config, tuple(settings.catalog_dirs))
+    return load_definitions(settings.monitoring_config, frozenset(PROVIDERS))
 
 
-def resolve_provider(source: Source) -> tuple[Callable[..., Any] | None, str | None]:
-    """The source's function, or None and why it is not connected: a source whose module does not exist yet
-    (the department catalogue, commitments) makes its KPIs "—" until it does. Any other import failure is a
-    defect and propagates."""
-    module_name, _, function_name = source.provider.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-            return None, f"数据来源“{source.label}”尚未接入"
-        raise
-    function = getattr(module, function_name, None)
-    if not callable(function):
-        return None, f"数据来源“{source.label}”尚未提供计量值"
-    return function, None
+def not_connected(source: Source) -> str:
+    return f"数据来源“{source.label}”尚未接入"
 
 
 @dataclass
@@ -79,8 +76,22 @@ class MonthResult:
         raise NotFound(what="该部门的考核结果")
 
 
+@dataclass
+class Gathered:
+    """The measures of one scope for a month: per department (None: the city), the values a department without
+    a row in any source has (zeros for connected sources: its rates are "—", never missing), and why the
+    measures of unconnected sources are missing."""
+
+    measures: dict[int | None, dict[str, int | None]]
+    blank: dict[str, int | None]
+    unavailable: dict[str, str]
+
+    def of(self, key: int | None) -> dict[str, int | None]:
+        return self.measures.get(key, dict(self.blank))
+
+
 def _gather(session: Session, defs: Definitions, *, scope: str, month: Month, settings: Settings,
-            today: date) -> tuple[dict[int | None, dict[str, int | None]], dict[str, str]]:  # fmt: skip
+            today: date) -> Gathered:  # fmt: skip
     calendar = load_calendar(session)
     measures: dict[int | None, dict[str, int | None]] = {}
     unavailable: dict[str, str] = {}
@@ -88,25 +99,23 @@ def _gather(session: Session, defs: Definitions, *, scope: str, month: Month, se
     for source in defs.sources:
         if source.scope != scope:
             continue
-        function, reason = resolve_provider(source)
-        if function is None:
-            unavailable.update(dict.fromkeys(source.measures, reason or ""))
+        if source.provider is None:
+            unavailable.update(dict.fromkeys(source.measures, not_connected(source)))
             continue
         available.extend(source.measures)
-        found = function(session, start=month.start, end=month.end, today=today, settings=settings,
-                         definitions=defs, calendar=calendar)  # fmt: skip
-        for key, values in found.items():
+        found = PROVIDERS[source.provider](session, start=month.start, end=month.end, today=today, settings=settings,
+                                           definitions=defs, calendar=calendar)  # fmt: skip
+        for key, counts in found.items():
             target = measures.setdefault(key, {})
             for name in source.measures:
-                target[name] = int(values.get(name, 0) or 0)
+                target[name] = int(counts.get(name, 0) or 0)
+    blank: dict[str, int | None] = {**dict.fromkeys(available, 0), **dict.fromkeys(unavailable)}
     for values in measures.values():
         for name in available:
             values.setdefault(name, 0)
         for name in unavailable:
             values[name] = None
-    # A department without a row in a connected source has zeros there, never "missing": its rates are "—".
-    measures.setdefault("*", {**dict.fromkeys(available, 0), **dict.fromkeys(unavailable)})  # type: ignore[index]
-    return measures, unavailable
+    return Gathered(measures, blank, unavailable)
 
 
 def _values(kpis: tuple[Kpi, ...], measures: dict[str, int | None], unavailable: dict[str, str]) -> dict[str, KpiValue]:
@@ -132,42 +141,42 @@ def compute_month(
     """Every department's KPIs for the month (a bound actor: their own department only). Scores are ranked
     among all departments, whoever asks."""
     defs = definitions(settings)
-    measures, unavailable = _gather(session, defs, scope="department", month=month, settings=settings, today=today)
-    blank = measures.pop("*")  # type: ignore[arg-type]
+    gathered = _gather(session, defs, scope="department", month=month, settings=settings, today=today)
+    measures, unavailable = gathered.measures, gathered.unavailable
     all_departments = departments_for(session, None)
     rows = []
     for department in all_departments:
         if not department.is_active and department.id not in measures:
             continue
-        values = measures.get(department.id, dict(blank))
+        values = gathered.of(department.id)
         row = DepartmentMonth(department, values, _values(defs.kpis, values, unavailable))
         row.score = rules.total_score(defs.kpis, row.values)
         rows.append(row)
     ranking = rules.ranks({row.department.id: row.score for row in rows})
     for row in rows:
         row.rank = ranking.get(row.department.id)
-    city_measures: dict[str, int | None] = dict(blank)
+    city_measures: dict[str, int | None] = dict(gathered.blank)
     for name in city_measures:
         if name not in unavailable:
             city_measures[name] = sum(int(r.measures.get(name) or 0) for r in rows)
     city_values = _values(defs.kpis, city_measures, unavailable)
-    city = DepartmentMonth(Department(id=0, code="", name=CITY), city_measures, city_values)
-    city.score = rules.total_score(defs.kpis, city_values)
-    city_level, city_unavailable = _gather(session, defs, scope="city", month=month, settings=settings, today=today)
-    indicator_measures = city_level.get(None) or city_level["*"]  # type: ignore[index]
-    indicators = _values(defs.indicators, indicator_measures, city_unavailable)
+    total = DepartmentMonth(Department(id=0, code="", name=CITY), city_measures, city_values)
+    total.score = rules.total_score(defs.kpis, city_values)
+    city_level = _gather(session, defs, scope="city", month=month, settings=settings, today=today)
+    indicators = _values(defs.indicators, city_level.of(None), city_level.unavailable)
     shown = departments_for(session, actor, department_id)
     visible = {d.id for d in shown}
     rows = [row for row in rows if row.department.id in visible]
-    if actor is not None and actor.is_department_bound:
-        city = None  # other departments' figures are not a bound user's to read, not even summed
-    return MonthResult(month, defs, rows, city, indicators, {**unavailable, **city_unavailable})
+    # Other departments' figures are not a bound user's to read, not even summed.
+    city = None if actor is not None and actor.is_department_bound else total
+    return MonthResult(month, defs, rows, city, indicators, {**unavailable, **city_level.unavailable})
 
 
 def trend(session: Session, *, month: Month, settings: Settings, today: date, actor: Actor | None,
           department_id: int | None, months: int = 12) -> dict[str, Any]:  # fmt: skip
     """The rates of the `months` months up to `month`, for the charts: one department's, or the city's."""
-    labels, series = [], {}
+    labels: list[str] = []
+    series: dict[str, list[float | None]] = {}
     defs = definitions(settings)
     for back in range(months - 1, -1, -1):
         current = month.previous(back)
@@ -195,8 +204,8 @@ def drilldown(session: Session, *, month: Month, department_id: int, kind: str, 
     if not actor.can_reach(department_id):
         raise NotFound(what="该部门的考核明细")
     departments_for(session, None, department_id)
-    return sources.DRILLDOWNS[kind](session, department_id, month.start, month.end, definitions=definitions(settings),
-                                    calendar=load_calendar(session))  # fmt: skip
+    return sources.DRILLDOWNS[kind](session, department_id, month.start, month.end, settings=settings,
+                                    definitions=definitions(settings), calendar=load_calendar(session))  # fmt: skip
 
 
 def to_json(result: MonthResult, *, base_url: str = "") -> dict[str, Any]:
@@ -321,6 +330,12 @@ def _resolve_month(session: Session, rule: str, month: Month, holding: list[str]
             ended += int(alerts.resolve_key(session, rule=rule, key=alert.key, actor=actor,
                                             note="重新计算后已不满足预警条件，系统自动解除"))  # fmt: skip
     return ended
+
+
+def first_month(session: Session) -> Month | None:
+    """The month of the first batch ever reported: there is nothing to assess before it."""
+    first = session.scalar(select(func.min(Batch.reported_on)))
+    return Month.of(first) if first is not None else None
 
 
 def parse_month(text: str | None, *, today: date) -> Month:

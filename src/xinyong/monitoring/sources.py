@@ -1,7 +1,7 @@
 """The built-in data sources of the KPIs, and the rows behind each figure.
 
-A source is a function `(session, *, start, end, today, settings, definitions) -> {department id: {measure:
-count}}` over one month (dates in Beijing time, inclusive). It reads what the other domains store: the batches
+A source is a function `(session, *, start, end, today, settings, definitions, calendar) -> {department id:
+{measure: count}}` over one month (dates in Beijing time, inclusive). It reads what the other domains store: the batches
 and their problems, the records (timeliness is `records.is_late`, decided at ingestion from the working-day
 calendar — not worked out again here), repairs, objections, credit checks and the 重错码 findings."""
 
@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
+from xinyong.catalog import load_catalog
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.clock import CHINA
-from xinyong.monitoring.definitions import Definitions
+from xinyong.config import Settings
 from xinyong.monitoring.models import QualityIssue
 from xinyong.objections.models import Objection
 from xinyong.records.models import Batch, BatchProblem, BatchSource, BatchStatus, Record, Severity
@@ -90,9 +91,16 @@ def _is_filled(value: object) -> bool:
     return value is not None and str(value).strip() != ""
 
 
-def completeness(session: Session, *, start: date, end: date, definitions: Definitions, **_: Any) -> Measures:
+def expected_fields(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Per record type, the optional fields the catalogue expects departments to fill (`expected = true`)."""
+    catalog = load_catalog(settings.catalog_dirs)
+    return {key: tuple(f.code for f in rtype.expected_fields)
+            for key, rtype in catalog.types.items() if rtype.expected_fields}  # fmt: skip
+
+
+def completeness(session: Session, *, start: date, end: date, settings: Settings, **_: Any) -> Measures:
     result: dict[int | None, dict[str, int]] = defaultdict(lambda: {"fields_expected": 0, "fields_filled": 0})
-    for record_type, codes in definitions.completeness.items():
+    for record_type, codes in expected_fields(settings).items():
         query = (select(Record.department_id, Record.payload)
                  .where(Record.record_type == record_type, Record.reported_on >= start, Record.reported_on <= end)
                  .execution_options(yield_per=2000))  # fmt: skip
@@ -111,7 +119,7 @@ def unresolved_at(issue: QualityIssue, moment: datetime) -> bool:
 def quality(session: Session, *, end: date, **_: Any) -> Measures:
     """重错码 findings still unresolved at the month's end, counted against the departments whose rows caused
     them, over the subjects with a code those departments had reported by then."""
-    _, moment = _utc_bounds(end, end)
+    moment = _utc_bounds(end, end)[1]
     affected: dict[int, set[int]] = defaultdict(set)
     for issue in session.scalars(select(QualityIssue)):
         if unresolved_at(issue, moment):
@@ -193,13 +201,14 @@ def _rejected(session: Session, department_id: int, start: date, end: date, **_:
 
 def _late(session: Session, department_id: int, start: date, end: date, **kwargs: Any) -> Drilldown:
     calendar = kwargs["calendar"]
+    names = {key: rtype.name for key, rtype in load_catalog(kwargs["settings"].catalog_dirs).types.items()}
     out = Drilldown("迟报的记录（超过决定日期后第 7 个工作日报送）",
                     ["信息类型", "决定文书号", "主体名称", "决定日期", "报送期限", "报送日期", "逾期工作日", "批次"])  # fmt: skip
     query = (select(Record).where(Record.department_id == department_id, Record.reported_on >= start,
                                   Record.reported_on <= end, Record.is_late.is_(True))
              .order_by(Record.reported_on, Record.id))  # fmt: skip
     for r in session.scalars(query):
-        out.add([r.record_type, r.doc_no, r.subject_name, r.decision_date, r.deadline, r.reported_on,
+        out.add([names.get(r.record_type, r.record_type), r.doc_no, r.subject_name, r.decision_date, r.deadline, r.reported_on,
                  calendar.workdays_between(r.deadline, r.reported_on), r.batch_id],
                 f"/admin/batches/{r.batch_id}" if r.batch_id else None)  # fmt: skip
     return out
@@ -218,22 +227,24 @@ def _flagged(session: Session, department_id: int, start: date, end: date, **_: 
 
 
 def _incomplete(session: Session, department_id: int, start: date, end: date, **kwargs: Any) -> Drilldown:
-    definitions: Definitions = kwargs["definitions"]
+    settings: Settings = kwargs["settings"]
     out = Drilldown("应填而未填的选填项", ["信息类型", "决定文书号", "主体名称", "未填的项", "批次"])
-    for record_type, codes in definitions.completeness.items():
-        query = (select(Record).where(Record.department_id == department_id, Record.record_type == record_type,
+    for rtype in load_catalog(settings.catalog_dirs).types.values():
+        if not rtype.expected_fields:
+            continue
+        query = (select(Record).where(Record.department_id == department_id, Record.record_type == rtype.key,
                                       Record.reported_on >= start, Record.reported_on <= end)
                  .order_by(Record.id))  # fmt: skip
         for r in session.scalars(query):
-            missing = [c for c in codes if not _is_filled(r.payload.get(c))]
+            missing = [f"{f.title}（{f.code}）" for f in rtype.expected_fields if not _is_filled(r.payload.get(f.code))]
             if missing:
-                out.add([record_type, r.doc_no, r.subject_name, "、".join(missing), r.batch_id],
+                out.add([rtype.name, r.doc_no, r.subject_name, "、".join(missing), r.batch_id],
                         f"/admin/batches/{r.batch_id}" if r.batch_id else None)  # fmt: skip
     return out
 
 
 def _quality(session: Session, department_id: int, start: date, end: date, **_: Any) -> Drilldown:
-    _, moment = _utc_bounds(end, end)
+    moment = _utc_bounds(end, end)[1]
     out = Drilldown("由本部门数据引起、月末仍未解决的重错码问题", ["编号", "类型", "涉及主体数", "情况", "状态"])
     for issue in session.scalars(select(QualityIssue).order_by(QualityIssue.id)):
         if department_id in issue.department_ids and unresolved_at(issue, moment):

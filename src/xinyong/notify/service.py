@@ -92,9 +92,9 @@ def close_inbox(session: Session, ref: str) -> int:
         if item.payload.get("ref") == ref:
             item.delivered_at = utcnow()
             item.last_error = "closed before delivery"
-    result = session.execute(update(InboxItem).where(InboxItem.ref == ref, InboxItem.closed_at.is_(None))
-                             .values(closed_at=utcnow()))  # fmt: skip
-    return result.rowcount or 0
+    closed = session.scalars(update(InboxItem).where(InboxItem.ref == ref, InboxItem.closed_at.is_(None))
+                             .values(closed_at=utcnow()).returning(InboxItem.id)).all()  # fmt: skip
+    return len(closed)
 
 
 def inbox_items(session: Session, user_id: int, *, open_only: bool = True, limit: int = 200) -> list[InboxItem]:
