@@ -9,6 +9,7 @@ Grammar of a permission: ``<surface>:<resource>:<action>``
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -216,4 +217,14 @@ def username_problem(username: str) -> str | None:
         return "用户名须为 3–40 位"
     if not set(username) <= USERNAME_ALPHABET or not username[0].isalnum():
         return "用户名只能包含小写字母、数字和 . _ -，并以字母或数字开头"
+    return None
+
+
+# Where a console user's warnings are e-mailed: one address, checked for its form only (delivery tells the rest).
+EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
+
+
+def email_problem(address: str) -> str | None:
+    if len(address) > 200 or not EMAIL_RE.match(address):
+        return f"电子邮箱“{address[:60]}”格式不正确"
     return None
