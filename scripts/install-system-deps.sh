@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs from Debian: PostgreSQL, Chromium and CJK fonts.
+# Installs what the platform and its test suite need from Debian: PostgreSQL, Chromium, CJK fonts (embedded in
+# PDF reports) and poppler's PDF tools (the tests read the PDFs back as text).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 need=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql postgresql-contrib)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

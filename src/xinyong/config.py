@@ -283,6 +283,11 @@ class Settings(BaseSettings):
         description="TOML file of the KPI definitions, weights, thresholds and warning rules; the built-in "
         "monitoring/kpis.toml when unset.",
     )
+    pdf_font: Path = Field(
+        default=Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+        description="Font file whose CJK glyphs are embedded in PDF reports (a collection: its Noto Sans CJK SC "
+        "member, else its first); Debian's fonts-noto-cjk by default.",
+    )
     integrity_config: Path | None = Field(
         default=None,
         description="TOML file of the 政务诚信 settings (government code pairs, case kinds, clearing period, ageing "

@@ -58,7 +58,7 @@ def monthly_report(session: DbSession, settings: AppSettings, actor: Reader, tod
     if kind == "xlsx":
         content, media = report.workbook(data), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        content, media = report.pdf(data), "application/pdf"
+        content, media = report.pdf(data, font_file=settings.pdf_font), "application/pdf"
     return Response(content, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="monitoring-{parsed}.{kind}"'})  # fmt: skip
 

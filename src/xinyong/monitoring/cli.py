@@ -63,7 +63,7 @@ def make_report(
             today = clock.today()
             data = service.report_data(session, month=service.parse_month(month, today=today), settings=settings(),
                                        today=today)  # fmt: skip
-            content = report.workbook(data) if suffix == ".xlsx" else report.pdf(data)
+            content = report.workbook(data) if suffix == ".xlsx" else report.pdf(data, font_file=settings().pdf_font)
     except DomainError as exc:
         raise fail(exc) from None
     out.write_bytes(content)

@@ -1,11 +1,15 @@
 """The monthly monitoring report: a workbook (openpyxl, with native Excel charts) and a PDF (ReportLab, with
-its own charts), from the same figures as the console and `xinyong monitoring kpis`."""
+its own charts and its CJK font embedded, see pdffont.py), from the same figures as the console and
+`xinyong monitoring kpis`."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
@@ -17,15 +21,13 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from xinyong.exports import safe_cell
-from xinyong.monitoring import rules
+from xinyong.monitoring import pdffont, rules
 
-# One of the CJK fonts every PDF reader knows by name (Adobe's Chinese font pack): nothing to embed or ship.
-PDF_FONT = "STSong-Light"
+# The font the story is first put together with, only to collect its characters (nothing is drawn with it).
+PROBE_FONT = "Helvetica"
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
 TREND_KPIS = ("compliance", "timeliness", "effective", "completeness")
 PALETTE = (colors.HexColor("#1f5fa8"), colors.HexColor("#c0392b"), colors.HexColor("#27ae60"), colors.HexColor("#8e44ad"))
@@ -140,92 +142,121 @@ def _ratio(percent_value: float | None) -> float | None:
 # ------------------------------------------------------------------------------------------------- PDF
 
 
-def _font() -> str:
-    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
-    return PDF_FONT
+class _Characters:
+    """Every text of the report passes through here, so that the embedded font holds each character."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def __call__(self, text: str) -> str:
+        self.seen.update(text)
+        return text
 
 
-def _trend_drawing(data: ReportData, font: str) -> Drawing:
+def _same(text: str) -> str:
+    return text
+
+
+def _trend_drawing(data: ReportData, font: str, t: Callable[[str], str]) -> Drawing | Paragraph:
+    """The main rates over the last months; a series with no month to count is left out (ReportLab cannot draw
+    a line of no points), and with none at all the chart is a sentence."""
+    shown = [k for k in TREND_KPIS if any(v is not None for v in data.trend["series"][k])]
+    if not shown:
+        return Paragraph(escape(t("主要指标趋势：近几个月均无可计算的数据。")), ParagraphStyle("none", fontName=font, fontSize=9))
     drawing = Drawing(250 * mm, 80 * mm)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 15 * mm, 12 * mm, 180 * mm, 58 * mm
-    series = [[v if v is not None else None for v in data.trend["series"][k]] for k in TREND_KPIS]
-    chart.data = [[v if v is not None else 0 for v in s] for s in series]
-    chart.categoryAxis.categoryNames = data.trend["labels"]
+    chart.data = [list(data.trend["series"][k]) for k in shown]  # None: a month with nothing to count, no point
+    chart.categoryAxis.categoryNames = [t(label) for label in data.trend["labels"]]
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
+    chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.labelTextFormat = "%d%%"
-    for index, color in enumerate(PALETTE):
-        chart.lines[index].strokeColor = color
+    t("0123456789%")
+    colours = [PALETTE[TREND_KPIS.index(k)] for k in shown]
+    for index, colour in enumerate(colours):
+        chart.lines[index].strokeColor = colour
         chart.lines[index].strokeWidth = 1.5
     drawing.add(chart)
     legend = Legend()
     legend.x, legend.y = 200 * mm, 60 * mm
     legend.fontName, legend.fontSize = font, 8
-    legend.colorNamePairs = [(PALETTE[i], data.trend["names"][k]) for i, k in enumerate(TREND_KPIS)]
+    legend.colorNamePairs = [(colour, t(data.trend["names"][k])) for colour, k in zip(colours, shown, strict=True)]
     drawing.add(legend)
-    drawing.add(String(15 * mm, 74 * mm, "主要指标趋势（%，无数据的月份记为 0）", fontName=font, fontSize=9))
+    drawing.add(String(15 * mm, 74 * mm, t("主要指标趋势（%；无可计算数据的月份不画点，不记为 0）"), fontName=font, fontSize=9))
     return drawing
 
 
-def pdf(data: ReportData) -> bytes:
-    font = _font()
+def _story(data: ReportData, font: str, t: Callable[[str], str]) -> list[Any]:
+    """The report's flowables, every text through `t`."""
     result = data.result
     defs = result.definitions
     title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22)
     heading = ParagraphStyle("heading", fontName=font, fontSize=12, leading=18, spaceBefore=6)
     body = ParagraphStyle("body", fontName=font, fontSize=8, leading=11)
     cell = ParagraphStyle("cell", fontName=font, fontSize=7, leading=9)
-    story: list[Any] = [Paragraph(f"信用监测月报 · {result.month}", title),
-                        Paragraph("“—”表示本月无可计算的数据或数据来源尚未接入，不计入总分。", body), Spacer(1, 4 * mm)]  # fmt: skip
+    department = ParagraphStyle("dept", parent=body, fontSize=9, leading=13)
+
+    def para(text: str, style: ParagraphStyle) -> Paragraph:
+        return Paragraph(escape(t(text)), style)
+
+    story: list[Any] = [para(f"信用监测月报 · {result.month}", title),
+                        para("“—”表示本月无可计算的数据或数据来源尚未接入，不计入总分。", body), Spacer(1, 4 * mm)]  # fmt: skip
     header = ["排名", "部门", *[k.name for k in defs.kpis], "总分"]
-    table_rows: list[list[Any]] = [[Paragraph(h, cell) for h in header]]
+    table_rows: list[list[Any]] = [[para(h, cell) for h in header]]
     rows = sorted(result.departments, key=lambda r: (r.rank is None, r.rank or 0, r.department.code))
     if result.city is not None:
         rows = [*rows, result.city]
     for row in rows:
-        table_rows.append([str(row.rank or "—"), Paragraph(row.department.name, cell),
-                           *[rules.display(k, row.values[k.key]) for k in defs.kpis],
-                           "—" if row.score is None else f"{row.score:.1f}"])  # fmt: skip
+        table_rows.append([t(str(row.rank or "—")), para(row.department.name, cell),
+                           *[t(rules.display(k, row.values[k.key])) for k in defs.kpis],
+                           t("—" if row.score is None else f"{row.score:.1f}")])  # fmt: skip
     table = Table(table_rows, repeatRows=1, colWidths=[10 * mm, 40 * mm, *[17 * mm] * len(defs.kpis), 14 * mm])
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 7), ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde7f3")),
                                ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))  # fmt: skip
-    story += [Paragraph("部门考核", heading), table, Spacer(1, 4 * mm), _trend_drawing(data, font), PageBreak()]
-    story.append(Paragraph("指标说明", heading))
+    story += [para("部门考核", heading), table, Spacer(1, 4 * mm), _trend_drawing(data, font, t), PageBreak()]
+    story.append(para("指标说明", heading))
     for kpi in defs.kpis:
-        story.append(Paragraph(f"{kpi.name}（权重 {kpi.weight:g}）：{kpi.formula}", body))
-    story.append(Paragraph("政务诚信", heading))
+        story.append(para(f"{kpi.name}（权重 {kpi.weight:g}）：{kpi.formula}", body))
+    story.append(para("政务诚信", heading))
     for indicator in defs.indicators:
         value = result.indicators[indicator.key]
         target = f"（要求：{indicator.target}）" if indicator.target else ""
-        story.append(Paragraph(f"{indicator.name}：{rules.display(indicator, value)}{target}", body))
+        story.append(para(f"{indicator.name}：{rules.display(indicator, value)}{target}", body))
     for item in data.board:
         state = "逾期未清零" if item.is_overdue else item.case.status.label
-        story.append(Paragraph(f"{item.subject.name}（{item.kind_label}）：列入 {item.case.listed_on}，账龄 "
-                               f"{item.age_days} 天，监管单位 {item.supervisor or '未指定'}，清零期限 {item.case.clear_by}，{state}",
-                               body))  # fmt: skip
-    story.append(Paragraph("各部门问题与预警", heading))
+        story.append(para(f"{item.subject.name}（{item.kind_label}）：列入 {item.case.listed_on}，账龄 {item.age_days} 天，"
+                          f"监管单位 {item.supervisor or '未指定'}，清零期限 {item.case.clear_by}，{state}", body))  # fmt: skip
+    story.append(para("各部门问题与预警", heading))
     for row in result.departments:
         problems = data.problems.get(row.department.id, [])
         warnings = data.alerts.get(row.department.id, [])
         if not problems and not warnings:
             continue
-        story.append(Paragraph(row.department.name, ParagraphStyle("dept", parent=body, fontSize=9, leading=13)))
+        story.append(para(row.department.name, department))
         for code, count in problems:
-            story.append(Paragraph(f"· 退回 {count} 行：{code}", body))
+            story.append(para(f"· 退回 {count} 行：{code}", body))
         for alert in warnings:
-            story.append(Paragraph(f"· 预警（{alert.status.label}）：{alert.title}", body))
-    story.append(Paragraph("重错码", heading))
+            story.append(para(f"· 预警（{alert.status.label}）：{alert.title}", body))
+    story.append(para("重错码", heading))
     if not data.quality:
-        story.append(Paragraph("无未解决的重错码问题。", body))
+        story.append(para("无未解决的重错码问题。", body))
     for issue in data.quality:
-        story.append(Paragraph(f"#{issue.id} {issue.kind.label}：{issue.detail.get('summary', '')}（{issue.status.label}）", body))
+        story.append(para(f"#{issue.id} {issue.kind.label}：{issue.detail.get('summary', '')}（{issue.status.label}）", body))
+    return story
+
+
+def pdf(data: ReportData, *, font_file: Path) -> bytes:
+    """The report as a PDF with its font embedded (a subset of `font_file`). Raises PdfFontUnavailable."""
+    characters = _Characters()
+    _story(data, PROBE_FONT, characters)
+    title = f"信用监测月报 {data.result.month}"
+    font = pdffont.register(font_file, "".join(characters.seen) + title)
     buffer = io.BytesIO()
     document = SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
-                                 topMargin=10 * mm, bottomMargin=10 * mm, title=f"信用监测月报 {result.month}")  # fmt: skip
-    document.build(story)
+                                 topMargin=10 * mm, bottomMargin=10 * mm, title=title)  # fmt: skip
+    document.build(_story(data, font, _same))
     return buffer.getvalue()

@@ -4,6 +4,8 @@ the monthly workbook, 重错码 and the integrity board."""
 from __future__ import annotations
 
 import io
+import re
+import subprocess
 
 import pytest
 from openpyxl import load_workbook
@@ -28,6 +30,30 @@ def pinned_day(app):  # type: ignore[no-untyped-def]
     app.dependency_overrides[get_today] = lambda: TODAY
 
 
+_CELL = re.compile(r'<td data-kpi="([a-z-]+)"([^>]*)>(.*?)</td>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def kpi_cells(page: str, department_code: str) -> dict[str, tuple[str, str]]:
+    """The department's row of the month's table: KPI key → (the text shown, the cell's attributes)."""
+    match = re.search(rf'<tr data-department="{department_code}">(.*?)</tr>', page, re.S)
+    assert match, f"no row for {department_code}"
+    return {key: (" ".join(_TAG.sub(" ", text).split()), attributes) for key, attributes, text in _CELL.findall(match.group(1))}
+
+
+def pdf_text(content: bytes, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    path = tmp_path / "report.pdf"
+    path.write_bytes(content)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def pdf_fonts(content: bytes, tmp_path) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(content)
+    listing = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+    return [line.split() for line in listing.splitlines()[2:]]
+
+
 def test_the_month_shows_the_rates_and_links_to_the_rows(client, accounts, sign_in, ten_rows):
     browser = sign_in(accounts.users["platform_admin"])
     page = browser.get("/admin/monitoring?month=2025-10")
@@ -46,6 +72,24 @@ def test_the_month_shows_the_rates_and_links_to_the_rows(client, accounts, sign_
     assert rejected.status_code == 200
     assert "共 3 行" in rejected.text
     assert "/static/vendor/chartjs/chart.umd.min.js" in page.text
+    cells = kpi_cells(page.text, accounts.dept_a.code)
+    assert cells["compliance"][0] == "70.0% 7/10"
+    assert cells["timeliness"][0] == "71.4% 5/7"
+    assert 'data-testid="previous-month"' not in page.text  # nothing was reported before October
+
+
+def test_a_department_with_no_rows_shows_dashes_on_the_page(client, accounts, sign_in, ten_rows):
+    page = sign_in(accounts.users["platform_admin"]).get("/admin/monitoring?month=2025-10")
+    quiet = kpi_cells(page.text, accounts.dept_b.code)
+    for key in ("compliance", "timeliness", "effective", "completeness", "realtime", "repairs", "feedback", "score"):
+        assert quiet[key][0] == "—", (key, quiet[key])
+    assert 'title="本月无可计算的数据"' in quiet["compliance"][1]  # the reason, on the cell
+    assert "数据来源“信用承诺”尚未接入" in quiet["commitments"][1]
+    assert quiet["rows"][0] == "0"
+    row = re.search(rf'<tr data-department="{accounts.dept_b.code}">(.*?)</tr>', page.text, re.S).group(1)
+    assert "0.0%" not in row
+    assert "100.0%" not in row
+    assert f"/departments/{accounts.dept_b.id}/late" not in row  # no figure, so no rows behind it
 
 
 def test_a_department_user_sees_only_its_own_row(client, accounts, sign_in, ten_rows):
@@ -53,7 +97,13 @@ def test_a_department_user_sees_only_its_own_row(client, accounts, sign_in, ten_
     page = browser.get("/admin/monitoring?month=2025-10")
     assert page.status_code == 200
     assert accounts.dept_a.name not in page.text
-    assert browser.get(f"/admin/monitoring/2025-10/departments/{accounts.dept_a.id}/late").status_code == 404
+    assert kpi_cells(page.text, accounts.dept_b.code)["compliance"][0] == "—"
+    assert "全市合计" not in page.text  # not even summed
+    other = browser.get(f"/admin/monitoring/2025-10/departments/{accounts.dept_a.id}/late")
+    assert other.status_code == 404
+    assert "未找到该部门的考核明细" in other.text
+    for doc in ten_rows.late_docs:
+        assert doc not in other.text
 
 
 @pytest.mark.parametrize(("month", "message"), [("2025-13", "格式不正确"), ("2030-01", "尚未到来")])
@@ -69,10 +119,15 @@ def test_a_warning_reaches_the_department_inbox_and_stays_until_acknowledged(cli
     admin = sign_in(accounts.users["platform_admin"])
     done = admin.post("/admin/monitoring/warnings", {"month": "2025-10"})
     assert done.status_code == 303
+    alerts_page = admin.get(done.headers["location"]).text
+    assert "已按预警规则评估 2025-10：新发出 2 条，自动解除 0 条" in alerts_page
+    assert f"及时率低于 90%：{accounts.dept_a.name}（2025-10）" in alerts_page
     operator = sign_in(accounts.users["operator"])
     inbox = operator.get("/admin/inbox")
     assert "及时率低于 90%" in inbox.text
     assert "合规率低于 90%" in inbox.text
+    assert "2025-10 及时率 71.4%（5/7），低于 90.0%" in inbox.text  # the figure, and how it is worked out
+    assert f"/admin/monitoring/2025-10/departments/{accounts.dept_a.id}/late" in inbox.text
     item = db_session.scalars(select(InboxItem).where(InboxItem.user_id == accounts.users["operator"].id,
                                                       InboxItem.title.startswith("及时率"))).first()  # fmt: skip
     assert item is not None
@@ -95,6 +150,7 @@ def test_a_warning_reaches_the_department_inbox_and_stays_until_acknowledged(cli
 
 def test_the_monthly_workbook_has_the_same_numbers(client, accounts, sign_in, ten_rows):
     browser = sign_in(accounts.users["platform_admin"])
+    browser.post("/admin/monitoring/warnings", {"month": "2025-10"})
     response = browser.get("/admin/monitoring/report.xlsx?month=2025-10")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content))
@@ -103,12 +159,56 @@ def test_the_monthly_workbook_has_the_same_numbers(client, accounts, sign_in, te
     row = next(r for r in sheet.iter_rows(min_row=3, values_only=True) if r[1] == accounts.dept_a.code)
     assert round(row[header.index("合规率")], 3) == 0.7
     assert round(row[header.index("及时率")] * 100, 1) == 71.4
+    assert row[header.index("报送数据量")] == 10
+    assert row[header.index("排名")] == 1
     quiet = next(r for r in sheet.iter_rows(min_row=3, values_only=True) if r[1] == accounts.dept_b.code)
     assert quiet[header.index("及时率")] == "—"
-    assert {"趋势", "问题与预警", "重错码", "政务诚信"} <= set(book.sheetnames)
-    pdf = browser.get("/admin/monitoring/report.pdf?month=2025-10")
-    assert pdf.status_code == 200
-    assert pdf.content.startswith(b"%PDF")
+    assert quiet[header.index("合规率")] == "—"
+    assert quiet[header.index("总分")] == "—"
+    assert quiet[header.index("排名")] == "—"
+    trend = list(book["趋势"].iter_rows(values_only=True))
+    assert trend[0][:3] == ("月份", "合规率", "及时率")
+    october = next(r for r in trend if r[0] == "2025-10")
+    assert (round(october[1], 3), round(october[2], 3)) == (0.7, 0.714)  # the city: dept A's rows alone
+    assert next(r for r in trend if r[0] == "2025-09")[1] is None  # no rows: empty, not 0
+    issues = list(book["问题与预警"].iter_rows(min_row=2, values_only=True))
+    rejected = [r for r in issues if r[0] == accounts.dept_a.name and r[1] == "退回原因"]
+    assert sum(r[3] for r in rejected) == 3
+    assert all(r[2] for r in rejected)  # each with its problem code
+    warnings = {r[2] for r in issues if r[1] == "预警"}
+    assert f"及时率低于 90%：{accounts.dept_a.name}（2025-10）" in warnings
+    assert not [r for r in issues if r[0] == accounts.dept_b.name]
+    explained = {r[0]: r[1] for r in book["指标说明"].iter_rows(min_row=2, values_only=True)}
+    assert explained["合规率"] == "合规率 = 接收行数 ÷ 报送行数"
+    integrity = {r[0]: r[1] for r in book["政务诚信"].iter_rows(min_row=2, max_row=6, values_only=True)}
+    assert integrity["新增政府机构失信被执行人"] == "0"
+    assert integrity["按期清零率"] == "—"
+    assert list(book["重错码"].iter_rows(min_row=2, values_only=True)) == []
+
+
+def test_the_monthly_pdf_embeds_its_font_and_reads_as_the_table(client, accounts, sign_in, ten_rows, db_session,
+                                                                 tmp_path):  # fmt: skip
+    accounts.dept_b.name = "安吉县交通运输局<东区>&港航"  # markup characters are text, never markup
+    db_session.commit()
+    response = sign_in(accounts.users["platform_admin"]).get("/admin/monitoring/report.pdf?month=2025-10")
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == 'attachment; filename="monitoring-2025-10.pdf"'
+    text = pdf_text(response.content, tmp_path)
+    assert "信用监测月报 · 2025-10" in text
+    dept_a = next(line for line in text.splitlines() if accounts.dept_a.name in line)
+    assert "70.0%" in dept_a
+    assert "71.4%" in dept_a
+    assert "安吉县交通运输局<东区>&港航" in text.replace("\n", "")
+    assert "合规率 = 接收行数 ÷ 报送行数" in text
+    assert "退回 " in text
+    fonts = pdf_fonts(response.content, tmp_path)
+    assert fonts
+    for font in fonts:  # name, type…, emb, sub, uni, object, generation: every font is embedded, or base 14
+        if font[-5] == "no":
+            assert font[0] in ("Helvetica", "Times-Roman", "Courier"), font
+    embedded = [f for f in fonts if f[-5] == "yes"]
+    assert embedded
+    assert all(f[-4] == "yes" and f[-3] == "yes" for f in embedded)  # a subset, with its Unicode map
 
 
 def test_a_code_under_two_names_shows_in_quality_with_its_rate(client, accounts, sign_in, db_session, settings,
@@ -244,7 +344,9 @@ def test_civil_servants_files_need_their_role_and_a_reason(client, accounts, sig
                                       actor=Actor.system("test"), settings=console_settings)  # fmt: skip
     db_session.commit()
     admin = sign_in(accounts.users["platform_admin"])
-    assert admin.get("/admin/civil-servants").status_code == 403
+    refused = admin.get("/admin/civil-servants")
+    assert refused.status_code == 403
+    assert "无权执行此操作（需要 admin:civil-servants:read 权限）" in refused.text
     browser = sign_in(keeper)
     person = "110101199003074514"
     added = browser.post("/admin/civil-servants", {"person_name": "王五", "id_number": person, "employer": "安吉县某局",
