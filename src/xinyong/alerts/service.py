@@ -12,6 +12,7 @@ from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.models import User
 from xinyong.auth.rules import Actor, Permission, Role
+from xinyong.codes import mask_id_numbers
 from xinyong.db import utcnow
 from xinyong.errors import InvalidTransition, NotFound, PermissionDenied
 from xinyong.notify import service as notify
@@ -104,7 +105,7 @@ def acknowledge(session: Session, alert_id: int, *, actor: Actor, note: str | No
     alert.acknowledged_at = utcnow()
     alert.acknowledged_by = actor.label[:100]
     if note and note.strip():
-        alert.note = note.strip()[:NOTE_MAX]
+        alert.note = mask_id_numbers(note.strip())[:NOTE_MAX]
     notify.close_inbox(session, _ref(alert))
     audit.record(session, AuditAction.ALERT_ACKNOWLEDGED, actor=actor, department_id=alert.department_id,
                  target=f"alert:{alert.id}", reason=note, details={"rule": alert.rule})  # fmt: skip
@@ -127,7 +128,7 @@ def _resolve(session: Session, alert: Alert, *, actor: Actor | str, note: str | 
     alert.resolved_at = utcnow()
     alert.resolved_by = (actor.label if isinstance(actor, Actor) else actor)[:100]
     if note and note.strip():
-        alert.note = note.strip()[:NOTE_MAX]
+        alert.note = mask_id_numbers(note.strip())[:NOTE_MAX]
     notify.close_inbox(session, _ref(alert))
     audit.record(session, AuditAction.ALERT_RESOLVED, actor=actor, department_id=alert.department_id,
                  target=f"alert:{alert.id}", reason=note, details={"rule": alert.rule})  # fmt: skip

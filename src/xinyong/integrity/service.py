@@ -14,7 +14,7 @@ from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor, Permission
 from xinyong.calendar.service import load_calendar
-from xinyong.codes import CodeError, mask_id_number, validate_id_number
+from xinyong.codes import CodeError, mask_id_number, mask_id_numbers, validate_id_number
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
@@ -65,7 +65,8 @@ def _supervisor(session: Session, supervisor_id: int | None) -> Department | Non
 
 
 def _text(value: str | None, what: str, *, required: bool = True, limit: int = TEXT_MAX) -> str | None:
-    value = (value or "").strip()
+    """Typed text, any ID number in it masked (the civil servant's own is sealed apart, see below)."""
+    value = mask_id_numbers((value or "").strip())
     if not value:
         if required:
             raise InvalidInput(reason=f"请填写{what}")

@@ -26,7 +26,7 @@ from xinyong.alerts import service as alerts
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.rules import Actor
-from xinyong.codes import CodeError, normalize_code, normalize_name, validate_uscc
+from xinyong.codes import CodeError, mask_id_numbers, normalize_code, normalize_name, validate_uscc
 from xinyong.db import utcnow
 from xinyong.errors import InvalidInput, InvalidTransition, NotFound
 from xinyong.monitoring.models import IssueKind, IssueStatus, QualityIssue
@@ -224,7 +224,7 @@ def subjects_of(session: Session, issue: QualityIssue) -> list[Subject]:
 
 
 def _note(note: str | None) -> str:
-    note = (note or "").strip()
+    note = mask_id_numbers((note or "").strip())  # shown to staff and sent to departments
     if len(note) < NOTE_MIN:
         raise InvalidInput(reason=f"请说明处理理由（至少 {NOTE_MIN} 个字）")
     return note[:500]

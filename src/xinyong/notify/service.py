@@ -76,9 +76,10 @@ def message(session: Session, *, address: str | None, title: str, body: str) -> 
 
 def inbox(session: Session, *, user_id: int, title: str, body: str, link: str | None = None,
           ref: str | None = None) -> OutboxItem:
-    """A message for a console user's inbox, put there after the caller's transaction commits."""
-    item = OutboxItem(topic=INBOX, payload={"user_id": user_id, "title": title, "body": body, "link": link,
-                                            "ref": ref}, attempts=0)  # fmt: skip
+    """A message for a console user's inbox, put there after the caller's transaction commits; ID numbers in the
+    title or body masked, as in mail."""
+    item = OutboxItem(topic=INBOX, payload={"user_id": user_id, "title": mask_id_numbers(title),
+                                            "body": mask_id_numbers(body), "link": link, "ref": ref}, attempts=0)  # fmt: skip
     session.add(item)
     session.info[_PENDING] = True
     return item
