@@ -46,6 +46,14 @@ class Permission(enum.StrEnum):
     SUBJECT_ACCOUNTS_READ = "admin:subject-accounts:read"  # subject accounts and their identity proofs
     SUBJECT_ACCOUNTS_ACTIVATE = "admin:subject-accounts:activate"  # issue activation codes (激活码)
     SUBJECT_ACCOUNTS_REVOKE = "admin:subject-accounts:revoke"  # revoke an identity proof or an account: 信用办 only
+    # monitoring (信用监测), warnings, data quality, government integrity (政务诚信)
+    MONITORING_READ = "admin:monitoring:read"  # KPIs, ranking, reports (own department for bound roles)
+    MONITORING_WRITE = "admin:monitoring:write"  # run checks and rules, resolve 重错码 and warnings (信用办)
+    ALERTS_ACKNOWLEDGE = "admin:alerts:acknowledge"  # a department confirms a warning it was sent
+    INTEGRITY_READ = "admin:integrity:read"
+    INTEGRITY_WRITE = "admin:integrity:write"  # government bodies' cases and court pre-listing notices
+    CIVIL_SERVANTS_READ = "admin:civil-servants:read"  # 公务员诚信档案: its own role only, reason required
+    CIVIL_SERVANTS_WRITE = "admin:civil-servants:write"
     # platform administration
     DEPARTMENTS_READ = "admin:departments:read"
     DEPARTMENTS_WRITE = "admin:departments:write"

@@ -278,6 +278,22 @@ class Settings(BaseSettings):
     repair_list_not_repairable_types: TextList = Field(
         default=(), description="Local list types whose entries cannot be removed early by repair."
     )
+    # --- monitoring (信用监测) and government integrity (政务诚信) -----------------------------------------
+    monitoring_config: Path | None = Field(
+        default=None,
+        description="TOML file of the KPI definitions, weights, thresholds and warning rules; the built-in "
+        "monitoring/kpis.toml when unset.",
+    )
+    pdf_font: Path = Field(
+        default=Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+        description="Font file whose CJK glyphs are embedded in PDF reports (a collection: its Noto Sans CJK SC "
+        "member, else its first); Debian's fonts-noto-cjk by default.",
+    )
+    integrity_config: Path | None = Field(
+        default=None,
+        description="TOML file of the 政务诚信 settings (government code pairs, case kinds, clearing period, ageing "
+        "buckets, civil servants' file categories); the built-in integrity/integrity.toml when unset.",
+    )
 
     # --- credit reports (信用报告) ---------------------------------------------------------------------------
     reports_signing_key_file: Path = Field(

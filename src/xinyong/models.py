@@ -1,10 +1,12 @@
 """Imports every domain's models so that the metadata is complete (for Alembic and tests)."""
 
 from xinyong.accounts.models import ActivationCode, SubjectAccount, SubjectSession, SubjectVerification
+from xinyong.alerts.models import Alert
 from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.auth.models import LoginThrottle, User, UserSession
 from xinyong.calendar.models import CalendarOverride
 from xinyong.checks.models import CheckFeedback, CreditCheck
+from xinyong.db import Base
 from xinyong.departments.models import ApiKey, Department
 from xinyong.disclosure.models import Withdrawal
 from xinyong.evaluation.models import (
@@ -24,24 +26,29 @@ from xinyong.inspections.models import (
     PlanInspector,
     PlanSectorMember,
 )
+from xinyong.integrity.models import CivilServantRecord, IntegrityCase, PrelistingNotice
 from xinyong.lists.models import ListEntry, ListEvent, ListImport, ListImportProblem, ListType
 from xinyong.measures.models import Measure
-from xinyong.notify.models import OutboxItem
+from xinyong.monitoring.models import QualityIssue
+from xinyong.notify.models import InboxItem, OutboxItem
 from xinyong.objections.models import Objection
 from xinyong.records.models import Batch, BatchProblem, Record, RecordVersion
 from xinyong.repair.models import PublicationStop, RepairApplication, RepairCommitment, RepairEvent
 from xinyong.reports.models import IssuedReport
-from xinyong.subjects.models import Subject, SubjectGram
+from xinyong.subjects.models import Subject, SubjectGram, SubjectNameChange
 
 __all__ = [
     "ActivationCode",
+    "Alert",
     "ApiKey",
     "AuditChainHead",
     "AuditEntry",
+    "Base",
     "Batch",
     "BatchProblem",
     "CalendarOverride",
     "CheckFeedback",
+    "CivilServantRecord",
     "CreditCheck",
     "Department",
     "EvaluationPoints",
@@ -49,11 +56,13 @@ __all__ = [
     "EvaluationScore",
     "Evidence",
     "GradeChange",
+    "InboxItem",
     "InspectionAssignment",
     "InspectionDraw",
     "InspectionPlan",
     "Inspector",
     "InspectorExclusion",
+    "IntegrityCase",
     "IssuedReport",
     "ListEntry",
     "ListEvent",
@@ -66,7 +75,9 @@ __all__ = [
     "OutboxItem",
     "PlanInspector",
     "PlanSectorMember",
+    "PrelistingNotice",
     "PublicationStop",
+    "QualityIssue",
     "Record",
     "RecordVersion",
     "RepairApplication",
@@ -76,6 +87,7 @@ __all__ = [
     "Subject",
     "SubjectAccount",
     "SubjectGram",
+    "SubjectNameChange",
     "SubjectSession",
     "SubjectVerification",
     "User",

@@ -91,6 +91,21 @@ class AuditAction(enum.StrEnum):
     INSPECTION_REDRAW_REFUSED = "inspection.redraw-refused"
     INSPECTION_PUBLISHED = "inspection.published"
     INSPECTION_RESULT_RECORDED = "inspection.result-recorded"
+    # monitoring, data quality, warnings, government integrity (issue 17)
+    ALERT_RAISED = "alert.raised"
+    ALERT_ACKNOWLEDGED = "alert.acknowledged"
+    ALERT_RESOLVED = "alert.resolved"
+    QUALITY_SCANNED = "quality.scanned"
+    QUALITY_MERGED = "quality.merged"
+    QUALITY_DISTINCT = "quality.marked-distinct"
+    QUALITY_ASKED = "quality.asked-department"
+    SUBJECTS_MERGED = "subject.merged"
+    INTEGRITY_CASE_SAVED = "integrity.case-saved"
+    INTEGRITY_CASE_CLEARED = "integrity.case-cleared"
+    INTEGRITY_NOTICE_SAVED = "integrity.notice-saved"
+    INTEGRITY_NOTICE_CLOSED = "integrity.notice-closed"
+    CIVIL_SERVANT_RECORDED = "civil-servant.recorded"
+    CIVIL_SERVANT_LOOKED_UP = "civil-servant.looked-up"  # 查询留痕: every look-up, with its reason
 
     @property
     def label(self) -> str:
@@ -165,6 +180,20 @@ ACTION_LABELS = {
     AuditAction.INSPECTION_REDRAW_REFUSED: "拒绝以其他种子重新抽取",
     AuditAction.INSPECTION_PUBLISHED: "公示抽查计划与抽取结果",
     AuditAction.INSPECTION_RESULT_RECORDED: "录入抽查检查结果",
+    AuditAction.ALERT_RAISED: "发出预警",
+    AuditAction.ALERT_ACKNOWLEDGED: "确认预警",
+    AuditAction.ALERT_RESOLVED: "预警解除",
+    AuditAction.QUALITY_SCANNED: "重错码检查",
+    AuditAction.QUALITY_MERGED: "重错码处理：合并主体",
+    AuditAction.QUALITY_DISTINCT: "重错码处理：确认不是重错码",
+    AuditAction.QUALITY_ASKED: "重错码处理：请部门更正",
+    AuditAction.SUBJECTS_MERGED: "合并信用主体",
+    AuditAction.INTEGRITY_CASE_SAVED: "登记政务失信记录",
+    AuditAction.INTEGRITY_CASE_CLEARED: "政务失信记录清零",
+    AuditAction.INTEGRITY_NOTICE_SAVED: "登记法院拟纳入失信名单告知",
+    AuditAction.INTEGRITY_NOTICE_CLOSED: "办结法院拟纳入失信名单告知",
+    AuditAction.CIVIL_SERVANT_RECORDED: "登记公务员诚信档案",
+    AuditAction.CIVIL_SERVANT_LOOKED_UP: "查询公务员诚信档案",
 }
 
 

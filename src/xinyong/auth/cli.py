@@ -73,14 +73,32 @@ def add(
 @app.command("list", help="列出账户")
 def list_() -> None:
     with session_scope(session_factory()) as session:
-        table = Table("用户名", "姓名", "角色", "部门", "状态")
+        table = Table("用户名", "姓名", "角色", "部门", "预警邮箱", "状态")
         for user in service.list_users(session, actor=Actor.system("cli")):
             state = "启用" if user.is_active else "停用"
             if user.locked_until and user.locked_until > utcnow():
                 state += "（登录失败过多，暂需等待）"
             table.add_row(user.username, user.display_name, user.role.label,
-                          user.department.name if user.department else "—", state)  # fmt: skip
+                          user.department.name if user.department else "—", user.email or "—", state)  # fmt: skip
         console.print(table)
+
+
+@app.command("set-email", help="设置账户的电子邮箱：预警除进入控制台收件箱外，也发送到该邮箱（--clear 清除）")
+def set_email(
+    username: str = typer.Argument(...),
+    address: str = typer.Argument(None, help="电子邮箱"),
+    clear: bool = typer.Option(False, "--clear", help="清除电子邮箱（只收控制台收件箱）"),
+) -> None:
+    if bool(address) == clear:
+        raise fail("请给出电子邮箱，或用 --clear 清除（二者选一）")
+    try:
+        with session_scope(session_factory()) as session:
+            user = service.get_user_by_name(session, username)
+            service.set_email(session, user.id, email=None if clear else address, actor=Actor.system("cli"))
+            shown = f"为 {user.email}" if user.email else "已清除（只收控制台收件箱）"
+            console.print(f"{user.username} 的预警邮箱{shown}", highlight=False)
+    except DomainError as exc:
+        raise fail(exc) from None
 
 
 @app.command("reset-password", help="重置账户密码（生成一次性密码，首次登录须修改），同时解除锁定")

@@ -16,6 +16,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))  # where warnings are e-mailed; none: inbox only
     role: Mapped[Role] = mapped_column(
         Enum(Role, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
     )

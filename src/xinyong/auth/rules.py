@@ -4,6 +4,7 @@ Permissions themselves and `Actor` are in `xinyong.actors`."""
 from __future__ import annotations
 
 import enum
+import re
 from datetime import timedelta
 
 from xinyong.actors import Permission
@@ -14,6 +15,7 @@ class Role(enum.StrEnum):
     OPERATOR = "operator"
     REVIEWER = "reviewer"
     AUDITOR = "auditor"
+    INTEGRITY_KEEPER = "integrity_keeper"
 
     @property
     def label(self) -> str:
@@ -30,7 +32,10 @@ ROLE_LABELS = {
     Role.OPERATOR: "部门报送员",
     Role.REVIEWER: "部门审核员",
     Role.AUDITOR: "审计员（只读）",
+    Role.INTEGRITY_KEEPER: "公务员诚信档案管理员",
 }
+# Restricted records about civil servants: only the role made for them, not even the platform administrator.
+CIVIL_SERVANT_PERMISSIONS = frozenset({Permission.CIVIL_SERVANTS_READ, Permission.CIVIL_SERVANTS_WRITE})
 
 # Steps that belong to the department that owns the record (谁处罚、谁修复): the 信用办 takes the platform's step
 # of a repair and never the department's, so that no single body takes a penalty off the portal alone.
@@ -40,18 +45,23 @@ READ_ONLY = frozenset({p for p in Permission if p.value.endswith(":read")} | {Pe
 
 _COMMON = {Permission.DASHBOARD_READ, Permission.BATCHES_READ, Permission.RECORDS_READ, Permission.SUBJECTS_READ,
            Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ, Permission.EVALUATION_READ,
-           Permission.INSPECTIONS_READ, Permission.REPORTS_READ}  # fmt: skip
+           Permission.INSPECTIONS_READ, Permission.REPORTS_READ,
+           Permission.MONITORING_READ, Permission.INTEGRITY_READ}  # fmt: skip
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.PLATFORM_ADMIN: frozenset(p for p in Permission if not p.is_api and p not in DEPARTMENT_ONLY),
+    Role.PLATFORM_ADMIN: frozenset(p for p in Permission
+                                   if not p.is_api and p not in DEPARTMENT_ONLY and p not in CIVIL_SERVANT_PERMISSIONS),
     Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE,
-                                        Permission.INSPECTIONS_WRITE}),
+                                        Permission.INSPECTIONS_WRITE, Permission.ALERTS_ACKNOWLEDGE}),
     Role.REVIEWER: frozenset(_COMMON | {Permission.SUBJECTS_REVEAL, Permission.LISTS_DECIDE,
                                         Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE,
                                         Permission.REPAIRS_READ, Permission.OBJECTIONS_READ,
                                         Permission.CHECKS_WRITE, Permission.SUBJECT_ACCOUNTS_READ,
-                                        Permission.SUBJECT_ACCOUNTS_ACTIVATE, Permission.INSPECTIONS_DECIDE}),
+                                        Permission.SUBJECT_ACCOUNTS_ACTIVATE, Permission.INSPECTIONS_DECIDE,
+                                        Permission.ALERTS_ACKNOWLEDGE}),
     Role.AUDITOR: frozenset(_COMMON | {Permission.REPAIRS_READ, Permission.OBJECTIONS_READ, Permission.AUDIT_READ, Permission.AUDIT_EXPORT, Permission.DEPARTMENTS_READ,
                                        Permission.USERS_READ, Permission.SUBJECT_ACCOUNTS_READ}),
+    Role.INTEGRITY_KEEPER: frozenset({Permission.ACCOUNT_WRITE, Permission.INTEGRITY_READ,
+                                      *CIVIL_SERVANT_PERMISSIONS}),
 }
 
 
@@ -107,4 +117,14 @@ def username_problem(username: str) -> str | None:
         return "用户名须为 3–40 位"
     if not set(username) <= USERNAME_ALPHABET or not username[0].isalnum():
         return "用户名只能包含小写字母、数字和 . _ -，并以字母或数字开头"
+    return None
+
+
+# Where a console user's warnings are e-mailed: one address, checked for its form only (delivery tells the rest).
+EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
+
+
+def email_problem(address: str) -> str | None:
+    if len(address) > 200 or not EMAIL_RE.match(address):
+        return f"电子邮箱“{address[:60]}”格式不正确"
     return None

@@ -197,6 +197,24 @@ def update_user(
     return user
 
 
+def set_email(session: Session, user_id: int, *, email: str | None, actor: Actor) -> User:
+    """Where the user's warnings are e-mailed besides the console inbox; None or blank: the inbox only.
+    The audit entry says that the address changed, not what it is."""
+    ensure(actor, Permission.USERS_WRITE)
+    user = get_user(session, user_id)
+    address = (email or "").strip() or None
+    if address is not None:
+        problem = rules.email_problem(address)
+        if problem:
+            raise InvalidInput(reason=problem)
+    if address != user.email:
+        user.email = address
+        audit.record(session, AuditAction.USER_UPDATED, actor=actor, department_id=user.department_id,
+                     target=f"user:{user.id}",
+                     details={"username": user.username, "email": "set" if address else "cleared"})  # fmt: skip
+    return user
+
+
 def reset_password(session: Session, user_id: int, *, actor: Actor) -> str:
     """A one-time password for the user, who must change it at the next sign-in; their sessions end."""
     ensure(actor, Permission.USERS_WRITE)

@@ -79,6 +79,7 @@ class FieldSpec:
     protected: bool = False
     type_field: str | None = None
     public: bool = True  # declared `public = false`: kept and shown to departments, never to the public
+    expected: bool = False  # declared `expected = true`: optional, but departments are assessed on filling it (完整率)
 
     @property
     def is_public(self) -> bool:
@@ -166,6 +167,11 @@ class RecordType:
         return self.by_code[code] if code else None
 
     @cached_property
+    def expected_fields(self) -> tuple[FieldSpec, ...]:
+        """Optional fields departments are expected to fill: what the completeness KPI (完整率) counts."""
+        return tuple(f for f in self.fields if f.expected)
+
+    @cached_property
     def role_fields(self) -> dict[str, FieldSpec]:
         return {f.role: f for f in self.fields if f.role}
 
@@ -249,6 +255,8 @@ def _field(raw: dict[str, Any], where: str) -> FieldSpec:
         raise CatalogError(where=where, reason=f"未知的字段角色 {role}")
     if raw.get("protected") and raw.get("public") is True:
         raise CatalogError(where=where, reason="受保护字段（protected）不能向社会公开")
+    if raw.get("expected") and raw.get("required"):
+        raise CatalogError(where=where, reason="必填字段无需标注 expected（应填的选填项才计入完整率）")
     condition = None
     if "required_if" in raw:
         cond = raw["required_if"]
@@ -270,6 +278,7 @@ def _field(raw: dict[str, Any], where: str) -> FieldSpec:
         protected=bool(raw.get("protected", False)),
         type_field=raw.get("type_field"),
         public=bool(raw.get("public", True)),
+        expected=bool(raw.get("expected", False)),
     )
 
 

@@ -10,17 +10,18 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.codes import mask_id_numbers
 from xinyong.codes.idtext import mask_id_numbers_in
 from xinyong.config import Settings
 from xinyong.db import utcnow
-from xinyong.notify.models import OutboxItem
+from xinyong.notify.models import InboxItem, OutboxItem
 
 log = logging.getLogger("xinyong.notify")
 MESSAGE = "message"
+INBOX = "inbox"
 MAX_ATTEMPTS = 10
 _PENDING = "xinyong.outbox_pending"  # in Session.info: this transaction wrote to the outbox
 
@@ -73,6 +74,43 @@ def message(session: Session, *, address: str | None, title: str, body: str) -> 
     return item
 
 
+def inbox(session: Session, *, user_id: int, title: str, body: str, link: str | None = None,
+          ref: str | None = None) -> OutboxItem:
+    """A message for a console user's inbox, put there after the caller's transaction commits; ID numbers in the
+    title or body masked, as in mail."""
+    item = OutboxItem(topic=INBOX, payload={"user_id": user_id, "title": mask_id_numbers(title),
+                                            "body": mask_id_numbers(body), "link": link, "ref": ref}, attempts=0)  # fmt: skip
+    session.add(item)
+    session.info[_PENDING] = True
+    return item
+
+
+def close_inbox(session: Session, ref: str) -> int:
+    """Close the inbox messages about `ref` (the thing they report was acknowledged or resolved), and drop
+    those not delivered yet: nobody needs to be told of a warning that is already over."""
+    pending = session.scalars(select(OutboxItem).where(OutboxItem.topic == INBOX, OutboxItem.delivered_at.is_(None)))
+    for item in pending:
+        if item.payload.get("ref") == ref:
+            item.delivered_at = utcnow()
+            item.last_error = "closed before delivery"
+    closed = session.scalars(update(InboxItem).where(InboxItem.ref == ref, InboxItem.closed_at.is_(None))
+                             .values(closed_at=utcnow()).returning(InboxItem.id)).all()  # fmt: skip
+    return len(closed)
+
+
+def inbox_items(session: Session, user_id: int, *, open_only: bool = True, limit: int = 200) -> list[InboxItem]:
+    query = select(InboxItem).where(InboxItem.user_id == user_id).order_by(InboxItem.id.desc()).limit(limit)
+    if open_only:
+        query = query.where(InboxItem.closed_at.is_(None))
+    return list(session.scalars(query))
+
+
+def open_inbox_count(session: Session, user_id: int) -> int:
+    query = select(func.count()).select_from(InboxItem).where(InboxItem.user_id == user_id,
+                                                              InboxItem.closed_at.is_(None))  # fmt: skip
+    return session.scalar(query) or 0
+
+
 def change_event(session: Session, kind: str, **payload: Any) -> OutboxItem:
     """A change event for the systems the platform shares with (``change.<kind>``), ID numbers masked."""
     item = OutboxItem(topic=f"change.{kind}", payload=mask_id_numbers_in(payload), attempts=0)
@@ -109,6 +147,8 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
         try:
             if item.topic == MESSAGE:
                 notifier.send(address=item.payload["address"], title=item.payload["title"], body=item.payload["body"])
+            elif item.topic == INBOX:
+                _put_in_inbox(session, item)
             else:
                 _append_event(settings.events_file, item)
         except Exception as exc:
@@ -119,6 +159,14 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
         item.last_error = None
         delivered += 1
     return delivered
+
+
+def _put_in_inbox(session: Session, item: OutboxItem) -> None:
+    if session.scalar(select(InboxItem.id).where(InboxItem.outbox_id == item.id)) is not None:
+        return  # delivered before, its mark lost: at-least-once delivery, one message
+    payload = item.payload
+    session.add(InboxItem(user_id=payload["user_id"], title=payload["title"][:200], body=payload["body"],
+                          link=payload.get("link"), ref=payload.get("ref"), outbox_id=item.id))  # fmt: skip
 
 
 def _append_event(path: Path, item: OutboxItem) -> None:

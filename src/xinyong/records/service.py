@@ -913,3 +913,18 @@ def import_table(
         session, settings=settings, protector=protector, record_type=rtype, department=department,
         batch=batch, headers=headers, rows=rows, today=today, progress=progress,
     ))  # fmt: skip
+
+
+def move_subject_records(session: Session, *, from_subject_id: int, to_subject_id: int, protector: Protector) -> int:
+    """Part of merging two subjects: every record and earlier version of `from` now belongs to `to`. The content
+    hash names the subject, so it is worked out again (a re-sent row must still read as unchanged)."""
+    moved = 0
+    for record in session.scalars(select(Record).where(Record.subject_id == from_subject_id)):
+        sealed_text = protector.unseal(record.sealed) if record.sealed else None
+        record.subject_id = to_subject_id
+        record.content_hash = rules.content_hash(record.payload, sealed_text, to_subject_id)
+        record.updated_at = utcnow()
+        moved += 1
+    session.execute(update(RecordVersion).where(RecordVersion.subject_id == from_subject_id)
+                    .values(subject_id=to_subject_id))  # fmt: skip
+    return moved

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Index, Integer, String, text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base, UTCDateTime, utcnow
@@ -56,6 +56,9 @@ class Subject(Base):
     institution_cert: Mapped[str | None] = mapped_column(String(20))
     social_org_cert: Mapped[str | None] = mapped_column(String(40))
     legal_representative: Mapped[str | None] = mapped_column(String(100))
+    # Set when the subject was found to duplicate another and merged into it: its codes are cleared and its
+    # records moved; the row stays so that the history (audit entries, checks) still names it.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -84,3 +87,18 @@ class SubjectGramStat(Base):
 
     gram: Mapped[str] = mapped_column(String(2), primary_key=True)
     subjects: Mapped[int] = mapped_column(Integer)
+
+
+class SubjectNameChange(Base):
+    """A name a subject is known to have carried (更名): rows reporting it are not a 一码多名 finding."""
+
+    __tablename__ = "subject_name_changes"
+    __table_args__ = (UniqueConstraint("subject_id", "name_norm"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_norm: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(500))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -52,6 +52,11 @@ def index_subjects(session: Session, subjects: Iterable[tuple[int, str, str]]) -
     return len(rows)
 
 
+def unindex_subject(session: Session, subject_id: int) -> None:
+    """Take a subject out of the name index (it was merged into another)."""
+    session.execute(delete(SubjectGram).where(SubjectGram.subject_id == subject_id))
+
+
 def rebuild_index(session: Session, *, batch: int = 20_000) -> int:
     """Rebuild the whole name index from `subjects` (after bulk loads that bypassed the resolver)."""
     session.execute(delete(SubjectGram.__table__))

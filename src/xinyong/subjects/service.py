@@ -3,9 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from xinyong import models as all_models
+from xinyong.actors import Actor
+from xinyong.audit import service as audit
+from xinyong.audit.rules import AuditAction
 from xinyong.codes import (
     RESIDENT_ID_TYPES,
     CodeError,
@@ -16,10 +20,10 @@ from xinyong.codes import (
     validate_uscc,
 )
 from xinyong.db import bulk_insert, utcnow
-from xinyong.errors import NotFound
+from xinyong.errors import InvalidInput, NotFound
 from xinyong.protect import Protector
 from xinyong.subjects import names as search_index
-from xinyong.subjects.models import KIND_BY_LABEL, Subject, SubjectKind
+from xinyong.subjects.models import KIND_BY_LABEL, Subject, SubjectKind, SubjectNameChange
 
 LEGACY_COLUMNS = ("registration_number", "org_code", "tax_number", "institution_cert", "social_org_cert")
 
@@ -185,3 +189,80 @@ def reveal_id_number(subject: Subject, protector: Protector) -> str | None:
     """The full ID number, for roles allowed to see it; callers must record the look-up."""
     return protector.unseal(subject.id_sealed) if subject.id_sealed else None
 
+
+
+# ------------------------------------------------------------------------------------ name changes, merges
+
+# What a merged subject may still be named by: history that stays with the row. Anything else referring to
+# it (a list entry, a repair, an objection, an account) is a case in progress that must move first.
+HISTORY_TABLES = frozenset({"audit_entries", "credit_checks", "subject_name_changes", "subject_grams",
+                            "records", "record_versions", "subjects"})  # fmt: skip
+TABLE_LABELS = {"list_entries": "信用名单", "repair_applications": "信用修复申请", "repair_commitments": "信用修复承诺",
+                "objections": "异议", "subject_accounts": "主体账户"}  # fmt: skip
+
+
+def record_name_change(session: Session, subject_id: int, *, name: str, note: str | None, actor: Actor) -> bool:
+    """Record that the subject has carried `name` (更名 or a known variant). False if already recorded."""
+    name_norm = normalize_name(name)
+    exists = session.scalar(select(SubjectNameChange.id).where(SubjectNameChange.subject_id == subject_id,
+                                                               SubjectNameChange.name_norm == name_norm))  # fmt: skip
+    if exists is not None or not name_norm:
+        return False
+    session.add(SubjectNameChange(subject_id=subject_id, name=name[:200], name_norm=name_norm[:200],
+                                  note=(note or "")[:500] or None, recorded_by=actor.label[:100]))  # fmt: skip
+    return True
+
+
+def known_names(session: Session) -> dict[int, set[str]]:
+    """Recorded names per subject (normalised), besides the registered one."""
+    names: dict[int, set[str]] = {}
+    for subject_id, name_norm in session.execute(select(SubjectNameChange.subject_id, SubjectNameChange.name_norm)):
+        names.setdefault(subject_id, set()).add(name_norm)
+    return names
+
+
+def open_references(session: Session, subject_id: int) -> list[str]:
+    """Labels of what, besides history, refers to the subject (cases in progress)."""
+    found = []
+    for table in all_models.Base.metadata.sorted_tables:  # every domain's tables (xinyong.models imports them)
+        if table.name in HISTORY_TABLES:
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "subjects" and fk.column.name == "id":
+                count = session.scalar(select(func.count()).select_from(table).where(fk.parent == subject_id))
+                if count:
+                    found.append(TABLE_LABELS.get(table.name, table.name))
+    return found
+
+
+def check_mergeable(session: Session, *, keep_id: int, merge_id: int) -> tuple[Subject, Subject]:
+    """(kept, merged) if `merge_id` may be merged into `keep_id`; InvalidInput naming the reason otherwise."""
+    if keep_id == merge_id:
+        raise InvalidInput(reason="不能把主体合并到它自己")
+    keep, merge = session.get(Subject, keep_id), session.get(Subject, merge_id)
+    if keep is None or merge is None:
+        raise NotFound(what="要合并的信用主体")
+    if keep.merged_into_id is not None or merge.merged_into_id is not None:
+        raise InvalidInput(reason="该主体已被合并过，不能再次合并")
+    if keep.kind != merge.kind:
+        raise InvalidInput(reason=f"不能合并不同类别的主体（{keep.kind.label}与{merge.kind.label}）")
+    blocking = open_references(session, merge.id)
+    if blocking:
+        raise InvalidInput(reason=f"被合并的主体尚有{'、'.join(blocking)}，须先办结或转移后再合并")
+    return keep, merge
+
+
+def retire_merged(session: Session, *, keep: Subject, merge: Subject, actor: Actor, reason: str) -> None:
+    """The last step of a merge, after the other domains moved their rows to `keep`: the merged subject keeps
+    its row for history but no longer answers to its codes, and its name is recorded as one of `keep`'s."""
+    record_name_change(session, keep.id, name=merge.name, note=f"合并自主体 #{merge.id}：{reason}", actor=actor)
+    details = {"kept": keep.id, "merged": merge.id, "merged_uscc": merge.uscc, "merged_name": merge.name}
+    merge.merged_into_id = keep.id
+    merge.uscc = None
+    merge.id_hash = None
+    for column in LEGACY_COLUMNS:
+        setattr(merge, column, None)
+    merge.updated_at = utcnow()
+    search_index.unindex_subject(session, merge.id)
+    audit.record(session, AuditAction.SUBJECTS_MERGED, actor=actor, subject_id=keep.id, target=f"subject:{merge.id}",
+                 reason=reason, details=details)  # fmt: skip

@@ -29,7 +29,8 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 class Accounts:
     dept_a: Department
     dept_b: Department
-    users: dict[str, User]  # "platform_admin", "operator", "reviewer", "auditor", "operator_b", "reviewer_b"
+    users: dict[str, User]  # "platform_admin", "operator", "reviewer", "auditor", "operator_b", "reviewer_b",
+    # "integrity_keeper"
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +78,7 @@ def accounts(db_session: Session, console_settings: Settings) -> Accounts:
     users: dict[str, User] = {}
     for key, role, dept in (
         ("platform_admin", Role.PLATFORM_ADMIN, None), ("auditor", Role.AUDITOR, None),
+        ("integrity_keeper", Role.INTEGRITY_KEEPER, None),
         ("operator", Role.OPERATOR, dept_a), ("reviewer", Role.REVIEWER, dept_a),
         ("operator_b", Role.OPERATOR, dept_b), ("reviewer_b", Role.REVIEWER, dept_b),
     ):  # fmt: skip

@@ -18,9 +18,12 @@ from xinyong.records.models import Record
 from xinyong.web.csrf import FORM_COOKIE as LOGIN_CSRF_COOKIE
 from xinyong.web.deps import SESSION_COOKIE
 
-ROLES = ("platform_admin", "operator", "reviewer", "auditor")
+ROLES = ("platform_admin", "operator", "reviewer", "auditor", "integrity_keeper")
 EVERYONE = frozenset({"anonymous", *ROLES})
 SIGNED_IN = frozenset(ROLES)
+# The console's staff: every role but the keeper of civil servants' files, whose role opens only those files,
+# the integrity board and the account's own pages.
+STAFF = SIGNED_IN - {"integrity_keeper"}
 NOBODY = frozenset()  # API-key routes: no console session opens them
 ADMIN = frozenset({"platform_admin"})
 ADMIN_AUDITOR = frozenset({"platform_admin", "auditor"})
@@ -34,6 +37,7 @@ DEPARTMENT_DECIDERS = frozenset({"reviewer"})  # admin:repairs:decide, admin:obj
 REPAIR_STAFF = REPAIR_ACCEPTERS | DEPARTMENT_DECIDERS
 DECIDERS = frozenset({"platform_admin", "reviewer"})  # admin:lists:decide
 CHECKERS = frozenset({"platform_admin", "operator", "reviewer"})  # admin:checks:write
+KEEPER = frozenset({"integrity_keeper"})  # admin:civil-servants:*: not even the platform administrator
 
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # documentation, health, static files
@@ -65,16 +69,16 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/account/password"): SIGNED_IN,
     ("POST", "/admin/account/password"): SIGNED_IN,
     # console: a department's work
-    ("GET", "/admin"): SIGNED_IN,
-    ("GET", "/admin/batches"): SIGNED_IN,
-    ("GET", "/admin/batches/{batch_id}"): SIGNED_IN,
-    ("GET", "/admin/batches/{batch_id}/problems.csv"): SIGNED_IN,
+    ("GET", "/admin"): STAFF,
+    ("GET", "/admin/batches"): STAFF,
+    ("GET", "/admin/batches/{batch_id}"): STAFF,
+    ("GET", "/admin/batches/{batch_id}/problems.csv"): STAFF,
     ("GET", "/admin/upload"): WRITERS,
     ("POST", "/admin/upload"): WRITERS,
-    ("GET", "/admin/records"): SIGNED_IN,
+    ("GET", "/admin/records"): STAFF,
     ("POST", "/admin/records/{record_id}/revoke"): WRITERS,
-    ("GET", "/admin/subjects"): SIGNED_IN,
-    ("GET", "/admin/subjects/{subject_id}"): SIGNED_IN,
+    ("GET", "/admin/subjects"): STAFF,
+    ("GET", "/admin/subjects/{subject_id}"): STAFF,
     ("POST", "/admin/subjects/{subject_id}/reveal"): REVEALERS,
     # console: platform administration and audit
     ("GET", "/admin/departments"): ADMIN_AUDITOR,
@@ -94,37 +98,37 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/checks"): NOBODY,
     ("POST", "/api/v1/checks/batch"): NOBODY,
     ("POST", "/api/v1/checks/batch/file"): NOBODY,
-    ("GET", "/api/v1/checks/stats"): SIGNED_IN,
-    ("GET", "/api/v1/checks/{number}"): SIGNED_IN,
+    ("GET", "/api/v1/checks/stats"): STAFF,
+    ("GET", "/api/v1/checks/{number}"): STAFF,
     ("POST", "/api/v1/checks/{number}/feedback"): NOBODY,
     ("POST", "/api/v1/lists/{type_key}/entries"): NOBODY,
     ("GET", "/api/v1/lists/imports/{import_id}/problems.csv"): NOBODY,
     ("GET", "/lists/public"): EVERYONE,
     ("GET", "/lists/public/{type_key}"): EVERYONE,
-    ("GET", "/admin/lists"): SIGNED_IN,
-    ("GET", "/admin/lists/types"): SIGNED_IN,
+    ("GET", "/admin/lists"): STAFF,
+    ("GET", "/admin/lists/types"): STAFF,
     ("POST", "/admin/lists"): WRITERS,
-    ("GET", "/admin/lists/{entry_id}"): SIGNED_IN,
+    ("GET", "/admin/lists/{entry_id}"): STAFF,
     ("POST", "/admin/lists/{entry_id}/notify"): WRITERS,
     ("POST", "/admin/lists/{entry_id}/objection"): WRITERS,
     ("POST", "/admin/lists/{entry_id}/publish"): WRITERS,
     ("POST", "/admin/lists/{entry_id}/decide"): DECIDERS,
     ("POST", "/admin/lists/{entry_id}/withdraw"): DECIDERS,
     ("POST", "/admin/lists/{entry_id}/remove"): DECIDERS,
-    ("GET", "/admin/list-imports"): SIGNED_IN,
+    ("GET", "/admin/list-imports"): STAFF,
     ("POST", "/admin/list-imports"): WRITERS,
-    ("GET", "/admin/list-imports/{import_id}"): SIGNED_IN,
-    ("GET", "/admin/list-imports/{import_id}/problems.csv"): SIGNED_IN,
-    ("GET", "/admin/checks"): SIGNED_IN,
+    ("GET", "/admin/list-imports/{import_id}"): STAFF,
+    ("GET", "/admin/list-imports/{import_id}/problems.csv"): STAFF,
+    ("GET", "/admin/checks"): STAFF,
     ("POST", "/admin/checks"): CHECKERS,
-    ("GET", "/admin/checks/stats"): SIGNED_IN,
+    ("GET", "/admin/checks/stats"): STAFF,
     ("POST", "/admin/checks/batch"): CHECKERS,
-    ("GET", "/admin/checks/{number}"): SIGNED_IN,
-    ("GET", "/admin/checks/{number}/print"): SIGNED_IN,
+    ("GET", "/admin/checks/{number}"): STAFF,
+    ("GET", "/admin/checks/{number}/print"): STAFF,
     ("POST", "/admin/checks/{number}/feedback"): CHECKERS,
-    ("GET", "/admin/measures"): SIGNED_IN,
+    ("GET", "/admin/measures"): STAFF,
     ("POST", "/admin/measures"): ADMIN,
-    ("GET", "/admin/measures/{code}"): SIGNED_IN,
+    ("GET", "/admin/measures/{code}"): STAFF,
     ("POST", "/admin/measures/{code}"): ADMIN,
     ("POST", "/admin/measures/{code}/retire"): ADMIN,
     # credit repair, objections, subject accounts (issue 6). A subject's own pages need a subject's sign-in,
@@ -203,6 +207,30 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/reports"): NOBODY,
     ("GET", "/admin/reports"): SIGNED_IN,  # admin:reports:read
     ("POST", "/admin/reports"): CHECKERS,  # admin:checks:write: a report is asked inside a credit check
+    # monitoring, warnings, 重错码, government integrity (issue 17)
+    ("GET", "/admin/monitoring"): STAFF,
+    ("GET", "/admin/monitoring/report.{kind}"): STAFF,
+    ("GET", "/admin/monitoring/{month}/departments/{department_id}/{kind}"): STAFF,
+    ("POST", "/admin/monitoring/warnings"): ADMIN,
+    ("GET", "/admin/monitoring/quality"): STAFF,
+    ("POST", "/admin/monitoring/quality/scan"): ADMIN,
+    ("GET", "/admin/monitoring/quality/{issue_id}"): STAFF,
+    ("POST", "/admin/monitoring/quality/{issue_id}/{action}"): ADMIN,
+    ("GET", "/admin/alerts"): STAFF,
+    ("POST", "/admin/alerts/{alert_id}/acknowledge"): CHECKERS,  # admin:alerts:acknowledge
+    ("POST", "/admin/alerts/{alert_id}/resolve"): ADMIN,
+    ("GET", "/admin/inbox"): SIGNED_IN,
+    ("GET", "/admin/integrity"): SIGNED_IN,
+    ("POST", "/admin/integrity/cases"): ADMIN,
+    ("POST", "/admin/integrity/cases/{case_id}"): ADMIN,
+    ("POST", "/admin/integrity/cases/{case_id}/clear"): ADMIN,
+    ("POST", "/admin/integrity/sync"): ADMIN,
+    ("POST", "/admin/integrity/notices"): ADMIN,
+    ("POST", "/admin/integrity/notices/{notice_id}/close"): ADMIN,
+    ("GET", "/admin/civil-servants"): KEEPER,
+    ("POST", "/admin/civil-servants"): KEEPER,
+    ("POST", "/admin/civil-servants/search"): KEEPER,
+    ("POST", "/admin/civil-servants/{record_id}/view"): KEEPER,
 }
 
 
@@ -275,7 +303,8 @@ def test_every_route_allows_and_denies_as_the_matrix_says(app, client, accounts,
               "ref": "unknown", "entry_id": 999999, "import_id": 999999, "number": "HC20251020ZZZZZZZZ",
               "type_key": "unknown", "application_id": 999999, "evidence_id": 999999,
               "objection_id": 999999, "account_id": 999999, "claim_id": 999999, "run_id": 999999,
-              "plan_id": 999999, "inspector_id": 999999}  # fmt: skip
+              "plan_id": 999999, "inspector_id": 999999, "kind": "xlsx", "month": "2025-10",
+              "issue_id": 999999, "action": "merge", "alert_id": 999999, "case_id": 999999, "notice_id": 999999}  # fmt: skip
     forms = {"/admin/records/{record_id}/revoke": {"reason": "矩阵测试撤销"},
              "/admin/subjects/{subject_id}/reveal": {"reason": "矩阵测试查看"},
              "/admin/users/{user_id}": {}, "/admin/login": {"username": "auditor", "password": PASSWORD}, "/admin/departments/{department_id}/active": {"active": "1"}}  # fmt: skip

@@ -4,8 +4,9 @@ Rows of every catalogue type, for an organisation and for a person, are imported
 with an ID number — plain, full-width, spaced, tab-split, dashed, dotted, in a sentence, first-generation,
 mistyped — in every field that accepts text; further rows carry one in each field that does not, and are
 rejected or lose the value. The other places where people type text follow: a file name and a header, a
-revocation, a repair application with its evidence, an objection, an imported list, a listing procedure and
-a credit check. Then every surface is swept — portal pages and CSV, the public API, the console pages and
+revocation, a repair application with its evidence, an objection, an imported list, a listing procedure,
+a credit check, a government body's case and a court's notice, a warning's acknowledgement, and a civil
+servant's file. Then every surface is swept — portal pages and CSV, the public API, the console pages and
 CSV exports reached by following every link, the batch report through the API, the log, the delivered
 notifications and events, and every column of every table (read through the metadata, so new tables are
 covered) except the sealed ones — for any of those numbers, or the middle digits a mask hides, in any
@@ -38,6 +39,8 @@ from tests.factories import records as record_factories
 from xinyong.accounts import activation
 from xinyong.accounts import service as accounts_service
 from xinyong.actors import Actor
+from xinyong.alerts import service as alerts_service
+from xinyong.alerts.models import Alert
 from xinyong.app import create_app
 from xinyong.auth import service as auth_service
 from xinyong.auth.models import User
@@ -46,12 +49,13 @@ from xinyong.catalog import load_catalog
 from xinyong.catalog.schema import FieldSpec, RecordType
 from xinyong.checks import service as checks_service
 from xinyong.clock import today as china_today
-from xinyong.codes import make_id_number, mask_id_numbers
+from xinyong.codes import make_id_number, make_uscc, mask_id_numbers
 from xinyong.config import Settings
 from xinyong.db import Base
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.files import IncomingFile
+from xinyong.integrity import service as integrity_service
 from xinyong.lists import imports as list_imports
 from xinyong.lists import service as lists_service
 from xinyong.logs import MaskIdNumbers
@@ -71,7 +75,8 @@ PASSWORD = "Correct-horse-42"
 SUBJECT_PASSWORD = "Subject-pass-2025"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # Columns that hold ciphertext by design: opened only for the subject and roles allowed to see them.
-SEALED_COLUMNS = {("records", "sealed"), ("record_versions", "sealed"), ("subjects", "id_sealed")}
+SEALED_COLUMNS = {("records", "sealed"), ("record_versions", "sealed"), ("subjects", "id_sealed"),
+                  ("civil_servant_records", "id_sealed")}
 REGIONS = ("330521", "110105", "370102", "440305", "510104", "650102", "130102", "210102", "320106", "420111")
 # Separators the sweep removes before looking: everything the scanner accepts between digits.
 _SEPARATORS = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\-\u2010-\u2015\u2212\ufe58\ufe63.\u00b7\u2027\u30fb+]")
@@ -317,8 +322,7 @@ def world(db_session: Session, leak_settings: Settings, protector: Protector, tm
     system = Actor.system("test")
     users = {
         role.value: auth_service.create_user(session, username=role.value.replace("_", "-"), password=PASSWORD,
-                                             role=role, department=None if role in (Role.PLATFORM_ADMIN, Role.AUDITOR)
-                                             else dept, display_name=f"测试{role.value}", actor=system,
+                                             role=role, department=dept if role.is_department_bound else None, display_name=f"测试{role.value}", actor=system,
                                              settings=settings)
         for role in Role
     }  # fmt: skip
@@ -456,6 +460,32 @@ def world(db_session: Session, leak_settings: Settings, protector: Protector, tm
     numbers = [doc["number"] for doc in documents]
     checks_service.record_feedback(session, numbers[0], measure_code=None, is_applied=False,
                                    note=f"未适用，投标人{planted.disguised()}", actor=operator)  # fmt: skip
+
+    # 政务诚信: a government body's case and a court's notice, the warning acknowledged, a civil servant's file.
+    government = clean_row(penalty, n=next(serial), decided=decided, dept=dept)
+    government[uscc_code], government[name_code] = make_uscc("1", "1", "330521", "00000099"), "安吉县某某管理局"
+    batch_ids.append(_import(session, settings, protector, dept, "penalty", [government], today).batch_id)
+    case = integrity_service.open_case(
+        session, code=government[uscc_code], kind="court-debtor", summary=f"未履行生效判决，经办人{planted.disguised()}",
+        reference=f"（2025）浙0523执{planted.disguised(60)}号", amount=None, listed_on=today, supervisor_id=dept.id,
+        clear_by=None, actor=platform, settings=settings, protector=protector, today=today,
+    )  # fmt: skip
+    integrity_service.add_notice(
+        session, code=government[uscc_code], court=f"安吉县人民法院{planted.new()}", case_no=f"（2025）浙0523执{planted.new()}号",
+        obligation=f"支付货款，收款人{planted.disguised()}", notified_on=today, supervisor_id=dept.id, actor=platform,
+        settings=settings, protector=protector, today=today,
+    )  # fmt: skip
+    warning = session.scalars(select(Alert).where(Alert.key == f"case:{case.id}")).one()
+    alerts_service.acknowledge(session, warning.id, actor=reviewer, note=f"已督促，联系人{planted.disguised()}")
+    keeper = auth_service.actor_for_user(users["integrity_keeper"])
+    integrity_service.add_civil_servant_record(
+        session, person_name=f"王五{planted.disguised(40)}", id_number=planted.new(), employer=f"安吉县某局{planted.new()}",
+        position=None, category="assessment", item="受到表彰奖励", description=f"年度优秀，{planted.disguised()}",
+        occurred_on=today, source_document=f"安人〔2025〕{planted.new()}号", actor=keeper, settings=settings,
+        protector=protector, today=today,
+    )  # fmt: skip
+    integrity_service.search_civil_servants(session, query=planted.new(), reason=f"干部考察，{planted.disguised()}",
+                                            actor=keeper, settings=settings, protector=protector)  # fmt: skip
     session.commit()
 
     row_, subject_token = accounts_service.sign_in(session, code=org_penalty[uscc_code], password=SUBJECT_PASSWORD,
@@ -563,7 +593,7 @@ def test_no_id_number_is_published_logged_or_stored_in_clear(
         name, doc_no = world.org_penalty["CF_XDR_MC"], world.org_penalty["CF_WSH"]
         subjects_page = get("/admin/subjects", who=user.username, params={"q": name})
         records_page = get("/admin/records", who=user.username, params={"doc_no": doc_no})
-        if user.role is not Role.AUDITOR:
+        if user.role not in (Role.AUDITOR, Role.INTEGRITY_KEEPER):  # the keeper of civil servants' files reads no subjects
             assert f">{html.escape(mask_id_numbers(name))}</a>" in subjects_page.text
             assert f"<td>{html.escape(mask_id_numbers(doc_no))}" in records_page.text
 

@@ -22,6 +22,11 @@ from xinyong.web.uow import router as make_router
 HUGE = str(2**63)  # past what any integer column holds
 PAST_INT = str(2**31)  # one past the largest id PostgreSQL's INTEGER holds
 DEPARTMENT_STEPS = frozenset({"/admin/repairs/{application_id}/approve", "/admin/objections/{objection_id}/decide"})
+KEEPER_STEPS = frozenset({"/admin/civil-servants/{record_id}/view"})  # 公务员诚信档案: its keeper alone
+
+
+def _session_for(path: str) -> str:
+    return "reviewer" if path in DEPARTMENT_STEPS else "integrity_keeper" if path in KEEPER_STEPS else "platform_admin"
 
 
 def _viewer_shown(page: str) -> bool:
@@ -76,10 +81,11 @@ def test_every_id_in_a_path_past_the_databases_range_is_404(app, client, sign_in
                                                  scopes=sorted(API_PERMISSIONS))  # fmt: skip
     key = {"Authorization": f"Bearer {token}"}
     portal = portal_sign_in(subject_account(penalty()))
-    # The console with the 信用办's session, and the department's steps (which the 信用办 never takes) with its
-    # reviewer's: a route the session may not call answers 403 before it reads the id.
+    # The console with the 信用办's session, the department's steps (which the 信用办 never takes) with its
+    # reviewer's, civil servants' files with their keeper's: a route the session may not call answers 403 before
+    # it reads the id.
     sessions = {who: auth_service.start_session(db_session, accounts.users[who], settings=console_settings,
-                                                client="test") for who in ("platform_admin", "reviewer")}  # fmt: skip
+                                                client="test") for who in ("platform_admin", "reviewer", "integrity_keeper")}  # fmt: skip
     db_session.commit()
     checked = 0
     for context in iter_route_contexts(app.routes):
@@ -98,7 +104,7 @@ def test_every_id_in_a_path_past_the_databases_range_is_404(app, client, sign_in
             else:
                 token = portal.csrf
                 if path.startswith("/admin"):
-                    row, cookie = sessions["reviewer" if context.path in DEPARTMENT_STEPS else "platform_admin"]
+                    row, cookie = sessions[_session_for(context.path)]
                     client.cookies.set(SESSION_COOKIE, cookie)
                     token = row.csrf_token
                 response = client.post(path, data={"csrf_token": token})
