@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+import xinyong.models  # noqa: F401  (every table registered: a subject merge looks for references in each)
 from xinyong import __version__, refcache
 from xinyong.accounts import admin as accounts_admin
 from xinyong.accounts import portal as accounts_portal
@@ -33,6 +34,7 @@ from xinyong.measures import admin as measures_admin
 from xinyong.monitoring import admin as monitoring_admin
 from xinyong.objections import admin as objections_admin
 from xinyong.objections import portal as objections_portal
+from xinyong.portal import account as portal_account
 from xinyong.portal import api as portal_api
 from xinyong.portal import views as portal_views
 from xinyong.protect import protector
@@ -56,7 +58,7 @@ ROUTERS = (
     checks_api.router, lists_api.router, records_api.router, portal_api.router, site.router, apidocs.router,
     reports_api.router,
     # the public portal and the subjects' accounts
-    portal_views.router, lists_portal.router, accounts_portal.router, repair_portal.router, objections_portal.router,
+    portal_views.router, lists_portal.router, accounts_portal.router, portal_account.router, repair_portal.router, objections_portal.router,
     reports_portal.router, evaluation_portal.router, inspections_portal.router,
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,

@@ -8,7 +8,7 @@ from xinyong.calendar.models import CalendarOverride
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.db import Base
 from xinyong.departments.models import ApiKey, Department
-from xinyong.disclosure.models import Withdrawal
+from xinyong.disclosure.models import PublicationStop, Withdrawal
 from xinyong.evaluation.models import (
     EvaluationPoints,
     EvaluationRun,
@@ -33,7 +33,7 @@ from xinyong.monitoring.models import QualityIssue
 from xinyong.notify.models import InboxItem, OutboxItem
 from xinyong.objections.models import Objection
 from xinyong.records.models import Batch, BatchProblem, Record, RecordVersion
-from xinyong.repair.models import PublicationStop, RepairApplication, RepairCommitment, RepairEvent
+from xinyong.repair.models import RepairApplication, RepairCommitment, RepairEvent
 from xinyong.reports.models import IssuedReport
 from xinyong.subjects.models import Subject, SubjectGram, SubjectNameChange
 

@@ -8,9 +8,15 @@ registered by staff …) is one more entry here, a portal form or redirect, and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy.orm import Session
+
+from xinyong.accounts import service
+from xinyong.accounts.models import SubjectAccount
 from xinyong.config import Settings
+from xinyong.protect import Protector
+from xinyong.subjects import refs
 
 
 class IdentityMethod(Protocol):
@@ -58,3 +64,10 @@ def enabled(settings: Settings) -> list[IdentityMethod]:
 
 def is_enabled(settings: Settings, key: str) -> bool:
     return key in settings.account_identity_methods
+
+
+def page_context(session: Session, settings: Settings, protector: Protector, account: SubjectAccount) -> dict[str, Any]:
+    """What the identity page shows an account that has not proven its subject yet."""
+    subject = service.subject_of(session, account)
+    return {"subject": subject, "account": account, "methods": enabled(settings), "settings": settings,
+            "public_ref": refs.subject_ref(subject, protector)}  # fmt: skip

@@ -3,36 +3,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Request
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from xinyong.accounts import activation, identity, oidc, rules, service
-from xinyong.accounts.models import SubjectAccount
-from xinyong.disclosure import service as disclosure
+from xinyong.accounts import activation, identity, oidc, service
+from xinyong.accounts.deps import OptionalAccount, SignedInAccount, load_subject_session
 from xinyong.errors import NotFound
-from xinyong.evaluation import service as evaluation_service
-from xinyong.lists import service as lists_service
-from xinyong.objections import service as objections_service
-from xinyong.portal import refs
 from xinyong.protect import Protector
-from xinyong.repair import service as repair_service
 from xinyong.web import forms
 from xinyong.web.cookies import clear_subject_session, set_subject_session
-from xinyong.web.deps import (
-    AppProtector,
-    AppSettings,
-    Client,
-    DbSession,
-    Id,
-    OptionalAccount,
-    SignedInAccount,
-    Today,
-    load_subject_session,
-)
+from xinyong.web.deps import AppProtector, AppSettings, Client, DbSession, Id
 from xinyong.web.errors import on_error_clear_cookie, on_error_render, redirect
 from xinyong.web.ratelimit import TooManyAttempts
 from xinyong.web.templating import render
@@ -123,53 +104,9 @@ async def logout(request: Request, session: DbSession) -> Response:
     return response
 
 
-@router.get("", name="account.home")
-def home(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector, today: Today,
-         account: SignedInAccount) -> Response:  # fmt: skip
-    if not account.is_identity_verified:  # a claim sees how to prove itself, and nothing of the subject's own
-        return render(request, "portal/account/identity.html", _identity_context(session, settings, protector, account))
-    subject = service.subject_of(session, account)
-    own = service.own_records(session, account, settings=settings, protector=protector)
-    published = _published_ids(session, settings, subject, [o.record.id for o in own], today)
-    under_objection = objections_service.open_record_ids(session, [o.record.id for o in own])
-    items = [{
-        "own": o, "ref": refs.record_ref(o.record.id, protector), "is_published": o.record.id in published,
-        "under_objection": o.record.id in under_objection,
-        "eligibility": repair_service.eligibility_of(session, o.record, settings=settings, today=today)
-        if o.record.tier else None,
-        "open_repair": repair_service.open_application_for(session, o.record.id),
-    } for o in own]  # fmt: skip
-    memberships = [{
-        "m": m, "eligibility": repair_service.list_eligibility_of(
-            session, lists_service.get_entry(session, m.entry_id), settings=settings, today=today),
-        "open_repair": repair_service.open_application_for_entry(session, m.entry_id),
-    } for m in lists_service.memberships(session, [subject.id], today=today).get(subject.id, [])]  # fmt: skip
-    return render(request, "portal/account/home.html", {
-        "subject": subject, "account": account, "items": items, "memberships": memberships,
-        "applications": repair_service.for_subject(session, subject.id),
-        "objections": objections_service.for_subject(session, subject.id),
-        "evaluation": evaluation_service.latest_grade(session, subject.id, settings=settings),
-        "claims": service.other_claims(session, account), "mask_contact": rules.mask_contact,
-    })  # fmt: skip
-
-
-def _published_ids(session: Session, settings: AppSettings, subject, record_ids: list[int], today) -> set[int]:  # type: ignore[no-untyped-def]
-    if not record_ids:
-        return set()
-    return disclosure.published_among(session, record_ids, settings=settings, today=today,
-                                      subject_kind=subject.kind.value)  # fmt: skip
-
-
 # ---------------------------------------------------------------------------------- identity
 
 IDENTITY_PAGE = "portal/account/identity.html"
-
-
-def _identity_context(session: Session, settings: AppSettings, protector: Protector, account: SubjectAccount
-                      ) -> dict[str, Any]:  # fmt: skip
-    subject = service.subject_of(session, account)
-    return {"subject": subject, "account": account, "methods": identity.enabled(settings), "settings": settings,
-            "public_ref": refs.subject_ref(subject, protector)}  # fmt: skip
 
 
 @router.get("/identity", name="account.identity")
@@ -177,14 +114,14 @@ def identity_form(request: Request, session: DbSession, settings: AppSettings, p
                   account: SignedInAccount) -> Response:  # fmt: skip
     if account.is_identity_verified:
         return redirect(request, "/account", flash_message="本账户已完成主体身份核验")
-    return render(request, IDENTITY_PAGE, _identity_context(session, settings, protector, account))
+    return render(request, IDENTITY_PAGE, identity.page_context(session, settings, protector, account))
 
 
 @router.post("/identity/activation", name="account.identity.activation")
 async def identity_activation(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
                               client: Client, account: SignedInAccount) -> Response:  # fmt: skip
     form = await forms.read_form(request)
-    on_error_render(request, IDENTITY_PAGE, _identity_context(session, settings, protector, account))
+    on_error_render(request, IDENTITY_PAGE, identity.page_context(session, settings, protector, account))
     if not identity.is_enabled(settings, activation.METHOD):
         raise NotFound("本平台未启用激活码核验")
     if not request.app.state.identity_limiter.allow("activation:" + client):
@@ -199,7 +136,7 @@ async def identity_oidc(request: Request, session: DbSession, settings: AppSetti
     await forms.read_form(request)
     portal_session = load_subject_session(request, session)
     assert portal_session is not None  # the signed-in account came from it
-    on_error_render(request, IDENTITY_PAGE, _identity_context(session, settings, protector, account))
+    on_error_render(request, IDENTITY_PAGE, identity.page_context(session, settings, protector, account))
     if not identity.is_enabled(settings, oidc.METHOD):
         raise NotFound("本平台未启用统一身份认证核验")
     redirect_uri = settings.oidc_redirect_uri or str(request.url_for("account.identity.oidc.callback"))
@@ -222,7 +159,7 @@ def identity_oidc_callback(request: Request, session: DbSession, settings: AppSe
     """Runs in a worker thread (a synchronous handler): it calls the identity service."""
     portal_session = load_subject_session(request, session)
     assert portal_session is not None  # the signed-in account came from it
-    on_error_render(request, IDENTITY_PAGE, _identity_context(session, settings, protector, account))
+    on_error_render(request, IDENTITY_PAGE, identity.page_context(session, settings, protector, account))
     on_error_clear_cookie(request, OIDC_COOKIE, path=OIDC_CALLBACK)  # one try per transaction, failed or not
     if not identity.is_enabled(settings, oidc.METHOD):
         raise oidc.OidcFailed(reason="本平台未启用统一身份认证核验")

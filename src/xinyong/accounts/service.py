@@ -422,3 +422,13 @@ def subject_of(session: Session, account: SubjectAccount) -> Subject:
     subject = session.get(Subject, account.subject_id)
     assert subject is not None
     return subject
+
+
+def own_record(session: Session, account: SubjectAccount, record_id: int) -> Record:
+    """A record of the account's own subject; any other record does not exist for this account. Only an
+    identity-verified account has own records (IdentityNotVerified otherwise)."""
+    require_identity(account)
+    record = session.get(Record, record_id)
+    if record is None or record.subject_id != account.subject_id:
+        raise NotFound(what="该信用记录")
+    return record

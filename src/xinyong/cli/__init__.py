@@ -8,6 +8,7 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
+import xinyong.models  # noqa: F401  (every table registered: a subject merge looks for references in each)
 from xinyong import commandline
 from xinyong.accounts.cli import app as accounts_app
 from xinyong.audit import keys as audit_keys

@@ -19,3 +19,15 @@ class Withdrawal(Base):
     last_day: Mapped[date | None] = mapped_column(Date)
     swept_on: Mapped[date] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PublicationStop(Base):
+    """A record whose publication ended early (by an approved credit repair, `application_id`). Disclosure
+    consults this table; ``lifted_on`` set means the stop no longer applies (the repair commitment was broken)."""
+
+    __tablename__ = "publication_stops"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("repair_applications.id"))
+    stopped_on: Mapped[date] = mapped_column(Date)
+    lifted_on: Mapped[date | None] = mapped_column(Date)

@@ -35,11 +35,10 @@ from xinyong.catalog import Catalog, load_catalog
 from xinyong.config import Settings
 from xinyong.departments.models import Department
 from xinyong.disclosure import rules
-from xinyong.disclosure.models import Withdrawal
+from xinyong.disclosure.models import PublicationStop, Withdrawal
 from xinyong.disclosure.rules import DisclosurePolicy, RecordFacts
 from xinyong.errors import NotFound
 from xinyong.records.models import CATEGORIES_LENGTH, Record, RecordStatus
-from xinyong.repair.models import PublicationStop
 from xinyong.subjects.models import Subject, SubjectKind
 
 CHINA = ZoneInfo("Asia/Shanghai")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from xinyong.catalog import load_catalog
 from xinyong.config import Settings
 from xinyong.departments import service as departments_service
+from xinyong.disclosure.models import PublicationStop
 from xinyong.errors import NotFound
 from xinyong.evaluation import rules, service, spec
 from xinyong.evaluation.models import EvaluationPoints, EvaluationRun, EvaluationScore, RunStatus
@@ -25,7 +26,6 @@ from xinyong.evaluation.rules import EntryFact, RecordFact
 from xinyong.lists.models import ListEntry, ListType
 from xinyong.records.models import Record, RecordStatus
 from xinyong.repair import service as repair_service
-from xinyong.repair.models import PublicationStop
 from xinyong.subjects.models import Subject
 
 HORIZON_DAYS = 5 * 366  # expiries further away are not worth a prediction

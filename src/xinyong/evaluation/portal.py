@@ -7,8 +7,9 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import Response
 
+from xinyong.accounts.deps import SignedInAccount
 from xinyong.evaluation import explain
-from xinyong.web.deps import AppSettings, DbSession, SignedInAccount, Today
+from xinyong.web.deps import AppSettings, DbSession, Today
 from xinyong.web.errors import redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.expression import Insert
 
+from xinyong.disclosure.models import PublicationStop
 from xinyong.evaluation import rules
 from xinyong.evaluation.models import EvaluationPoints, EvaluationScore, GradeChange
 from xinyong.evaluation.spec import (
@@ -45,7 +46,6 @@ from xinyong.evaluation.spec import (
 )
 from xinyong.lists.models import ListEntry
 from xinyong.records.models import Record, RecordStatus
-from xinyong.repair.models import PublicationStop
 from xinyong.subjects.models import Subject
 
 _r = Record.__table__.c

@@ -6,15 +6,16 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from xinyong.accounts import service as accounts_service
+from xinyong.accounts.deps import SignedInAccount
 from xinyong.evidence import service as evidence
+from xinyong.evidence.forms import read_evidence_form
 from xinyong.objections import service as objections_service
 from xinyong.objections.models import GROUNDS, Objection
-from xinyong.portal import refs
 from xinyong.records.models import Record
-from xinyong.repair import service as repair_service
-from xinyong.repair.portal import read_evidence_form
+from xinyong.subjects import refs
 from xinyong.web import forms
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, SignedInAccount, Today
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Today
 from xinyong.web.errors import on_error_redirect, on_error_render, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -25,7 +26,7 @@ router = make_router(prefix="/objections", include_in_schema=False)
 @router.get("/file/{ref}", name="objections.file")
 def objection_form(request: Request, ref: str, session: DbSession, protector: AppProtector,
                    account: SignedInAccount) -> Response:  # fmt: skip
-    record = repair_service.own_record(session, account, refs.parse_record_ref(ref, protector) or 0)
+    record = accounts_service.own_record(session, account, refs.parse_record_ref(ref, protector) or 0)
     return render(request, "portal/objections/file.html", {"record": record, "ref": ref, "grounds": GROUNDS,
                                                            "form": {}})  # fmt: skip
 
@@ -41,7 +42,7 @@ async def objection_file(request: Request, ref: str, session: DbSession, setting
     record_id = refs.parse_record_ref(ref, protector) or 0
 
     def work() -> Objection:
-        record = repair_service.own_record(session, account, record_id)  # an unknown or foreign record: 404
+        record = accounts_service.own_record(session, account, record_id)  # an unknown or foreign record: 404
         on_error_render(request, "portal/objections/file.html", {"record": record, "ref": ref, "grounds": GROUNDS,
                                                                   "form": data.__dict__})  # fmt: skip
         return objections_service.file_objection(session, account=account, record_id=record_id, data=data,

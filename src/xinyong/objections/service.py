@@ -27,7 +27,6 @@ from xinyong.objections import rules
 from xinyong.objections.models import GROUNDS, Objection, ObjectionStatus
 from xinyong.records import service as records_service
 from xinyong.records.models import Record, RecordStatus, RecordVersion
-from xinyong.repair import service as repair_service
 
 
 @dataclass
@@ -41,7 +40,7 @@ class ObjectionInput:
 def file_objection(session: Session, *, account: SubjectAccount, record_id: int, data: ObjectionInput,
                    files: list[IncomingFile], settings: Settings, today: date) -> Objection:  # fmt: skip
     """Standing: the record's own subject, through its verified account. One open objection per record."""
-    record = repair_service.own_record(session, account, record_id)
+    record = accounts_service.own_record(session, account, record_id)
     if record.status != RecordStatus.ACTIVE:
         raise InvalidInput(reason="该记录已撤销，无需提出异议")
     existing = open_for(session, record.id)

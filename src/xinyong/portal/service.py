@@ -18,10 +18,10 @@ from xinyong.disclosure import rules as disclosure_rules
 from xinyong.disclosure import service as disclosure
 from xinyong.errors import InvalidInput, NotFound
 from xinyong.objections import service as objections_service
-from xinyong.portal import refs
 from xinyong.protect import Protector
 from xinyong.records.models import Record
 from xinyong.subjects import names as search
+from xinyong.subjects import refs
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.models import Subject, SubjectKind
 

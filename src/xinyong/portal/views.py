@@ -13,9 +13,10 @@ from xinyong.disclosure import service as disclosure
 from xinyong.evaluation import service as evaluation_service
 from xinyong.exports import write_csv
 from xinyong.lists import service as lists_service
-from xinyong.portal import refs, service
+from xinyong.portal import service
 from xinyong.repair import rules as repair_rules
 from xinyong.repair import service as repair_service
+from xinyong.subjects import refs
 from xinyong.web.deps import AppProtector, AppSettings, DbSession, Today
 from xinyong.web.ratelimit import Limited
 from xinyong.web.templating import render

@@ -112,15 +112,3 @@ class RepairCommitment(Base):
     client: Mapped[str | None] = mapped_column(String(64))
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     breach_reason: Mapped[str | None] = mapped_column(Text)
-
-
-class PublicationStop(Base):
-    """A record whose publication ended early by repair. Disclosure consults this table (one clause in
-    disclosure.service); ``lifted_on`` set means the stop no longer applies (commitment broken)."""
-
-    __tablename__ = "publication_stops"
-
-    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("repair_applications.id"))
-    stopped_on: Mapped[date] = mapped_column(Date)
-    lifted_on: Mapped[date | None] = mapped_column(Date)

@@ -11,28 +11,21 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from xinyong.accounts import service as accounts_service
+from xinyong.accounts.deps import OptionalAccount, SignedInAccount
 from xinyong.accounts.models import SubjectAccount
 from xinyong.departments.models import Department
 from xinyong.disclosure import service as disclosure
 from xinyong.errors import NotFound
 from xinyong.evidence import service as evidence
+from xinyong.evidence.forms import read_evidence_form
 from xinyong.objections.models import Objection
-from xinyong.portal import refs
 from xinyong.records.models import Record
 from xinyong.repair import progress, rules
 from xinyong.repair import service as repair_service
 from xinyong.repair.models import RepairApplication, RepairStatus
+from xinyong.subjects import refs
 from xinyong.web import forms
-from xinyong.web.deps import (
-    AppProtector,
-    AppSettings,
-    Client,
-    DbSession,
-    Id,
-    OptionalAccount,
-    SignedInAccount,
-    Today,
-)
+from xinyong.web.deps import AppProtector, AppSettings, Client, DbSession, Id, Today
 from xinyong.web.errors import on_error_redirect, on_error_render, redirect
 from xinyong.web.ratelimit import Limited
 from xinyong.web.templating import render
@@ -47,17 +40,6 @@ def _record(session: Session, ref: str, protector: AppProtector) -> Record:
     if record is None:
         raise NotFound(what="该信用记录")
     return record
-
-
-def upload_limit(settings: AppSettings) -> int:
-    """The largest form with evidence: every file at its largest, and the envelope."""
-    return settings.evidence_max_bytes * settings.evidence_max_files + forms.MULTIPART_OVERHEAD
-
-
-async def read_evidence_form(request: Request, settings: AppSettings) -> tuple[FormData, list[Any]]:
-    form = await forms.read_form(request, max_bytes=upload_limit(settings), max_files=settings.evidence_max_files + 1)
-    return form, await forms.files(form, "evidence", max_bytes=settings.evidence_max_bytes,
-                                   max_files=settings.evidence_max_files)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------- the notice
@@ -93,7 +75,7 @@ def notice(request: Request, ref: str, session: DbSession, settings: AppSettings
 
 def _record_form(session: Session, settings: AppSettings, account: SubjectAccount, record_id: int, ref: str,
                  today: Today, form: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
-    record = repair_service.own_record(session, account, record_id)
+    record = accounts_service.own_record(session, account, record_id)
     department = session.get(Department, record.department_id)
     assert department is not None
     commitment = rules.commitment_text(subject_name=record.subject_name,

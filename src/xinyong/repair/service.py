@@ -22,6 +22,7 @@ from xinyong.catalog import load_catalog
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
+from xinyong.disclosure.models import PublicationStop
 from xinyong.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from xinyong.evidence import service as evidence
 from xinyong.files import IncomingFile
@@ -31,13 +32,7 @@ from xinyong.lists.models import EntryState, ListEntry, ListNature, ListOrigin, 
 from xinyong.notify import service as notify
 from xinyong.records.models import Record, RecordStatus
 from xinyong.repair import rules
-from xinyong.repair.models import (
-    PublicationStop,
-    RepairApplication,
-    RepairCommitment,
-    RepairEvent,
-    RepairStatus,
-)
+from xinyong.repair.models import RepairApplication, RepairCommitment, RepairEvent, RepairStatus
 from xinyong.repair.rules import Eligibility, ListRepairPolicy, RepairPolicy
 from xinyong.subjects.models import Subject
 
@@ -140,16 +135,6 @@ def _clean_input(data: ApplicationInput) -> dict[str, Any]:
     }
 
 
-def own_record(session: Session, account: SubjectAccount, record_id: int) -> Record:
-    """A record of the account's own subject; any other record does not exist for this account. Only an
-    identity-verified account has own records (IdentityNotVerified otherwise)."""
-    accounts_service.require_identity(account)
-    record = session.get(Record, record_id)
-    if record is None or record.subject_id != account.subject_id:
-        raise NotFound(what="该信用记录")
-    return record
-
-
 def submit_application(
     session: Session,
     *,
@@ -163,7 +148,7 @@ def submit_application(
 ) -> RepairApplication:
     """Raises NotFound (not the account's record), InvalidInput (not eligible, bad input, bad files) or
     AlreadyExists (an application is already open, or the record is already repaired)."""
-    record = own_record(session, account, record_id)
+    record = accounts_service.own_record(session, account, record_id)
     if is_stopped(session, record.id):
         raise AlreadyExists(what="该记录的信用修复结果")
     existing = open_application_for(session, record.id)

@@ -9,10 +9,11 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from xinyong.accounts.deps import OptionalAccount, SignedInAccount
 from xinyong.reports import service, signing
 from xinyong.reports.models import ReportKind
 from xinyong.web import forms
-from xinyong.web.deps import AppProtector, AppSettings, OptionalAccount, SignedInAccount, Today, UoW
+from xinyong.web.deps import AppProtector, AppSettings, Today, UoW
 from xinyong.web.errors import on_error_render, redirect
 from xinyong.web.ratelimit import Limited
 from xinyong.web.templating import render

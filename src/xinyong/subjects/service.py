@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from xinyong import models as all_models
 from xinyong.actors import Actor
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
@@ -19,7 +18,7 @@ from xinyong.codes import (
     validate_id_number,
     validate_uscc,
 )
-from xinyong.db import bulk_insert, utcnow
+from xinyong.db import Base, bulk_insert, utcnow
 from xinyong.errors import InvalidInput, NotFound
 from xinyong.protect import Protector
 from xinyong.subjects import names as search_index
@@ -224,7 +223,7 @@ def known_names(session: Session) -> dict[int, set[str]]:
 def open_references(session: Session, subject_id: int) -> list[str]:
     """Labels of what, besides history, refers to the subject (cases in progress)."""
     found = []
-    for table in all_models.Base.metadata.sorted_tables:  # every domain's tables (xinyong.models imports them)
+    for table in Base.metadata.sorted_tables:  # every domain's tables: the entry points import xinyong.models
         if table.name in HISTORY_TABLES:
             continue
         for fk in table.foreign_keys:

@@ -14,8 +14,6 @@ from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from xinyong import clock
-from xinyong.accounts import service as accounts_service
-from xinyong.accounts.models import SubjectAccount, SubjectSession
 from xinyong.actors import Actor, Permission
 from xinyong.auth import service as auth_service
 from xinyong.auth.models import User, UserSession
@@ -26,7 +24,6 @@ from xinyong.errors import NotAuthenticated
 from xinyong.protect import Protector
 from xinyong.web import csrf
 from xinyong.web.client import client_address
-from xinyong.web.errors import SignInRequired
 from xinyong.web.templating import Viewer
 from xinyong.web.uow import UnitOfWork
 
@@ -231,33 +228,3 @@ def key_or_user(api_permission: Permission, user_permission: Permission):  # typ
         return await _console_actor(request, row, user_permission)
 
     return Depends(dependency)
-
-
-# --------------------------------------------------------------------------------- subject accounts
-
-
-def load_subject_session(request: Request, session: Session) -> SubjectSession | None:
-    """The signed-in subject's portal session, looked up once per request."""
-    if not hasattr(request.state, "subject_session"):
-        token = request.cookies.get(SUBJECT_COOKIE, "")
-        row = accounts_service.load_session(session, token) if token else None
-        request.state.subject_session = row
-        request.state.account_signed_in = row is not None
-        if row is not None:
-            request.state.session_csrf = row.csrf_token
-    return request.state.subject_session  # type: ignore[no-any-return]
-
-
-def get_optional_account(request: Request, session: DbSession) -> SubjectAccount | None:
-    row = load_subject_session(request, session)
-    return row.account if row is not None else None
-
-
-def get_account(account: Annotated[SubjectAccount | None, Depends(get_optional_account)]) -> SubjectAccount:
-    if account is None:
-        raise SignInRequired()
-    return account
-
-
-OptionalAccount = Annotated[SubjectAccount | None, Depends(get_optional_account)]
-SignedInAccount = Annotated[SubjectAccount, Depends(get_account)]

@@ -157,7 +157,7 @@ def test_progress_lookup_by_number_and_code(client, db_session, penalty, subject
 
 
 def test_repair_notice_for_each_penalty(client, db_session, penalty, protector, console_settings):
-    from xinyong.portal.refs import record_ref
+    from xinyong.subjects.refs import record_ref
 
     recent = penalty(days_ago=10)
     page = client.get(f"/repair/notice/{record_ref(recent.id, protector)}")

@@ -17,9 +17,9 @@ from xinyong.audit.models import AuditEntry
 from xinyong.codes import make_id_number
 from xinyong.notify.models import OutboxItem
 from xinyong.objections.models import Objection
-from xinyong.portal.refs import record_ref
 from xinyong.repair.models import RepairApplication
 from xinyong.subjects.models import Subject
+from xinyong.subjects.refs import record_ref
 
 LEGAL_REP_ID = make_id_number("330523", date(1975, 3, 8), "512")
 ATTACKER_PASSWORD = "Attacker-pass-99"

@@ -24,9 +24,9 @@ from xinyong.catalog import load_catalog
 from xinyong.catalog.schema import CatalogError, parse_record_type
 from xinyong.checks import service as checks_service
 from xinyong.codes import mask_id_number
-from xinyong.portal import refs
 from xinyong.records import service
 from xinyong.records.models import Record
+from xinyong.subjects import refs
 from xinyong.subjects.models import Subject
 from xinyong.web.deps import SESSION_COOKIE
 

@@ -11,10 +11,10 @@ from tests.factories import lists as lf
 from tests.functional.evaluation.conftest import TODAY
 
 from xinyong.demo.loader import load_demo
+from xinyong.disclosure.models import PublicationStop
 from xinyong.evaluation import explain, rules, service
 from xinyong.evaluation.models import EvaluationPoints, EvaluationScore
 from xinyong.records.models import Record
-from xinyong.repair.models import PublicationStop
 from xinyong.subjects.models import Subject
 
 FEATURES = """

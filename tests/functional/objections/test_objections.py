@@ -12,10 +12,10 @@ from xinyong.errors import PermissionDenied
 from xinyong.notify.models import OutboxItem
 from xinyong.objections import service
 from xinyong.objections.models import Objection, ObjectionStatus
-from xinyong.portal.refs import record_ref
 from xinyong.records import service as records_service
 from xinyong.records.models import RecordStatus
 from xinyong.subjects.models import Subject
+from xinyong.subjects.refs import record_ref
 
 FORM = {"ground": "wrong-data", "reason": "罚款金额应为一千元，决定书记载有误，附决定书复印件。",
         "contact_name": "李经理", "contact_phone": "13800000000"}  # fmt: skip

@@ -14,9 +14,10 @@ from xinyong.departments.models import Department
 from xinyong.disclosure import rules
 from xinyong.disclosure import service as disclosure
 from xinyong.disclosure.models import Withdrawal
-from xinyong.portal import refs, service
+from xinyong.portal import service
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
+from xinyong.subjects import refs
 from xinyong.subjects.models import Subject
 
 DECIDED = "2024-10-21"  # 一般 (fine below 100 万元): published through 2025-10-20

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from tests.factories import records as f
 
 from xinyong.codes import make_id_number
-from xinyong.portal import refs
 from xinyong.subjects import names as search
+from xinyong.subjects import refs
 from xinyong.subjects.models import Subject, SubjectGram
 
 

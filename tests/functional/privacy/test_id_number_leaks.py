@@ -63,11 +63,11 @@ from xinyong.notify import service as notify_service
 from xinyong.notify.models import OutboxItem
 from xinyong.objections import service as objections_service
 from xinyong.objections.models import GROUNDS
-from xinyong.portal import refs
 from xinyong.protect import Protector
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
 from xinyong.repair import service as repair_service
+from xinyong.subjects import refs
 from xinyong.subjects.models import Subject
 from xinyong.web.deps import SESSION_COOKIE, SUBJECT_COOKIE, get_read_session, get_session
 

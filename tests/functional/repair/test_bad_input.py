@@ -8,8 +8,8 @@ from tests.functional.repair.conftest import PDF
 from tests.functional.repair.test_workflow import FORM, apply
 
 from xinyong.evidence.models import Evidence
-from xinyong.portal.refs import record_ref
 from xinyong.repair.models import RepairApplication
+from xinyong.subjects.refs import record_ref
 
 HOSTILE = '<script>alert("x")</script>{{7*7}}\u202e\x00\x1b[31m'
 

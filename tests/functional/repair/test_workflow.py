@@ -20,10 +20,10 @@ from xinyong.errors import InvalidTransition, PermissionDenied
 from xinyong.evidence.models import Evidence
 from xinyong.notify import service as notify
 from xinyong.notify.models import OutboxItem
-from xinyong.portal.refs import record_ref
 from xinyong.repair import service
 from xinyong.repair.models import RepairApplication, RepairCommitment, RepairEvent, RepairStatus
 from xinyong.subjects.models import Subject
+from xinyong.subjects.refs import record_ref
 
 FORM = {"contact_name": "李经理", "contact_phone": "0572-5123456", "contact_email": "li@example.cn",
         "statement": "已于本月足额缴纳罚款并完成整改，附缴款凭证。", "signer_name": "张三", "agree": "1"}  # fmt: skip

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from tests.functional.reports.conftest import COMPANY, pdf_text
 
 from xinyong.audit.models import AuditEntry
-from xinyong.portal import refs
 from xinyong.reports import rules
 from xinyong.reports.models import IssuedReport, ReportKind
+from xinyong.subjects import refs
 
 
 def test_profile_offers_the_report_and_the_download_registers_it(client, db_session, world, tmp_path):
