@@ -43,6 +43,7 @@ bench: install-dev system-deps
 
 lint: install-dev
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf var test-artifacts

@@ -9,6 +9,9 @@ mkdir -p test-artifacts
 echo "== Lint"
 .venv/bin/ruff check src tests benchmarks
 
+echo "== Structure (docs/architecture.md)"
+.venv/bin/lint-imports
+
 echo "== Types"
 .venv/bin/mypy src
 

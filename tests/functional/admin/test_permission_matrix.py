@@ -178,16 +178,16 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/account/evaluation"): NOBODY,
     ("GET", "/inspections"): EVERYONE,
     ("GET", "/inspections/{number}"): EVERYONE,
-    ("GET", "/admin/evaluation"): SIGNED_IN,
-    ("GET", "/admin/evaluation/runs/{run_id}"): SIGNED_IN,
-    ("GET", "/admin/evaluation/subjects/{subject_id}"): SIGNED_IN,
-    ("GET", "/admin/inspections"): SIGNED_IN,
+    ("GET", "/admin/evaluation"): STAFF,
+    ("GET", "/admin/evaluation/runs/{run_id}"): STAFF,
+    ("GET", "/admin/evaluation/subjects/{subject_id}"): STAFF,
+    ("GET", "/admin/inspections"): STAFF,
     ("POST", "/admin/inspections"): WRITERS,
-    ("GET", "/admin/inspections/{plan_id}"): SIGNED_IN,
+    ("GET", "/admin/inspections/{plan_id}"): STAFF,
     ("POST", "/admin/inspections/{plan_id}/draw"): DECIDERS,
     ("POST", "/admin/inspections/{plan_id}/publish"): DECIDERS,
     ("POST", "/admin/inspections/{plan_id}/results"): WRITERS,
-    ("GET", "/admin/inspectors"): SIGNED_IN,
+    ("GET", "/admin/inspectors"): STAFF,
     ("POST", "/admin/inspectors"): WRITERS,
     ("POST", "/admin/inspectors/{inspector_id}/exclusions"): WRITERS,
     # subject accounts (issue 11): reading and issuing activation codes, revocation by the 信用办
@@ -205,7 +205,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/account/reports"): NOBODY,
     ("POST", "/account/reports"): NOBODY,
     ("POST", "/api/v1/reports"): NOBODY,
-    ("GET", "/admin/reports"): SIGNED_IN,  # admin:reports:read
+    ("GET", "/admin/reports"): STAFF,  # admin:reports:read
     ("POST", "/admin/reports"): CHECKERS,  # admin:checks:write: a report is asked inside a credit check
     # monitoring, warnings, 重错码, government integrity (issue 17)
     ("GET", "/admin/monitoring"): STAFF,

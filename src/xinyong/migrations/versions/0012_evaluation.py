@@ -2,7 +2,7 @@
 exclusions, plans with their sector matches, draws, assignments)
 
 Revision ID: 0012_evaluation
-Revises: 0010_auditlogin
+Revises: 0011_reports
 
 Only new tables: nothing existing changes.
 """
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import xinyong.db
 
 revision: str = "0012_evaluation"
-down_revision: str | Sequence[str] | None = "0010_auditlogin"
+down_revision: str | Sequence[str] | None = "0011_reports"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
