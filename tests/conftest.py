@@ -6,21 +6,19 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from tests.fixtures.keys import TEST_KEY, audit_keys_for_tests
 
 from xinyong import migrate
 from xinyong.audit import keys as audit_keys
-from xinyong.audit.keys import AuditKeys
 from xinyong.config import Settings
-from xinyong.db import make_engine, make_sessionmaker
+from xinyong.db import make_engine
 
-TEST_KEY = "test-master-key-" + "0123456789abcdef" * 2
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
@@ -52,18 +50,6 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
-
-
-@cache
-def audit_keys_for_tests() -> AuditKeys:
-    """The audit keys every test database is signed with (derived from TEST_KEY, as the CLI's and the apps'
-    are in tests); without checkpoints, which belong to one database and are tested on their own."""
-    return audit_keys.load(Settings(secret_key=TEST_KEY)).without_checkpoints()
-
-
-def keyed_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions of a test's own engine, signing audit entries as the test database's are signed."""
-    return audit_keys.attach(make_sessionmaker(engine), audit_keys_for_tests())
 
 
 @pytest.fixture(autouse=True)

@@ -36,7 +36,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def live_settings(fresh_database_url: str, tmp_path: Path) -> Settings:
-    from tests.conftest import TEST_KEY
+    from tests.fixtures.keys import TEST_KEY
 
     return Settings(database_url=fresh_database_url, secret_key=TEST_KEY, secret_key_file=tmp_path / "k",
                     portal_rate_limit_requests=0, reports_signing_key_file=tmp_path / "report-key.pem",

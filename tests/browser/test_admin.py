@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tests.conftest import keyed_sessionmaker
 from tests.factories.records import department, penalty_row, write_rows
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong.actors import Actor
 from xinyong.auth import service as auth_service

@@ -4,9 +4,9 @@ it) and publishes; then a credit check in a matter the measure list covers shows
 from __future__ import annotations
 
 import pytest
-from tests.conftest import keyed_sessionmaker
 from tests.factories import lists as lf
 from tests.factories.records import company_code, department
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong.auth import service as auth_service
 from xinyong.auth.rules import Role

@@ -23,7 +23,7 @@ def provider() -> Iterator[Provider]:
 
 @pytest.fixture
 def live_settings(fresh_database_url: str, tmp_path: Path, provider: Provider) -> Settings:
-    from tests.conftest import TEST_KEY
+    from tests.fixtures.keys import TEST_KEY
 
     secret = tmp_path / "oidc-secret"
     secret.write_text(CLIENT_SECRET)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from tests.conftest import keyed_sessionmaker
 from tests.factories import records as rf
-from tests.functional.monitoring.conftest import import_ten_rows
+from tests.factories.monitoring import import_ten_rows
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong.actors import Actor
 from xinyong.auth import service as auth_service

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from tests.conftest import keyed_sessionmaker
 from tests.factories import records as f
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong.codes import make_id_number
 from xinyong.db import make_engine

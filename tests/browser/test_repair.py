@@ -10,8 +10,8 @@ from urllib.request import urlopen
 
 import pytest
 from sqlalchemy import select
-from tests.conftest import keyed_sessionmaker
 from tests.factories import records as f
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong.actors import Actor
 from xinyong.auth import service as auth_service
@@ -32,7 +32,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 @pytest.fixture
 def live_settings(fresh_database_url: str, tmp_path: Path) -> Settings:
-    from tests.conftest import TEST_KEY
+    from tests.fixtures.keys import TEST_KEY
 
     return Settings(database_url=fresh_database_url, secret_key=TEST_KEY, secret_key_file=tmp_path / "k",
                     portal_rate_limit_requests=0, upload_dir=tmp_path / "uploads",

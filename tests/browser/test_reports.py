@@ -7,8 +7,8 @@ import subprocess
 from datetime import timedelta
 
 import pytest
-from tests.conftest import keyed_sessionmaker
 from tests.factories import records as f
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong.db import make_engine
 from xinyong.disclosure.service import today_in_china

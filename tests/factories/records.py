@@ -89,3 +89,4 @@ def write_rows(path: Path, rows: list[dict[str, str]], *, encoding: str = "utf-8
 
 
 TODAY = date(2025, 10, 20)
+ON_TIME = date(2025, 10, 15)  # a report within 7 working days of the decisions dated around it

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 from tests.factories import records as f
-from tests.functional.repair.conftest import PDF, SUBJECT_PASSWORD, anonymous_form, last_code
+from tests.fixtures.subject_accounts import PDF, SUBJECT_PASSWORD, anonymous_form, last_code
 
 from xinyong.accounts import activation, service
 from xinyong.accounts.models import SubjectAccount, SubjectSession

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from tests.fixtures.subject_accounts import SUBJECT_PASSWORD, anonymous_form
 from tests.functional.accounts.test_takeover import ATTACKER_PASSWORD, NOT_PROVEN, claim
-from tests.functional.repair.conftest import SUBJECT_PASSWORD, anonymous_form
 from typer.testing import CliRunner
 
 from xinyong.accounts import activation, rules
@@ -252,8 +252,8 @@ def test_service_refuses_staff_without_the_permission(db_session, penalty, accou
 
 
 def test_cli_issue_list_and_revoke(fresh_database_url, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
-    from tests.conftest import TEST_KEY, keyed_sessionmaker
     from tests.factories import records as f
+    from tests.fixtures.keys import TEST_KEY, keyed_sessionmaker
 
     from xinyong.cli import app
     from xinyong.commandline import session_factory, settings

@@ -15,9 +15,9 @@ import requests
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 from tests.factories import records as f
+from tests.fixtures.subject_accounts import SUBJECT_PASSWORD
 from tests.functional.accounts.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
 from tests.functional.accounts.test_takeover import LEGAL_REP_ID, NOT_PROVEN, claim
-from tests.functional.repair.conftest import SUBJECT_PASSWORD
 
 from xinyong.accounts.portal import OIDC_COOKIE
 from xinyong.audit.models import AuditEntry
@@ -109,7 +109,7 @@ def test_a_person_proves_itself_through_userinfo_and_the_number_is_never_kept(cl
     subject = db_session.scalars(select(Subject).where(Subject.name == "钱志远")).one()
     subject.uscc = None
     client.cookies.clear()
-    from tests.functional.repair.conftest import anonymous_form, last_code
+    from tests.fixtures.subject_accounts import anonymous_form, last_code
 
     token = anonymous_form(client)
     assert client.post("/account/signup", data={"csrf_token": token, "code": PERSON_ID, "name": "钱志远",

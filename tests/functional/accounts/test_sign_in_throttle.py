@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.functional.repair.conftest import SUBJECT_PASSWORD, anonymous_form
+from tests.fixtures.subject_accounts import SUBJECT_PASSWORD, anonymous_form
 
 from xinyong.accounts.service import SignInFailed
 from xinyong.audit.models import AuditEntry

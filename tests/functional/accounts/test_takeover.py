@@ -8,7 +8,7 @@ from datetime import date
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.functional.repair.conftest import PDF, SUBJECT_PASSWORD, anonymous_form, last_code
+from tests.fixtures.subject_accounts import PDF, SUBJECT_PASSWORD, anonymous_form, last_code
 
 from xinyong.accounts import activation
 from xinyong.accounts.models import AccountStatus, SubjectAccount, SubjectSession

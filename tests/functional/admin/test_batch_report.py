@@ -6,8 +6,7 @@ import re
 
 import pytest
 from sqlalchemy import select
-from tests.factories.records import penalty_row, write_rows
-from tests.functional.records.conftest import ON_TIME
+from tests.factories.records import ON_TIME, penalty_row, write_rows
 
 from xinyong.records import service as records_service
 from xinyong.records.models import Batch

@@ -7,8 +7,7 @@ import zipfile
 
 import pytest
 from sqlalchemy import func, select
-from tests.factories.records import OTHER_DEPT_CODE, penalty_row, write_rows
-from tests.functional.records.conftest import ON_TIME
+from tests.factories.records import ON_TIME, OTHER_DEPT_CODE, penalty_row, write_rows
 from tests.functional.records.helpers import write_xlsx
 from tests.functional.records.test_checks import PERSON_ID, person_row
 

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 from tests.factories import lists as lf
-from tests.factories.records import company_code
-from tests.functional.checks.conftest import TODAY, make_world
-from tests.functional.records.conftest import ON_TIME
+from tests.factories.checks import TODAY, make_world
+from tests.factories.records import ON_TIME, company_code
 from tests.functional.records.test_checks import person_row
 
 from xinyong.actors import Actor

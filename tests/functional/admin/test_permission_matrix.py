@@ -8,9 +8,8 @@ import re
 
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
-from tests.factories.records import penalty_row
-from tests.functional.admin.conftest import PASSWORD
-from tests.functional.records.conftest import ON_TIME
+from tests.factories.records import ON_TIME, penalty_row
+from tests.fixtures.console import PASSWORD
 
 from xinyong.departments import service as departments_service
 from xinyong.records import service as records_service

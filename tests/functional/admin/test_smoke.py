@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.functional.admin.conftest import PASSWORD, login_form_token
+from tests.fixtures.console import PASSWORD, login_form_token
 
 
 def test_login_and_dashboard(client, accounts):

@@ -1,8 +1,7 @@
 from collections.abc import Iterator
 
 import pytest
-from tests.conftest import TEST_KEY
-from tests.functional.admin.conftest import (  # noqa: F401
+from tests.fixtures.console import (  # noqa: F401
     accounts,
     app,
     client,
@@ -10,6 +9,7 @@ from tests.functional.admin.conftest import (  # noqa: F401
     fast_password_hashing,
     sign_in,
 )
+from tests.fixtures.keys import TEST_KEY
 from typer.testing import CliRunner
 
 from xinyong.commandline import session_factory, settings

@@ -10,9 +10,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from tests.conftest import keyed_sessionmaker
-from tests.factories.records import department, penalty_row
-from tests.functional.records.conftest import ON_TIME
+from tests.factories.records import ON_TIME, department, penalty_row
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong.actors import Actor
 from xinyong.audit import service as audit

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
-from tests.conftest import TEST_KEY, audit_keys_for_tests, keyed_sessionmaker
 from tests.factories.records import DEPT_CODE
+from tests.fixtures.keys import TEST_KEY, audit_keys_for_tests, keyed_sessionmaker
 from typer.testing import CliRunner
 
 from xinyong.actors import Actor

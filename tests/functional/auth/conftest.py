@@ -1,4 +1,4 @@
-from tests.functional.admin.conftest import (  # noqa: F401
+from tests.fixtures.console import (  # noqa: F401
     accounts,
     app,
     client,

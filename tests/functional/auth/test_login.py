@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.functional.admin.conftest import PASSWORD, login_form_token
+from tests.fixtures.console import PASSWORD, login_form_token
 
 from xinyong.actors import Actor
 from xinyong.audit.models import AuditEntry

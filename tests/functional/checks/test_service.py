@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from tests.factories import lists as lf
-from tests.functional.checks.conftest import TODAY
+from tests.factories.checks import TODAY
 
 from xinyong.actors import Actor, Permission
 from xinyong.checks import service

@@ -7,7 +7,7 @@ import csv
 import io
 
 import pytest
-from tests.functional.checks.conftest import TODAY, make_world
+from tests.factories.checks import TODAY, make_world
 
 from xinyong.actors import Actor
 from xinyong.departments import service as departments_service

@@ -8,8 +8,8 @@ import time
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-from tests.conftest import keyed_sessionmaker
 from tests.factories.records import DEPT_CODE
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong import refcache
 from xinyong.db import make_engine

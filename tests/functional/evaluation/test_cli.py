@@ -6,10 +6,10 @@ import json
 from datetime import date
 
 import pytest
-from tests.conftest import TEST_KEY, keyed_sessionmaker
 from tests.factories import evaluation as ef
 from tests.factories import lists as lf
 from tests.factories import records as rf
+from tests.fixtures.keys import TEST_KEY, keyed_sessionmaker
 from typer.testing import CliRunner
 
 from xinyong.cli import app

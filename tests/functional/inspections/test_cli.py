@@ -6,8 +6,8 @@ import json
 
 import pytest
 from sqlalchemy import select
-from tests.conftest import TEST_KEY, keyed_sessionmaker
 from tests.factories.inspections import build
+from tests.fixtures.keys import TEST_KEY, keyed_sessionmaker
 from typer.testing import CliRunner
 
 from xinyong.audit.models import AuditEntry

@@ -11,8 +11,8 @@ from xinyong.commandline import session_factory, settings
 
 
 def test_load_types_deciders_measures_and_expire(fresh_database_url, monkeypatch):  # type: ignore[no-untyped-def]
-    from tests.conftest import TEST_KEY
     from tests.factories.records import DEPT_CODE, OTHER_DEPT_CODE
+    from tests.fixtures.keys import TEST_KEY
 
     monkeypatch.setenv("XINYONG_DATABASE_URL", fresh_database_url)
     monkeypatch.setenv("XINYONG_SECRET_KEY", TEST_KEY)

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-from tests.conftest import TEST_KEY
 from tests.factories import records as rf
-from tests.functional.monitoring.conftest import import_ten_rows
+from tests.factories.monitoring import import_ten_rows
+from tests.fixtures.keys import TEST_KEY
 from typer.testing import CliRunner
 
 from xinyong.cli import app

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 from tests.factories import records as rf
-from tests.functional.monitoring.conftest import REPORTED, TODAY
+from tests.factories.monitoring import REPORTED, TODAY
 
 from xinyong.codes import make_uscc
 from xinyong.errors import InvalidInput

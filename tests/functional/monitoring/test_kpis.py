@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from tests.factories import records as rf
-from tests.functional.monitoring.conftest import REPORTED, TODAY
+from tests.factories.monitoring import REPORTED, TODAY
 
 from xinyong.auth import service as auth_service
 from xinyong.errors import InvalidInput

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from tests.factories import lists as list_factories
 from tests.factories import records as rf
-from tests.functional.monitoring.conftest import TODAY
+from tests.factories.monitoring import TODAY
 
 from xinyong.accounts import activation
 from xinyong.accounts import service as accounts_service

@@ -1,4 +1,4 @@
-from tests.functional.repair.conftest import (  # noqa: F401  (fixtures shared with the repair tests)
+from tests.fixtures.subject_accounts import (  # noqa: F401  (fixtures shared with the repair tests)
     accounts,
     app,
     client,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from tests.functional.repair.conftest import PDF
+from tests.fixtures.subject_accounts import PDF
 
 from xinyong.actors import Actor
 from xinyong.audit.models import AuditEntry

@@ -9,8 +9,8 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, select, text, update
 from sqlalchemy.orm import Session
-from tests.conftest import keyed_sessionmaker
 from tests.factories import records as f
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong import migrate
 from xinyong.catalog import load_catalog

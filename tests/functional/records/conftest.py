@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 from tests.factories import records as factories
+from tests.factories.records import ON_TIME
 from tests.functional.records.helpers import write_xlsx
 
 from xinyong.actors import Actor
@@ -20,7 +21,6 @@ from xinyong.records import service
 
 Importer = Callable[..., service.ImportResult]
 # The documented deadline of a decision of 2025-09-29 (the factories' default): reporting that day is on time.
-ON_TIME = date(2025, 10, 15)
 # The importers run as the platform itself, which may report under an earlier date (migrating history).
 SYSTEM = Actor.system("test")
 BACKDATE_REASON = "测试：按原始报送日期导入"

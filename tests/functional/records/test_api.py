@@ -10,8 +10,7 @@ from datetime import date, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.factories.records import OTHER_DEPT_CODE, department, penalty_row
-from tests.functional.records.conftest import ON_TIME
+from tests.factories.records import ON_TIME, OTHER_DEPT_CODE, department, penalty_row
 from tests.functional.records.test_checks import PERSON_ID, person_row
 
 from xinyong.app import create_app

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import TEST_KEY
 from tests.factories.records import DEPT_CODE, company_code, penalty_row, write_rows
+from tests.fixtures.keys import TEST_KEY
 from tests.functional.records.test_checks import BAD_ID, PERSON_ID, person_row
 from typer.testing import CliRunner
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
-from tests.conftest import TEST_KEY, keyed_sessionmaker
 from tests.factories.records import DEPT_CODE, company_code, department, penalty_row, write_rows
+from tests.fixtures.keys import TEST_KEY, keyed_sessionmaker
 from tests.functional.records.helpers import batch, problems, record_count
 
 from xinyong.db import make_engine, utcnow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from tests.functional.repair.conftest import PDF
+from tests.fixtures.subject_accounts import PDF
 from tests.functional.repair.test_workflow import FORM, apply
 
 from xinyong.evidence.models import Evidence

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from tests.factories import lists as lf
-from tests.functional.repair.conftest import PDF
+from tests.fixtures.subject_accounts import PDF
 
 from xinyong.actors import Actor
 from xinyong.audit.models import AuditEntry
@@ -197,7 +197,7 @@ def test_one_target_is_enforced_by_the_database(db_session, penalty, accounts, t
 
 def test_one_person_cannot_accept_and_decide_an_early_removal(db_session, on_list, subject_account, portal_sign_in,
                                                                sign_in, accounts, console_settings, today):  # type: ignore[no-untyped-def]
-    from tests.functional.admin.conftest import PASSWORD
+    from tests.fixtures.console import PASSWORD
 
     from xinyong.auth import service as auth_service
     from xinyong.auth.rules import Role

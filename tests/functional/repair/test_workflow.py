@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from tests.functional.repair.conftest import PDF, PNG
+from tests.fixtures.subject_accounts import PDF, PNG
 
 from xinyong.actors import Actor
 from xinyong.audit.models import AuditEntry
@@ -253,7 +253,7 @@ def test_broken_commitment_restores_publication(client, db_session, accounts, si
 
 
 def _staff(db_session, console_settings, username, role, department=None):  # type: ignore[no-untyped-def]
-    from tests.functional.admin.conftest import PASSWORD
+    from tests.fixtures.console import PASSWORD
 
     from xinyong.auth import service as auth_service
 

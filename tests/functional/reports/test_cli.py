@@ -6,8 +6,8 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from tests.conftest import TEST_KEY
 from tests.factories import records as f
+from tests.fixtures.keys import TEST_KEY
 from tests.functional.reports.conftest import pdf_text
 from typer.testing import CliRunner
 

@@ -27,10 +27,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from sqlalchemy.orm import Session
-from tests.conftest import TEST_KEY
 from tests.factories import lists as list_factories
-from tests.factories.records import department, penalty_row
-from tests.functional.records.conftest import ON_TIME
+from tests.factories.records import ON_TIME, department, penalty_row
+from tests.fixtures.keys import TEST_KEY
 
 from xinyong.actors import API_PERMISSIONS
 from xinyong.app import create_app

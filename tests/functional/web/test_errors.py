@@ -9,8 +9,7 @@ import pytest
 from fastapi import HTTPException
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from tests.factories.records import penalty_row
-from tests.functional.records.conftest import ON_TIME
+from tests.factories.records import ON_TIME, penalty_row
 
 from xinyong.actors import API_PERMISSIONS
 from xinyong.auth import service as auth_service

@@ -8,8 +8,8 @@ from typing import Any
 import jsonschema_rs
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import TEST_KEY
 from tests.factories.records import department, penalty_row
+from tests.fixtures.keys import TEST_KEY
 from tests.functional.web.test_api_fuzz import OPERATIONS
 
 from xinyong.actors import API_PERMISSIONS
