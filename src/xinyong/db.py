@@ -35,6 +35,8 @@ NAMING_CONVENTION = {
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
+monotonic = time.monotonic  # the clock idle connections are timed on (tests set a manual one)
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC timestamps on both databases (SQLite stores naive text)."""
@@ -135,14 +137,14 @@ def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_connection: Any, record: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
+        record.info["idle_since"] = monotonic()
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         idle_since = record.info.pop("idle_since", None)  # None: connected just now
         if dbapi_connection.closed:
             raise DisconnectionError("connection closed")
-        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+        if idle_since is None or monotonic() - idle_since < idle_seconds:
             return
         try:
             engine.dialect.do_ping(dbapi_connection)

@@ -33,6 +33,8 @@ _ttl: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
 _values: weakref.WeakKeyDictionary[Engine, dict[Any, tuple[float, Any]]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
+monotonic = time.monotonic  # the clock the TTL is measured on (tests set a manual one)
+
 
 def configure(engine: Engine, ttl_seconds: float) -> None:
     """The TTL for values read through `engine` (0 turns the cache off for it)."""
@@ -62,7 +64,7 @@ def get(session: Session, key: Any, loader: Callable[[Session], T]) -> T:
             per_session[key] = loader(session)
         return per_session[key]  # type: ignore[no-any-return]
     ttl = _ttl.get(bind, DEFAULT_TTL_SECONDS)
-    now = time.monotonic()
+    now = monotonic()
     store = _values.get(bind)
     hit = store.get(key) if store is not None else None
     if hit is not None and now - hit[0] < ttl:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from xinyong import db
@@ -48,7 +46,7 @@ def _postgres(database_url):  # type: ignore[no-untyped-def]
         pytest.skip("pooled connections are only pinged on PostgreSQL")
 
 
-def test_a_pooled_connection_is_pinged_only_after_sitting_idle(database_url, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_pooled_connection_is_pinged_only_after_sitting_idle(database_url, monkeypatch, manual_clock):  # type: ignore[no-untyped-def]
     _postgres(database_url)
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.3)
     engine = make_engine(database_url)
@@ -59,14 +57,14 @@ def test_a_pooled_connection_is_pinged_only_after_sitting_idle(database_url, mon
         with engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT 1").scalar() == 1
     assert pings == []
-    time.sleep(0.4)
+    manual_clock.advance(0.4)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT 1").scalar() == 1
     assert len(pings) == 1
     engine.dispose()
 
 
-def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced(database_url, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced(database_url, monkeypatch, manual_clock):  # type: ignore[no-untyped-def]
     _postgres(database_url)
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.2)
     engine = make_engine(database_url)
@@ -76,7 +74,7 @@ def test_a_pooled_connection_the_server_dropped_while_idle_is_replaced(database_
     with other.connect() as killer:
         assert killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar()
     other.dispose()
-    time.sleep(0.3)
+    manual_clock.advance(0.3)
     with engine.connect() as conn:  # the ping finds it dead; the pool connects again instead of failing
         assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
     engine.dispose()

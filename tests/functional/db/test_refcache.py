@@ -3,8 +3,6 @@ process, never filled from a transaction that may not commit."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -52,7 +50,7 @@ def test_kept_for_its_ttl_and_dropped_by_a_change_in_this_process(engines):  # t
     assert list(_names(ours).values()) == ["本进程改的名称"]
 
 
-def test_another_process_change_is_seen_after_the_ttl(engines):  # type: ignore[no-untyped-def]
+def test_another_process_change_is_seen_after_the_ttl(engines, manual_clock):  # type: ignore[no-untyped-def]
     ours, other = engines
     refcache.configure(ours, 0.2)
     with keyed_sessionmaker(ours)() as session:
@@ -60,7 +58,9 @@ def test_another_process_change_is_seen_after_the_ttl(engines):  # type: ignore[
         session.commit()
     assert list(_names(ours).values()) == ["安吉县市场监督管理局"]
     _rename_elsewhere(other, "另一个进程改的名称")
-    time.sleep(0.3)
+    manual_clock.advance(0.1)
+    assert list(_names(ours).values()) == ["安吉县市场监督管理局"]  # within the TTL: the cached value
+    manual_clock.advance(0.15)
     assert list(_names(ours).values()) == ["另一个进程改的名称"]
     refcache.configure(ours, 0)  # off: every read goes to the database
     _rename_elsewhere(other, "再次改名")
@@ -87,7 +87,7 @@ def test_sessions_on_a_callers_connection_keep_their_own_copy(db_session: Sessio
     assert "测试事务中的部门" in after.values()
 
 
-def test_a_revoked_key_is_refused_at_once_here_and_within_the_ttl_elsewhere(engines):  # type: ignore[no-untyped-def]
+def test_a_revoked_key_is_refused_at_once_here_and_within_the_ttl_elsewhere(engines, manual_clock):  # type: ignore[no-untyped-def]
     from xinyong.actors import Permission
     from xinyong.errors import NotAuthenticated
 
@@ -115,6 +115,8 @@ def test_a_revoked_key_is_refused_at_once_here_and_within_the_ttl_elsewhere(engi
     verify(second)
     with other.begin() as conn:  # revoked by another server process
         conn.execute(text("UPDATE api_keys SET revoked_at = CURRENT_TIMESTAMP WHERE name = '二'"))
-    time.sleep(0.4)
+    manual_clock.advance(0.2)
+    verify(second)  # within the TTL this process still trusts its copy
+    manual_clock.advance(0.15)
     with pytest.raises(NotAuthenticated):
         verify(second)

@@ -1,7 +1,6 @@
 import csv
 import functools
 import random
-import time
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -305,11 +304,3 @@ def test_column_titles_cover_the_columns():
     assert COLUMN_TITLES["CF_XDR_MC"] == "行政相对人名称"
     assert COLUMN_TITLES["CF_WSH"] == "决定书文号"
 
-
-def test_speed(world, capsys):
-    departments, subjects = world
-    start = time.perf_counter()
-    count = sum(1 for _ in penalty_rows(subjects, departments, 200_000, random.Random(13), today=TODAY))
-    rate = count / (time.perf_counter() - start)
-    with capsys.disabled():
-        print(f"\npenalty_rows: {rate:,.0f} rows/s")
