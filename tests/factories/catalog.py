@@ -3,12 +3,14 @@ them: valid by default, one keyword away from a defect."""
 
 from __future__ import annotations
 
+import csv
 import itertools
 from datetime import date
 from pathlib import Path
 
 from tests.factories.records import DEPT_CODE, company_code
 
+from xinyong.catalog import RecordType
 from xinyong.codes import make_id_number
 
 _counter = itertools.count(1)
@@ -311,3 +313,50 @@ def arrears_row(**overrides: str) -> dict[str, str]:
     }
     row.update(overrides)
     return row
+
+
+# ------------------------------------------------------------------------------------- sample rows of any type
+
+
+def sample_row(rtype: RecordType, n: int | None = None, *, decision: str = "2025-09-29") -> dict[str, str]:
+    """A valid row of any catalogue type, built from its declaration: an organisation as the subject, the first
+    value of each value set (not a warning), a date for each date, the test department as the source. Keyed by column code."""
+    n = next(_counter) if n is None else n
+    row: dict[str, str] = {}
+    for spec in rtype.fields:
+        if spec.kind.startswith("legacy:") or spec.kind == "id_number" or spec.role == "id_type" or spec.protected:
+            continue
+        if spec.role == "subject_name":
+            value = f"日照市样例{n}号{rtype.name}有限公司"
+        elif spec.role == "subject_kind":
+            value = "法人及非法人组织"
+        elif spec.role == "uscc":
+            value = company_code(60000 + n)
+        elif spec.kind == "uscc":
+            value = DEPT_CODE
+        elif spec.role == "doc_no":
+            value = f"日照样例〔2025〕{rtype.prefix.rstrip('_')}{n}号"
+        elif spec.role == "decision_date" or spec.role == "valid_from":
+            value = decision
+        elif spec.kind == "date":
+            value = "2026-12-31" if spec.future_allowed else decision
+        elif spec.kind == "decimal":
+            value = "1.5"
+        elif spec.kind in ("enum", "multi_enum"):
+            # Warning-only penalties are not published by default (disclosure settings): a sample is published.
+            value = next(v for v in spec.values if v not in ("警告", "通报批评"))
+        elif spec.max_length is not None and spec.max_length < 10:
+            value = "2025-09"[: spec.max_length]
+        else:
+            value = f"样例{spec.title}"[: spec.max_length or 200]
+        row[spec.code] = value
+    return row
+
+
+def write_sample_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    """A department's CSV file of the rows (header: the column codes of the first row)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

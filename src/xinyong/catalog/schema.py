@@ -26,10 +26,22 @@ ROLES = {
 }  # fmt: skip
 REQUIRED_ROLES = {"subject_name", "subject_kind", "doc_no", "decision_date", "source_code"}
 
-# Publication classes (公开属性) of a record type: only 社会公开 types reach the public portal and API; the others are
-# read by departments (credit checks, the console) and by the subject itself.
-PUBLIC = "社会公开"
-PUBLICATION_CLASSES = (PUBLIC, "授权查询", "政务共享")
+# Publication classes (共享/公开属性) of a record type, and the surfaces each class allows. Every surface asks the
+# type (`RecordType.shows_on`) rather than its class, so this table is the one place the rule is written:
+# - portal: the public portal (profile tabs, record pages, listings, CSV), the public API and the public report;
+# - own: the subject's own account page and its own report (主体查询版), which it may hand to whom it authorises;
+# - checks: credit checks, a department's look-up of another department's records (政务共享);
+# - console: the console's record tables, where a department sees its own records and the 信用办 every record.
+PUBLIC, AUTHORISED, SHARED, UNSHARED = "社会公开", "授权查询", "政务共享", "不予共享"
+PUBLICATION_CLASSES = (PUBLIC, AUTHORISED, SHARED, UNSHARED)
+PORTAL, OWN, CHECKS, CONSOLE = "portal", "own", "checks", "console"
+SURFACES = (PORTAL, OWN, CHECKS, CONSOLE)
+CLASS_SURFACES: dict[str, frozenset[str]] = {
+    PUBLIC: frozenset({PORTAL, OWN, CHECKS, CONSOLE}),
+    AUTHORISED: frozenset({OWN, CHECKS, CONSOLE}),
+    SHARED: frozenset({OWN, CHECKS, CONSOLE}),
+    UNSHARED: frozenset({OWN, CONSOLE}),
+}
 NEGATIVE, POSITIVE, NEUTRAL = "negative", "positive", "neutral"
 PORTAL_KEYS = {"tab", "order", "listing", "summary", "export", "filter"}
 FILTER_KINDS = {"text", "enum", "multi_enum"}
@@ -142,6 +154,14 @@ class RecordType:
         return self.publication == PUBLIC
 
     @property
+    def surfaces(self) -> frozenset[str]:
+        """Where records of this type may be shown, by its publication class (see CLASS_SURFACES)."""
+        return CLASS_SURFACES[self.publication]
+
+    def shows_on(self, surface: str) -> bool:
+        return surface in self.surfaces
+
+    @property
     def is_listable(self) -> bool:
         return self.is_public and self.portal.listing
 
@@ -229,6 +249,10 @@ class Catalog:
     @cached_property
     def listable_types(self) -> tuple[RecordType, ...]:
         return tuple(t for t in self.public_types if t.is_listable)
+
+    def keys_on(self, surface: str) -> frozenset[str]:
+        """The types whose class allows them on a surface (portal, own, checks, console)."""
+        return frozenset(k for k, t in self.types.items() if t.shows_on(surface))
 
     @cached_property
     def negative_keys(self) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.service import ensure_department
 from xinyong.catalog import load_catalog
+from xinyong.catalog.schema import CHECKS
 from xinyong.checks import rules
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.clock import CHINA
@@ -129,10 +130,12 @@ def _kind(value: Any) -> SubjectKind:
 
 
 def _record_types(settings: Settings) -> tuple[list[str], list[str], dict[str, str]]:
-    """Negative and positive types as the catalogue declares them (`negative = true`, `positive = true`);
-    neutral types are in neither list of a check document."""
+    """Negative and positive types as the catalogue declares them (`negative = true`, `positive = true`), of the
+    classes a department may read about another's subjects (not 不予共享); neutral types are in neither list."""
     catalog = load_catalog(settings.catalog_dirs)
-    return list(catalog.negative_keys), list(catalog.positive_keys), {k: t.name for k, t in catalog.types.items()}
+    shared = catalog.keys_on(CHECKS)
+    return ([k for k in catalog.negative_keys if k in shared], [k for k in catalog.positive_keys if k in shared],
+            {k: t.name for k, t in catalog.types.items()})  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,7 @@ def _value(spec: FieldSpec, *, person: bool, decided: date, uscc: str, dept: Dep
     if spec.kind == "multi_enum":
         return "罚款" if "罚款" in spec.values else spec.values[0]
     if spec.kind == "date":
-        if role in ("decision_date", "valid_from"):
+        if role in ("decision_date", "valid_from") or not spec.future_allowed:  # 成立日期 … cannot be in the future
             return decided.isoformat()
         return (decided + timedelta(days=365 * 5 if role == "valid_until" else 365)).isoformat()
     if spec.kind == "decimal":

@@ -116,7 +116,9 @@ def test_special_report_says_per_domain_what_it_found(db_session, world, report_
     assert "【异议处理中】" in text
     assert "查询期内曾被列入严重失信主体名单1次" in text
     assert "守信激励对象名单" not in text.split("查询范围")[1]  # the body speaks of violations only
-    assert "本平台信用信息目录尚未归集“行政强制”信息" in text  # said, not silently passed over
+    # 行政强制 is in the shipped catalogue now: the report covers it rather than saying it is not collected.
+    assert "本平台信用信息目录尚未归集" not in text
+    assert "行政强制" in text.split("查询内容")[1].split("。")[0]
     assert "简易程序" in text
 
 
