@@ -49,6 +49,7 @@ class Permission(enum.StrEnum):
     # monitoring (信用监测), warnings, data quality, government integrity (政务诚信)
     MONITORING_READ = "admin:monitoring:read"  # KPIs, ranking, reports (own department for bound roles)
     MONITORING_WRITE = "admin:monitoring:write"  # run checks and rules, resolve 重错码 and warnings (信用办)
+    DUTIES_WRITE = "admin:duties:write"  # the departments' catalogues (部门目录清单): 信用办 only
     ALERTS_ACKNOWLEDGE = "admin:alerts:acknowledge"  # a department confirms a warning it was sent
     INTEGRITY_READ = "admin:integrity:read"
     INTEGRITY_WRITE = "admin:integrity:write"  # government bodies' cases and court pre-listing notices

@@ -26,6 +26,7 @@ from xinyong.evaluation import admin as evaluation_admin
 from xinyong.evaluation import portal as evaluation_portal
 from xinyong.inspections import admin as inspections_admin
 from xinyong.inspections import portal as inspections_portal
+from xinyong.intake import admin as intake_admin
 from xinyong.integrity import admin as integrity_admin
 from xinyong.lists import admin as lists_admin
 from xinyong.lists import api as lists_api
@@ -63,7 +64,7 @@ ROUTERS = (
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
     objections_admin.router, accounts_admin.router, reports_admin.router, evaluation_admin.router, inspections_admin.router,
-    monitoring_admin.router, integrity_admin.router,
+    monitoring_admin.router, integrity_admin.router, intake_admin.router,
 )  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from xinyong.inspections.models import (
     PlanInspector,
     PlanSectorMember,
 )
+from xinyong.intake.models import DepartmentDuty, PullState
 from xinyong.integrity.models import CivilServantRecord, IntegrityCase, PrelistingNotice
 from xinyong.lists.models import ListEntry, ListEvent, ListImport, ListImportProblem, ListType
 from xinyong.measures.models import Measure
@@ -51,6 +52,7 @@ __all__ = [
     "CivilServantRecord",
     "CreditCheck",
     "Department",
+    "DepartmentDuty",
     "EvaluationPoints",
     "EvaluationRun",
     "EvaluationScore",
@@ -77,6 +79,7 @@ __all__ = [
     "PlanSectorMember",
     "PrelistingNotice",
     "PublicationStop",
+    "PullState",
     "QualityIssue",
     "Record",
     "RecordVersion",

@@ -106,6 +106,10 @@ class AuditAction(enum.StrEnum):
     INTEGRITY_NOTICE_CLOSED = "integrity.notice-closed"
     CIVIL_SERVANT_RECORDED = "civil-servant.recorded"
     CIVIL_SERVANT_LOOKED_UP = "civil-servant.looked-up"  # 查询留痕: every look-up, with its reason
+    # the department catalogue and the ways in (issue 19)
+    DEPARTMENT_DUTY_SET = "department-catalogue.set"
+    DEPARTMENT_DUTY_REMOVED = "department-catalogue.removed"
+    SOURCE_PULLED = "intake.pulled"
 
     @property
     def label(self) -> str:
@@ -128,6 +132,9 @@ ACTION_LABELS = {
     AuditAction.KEY_REVOKED: "吊销访问密钥",
     AuditAction.BATCH_STARTED: "开始导入批次",
     AuditAction.BATCH_FINISHED: "导入批次结束",
+    AuditAction.DEPARTMENT_DUTY_SET: "设置部门目录清单",
+    AuditAction.DEPARTMENT_DUTY_REMOVED: "移出部门目录清单",
+    AuditAction.SOURCE_PULLED: "库对接拉取",
     AuditAction.RECORD_REVOKED: "撤销记录",
     AuditAction.SUBJECT_REVEALED: "查看受限信息",
     AuditAction.AUDIT_EXPORTED: "导出审计日志",

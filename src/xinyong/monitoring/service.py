@@ -18,6 +18,7 @@ from xinyong.calendar.service import load_calendar
 from xinyong.config import Settings
 from xinyong.departments.models import Department
 from xinyong.errors import InvalidInput, NotFound
+from xinyong.intake import service as intake_service
 from xinyong.integrity import service as integrity_service
 from xinyong.monitoring import quality, report, rules, sources
 from xinyong.monitoring.definitions import Definitions, Kpi, Source, load_definitions
@@ -28,13 +29,15 @@ CITY = "全市合计"
 
 
 # The data sources `kpis.toml` may name, by provider name. Another domain provides its measures from its own
-# service (政务诚信: `integrity.service.indicator_measures`); a source whose domain is not built yet (commitments,
-# the department catalogue) is declared in the file without a provider, and its KPIs show "—" until then.
+# service (政务诚信: `integrity.service.indicator_measures`, 部门目录清单: `intake.service.catalogue_measures`); a
+# source whose domain is not built yet (commitments) is declared in the file without a provider, and its KPIs show
+# "—" until then.
 Provider = Callable[..., dict[int | None, dict[str, int]]]
 PROVIDERS: dict[str, Provider] = {
     "reporting": sources.reporting, "timeliness": sources.timeliness, "completeness": sources.completeness,
     "quality": sources.quality, "repairs": sources.repairs, "objections": sources.objections,
     "checks": sources.checks, "integrity": integrity_service.indicator_measures,
+    "department-catalogue": intake_service.catalogue_measures,
 }  # fmt: skip
 
 

@@ -20,6 +20,8 @@ from xinyong.catalog import load_catalog
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.clock import CHINA
 from xinyong.config import Settings
+from xinyong.intake import rules as intake_rules
+from xinyong.intake import service as intake_service
 from xinyong.monitoring.models import QualityIssue
 from xinyong.objections.models import Objection
 from xinyong.records.models import Batch, BatchProblem, BatchSource, BatchStatus, Record, Severity
@@ -299,9 +301,22 @@ def _batches(session: Session, department_id: int, start: date, end: date, **_: 
     return out
 
 
+def _types_due(session: Session, department_id: int, start: date, end: date, **kwargs: Any) -> Drilldown:
+    """The department catalogue's types due this month, the ones not reported first."""
+    names = {key: rtype.name for key, rtype in load_catalog(kwargs["settings"].catalog_dirs).types.items()}
+    out = Drilldown("本月到期应报送的信息类型（部门目录清单）", ["信息类型", "报送频次", "报送期", "是否已报送"])
+    due = intake_service.due_in_month(session, start=start, department_id=department_id)
+    for d in sorted(due, key=lambda d: (d.reported, d.record_type)):
+        out.add([names.get(d.record_type, d.record_type), intake_rules.FREQUENCIES.get(d.frequency, d.frequency),
+                 f"{d.period[0]} 至 {d.period[1]}", "已报送" if d.reported else "未报送"],
+                f"/admin/batches?department={department_id}")  # fmt: skip
+    return out
+
+
 DRILLDOWNS: dict[str, Callable[..., Drilldown]] = {
     "rejected": _rejected, "late": _late, "flagged": _flagged, "incomplete": _incomplete, "quality": _quality,
     "repairs": _repairs, "objections": _objections, "checks": _checks, "batches": _batches,
+    "types-due": _types_due,
 }  # fmt: skip
 
 

@@ -215,6 +215,10 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/monitoring/quality/scan"): ADMIN,
     ("GET", "/admin/monitoring/quality/{issue_id}"): STAFF,
     ("POST", "/admin/monitoring/quality/{issue_id}/{action}"): ADMIN,
+    # the department catalogue (部门目录清单, issue 19)
+    ("GET", "/admin/intake/duties"): STAFF,
+    ("POST", "/admin/intake/duties"): ADMIN,
+    ("POST", "/admin/intake/duties/{duty_id}/delete"): ADMIN,
     ("GET", "/admin/alerts"): STAFF,
     ("POST", "/admin/alerts/{alert_id}/acknowledge"): CHECKERS,  # admin:alerts:acknowledge
     ("POST", "/admin/alerts/{alert_id}/resolve"): ADMIN,
@@ -303,7 +307,8 @@ def test_every_route_allows_and_denies_as_the_matrix_says(app, client, accounts,
               "type_key": "unknown", "application_id": 999999, "evidence_id": 999999,
               "objection_id": 999999, "account_id": 999999, "claim_id": 999999, "run_id": 999999,
               "plan_id": 999999, "inspector_id": 999999, "kind": "xlsx", "month": "2025-10",
-              "issue_id": 999999, "action": "merge", "alert_id": 999999, "case_id": 999999, "notice_id": 999999}  # fmt: skip
+              "issue_id": 999999, "action": "merge", "alert_id": 999999, "case_id": 999999, "notice_id": 999999,
+              "duty_id": 999999}  # fmt: skip
     forms = {"/admin/records/{record_id}/revoke": {"reason": "矩阵测试撤销"},
              "/admin/subjects/{subject_id}/reveal": {"reason": "矩阵测试查看"},
              "/admin/users/{user_id}": {}, "/admin/login": {"username": "auditor", "password": PASSWORD}, "/admin/departments/{department_id}/active": {"active": "1"}}  # fmt: skip
