@@ -24,6 +24,7 @@ from xinyong.disclosure.cli import app as disclosure_app
 from xinyong.errors import DomainError
 from xinyong.evaluation.cli import app as evaluation_app
 from xinyong.inspections.cli import app as inspections_app
+from xinyong.intake.cli import app as intake_app
 from xinyong.lists.cli import app as lists_app
 from xinyong.measures.cli import app as measures_app
 from xinyong.monitoring.cli import app as monitoring_app
@@ -61,6 +62,7 @@ app.add_typer(evaluation_app, name="evaluation", help="公共信用综合评价�
 app.add_typer(inspections_app, name="inspections", help="分级分类监管：双随机抽查计划、抽取、公示与检查结果")
 app.add_typer(monitoring_app, name="monitoring", help="信用监测：部门考核、月报、重错码、预警")
 app.add_typer(accounts_app, name="accounts", help="信用主体账户：签发激活码、查看、撤销核验与注销")
+app.add_typer(intake_app, name="exchange", help="归集渠道：库对接增量拉取（pull）、定时拉取与前置机目录（watch）")
 app.command("serve", help="启动网站与接口服务")(serve)
 
 
