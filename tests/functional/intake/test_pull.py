@@ -19,15 +19,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
-from tests.conftest import TEST_KEY
 from tests.factories import records as rf
 from typer.testing import CliRunner
 
 from xinyong.catalog import load_catalog
 from xinyong.cli import app
-from xinyong.commandline import session_factory
-from xinyong.commandline import settings as cli_settings
-from xinyong.db import session_scope
 from xinyong.intake import pull, rules
 from xinyong.intake.models import PullState
 from xinyong.records.models import Batch, BatchSource, Record, RecordVersion
@@ -300,20 +296,6 @@ def test_credentials_belong_in_the_secrets_file_only(tmp_path, settings):
 
 
 # ---------------------------------------------------------------------------------------- the command
-
-
-@pytest.fixture
-def shell(fresh_database_url, monkeypatch) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("XINYONG_DATABASE_URL", fresh_database_url)
-    monkeypatch.setenv("XINYONG_SECRET_KEY", TEST_KEY)
-    monkeypatch.setenv("COLUMNS", "300")
-    cli_settings.cache_clear()
-    session_factory.cache_clear()
-    with session_scope(session_factory()) as session:
-        rf.department(session)
-    yield
-    cli_settings.cache_clear()
-    session_factory.cache_clear()
 
 
 def test_the_pull_command_imports_and_an_unreachable_source_is_refused_without_its_password(
