@@ -142,6 +142,39 @@ def test_a_postgresql_table_is_pulled_and_one_changed_row_updates_just_that_reco
     engine.dispose()
 
 
+def test_a_view_whose_connection_is_cut_midway_resumes_from_the_last_committed_watermark(
+    department_pg, tmp_path, db_session, settings, protector,
+):  # fmt: skip
+    rf.department(db_session)
+    engine = sa.create_engine(department_pg.replace("postgresql://", "postgresql+psycopg://"))
+    table = _table(sa.MetaData(), "xzcf_base", sa.Integer())
+    with engine.begin() as connection:
+        connection.execute(sa.text("drop view if exists v_xzcf_gs"))
+        table.drop(connection, checkfirst=True)
+        table.create(connection)
+        connection.execute(table.insert(), [_row(n, n) for n in range(1, 7)])
+        connection.execute(sa.text("create view v_xzcf_gs as select * from xzcf_base where wsh is not null"))
+    url = department_pg.replace("postgresql://xinyong@", "postgresql+psycopg://")
+    source = _source(_config(tmp_path, url, "v_xzcf_gs", chunk=2), settings)
+
+    def cut(result: Any, mark: str) -> None:  # the department's server drops the platform's connections
+        with engine.begin() as connection:
+            connection.execute(sa.text("select pg_terminate_backend(pid) from pg_stat_activity "
+                                       "where datname = current_database() and pid <> pg_backend_pid()"))  # fmt: skip
+
+    with pytest.raises(rules.PullRefused) as refused:
+        pull.pull(db_session, source, settings=settings, protector=protector, secrets_path=tmp_path / "secrets.toml",
+                  on_chunk=cut)  # fmt: skip
+    assert "读取时连接中断（已提交到水位 2" in refused.value.message
+    assert PASSWORD not in refused.value.message
+    assert db_session.scalar(select(func.count()).select_from(Record)) == 2
+    resumed = pull.pull(db_session, source, settings=settings, protector=protector,
+                        secrets_path=tmp_path / "secrets.toml")  # fmt: skip
+    assert (resumed.rows, resumed.created, resumed.unchanged) == (4, 4, 0)
+    assert db_session.scalar(select(func.count()).select_from(Record)) == 6
+    engine.dispose()
+
+
 # ------------------------------------------------------------------------------------------- SQLite
 
 
@@ -322,6 +355,15 @@ def test_the_pull_command_imports_and_an_unreachable_source_is_refused_without_i
     assert "无法连接数据源" in refused.output
     assert PASSWORD not in refused.output
     assert PASSWORD not in caplog.text
+    # MySQL through PyMySQL: the same refusal.
+    mysql = tmp_path / "mysql"
+    mysql.mkdir()
+    closed = _config(mysql, "mysql+pymysql://127.0.0.1:1/dept", "penalties")
+    refused = runner.invoke(app, ["exchange", "pull", "market", "--config", str(closed), "--secrets",
+                                  str(mysql / "secrets.toml")])  # fmt: skip
+    assert refused.exit_code == 2, refused.output
+    assert "无法连接数据源" in refused.output
+    assert PASSWORD not in refused.output
     unknown = runner.invoke(app, ["exchange", "pull", "nothing", "--config", str(config)])
     assert unknown.exit_code == 1
     assert "没有数据源“nothing”（可用：market）" in unknown.output
