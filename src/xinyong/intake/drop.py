@@ -71,10 +71,35 @@ class Watcher:
     settle_seconds: float = DEFAULT_SETTLE_SECONDS
     seen: dict[str, tuple[int, int]] = field(default_factory=dict)
 
+    requeued: bool = False
+
     def scan(self, session: Session, *, settings: Settings, protector: Protector, today: date | None = None,
              now: float | None = None) -> list[Outcome]:  # fmt: skip
+        if not self.requeued:  # files a killed watcher left in processing/ go back to be imported again
+            requeue(self.root)
+            self.requeued = True
         return scan(session, self.root, settings=settings, protector=protector, today=today,
                     settle_seconds=self.settle_seconds, seen=self.seen, now=now)  # fmt: skip
+
+
+def requeue(root: Path) -> int:
+    """Move every file left in a `processing/` folder back beside it (a watcher killed while importing it); the
+    pipeline's idempotency makes the second import safe. Only one watcher may serve a root."""
+    moved = 0
+    if root.is_symlink() or not root.is_dir():
+        return 0
+    for dept_entry in os.scandir(root):
+        if not _is_real_dir(dept_entry):
+            continue
+        for type_entry in os.scandir(dept_entry.path):
+            processing = Path(type_entry.path) / "processing"
+            if not _is_real_dir(type_entry) or processing.is_symlink() or not processing.is_dir():
+                continue
+            for entry in os.scandir(processing):
+                if entry.is_file(follow_symlinks=False):
+                    os.rename(entry.path, _unique(Path(type_entry.path), entry.name))
+                    moved += 1
+    return moved
 
 
 def _is_real_dir(entry: os.DirEntry[str]) -> bool:
@@ -191,10 +216,15 @@ def _import(session: Session, folder: Path, name: str, department: Department, r
             _copy_nofollow(claimed, copy, signature, settings.upload_max_bytes)
         except _Refused as exc:
             return _finish_refused(folder, claimed, name, where, exc.code, exc.message)
-        result = records_service.import_file(
-            session, copy, settings=settings, protector=protector, record_type=record_type, department=department,
-            actor=f"drop:{department.code}", source=BatchSource.UPLOAD, filename=name, today=today,
-        )  # fmt: skip
+        try:
+            result = records_service.import_file(
+                session, copy, settings=settings, protector=protector, record_type=record_type, department=department,
+                actor=f"drop:{department.code}", source=BatchSource.UPLOAD, filename=name, today=today,
+            )  # fmt: skip
+        except BaseException:
+            # The platform failed (its database, say), not the file: put it back to be imported at the next scan.
+            os.rename(claimed, _unique(folder, name))
+            raise
     finally:
         shutil.rmtree(private, ignore_errors=True)
     status = DONE if result.failure is None and result.status == "completed" else FAILED

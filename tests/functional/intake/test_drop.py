@@ -184,3 +184,24 @@ def test_watch_once_imports_the_drop_folder(shell, tmp_path):
     nothing = runner.invoke(app, ["exchange", "watch", "--once"])
     assert nothing.exit_code == 1
     assert "--drop-root" in nothing.output
+
+
+def test_a_file_whose_import_fails_on_the_platform_side_is_put_back(db_session, root, settings, protector, monkeypatch):
+    dept = rf.department(db_session)
+    folder = root / dept.code / "penalty"
+    _csv(folder / "a.csv", [rf.penalty_row()])
+
+    def down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(drop.records_service, "import_file", down)
+    with pytest.raises(ConnectionError):
+        _scan(db_session, root, settings, protector)
+    assert (folder / "a.csv").exists()
+    assert not list((folder / "processing").iterdir())
+    # A watcher killed mid-import left a file in processing/: the next watcher puts it back first.
+    (folder / "a.csv").rename(folder / "processing" / "a.csv")
+    monkeypatch.undo()
+    outcomes = drop.Watcher(root, settle_seconds=0).scan(db_session, settings=settings, protector=protector,
+                                                          today=TODAY)  # fmt: skip
+    assert [o.status for o in outcomes] == ["done"]
