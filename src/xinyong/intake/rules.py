@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from xinyong.catalog import Catalog
+from xinyong.clock import CHINA
 from xinyong.errors import DomainError, InvalidInput
 
 # ------------------------------------------------------------------------------------ 部门目录清单
@@ -252,8 +253,8 @@ def cell_text(value: Any) -> str:
     """A database value as the pipeline reads a cell: dates in ISO form, decimals as written, None empty."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
+    if isinstance(value, datetime):  # a time with a zone is read as a date in Beijing time
+        return (value.astimezone(CHINA) if value.tzinfo else value).date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip()

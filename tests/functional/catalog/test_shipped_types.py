@@ -44,7 +44,7 @@ NATIONAL = {
     "consumption-ban": "限制高消费", "abnormal-operation": "经营异常名录", "contract": "合同履行",
     "tax-rating": "纳税信用等级", "customs-rating": "海关信用等级", "risk-class": "企业信用风险分类",
     "integrity-honour": "诚实守信相关荣誉", "tax-arrears": "欠税", "social-insurance": "社会保险缴纳",
-    "housing-fund": "住房公积金缴存", "utility-payments": "水电气缴费",
+    "housing-fund": "住房公积金缴存", "utility-payments": "水电气缴费", "voluntary": "主体自愿提供的信用信息",
 }  # fmt: skip
 
 

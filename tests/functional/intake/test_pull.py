@@ -367,3 +367,16 @@ def test_the_pull_command_imports_and_an_unreachable_source_is_refused_without_i
     unknown = runner.invoke(app, ["exchange", "pull", "nothing", "--config", str(config)])
     assert unknown.exit_code == 1
     assert "没有数据源“nothing”（可用：market）" in unknown.output
+
+
+def test_database_values_are_read_as_the_pipeline_reads_cells():
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    late_evening_utc = datetime(2025, 9, 28, 16, 30, tzinfo=UTC)  # 2025-09-29 00:30 in Beijing
+    assert rules.cell_text(late_evening_utc) == "2025-09-29"
+    assert rules.cell_text(datetime(2025, 9, 29, 23, 0, tzinfo=ZoneInfo("Asia/Shanghai"))) == "2025-09-29"
+    assert rules.cell_text(Decimal("0.200000")) == "0.200000"
+    assert rules.cell_text(None) == ""
+    for value in (late_evening_utc, datetime(2025, 1, 1, 8), datetime(2025, 1, 1).date(), 42, Decimal("1.5"), "v-1"):
+        assert rules.decode_mark(rules.encode_mark(value)) == value
