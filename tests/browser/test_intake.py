@@ -4,9 +4,9 @@ follows it, its rows naming the type due but not reported."""
 from __future__ import annotations
 
 import pytest
-from tests.conftest import keyed_sessionmaker
 from tests.factories import records as rf
-from tests.functional.monitoring.conftest import import_ten_rows
+from tests.factories.monitoring import import_ten_rows
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong.actors import Actor
 from xinyong.auth import service as auth_service

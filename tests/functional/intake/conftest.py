@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.conftest import TEST_KEY
 from tests.factories import records as rf
-from tests.functional.admin.conftest import (  # noqa: F401  (console fixtures, for the page tests)
+from tests.fixtures.console import (  # noqa: F401  (console fixtures, for the page tests)
     accounts,
     app,
     client,
@@ -15,6 +14,7 @@ from tests.functional.admin.conftest import (  # noqa: F401  (console fixtures, 
     fast_password_hashing,
     sign_in,
 )
+from tests.fixtures.keys import TEST_KEY
 
 from xinyong.commandline import session_factory
 from xinyong.commandline import settings as cli_settings
