@@ -9,9 +9,9 @@ then moved to `done/` (imported; rows with errors are listed in the report) or `
 What is refused, and why it cannot reach anything else:
 - only real directories and regular files are read: a symlink (file or folder) is never followed; a symlinked
   file is moved, as a link, to failed/ with a report; a symlinked folder is skipped;
-- a name with a path in it (`..`, `\\`, control characters, a leading dot) is moved to failed/ under a neutral
-  name; a type other than CSV or XLSX likewise;
-- a file still being written (a copying program's temporary name, a modification within the settle time, or a
+- a name with a path in it (`..`, `\\`, control characters) is moved to failed/ under a neutral name; a type
+  other than CSV or XLSX is moved to failed/;
+- a file still being written (a copying program's temporary or hidden name, a modification within the settle time, or a
   size or time that changed since the previous scan) is left where it is until it is still;
 - a claimed file is renamed into `processing/` first, read through a descriptor opened without following links,
   and copied to a private directory: what is imported is what was checked."""
@@ -175,9 +175,11 @@ def _one(session: Session, folder: Path, entry: os.DirEntry[str], department: De
         return _refuse(folder, name, where, "symlink", "符号链接不予读取（请放入文件本身），已拒收")
     if not entry.is_file(follow_symlinks=False):
         return Outcome(where, mask_id_numbers(name[:100]), SKIPPED, "不是普通文件，已忽略")
-    if rules.is_partial(name):
-        return Outcome(where, mask_id_numbers(name[:100]), WAITING, "文件仍在复制中（临时文件名）")
     problem = rules.name_problem(name)
+    if problem is not None and problem[0] == "unsafe-name":  # a path trick, whatever else the name looks like
+        return _refuse(folder, name, where, *problem)
+    if rules.is_partial(name):
+        return Outcome(where, mask_id_numbers(name[:100]), WAITING, "文件仍在复制中（临时或隐藏的文件名）")
     if problem is not None:
         return _refuse(folder, name, where, *problem)
     info = entry.stat(follow_symlinks=False)

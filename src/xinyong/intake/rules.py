@@ -280,13 +280,15 @@ RESERVED = ("done", "failed", "processing")
 
 def name_problem(name: str) -> tuple[str, str] | None:
     """Why a dropped file's name is refused, as (problem code, message), or None when it may be imported."""
-    if name.startswith(".") or ".." in name or "\\" in name or "/" in name or not SAFE_NAME_RE.match(name):
-        return "unsafe-name", "文件名含有不允许的字符或路径（如 ..、\\、/、控制字符或以 . 开头），已拒收"
+    if ".." in name or "\\" in name or "/" in name or not SAFE_NAME_RE.match(name):
+        return "unsafe-name", "文件名含有不允许的字符或路径（如 ..、\\、/、控制字符），已拒收"
     if not name.lower().endswith(DROP_SUFFIXES):
         return "unsupported-format", f"不支持的文件类型（只接收 {'、'.join(DROP_SUFFIXES)}），已拒收"
     return None
 
 
 def is_partial(name: str) -> bool:
+    """A file a copying program is still writing: its temporary suffix, an Office lock file, or a hidden name
+    (rsync and others write `.name.XXXXXX` and rename it when done)."""
     lower = name.lower()
-    return lower.endswith(PARTIAL_SUFFIXES) or name.startswith("~$")
+    return lower.endswith(PARTIAL_SUFFIXES) or name.startswith(("~$", "."))
