@@ -43,6 +43,10 @@ CLASS_SURFACES: dict[str, frozenset[str]] = {
     UNSHARED: frozenset({OWN, CONSOLE}),
 }
 NEGATIVE, POSITIVE, NEUTRAL = "negative", "positive", "neutral"
+# How often departments report a type unless the 信用办 sets otherwise in a department's catalogue (部门目录清单):
+# 7wd — within 7 working days of each decision (双公示); the others once a period.
+REPORTING_FREQUENCIES = ("7wd", "monthly", "quarterly", "yearly")
+DEFAULT_REPORTING = "monthly"
 PORTAL_KEYS = {"tab", "order", "listing", "summary", "export", "filter"}
 FILTER_KINDS = {"text", "enum", "multi_enum"}
 DEFAULT_ORDER = 100
@@ -143,6 +147,7 @@ class RecordType:
     is_negative: bool = False
     is_positive: bool = False
     publication: str = PUBLIC
+    reporting: str = DEFAULT_REPORTING  # the default frequency of a department's catalogue line (REPORTING_FREQUENCIES)
 
     @property
     def effect(self) -> str:
@@ -358,6 +363,9 @@ def parse_record_type(raw: dict[str, Any], where: str) -> RecordType:
     publication = raw.get("publication", PUBLIC)
     if publication not in PUBLICATION_CLASSES:
         raise CatalogError(where=where, reason=f"未知的公开属性 {publication}（可用：{'、'.join(PUBLICATION_CLASSES)}）")
+    reporting = raw.get("reporting", DEFAULT_REPORTING)
+    if reporting not in REPORTING_FREQUENCIES:
+        raise CatalogError(where=where, reason=f"未知的报送频次 {reporting}（可用：{'、'.join(REPORTING_FREQUENCIES)}）")
     return RecordType(
         key=raw["key"],
         name=raw["name"],
@@ -370,6 +378,7 @@ def parse_record_type(raw: dict[str, Any], where: str) -> RecordType:
         is_negative=is_negative,
         is_positive=is_positive,
         publication=publication,
+        reporting=reporting,
         portal=_presentation(raw, fields, publication == PUBLIC, f"{where}:portal"),
     )
 

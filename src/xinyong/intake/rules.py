@@ -12,7 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xinyong.catalog import Catalog
+from xinyong.catalog import Catalog, RecordType
+from xinyong.catalog.schema import REPORTING_FREQUENCIES
 from xinyong.clock import CHINA
 from xinyong.errors import DomainError, InvalidInput
 
@@ -21,19 +22,13 @@ from xinyong.errors import DomainError, InvalidInput
 
 # How often a department must report a type. 双公示 decisions are due within 7 working days of each decision
 # (the timeliness KPI measures each one); a monthly, quarterly or yearly type is due once in its period.
-WITHIN_7_WORKDAYS, MONTHLY, QUARTERLY, YEARLY = "7wd", "monthly", "quarterly", "yearly"
-FREQUENCIES = {
-    WITHIN_7_WORKDAYS: "作出决定后 7 个工作日内（双公示）",
-    MONTHLY: "每月",
-    QUARTERLY: "每季度",
-    YEARLY: "每年",
-}
-# The 双公示 types: within 7 working days; every other type monthly unless the 信用办 says otherwise.
-DOUBLE_PUBLICITY = frozenset({"license", "penalty"})
+WITHIN_7_WORKDAYS, MONTHLY, QUARTERLY, YEARLY = REPORTING_FREQUENCIES  # the catalogue's vocabulary (`reporting`)
+FREQUENCIES = dict(zip(REPORTING_FREQUENCIES, ("作出决定后 7 个工作日内（双公示）", "每月", "每季度", "每年"), strict=True))
 
 
-def default_frequency(record_type: str) -> str:
-    return WITHIN_7_WORKDAYS if record_type in DOUBLE_PUBLICITY else MONTHLY
+def default_frequency(record_type: RecordType) -> str:
+    """What the catalogue declares (`reporting`, 7wd for the 双公示 types), else monthly."""
+    return record_type.reporting
 
 
 def check_frequency(text: str) -> str:

@@ -71,7 +71,7 @@ def set_duty(session: Session, actor: Actor, *, settings: Settings, department_i
     if department is None:
         raise NotFound(what="该部门")
     rtype = load_catalog(settings.catalog_dirs).get(record_type.strip())
-    chosen = rules.check_frequency(frequency) if frequency else rules.default_frequency(rtype.key)
+    chosen = rules.check_frequency(frequency) if frequency else rules.default_frequency(rtype)
     duty = session.scalar(select(DepartmentDuty).where(DepartmentDuty.department_id == department.id,
                                                        DepartmentDuty.record_type == rtype.key))  # fmt: skip
     if duty is None:

@@ -40,7 +40,7 @@ from .conftest import TODAY
 SHIPPED = sorted(tomllib.loads(p.read_text(encoding="utf-8"))["key"] for p in TYPES_DIR.glob("*.toml"))
 NATIONAL = {
     "registration": "登记注册基本信息", "license": "行政许可", "penalty": "行政处罚", "coercion": "行政强制",
-    "confirmation": "行政确认", "reward": "行政奖励", "inspection": "行政检查结果", "dishonest-debtor": "失信被执行人",
+    "confirmation": "行政确认", "reward": "行政奖励", "admin-check": "行政检查结果", "dishonest-debtor": "失信被执行人",
     "consumption-ban": "限制高消费", "abnormal-operation": "经营异常名录", "contract": "合同履行",
     "tax-rating": "纳税信用等级", "customs-rating": "海关信用等级", "risk-class": "企业信用风险分类",
     "integrity-honour": "诚实守信相关荣誉", "tax-arrears": "欠税", "social-insurance": "社会保险缴纳",
@@ -155,6 +155,7 @@ def test_the_classes_allow_these_surfaces():
     [
         (lambda t: t.replace('publication = "不予共享"', 'publication = "内部共享"'), "未知的公开属性 内部共享"),
         (lambda t: t.replace('publication = "不予共享"', "publication = 3"), "未知的公开属性 3"),
+        (lambda t: t.replace('publication = "不予共享"', 'publication = "不予共享"\nreporting = "daily"'), "未知的报送频次 daily"),
         (lambda t: "\n".join(line for line in t.splitlines() if not line.startswith("legal_basis")), "legal_basis"),
         (lambda t: t.replace("legal_basis = ", 'legal_basis = "  "\n# ', 1), "legal_basis"),
     ],

@@ -10,6 +10,7 @@ from tests.factories import records as rf
 
 from xinyong.audit.models import AuditEntry
 from xinyong.auth import service as auth_service
+from xinyong.catalog import load_catalog
 from xinyong.intake import rules
 from xinyong.intake import service as intake_service
 from xinyong.intake.models import DepartmentDuty
@@ -73,8 +74,9 @@ def test_periods_of_each_frequency():
     assert rules.period_of("quarterly", date(2025, 9, 1)) == (date(2025, 7, 1), date(2025, 9, 30))
     assert rules.period_of("yearly", date(2025, 11, 1)) is None
     assert rules.period_of("yearly", date(2025, 12, 1)) == (date(2025, 1, 1), date(2025, 12, 31))
-    assert rules.default_frequency("license") == "7wd"
-    assert rules.default_frequency("tax-arrears") == "monthly"
+    catalog = load_catalog()
+    assert rules.default_frequency(catalog.get("license")) == "7wd"  # declared in the catalogue: 双公示
+    assert rules.default_frequency(catalog.get("tax-arrears")) == "monthly"
 
 
 def test_monitoring_measures_the_reporting_rate_against_the_catalogue(db_session, settings, protector, accounts):

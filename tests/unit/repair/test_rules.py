@@ -74,8 +74,10 @@ def test_non_negative_types_are_never_repaired() -> None:
 
 
 def test_the_repair_page_states_each_negative_types_periods_from_the_catalogue() -> None:
-    (penalty,) = rules.publicity_periods(load_catalog())
-    assert penalty.type_name == "行政处罚"
+    periods = {p.type_name: p for p in rules.publicity_periods(load_catalog())}
+    assert {"行政处罚", "行政强制", "失信被执行人", "经营异常名录"} <= set(periods)  # every public negative type
+    assert "行政许可" not in periods
+    penalty = periods["行政处罚"]
     assert dict(penalty.tiers) == {"轻微": "可不予公示，或最长公示 3 个月", "一般": "最短公示 3 个月，最长公示 1 年",
                                    "严重": "最短公示 1 年，最长公示 3 年"}  # fmt: skip
     assert [rules.months_text(m) for m in (0, 3, 12, 18, 24)] == ["0 个月", "3 个月", "1 年", "18 个月", "2 年"]
