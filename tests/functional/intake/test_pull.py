@@ -344,6 +344,10 @@ def test_the_pull_command_imports_and_an_unreachable_source_is_refused_without_i
     again = runner.invoke(app, ["exchange", "pull", "market", "--config", str(config), "--json"])
     assert again.exit_code == 0, again.output
     assert '"rows": 0' in again.output
+    # On a schedule: `watch` pulls every source of the file (--once: one pass, for a timer).
+    scheduled = runner.invoke(app, ["exchange", "watch", "--config", str(config), "--once"])
+    assert scheduled.exit_code == 0, scheduled.output
+    assert "数据源 market：0 行，水位 50" in scheduled.output
 
     # A closed port on loopback: refused, exit code 2, the URL's password nowhere.
     folder = tmp_path / "closed"
