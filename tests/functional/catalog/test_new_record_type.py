@@ -71,8 +71,10 @@ def test_a_type_without_a_presentation_gets_defaults_from_its_roles(catalog):
     arrears = catalog.get("arrears")
     assert (arrears.is_public, arrears.is_listable) == (False, False)
     # Portal order: the declared order, then files; only 社会公开 types; the default is the first negative one.
-    assert [t.key for t in catalog.public_types] == ["license", "penalty", "inspection-result", "enforcement", "honour"]
-    assert [t.key for t in catalog.listable_types] == ["license", "penalty", "inspection-result", "enforcement", "honour"]
+    assert [t.key for t in catalog.public_types] == ["license", "penalty", "inspection-result", "enforcement", "commitment",
+                                                  "honour"]
+    assert [t.key for t in catalog.listable_types] == ["license", "penalty", "inspection-result", "enforcement", "commitment",
+                                                    "honour"]
     assert catalog.default_public_key == "penalty"
     assert set(catalog.negative_keys) == {"penalty", "enforcement", "arrears"}
     assert set(catalog.positive_keys) == {"license", "honour"}
@@ -275,7 +277,7 @@ def test_the_public_api_validates_types_against_the_catalogue(client, subject_re
 def test_the_openapi_description_lists_the_catalogue_keys(client):
     operation = client.get("/api/openapi.json").json()["paths"]["/api/v1/subjects/{code}/records"]["get"]
     (parameter,) = [p for p in operation["parameters"] if p["name"] == "record_type"]
-    assert parameter["schema"]["enum"] == ["license", "penalty", "inspection-result", "enforcement", "honour"]
+    assert parameter["schema"]["enum"] == ["license", "penalty", "inspection-result", "enforcement", "commitment", "honour"]
     assert "enforcement（行政强制）" in parameter["description"]
     assert "honour（表彰奖励）" in parameter["description"]
     assert "arrears" not in str(parameter)
