@@ -30,7 +30,7 @@ def tasks() -> None:
         overdue = [r for r in rows if r.is_overdue]
         table = Table("承诺编码", "承诺人", "事项", "核查期限")
         for r in overdue:
-            table.add_row(r.task.code, r.commitment.record.subject_name, r.task.matter[:30], r.task.due_on.isoformat())
+            table.add_row(r.task.code, r.item.record.subject_name, r.task.matter[:30], r.task.due_on.isoformat())
     console.print(f"新建核查任务 {created} 个；待核查 {len(rows)} 个，其中逾期 {len(overdue)} 个。", highlight=False)
     if overdue:
         console.print(table)

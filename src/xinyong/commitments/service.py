@@ -352,7 +352,7 @@ def sync_tasks(session: Session, *, settings: Settings, department_id: int | Non
 @dataclass
 class TaskRow:
     task: VerificationTask
-    commitment: CommitmentView
+    item: CommitmentView
     is_overdue: bool
 
 

@@ -63,7 +63,7 @@ def test_a_subject_commits_online_and_the_department_finds_it_untrue(  # type: i
     copy = client.get(f"/account/commitments/{online.id}")
     assert copy.status_code == 200
     assert online.content_hash in copy.text
-    assert "commitment-copy" in copy.text
+    assert "pledge-copy" in copy.text
     assert template.text.splitlines()[1] in copy.text
     own = client.get("/account/commitments")
     assert online.code in own.text
