@@ -1,7 +1,8 @@
 """Where commitments plug into other domains through their hooks: the 信用承诺 section of credit reports
 (reports.sections: the public report shows what the portal shows, the subject's own report every commitment, a
-special report all but the 不予公开 ones) and the broken commitments in credit checks (checks.extras), with the
-告知承诺 verdict for the matters configured so."""
+special report all but the 不予公开 ones), the broken commitments in credit checks (checks.extras), with the
+告知承诺 verdict for the matters configured so, and the repair workflow's 信用修复承诺 (repair.hooks), kept as
+信用修复型 commitments and broken with it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.checks import extras
 from xinyong.commitments import rules, service
+from xinyong.repair import hooks as repair_hooks
 from xinyong.reports import sections
 
 
@@ -52,3 +54,6 @@ def commitments_in_check(session: Session, query: extras.ExtrasQuery) -> dict[in
 
 
 extras.register("commitments", commitments_in_check)
+
+
+repair_hooks.register(on_signed=service.keep_repair_commitment, on_broken=service.break_repair_commitment)

@@ -24,15 +24,16 @@ class TaskStatus(enum.StrEnum):
 
 
 class OnlineCommitment(Base):
-    """A commitment a signed-in subject made on the portal from a template: what it agreed to, word for word,
-    and the hash printed on its copy. The commitment itself is the record (`record_id`) the pipeline stored."""
+    """A commitment a signed-in subject made on the portal from a template (or signed in a repair application,
+    `template_key` "repair:<application id>"): what it agreed to, word for word, and the hash printed on its
+    copy. The commitment itself is the record (`record_id`) the pipeline stored."""
 
     __tablename__ = "online_commitments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), unique=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("subject_accounts.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("subject_accounts.id"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     template_key: Mapped[str] = mapped_column(String(64))
     code: Mapped[str] = mapped_column(String(20), unique=True)

@@ -27,6 +27,7 @@ BROKEN = (PARTLY, NOT_FULFILLED)
 PUBLIC, LIMITED, PRIVATE = "可向社会公开", "特定范围内公开", "不予公开"
 OPENNESS = (PUBLIC, LIMITED, PRIVATE)
 CODE_LENGTH = 20
+REPAIR_KIND = "信用修复型"
 # The role the commitment type is recognised by (a record type of the catalogue declaring it).
 STATUS_ROLE = "pledge_status"
 
@@ -59,6 +60,17 @@ class Template:
 
 
 @dataclass(frozen=True)
+class RepairCommitments:
+    """How the repair workflow's 信用修复承诺 becomes a 信用修复型 commitment."""
+
+    openness: str
+    valid_months: int
+    reason: str  # with {number}: the application's number
+    liability: str
+    basis: str
+
+
+@dataclass(frozen=True)
 class CommitmentConfig:
     broken_months: int
     publicity_basis: str
@@ -72,6 +84,7 @@ class CommitmentConfig:
     repair_route: str
     matters: dict[str, Matter]
     templates: dict[str, Template]
+    repair: RepairCommitments | None = None
 
     def template(self, key: str) -> Template:
         try:
@@ -126,7 +139,18 @@ def parse_config(raw: dict[str, Any], kinds: tuple[str, ...] = ()) -> Commitment
         if len(template.text) > 4000:
             raise CommitmentConfigError(where=where, reason="承诺内容不能超过 4000 字")
         templates[key] = template
+    repair = None
+    if "repair" in raw:
+        table = raw["repair"]
+        repair = RepairCommitments(
+            openness=str(table.get("publicity", LIMITED)), valid_months=_int(table, "valid_months", 36, "repair"),
+            reason=_text(table, "reason", "repair"), liability=_text(table, "liability", "repair"),
+            basis=_text(table, "basis", "repair"),
+        )  # fmt: skip
+        if repair.openness not in OPENNESS:
+            raise CommitmentConfigError(where="repair.publicity", reason=f"公开类型须为 {'、'.join(OPENNESS)} 之一")
     return CommitmentConfig(
+        repair=repair,
         broken_months=_int(publicity, "broken_months", 12, "publicity"),
         publicity_basis=_text(publicity, "basis", "publicity"),
         verify_kinds=tuple(verification.get("types", ())),

@@ -32,9 +32,11 @@ from xinyong.departments.models import Department
 from xinyong.disclosure import service as disclosure
 from xinyong.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
 from xinyong.protect import Protector
+from xinyong.protect import protector as make_protector
 from xinyong.records import service as records_service
 from xinyong.records.models import BatchSource, Record, RecordStatus
 from xinyong.records.rules import add_months
+from xinyong.repair import hooks as repair_hooks
 from xinyong.subjects.models import Subject, SubjectKind
 
 NOTE_MAX = 2000
@@ -248,11 +250,7 @@ def make_online(
         f.authority_name: department.name, f.authority_code: department.code, f.openness: template.openness,
         f.source_name: department.name, f.source_code: department.code,
     }  # fmt: skip
-    if subject.kind is SubjectKind.PERSON:
-        row[f.id_type] = "居民身份证"
-        row[f.id_number] = protector.unseal(subject.id_sealed or "")
-    else:
-        row[f.uscc] = subject.uscc or ""
+    row.update(_identity(subject, f, protector))
     record = _store(session, row, department=department, actor=f"主体在线承诺（账户 {account.id}）", settings=settings,
                     protector=protector, rtype=rtype, today=today)  # fmt: skip
     online = OnlineCommitment(
@@ -271,6 +269,12 @@ def make_online(
                  department_id=department.id, subject_id=subject.id, target=code,
                  details={"template": template.key, "hash": online.content_hash})  # fmt: skip
     return online
+
+
+def _identity(subject: Subject, f: Fields, protector: Protector) -> dict[str, str]:
+    if subject.kind is SubjectKind.PERSON:
+        return {f.id_type: "居民身份证", f.id_number: protector.unseal(subject.id_sealed or "")}
+    return {f.uscc: subject.uscc or ""}
 
 
 def _is_own_code(subject: Subject, code: str, protector: Protector) -> bool:
@@ -312,6 +316,56 @@ def online_of(session: Session, record_ids: list[int]) -> dict[int, OnlineCommit
         return {}
     rows = session.scalars(select(OnlineCommitment).where(OnlineCommitment.record_id.in_(record_ids)))
     return {o.record_id: o for o in rows}
+
+
+# ---------------------------------------------------------------------------- repair commitments
+
+
+def repair_key(application_id: int) -> str:
+    return f"repair:{application_id}"
+
+
+def keep_repair_commitment(session: Session, signed: repair_hooks.SignedCommitment) -> None:
+    """The 信用修复承诺 a subject signs in a repair application, kept as a 信用修复型 commitment accepted by the
+    department that decides the repair. A subject the platform cannot identify by code (no USCC, no sealed ID
+    number) is not refused its repair: its commitment stays in the repair file only."""
+    cfg = config(signed.settings)
+    subject = session.get(Subject, signed.subject_id)
+    department = session.get(Department, signed.department_id)
+    if cfg.repair is None or subject is None or department is None or not (subject.uscc or subject.id_sealed):
+        return
+    settings, protector = signed.settings, make_protector(signed.settings)
+    rtype, f = the_type(settings)
+    today = signed.signed_on
+    valid_until = add_months(today, cfg.repair.valid_months)
+    code = _next_code(session, department.code[2:8], today, rtype)
+    row = {
+        f.code: code, f.name: subject.name, f.kind_of_subject: subject.kind.label, f.kind: rules.REPAIR_KIND,
+        f.reason: cfg.repair.reason.format(number=signed.number), f.text: signed.text[:4000],
+        f.liability: cfg.repair.liability, f.made_on: today.isoformat(), f.valid_until: valid_until.isoformat(),
+        f.status: rules.IN_PROGRESS, f.authority_name: department.name, f.authority_code: department.code,
+        f.openness: cfg.repair.openness, f.source_name: department.name, f.source_code: department.code,
+        **_identity(subject, f, protector),
+    }  # fmt: skip
+    record = _store(session, row, department=department, actor=f"信用修复申请 {signed.number}", settings=settings,
+                    protector=protector, rtype=rtype, today=today)  # fmt: skip
+    online = OnlineCommitment(
+        record_id=record.id, subject_id=subject.id, account_id=signed.account_id, department_id=department.id,
+        template_key=repair_key(signed.application_id), code=code, text=signed.text, liability=cfg.repair.liability,
+        basis=cfg.repair.basis, content_hash=signed.text_sha256, made_on=today, valid_until=valid_until,
+    )  # fmt: skip
+    session.add(online)
+
+
+def break_repair_commitment(session: Session, broken: repair_hooks.BrokenCommitment) -> None:
+    """违诺 of a repair commitment: its commitment record becomes 全部未履行, the 追究 being the restored publication."""
+    online = session.scalar(select(OnlineCommitment).where(
+        OnlineCommitment.template_key == repair_key(broken.application_id)))  # fmt: skip
+    if online is None:
+        return
+    record_fulfilment(session, online.record_id, actor=broken.actor, settings=broken.settings,
+                      protector=make_protector(broken.settings), today=broken.today, status=rules.NOT_FULFILLED,
+                      unfulfilled=broken.reason, pursued="撤销信用修复结果，恢复公示", note="违反信用修复承诺")  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------- verification
