@@ -69,3 +69,28 @@ def test_a_department_file_imports_and_a_reimport_marks_one_broken(client, db_se
     clean = client.post("/api/v1/checks", json={"code": limited["统一社会信用代码"], "matter": "告知承诺适用"},
                         headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
     assert clean["extras"]["commitments"]["notice_commitment"]["allowed"] is True
+
+
+def test_the_console_check_shows_the_broken_commitment_and_refuses_notice_commitment(  # type: ignore[no-untyped-def]
+    db_session, accounts, import_file, sign_in, today
+):
+    made = days_ago(today, 30)
+    broken = dept_row(accounts.dept_a, made, 承诺履行状态="部分履行", 未履行的承诺内容="未按期整改",
+                      履行状态认定日期=days_ago(today, 3).isoformat(), 履行状态认定单位=accounts.dept_a.name,
+                      公开类型="特定范围内公开")  # fmt: skip
+    hidden = dept_row(accounts.dept_a, made, 承诺履行状态="全部未履行", 未履行的承诺内容="虚假承诺",
+                      履行状态认定日期=days_ago(today, 3).isoformat(), 履行状态认定单位=accounts.dept_a.name,
+                      公开类型="不予公开")  # fmt: skip
+    assert import_file([broken, hidden]).created == 2
+    other = sign_in(accounts.users["operator_b"])  # another department checks
+    for row, shown in ((broken, True), (hidden, False)):
+        response = other.post("/admin/checks", {"matter": "告知承诺适用", "code": row["统一社会信用代码"]})
+        assert response.status_code == 303, response.text
+        page = other.get(response.headers["location"]).text
+        assert "不适用告知承诺" in page
+        assert "信用修复" in page
+        assert (row["承诺编码"] in page) is shown
+        assert (row["违诺责任"] in page) is shown
+    own = sign_in(accounts.users["operator"])  # the accepting department sees its 不予公开 one
+    response = own.post("/admin/checks", {"matter": "行政审批", "code": hidden["统一社会信用代码"]})
+    assert hidden["承诺编码"] in own.get(response.headers["location"]).text
