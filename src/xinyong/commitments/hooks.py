@@ -38,9 +38,10 @@ sections.register("commitments", commitments_section)
 
 def commitments_in_check(session: Session, query: extras.ExtrasQuery) -> dict[int, Any]:
     cfg = service.config(query.settings)
-    found = service.broken_for_check(session, query.subject_ids, settings=query.settings,
-                                     department_id=query.department_id, today=query.today)  # fmt: skip
     decides = query.matter in cfg.refuse_matters
+    found = service.broken_for_check(session, query.subject_ids, settings=query.settings,
+                                     department_id=query.department_id, today=query.today,
+                                     with_serious=decides)  # fmt: skip
     result: dict[int, Any] = {}
     for subject_id in query.subject_ids:
         item = found.get(subject_id, service.SubjectCommitments())

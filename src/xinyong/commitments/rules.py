@@ -210,6 +210,16 @@ class Fields:
 
     @classmethod
     def of(cls, rtype: RecordType) -> Fields:
+        """Worked out once per loaded type (catalogue types live as long as the process): it runs on every row."""
+        hit = _FIELDS.get(id(rtype))
+        if hit is not None and hit[0] is rtype:
+            return hit[1]
+        fields = cls._of(rtype)
+        _FIELDS[id(rtype)] = (rtype, fields)
+        return fields
+
+    @classmethod
+    def _of(cls, rtype: RecordType) -> Fields:
         def code(role: str) -> str:
             found = rtype.role_code(role)
             if found is None:
@@ -228,6 +238,9 @@ class Fields:
             source_name=code("source_name"), source_code=code("source_code"),
             publicity_until=code("publicity_until"),
         )  # fmt: skip
+
+
+_FIELDS: dict[int, tuple[RecordType, Fields]] = {}
 
 
 def commitment_type(catalog: Catalog) -> RecordType:

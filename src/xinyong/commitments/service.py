@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts_service
@@ -28,6 +28,7 @@ from xinyong.commitments.models import OnlineCommitment, TaskStatus, Verificatio
 from xinyong.commitments.rules import CommitmentConfig, Fields
 from xinyong.config import Settings
 from xinyong.db import utcnow
+from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.disclosure import service as disclosure
 from xinyong.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
@@ -476,43 +477,77 @@ class SubjectCommitments:
     serious: int = 0
 
 
+_STATEMENTS: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+
+def _broken_statement(rtype: RecordType, f: Fields) -> Any:
+    """The broken commitments of some subjects: built once per type (building costs more than running it)."""
+    key = ("broken", rtype.key, f.status)
+    hit = _STATEMENTS.get(key)
+    if hit is None:
+        statement = select(Record.subject_id, Record.doc_no, Record.department_id, Record.payload).where(
+            Record.record_type == rtype.key, Record.subject_id.in_(bindparam("ids", expanding=True)),
+            Record.status == RecordStatus.ACTIVE.value, Record.payload[f.status].as_string().in_(rules.BROKEN),
+        ).order_by(Record.decision_date.desc(), Record.id.desc())  # fmt: skip
+        hit = _STATEMENTS[key] = (None, statement)
+    return hit[1]
+
+
+def _serious_statement(session: Session, settings: Settings, cfg: CommitmentConfig, today: date) -> Any:
+    """Serious negative records in publication, counted per subject; one statement per day and policy."""
+    negative = tuple(load_catalog(settings.catalog_dirs).negative_keys)
+    if not negative or not cfg.serious_tiers:
+        return None
+    policy = disclosure.load_policy(settings)
+    clause = disclosure.published_clause(session, policy, today, subject_kind=None)
+    key = ("serious", id(policy), today, negative, cfg.serious_tiers, id(clause))
+    hit = _STATEMENTS.get(key)
+    if hit is None or hit[0] is not clause:
+        if len(_STATEMENTS) > 64:
+            _STATEMENTS.clear()
+        statement = (
+            select(Record.subject_id, func.count()).join(Subject, Subject.id == Record.subject_id)
+            .where(Record.subject_id.in_(bindparam("ids", expanding=True)), Record.record_type.in_(negative),
+                   Record.tier.in_(cfg.serious_tiers), clause)
+            .group_by(Record.subject_id)
+        )  # fmt: skip
+        hit = _STATEMENTS[key] = (clause, statement)  # holding the clause keeps its id from being reused
+    return hit[1]
+
+
 def broken_for_check(session: Session, subject_ids: list[int], *, settings: Settings, department_id: int | None,
-                     today: date) -> dict[int, SubjectCommitments]:  # fmt: skip
+                     today: date, with_serious: bool = True) -> dict[int, SubjectCommitments]:  # fmt: skip
     """Broken commitments per subject for a department's credit check: every 可向社会公开 and 特定范围内公开 one,
     and the 不予公开 ones the checking department accepted itself; with the serious negative records the
-    告知承诺 rule reads."""
+    告知承诺 rule reads (`with_serious`)."""
     if not subject_ids:
         return {}
     rtype, f = the_type(settings)
     cfg = config(settings)
-    names = _department_names(session)
     found: dict[int, SubjectCommitments] = defaultdict(SubjectCommitments)
-    records = session.scalars(select(Record).where(
-        Record.record_type == rtype.key, Record.subject_id.in_(subject_ids), Record.status == RecordStatus.ACTIVE.value,
-        Record.payload[f.status].as_string().in_(rules.BROKEN)).order_by(Record.decision_date.desc()))  # fmt: skip
-    for record in records:
-        item = found[record.subject_id]
-        item.broken_total += 1
-        c = view(record, f, names.get(record.department_id, ""))
-        if c.openness == rules.PRIVATE and record.department_id != department_id:
-            continue
-        item.broken.append({
-            "code": c.code, "kind": c.kind, "reason": c.reason, "status": c.status, "liability": c.liability,
-            "unfulfilled": c.unfulfilled, "pursued": c.pursued, "determined_on": c.determined_on,
-            "determined_by": c.determined_by, "department": c.department, "openness": c.openness,
-        })  # fmt: skip
-    negative = list(load_catalog(settings.catalog_dirs).negative_keys)
-    if negative and cfg.serious_tiers:
-        policy = disclosure.load_policy(settings)
-        clause = disclosure.published_clause(session, policy, today, subject_kind=None)
-        rows = session.execute(
-            select(Record.subject_id, func.count()).join(Subject, Subject.id == Record.subject_id)
-            .where(Record.subject_id.in_(subject_ids), Record.record_type.in_(negative),
-                   Record.tier.in_(cfg.serious_tiers), clause)
-            .group_by(Record.subject_id)
-        )  # fmt: skip
-        for subject_id, count in rows:
-            found[subject_id].serious = int(count)
+    connection = session.connection()
+    names: dict[int, str] | None = None
+    for start in range(0, len(subject_ids), 900):
+        part = {"ids": subject_ids[start : start + 900]}
+        for row in connection.execute(_broken_statement(rtype, f), part):
+            item = found[row.subject_id]
+            item.broken_total += 1
+            payload = row.payload or {}
+            if payload.get(f.openness) == rules.PRIVATE and row.department_id != department_id:
+                continue
+            if names is None:
+                names = departments_service.names_by_id(session)
+            item.broken.append({
+                "code": row.doc_no, "department": names.get(row.department_id, ""),
+                **{name: str(payload.get(code) or "") for name, code in (
+                    ("kind", f.kind), ("reason", f.reason), ("status", f.status), ("liability", f.liability),
+                    ("unfulfilled", f.unfulfilled), ("pursued", f.pursued), ("determined_on", f.determined_on),
+                    ("determined_by", f.determined_by), ("openness", f.openness))},
+            })  # fmt: skip
+        serious = _serious_statement(session, settings, cfg, today) if with_serious else None
+        if serious is not None:
+            for subject_id, count in connection.execute(serious, part):
+                found[subject_id].serious = int(count)
     return dict(found)
 
 
