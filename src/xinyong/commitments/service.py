@@ -182,6 +182,13 @@ def record_fulfilment(
     previous = current.status
     record = _store(session, row, department=department, actor=actor, settings=settings, protector=protector,
                     rtype=rtype, today=today)  # fmt: skip
+    task = session.scalar(select(VerificationTask).where(VerificationTask.record_id == record.id,
+                                                         VerificationTask.status == TaskStatus.OPEN.value))  # fmt: skip
+    if task is not None and status != rules.IN_PROGRESS:
+        # A determination of the fulfilment answers the verification too: kept, or broken with its 追究.
+        task.status = TaskStatus.UNTRUE if broken else TaskStatus.CONFIRMED
+        task.actions = row[f.pursued][:500] or None
+        task.finding, task.verified_on, task.verified_by = f"履行状态认定：{status}", today, actor.label[:100]
     audit.record(session, AuditAction.COMMITMENT_FULFILMENT, actor=actor, department_id=department.id,
                  subject_id=record.subject_id, target=record.doc_no, reason=mask_id_numbers(note)[:500] or None,
                  details={"from": previous, "to": status, "pursued": row[f.pursued][:200]})  # fmt: skip
@@ -391,6 +398,7 @@ def sync_tasks(session: Session, *, settings: Settings, department_id: int | Non
     query = select(Record).outerjoin(VerificationTask, VerificationTask.record_id == Record.id).where(
         Record.record_type == rtype.key, Record.status == RecordStatus.ACTIVE.value, VerificationTask.id.is_(None),
         Record.payload[f.kind].as_string().in_(cfg.verify_kinds),
+        Record.payload[f.status].as_string() == rules.IN_PROGRESS,
     )  # fmt: skip
     if department_id is not None:
         query = query.where(Record.department_id == department_id)

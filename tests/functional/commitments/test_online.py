@@ -156,6 +156,7 @@ def test_fulfilment_by_the_department_and_its_bad_inputs(db_session, accounts, i
     assert detail.status_code == 200
     assert row["承诺内容"] in detail.text
     url = f"/admin/commitments/{record.id}/fulfilment"
+    assert row["承诺编码"] in operator.get("/admin/commitments/verifications").text  # its task, created on sight
     cases = [
         ({"status": "基本履行"}, 422, "未知的承诺履行状态"),
         ({"status": "部分履行", "unfulfilled": ""}, 422, "未履行的承诺内容为必填项"),
@@ -173,6 +174,9 @@ def test_fulfilment_by_the_department_and_its_bad_inputs(db_session, accounts, i
     assert ok.status_code == 303
     db_session.expire_all()
     assert record_of(db_session, row["承诺编码"]).payload["CN_LXZT"] == "全部履行"
+    task = db_session.scalars(select(VerificationTask)).one()
+    assert task.status is TaskStatus.CONFIRMED  # the determination answers the verification
+    assert row["承诺编码"] not in operator.get("/admin/commitments/verifications").text
     # a record that is not a commitment does not exist here
     assert operator.get("/admin/commitments/999999").status_code == 404
     # the 信用办 reads every department's, but records no fulfilment (谁受理、谁认定)
