@@ -10,8 +10,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from xinyong.catalog import Catalog
 from xinyong.checks import extras
 from xinyong.commitments import rules, service
+from xinyong.errors import NotFound
 from xinyong.repair import hooks as repair_hooks
 from xinyong.reports import sections
 
@@ -33,7 +35,14 @@ def commitments_section(session: Session, scope: sections.Scope) -> list[section
     return [sections.Group("信用承诺", items)] if items else []
 
 
-sections.register("commitments", commitments_section)
+def _claimed(catalog: Catalog) -> list[str]:
+    try:
+        return [rules.commitment_type(catalog).key]
+    except NotFound:
+        return []
+
+
+sections.register("commitments", commitments_section, claims=_claimed)
 
 
 def commitments_in_check(session: Session, query: extras.ExtrasQuery) -> dict[int, Any]:
