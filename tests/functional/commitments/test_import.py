@@ -32,7 +32,11 @@ def test_a_department_file_imports_and_a_reimport_marks_one_broken(client, db_se
     page = client.get(f"/subjects/{uscc}", params={"tab": KEY})
     assert page.status_code == 200
     assert public["承诺编码"] in page.text
+    listing = client.get(f"/disclosure/{KEY}")
+    assert listing.status_code == 200
+    assert public["承诺编码"] in listing.text
     for hidden in (private, limited):
+        assert hidden["承诺编码"] not in listing.text
         code = hidden["统一社会信用代码"]
         assert client.get(f"/api/v1/subjects/{code}/records", params={"record_type": KEY}).json()["items"] == []
         assert hidden["承诺编码"] not in client.get(f"/subjects/{code}", params={"tab": KEY}).text
