@@ -154,6 +154,7 @@ def _store(session: Session, row: dict[str, str], *, department: Department, act
     code = row[Fields.of(rtype).code]
     found = session.scalars(select(Record).where(Record.record_type == rtype.key, Record.department_id == department.id,
                                                  Record.doc_no == code)).one()  # fmt: skip
+    session.refresh(found)  # the pipeline writes with bulk statements, past the session's copy
     return found
 
 

@@ -177,6 +177,11 @@ def test_fulfilment_by_the_department_and_its_bad_inputs(db_session, accounts, i
     task = db_session.scalars(select(VerificationTask)).one()
     assert task.status is TaskStatus.CONFIRMED  # the determination answers the verification
     assert row["承诺编码"] not in operator.get("/admin/commitments/verifications").text
+    hostile = '<img src=x onerror="alert(1)">{{7*7}}'
+    assert operator.post(url, {"status": "部分履行", "unfulfilled": hostile, "pursued": hostile}).status_code == 303
+    shown = operator.get(f"/admin/commitments/{record.id}").text
+    assert "<img src=x" not in shown
+    assert "&lt;img src=x" in shown
     # a record that is not a commitment does not exist here
     assert operator.get("/admin/commitments/999999").status_code == 404
     # the 信用办 reads every department's, but records no fulfilment (谁受理、谁认定)
