@@ -338,8 +338,6 @@ def check_row(rtype: RecordType, row: CleanRow, today: date) -> None:
         problem(f.determined_on, "date-order", determined_on.isoformat(),
                 f"履行状态认定日期（{determined_on.isoformat()}）早于承诺作出日期（{made_on.isoformat()}）")  # fmt: skip
     status = values.get(f.status)
-    if status == IN_PROGRESS and (values.get(f.unfulfilled) or values.get(f.pursued)):
-        problem(f.status, "status-mismatch", status, "承诺履行状态为“履行中”时不应填写未履行的承诺内容或违诺责任追究内容")
     openness = values.get(f.openness)
     if made_on and status and openness:
         until = publicity_until(openness=openness, status=status, made_on=made_on, valid_until=valid_until,
