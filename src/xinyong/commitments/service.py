@@ -494,10 +494,13 @@ def _broken_statement(rtype: RecordType, f: Fields) -> Any:
     key = ("broken", rtype.key, f.status)
     hit = _STATEMENTS.get(key)
     if hit is None:
-        statement = select(Record.subject_id, Record.doc_no, Record.department_id, Record.payload).where(
-            Record.record_type == rtype.key, Record.subject_id.in_(bindparam("ids", expanding=True)),
+        # No ORDER BY: sorting by decision date would tempt SQLite into the (type, decision date) index, a scan of
+        # every commitment; the few rows of some subjects are sorted here instead.
+        statement = select(Record.subject_id, Record.doc_no, Record.department_id, Record.payload,
+                           Record.decision_date, Record.id).where(
+            Record.subject_id.in_(bindparam("ids", expanding=True)), Record.record_type == rtype.key,
             Record.status == RecordStatus.ACTIVE.value, Record.payload[f.status].as_string().in_(rules.BROKEN),
-        ).order_by(Record.decision_date.desc(), Record.id.desc())  # fmt: skip
+        )  # fmt: skip
         hit = _STATEMENTS[key] = (None, statement)
     return hit[1]
 
@@ -538,7 +541,9 @@ def broken_for_check(session: Session, subject_ids: list[int], *, settings: Sett
     names: dict[int, str] | None = None
     for start in range(0, len(subject_ids), 900):
         part = {"ids": subject_ids[start : start + 900]}
-        for row in connection.execute(_broken_statement(rtype, f), part):
+        found_rows = sorted(connection.execute(_broken_statement(rtype, f), part),
+                            key=lambda r: (r.decision_date, r.id), reverse=True)
+        for row in found_rows:
             item = found[row.subject_id]
             item.broken_total += 1
             payload = row.payload or {}
