@@ -17,6 +17,7 @@ from xinyong.commitments import service
 from xinyong.commitments.models import OnlineCommitment, TaskStatus, VerificationTask
 from xinyong.records.models import RecordVersion
 from xinyong.subjects.models import Subject
+from xinyong.subjects.refs import record_ref
 
 TEMPLATE = "food-business-notice"
 
@@ -45,7 +46,7 @@ def _make(portal, accounts, **overrides):  # type: ignore[no-untyped-def]
 
 
 def test_a_subject_commits_online_and_the_department_finds_it_untrue(  # type: ignore[no-untyped-def]
-    client, db_session, accounts, subject, portal_sign_in, sign_in, today, console_settings
+    client, db_session, accounts, subject, portal_sign_in, sign_in, today, console_settings, protector
 ):
     portal = portal_sign_in(subject)
     page, _, _ = _form(client)
@@ -118,6 +119,10 @@ def test_a_subject_commits_online_and_the_department_finds_it_untrue(  # type: i
     # The subject sees it broken; the dashboard counts it.
     portal = portal_sign_in(subject)
     assert "全部未履行" in client.get("/account/commitments").text
+    # the subject may object to the finding through the objection procedure, as against any record
+    objection_form = client.get(f"/objections/file/{record_ref(record.id, protector)}")
+    assert objection_form.status_code == 200
+    assert online.code in objection_form.text
     operator = sign_in(accounts.users["operator"])
     board = operator.get("/admin/commitments/dashboard")
     assert board.status_code == 200
