@@ -10,9 +10,9 @@ from urllib.request import urlopen
 
 import pytest
 from tests.browser.test_repair import STAFF_PASSWORD, _prove_identity, _sign_up_and_in, _staff_sign_in
-from tests.conftest import keyed_sessionmaker
 from tests.factories import records as f
 from tests.factories.commitments import commitment_row
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong.actors import Actor
 from xinyong.auth import service as auth_service
@@ -29,7 +29,7 @@ KEY = "commitment"
 
 @pytest.fixture
 def live_settings(fresh_database_url: str, tmp_path: Path) -> Settings:
-    from tests.conftest import TEST_KEY
+    from tests.fixtures.keys import TEST_KEY
 
     return Settings(database_url=fresh_database_url, secret_key=TEST_KEY, secret_key_file=tmp_path / "k",
                     portal_rate_limit_requests=0, upload_dir=tmp_path / "uploads",

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories import records as rf
 from tests.factories.commitments import commitment_row
-from tests.functional.repair.conftest import (  # noqa: F401  (fixtures)
+from tests.fixtures.subject_accounts import (  # noqa: F401  (fixtures)
     accounts,
     app,
     client,

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import TEST_KEY
 from tests.factories.commitments import commitment_row
 from tests.factories.records import DEPT_CODE, write_rows
+from tests.fixtures.keys import TEST_KEY
 from typer.testing import CliRunner
 
 from xinyong import clock

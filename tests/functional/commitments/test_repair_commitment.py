@@ -4,7 +4,7 @@ its breach (违诺, declared by the 信用办) marks that commitment 全部未�
 from __future__ import annotations
 
 from sqlalchemy import select
-from tests.functional.repair.conftest import penalty  # noqa: F401  (fixture)
+from tests.fixtures.subject_accounts import penalty  # noqa: F401  (fixture)
 from tests.functional.repair.test_workflow import apply, submitted
 
 from xinyong.actors import Actor
