@@ -38,6 +38,8 @@ class Permission(enum.StrEnum):
     REPAIRS_READ = "admin:repairs:read"  # repair queue and applications (own department for bound roles)
     OBJECTIONS_READ = "admin:objections:read"
     COMMITMENTS_DECIDE = "admin:commitments:decide"  # declare a repair commitment broken (违诺): 信用办 only
+    COMMITMENTS_READ = "admin:commitments:read"  # 信用承诺: accepted commitments, verification tasks, the dashboard
+    COMMITMENTS_WRITE = "admin:commitments:write"  # record fulfilment and verification findings: the accepting department
     REPORTS_READ = "admin:reports:read"  # the registry of issued credit reports (own department for bound roles)
     EVALUATION_READ = "admin:evaluation:read"  # evaluation runs, grade changes, a subject's explained grade
     INSPECTIONS_READ = "admin:inspections:read"

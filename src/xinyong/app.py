@@ -20,6 +20,8 @@ from xinyong.catalog import load_catalog
 from xinyong.catalog import pages as catalog_pages
 from xinyong.checks import admin as checks_admin
 from xinyong.checks import api as checks_api
+from xinyong.commitments import admin as commitments_admin
+from xinyong.commitments import portal as commitments_portal
 from xinyong.config import Settings, load_settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.evaluation import admin as evaluation_admin
@@ -60,11 +62,11 @@ ROUTERS = (
     reports_api.router,
     # the public portal and the subjects' accounts
     portal_views.router, lists_portal.router, accounts_portal.router, portal_account.router, repair_portal.router, objections_portal.router,
-    reports_portal.router, evaluation_portal.router, inspections_portal.router,
+    reports_portal.router, evaluation_portal.router, inspections_portal.router, commitments_portal.router,
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
     objections_admin.router, accounts_admin.router, reports_admin.router, evaluation_admin.router, inspections_admin.router,
-    monitoring_admin.router, integrity_admin.router, intake_admin.router,
+    monitoring_admin.router, integrity_admin.router, intake_admin.router, commitments_admin.router,
 )  # fmt: skip
 
 

@@ -289,6 +289,12 @@ class Settings(BaseSettings):
         description="Font file whose CJK glyphs are embedded in PDF reports (a collection: its Noto Sans CJK SC "
         "member, else its first); Debian's fonts-noto-cjk by default.",
     )
+    commitments_config: Path | None = Field(
+        default=None,
+        description="TOML file of the 信用承诺 settings (违诺 publicity period, verification deadlines per matter, the "
+        "check matters where 告知承诺 is refused, the templates subjects commit to); the built-in "
+        "commitments/commitments.toml when unset. The 违诺 publicity period of imported rows is the built-in one.",
+    )
     integrity_config: Path | None = Field(
         default=None,
         description="TOML file of the 政务诚信 settings (government code pairs, case kinds, clearing period, ageing "

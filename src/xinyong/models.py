@@ -6,6 +6,7 @@ from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.auth.models import LoginThrottle, User, UserSession
 from xinyong.calendar.models import CalendarOverride
 from xinyong.checks.models import CheckFeedback, CreditCheck
+from xinyong.commitments.models import OnlineCommitment, VerificationTask
 from xinyong.db import Base
 from xinyong.departments.models import ApiKey, Department
 from xinyong.disclosure.models import PublicationStop, Withdrawal
@@ -74,6 +75,7 @@ __all__ = [
     "LoginThrottle",
     "Measure",
     "Objection",
+    "OnlineCommitment",
     "OutboxItem",
     "PlanInspector",
     "PlanSectorMember",
@@ -95,5 +97,6 @@ __all__ = [
     "SubjectVerification",
     "User",
     "UserSession",
+    "VerificationTask",
     "Withdrawal",
 ]

@@ -110,6 +110,9 @@ class AuditAction(enum.StrEnum):
     DEPARTMENT_DUTY_SET = "department-catalogue.set"
     DEPARTMENT_DUTY_REMOVED = "department-catalogue.removed"
     SOURCE_PULLED = "intake.pulled"
+    COMMITMENT_MADE = "commitment.made"  # a subject's online commitment
+    COMMITMENT_FULFILMENT = "commitment.fulfilment"  # 履行状态认定 by the accepting department
+    COMMITMENT_VERIFIED = "commitment.verified"  # 告知承诺核查 (属实 / 承诺不实)
 
     @property
     def label(self) -> str:
@@ -201,6 +204,9 @@ ACTION_LABELS = {
     AuditAction.INTEGRITY_NOTICE_CLOSED: "办结法院拟纳入失信名单告知",
     AuditAction.CIVIL_SERVANT_RECORDED: "登记公务员诚信档案",
     AuditAction.CIVIL_SERVANT_LOOKED_UP: "查询公务员诚信档案",
+    AuditAction.COMMITMENT_MADE: "在线作出信用承诺",
+    AuditAction.COMMITMENT_FULFILMENT: "认定信用承诺履行状态",
+    AuditAction.COMMITMENT_VERIFIED: "告知承诺核查",
 }
 
 

@@ -39,25 +39,26 @@ CIVIL_SERVANT_PERMISSIONS = frozenset({Permission.CIVIL_SERVANTS_READ, Permissio
 
 # Steps that belong to the department that owns the record (谁处罚、谁修复): the 信用办 takes the platform's step
 # of a repair and never the department's, so that no single body takes a penalty off the portal alone.
-DEPARTMENT_ONLY = frozenset({Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE})
+DEPARTMENT_ONLY = frozenset({Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE, Permission.COMMITMENTS_WRITE})
 # What the accounts of a deactivated department keep: reading their own history, and their own password.
 READ_ONLY = frozenset({p for p in Permission if p.value.endswith(":read")} | {Permission.ACCOUNT_WRITE})
 
 _COMMON = {Permission.DASHBOARD_READ, Permission.BATCHES_READ, Permission.RECORDS_READ, Permission.SUBJECTS_READ,
            Permission.ACCOUNT_WRITE, Permission.LISTS_READ, Permission.CHECKS_READ, Permission.EVALUATION_READ,
            Permission.INSPECTIONS_READ, Permission.REPORTS_READ,
-           Permission.MONITORING_READ, Permission.INTEGRITY_READ}  # fmt: skip
+           Permission.MONITORING_READ, Permission.INTEGRITY_READ, Permission.COMMITMENTS_READ}  # fmt: skip
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(p for p in Permission
                                    if not p.is_api and p not in DEPARTMENT_ONLY and p not in CIVIL_SERVANT_PERMISSIONS),
     Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE,
-                                        Permission.INSPECTIONS_WRITE, Permission.ALERTS_ACKNOWLEDGE}),
+                                        Permission.INSPECTIONS_WRITE, Permission.ALERTS_ACKNOWLEDGE,
+                                        Permission.COMMITMENTS_WRITE}),
     Role.REVIEWER: frozenset(_COMMON | {Permission.SUBJECTS_REVEAL, Permission.LISTS_DECIDE,
                                         Permission.REPAIRS_DECIDE, Permission.OBJECTIONS_DECIDE,
                                         Permission.REPAIRS_READ, Permission.OBJECTIONS_READ,
                                         Permission.CHECKS_WRITE, Permission.SUBJECT_ACCOUNTS_READ,
                                         Permission.SUBJECT_ACCOUNTS_ACTIVATE, Permission.INSPECTIONS_DECIDE,
-                                        Permission.ALERTS_ACKNOWLEDGE}),
+                                        Permission.ALERTS_ACKNOWLEDGE, Permission.COMMITMENTS_WRITE}),
     Role.AUDITOR: frozenset(_COMMON | {Permission.REPAIRS_READ, Permission.OBJECTIONS_READ, Permission.AUDIT_READ, Permission.AUDIT_EXPORT, Permission.DEPARTMENTS_READ,
                                        Permission.USERS_READ, Permission.SUBJECT_ACCOUNTS_READ}),
     Role.INTEGRITY_KEEPER: frozenset({Permission.ACCOUNT_WRITE, Permission.INTEGRITY_READ,

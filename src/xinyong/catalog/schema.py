@@ -23,6 +23,9 @@ ROLES = {
     "institution_cert", "social_org_cert", "legal_representative", "id_type", "id_number", "doc_no",
     "decision_date", "valid_from", "valid_until", "authority_name", "authority_code", "source_name",
     "source_code", "categories", "fine_amount", "publicity_until", "matter", "result",
+    # 信用承诺 (the commitments domain reads its type's fields by these)
+    "pledge_kind", "pledge_reason", "pledge_text", "pledge_liability", "pledge_status", "pledge_unfulfilled",
+    "pledge_pursued", "pledge_determined_on", "pledge_determined_by", "pledge_determined_by_code", "pledge_openness",
 }  # fmt: skip
 REQUIRED_ROLES = {"subject_name", "subject_kind", "doc_no", "decision_date", "source_code"}
 
@@ -52,6 +55,9 @@ FILTER_KINDS = {"text", "enum", "multi_enum"}
 DEFAULT_ORDER = 100
 # A type's key names it in URLs (/disclosure/<key>), the public API and export file names: plain ASCII.
 KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+# `row_rules`: a function the ingestion pipeline calls on each validated row of the type, named as
+# "package.module:function" (checks across fields that TOML cannot declare, e.g. the parts of a 承诺编码).
+ROW_RULES_RE = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*:[a-z_][a-z0-9_]*$")
 SUMMARY_DEFAULT_SIZE = 2
 
 
@@ -148,6 +154,7 @@ class RecordType:
     is_positive: bool = False
     publication: str = PUBLIC
     reporting: str = DEFAULT_REPORTING  # the default frequency of a department's catalogue line (REPORTING_FREQUENCIES)
+    row_rules: str | None = None  # "module:function" called on each validated row (see records.validation)
 
     @property
     def effect(self) -> str:
@@ -360,6 +367,9 @@ def parse_record_type(raw: dict[str, Any], where: str) -> RecordType:
         raise CatalogError(where=where, reason="一类信息不能既是失信信息（negative）又是守信信息（positive）")
     if is_negative and publicity.mode != "tiered":
         raise CatalogError(where=where, reason="失信信息（negative）只能在公示期内公示，须使用分级公示（mode = \"tiered\"）")
+    row_rules = raw.get("row_rules")
+    if row_rules is not None and not (isinstance(row_rules, str) and ROW_RULES_RE.match(row_rules)):
+        raise CatalogError(where=where, reason="row_rules 须写作“模块:函数”（如 xinyong.commitments.rules:check_row）")
     publication = raw.get("publication", PUBLIC)
     if publication not in PUBLICATION_CLASSES:
         raise CatalogError(where=where, reason=f"未知的公开属性 {publication}（可用：{'、'.join(PUBLICATION_CLASSES)}）")
@@ -379,6 +389,7 @@ def parse_record_type(raw: dict[str, Any], where: str) -> RecordType:
         is_positive=is_positive,
         publication=publication,
         reporting=reporting,
+        row_rules=row_rules,
         portal=_presentation(raw, fields, publication == PUBLIC, f"{where}:portal"),
     )
 

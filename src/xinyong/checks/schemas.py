@@ -74,6 +74,11 @@ class CheckRead(BaseModel):
     evaluation: dict[str, Any] | None = Field(
         None, description="最近一次公共信用综合评价：grade（等级）、grade_label、score、as_of（评价日）；未评价为 null"
     )
+    extras: dict[str, Any] = Field(
+        default_factory=dict,
+        description="其他领域提供的核查内容，按领域分列；commitments：违诺的信用承诺（承诺编码、违诺责任、追究内容）"
+        "及该事项能否适用告知承诺（不适用时说明理由与修复途径）",
+    )
 
 
 class BatchCheckRead(BaseModel):

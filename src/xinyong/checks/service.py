@@ -21,6 +21,7 @@ from xinyong.audit.rules import AuditAction
 from xinyong.auth.service import ensure_department
 from xinyong.catalog import load_catalog
 from xinyong.catalog.schema import CHECKS
+from xinyong.checks import extras as check_extras
 from xinyong.checks import rules
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.clock import CHINA
@@ -271,7 +272,7 @@ def _empty_doc(outcome: str, *, candidates: list[dict[str, Any]] | None = None, 
     return {"outcome": outcome, "subject": None, "hint": "none" if outcome == "not-found" else None,
             "hint_label": "无" if outcome == "not-found" else None, "memberships": [], "negative_records": [],
             "negative_total": 0, "positive_records": [], "positive_total": 0, "measures": [],
-            "candidates": candidates or [], "message": message, "evaluation": None}  # fmt: skip
+            "candidates": candidates or [], "message": message, "evaluation": None, "extras": {}}  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------ the checks
@@ -291,6 +292,8 @@ def prepare_checks(
         found[member_id].memberships = entries
     _records(session, found, settings=settings, today=today, detail=detail)
     grades = evaluation_service.grades_for(session, list(found), settings=settings)
+    extras = check_extras.collect(session, check_extras.ExtrasQuery(
+        list(found), matter, actor.department_id, today, settings)) if detail else {}  # fmt: skip
     measures = measures_service.current_for_matter(session, matter)
     now = utcnow()
     documents, rows = [], []
@@ -308,6 +311,7 @@ def prepare_checks(
                 doc, hint, is_hit = _result_doc(found[subject.id], measures, matter)
                 grade = grades.get(subject.id)
                 doc["evaluation"] = grade.as_dict() if grade else None
+                doc["extras"] = extras.get(subject.id, {})
         elif query.kind == "name":
             candidates = _candidates(session, query.value)
             doc = _empty_doc("candidates" if candidates else "not-found", candidates=candidates,

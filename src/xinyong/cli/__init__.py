@@ -18,6 +18,7 @@ from xinyong.calendar.cli import app as calendar_app
 from xinyong.cli.db import app as db_app
 from xinyong.cli.serve import serve
 from xinyong.commandline import err_console
+from xinyong.commitments.cli import app as commitments_app
 from xinyong.demo.cli import app as demo_app
 from xinyong.departments.cli import app as departments_app
 from xinyong.disclosure.cli import app as disclosure_app
@@ -61,6 +62,7 @@ app.add_typer(reports_app, name="reports", help="信用报告：生成、核验�
 app.add_typer(evaluation_app, name="evaluation", help="公共信用综合评价：评价模型、评价批次、等级解释")
 app.add_typer(inspections_app, name="inspections", help="分级分类监管：双随机抽查计划、抽取、公示与检查结果")
 app.add_typer(monitoring_app, name="monitoring", help="信用监测：部门考核、月报、重错码、预警")
+app.add_typer(commitments_app, name="commitments", help="信用承诺：承诺书模板、告知承诺核查任务、统计")
 app.add_typer(accounts_app, name="accounts", help="信用主体账户：签发激活码、查看、撤销核验与注销")
 app.add_typer(intake_app, name="exchange", help="归集渠道：库对接增量拉取（pull）、定时拉取与前置机目录（watch）")
 app.command("serve", help="启动网站与接口服务")(serve)

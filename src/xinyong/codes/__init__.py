@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from xinyong.codes.idnumber import (
     RESIDENT_ID_TYPES,
+    is_region_code,
     looks_like_id_number,
     make_id_number,
     mask_id_number,
@@ -36,6 +37,7 @@ __all__ = [
     "find_id_numbers",
     "has_id_number",
     "is_individual_business",
+    "is_region_code",
     "looks_like_id_number",
     "make_id_number",
     "make_org_code",

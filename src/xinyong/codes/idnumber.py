@@ -29,6 +29,11 @@ _EARLIEST_BIRTH = date(1890, 1, 1)
 RESIDENT_ID_TYPES = frozenset({"", "身份证", "居民身份证", "二代身份证", "中华人民共和国居民身份证", "1", "111"})
 
 
+def is_region_code(code: str) -> bool:
+    """A 6-digit 行政区划代码 (GB/T 2260) of a known province (the lower levels change too often to hold here)."""
+    return len(code) == 6 and code.isascii() and code.isdigit() and code[:2] in _PROVINCES
+
+
 def mask_id_number(value: object) -> str:
     """Keep the first 4 and last 4 characters of an ID-shaped value; otherwise only the last 2."""
     code = normalize_code(value)

@@ -12,6 +12,7 @@ the clear text joins the row's sealed part, and the department gets an ``id-numb
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from xinyong.catalog.schema import FieldSpec, RecordType, header_key
+from xinyong.catalog.schema import CatalogError, FieldSpec, RecordType, header_key
 from xinyong.codes import (
     RESIDENT_ID_TYPES,
     CodeError,
@@ -275,6 +276,23 @@ def _published(spec: FieldSpec, value: Any) -> str:
     return value
 
 
+# ------------------------------------------------------------------------------------------- row rules
+
+# A record type's declared `row_rules` (catalogue): called with the type, each validated row and today's date,
+# it may add problems and fill derived fields; the row is then stored (or rejected) as usual.
+RowRules = Callable[[RecordType, CleanRow, date], None]
+
+
+@lru_cache(maxsize=16)
+def row_rules_of(name: str) -> RowRules:
+    module_name, _, function = name.partition(":")
+    try:
+        found = getattr(importlib.import_module(module_name), function)
+    except (ImportError, AttributeError):
+        raise CatalogError(where="row_rules", reason=f"找不到 {name}") from None
+    return found  # type: ignore[no-any-return]
+
+
 # -------------------------------------------------------------------------------------------- validator
 
 
@@ -338,6 +356,7 @@ class RowValidator:
         self._code_columns = frozenset(
             spec.code for spec in record_type.fields if spec.kind == "uscc" or spec.kind.startswith("legacy:")
         )
+        self._row_rules = row_rules_of(record_type.row_rules) if record_type.row_rules else None
 
     def validate(self, row_number: int, cells: list[str]) -> CleanRow:
         values: dict[str, Any] = {}
@@ -411,7 +430,10 @@ class RowValidator:
                         )
                     )  # fmt: skip
         self._cross_checks(row_number, values, problems)
-        return CleanRow(row_number, values, payload, sealed, problems)
+        clean = CleanRow(row_number, values, payload, sealed, problems)
+        if self._row_rules is not None:
+            self._row_rules(self.record_type, clean, self.today)
+        return clean
 
     def _cross_checks(self, row_number: int, values: dict[str, Any], problems: list[Problem]) -> None:
         roles = self.roles

@@ -122,7 +122,8 @@ def refuse(request: Request, session: DbSession, actor: RepairsRead, application
 
 
 @router.post("/{application_id}/restore", name="admin.repairs.restore")
-def restore(request: Request, session: DbSession, actor: CommitmentsDecide, application_id: Id, reason: Text = ""
-            ) -> Response:  # fmt: skip
+def restore(request: Request, session: DbSession, settings: AppSettings, actor: CommitmentsDecide, application_id: Id,
+            reason: Text = "") -> Response:  # fmt: skip
     return _act(request, application_id, lambda: repair_service.restore_publication(
-        session, application_id, actor=actor, reason=reason, today=china_today()), "已认定违反承诺，恢复公示")  # fmt: skip
+        session, application_id, actor=actor, reason=reason, today=china_today(), settings=settings),
+        "已认定违反承诺，恢复公示")  # fmt: skip

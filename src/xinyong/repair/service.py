@@ -31,7 +31,7 @@ from xinyong.lists import service as lists_service
 from xinyong.lists.models import EntryState, ListEntry, ListNature, ListOrigin, ListType
 from xinyong.notify import service as notify
 from xinyong.records.models import Record, RecordStatus
-from xinyong.repair import rules
+from xinyong.repair import hooks, rules
 from xinyong.repair.models import RepairApplication, RepairCommitment, RepairEvent, RepairStatus
 from xinyong.repair.rules import Eligibility, ListRepairPolicy, RepairPolicy
 from xinyong.subjects.models import Subject
@@ -180,6 +180,7 @@ def submit_application(
         text_sha256=hashlib.sha256(text.encode()).hexdigest(), signer_name=values["signer_name"],
         client=(client or "")[:64] or None,
     ))  # fmt: skip
+    _signed(session, application, text, settings, today)
     label = f"subject-account:{account.id}"
     _event(session, application, "submit", None, RepairStatus.SUBMITTED, label, None)
     audit.record(session, AuditAction.REPAIR_SUBMITTED, actor=label, department_id=record.department_id,
@@ -298,6 +299,7 @@ def submit_list_application(
         text_sha256=hashlib.sha256(text.encode()).hexdigest(), signer_name=values["signer_name"],
         client=(client or "")[:64] or None,
     ))  # fmt: skip
+    _signed(session, application, text, settings, today)
     label = f"subject-account:{account.id}"
     _event(session, application, "submit", None, RepairStatus.SUBMITTED, label, None)
     audit.record(session, AuditAction.REPAIR_SUBMITTED, actor=label, department_id=entry.department_id,
@@ -492,8 +494,8 @@ def refuse_application(session: Session, application_id: int, *, actor: Actor, r
     return application
 
 
-def restore_publication(session: Session, application_id: int, *, actor: Actor, reason: str, today: date
-                        ) -> RepairApplication:  # fmt: skip
+def restore_publication(session: Session, application_id: int, *, actor: Actor, reason: str, today: date,
+                        settings: Settings | None = None) -> RepairApplication:  # fmt: skip
     """违诺: the subject broke its repair commitment; the stop is lifted, so the record is published again
     for what is left of its publicity period. Audited; the subject is told."""
     ensure(actor, Permission.COMMITMENTS_DECIDE)
@@ -508,12 +510,22 @@ def restore_publication(session: Session, application_id: int, *, actor: Actor, 
         stop.lifted_on = today
     for commitment in session.scalars(select(RepairCommitment).where(RepairCommitment.application_id == application.id)):
         commitment.breached_at, commitment.breach_reason = utcnow(), reason
+    if settings is not None:
+        hooks.broken(session, hooks.BrokenCommitment(application.id, reason, actor, today, settings))
     record = session.get(Record, application.record_id)
     assert record is not None
     _change(session, "publication-restored", record, application, today)
     _tell(session, application, _account(session, application), "因违反信用修复承诺，已恢复公示",
           f"因违反信用修复承诺（{reason}），{record.doc_no}自 {today.isoformat()} 起恢复公示。")  # fmt: skip
     return application
+
+
+def _signed(session: Session, application: RepairApplication, text: str, settings: Settings, today: date) -> None:
+    hooks.signed(session, hooks.SignedCommitment(
+        application_id=application.id, number=application.number, subject_id=application.subject_id,
+        department_id=application.department_id, account_id=application.account_id, text=text,
+        text_sha256=hashlib.sha256(text.encode()).hexdigest(), signed_on=today, settings=settings,
+    ))  # fmt: skip
 
 
 def withdraw_application(session: Session, *, account: SubjectAccount, number: str, today: date) -> RepairApplication:

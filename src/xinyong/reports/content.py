@@ -192,10 +192,11 @@ def _memberships(session: Session, subject: Subject, kind: ReportKind, *, today:
 def _type_order(catalog: Catalog, *, public_only: bool) -> list[RecordType]:
     """The record types in the portal's order (their declared `order`, then the catalogue's): the public types of
     the public report, every type of the subject's own documents."""
+    claimed = sections.claimed_types(catalog)  # shown in their own sections (信用承诺 …)
     if public_only:
-        return list(catalog.public_types)
+        return [t for t in catalog.public_types if t.key not in claimed]
     ordered = sorted(enumerate(catalog.types.values()), key=lambda pair: (pair[1].portal.order, pair[0]))
-    return [t for _, t in ordered]
+    return [t for _, t in ordered if t.key not in claimed]
 
 
 def _report_sections(session: Session, subject: Subject, request: Request, catalog: Catalog, head: dict[str, Any],

@@ -23,13 +23,14 @@ Tags for the cover (存续/注销 …) come the same way, through `register_tags
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from xinyong.catalog import Catalog
 from xinyong.config import Settings
 from xinyong.reports.rules import PLUGGABLE
 
@@ -79,13 +80,23 @@ TagProvider = Callable[[Session, Scope], list[str]]
 
 _providers: dict[str, list[Provider]] = {}
 _tag_providers: list[TagProvider] = []
+# Record types a provider shows in its own section, so that the 行政管理 section does not list them again:
+# called with the catalogue, each answers the keys it claims.
+_claims: list[Callable[[Catalog], Iterable[str]]] = []
 
 
-def register(section: str, provider: Provider) -> None:
+def register(section: str, provider: Provider, *, claims: Callable[[Catalog], Iterable[str]] | None = None) -> None:
     if section not in PLUGGABLE:
         raise ValueError(f"section {section!r} cannot take providers (one of {sorted(PLUGGABLE)})")
     if provider not in _providers.setdefault(section, []):
         _providers[section].append(provider)
+    if claims is not None and claims not in _claims:
+        _claims.append(claims)
+
+
+def claimed_types(catalog: Catalog) -> set[str]:
+    """The record types some provider shows in its own section."""
+    return {key for claim in _claims for key in claim(catalog)}
 
 
 def register_tags(provider: TagProvider) -> None:

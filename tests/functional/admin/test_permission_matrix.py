@@ -230,6 +230,18 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/integrity/sync"): ADMIN,
     ("POST", "/admin/integrity/notices"): ADMIN,
     ("POST", "/admin/integrity/notices/{notice_id}/close"): ADMIN,
+    # credit commitments (issue 13): the accepting department records fulfilment and verification findings
+    ("GET", "/admin/commitments"): STAFF,
+    ("GET", "/admin/commitments/dashboard"): STAFF,
+    ("GET", "/admin/commitments/verifications"): STAFF,
+    ("POST", "/admin/commitments/verifications/{task_id}"): CHECKERS - ADMIN,
+    ("GET", "/admin/commitments/{record_id}"): STAFF,
+    ("POST", "/admin/commitments/{record_id}/fulfilment"): CHECKERS - ADMIN,
+    ("GET", "/commitments/templates"): EVERYONE,
+    ("GET", "/account/commitments"): NOBODY,
+    ("GET", "/account/commitments/new/{key}"): NOBODY,
+    ("POST", "/account/commitments/new/{key}"): NOBODY,
+    ("GET", "/account/commitments/{online_id}"): NOBODY,
     ("GET", "/admin/civil-servants"): KEEPER,
     ("POST", "/admin/civil-servants"): KEEPER,
     ("POST", "/admin/civil-servants/search"): KEEPER,
@@ -266,7 +278,7 @@ def _expected_denial(method: str, template: str, who: str) -> tuple[int, str]:
         return 401, "not-authenticated"
     if method == "GET" or template.startswith(("/repair/apply", "/repair/applications", "/objections",
                                                 "/account/identity", "/account/claims",
-                                                "/account/reports")):  # fmt: skip
+                                                "/account/reports", "/account/commitments")):  # fmt: skip
         return 303, "/account/login"  # a subject's own pages: the subject sign-in
     return 403, "页面已过期"  # a portal form without the portal's form token
 
@@ -308,7 +320,7 @@ def test_every_route_allows_and_denies_as_the_matrix_says(app, client, accounts,
               "objection_id": 999999, "account_id": 999999, "claim_id": 999999, "run_id": 999999,
               "plan_id": 999999, "inspector_id": 999999, "kind": "xlsx", "month": "2025-10",
               "issue_id": 999999, "action": "merge", "alert_id": 999999, "case_id": 999999, "notice_id": 999999,
-              "duty_id": 999999}  # fmt: skip
+              "duty_id": 999999, "task_id": 999999, "key": "unknown", "online_id": 999999}  # fmt: skip
     forms = {"/admin/records/{record_id}/revoke": {"reason": "矩阵测试撤销"},
              "/admin/subjects/{subject_id}/reveal": {"reason": "矩阵测试查看"},
              "/admin/users/{user_id}": {}, "/admin/login": {"username": "auditor", "password": PASSWORD}, "/admin/departments/{department_id}/active": {"active": "1"}}  # fmt: skip

@@ -71,11 +71,11 @@ def test_a_type_without_a_presentation_gets_defaults_from_its_roles(catalog):
     arrears = catalog.get("arrears")
     assert (arrears.is_public, arrears.is_listable) == (False, False)
     # Portal order: the declared order, then files; only 社会公开 types; the default is the first negative one.
-    declared = {"license", "penalty", "inspection-result", "enforcement", "honour"}
+    declared = {"license", "penalty", "inspection-result", "enforcement", "commitment", "honour"}
     assert [t.key for t in catalog.public_types if t.key in declared] == [
-        "license", "penalty", "inspection-result", "enforcement", "honour"]
+        "license", "penalty", "inspection-result", "enforcement", "commitment", "honour"]
     assert [t.key for t in catalog.listable_types if t.key in declared] == [
-        "license", "penalty", "inspection-result", "enforcement", "honour"]
+        "license", "penalty", "inspection-result", "enforcement", "commitment", "honour"]
     assert "arrears" not in catalog.public_keys
     assert catalog.default_public_key == "penalty"
     assert {"penalty", "enforcement", "arrears"} <= set(catalog.negative_keys)
@@ -280,7 +280,7 @@ def test_the_openapi_description_lists_the_catalogue_keys(client):
     operation = client.get("/api/openapi.json").json()["paths"]["/api/v1/subjects/{code}/records"]["get"]
     (parameter,) = [p for p in operation["parameters"] if p["name"] == "record_type"]
     assert parameter["schema"]["enum"] == [t.key for t in load_catalog(client.app.state.settings.catalog_dirs).public_types]
-    assert {"license", "penalty", "inspection-result", "enforcement", "honour"} <= set(parameter["schema"]["enum"])
+    assert {"license", "penalty", "inspection-result", "enforcement", "commitment", "honour"} <= set(parameter["schema"]["enum"])
     assert "enforcement（行政强制）" in parameter["description"]
     assert "honour（表彰奖励）" in parameter["description"]
     assert "arrears" not in str(parameter).replace("tax-arrears", "")

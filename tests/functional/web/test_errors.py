@@ -20,7 +20,8 @@ from xinyong.web.uow import router as make_router
 
 HUGE = str(2**63)  # past what any integer column holds
 PAST_INT = str(2**31)  # one past the largest id PostgreSQL's INTEGER holds
-DEPARTMENT_STEPS = frozenset({"/admin/repairs/{application_id}/approve", "/admin/objections/{objection_id}/decide"})
+DEPARTMENT_STEPS = frozenset({"/admin/repairs/{application_id}/approve", "/admin/objections/{objection_id}/decide",
+                              "/admin/commitments/verifications/{task_id}", "/admin/commitments/{record_id}/fulfilment"})
 KEEPER_STEPS = frozenset({"/admin/civil-servants/{record_id}/view"})  # 公务员诚信档案: its keeper alone
 
 

@@ -18,6 +18,15 @@ SRC = Path(__file__).resolve().parents[3] / "src" / "xinyong"
 # sectors, which are catalogue data naming the types and fields they read.
 EXEMPT = ("catalog/types/", "catalog/evaluation/", "catalog/sectors.toml", "demo/", "migrations/", "records/")
 SUFFIXES = {".py", ".html", ".js", ".css", ".toml"}
+# The word of a built-in key used for something else, before the type existed: the repair workflow's 修复承诺
+# (its template variable, CSS class and audit action) and the 政务诚信 case kind "broken-commitment" are not the
+# 信用承诺 type.
+ORDINARY_USES = {
+    "repair/admin.py": {'"commitment"'}, "repair/portal.py": {'"commitment"'},
+    "templates/portal/repair/application.html": {'"commitment"'},
+    "templates/portal/repair/apply.html": {'"commitment"'},
+    "integrity/integrity.toml": {"-commitment"}, "audit/rules.py": {".commitment"},
+}
 
 
 def _patterns() -> list[re.Pattern[str]]:
@@ -61,7 +70,7 @@ def test_no_surface_names_a_built_in_type_or_field_code():
     assert len(files) > 100  # the scan sees the tree (a wrong root would pass vacuously)
     found = {}
     for path in files:
-        hits = literals(path.read_text(encoding="utf-8"))
+        hits = set(literals(path.read_text(encoding="utf-8"))) - ORDINARY_USES.get(path.relative_to(SRC).as_posix(), set())
         if hits:
             found[path.relative_to(SRC).as_posix()] = sorted(set(hits))
     assert found == {}, "declare it in the catalogue (role, portal.*, negative/positive) instead"

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from xinyong import clock
+from xinyong.actors import Actor
+from xinyong.commandline import console, session_factory
+from xinyong.commandline import settings as load_settings
+from xinyong.commitments import service
+from xinyong.db import session_scope
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("templates", help="列出信用办发布的信用承诺书模板")
+def templates() -> None:
+    for t in service.templates(load_settings()):
+        console.print(f"{t.key}  {t.name}（{t.kind}，有效期 {t.valid_months} 个月，{t.openness}）", highlight=False)
+        console.print(f"    依据：{t.basis}", highlight=False, soft_wrap=True)
+
+
+@app.command("tasks", help="为尚无核查任务的告知承诺建立任务，并列出逾期未核查的任务")
+def tasks() -> None:
+    settings = load_settings()
+    today = clock.today()
+    with session_scope(session_factory()) as session:
+        created = service.sync_tasks(session, settings=settings)
+        rows = service.tasks(session, actor=Actor.system("cli"), settings=settings, today=today)
+        overdue = [r for r in rows if r.is_overdue]
+        table = Table("承诺编码", "承诺人", "事项", "核查期限")
+        for r in overdue:
+            table.add_row(r.task.code, r.item.record.subject_name, r.task.matter[:30], r.task.due_on.isoformat())
+    console.print(f"新建核查任务 {created} 个；待核查 {len(rows)} 个，其中逾期 {len(overdue)} 个。", highlight=False)
+    if overdue:
+        console.print(table)
+
+
+@app.command("dashboard", help="各部门受理、按期核查、违诺的信用承诺数")
+def dashboard() -> None:
+    settings = load_settings()
+    with session_scope(session_factory()) as session:
+        rows = service.dashboard(session, actor=Actor.system("cli"), settings=settings, today=clock.today())
+    table = Table("部门", "受理", "核查任务", "已核查", "按期核查", "逾期未核查", "违诺")
+    for r in rows:
+        table.add_row(r.department, str(r.accepted), str(r.tasks), str(r.verified), str(r.verified_on_time),
+                      str(r.overdue), str(r.broken))  # fmt: skip
+    console.print(table)
