@@ -5,6 +5,7 @@ from xinyong.alerts.models import Alert
 from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.auth.models import LoginThrottle, User, UserSession
 from xinyong.calendar.models import CalendarOverride
+from xinyong.changelog.models import Change, ChangeSequence
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.db import Base
 from xinyong.departments.models import ApiKey, Department
@@ -17,6 +18,7 @@ from xinyong.evaluation.models import (
     ScoringModel,
 )
 from xinyong.evidence.models import Evidence
+from xinyong.exchange.models import Destination, Webhook
 from xinyong.inspections.models import (
     InspectionAssignment,
     InspectionDraw,
@@ -47,10 +49,13 @@ __all__ = [
     "Batch",
     "BatchProblem",
     "CalendarOverride",
+    "Change",
+    "ChangeSequence",
     "CheckFeedback",
     "CivilServantRecord",
     "CreditCheck",
     "Department",
+    "Destination",
     "EvaluationPoints",
     "EvaluationRun",
     "EvaluationScore",
@@ -92,5 +97,6 @@ __all__ = [
     "SubjectVerification",
     "User",
     "UserSession",
+    "Webhook",
     "Withdrawal",
 ]

@@ -23,6 +23,7 @@ from xinyong.departments.cli import app as departments_app
 from xinyong.disclosure.cli import app as disclosure_app
 from xinyong.errors import DomainError
 from xinyong.evaluation.cli import app as evaluation_app
+from xinyong.exchange.cli import exchange_app
 from xinyong.inspections.cli import app as inspections_app
 from xinyong.lists.cli import app as lists_app
 from xinyong.measures.cli import app as measures_app
@@ -61,6 +62,7 @@ app.add_typer(evaluation_app, name="evaluation", help="公共信用综合评价�
 app.add_typer(inspections_app, name="inspections", help="分级分类监管：双随机抽查计划、抽取、公示与检查结果")
 app.add_typer(monitoring_app, name="monitoring", help="信用监测：部门考核、月报、重错码、预警")
 app.add_typer(accounts_app, name="accounts", help="信用主体账户：签发激活码、查看、撤销核验与注销")
+app.add_typer(exchange_app, name="exchange", help="数据交换：上报省级平台、变更订阅、下发名单、批量导出")
 app.command("serve", help="启动网站与接口服务")(serve)
 
 

@@ -1,0 +1,77 @@
+"""`xinyong exchange …`: exports to the provincial platform, verifying an export, destinations."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from xinyong import clock
+from xinyong.actors import Actor
+from xinyong.commandline import console, fail, session_factory, settings
+from xinyong.db import session_scope
+from xinyong.errors import DomainError, InvalidInput
+from xinyong.exchange import service
+from xinyong.exchange.models import Destination
+from xinyong.protect import protector
+
+exchange_app = typer.Typer(no_args_is_help=True)
+
+
+@exchange_app.command("export", help="按国家标准格式导出自上次以来新增、变更、撤销、修复的记录（上报省级平台）")
+def export(
+    out: Path = typer.Option(..., "--out", file_okay=False, help="输出目录（每个部门一个子目录，每个信息类别一个 CSV）"),
+    export_format: str = typer.Option(service.FORMAT_NATIONAL, "--format", help="导出格式：national（国家标准字段）"),
+    destination: str = typer.Option(service.DEFAULT_DESTINATION, "--destination", help="接收方名称，各接收方分别记住导出位置"),
+    since: str = typer.Option(None, "--since", help="从此游标之后导出（默认：该接收方上次导出的位置；新接收方从头导出）"),
+    mask: bool = typer.Option(False, "--mask-id-numbers", help="身份证件号码以遮蔽形式导出（接收方不是政务平台时使用）"),
+    as_json: bool = typer.Option(False, "--json", help="输出机器可读的 JSON"),
+) -> None:
+    try:
+        if export_format not in service.FORMATS:
+            raise InvalidInput(reason=f"不支持的导出格式“{export_format[:20]}”，可用：{'、'.join(service.FORMATS)}")
+        config = settings()
+        with session_scope(session_factory()) as session:
+            result = service.export_national(
+                session, out, settings=config, protector=protector(config), destination=destination, since=since,
+                mask_id_numbers=mask, actor=Actor.system("cli"),
+            )  # fmt: skip
+    except DomainError as exc:
+        raise fail(exc) from None
+    if as_json:
+        json.dump(result.as_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return
+    console.print(
+        f"已导出 {result.records} 条记录到 {result.directory}（{len(result.files)} 个文件，撤销 {result.revocations} 条，"
+        f"修复 {result.repairs} 条），接收方 {result.destination}。", highlight=False,
+    )  # fmt: skip
+    console.print(f"下次导出的起点（游标）：{result.cursor}", highlight=False)
+
+
+@exchange_app.command("verify", help="按清单（manifest.json）核对导出目录中的文件与摘要")
+def verify(directory: Path = typer.Argument(..., exists=True, file_okay=False, help="导出目录")) -> None:
+    try:
+        problems = service.verify_export(directory)
+    except (OSError, ValueError, KeyError) as exc:
+        raise fail(f"无法读取清单：{type(exc).__name__}") from None
+    if problems:
+        for line in problems:
+            console.print(f"[red]{line}[/red]", highlight=False)
+        raise typer.Exit(1)
+    console.print("全部文件与清单一致", highlight=False)
+
+
+@exchange_app.command("destinations", help="列出导出接收方及其上次导出时间")
+def destinations() -> None:
+    from sqlalchemy import select
+
+    with session_scope(session_factory()) as session:
+        table = Table("接收方", "导出次数", "上次导出")
+        for dest in session.scalars(select(Destination).order_by(Destination.name)):
+            when = dest.exported_at.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M") if dest.exported_at else "—"
+            table.add_row(dest.name, str(dest.exports), when)
+        console.print(table)
