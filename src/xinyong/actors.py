@@ -71,6 +71,10 @@ class Permission(enum.StrEnum):
     API_CHECKS_WRITE = "api:checks:write"  # credit checks and their feedback
     API_LISTS_WRITE = "api:lists:write"  # import entries of lists decided elsewhere
     API_REPORTS_WRITE = "api:reports:write"  # credit reports inside a credit check
+    # The change feed (GET /api/v1/changes) and its webhooks. The key's class: 社会公开 types only …
+    API_CHANGES_READ = "api:changes:read"
+    # … or, for government departments' systems, 政务共享 types too (granted with api:changes:read)
+    API_CHANGES_SHARED = "api:changes:shared"
 
     @property
     def is_api(self) -> bool:

@@ -24,6 +24,7 @@ from xinyong.config import Settings, load_settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.evaluation import admin as evaluation_admin
 from xinyong.evaluation import portal as evaluation_portal
+from xinyong.exchange import api as exchange_api
 from xinyong.inspections import admin as inspections_admin
 from xinyong.inspections import portal as inspections_portal
 from xinyong.integrity import admin as integrity_admin
@@ -56,7 +57,7 @@ STATIC = Path(__file__).parent / "static"
 ROUTERS = (
     # the department systems' and the public JSON API
     checks_api.router, lists_api.router, records_api.router, portal_api.router, site.router, apidocs.router,
-    reports_api.router,
+    reports_api.router, exchange_api.router,
     # the public portal and the subjects' accounts
     portal_views.router, lists_portal.router, accounts_portal.router, portal_account.router, repair_portal.router, objections_portal.router,
     reports_portal.router, evaluation_portal.router, inspections_portal.router,

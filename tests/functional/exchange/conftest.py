@@ -5,25 +5,33 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from tests.conftest import TEST_KEY
+from tests.factories import catalog as cf
+from tests.factories import records as rf
 from typer.testing import CliRunner
 
 from xinyong import migrate
+from xinyong.app import create_app
 from xinyong.cli import app
 from xinyong.commandline import session_factory, settings
 from xinyong.config import Settings
 from xinyong.db import make_engine
+from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.protect import protector
+from xinyong.records import service as records_service
 from xinyong.records.models import Record
 from xinyong.subjects.models import Subject
+from xinyong.web.deps import get_read_session, get_session, get_today
 
 
 class Platform:
@@ -119,3 +127,59 @@ def make_platform(
     for urls in opened:
         for _ in urls:  # runs the generator's cleanup
             pass
+
+
+# ------------------------------------------------------------------------------- the feed through HTTP
+
+FEED_TODAY = date(2025, 10, 20)
+
+
+@pytest.fixture
+def feed_settings(settings: Settings, tmp_path: Path) -> Settings:
+    directory = cf.write_catalog(tmp_path / "catalog")
+    return settings.model_copy(update={"catalog_dirs": (directory,), "portal_rate_limit_requests": 0})
+
+
+@pytest.fixture
+def client(feed_settings: Settings, db_session: Session) -> Iterator[TestClient]:
+    application = create_app(feed_settings)
+
+    def session_override() -> Iterator[Session]:
+        yield db_session
+
+    application.dependency_overrides[get_session] = session_override
+    application.dependency_overrides[get_read_session] = session_override
+    application.dependency_overrides[get_today] = lambda: FEED_TODAY
+    with TestClient(application) as test_client:
+        yield test_client
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def market(db_session: Session) -> Department:
+    return rf.department(db_session)
+
+
+@pytest.fixture
+def load(db_session: Session, feed_settings: Settings, protector: Any, market: Department) -> Callable[..., Any]:
+    """Ingest rows of one type through the real pipeline (committed: the change log is sequenced)."""
+
+    def run(rows: list[dict[str, str]], record_type: str) -> None:
+        result = records_service.import_rows(
+            db_session, rows, settings=feed_settings, protector=protector, record_type=record_type,
+            department=market, actor="test", today=FEED_TODAY, reported_on=FEED_TODAY,
+        )  # fmt: skip
+        assert result.rejected == 0
+
+    return run
+
+
+@pytest.fixture
+def feed_key(db_session: Session, market: Department) -> Callable[..., dict[str, str]]:
+    def issue(*scopes: str) -> dict[str, str]:
+        _row, secret = departments_service.issue_api_key(db_session, department=market, name="合作银行系统",
+                                                         scopes=list(scopes))  # fmt: skip
+        db_session.commit()
+        return {"Authorization": f"Bearer {secret}"}
+
+    return issue
