@@ -75,3 +75,67 @@ def destinations() -> None:
             when = dest.exported_at.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M") if dest.exported_at else "—"
             table.add_row(dest.name, str(dest.exports), when)
         console.print(table)
+
+
+webhooks_app = typer.Typer(no_args_is_help=True)
+exchange_app.add_typer(webhooks_app, name="webhooks", help="变更推送地址（Webhook）：登记、查看、恢复")
+
+
+@webhooks_app.command("add", help="为订阅密钥登记推送地址；签名密钥只显示这一次")
+def webhooks_add(
+    key_prefix: str = typer.Option(..., "--key", help="订阅密钥的前缀（xy_<前缀>_…）"),
+    url: str = typer.Option(..., "--url", help="接收变更的网址（http/https）"),
+    types: str = typer.Option(None, "--types", help="信息类别，逗号分隔（默认：密钥可见的全部类别）"),
+) -> None:
+    from xinyong.exchange import webhooks
+
+    try:
+        config = settings()
+        with session_scope(session_factory()) as session:
+            webhook, secret = webhooks.add(session, key_prefix=key_prefix, url=url, types=types, settings=config,
+                                           protector=protector(config), actor=Actor.system("cli"))  # fmt: skip
+            webhook_id = webhook.id
+    except DomainError as exc:
+        raise fail(exc) from None
+    console.print(f"已登记推送地址 {webhook_id}。签名密钥（只显示这一次，请交给接收方保管）：", highlight=False)
+    console.print(secret, highlight=False, soft_wrap=True)
+
+
+@webhooks_app.command("list", help="列出推送地址及其状态")
+def webhooks_list() -> None:
+    from sqlalchemy import select
+
+    from xinyong.exchange.models import Webhook
+
+    with session_scope(session_factory()) as session:
+        table = Table("编号", "网址", "类别", "状态", "连续失败", "最近错误")
+        for hook in session.scalars(select(Webhook).order_by(Webhook.id)):
+            state = "已暂停（多次失败）" if hook.parked_at else ("启用" if hook.is_active else "停用")
+            table.add_row(str(hook.id), hook.url, "、".join(hook.types or []) or "全部", state, str(hook.failures),
+                          hook.last_error or "")  # fmt: skip
+        console.print(table)
+
+
+@webhooks_app.command("resume", help="恢复因多次失败而暂停的推送地址（暂停的内容重新发送）")
+def webhooks_resume(webhook_id: int = typer.Argument(..., help="推送地址编号")) -> None:
+    from xinyong.exchange import webhooks
+
+    try:
+        with session_scope(session_factory()) as session:
+            count = webhooks.resume(session, webhook_id, actor=Actor.system("cli"))
+    except DomainError as exc:
+        raise fail(exc) from None
+    console.print(f"已恢复推送地址 {webhook_id}，{count} 批内容将重新发送", highlight=False)
+
+
+@exchange_app.command("push", help="把新的变更排入推送队列并发送到期的推送（可由定时任务每分钟运行）")
+def push(limit: int = typer.Option(1000, help="本次最多发送批数")) -> None:
+    from xinyong.exchange import webhooks
+
+    config = settings()
+    factory = session_factory()
+    with session_scope(factory) as session:
+        queued = webhooks.enqueue(session, settings=config, today=clock.today())
+    with session_scope(factory) as session:  # delivered only once the queueing committed
+        delivered = webhooks.deliver(session, settings=config, protector=protector(config), limit=limit)
+    console.print(f"新排队 {queued} 批，本次送达 {delivered} 批", highlight=False)

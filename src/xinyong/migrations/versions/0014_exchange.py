@@ -82,9 +82,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_webhooks")),
     )
     op.create_index(op.f("ix_exchange_webhooks_api_key_id"), "exchange_webhooks", ["api_key_id"])
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("not_before", xinyong.db.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("parked_at", xinyong.db.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("parked_at")
+        batch.drop_column("not_before")
     op.drop_index(op.f("ix_exchange_webhooks_api_key_id"), table_name="exchange_webhooks")
     op.drop_table("exchange_webhooks")
     op.drop_table("exchange_destinations")
