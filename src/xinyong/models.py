@@ -18,7 +18,7 @@ from xinyong.evaluation.models import (
     ScoringModel,
 )
 from xinyong.evidence.models import Evidence
-from xinyong.exchange.models import Destination, Webhook
+from xinyong.exchange.models import Destination, ListEdition, ListReview, Webhook
 from xinyong.inspections.models import (
     InspectionAssignment,
     InspectionDraw,
@@ -69,10 +69,12 @@ __all__ = [
     "InspectorExclusion",
     "IntegrityCase",
     "IssuedReport",
+    "ListEdition",
     "ListEntry",
     "ListEvent",
     "ListImport",
     "ListImportProblem",
+    "ListReview",
     "ListType",
     "LoginThrottle",
     "Measure",

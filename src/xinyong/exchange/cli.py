@@ -139,3 +139,83 @@ def push(limit: int = typer.Option(1000, help="本次最多发送批数")) -> No
     with session_scope(factory) as session:  # delivered only once the queueing committed
         delivered = webhooks.deliver(session, settings=config, protector=protector(config), limit=limit)
     console.print(f"新排队 {queued} 批，本次送达 {delivered} 批", highlight=False)
+
+
+lists_app = typer.Typer(no_args_is_help=True)
+exchange_app.add_typer(lists_app, name="lists", help="上级下发名单：按版本整体替换、待核对的匹配")
+
+
+@lists_app.command("apply", help="应用一版下发名单（如失信被执行人）：新增、更新，新版中不再列出的移出")
+def lists_apply(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV（UTF-8/GBK）或 XLSX 文件"),
+    type_key: str = typer.Option(..., "--type", help="名单类型（外部导入类），如 court-dishonest-debtors"),
+    department: str = typer.Option(..., "--department", help="接收该名单的部门的统一社会信用代码"),
+    source: str = typer.Option(..., "--source", help="名单来源（认定机关），须与名单类型的来源一致，如“人民法院”"),
+    edition: str = typer.Option(..., "--edition", help="名单版本日期 YYYY-MM-DD"),
+    as_json: bool = typer.Option(False, "--json", help="输出机器可读的 JSON"),
+) -> None:
+    from datetime import date
+
+    from xinyong.departments import service as departments_service
+    from xinyong.exchange import downward
+
+    try:
+        try:
+            edition_on = date.fromisoformat(edition.strip())
+        except ValueError:
+            raise InvalidInput(reason=f"版本日期“{edition[:20]}”格式不正确，应为 YYYY-MM-DD") from None
+        config = settings()
+        with session_scope(session_factory()) as session:
+            dept = departments_service.get_department(session, department)
+            outcome = downward.apply_edition(
+                session, file, type_key=type_key, department=dept, source=source, edition_on=edition_on,
+                actor=Actor.system("cli"), settings=config, protector=protector(config), today=clock.today(),
+            )  # fmt: skip
+    except DomainError as exc:
+        raise fail(exc) from None
+    if as_json:
+        json.dump(outcome.as_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    elif outcome.status != "completed":
+        console.print(f"[red]名单未导入[/red]：{outcome.failure}", highlight=False)
+    else:
+        console.print(
+            f"已应用 {edition} 版名单：共 {outcome.rows} 行，新增 {outcome.created}，更新 {outcome.updated}，"
+            f"未变化 {outcome.unchanged}，拒收 {outcome.rejected}，待核对 {outcome.in_review}，移出 {outcome.ended}。",
+            highlight=False,
+        )  # fmt: skip
+        if outcome.import_id and outcome.rejected:
+            console.print(f"拒收行的问题清单见控制台“名单导入”（导入批次 {outcome.import_id}）", highlight=False)
+    if outcome.status != "completed":
+        raise typer.Exit(2)
+
+
+@lists_app.command("reviews", help="列出待核对的名单记录（旧代码、名称不一致等无法确定主体的）")
+def lists_reviews() -> None:
+    from xinyong.exchange import downward
+
+    with session_scope(session_factory()) as session:
+        table = Table("编号", "行", "名称", "代码", "文书号/案号", "原因")
+        for review in downward.pending_reviews(session):
+            table.add_row(str(review.id), str(review.row), review.name, review.code, review.doc_no, review.reason)
+        console.print(table)
+
+
+@lists_app.command("resolve", help="核对一条待核对记录：给出主体的统一社会信用代码后导入，或不予导入")
+def lists_resolve(
+    review_id: int = typer.Argument(..., help="待核对记录编号"),
+    code: str = typer.Option(None, "--code", help="该主体的统一社会信用代码"),
+    dismiss: bool = typer.Option(False, "--dismiss", help="不予导入"),
+) -> None:
+    from xinyong.exchange import downward
+
+    try:
+        config = settings()
+        with session_scope(session_factory()) as session:
+            outcome = downward.resolve_review(session, review_id, code=code, dismiss=dismiss,
+                                              actor=Actor.system("cli"), protector=protector(config),
+                                              today=clock.today())  # fmt: skip
+    except DomainError as exc:
+        raise fail(exc) from None
+    console.print("已不予导入" if outcome is None else
+                  f"已导入：新增 {outcome.created}，更新 {outcome.updated}，拒收 {outcome.rejected}", highlight=False)  # fmt: skip

@@ -82,6 +82,48 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_webhooks")),
     )
     op.create_index(op.f("ix_exchange_webhooks_api_key_id"), "exchange_webhooks", ["api_key_id"])
+    op.create_table(
+        "exchange_list_editions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("list_type_id", sa.Integer(), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("edition_on", sa.Date(), nullable=False),
+        sa.Column("import_id", sa.Integer(), nullable=True),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("ended", sa.Integer(), nullable=False),
+        sa.Column("in_review", sa.Integer(), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("created_at", xinyong.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["department_id"], ["departments.id"],
+                                name=op.f("fk_exchange_list_editions_department_id_departments")),
+        sa.ForeignKeyConstraint(["import_id"], ["list_imports.id"],
+                                name=op.f("fk_exchange_list_editions_import_id_list_imports")),
+        sa.ForeignKeyConstraint(["list_type_id"], ["list_types.id"],
+                                name=op.f("fk_exchange_list_editions_list_type_id_list_types")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_list_editions")),
+    )
+    op.create_index(op.f("ix_exchange_list_editions_list_type_id"), "exchange_list_editions", ["list_type_id"])
+    op.create_table(
+        "exchange_list_reviews",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("edition_id", sa.Integer(), nullable=False),
+        sa.Column("row", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("code", sa.String(length=40), nullable=False),
+        sa.Column("doc_no", sa.String(length=128), nullable=False),
+        sa.Column("reason", sa.String(length=300), nullable=False),
+        sa.Column("candidates", JSON, nullable=True),
+        sa.Column("values", JSON, nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("decided_by", sa.String(length=100), nullable=True),
+        sa.Column("decided_at", xinyong.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", xinyong.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["edition_id"], ["exchange_list_editions.id"],
+                                name=op.f("fk_exchange_list_reviews_edition_id_exchange_list_editions")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_list_reviews")),
+    )
+    op.create_index(op.f("ix_exchange_list_reviews_edition_id"), "exchange_list_reviews", ["edition_id"])
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("not_before", xinyong.db.UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("parked_at", xinyong.db.UTCDateTime(timezone=True), nullable=True))
@@ -91,6 +133,10 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("parked_at")
         batch.drop_column("not_before")
+    op.drop_index(op.f("ix_exchange_list_reviews_edition_id"), table_name="exchange_list_reviews")
+    op.drop_table("exchange_list_reviews")
+    op.drop_index(op.f("ix_exchange_list_editions_list_type_id"), table_name="exchange_list_editions")
+    op.drop_table("exchange_list_editions")
     op.drop_index(op.f("ix_exchange_webhooks_api_key_id"), table_name="exchange_webhooks")
     op.drop_table("exchange_webhooks")
     op.drop_table("exchange_destinations")
