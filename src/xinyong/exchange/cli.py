@@ -219,3 +219,42 @@ def lists_resolve(
         raise fail(exc) from None
     console.print("已不予导入" if outcome is None else
                   f"已导入：新增 {outcome.created}，更新 {outcome.updated}，拒收 {outcome.rejected}", highlight=False)  # fmt: skip
+
+
+@exchange_app.command("extract", help="批量提取请求方可见的数据用于分析（每个信息类别一个 CSV 或 Parquet 文件，附清单）")
+def extract(
+    out: Path = typer.Option(..., "--out", file_okay=False, help="输出目录"),
+    export_format: str = typer.Option("csv", "--format", help="csv 或 parquet"),
+    key_prefix: str = typer.Option(None, "--key", help="请求方访问密钥的前缀：按其可见范围提取"),
+    visibility: str = typer.Option(None, "--class", help="不指定密钥时的可见范围：public（社会公开）或 shared（含政务共享）"),
+    types: str = typer.Option(None, "--types", help="信息类别，逗号分隔（默认：可见的全部类别）"),
+) -> None:
+    from sqlalchemy import select
+
+    from xinyong.actors import Permission
+    from xinyong.departments.models import ApiKey
+    from xinyong.departments.service import key_permissions
+    from xinyong.exchange import extracts
+
+    try:
+        config = settings()
+        with session_scope(session_factory()) as session:
+            if key_prefix:
+                key = session.scalar(select(ApiKey).where(ApiKey.prefix == key_prefix))
+                if key is None or key.revoked_at is not None:
+                    raise InvalidInput(reason=f"没有有效的访问密钥“{key_prefix[:16]}”")
+                permissions, requester = key_permissions(key), f"key:{key.prefix}"
+            elif visibility in ("public", "shared"):
+                granted = {Permission.API_CHANGES_READ}
+                if visibility == "shared":
+                    granted.add(Permission.API_CHANGES_SHARED)
+                permissions, requester = frozenset(granted), f"class:{visibility}"
+            else:
+                raise InvalidInput(reason="请用 --key 指定请求方，或用 --class public|shared 指定可见范围")
+            result = extracts.extract(session, out, settings=config, permissions=permissions, requester=requester,
+                                      export_format=export_format, types=types, today=clock.today(),
+                                      actor=Actor.system("cli"))  # fmt: skip
+    except DomainError as exc:
+        raise fail(exc) from None
+    console.print(f"已提取 {result.rows} 条记录到 {result.directory}（{len(result.files)} 个文件，清单 manifest.json）",
+                  highlight=False)  # fmt: skip

@@ -116,7 +116,7 @@ def read(
     page = FeedPage(has_more=len(rows) > limit)
     rows = rows[:limit]
     shared = SHARED in classes
-    described = _describe(session, [row.record_id for row in rows], catalog=catalog, settings=settings,
+    described = describe_records(session, [row.record_id for row in rows], catalog=catalog, settings=settings,
                           today=today, shared=shared)  # fmt: skip
     for row in rows:
         position = Position(row.seq, row.id)
@@ -132,7 +132,7 @@ def read(
     return page
 
 
-def _describe(session: Session, record_ids: list[int], *, catalog: Catalog, settings: Settings, today: date,
+def describe_records(session: Session, record_ids: list[int], *, catalog: Catalog, settings: Settings, today: date,
               shared: bool) -> dict[int, dict[str, Any]]:  # fmt: skip
     """What the key may see of each record, in its state now."""
     if not record_ids:

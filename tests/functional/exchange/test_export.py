@@ -148,3 +148,17 @@ def test_masked_export_keeps_id_numbers_out(make_platform, tmp_path: Path) -> No
     for path in out.rglob("*"):
         if path.is_file():
             assert PERSON_ID not in path.read_text(encoding="utf-8")
+
+
+def test_extract_command(make_platform, tmp_path: Path) -> None:
+    source = make_platform()
+    _seed(source, tmp_path)
+    result = source.run("exchange", "extract", "--class", "public", "--format", "parquet", "--out", str(tmp_path / "x"))
+    # published today: the two licences and the 严重 penalty (the others' publicity periods ended)
+    assert "已提取 3 条记录" in result.stdout
+    manifest = json.loads((tmp_path / "x" / "manifest.json").read_text(encoding="utf-8"))
+    assert {f["path"]: f["rows"] for f in manifest["files"]} == {
+        "penalty.parquet": 1, "license.parquet": 2, "inspection-result.parquet": 0,
+    }
+    refused = source.run("exchange", "extract", "--out", str(tmp_path / "y"), ok=False)
+    assert "请用 --key 指定请求方" in refused.output
