@@ -83,10 +83,12 @@ def _sequence(session: Session) -> None:
     session.execute(update(changes).where(changes.c.txn == token).values(seq=value, txn=None))
 
 
-@event.listens_for(Session, "after_rollback")
-@event.listens_for(Session, "after_soft_rollback")
-def _forget(session: Session, *args: Any) -> None:
-    session.info.pop(_TOKEN, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: Any) -> None:
+    """The session's outermost transaction ended (committed, or rolled back with its changes): forget its token. A
+    savepoint rolled back inside it leaves the changes logged before the savepoint, and their token."""
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(_TOKEN, None)
 
 
 # ------------------------------------------------------------------------------------------ reading
