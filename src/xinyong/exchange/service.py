@@ -122,6 +122,8 @@ def export_national(
     """Write every record created, changed, revoked or repaired after the cursor (the destination's remembered
     one when none is given; the beginning for a new destination) and remember the new cursor for the
     destination. Flushes, never commits: the caller commits once the files are written."""
+    if (out / MANIFEST).exists():
+        raise InvalidInput(reason="输出目录中已有一次导出（manifest.json），请换一个新目录，以免新旧文件混在一起")
     dest = get_destination(session, destination, create=True)
     assert dest is not None
     key = cursor_key(settings)

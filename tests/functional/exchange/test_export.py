@@ -80,8 +80,16 @@ def test_national_export_imports_into_a_fresh_platform_unchanged(make_platform, 
     # The provincial platform is a government peer: ID numbers travel in clear there (see docs/exchange.md).
     assert PERSON_ID in (out / DEPT_CODE / "penalty.csv").read_text(encoding="utf-8")
     assert oct((out / DEPT_CODE / "penalty.csv").stat().st_mode & 0o777) == "0o600"
+    license_bytes = (out / DEPT_CODE / "license.csv").read_bytes()
     assert source.run("exchange", "verify", str(out)).exit_code == 0
+    again = source.run("exchange", "export", "--out", str(out), ok=False)
+    assert "输出目录中已有一次导出" in again.output
+    (out / DEPT_CODE / "license.csv").write_text("篡改", encoding="utf-8")
+    tampered = source.run("exchange", "verify", str(out), ok=False)
+    assert tampered.exit_code == 1
+    assert "license.csv：SHA-256 不符" in tampered.output
 
+    (out / DEPT_CODE / "license.csv").write_bytes(license_bytes)
     target = make_platform()
     _receive(target, out)
     before, after = source.records(), target.records()
