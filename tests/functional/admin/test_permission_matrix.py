@@ -206,6 +206,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/account/reports"): NOBODY,
     ("POST", "/api/v1/reports"): NOBODY,
     ("GET", "/api/v1/changes"): NOBODY,  # feed keys only
+    ("GET", "/api/v1/extracts/{record_type}"): NOBODY,
     ("GET", "/admin/reports"): STAFF,  # admin:reports:read
     ("POST", "/admin/reports"): CHECKERS,  # admin:checks:write: a report is asked inside a credit check
     # monitoring, warnings, 重错码, government integrity (issue 17)

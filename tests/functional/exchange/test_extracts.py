@@ -65,3 +65,27 @@ def test_extract_refusals(db_session, feed_settings, tmp_path) -> None:
         _run(db_session, feed_settings, tmp_path, PUBLIC, "xlsx")
     with pytest.raises(InvalidInput, match="没有订阅"):
         _run(db_session, feed_settings, tmp_path, frozenset(), "csv")
+
+
+def test_extracts_stream_over_http(client, db_session, load, feed_key) -> None:
+    import io
+
+    rows = [cf.enforcement_row() for _ in range(3)]
+    load(rows, "enforcement")
+    headers = feed_key("api:changes:read")
+    response = client.get("/api/v1/extracts/enforcement", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "X-Xinyong-Change-Position".lower() in response.headers
+    table = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["决定文书号"] for r in table] == [r["QZ_JDSH"] for r in rows]
+    assert rows[0]["QZ_FZRZJHM"] not in response.text
+    parquet = client.get("/api/v1/extracts/enforcement", params={"format": "parquet"}, headers=headers)
+    assert parquet.status_code == 200
+    assert len(pq.read_table(io.BytesIO(parquet.content)).to_pylist()) == 3
+    refused = client.get("/api/v1/extracts/arrears", headers=headers)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "type-outside-class"
+    assert client.get("/api/v1/extracts/nope", headers=headers).status_code == 404
+    assert client.get("/api/v1/extracts/enforcement", params={"format": "xlsx"}, headers=headers).status_code == 422
+    assert client.get("/api/v1/extracts/enforcement").status_code == 401
