@@ -62,6 +62,7 @@ class Permission(enum.StrEnum):
     KEYS_WRITE = "admin:keys:write"
     AUDIT_READ = "admin:audit:read"
     AUDIT_EXPORT = "admin:audit:export"
+    EXCHANGE_READ = "admin:exchange:read"  # exports, webhooks, list editions and their review queue (数据交换)
     # every signed-in account
     ACCOUNT_WRITE = "admin:account:write"
     # department systems (API keys)

@@ -24,6 +24,7 @@ from xinyong.config import Settings, load_settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.evaluation import admin as evaluation_admin
 from xinyong.evaluation import portal as evaluation_portal
+from xinyong.exchange import admin as exchange_admin
 from xinyong.exchange import api as exchange_api
 from xinyong.inspections import admin as inspections_admin
 from xinyong.inspections import portal as inspections_portal
@@ -64,7 +65,7 @@ ROUTERS = (
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
     objections_admin.router, accounts_admin.router, reports_admin.router, evaluation_admin.router, inspections_admin.router,
-    monitoring_admin.router, integrity_admin.router,
+    monitoring_admin.router, integrity_admin.router, exchange_admin.router,
 )  # fmt: skip
 
 

@@ -229,6 +229,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/integrity/sync"): ADMIN,
     ("POST", "/admin/integrity/notices"): ADMIN,
     ("POST", "/admin/integrity/notices/{notice_id}/close"): ADMIN,
+    ("GET", "/admin/exchange"): ADMIN_AUDITOR,
     ("GET", "/admin/civil-servants"): KEEPER,
     ("POST", "/admin/civil-servants"): KEEPER,
     ("POST", "/admin/civil-servants/search"): KEEPER,
