@@ -65,6 +65,7 @@ class Permission(enum.StrEnum):
     KEYS_WRITE = "admin:keys:write"
     AUDIT_READ = "admin:audit:read"
     AUDIT_EXPORT = "admin:audit:export"
+    EXCHANGE_READ = "admin:exchange:read"  # exports, webhooks, list editions and their review queue (数据交换)
     # every signed-in account
     ACCOUNT_WRITE = "admin:account:write"
     # department systems (API keys)
@@ -74,6 +75,10 @@ class Permission(enum.StrEnum):
     API_CHECKS_WRITE = "api:checks:write"  # credit checks and their feedback
     API_LISTS_WRITE = "api:lists:write"  # import entries of lists decided elsewhere
     API_REPORTS_WRITE = "api:reports:write"  # credit reports inside a credit check
+    # The change feed (GET /api/v1/changes) and its webhooks. The key's class: 社会公开 types only …
+    API_CHANGES_READ = "api:changes:read"
+    # … or, for government departments' systems, 政务共享 types too (granted with api:changes:read)
+    API_CHANGES_SHARED = "api:changes:shared"
 
     @property
     def is_api(self) -> bool:

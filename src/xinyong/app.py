@@ -26,6 +26,8 @@ from xinyong.config import Settings, load_settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.evaluation import admin as evaluation_admin
 from xinyong.evaluation import portal as evaluation_portal
+from xinyong.exchange import admin as exchange_admin
+from xinyong.exchange import api as exchange_api
 from xinyong.inspections import admin as inspections_admin
 from xinyong.inspections import portal as inspections_portal
 from xinyong.intake import admin as intake_admin
@@ -59,14 +61,14 @@ STATIC = Path(__file__).parent / "static"
 ROUTERS = (
     # the department systems' and the public JSON API
     checks_api.router, lists_api.router, records_api.router, portal_api.router, site.router, apidocs.router,
-    reports_api.router,
+    reports_api.router, exchange_api.router,
     # the public portal and the subjects' accounts
     portal_views.router, lists_portal.router, accounts_portal.router, portal_account.router, repair_portal.router, objections_portal.router,
     reports_portal.router, evaluation_portal.router, inspections_portal.router, commitments_portal.router,
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
     objections_admin.router, accounts_admin.router, reports_admin.router, evaluation_admin.router, inspections_admin.router,
-    monitoring_admin.router, integrity_admin.router, intake_admin.router, commitments_admin.router,
+    monitoring_admin.router, integrity_admin.router, intake_admin.router, commitments_admin.router, exchange_admin.router,
 )  # fmt: skip
 
 

@@ -229,6 +229,18 @@ class Settings(BaseSettings):
         default=Path("var/events.jsonl"),
         description="Change events for sharing systems are appended here (one JSON object a line) on delivery.",
     )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="How long a partner's webhook endpoint may take to answer."
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=50, description="Failed deliveries of one webhook payload before it is parked."
+    )
+    webhook_backoff_seconds: float = Field(
+        default=30.0, ge=0, description="Wait after a webhook's first failed delivery; doubled after each further one."
+    )
+    webhook_backoff_max_seconds: float = Field(
+        default=6 * 3600.0, ge=0, description="The longest wait between two deliveries of one webhook payload."
+    )
     verification_code_minutes: int = Field(default=15, description="How long a sign-up verification code is valid.")
     subject_session_hours: int = Field(default=2, description="A subject's portal session ends this long after sign-in.")
     # --- proving who a subject account is (主体身份核验) ----------------------------------------------------

@@ -5,6 +5,7 @@ from xinyong.alerts.models import Alert
 from xinyong.audit.models import AuditChainHead, AuditEntry
 from xinyong.auth.models import LoginThrottle, User, UserSession
 from xinyong.calendar.models import CalendarOverride
+from xinyong.changelog.models import Change, ChangeSequence
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.commitments.models import OnlineCommitment, VerificationTask
 from xinyong.db import Base
@@ -18,6 +19,7 @@ from xinyong.evaluation.models import (
     ScoringModel,
 )
 from xinyong.evidence.models import Evidence
+from xinyong.exchange.models import Destination, ListEdition, ListReview, Webhook
 from xinyong.inspections.models import (
     InspectionAssignment,
     InspectionDraw,
@@ -49,11 +51,14 @@ __all__ = [
     "Batch",
     "BatchProblem",
     "CalendarOverride",
+    "Change",
+    "ChangeSequence",
     "CheckFeedback",
     "CivilServantRecord",
     "CreditCheck",
     "Department",
     "DepartmentDuty",
+    "Destination",
     "EvaluationPoints",
     "EvaluationRun",
     "EvaluationScore",
@@ -67,10 +72,12 @@ __all__ = [
     "InspectorExclusion",
     "IntegrityCase",
     "IssuedReport",
+    "ListEdition",
     "ListEntry",
     "ListEvent",
     "ListImport",
     "ListImportProblem",
+    "ListReview",
     "ListType",
     "LoginThrottle",
     "Measure",
@@ -98,5 +105,6 @@ __all__ = [
     "User",
     "UserSession",
     "VerificationTask",
+    "Webhook",
     "Withdrawal",
 ]

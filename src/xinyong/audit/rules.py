@@ -37,6 +37,8 @@ class AuditAction(enum.StrEnum):
     RECORD_REVOKED = "record.revoked"
     SUBJECT_REVEALED = "subject.revealed"  # 查询留痕: restricted fields were shown
     AUDIT_EXPORTED = "audit.exported"
+    EXCHANGE_EXPORTED = "exchange.exported"  # a national-format export to another platform (issue 20)
+    WEBHOOK_SAVED = "exchange.webhook-saved"
     # credit lists, the measure list and credit checks (issue 5)
     LIST_TYPE_SAVED = "list-type.saved"
     LIST_PROPOSED = "list.proposed"
@@ -141,6 +143,8 @@ ACTION_LABELS = {
     AuditAction.RECORD_REVOKED: "撤销记录",
     AuditAction.SUBJECT_REVEALED: "查看受限信息",
     AuditAction.AUDIT_EXPORTED: "导出审计日志",
+    AuditAction.EXCHANGE_EXPORTED: "向上级平台导出数据",
+    AuditAction.WEBHOOK_SAVED: "登记变更推送地址",
     AuditAction.LIST_TYPE_SAVED: "保存名单类型",
     AuditAction.LIST_PROPOSED: "提出名单列入建议",
     AuditAction.LIST_NOTIFIED: "告知拟列入名单",

@@ -60,6 +60,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                                         Permission.SUBJECT_ACCOUNTS_ACTIVATE, Permission.INSPECTIONS_DECIDE,
                                         Permission.ALERTS_ACKNOWLEDGE, Permission.COMMITMENTS_WRITE}),
     Role.AUDITOR: frozenset(_COMMON | {Permission.REPAIRS_READ, Permission.OBJECTIONS_READ, Permission.AUDIT_READ, Permission.AUDIT_EXPORT, Permission.DEPARTMENTS_READ,
+                                       Permission.EXCHANGE_READ,
                                        Permission.USERS_READ, Permission.SUBJECT_ACCOUNTS_READ}),
     Role.INTEGRITY_KEEPER: frozenset({Permission.ACCOUNT_WRITE, Permission.INTEGRITY_READ,
                                       *CIVIL_SERVANT_PERMISSIONS}),

@@ -24,6 +24,7 @@ from xinyong.departments.cli import app as departments_app
 from xinyong.disclosure.cli import app as disclosure_app
 from xinyong.errors import DomainError
 from xinyong.evaluation.cli import app as evaluation_app
+from xinyong.exchange.cli import exchange_app
 from xinyong.inspections.cli import app as inspections_app
 from xinyong.intake.cli import app as intake_app
 from xinyong.lists.cli import app as lists_app
@@ -64,7 +65,11 @@ app.add_typer(inspections_app, name="inspections", help="分级分类监管：�
 app.add_typer(monitoring_app, name="monitoring", help="信用监测：部门考核、月报、重错码、预警")
 app.add_typer(commitments_app, name="commitments", help="信用承诺：承诺书模板、告知承诺核查任务、统计")
 app.add_typer(accounts_app, name="accounts", help="信用主体账户：签发激活码、查看、撤销核验与注销")
-app.add_typer(intake_app, name="exchange", help="归集渠道：库对接增量拉取（pull）、定时拉取与前置机目录（watch）")
+# one `exchange` program for both directions: the ways in (库对接 pull, drop-folder watch) and the ways out
+exchange = typer.Typer(no_args_is_help=True)
+exchange.registered_commands += intake_app.registered_commands + exchange_app.registered_commands
+exchange.registered_groups += exchange_app.registered_groups
+app.add_typer(exchange, name="exchange", help="数据交换：库对接拉取与前置机目录（归集），上报省级平台、变更订阅、下发名单、批量导出")
 app.command("serve", help="启动网站与接口服务")(serve)
 
 

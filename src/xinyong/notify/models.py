@@ -22,6 +22,10 @@ class OutboxItem(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
+    # Topics with a delivery handler of their own (webhooks): not tried again before this (back-off), and set
+    # aside for good once their attempts run out (parked), until an operator resumes them.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class InboxItem(Base):

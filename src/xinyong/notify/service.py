@@ -6,11 +6,14 @@ import json
 import logging
 import smtplib
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.codes import mask_id_numbers
@@ -132,17 +135,52 @@ def forget_pending(session: Session) -> None:
 # ----------------------------------------------------------------------------------------- delivery
 
 
-def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier, limit: int = 100) -> int:
-    """Deliver what is waiting, oldest first; failures stay for the next run. Call only after the
+class Deferred(Exception):  # not an error: the item waits, and the wait is no attempt
+    """Raised by a topic's handler when its item must wait (an earlier item of the same receiver is pending)."""
+
+
+@dataclass(frozen=True)
+class TopicHandler:
+    """How a higher domain delivers the items of its topic (say, webhooks): `deliver` raises on failure; after
+    `max_attempts` failures the item is parked (and `on_parked` told), before that it waits `backoff(n)`
+    after its n-th failure."""
+
+    deliver: Callable[[Session, OutboxItem], None]
+    max_attempts: int
+    backoff: Callable[[int], timedelta]
+    on_parked: Callable[[Session, OutboxItem], None] | None = None
+
+
+_HANDLERS: dict[str, TopicHandler] = {}
+
+
+def register_topic(prefix: str, handler: TopicHandler) -> None:
+    """A hook for the domains above: the outbox delivers the topics ``<prefix>:…`` through `handler`. Such topics
+    wait in the outbox in a process where no handler is registered (say, a web server: webhooks are sent by
+    `xinyong exchange push`)."""
+    _HANDLERS[prefix] = handler
+
+
+def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier, limit: int = 100,
+                    now: datetime | None = None, topic_prefix: str | None = None) -> int:  # fmt: skip
+    """Deliver what is waiting and due, oldest first; failures stay for the next run. Call only after the
     transaction that wrote them committed; the caller commits the delivery marks."""
-    items = session.scalars(
-        select(OutboxItem)
-        .where(OutboxItem.delivered_at.is_(None), OutboxItem.attempts < MAX_ATTEMPTS)
-        .order_by(OutboxItem.id)
-        .limit(limit)
-    ).all()
+    now = now or utcnow()
+    topic = OutboxItem.topic
+    query = select(OutboxItem).where(
+        OutboxItem.delivered_at.is_(None), OutboxItem.attempts < MAX_ATTEMPTS, OutboxItem.parked_at.is_(None),
+        or_(OutboxItem.not_before.is_(None), OutboxItem.not_before <= now),
+        or_(~topic.contains(":"), *(topic.startswith(f"{prefix}:") for prefix in _HANDLERS)),
+    )  # fmt: skip
+    if topic_prefix is not None:
+        query = query.where(topic.startswith(f"{topic_prefix}:"))
+    items = session.scalars(query.order_by(OutboxItem.id).limit(limit)).all()
     delivered = 0
     for item in items:
+        handler = _HANDLERS.get(item.topic.split(":", 1)[0]) if ":" in item.topic else None
+        if handler is not None:
+            delivered += _deliver_with(session, handler, item, now)
+            continue
         item.attempts += 1
         try:
             if item.topic == MESSAGE:
@@ -159,6 +197,28 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
         item.last_error = None
         delivered += 1
     return delivered
+
+
+def _deliver_with(session: Session, handler: TopicHandler, item: OutboxItem, now: datetime) -> int:
+    try:
+        handler.deliver(session, item)
+    except Deferred:
+        return 0
+    except Exception as exc:
+        item.attempts += 1
+        item.last_error = f"{type(exc).__name__}: {exc}"[:300]
+        if item.attempts >= handler.max_attempts:
+            item.parked_at, item.not_before = now, None
+            log.warning("outbox item %s parked after %s attempts: %s", item.id, item.attempts, item.last_error)
+            if handler.on_parked is not None:
+                handler.on_parked(session, item)
+        else:
+            item.not_before = now + handler.backoff(item.attempts)
+            log.warning("outbox item %s not delivered (attempt %s): %s", item.id, item.attempts, item.last_error)
+        return 0
+    item.attempts += 1
+    item.delivered_at, item.last_error, item.not_before = now, None, None
+    return 1
 
 
 def _put_in_inbox(session: Session, item: OutboxItem) -> None:

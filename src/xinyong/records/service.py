@@ -31,6 +31,8 @@ from xinyong.audit.rules import AuditAction
 from xinyong.calendar.rules import WorkdayCalendar
 from xinyong.calendar.service import load_calendar
 from xinyong.catalog import RecordType, load_catalog
+from xinyong.changelog import service as changelog
+from xinyong.changelog.models import ChangeKind
 from xinyong.codes import clean_display_name, mask_id_numbers
 from xinyong.codes.names import load_conversion_tables
 from xinyong.config import Settings
@@ -652,6 +654,10 @@ def _store_chunk(
             update(table).where(table.c.id == bindparam("b_id")).values({c: bindparam(c) for c in columns}),
             updates,
         )
+    # The change log (feed, exports) in the chunk's transaction: sequenced when it commits.
+    changelog.log_new_records(session, table, department_id=department_id, record_type=type_key,
+                              doc_nos=[row[_DOC_NO_AT] for row in inserts])  # fmt: skip
+    changelog.log(session, ((u["b_id"], type_key) for u in updates), ChangeKind.UPDATED)
     problems = [p for row in chunk if row.problems for p in row.problems]
     _store_problems(session, ctx, problems)
     batch.rows_read += len(chunk)
@@ -675,6 +681,7 @@ _INSERT_COLUMNS = (
     *_VALUE_COLUMNS, "record_type", "department_id", "doc_no", "status", "version", "reported_on", "deadline",
     "is_late", "created_at", "updated_at",
 )  # fmt: skip
+_DOC_NO_AT = _INSERT_COLUMNS.index("doc_no")
 # Per-import caches keyed by dates are dropped past this size (rows with their own reporting dates).
 _CACHE_LIMIT = 20_000
 
@@ -873,6 +880,7 @@ def revoke_record(
     record.revoke_reason = f"{reason[:450]}（{actor[:40]}）"
     record.version += 1
     record.updated_at = utcnow()
+    changelog.log(session, [(record.id, record.record_type)], ChangeKind.REVOKED)
     audit.record(session, AuditAction.RECORD_REVOKED, actor=actor, department_id=department.id,
                  subject_id=record.subject_id, target=f"record:{record.id}", reason=reason,
                  details={"record_type": record_type, "doc_no": record.doc_no})  # fmt: skip
@@ -924,6 +932,7 @@ def move_subject_records(session: Session, *, from_subject_id: int, to_subject_i
         record.subject_id = to_subject_id
         record.content_hash = rules.content_hash(record.payload, sealed_text, to_subject_id)
         record.updated_at = utcnow()
+        changelog.log(session, [(record.id, record.record_type)], ChangeKind.UPDATED)
         moved += 1
     session.execute(update(RecordVersion).where(RecordVersion.subject_id == from_subject_id)
                     .values(subject_id=to_subject_id))  # fmt: skip

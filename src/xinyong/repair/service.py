@@ -19,6 +19,8 @@ from xinyong.audit.rules import AuditAction
 from xinyong.auth.service import ensure
 from xinyong.calendar import service as calendar_service
 from xinyong.catalog import load_catalog
+from xinyong.changelog import service as changelog
+from xinyong.changelog.models import ChangeKind
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.departments.models import Department
@@ -553,6 +555,8 @@ def resubmit_application(session: Session, *, account: SubjectAccount, number: s
 
 
 def _change(session: Session, kind: str, record: Record, application: RepairApplication, today: date) -> None:
+    changelog.log(session, [(record.id, record.record_type)],
+                  ChangeKind.REPAIRED if kind == "publication-stopped" else ChangeKind.UPDATED)  # fmt: skip
     subject = session.get(Subject, record.subject_id)
     department = session.get(Department, record.department_id)
     notify.change_event(

@@ -208,6 +208,7 @@ class ErrorResponse(BaseModel):  # every refusal of the JSON API
 
 
 ERROR_DESCRIPTIONS = {
+    400: "请求参数无效（如游标格式不正确、被修改或不属于本调用方）",
     401: "未提供访问凭证，或访问密钥无效、已吊销、已过期（响应头 WWW-Authenticate: Bearer）",
     403: "凭证有效，但没有此操作的权限（访问密钥的权限范围、本部门的数据范围）",
     404: "资源不存在，或不属于本部门",

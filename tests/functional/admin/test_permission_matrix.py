@@ -204,6 +204,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/account/reports"): NOBODY,
     ("POST", "/account/reports"): NOBODY,
     ("POST", "/api/v1/reports"): NOBODY,
+    ("GET", "/api/v1/changes"): NOBODY,  # feed keys only
+    ("GET", "/api/v1/extracts/{record_type}"): NOBODY,
     ("GET", "/admin/reports"): STAFF,  # admin:reports:read
     ("POST", "/admin/reports"): CHECKERS,  # admin:checks:write: a report is asked inside a credit check
     # monitoring, warnings, 重错码, government integrity (issue 17)
@@ -242,6 +244,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/account/commitments/new/{key}"): NOBODY,
     ("POST", "/account/commitments/new/{key}"): NOBODY,
     ("GET", "/account/commitments/{online_id}"): NOBODY,
+    ("GET", "/admin/exchange"): ADMIN_AUDITOR,
     ("GET", "/admin/civil-servants"): KEEPER,
     ("POST", "/admin/civil-servants"): KEEPER,
     ("POST", "/admin/civil-servants/search"): KEEPER,

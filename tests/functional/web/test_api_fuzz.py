@@ -57,6 +57,8 @@ OPERATIONS = [
     ("GET", "/api/v1/subjects/{code}"),
     ("GET", "/api/v1/subjects/{code}/records"),
     ("POST", "/api/v1/reports"),
+    ("GET", "/api/v1/changes"),
+    ("GET", "/api/v1/extracts/{record_type}"),
 ]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Bounded: about ten seconds of CPU per database for the whole module.

@@ -38,6 +38,8 @@ EXPECTED = {
     ("GET", "/api/v1/subjects/{code}"): (None, {404, 422, 429}),
     ("GET", "/api/v1/subjects/{code}/records"): (None, {404, 422, 429}),
     ("POST", "/api/v1/reports"): (KEY, {401, 403, 404, 413, 422}),
+    ("GET", "/api/v1/changes"): (KEY, {400, 401, 403, 409, 422}),
+    ("GET", "/api/v1/extracts/{record_type}"): (KEY, {401, 403, 404, 422}),
 }
 ERROR = "#/components/schemas/ErrorResponse"
 
