@@ -54,6 +54,10 @@ class Permission(enum.StrEnum):
     INTEGRITY_WRITE = "admin:integrity:write"  # government bodies' cases and court pre-listing notices
     CIVIL_SERVANTS_READ = "admin:civil-servants:read"  # 公务员诚信档案: its own role only, reason required
     CIVIL_SERVANTS_WRITE = "admin:civil-servants:write"
+    # incentives: 信易贷 (institutions, whitelist, statistics) and 信易+ scenarios — the 信用办
+    FINANCE_READ = "admin:finance:read"
+    FINANCE_WRITE = "admin:finance:write"  # register institutions, issue their keys, publish the whitelist
+    SCENARIOS_WRITE = "admin:scenarios:write"  # the 信易+ registry
     # platform administration
     DEPARTMENTS_READ = "admin:departments:read"
     DEPARTMENTS_WRITE = "admin:departments:write"
@@ -71,6 +75,7 @@ class Permission(enum.StrEnum):
     API_CHECKS_WRITE = "api:checks:write"  # credit checks and their feedback
     API_LISTS_WRITE = "api:lists:write"  # import entries of lists decided elsewhere
     API_REPORTS_WRITE = "api:reports:write"  # credit reports inside a credit check
+    API_SCENARIOS_CHECK = "api:scenarios:check"  # 信易+ eligibility: yes or no and the rule, never the record
 
     @property
     def is_api(self) -> bool:

@@ -24,6 +24,9 @@ from xinyong.config import Settings, load_settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.evaluation import admin as evaluation_admin
 from xinyong.evaluation import portal as evaluation_portal
+from xinyong.finance import admin as finance_admin
+from xinyong.finance import api as finance_api
+from xinyong.finance import portal as finance_portal
 from xinyong.inspections import admin as inspections_admin
 from xinyong.inspections import portal as inspections_portal
 from xinyong.integrity import admin as integrity_admin
@@ -34,6 +37,7 @@ from xinyong.measures import admin as measures_admin
 from xinyong.monitoring import admin as monitoring_admin
 from xinyong.objections import admin as objections_admin
 from xinyong.objections import portal as objections_portal
+from xinyong.points import portal as points_portal
 from xinyong.portal import account as portal_account
 from xinyong.portal import api as portal_api
 from xinyong.portal import views as portal_views
@@ -44,6 +48,9 @@ from xinyong.repair import portal as repair_portal
 from xinyong.reports import admin as reports_admin
 from xinyong.reports import api as reports_api
 from xinyong.reports import portal as reports_portal
+from xinyong.scenarios import admin as scenarios_admin
+from xinyong.scenarios import api as scenarios_api
+from xinyong.scenarios import portal as scenarios_portal
 from xinyong.web import apidocs, errors, site, templating
 from xinyong.web.cache import TTLCache
 from xinyong.web.client import parse_networks
@@ -56,14 +63,15 @@ STATIC = Path(__file__).parent / "static"
 ROUTERS = (
     # the department systems' and the public JSON API
     checks_api.router, lists_api.router, records_api.router, portal_api.router, site.router, apidocs.router,
-    reports_api.router,
+    reports_api.router, finance_api.router, scenarios_api.router,
     # the public portal and the subjects' accounts
     portal_views.router, lists_portal.router, accounts_portal.router, portal_account.router, repair_portal.router, objections_portal.router,
-    reports_portal.router, evaluation_portal.router, inspections_portal.router,
+    reports_portal.router, evaluation_portal.router, inspections_portal.router, finance_portal.router,
+    scenarios_portal.router, points_portal.router,
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
     objections_admin.router, accounts_admin.router, reports_admin.router, evaluation_admin.router, inspections_admin.router,
-    monitoring_admin.router, integrity_admin.router,
+    monitoring_admin.router, integrity_admin.router, finance_admin.router, scenarios_admin.router,
 )  # fmt: skip
 
 

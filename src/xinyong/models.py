@@ -17,6 +17,7 @@ from xinyong.evaluation.models import (
     ScoringModel,
 )
 from xinyong.evidence.models import Evidence
+from xinyong.finance.models import Consent, ConsentAccess, Demand, Institution, InstitutionKey, WhitelistFeed
 from xinyong.inspections.models import (
     InspectionAssignment,
     InspectionDraw,
@@ -32,9 +33,11 @@ from xinyong.measures.models import Measure
 from xinyong.monitoring.models import QualityIssue
 from xinyong.notify.models import InboxItem, OutboxItem
 from xinyong.objections.models import Objection
+from xinyong.points.models import PointsHistory, PointsMember
 from xinyong.records.models import Batch, BatchProblem, Record, RecordVersion
 from xinyong.repair.models import RepairApplication, RepairCommitment, RepairEvent
 from xinyong.reports.models import IssuedReport
+from xinyong.scenarios.models import Scenario, ScenarioUse
 from xinyong.subjects.models import Subject, SubjectGram, SubjectNameChange
 
 __all__ = [
@@ -49,7 +52,10 @@ __all__ = [
     "CalendarOverride",
     "CheckFeedback",
     "CivilServantRecord",
+    "Consent",
+    "ConsentAccess",
     "CreditCheck",
+    "Demand",
     "Department",
     "EvaluationPoints",
     "EvaluationRun",
@@ -62,6 +68,8 @@ __all__ = [
     "InspectionPlan",
     "Inspector",
     "InspectorExclusion",
+    "Institution",
+    "InstitutionKey",
     "IntegrityCase",
     "IssuedReport",
     "ListEntry",
@@ -75,6 +83,8 @@ __all__ = [
     "OutboxItem",
     "PlanInspector",
     "PlanSectorMember",
+    "PointsHistory",
+    "PointsMember",
     "PrelistingNotice",
     "PublicationStop",
     "QualityIssue",
@@ -83,6 +93,8 @@ __all__ = [
     "RepairApplication",
     "RepairCommitment",
     "RepairEvent",
+    "Scenario",
+    "ScenarioUse",
     "ScoringModel",
     "Subject",
     "SubjectAccount",
@@ -92,5 +104,6 @@ __all__ = [
     "SubjectVerification",
     "User",
     "UserSession",
+    "WhitelistFeed",
     "Withdrawal",
 ]
