@@ -502,7 +502,7 @@ def whitelist_entries(session: Session, rule: rules.WhitelistRule, *, settings: 
         return []
     graded: dict[int, str] = dict(session.execute(
         select(EvaluationScore.subject_id, EvaluationScore.grade).where(
-            EvaluationScore.run_id == run.id, EvaluationScore.grade.in_(rule.grades))))  # fmt: skip
+            EvaluationScore.run_id == run.id, EvaluationScore.grade.in_(rule.grades))).all())  # type: ignore[arg-type]  # fmt: skip
     ids = sorted(graded)
     members = lists_service.memberships(session, ids, today=today) if ids else {}
     negative_subjects: set[int] = set()

@@ -166,7 +166,7 @@ def check(session: Session, key: str, *, code: str, asked_by: str, protector: Pr
 
 def use_counts(session: Session) -> Counter[int]:
     return Counter(dict(session.execute(
-        select(ScenarioUse.scenario_id, func.count()).group_by(ScenarioUse.scenario_id))))  # fmt: skip
+        select(ScenarioUse.scenario_id, func.count()).group_by(ScenarioUse.scenario_id)).all()))  # type: ignore[arg-type]  # fmt: skip
 
 
 def benefits_for_band(session: Session, band: str, today: date) -> list[tuple[str, str, str]]:
