@@ -4,6 +4,7 @@ catalogue, and the eligibility check: yes or no with the rule, never the record;
 from __future__ import annotations
 
 import re
+import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -35,9 +36,9 @@ def known_grades(session: Session, settings: Settings) -> dict[str, str]:
     """The evaluation grades a rule may name: those of the latest loaded model (the built-in one when none is)."""
     try:
         spec = evaluation_service.model_of(session, evaluation_service.pick_model(session), settings=settings)
-    except Exception:  # no model loaded yet
-        spec = evaluation_service.parse(session, evaluation_service.BUILTIN_MODEL.read_text(encoding="utf-8"),
-                                        settings=settings)  # fmt: skip
+    except evaluation_service.NoModel:  # none loaded yet: the grades the built-in model declares
+        raw = tomllib.loads(evaluation_service.BUILTIN_MODEL.read_text(encoding="utf-8"))
+        return {str(g["symbol"]): str(g["label"]) for g in raw.get("grades", [])}
     return {g.symbol: g.label for g in spec.grades}
 
 

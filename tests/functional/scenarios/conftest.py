@@ -1,0 +1,16 @@
+from tests.functional.points.conftest import (  # noqa: F401  (fixtures shared with the points tests)
+    accounts,
+    app,
+    banks,
+    client,
+    company,
+    console_settings,
+    fast_password_hashing,
+    person,
+    person_sign_in,
+    portal_sign_in,
+    scenario,
+    sign_in,
+    subject_account,
+    today,
+)
