@@ -15,7 +15,7 @@ from xinyong.finance import service
 from xinyong.finance.models import Demand, InstitutionKey
 from xinyong.web.deps import AppSettings, DbSession, Id, Today
 from xinyong.web.errors import error_responses
-from xinyong.web.openapi import KEY_ONLY
+from xinyong.web.openapi import INSTITUTION_KEY_ONLY
 from xinyong.web.uow import router as make_router
 
 router = make_router(prefix="/api/v1/finance", tags=["信易贷（金融机构）"])
@@ -42,8 +42,8 @@ def _demand(d: Demand, today: Any) -> dict[str, Any]:
             "loan_date": d.loan_date.isoformat() if d.loan_date else None, "refusal_reason": d.refusal_reason}  # fmt: skip
 
 
-@router.get("/subjects/{code}", name="api.finance.package", summary="按授权读取主体的信用信息包", openapi_extra=KEY_ONLY,
-            responses=error_responses(401, 403, 404, s403="该主体未授权本机构，授权已过期或已撤回，或请求超出授权范围",
+@router.get("/subjects/{code}", name="api.finance.package", summary="按授权读取主体的信用信息包", openapi_extra=INSTITUTION_KEY_ONLY,
+            responses=error_responses(401, 403, 404, 422, s403="该主体未授权本机构，授权已过期或已撤回，或请求超出授权范围",
                                       s404="没有这一主体"))  # fmt: skip
 def package(code: str, key: Key, session: DbSession, settings: AppSettings, today: Today,
             scope: Annotated[str, Query(max_length=400, description="逗号分隔的授权项目；省略时为授权的全部项目")] = ""
@@ -53,13 +53,13 @@ def package(code: str, key: Key, session: DbSession, settings: AppSettings, toda
 
 
 @router.get("/demands", name="api.finance.demands", summary="与本机构产品匹配的融资需求及本机构受理的需求",
-            openapi_extra=KEY_ONLY, responses=error_responses(401))  # fmt: skip
+            openapi_extra=INSTITUTION_KEY_ONLY, responses=error_responses(401))  # fmt: skip
 def demands(key: Key, session: DbSession, today: Today) -> JSONResponse:
     return JSONResponse({"demands": [_demand(d, today) for d in service.matching_demands(session, key.institution)]})
 
 
 @router.post("/demands/{demand_id}/take", name="api.finance.take", summary="受理（抢单）一条融资需求",
-             openapi_extra=KEY_ONLY, responses=error_responses(401, 404, 409, s409="已被其他机构受理"))  # fmt: skip
+             openapi_extra=INSTITUTION_KEY_ONLY, responses=error_responses(401, 404, 409, s409="已被其他机构受理"))  # fmt: skip
 def take(demand_id: Id, key: Key, session: DbSession, today: Today) -> JSONResponse:
     return JSONResponse(_demand(service.take_demand(session, key, demand_id, today=today), today))
 
@@ -73,7 +73,7 @@ class Outcome(BaseModel):
 
 
 @router.post("/demands/{demand_id}/outcome", name="api.finance.outcome", summary="反馈融资结果",
-             openapi_extra=KEY_ONLY, responses=error_responses(401, 404, 409, 422))  # fmt: skip
+             openapi_extra=INSTITUTION_KEY_ONLY, responses=error_responses(401, 404, 409, 413, 422))  # fmt: skip
 def outcome(demand_id: Id, body: Outcome, key: Key, session: DbSession, today: Today) -> JSONResponse:
     demand = service.answer_demand(session, key, demand_id, outcome=body.outcome, credit_amount=body.credit_amount,
                                    loan_amount=body.loan_amount, loan_date=body.loan_date, reason=body.reason,
@@ -84,15 +84,15 @@ def outcome(demand_id: Id, body: Outcome, key: Key, session: DbSession, today: T
 Version = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="版本号；省略时为最新版本")]
 
 
-@router.get("/whitelist", name="api.finance.whitelist", summary="信易贷白名单（按日期和版本）", openapi_extra=KEY_ONLY,
-            responses=error_responses(401, 404))  # fmt: skip
+@router.get("/whitelist", name="api.finance.whitelist", summary="信易贷白名单（按日期和版本）", openapi_extra=INSTITUTION_KEY_ONLY,
+            responses=error_responses(401, 404, 422))  # fmt: skip
 def whitelist(key: Key, session: DbSession, version: Version = None) -> JSONResponse:
     return JSONResponse(service.feed_document(service.get_feed(session, version)))
 
 
-@router.get("/whitelist.csv", name="api.finance.whitelist_csv", summary="信易贷白名单（CSV）", openapi_extra=KEY_ONLY,
+@router.get("/whitelist.csv", name="api.finance.whitelist_csv", summary="信易贷白名单（CSV）", openapi_extra=INSTITUTION_KEY_ONLY,
             response_class=Response, responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-                                                      "description": "白名单（CSV）"}, **error_responses(401, 404)})  # fmt: skip
+                                                      "description": "白名单（CSV）"}, **error_responses(401, 404, 422)})  # fmt: skip
 def whitelist_csv(key: Key, session: DbSession, version: Version = None) -> Response:
     feed = service.get_feed(session, version)
     return Response(service.feed_csv(feed), media_type="text/csv; charset=utf-8", headers={

@@ -44,7 +44,7 @@ class CheckAnswer(BaseModel):
 
 @router.post("/{key}/check", name="api.scenarios.check", summary="核验一个主体是否适用该场景（是/否及规则）",
              response_model=CheckAnswer, openapi_extra=KEY_ONLY,
-             responses=error_responses(401, 403, 404, 422, s404="没有这一场景或这一主体", s422="场景不在有效期内"))  # fmt: skip
+             responses=error_responses(401, 403, 404, 413, 422, s404="没有这一场景或这一主体", s422="场景不在有效期内"))  # fmt: skip
 def check(key: str, body: CheckRequest, api_key: CheckKey, session: DbSession, settings: AppSettings,
           protector: AppProtector, today: Today) -> CheckAnswer:  # fmt: skip
     answer = service.check(session, key[:40], code=body.code, asked_by=f"api-key:{api_key.prefix}",
