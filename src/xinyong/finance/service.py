@@ -115,6 +115,13 @@ def get_institution(session: Session, institution_id: int) -> Institution:
     return institution
 
 
+def institution_by_code(session: Session, code: str) -> Institution:
+    institution = session.scalar(select(Institution).where(Institution.code == (code or "").strip().upper()[:18]))
+    if institution is None:
+        raise NotFound(what=f"金融机构 {code[:20]}")
+    return institution
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
