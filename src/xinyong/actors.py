@@ -58,6 +58,7 @@ class Permission(enum.StrEnum):
     FINANCE_READ = "admin:finance:read"
     FINANCE_WRITE = "admin:finance:write"  # register institutions, issue their keys, publish the whitelist
     SCENARIOS_WRITE = "admin:scenarios:write"  # the 信易+ registry
+    INSTITUTION_WORK = "admin:institution:work"  # a financial institution's officer: its demands, consented reads
     # platform administration
     DEPARTMENTS_READ = "admin:departments:read"
     DEPARTMENTS_WRITE = "admin:departments:write"

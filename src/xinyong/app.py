@@ -26,6 +26,7 @@ from xinyong.evaluation import admin as evaluation_admin
 from xinyong.evaluation import portal as evaluation_portal
 from xinyong.finance import admin as finance_admin
 from xinyong.finance import api as finance_api
+from xinyong.finance import bank as finance_bank
 from xinyong.finance import portal as finance_portal
 from xinyong.inspections import admin as inspections_admin
 from xinyong.inspections import portal as inspections_portal
@@ -71,7 +72,7 @@ ROUTERS = (
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
     objections_admin.router, accounts_admin.router, reports_admin.router, evaluation_admin.router, inspections_admin.router,
-    monitoring_admin.router, integrity_admin.router, finance_admin.router, scenarios_admin.router,
+    monitoring_admin.router, integrity_admin.router, finance_admin.router, finance_bank.router, scenarios_admin.router,
 )  # fmt: skip
 
 

@@ -17,7 +17,15 @@ from xinyong.evaluation.models import (
     ScoringModel,
 )
 from xinyong.evidence.models import Evidence
-from xinyong.finance.models import Consent, ConsentAccess, Demand, Institution, InstitutionKey, WhitelistFeed
+from xinyong.finance.models import (
+    Consent,
+    ConsentAccess,
+    Demand,
+    Institution,
+    InstitutionKey,
+    InstitutionUser,
+    WhitelistFeed,
+)
 from xinyong.inspections.models import (
     InspectionAssignment,
     InspectionDraw,
@@ -70,6 +78,7 @@ __all__ = [
     "InspectorExclusion",
     "Institution",
     "InstitutionKey",
+    "InstitutionUser",
     "IntegrityCase",
     "IssuedReport",
     "ListEntry",

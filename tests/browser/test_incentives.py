@@ -135,7 +135,7 @@ def test_consent_demand_whitelist_and_points_end_to_end(live_server, browser, ar
     widened = api.get(f"{base}/api/v1/finance/subjects/{seeded['clean']}?scope=grade", headers=bank)
     assert widened.status == 403
     page.reload()
-    assert "登记信息、行政许可" in page.inner_text("article.consent table.accesses")
+    assert "登记信息、行政许可等守信信息" in page.inner_text("article.consent table.accesses")
     page.screenshot(path=str(artifacts_dir / "incentives-consent.png"), full_page=True)
     page.click("button.revoke-consent")
     page.wait_for_selector("article.consent[data-state='已撤回']")

@@ -108,6 +108,7 @@ class AuditAction(enum.StrEnum):
     CIVIL_SERVANT_LOOKED_UP = "civil-servant.looked-up"  # 查询留痕: every look-up, with its reason
     INSTITUTION_REGISTERED = "finance.institution-registered"
     INSTITUTION_KEY_ISSUED = "finance.key-issued"
+    INSTITUTION_OFFICER_ADDED = "finance.officer-added"
     CONSENT_GRANTED = "finance.consent-granted"
     CONSENT_REVOKED = "finance.consent-revoked"
     CONSENT_READ = "finance.consent-read"  # every read of a subject's data under its consent
@@ -210,6 +211,7 @@ ACTION_LABELS = {
     AuditAction.CIVIL_SERVANT_LOOKED_UP: "查询公务员诚信档案",
     AuditAction.INSTITUTION_REGISTERED: "登记金融机构",
     AuditAction.INSTITUTION_KEY_ISSUED: "签发金融机构访问密钥",
+    AuditAction.INSTITUTION_OFFICER_ADDED: "开设金融机构信贷员账户",
     AuditAction.CONSENT_GRANTED: "信用主体授权金融机构查询",
     AuditAction.CONSENT_REVOKED: "信用主体撤回授权",
     AuditAction.CONSENT_READ: "金融机构按授权查询信用信息",

@@ -9,6 +9,8 @@ from fastapi import Request
 from starlette.responses import Response
 
 from xinyong.actors import Actor, Permission
+from xinyong.auth import service as auth_service
+from xinyong.auth.rules import Role
 from xinyong.finance import rules, service
 from xinyong.web import forms
 from xinyong.web.deps import AppSettings, DbSession, Id, Today, require
@@ -29,6 +31,7 @@ def board(request: Request, session: DbSession, settings: AppSettings, today: To
     institutions = service.list_institutions(session)
     return render(request, "admin/finance/board.html", {
         "institutions": institutions, "keys": {i.id: service.keys_of(session, i.id) for i in institutions},
+        "officers": {i.id: service.officers_of(session, i.id) for i in institutions},
         "purposes": service.config().purposes, "stats": stats, "totals": totals, "overdue": service.overdue_demands(session, today),
         "rule": service.current_rule(session), "latest": latest, "today": today,
     })  # fmt: skip
@@ -53,6 +56,20 @@ async def key_issue(request: Request, institution_id: Id, session: DbSession, ac
     key, secret = service.issue_key(session, institution, name=forms.text(form, "name", 100), actor=actor)
     return render(request, "admin/secret.html", {"title": "金融机构访问密钥", "subject": f"{institution.name} · {key.name}",
                                                  "label": "访问密钥", "secret": secret, "back": PAGE})  # fmt: skip
+
+
+@router.post("/finance/institutions/{institution_id}/officers", name="admin.finance.officer_add")
+async def officer_add(request: Request, institution_id: Id, session: DbSession, settings: AppSettings,
+                      actor: Writer) -> Response:  # fmt: skip
+    form = await forms.read_form(request)
+    on_error_redirect(request, PAGE)
+    institution = service.get_institution(session, institution_id)
+    user = auth_service.create_user(session, username=forms.text(form, "username", 40),
+                                    password=forms.text(form, "password", 256), role=Role.INSTITUTION_OFFICER,
+                                    department=None, display_name=forms.text(form, "display_name", 100) or None,
+                                    actor=actor, settings=settings, must_change_password=True)  # fmt: skip
+    service.add_officer(session, institution, user_id=user.id, actor=actor)
+    return redirect(request, PAGE, flash_message=f"已为{institution.name}开设信贷员账户 {user.username}（首次登录须修改密码）")
 
 
 @router.post("/finance/whitelist", name="admin.finance.whitelist")

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from xinyong.errors import NotAuthenticated
 from xinyong.finance import service
-from xinyong.finance.models import Demand, InstitutionKey
+from xinyong.finance.models import Demand
 from xinyong.web.deps import AppSettings, DbSession, Id, Today
 from xinyong.web.errors import error_responses
 from xinyong.web.openapi import INSTITUTION_KEY_ONLY
@@ -21,15 +21,15 @@ from xinyong.web.uow import router as make_router
 router = make_router(prefix="/api/v1/finance", tags=["信易贷（金融机构）"])
 
 
-def institution_key(request: Request, session: DbSession) -> InstitutionKey:
+def institution_key(request: Request, session: DbSession) -> service.Caller:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("请在 Authorization 头中提供金融机构访问密钥（Bearer fi_…）")
-    return service.verify_key(session, token.strip())
+    return service.key_caller(service.verify_key(session, token.strip()))
 
 
-Key = Annotated[InstitutionKey, Depends(institution_key)]
+Key = Annotated[service.Caller, Depends(institution_key)]
 
 
 def _demand(d: Demand, today: Any) -> dict[str, Any]:

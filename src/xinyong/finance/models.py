@@ -51,6 +51,19 @@ class InstitutionKey(Base):
     institution: Mapped[Institution] = relationship()
 
 
+class InstitutionUser(Base):
+    """A console account of the role 金融机构信贷员, acting for one institution."""
+
+    __tablename__ = "finance_institution_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("finance_institutions.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    institution: Mapped[Institution] = relationship()
+
+
 class Consent(Base):
     """A subject's authorisation (授权) of one institution to read a named scope of its data for a period."""
 

@@ -16,8 +16,8 @@ CONFIG_FILE = Path(__file__).with_name("finance.toml")
 # when the platform records them.
 BUILTIN_SCOPE = {
     "registration": "登记信息",
-    "licences": "行政许可",
-    "penalties": "行政处罚（公示期内）",
+    "licences": "行政许可等守信信息",  # the catalogue's positive record types
+    "penalties": "行政处罚等失信信息（公示期内）",  # its negative record types, inside their publicity period
     "lists": "信用名单",
     "grade": "公共信用综合评价等级",
 }

@@ -47,6 +47,7 @@ from xinyong.finance.models import (
     DemandStatus,
     Institution,
     InstitutionKey,
+    InstitutionUser,
     WhitelistFeed,
 )
 from xinyong.freetext import clean_text
@@ -157,8 +158,53 @@ def verify_key(session: Session, token: str) -> InstitutionKey:
     return key
 
 
-def key_actor(key: InstitutionKey) -> str:
-    return f"institution-key:{key.prefix}"
+@dataclass(frozen=True)
+class Caller:
+    """Who acts for an institution: its system with a key, or one of its officers on the console."""
+
+    institution: Institution
+    label: str  # for the audit trail
+    short: str  # for the access list the subject reads (the key's prefix, or "officer:<id>")
+
+    @property
+    def institution_id(self) -> int:
+        return self.institution.id
+
+
+def key_caller(key: InstitutionKey) -> Caller:
+    return Caller(key.institution, f"institution-key:{key.prefix}", key.prefix)
+
+
+def officer_caller(session: Session, actor: Actor) -> Caller:
+    """The institution a console officer acts for; refused when the account is linked to none."""
+    link = session.scalar(select(InstitutionUser).where(InstitutionUser.user_id == actor.user_id))
+    if link is None or not link.institution.is_active:
+        raise PermissionDenied("本账户未关联在用的金融机构，请联系信用办")
+    return Caller(link.institution, actor.label, f"officer:{actor.user_id}"[:16])
+
+
+def add_officer(session: Session, institution: Institution, *, user_id: int, actor: Actor) -> InstitutionUser:
+    existing = session.scalar(select(InstitutionUser).where(InstitutionUser.user_id == user_id))
+    if existing is not None:
+        raise AlreadyExists(what="该账户与金融机构的关联")
+    link = InstitutionUser(user_id=user_id, institution_id=institution.id)
+    session.add(link)
+    session.flush()
+    audit.record(session, AuditAction.INSTITUTION_OFFICER_ADDED, actor=actor, target=f"user:{user_id}",
+                 details={"institution": institution.id})  # fmt: skip
+    return link
+
+
+def officers_of(session: Session, institution_id: int) -> list[InstitutionUser]:
+    return list(session.scalars(select(InstitutionUser).where(InstitutionUser.institution_id == institution_id)))
+
+
+def consents_for(session: Session, caller: Caller, *, today: date) -> list[tuple[Consent, Subject]]:
+    """Consents in force that the institution holds (its officer's work list); never another institution's."""
+    rows = session.execute(select(Consent, Subject).join(Subject, Subject.id == Consent.subject_id).where(
+        Consent.institution_id == caller.institution_id, Consent.revoked_at.is_(None), Consent.valid_from <= today,
+        Consent.valid_until >= today).order_by(Consent.id.desc()).limit(500))  # fmt: skip
+    return [(consent, subject) for consent, subject in rows]
 
 
 # ------------------------------------------------------------------------------------ consent
@@ -239,9 +285,9 @@ def consents_of(session: Session, account: SubjectAccount, *, settings: Settings
             for c in consents]  # fmt: skip
 
 
-def _refuse(session: Session, key: InstitutionKey, subject_id: int | None, message: str) -> PermissionDenied:
-    audit.record(session, AuditAction.CONSENT_READ_REFUSED, actor=key_actor(key), subject_id=subject_id,
-                 details={"institution": key.institution_id, "reason": message})  # fmt: skip
+def _refuse(session: Session, caller: Caller, subject_id: int | None, message: str) -> PermissionDenied:
+    audit.record(session, AuditAction.CONSENT_READ_REFUSED, actor=caller.label, subject_id=subject_id,
+                 details={"institution": caller.institution_id, "reason": message})  # fmt: skip
     return _KeptRefusal(message)
 
 
@@ -250,7 +296,7 @@ class _KeptRefusal(PermissionDenied):
     keeps_changes = True  # the refusal itself is recorded
 
 
-def read_package(session: Session, key: InstitutionKey, *, code: str, scope: list[str] | None, settings: Settings,
+def read_package(session: Session, caller: Caller, *, code: str, scope: list[str] | None, settings: Settings,
                  today: date) -> dict[str, Any]:  # fmt: skip
     """The data package of one subject: exactly the consented items (or the asked subset of them)."""
     try:
@@ -261,37 +307,38 @@ def read_package(session: Session, key: InstitutionKey, *, code: str, scope: lis
     if subject is None:
         raise NotFound(what="该主体")
     consent = session.scalar(select(Consent).where(
-        Consent.subject_id == subject.id, Consent.institution_id == key.institution_id, Consent.revoked_at.is_(None),
+        Consent.subject_id == subject.id, Consent.institution_id == caller.institution_id, Consent.revoked_at.is_(None),
         Consent.valid_from <= today, Consent.valid_until >= today).order_by(Consent.id.desc()).limit(1))  # fmt: skip
     if consent is None:
-        raise _refuse(session, key, subject.id, "该主体未授权本机构查询，或授权已过期、已撤回")
+        raise _refuse(session, caller, subject.id, "该主体未授权本机构查询，或授权已过期、已撤回")
     asked = consent.scope if not scope else [s.strip() for s in scope if s.strip()]
     beyond = [s for s in asked if s not in consent.scope]
     if beyond:
-        raise _refuse(session, key, subject.id, f"超出授权范围：{'、'.join(s[:40] for s in beyond[:5])}")
+        raise _refuse(session, caller, subject.id, f"超出授权范围：{'、'.join(s[:40] for s in beyond[:5])}")
     package = build_package(session, subject, asked, settings=settings, today=today)
-    session.add(ConsentAccess(consent_id=consent.id, key_prefix=key.prefix, scope=list(asked)))
-    audit.record(session, AuditAction.CONSENT_READ, actor=key_actor(key), subject_id=subject.id,
-                 target=f"consent:{consent.id}", details={"institution": key.institution_id, "scope": list(asked)})  # fmt: skip
+    session.add(ConsentAccess(consent_id=consent.id, key_prefix=caller.short, scope=list(asked)))
+    audit.record(session, AuditAction.CONSENT_READ, actor=caller.label, subject_id=subject.id,
+                 target=f"consent:{consent.id}", details={"institution": caller.institution_id, "scope": list(asked)})  # fmt: skip
     return {"subject": {"name": subject.name, "code": subject.uscc}, "consent": {
         "id": consent.id, "scope": list(asked), "valid_until": consent.valid_until.isoformat()}, "data": package}  # fmt: skip
 
 
-def _records(session: Session, subject_id: int, record_type: str, *, settings: Settings, today: date,
-             in_publication: bool = False) -> list[dict[str, Any]]:  # fmt: skip
+def _records(session: Session, subject_id: int, record_types: tuple[str, ...] | list[str], *, settings: Settings,
+             today: date, in_publication: bool = False) -> list[dict[str, Any]]:  # fmt: skip
+    """Active records of these types about the subject, public fields only (restricted ones are never shared)."""
     catalog = load_catalog(settings.catalog_dirs)
-    try:
-        rtype = catalog.get(record_type)
-    except Exception:  # a type this catalogue does not have: nothing to share
+    types = {key: catalog.types[key] for key in record_types if key in catalog.types}
+    if not types:
         return []
-    titles = {f.code: f.title for f in rtype.public_fields}
-    query = select(Record).where(Record.subject_id == subject_id, Record.record_type == record_type,
+    query = select(Record).where(Record.subject_id == subject_id, Record.record_type.in_(list(types)),
                                  Record.status == RecordStatus.ACTIVE)  # fmt: skip
     if in_publication:
         query = query.where(or_(Record.publish_until.is_(None), Record.publish_until >= today))
     rows = []
     for record in session.scalars(query.order_by(Record.decision_date.desc()).limit(200)):
-        rows.append({"doc_no": record.doc_no, "decision_date": record.decision_date.isoformat(),
+        rtype = types[record.record_type]
+        titles = {f.code: f.title for f in rtype.public_fields}
+        rows.append({"type": rtype.name, "doc_no": record.doc_no, "decision_date": record.decision_date.isoformat(),
                      "valid_until": record.valid_until.isoformat() if record.valid_until else None,
                      "fields": {titles[c]: str(v) for c, v in (record.payload or {}).items() if c in titles and v}})  # fmt: skip
     return rows
@@ -300,14 +347,16 @@ def _records(session: Session, subject_id: int, record_type: str, *, settings: S
 def build_package(session: Session, subject: Subject, scope: list[str], *, settings: Settings, today: date
                   ) -> dict[str, Any]:  # fmt: skip
     data: dict[str, Any] = {}
+    catalog = load_catalog(settings.catalog_dirs)
     for item in scope:
         if item == "registration":
             data[item] = {"name": subject.name, "code": subject.uscc, "kind": subject.kind.value,
                           "legal_representative": subject.legal_representative}  # fmt: skip
         elif item == "licences":
-            data[item] = _records(session, subject.id, "license", settings=settings, today=today)
+            data[item] = _records(session, subject.id, catalog.positive_keys, settings=settings, today=today)
         elif item == "penalties":
-            data[item] = _records(session, subject.id, "penalty", settings=settings, today=today, in_publication=True)
+            data[item] = _records(session, subject.id, catalog.negative_keys, settings=settings, today=today,
+                                  in_publication=True)
         elif item == "lists":
             data[item] = [{"list": m.type_name, "nature": m.nature, "legal_basis": m.legal_basis,
                            "valid_from": m.valid_from.isoformat() if m.valid_from else None,
@@ -318,7 +367,7 @@ def build_package(session: Session, subject: Subject, scope: list[str], *, setti
             data[item] = ({"grade": grade.grade, "label": grade.label, "as_of": grade.as_of.isoformat()}
                           if grade else None)  # fmt: skip
         elif item.startswith(rules.RECORD_SCOPE_PREFIX):
-            data[item] = _records(session, subject.id, item.removeprefix(rules.RECORD_SCOPE_PREFIX),
+            data[item] = _records(session, subject.id, [item.removeprefix(rules.RECORD_SCOPE_PREFIX)],
                                   settings=settings, today=today)  # fmt: skip
     return data
 
@@ -374,9 +423,9 @@ def _demand_for(session: Session, institution: Institution, demand_id: int) -> D
     return demand
 
 
-def take_demand(session: Session, key: InstitutionKey, demand_id: int, *, today: date) -> Demand:
+def take_demand(session: Session, caller: Caller, demand_id: int, *, today: date) -> Demand:
     """抢单: one institution takes an open demand; a second take-up is refused (a conditional update)."""
-    institution = key.institution
+    institution = caller.institution
     demand = _demand_for(session, institution, demand_id)
     if demand.institution_id == institution.id:
         raise InvalidTransition("本机构已受理该融资需求")
@@ -386,7 +435,7 @@ def take_demand(session: Session, key: InstitutionKey, demand_id: int, *, today:
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         raise InvalidTransition("该融资需求已被其他机构受理")
     session.refresh(demand)
-    audit.record(session, AuditAction.DEMAND_TAKEN, actor=key_actor(key), subject_id=demand.subject_id,
+    audit.record(session, AuditAction.DEMAND_TAKEN, actor=caller.label, subject_id=demand.subject_id,
                  target=f"demand:{demand.id}", details={"institution": institution.id})  # fmt: skip
     return demand
 
@@ -401,10 +450,10 @@ def _day(text: str | None, what: str, *, today: date) -> date:
     return value
 
 
-def answer_demand(session: Session, key: InstitutionKey, demand_id: int, *, outcome: str, credit_amount: str | None,
+def answer_demand(session: Session, caller: Caller, demand_id: int, *, outcome: str, credit_amount: str | None,
                   loan_amount: str | None, loan_date: str | None, reason: str | None, today: date) -> Demand:  # fmt: skip
     """The outcome of a taken demand: 授信 (credit), 放款 (loan, with amount and date) or refusal with reason."""
-    institution = key.institution
+    institution = caller.institution
     demand = session.get(Demand, demand_id)
     if demand is None or demand.institution_id != institution.id:
         raise NotFound(what="该融资需求（只能反馈本机构受理的需求）")
@@ -429,7 +478,7 @@ def answer_demand(session: Session, key: InstitutionKey, demand_id: int, *, outc
     else:
         raise InvalidInput(reason="结果须为 credited（授信）、loaned（放款）或 refused（未获批）")
     demand.answered_on = today
-    audit.record(session, AuditAction.DEMAND_ANSWERED, actor=key_actor(key), subject_id=demand.subject_id,
+    audit.record(session, AuditAction.DEMAND_ANSWERED, actor=caller.label, subject_id=demand.subject_id,
                  target=f"demand:{demand.id}", details={"outcome": outcome})  # fmt: skip
     return demand
 

@@ -234,7 +234,13 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/finance"): ADMIN,
     ("POST", "/admin/finance/institutions"): ADMIN,
     ("POST", "/admin/finance/institutions/{institution_id}/keys"): ADMIN,
+    ("POST", "/admin/finance/institutions/{institution_id}/officers"): ADMIN,
     ("POST", "/admin/finance/whitelist"): ADMIN,
+    # a bank's officers (role institution_officer, not one of the roles above): tests/functional/finance
+    ("GET", "/admin/bank"): NOBODY,
+    ("GET", "/admin/bank/subjects/{code}"): NOBODY,
+    ("POST", "/admin/bank/demands/{demand_id}/take"): NOBODY,
+    ("POST", "/admin/bank/demands/{demand_id}/outcome"): NOBODY,
     ("GET", "/admin/scenarios"): ADMIN,
     ("POST", "/admin/scenarios"): ADMIN,
     ("GET", "/api/v1/finance/subjects/{code}"): NOBODY,

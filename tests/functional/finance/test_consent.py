@@ -69,7 +69,7 @@ def test_the_bank_reads_exactly_the_consented_scope_until_revoked(client, db_ses
     assert db_session.scalars(select(AuditEntry).where(AuditEntry.action == "finance.consent-read")).all()
     assert db_session.scalars(select(AuditEntry).where(AuditEntry.action == "finance.consent-read-refused")).all()
     page = portal.client.get("/account/finance")
-    assert page.text.count("登记信息、行政许可") == 2  # the consent, and its full read
+    assert page.text.count("登记信息、行政许可等守信信息") == 2  # the consent, and its full read
     assert page.text.count("data-scope=\"licences\"") == 2  # the form's box, and the read of the licences only
 
     # Revoked: the very next read is refused.

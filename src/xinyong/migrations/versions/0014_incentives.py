@@ -119,6 +119,19 @@ def upgrade() -> None:
     with op.batch_alter_table('scenario_uses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_scenario_uses_scenario_id'), ['scenario_id'], unique=False)
 
+    op.create_table('finance_institution_users',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('institution_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', xinyong.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['institution_id'], ['finance_institutions.id'], name=op.f('fk_finance_institution_users_institution_id_finance_institutions')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_finance_institution_users_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_finance_institution_users')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_finance_institution_users_user_id'))
+    )
+    with op.batch_alter_table('finance_institution_users', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_finance_institution_users_institution_id'), ['institution_id'], unique=False)
+
     op.create_table('finance_consents',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('subject_id', sa.Integer(), nullable=False),
@@ -199,6 +212,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_finance_institution_keys_institution_id'))
 
     op.drop_table('finance_institution_keys')
+    with op.batch_alter_table('finance_institution_users', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_finance_institution_users_institution_id'))
+
+    op.drop_table('finance_institution_users')
     with op.batch_alter_table('finance_demands', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_finance_demands_subject_id'))
         batch_op.drop_index(batch_op.f('ix_finance_demands_institution_id'))
