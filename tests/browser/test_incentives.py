@@ -72,6 +72,10 @@ def _seed(settings: Settings) -> dict[str, str]:
                                         valid_from=today, valid_until=None, actor=SYSTEM, settings=settings)  # fmt: skip
         auth_service.create_user(session, username="xyb-admin", password=ADMIN_PASSWORD, role=Role.PLATFORM_ADMIN,
                                  department=None, display_name="信用办", actor=SYSTEM, settings=settings)  # fmt: skip
+        officer = auth_service.create_user(session, username="bank-officer", password=ADMIN_PASSWORD,
+                                           role=Role.INSTITUTION_OFFICER, department=None, display_name="李信贷",
+                                           actor=SYSTEM, settings=settings)  # fmt: skip
+        finance_service.add_officer(session, bank, user_id=officer.id, actor=SYSTEM)
         _, company_code_ = activation.issue(session, subject_id=licence.subject_id, actor=SYSTEM, channel="counter",
                                             settings=settings, protector=protector)  # fmt: skip
         person_subject = session.scalar(select(Subject.id).where(Subject.kind == SubjectKind.PERSON))
@@ -152,11 +156,22 @@ def test_consent_demand_whitelist_and_points_end_to_end(live_server, browser, ar
     demands = api.get(f"{base}/api/v1/finance/demands", headers=bank).json()["demands"]
     assert len(demands) == 1
     demand_id = demands[0]["id"]
-    assert api.post(f"{base}/api/v1/finance/demands/{demand_id}/take", headers=bank).status == 200
-    assert api.post(f"{base}/api/v1/finance/demands/{demand_id}/take", headers=bank).status == 409
-    loan = api.post(f"{base}/api/v1/finance/demands/{demand_id}/outcome", headers=bank,
-                    data={"outcome": "loaned", "loan_amount": "300", "loan_date": today.isoformat()})  # fmt: skip
-    assert loan.status == 200
+    officer = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    officer.goto(base + "/admin/bank")
+    officer.fill("input[name=username]", "bank-officer")
+    officer.fill("input[name=password]", ADMIN_PASSWORD)
+    officer.click("button[type=submit]")
+    officer.wait_for_url("**/admin/bank")
+    officer.click(f"tr[data-demand='{demand_id}'] button.take-demand")
+    officer.wait_for_selector(f"tr[data-demand='{demand_id}'] form.outcome-form")
+    assert api.post(f"{base}/api/v1/finance/demands/{demand_id}/take", headers=bank).status == 409  # taken once
+    form = officer.locator(f"tr[data-demand='{demand_id}'] form.outcome-form")
+    form.locator("select[name=outcome]").select_option("loaned")
+    form.locator("input[name=loan_amount]").fill("300")
+    form.locator("button[type=submit]").click()
+    officer.wait_for_selector(".flash")
+    assert "已放款" in officer.inner_text(f"tr[data-demand='{demand_id}']")
+    officer.screenshot(path=str(artifacts_dir / "incentives-bank.png"), full_page=True)
     page.reload()
     row = page.inner_text(f"#my-demands tr[data-demand='{demand_id}']")
     assert "已放款" in row
