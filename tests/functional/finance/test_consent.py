@@ -144,3 +144,20 @@ def test_bad_consents_are_refused_with_their_reason(client, db_session, banks, c
     assert their_consent.revoked_at is None
     # Hostile text is shown as text.
     assert "<script>alert(1)</script>" not in portal.client.get("/account/finance").text
+
+
+def test_an_unproven_claim_or_the_anonymous_cannot_consent(client, db_session, banks, company, portal_sign_in,
+                                                           subject_account, today):  # fmt: skip
+    anonymous = client.get("/account/finance")
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"].startswith("/account/login")
+    portal = portal_sign_in(subject_account(company(7)))
+    portal.account.identity_verified_at = None  # the claim is not proven (yet)
+    db_session.commit()
+    page = portal.client.get("/account/finance")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/account"
+    response = _consent(portal, banks[0], ["registration"], today + timedelta(days=5))
+    assert response.status_code == 303
+    assert "尚未完成主体身份核验" in portal.client.get("/account").text
+    assert db_session.scalars(select(Consent)).all() == []

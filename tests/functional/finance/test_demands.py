@@ -54,6 +54,10 @@ def test_a_demand_is_taken_once_and_its_loan_recorded(client, db_session, banks,
         assert message in bad.json()["error"]["message"], (body, bad.text)
     assert client.post(f"/api/v1/finance/demands/{demand.id}/outcome", headers=bank.headers,
                        json={"outcome": "maybe"}).status_code == 422  # fmt: skip
+    too_long = client.post(f"/api/v1/finance/demands/{demand.id}/outcome", headers=bank.headers,
+                           json={"outcome": "refused", "reason": "x" * 501})  # fmt: skip
+    assert too_long.status_code == 422
+    assert too_long.json()["error"]["code"] == "invalid-request"
     loan = client.post(f"/api/v1/finance/demands/{demand.id}/outcome", headers=bank.headers,
                        json={"outcome": "loaned", "loan_amount": "280.5", "loan_date": today.isoformat()})  # fmt: skip
     assert loan.status_code == 200, loan.text
