@@ -23,7 +23,7 @@ class Band:
 class Item:
     key: str
     name: str
-    source: str  # list:<key> | record:<type>
+    source: str  # list:<key> | record:<type> | repair:approved
     points: int
     cap: int
     basis: str
@@ -63,8 +63,8 @@ def parse_model(raw: dict[str, Any]) -> PointsModel:
     if len({b.key for b in bands}) != len(bands):
         raise InvalidInput(reason="积分档次的 key 不能重复")
     for item in items:
-        if not item.source.startswith(("list:", "record:")):
-            raise InvalidInput(reason=f"积分项目 {item.key} 的来源须为 list:<名单> 或 record:<记录类型>")
+        if not item.source.startswith(("list:", "record:")) and item.source != "repair:approved":
+            raise InvalidInput(reason=f"积分项目 {item.key} 的来源须为 list:<名单>、record:<记录类型> 或 repair:approved")
         if item.points <= 0 or item.cap < item.points:
             raise InvalidInput(reason=f"积分项目 {item.key} 只能加分，且上限不小于单次分值")  # incentive-only
     return model

@@ -17,6 +17,7 @@ from xinyong.lists import service as lists_service
 from xinyong.points import rules
 from xinyong.points.models import PointsHistory, PointsMember
 from xinyong.records.models import Record, RecordStatus
+from xinyong.repair.models import RepairApplication, RepairStatus
 from xinyong.subjects.models import Subject
 
 
@@ -76,6 +77,11 @@ def _evidence(session: Session, subject_id: int, points_model: rules.PointsModel
             found[item.source] = [rules.Evidence(f"{m.type_name}（{m.decision_no or m.department}）",
                                                  m.valid_from.isoformat() if m.valid_from else "")
                                   for m in memberships if m.type_key == key and m.nature == "honor"]  # fmt: skip
+        elif kind == "repair":
+            found[item.source] = [rules.Evidence(f"信用修复 {a.number}", a.decided_on.isoformat() if a.decided_on else "")
+                                  for a in session.scalars(select(RepairApplication).where(
+                                      RepairApplication.subject_id == subject_id,
+                                      RepairApplication.status == RepairStatus.APPROVED.value).limit(100))]  # fmt: skip
         else:
             found[item.source] = [rules.Evidence(r.doc_no, r.decision_date.isoformat()) for r in session.scalars(
                 select(Record).where(Record.subject_id == subject_id, Record.record_type == key,

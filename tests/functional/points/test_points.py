@@ -62,9 +62,9 @@ def test_the_model_is_published_in_full_with_a_simulator(client):  # type: ignor
         assert item.basis in page.text
     for band in model.bands:
         assert band.name in page.text
-    simulated = client.get("/points/model?honour=1&blood-donation=9&volunteering=abc")
+    simulated = client.get("/points/model?honour=1&blood-donation=9&volunteering=abc&repair=1")
     assert 'data-testid="simulated"' in simulated.text
-    assert "模拟得分 <strong>150</strong>" in simulated.text  # 100 + 20 + 30 (capped), nonsense counts as 0
+    assert "模拟得分 <strong>155</strong>" in simulated.text  # 100 + 20 + 30 (capped) + 5, nonsense counts as 0
 
 
 def test_the_model_file_is_checked():  # type: ignore[no-untyped-def]
@@ -79,3 +79,26 @@ def test_the_model_file_is_checked():  # type: ignore[no-untyped-def]
                    {k: v for k, v in raw.items() if k != "bands"}):  # fmt: skip
         with pytest.raises(InvalidInput):
             rules.parse_model(broken)
+
+
+def test_an_approved_repair_earns_points_and_is_traced(db_session, person, person_sign_in, accounts,  # type: ignore[no-untyped-def]
+                                                       console_settings, protector, today):  # fmt: skip
+    from tests.factories import lists as lf
+
+    from xinyong.repair.models import RepairApplication, RepairStatus
+
+    who = person(3)
+    lf.load_types(db_session, accounts.dept_a)
+    entry = lf.listed(db_session, console_settings, protector, accounts.dept_a, who.id_number, today=today,
+                      type_key="watch")  # a failing never takes points away: points only add
+    db_session.add(RepairApplication(
+        number="XF20261205POINTS", list_entry_id=entry.id, subject_id=who.subject_id, department_id=accounts.dept_a.id,
+        status=RepairStatus.APPROVED, contact_name="王阳光", contact_phone="13800000000", statement="已履行",
+        submitted_on=today, platform_due=today, decided_on=today))  # fmt: skip
+    db_session.commit()
+    portal = person_sign_in(who)
+    portal.post("/account/points/opt-in")
+    page = portal.client.get("/account/points").text
+    assert 'data-testid="points-score">105<' in page
+    assert "主动纠正失信行为（信用修复完成）：+5 分" in page
+    assert "信用修复 XF20261205POINTS" in page
