@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.conftest import keyed_sessionmaker
 from tests.factories import evaluation as ef
 from tests.factories import lists as lf
 from tests.factories import records as f
 from tests.factories.records import company_code
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong.accounts import activation
 from xinyong.actors import Actor
@@ -39,7 +39,7 @@ PERSON_ID = make_id_number("330521", date(1988, 8, 8), "215")
 
 @pytest.fixture
 def live_settings(fresh_database_url: str, tmp_path: Path) -> Settings:
-    from tests.conftest import TEST_KEY
+    from tests.fixtures.keys import TEST_KEY
 
     return Settings(database_url=fresh_database_url, secret_key=TEST_KEY, secret_key_file=tmp_path / "k",
                     portal_rate_limit_requests=0, upload_dir=tmp_path / "uploads",

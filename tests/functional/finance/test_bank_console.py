@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from tests.functional.admin.conftest import PASSWORD
+from tests.fixtures.console import PASSWORD
 
 from xinyong.auth.models import User
 from xinyong.finance.models import ConsentAccess, Demand, DemandStatus, InstitutionUser

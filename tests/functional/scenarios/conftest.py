@@ -1,15 +1,19 @@
-from tests.functional.points.conftest import (  # noqa: F401  (fixtures shared with the points tests)
-    accounts,
-    app,
+"""Fixtures of the 信易+ tests."""
+
+from tests.fixtures.incentives import (  # noqa: F401  (the incentive tests' builders)
     banks,
-    client,
     company,
-    console_settings,
-    fast_password_hashing,
     person,
     person_sign_in,
-    portal_sign_in,
     scenario,
+)
+from tests.fixtures.subject_accounts import (  # noqa: F401  (console fixtures and subject accounts)
+    accounts,
+    app,
+    client,
+    console_settings,
+    fast_password_hashing,
+    portal_sign_in,
     sign_in,
     subject_account,
     today,
