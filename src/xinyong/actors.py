@@ -57,6 +57,11 @@ class Permission(enum.StrEnum):
     INTEGRITY_WRITE = "admin:integrity:write"  # government bodies' cases and court pre-listing notices
     CIVIL_SERVANTS_READ = "admin:civil-servants:read"  # 公务员诚信档案: its own role only, reason required
     CIVIL_SERVANTS_WRITE = "admin:civil-servants:write"
+    # incentives: 信易贷 (institutions, whitelist, statistics) and 信易+ scenarios — the 信用办
+    FINANCE_READ = "admin:finance:read"
+    FINANCE_WRITE = "admin:finance:write"  # register institutions, issue their keys, publish the whitelist
+    SCENARIOS_WRITE = "admin:scenarios:write"  # the 信易+ registry
+    INSTITUTION_WORK = "admin:institution:work"  # a financial institution's officer: its demands, consented reads
     # platform administration
     DEPARTMENTS_READ = "admin:departments:read"
     DEPARTMENTS_WRITE = "admin:departments:write"
@@ -79,6 +84,7 @@ class Permission(enum.StrEnum):
     API_CHANGES_READ = "api:changes:read"
     # … or, for government departments' systems, 政务共享 types too (granted with api:changes:read)
     API_CHANGES_SHARED = "api:changes:shared"
+    API_SCENARIOS_CHECK = "api:scenarios:check"  # 信易+ eligibility: yes or no and the rule, never the record
 
     @property
     def is_api(self) -> bool:

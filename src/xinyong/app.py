@@ -28,6 +28,10 @@ from xinyong.evaluation import admin as evaluation_admin
 from xinyong.evaluation import portal as evaluation_portal
 from xinyong.exchange import admin as exchange_admin
 from xinyong.exchange import api as exchange_api
+from xinyong.finance import admin as finance_admin
+from xinyong.finance import api as finance_api
+from xinyong.finance import bank as finance_bank
+from xinyong.finance import portal as finance_portal
 from xinyong.inspections import admin as inspections_admin
 from xinyong.inspections import portal as inspections_portal
 from xinyong.intake import admin as intake_admin
@@ -39,6 +43,7 @@ from xinyong.measures import admin as measures_admin
 from xinyong.monitoring import admin as monitoring_admin
 from xinyong.objections import admin as objections_admin
 from xinyong.objections import portal as objections_portal
+from xinyong.points import portal as points_portal
 from xinyong.portal import account as portal_account
 from xinyong.portal import api as portal_api
 from xinyong.portal import views as portal_views
@@ -49,6 +54,9 @@ from xinyong.repair import portal as repair_portal
 from xinyong.reports import admin as reports_admin
 from xinyong.reports import api as reports_api
 from xinyong.reports import portal as reports_portal
+from xinyong.scenarios import admin as scenarios_admin
+from xinyong.scenarios import api as scenarios_api
+from xinyong.scenarios import portal as scenarios_portal
 from xinyong.web import apidocs, errors, site, templating
 from xinyong.web.cache import TTLCache
 from xinyong.web.client import parse_networks
@@ -61,14 +69,16 @@ STATIC = Path(__file__).parent / "static"
 ROUTERS = (
     # the department systems' and the public JSON API
     checks_api.router, lists_api.router, records_api.router, portal_api.router, site.router, apidocs.router,
-    reports_api.router, exchange_api.router,
+    reports_api.router, exchange_api.router, finance_api.router, scenarios_api.router,
     # the public portal and the subjects' accounts
     portal_views.router, lists_portal.router, accounts_portal.router, portal_account.router, repair_portal.router, objections_portal.router,
-    reports_portal.router, evaluation_portal.router, inspections_portal.router, commitments_portal.router,
+    reports_portal.router, evaluation_portal.router, inspections_portal.router, commitments_portal.router, finance_portal.router,
+    scenarios_portal.router, points_portal.router,
     # the console
     admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
     objections_admin.router, accounts_admin.router, reports_admin.router, evaluation_admin.router, inspections_admin.router,
     monitoring_admin.router, integrity_admin.router, intake_admin.router, commitments_admin.router, exchange_admin.router,
+    finance_admin.router, finance_bank.router, scenarios_admin.router,
 )  # fmt: skip
 
 

@@ -20,6 +20,15 @@ from xinyong.evaluation.models import (
 )
 from xinyong.evidence.models import Evidence
 from xinyong.exchange.models import Destination, ListEdition, ListReview, Webhook
+from xinyong.finance.models import (
+    Consent,
+    ConsentAccess,
+    Demand,
+    Institution,
+    InstitutionKey,
+    InstitutionUser,
+    WhitelistFeed,
+)
 from xinyong.inspections.models import (
     InspectionAssignment,
     InspectionDraw,
@@ -36,9 +45,11 @@ from xinyong.measures.models import Measure
 from xinyong.monitoring.models import QualityIssue
 from xinyong.notify.models import InboxItem, OutboxItem
 from xinyong.objections.models import Objection
+from xinyong.points.models import PointsHistory, PointsMember
 from xinyong.records.models import Batch, BatchProblem, Record, RecordVersion
 from xinyong.repair.models import RepairApplication, RepairCommitment, RepairEvent
 from xinyong.reports.models import IssuedReport
+from xinyong.scenarios.models import Scenario, ScenarioUse
 from xinyong.subjects.models import Subject, SubjectGram, SubjectNameChange
 
 __all__ = [
@@ -55,7 +66,10 @@ __all__ = [
     "ChangeSequence",
     "CheckFeedback",
     "CivilServantRecord",
+    "Consent",
+    "ConsentAccess",
     "CreditCheck",
+    "Demand",
     "Department",
     "DepartmentDuty",
     "Destination",
@@ -70,6 +84,9 @@ __all__ = [
     "InspectionPlan",
     "Inspector",
     "InspectorExclusion",
+    "Institution",
+    "InstitutionKey",
+    "InstitutionUser",
     "IntegrityCase",
     "IssuedReport",
     "ListEdition",
@@ -86,6 +103,8 @@ __all__ = [
     "OutboxItem",
     "PlanInspector",
     "PlanSectorMember",
+    "PointsHistory",
+    "PointsMember",
     "PrelistingNotice",
     "PublicationStop",
     "PullState",
@@ -95,6 +114,8 @@ __all__ = [
     "RepairApplication",
     "RepairCommitment",
     "RepairEvent",
+    "Scenario",
+    "ScenarioUse",
     "ScoringModel",
     "Subject",
     "SubjectAccount",
@@ -106,5 +127,6 @@ __all__ = [
     "UserSession",
     "VerificationTask",
     "Webhook",
+    "WhitelistFeed",
     "Withdrawal",
 ]

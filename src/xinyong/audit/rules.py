@@ -115,6 +115,21 @@ class AuditAction(enum.StrEnum):
     COMMITMENT_MADE = "commitment.made"  # a subject's online commitment
     COMMITMENT_FULFILMENT = "commitment.fulfilment"  # 履行状态认定 by the accepting department
     COMMITMENT_VERIFIED = "commitment.verified"  # 告知承诺核查 (属实 / 承诺不实)
+    INSTITUTION_REGISTERED = "finance.institution-registered"
+    INSTITUTION_KEY_ISSUED = "finance.key-issued"
+    INSTITUTION_OFFICER_ADDED = "finance.officer-added"
+    CONSENT_GRANTED = "finance.consent-granted"
+    CONSENT_REVOKED = "finance.consent-revoked"
+    CONSENT_READ = "finance.consent-read"  # every read of a subject's data under its consent
+    CONSENT_READ_REFUSED = "finance.consent-read-refused"
+    DEMAND_POSTED = "finance.demand-posted"
+    DEMAND_TAKEN = "finance.demand-taken"
+    DEMAND_ANSWERED = "finance.demand-answered"
+    WHITELIST_PUBLISHED = "finance.whitelist-published"
+    SCENARIO_SAVED = "scenario.saved"
+    SCENARIO_CHECKED = "scenario.checked"
+    POINTS_OPTED_IN = "points.opted-in"
+    POINTS_OPTED_OUT = "points.opted-out"
 
     @property
     def label(self) -> str:
@@ -211,6 +226,21 @@ ACTION_LABELS = {
     AuditAction.COMMITMENT_MADE: "在线作出信用承诺",
     AuditAction.COMMITMENT_FULFILMENT: "认定信用承诺履行状态",
     AuditAction.COMMITMENT_VERIFIED: "告知承诺核查",
+    AuditAction.INSTITUTION_REGISTERED: "登记金融机构",
+    AuditAction.INSTITUTION_KEY_ISSUED: "签发金融机构访问密钥",
+    AuditAction.INSTITUTION_OFFICER_ADDED: "开设金融机构信贷员账户",
+    AuditAction.CONSENT_GRANTED: "信用主体授权金融机构查询",
+    AuditAction.CONSENT_REVOKED: "信用主体撤回授权",
+    AuditAction.CONSENT_READ: "金融机构按授权查询信用信息",
+    AuditAction.CONSENT_READ_REFUSED: "金融机构查询被拒绝（无有效授权或超出范围）",
+    AuditAction.DEMAND_POSTED: "发布融资需求",
+    AuditAction.DEMAND_TAKEN: "金融机构受理融资需求",
+    AuditAction.DEMAND_ANSWERED: "金融机构反馈融资结果",
+    AuditAction.WHITELIST_PUBLISHED: "发布信易贷白名单",
+    AuditAction.SCENARIO_SAVED: "保存信易+场景",
+    AuditAction.SCENARIO_CHECKED: "信易+场景资格核验",
+    AuditAction.POINTS_OPTED_IN: "开通个人信用积分",
+    AuditAction.POINTS_OPTED_OUT: "关闭个人信用积分（删除积分记录）",
 }
 
 

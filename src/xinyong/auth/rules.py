@@ -16,6 +16,7 @@ class Role(enum.StrEnum):
     REVIEWER = "reviewer"
     AUDITOR = "auditor"
     INTEGRITY_KEEPER = "integrity_keeper"
+    INSTITUTION_OFFICER = "institution_officer"  # a bank's officer (信易贷), linked to one financial institution
 
     @property
     def label(self) -> str:
@@ -33,9 +34,12 @@ ROLE_LABELS = {
     Role.REVIEWER: "部门审核员",
     Role.AUDITOR: "审计员（只读）",
     Role.INTEGRITY_KEEPER: "公务员诚信档案管理员",
+    Role.INSTITUTION_OFFICER: "金融机构信贷员（信易贷）",
 }
 # Restricted records about civil servants: only the role made for them, not even the platform administrator.
 CIVIL_SERVANT_PERMISSIONS = frozenset({Permission.CIVIL_SERVANTS_READ, Permission.CIVIL_SERVANTS_WRITE})
+# A bank's work on subjects' data is done under their consent, by the bank: never by the 信用办 in its place.
+INSTITUTION_PERMISSIONS = frozenset({Permission.INSTITUTION_WORK})
 
 # Steps that belong to the department that owns the record (谁处罚、谁修复): the 信用办 takes the platform's step
 # of a repair and never the department's, so that no single body takes a penalty off the portal alone.
@@ -49,7 +53,8 @@ _COMMON = {Permission.DASHBOARD_READ, Permission.BATCHES_READ, Permission.RECORD
            Permission.MONITORING_READ, Permission.INTEGRITY_READ, Permission.COMMITMENTS_READ}  # fmt: skip
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(p for p in Permission
-                                   if not p.is_api and p not in DEPARTMENT_ONLY and p not in CIVIL_SERVANT_PERMISSIONS),
+                                   if not p.is_api and p not in DEPARTMENT_ONLY and p not in CIVIL_SERVANT_PERMISSIONS
+                                   and p not in INSTITUTION_PERMISSIONS),
     Role.OPERATOR: frozenset(_COMMON | {Permission.RECORDS_WRITE, Permission.LISTS_WRITE, Permission.CHECKS_WRITE,
                                         Permission.INSPECTIONS_WRITE, Permission.ALERTS_ACKNOWLEDGE,
                                         Permission.COMMITMENTS_WRITE}),
@@ -64,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                                        Permission.USERS_READ, Permission.SUBJECT_ACCOUNTS_READ}),
     Role.INTEGRITY_KEEPER: frozenset({Permission.ACCOUNT_WRITE, Permission.INTEGRITY_READ,
                                       *CIVIL_SERVANT_PERMISSIONS}),
+    Role.INSTITUTION_OFFICER: frozenset({Permission.ACCOUNT_WRITE, *INSTITUTION_PERMISSIONS}),
 }
 
 

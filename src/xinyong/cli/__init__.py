@@ -25,6 +25,7 @@ from xinyong.disclosure.cli import app as disclosure_app
 from xinyong.errors import DomainError
 from xinyong.evaluation.cli import app as evaluation_app
 from xinyong.exchange.cli import exchange_app
+from xinyong.finance.cli import app as finance_app
 from xinyong.inspections.cli import app as inspections_app
 from xinyong.intake.cli import app as intake_app
 from xinyong.lists.cli import app as lists_app
@@ -61,6 +62,7 @@ app.add_typer(repair_app, name="repair", help="信用修复与异议：逾期统
 app.add_typer(notify_app, name="notify", help="通知与变更事件：发送待发消息")
 app.add_typer(reports_app, name="reports", help="信用报告：生成、核验、签名证书")
 app.add_typer(evaluation_app, name="evaluation", help="公共信用综合评价：评价模型、评价批次、等级解释")
+app.add_typer(finance_app, name="finance", help="信易贷：金融机构与密钥、白名单、超时未答复的融资需求")
 app.add_typer(inspections_app, name="inspections", help="分级分类监管：双随机抽查计划、抽取、公示与检查结果")
 app.add_typer(monitoring_app, name="monitoring", help="信用监测：部门考核、月报、重错码、预警")
 app.add_typer(commitments_app, name="commitments", help="信用承诺：承诺书模板、告知承诺核查任务、统计")

@@ -20,6 +20,8 @@ from xinyong.web.errors import ERROR_DESCRIPTIONS, ErrorResponse
 
 KEY_SCHEME = "departmentKey"
 SESSION_SCHEME = "consoleSession"
+INSTITUTION_SCHEME = "institutionKey"
+INSTITUTION_KEY_ONLY: dict[str, Any] = {"security": [{INSTITUTION_SCHEME: []}]}
 KEY_ONLY: dict[str, Any] = {"security": [{KEY_SCHEME: []}]}
 KEY_OR_SESSION: dict[str, Any] = {"security": [{KEY_SCHEME: []}, {SESSION_SCHEME: []}]}
 
@@ -27,6 +29,10 @@ SECURITY_SCHEMES = {
     KEY_SCHEME: {
         "type": "http", "scheme": "bearer",
         "description": "部门访问密钥：Authorization: Bearer xy_…（由信用办签发，权限范围见各接口）",
+    },
+    INSTITUTION_SCHEME: {
+        "type": "http", "scheme": "bearer",
+        "description": "金融机构访问密钥：Authorization: Bearer fi_…（由信用办签发；只能读取主体授权范围内的信息）",
     },
     SESSION_SCHEME: {
         "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,

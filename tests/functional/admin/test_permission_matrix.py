@@ -249,6 +249,36 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/civil-servants"): KEEPER,
     ("POST", "/admin/civil-servants/search"): KEEPER,
     ("POST", "/admin/civil-servants/{record_id}/view"): KEEPER,
+    # incentives (issue 16): 信易贷 and 信易+ on the console (信用办), the institutions' key API, the subjects' pages
+    ("GET", "/admin/finance"): ADMIN,
+    ("POST", "/admin/finance/institutions"): ADMIN,
+    ("POST", "/admin/finance/institutions/{institution_id}/keys"): ADMIN,
+    ("POST", "/admin/finance/institutions/{institution_id}/officers"): ADMIN,
+    ("POST", "/admin/finance/whitelist"): ADMIN,
+    # a bank's officers (role institution_officer, not one of the roles above): tests/functional/finance
+    ("GET", "/admin/bank"): NOBODY,
+    ("GET", "/admin/bank/subjects/{code}"): NOBODY,
+    ("POST", "/admin/bank/demands/{demand_id}/take"): NOBODY,
+    ("POST", "/admin/bank/demands/{demand_id}/outcome"): NOBODY,
+    ("GET", "/admin/scenarios"): ADMIN,
+    ("POST", "/admin/scenarios"): ADMIN,
+    ("GET", "/api/v1/finance/subjects/{code}"): NOBODY,
+    ("GET", "/api/v1/finance/demands"): NOBODY,
+    ("POST", "/api/v1/finance/demands/{demand_id}/take"): NOBODY,
+    ("POST", "/api/v1/finance/demands/{demand_id}/outcome"): NOBODY,
+    ("GET", "/api/v1/finance/whitelist"): NOBODY,
+    ("GET", "/api/v1/finance/whitelist.csv"): NOBODY,
+    ("GET", "/api/v1/scenarios"): EVERYONE,
+    ("POST", "/api/v1/scenarios/{key}/check"): NOBODY,
+    ("GET", "/scenarios"): EVERYONE,
+    ("GET", "/points/model"): EVERYONE,
+    ("GET", "/account/finance"): NOBODY,
+    ("POST", "/account/finance/consents"): NOBODY,
+    ("POST", "/account/finance/consents/{consent_id}/revoke"): NOBODY,
+    ("POST", "/account/finance/demands"): NOBODY,
+    ("GET", "/account/points"): NOBODY,
+    ("POST", "/account/points/opt-in"): NOBODY,
+    ("POST", "/account/points/opt-out"): NOBODY,
 }
 
 
@@ -281,7 +311,7 @@ def _expected_denial(method: str, template: str, who: str) -> tuple[int, str]:
         return 401, "not-authenticated"
     if method == "GET" or template.startswith(("/repair/apply", "/repair/applications", "/objections",
                                                 "/account/identity", "/account/claims",
-                                                "/account/reports", "/account/commitments")):  # fmt: skip
+                                                "/account/reports", "/account/commitments", "/account/finance", "/account/points")):  # fmt: skip
         return 303, "/account/login"  # a subject's own pages: the subject sign-in
     return 403, "页面已过期"  # a portal form without the portal's form token
 
@@ -323,7 +353,7 @@ def test_every_route_allows_and_denies_as_the_matrix_says(app, client, accounts,
               "objection_id": 999999, "account_id": 999999, "claim_id": 999999, "run_id": 999999,
               "plan_id": 999999, "inspector_id": 999999, "kind": "xlsx", "month": "2025-10",
               "issue_id": 999999, "action": "merge", "alert_id": 999999, "case_id": 999999, "notice_id": 999999,
-              "duty_id": 999999, "task_id": 999999, "key": "unknown", "online_id": 999999}  # fmt: skip
+              "duty_id": 999999, "task_id": 999999, "key": "unknown", "online_id": 999999, "institution_id": 999999, "demand_id": 999999, "consent_id": 999999}  # fmt: skip
     forms = {"/admin/records/{record_id}/revoke": {"reason": "矩阵测试撤销"},
              "/admin/subjects/{subject_id}/reveal": {"reason": "矩阵测试查看"},
              "/admin/users/{user_id}": {}, "/admin/login": {"username": "auditor", "password": PASSWORD}, "/admin/departments/{department_id}/active": {"active": "1"}}  # fmt: skip

@@ -20,6 +20,7 @@ from xinyong.web.deps import get_read_session, get_session
 
 KEY = [{"departmentKey": []}]
 KEY_OR_SESSION = [{"departmentKey": []}, {"consoleSession": []}]
+INSTITUTION = [{"institutionKey": []}]
 # Per operation: who may call it, and the error answers it declares.
 EXPECTED = {
     ("POST", "/api/v1/checks"): (KEY_OR_SESSION, {401, 403, 413, 422}),
@@ -40,6 +41,14 @@ EXPECTED = {
     ("POST", "/api/v1/reports"): (KEY, {401, 403, 404, 413, 422}),
     ("GET", "/api/v1/changes"): (KEY, {400, 401, 403, 409, 422}),
     ("GET", "/api/v1/extracts/{record_type}"): (KEY, {401, 403, 404, 422}),
+    ("GET", "/api/v1/finance/subjects/{code}"): (INSTITUTION, {401, 403, 404, 422}),
+    ("GET", "/api/v1/finance/demands"): (INSTITUTION, {401}),
+    ("POST", "/api/v1/finance/demands/{demand_id}/take"): (INSTITUTION, {401, 404, 409, 422}),
+    ("POST", "/api/v1/finance/demands/{demand_id}/outcome"): (INSTITUTION, {401, 404, 409, 413, 422}),
+    ("GET", "/api/v1/finance/whitelist"): (INSTITUTION, {401, 404, 422}),
+    ("GET", "/api/v1/finance/whitelist.csv"): (INSTITUTION, {401, 404, 422}),
+    ("GET", "/api/v1/scenarios"): (None, set()),
+    ("POST", "/api/v1/scenarios/{key}/check"): (KEY, {401, 403, 404, 413, 422}),
 }
 ERROR = "#/components/schemas/ErrorResponse"
 

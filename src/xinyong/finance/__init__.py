@@ -1,0 +1,2 @@
+"""信易贷: financial institutions, subjects' consent to share their credit data with them, financing demands
+and the whitelist feed."""
