@@ -345,6 +345,16 @@ class Settings(BaseSettings):
         description="TOML file of sectors and special domains (catalogue filters) replacing the built-in one.",
     )
 
+    # --- operations: the worker, metrics -------------------------------------------------------------------
+    jobs_config: Path | None = Field(
+        default=None,
+        description="TOML file of the scheduled jobs' schedules ([jobs.<name>] every/daily, Beijing time); jobs it "
+        "does not name keep their defaults (docs/operations.md).",
+    )
+    worker_poll_seconds: float = Field(
+        default=30, gt=0, le=3600, description="How often `xinyong worker` looks for due jobs."
+    )
+
     @field_validator("catalog_dirs")
     @classmethod
     def _directories(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:

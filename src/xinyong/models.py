@@ -27,6 +27,7 @@ from xinyong.inspections.models import (
     PlanSectorMember,
 )
 from xinyong.integrity.models import CivilServantRecord, IntegrityCase, PrelistingNotice
+from xinyong.jobs.models import JobLock, JobRun
 from xinyong.lists.models import ListEntry, ListEvent, ListImport, ListImportProblem, ListType
 from xinyong.measures.models import Measure
 from xinyong.monitoring.models import QualityIssue
@@ -64,6 +65,8 @@ __all__ = [
     "InspectorExclusion",
     "IntegrityCase",
     "IssuedReport",
+    "JobLock",
+    "JobRun",
     "ListEntry",
     "ListEvent",
     "ListImport",

@@ -24,6 +24,8 @@ from xinyong.disclosure.cli import app as disclosure_app
 from xinyong.errors import DomainError
 from xinyong.evaluation.cli import app as evaluation_app
 from xinyong.inspections.cli import app as inspections_app
+from xinyong.jobs.cli import jobs as jobs_command
+from xinyong.jobs.cli import worker as worker_command
 from xinyong.lists.cli import app as lists_app
 from xinyong.measures.cli import app as measures_app
 from xinyong.monitoring.cli import app as monitoring_app
@@ -62,6 +64,8 @@ app.add_typer(inspections_app, name="inspections", help="分级分类监管：�
 app.add_typer(monitoring_app, name="monitoring", help="信用监测：部门考核、月报、重错码、预警")
 app.add_typer(accounts_app, name="accounts", help="信用主体账户：签发激活码、查看、撤销核验与注销")
 app.command("serve", help="启动网站与接口服务")(serve)
+app.command("worker", help="运行定时任务（公示期满清理、名单期满移出、通知发送等），按配置的时间表")(worker_command)
+app.command("jobs", help="定时任务最近的运行记录")(jobs_command)
 
 
 def main() -> None:
