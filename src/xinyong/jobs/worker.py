@@ -29,12 +29,6 @@ from xinyong.jobs.rules import load_schedules
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-# Observers of finished runs (the metrics of the process, for one): called with the job name and the outcome.
-_observers: list[Callable[[str, str, float], None]] = []
-
-
-def on_run_finished(observer: Callable[[str, str, float], None]) -> None:
-    _observers.append(observer)
 
 
 def configured_jobs(settings: Settings) -> dict[str, Job]:
@@ -122,8 +116,6 @@ class Worker:
         except SQLAlchemyError as exc:  # the lease runs out by itself
             log.warning("cannot record the end of job %s (run %s): %s", job.name, run_id, exc)
         log.info("job %s %s: %s", job.name, outcome, message)
-        for observer in _observers:
-            observer(job.name, outcome, (finished - now).total_seconds())
         return RunResult(job.name, outcome, message)
 
     def serve(self, stop: threading.Event, *, poll_seconds: float) -> None:
