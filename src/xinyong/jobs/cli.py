@@ -14,7 +14,7 @@ from rich.table import Table
 
 from xinyong.clock import CHINA
 from xinyong.commandline import console, fail, session_factory, settings
-from xinyong.db import session_scope
+from xinyong.db import session_scope, utcnow
 from xinyong.errors import DomainError
 from xinyong.jobs import service
 from xinyong.jobs.worker import Worker, configured_jobs
@@ -75,8 +75,12 @@ def worker(
 def jobs(
     job: str = typer.Option(None, "--job", help="只看这个任务"),
     limit: int = typer.Option(30, "--limit", min=1, max=10_000, help="最多列出条数"),
+    schedule: bool = typer.Option(False, "--schedule", help="列出各任务的时间表、上次运行与下次到期时间"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
+    if schedule:
+        _schedule(as_json)
+        return
     with session_scope(session_factory()) as session:
         runs = service.recent_runs(session, job=job, limit=limit)
     if as_json:
@@ -92,4 +96,35 @@ def jobs(
         table.add_row(r.job, f"{r.started_at.astimezone(CHINA):%Y-%m-%d %H:%M:%S}",
                       f"{r.finished_at.astimezone(CHINA):%H:%M:%S}" if r.finished_at else "—",
                       OUTCOMES.get(r.outcome, r.outcome), r.message or "")  # fmt: skip
+    console.print(table)
+
+
+def _schedule(as_json: bool) -> None:
+    try:
+        configured = configured_jobs(settings())
+    except DomainError as exc:
+        raise fail(exc) from None
+    now = utcnow()
+    rows = []
+    with session_scope(session_factory()) as session:
+        for item in configured.values():
+            last = service.last_run(session, item.name)
+            due = item.schedule.next_due(last_start=last.started_at if last else None,
+                                         last_ok=last is None or last.outcome == "ok", now=now)  # fmt: skip
+            rows.append((item, last, due))
+    if as_json:
+        typer.echo(json.dumps([{"job": item.name, "title": item.title, "schedule": item.schedule.describe(),
+                                "enabled": item.schedule.enabled,
+                                "last_started_at": last.started_at.isoformat() if last else None,
+                                "last_outcome": last.outcome if last else None,
+                                "next_due": due.isoformat() if item.schedule.enabled else None}
+                               for item, last, due in rows], ensure_ascii=False))  # fmt: skip
+        return
+    table = Table("任务", "名称", "时间表", "上次运行（北京时间）", "结果", "下次到期")
+    for item, last, due in rows:
+        table.add_row(item.name, item.title, item.schedule.describe(),
+                      f"{last.started_at.astimezone(CHINA):%Y-%m-%d %H:%M}" if last else "—",
+                      OUTCOMES.get(last.outcome, last.outcome) if last else "—",
+                      ("现在" if due <= now else f"{due.astimezone(CHINA):%Y-%m-%d %H:%M}")
+                      if item.schedule.enabled else "—")  # fmt: skip
     console.print(table)

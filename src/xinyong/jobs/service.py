@@ -31,6 +31,15 @@ def try_acquire(session: Session, job: str, *, holder: str, now: datetime, lease
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def extend(session: Session, job: str, *, holder: str, now: datetime, lease: timedelta) -> bool:
+    """Keep a lease this holder still has for another `lease` from now (a long run's heartbeat)."""
+    result = session.execute(
+        update(JobLock).where(JobLock.job == job, JobLock.holder == holder)
+        .values(lease_until=now + lease).execution_options(synchronize_session=False)
+    )  # fmt: skip
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def release(session: Session, job: str, *, holder: str) -> None:
     session.execute(
         update(JobLock).where(JobLock.job == job, JobLock.holder == holder)

@@ -101,6 +101,9 @@ class Worker:
             log.warning("cannot take the lease of job %s: %s", job.name, exc)
             return RunResult(job.name, "skipped", "无法访问数据库")
         log.info("job %s started (run %s)", job.name, run_id)
+        done = threading.Event()
+        heartbeat = threading.Thread(target=self._keep_lease, args=(job, done), name=f"lease-{job.name}", daemon=True)
+        heartbeat.start()
         try:
             message = job.run(JobContext(settings=self.settings, session_factory=self.session_factory, now=now))
             outcome = "ok"
@@ -108,6 +111,9 @@ class Worker:
             log.exception("job %s failed (run %s)", job.name, run_id)
             outcome = "failed"
             message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        finally:
+            done.set()
+            heartbeat.join()
         finished = self.clock()
         try:
             with session_scope(self.session_factory) as session:
@@ -117,6 +123,19 @@ class Worker:
             log.warning("cannot record the end of job %s (run %s): %s", job.name, run_id, exc)
         log.info("job %s %s: %s", job.name, outcome, message)
         return RunResult(job.name, outcome, message)
+
+    def _keep_lease(self, job: Job, done: threading.Event) -> None:
+        """While the job runs, extend its lease every third of it: a run longer than its lease keeps the job
+        (only a worker that died lets it go). A failed extension is tried again at the next beat."""
+        interval = max(job.schedule.lease.total_seconds() / 3, 0.1)
+        while not done.wait(interval):
+            try:
+                with session_scope(self.session_factory) as session:
+                    if not service.extend(session, job.name, holder=self.holder, now=self.clock(),
+                                          lease=job.schedule.lease):  # fmt: skip
+                        log.warning("job %s: the lease was taken over by another worker", job.name)
+            except SQLAlchemyError as exc:
+                log.warning("job %s: cannot extend the lease: %s", job.name, exc)
 
     def serve(self, stop: threading.Event, *, poll_seconds: float) -> None:
         """Run what is due, wait, again, until `stop` is set (SIGTERM, Ctrl-C)."""

@@ -39,6 +39,14 @@ def test_worker_once_and_jobs(fresh_database_url, monkeypatch, tmp_path):  # typ
         assert "公示" in table.output or "disclosure-sweep" in table.output
         assert "成功" in table.output
 
+        planned = {r["job"]: r for r in json.loads(runner.invoke(app, ["jobs", "--schedule", "--json"]).output)}
+        assert planned["disclosure-sweep"]["schedule"] == "每日 00:10（北京时间）"
+        assert planned["notify-deliver"]["last_outcome"] == "ok"
+        assert planned["notify-deliver"]["next_due"] > planned["notify-deliver"]["last_started_at"]
+        table = runner.invoke(app, ["jobs", "--schedule"])
+        assert "每 1 分钟" in table.output
+        assert "发送通知与变更事件" in table.output
+
         unknown = runner.invoke(app, ["worker", "--once", "--job", "nothing"])
         assert unknown.exit_code == 1
         assert "未知的定时任务：nothing" in unknown.output

@@ -166,3 +166,28 @@ def test_lease_of_a_dead_worker_runs_out(factory, settings: Settings, clock: Dat
     assert [r.outcome for r in worker.run_due()] == ["skipped"]
     clock.advance(minutes=30)
     assert [r.outcome for r in worker.run_due()] == ["ok"]
+
+
+def test_a_long_run_keeps_its_lease(factory, settings: Settings, clock: DateClock) -> None:  # type: ignore[no-untyped-def]
+    """The lease is extended while the job runs (every third of it): a run longer than its lease is not taken
+    over by another worker."""
+    lease = timedelta(seconds=0.6)
+    extended = []
+
+    def long_run(ctx: JobContext) -> str:
+        clock.advance(hours=1)  # far beyond the lease, as the database sees it once extended
+        with factory() as session:
+            for _ in range(200):
+                until = session.get(JobLock, "long").lease_until  # type: ignore[union-attr]
+                if until is not None and until > clock.now:
+                    extended.append(until)
+                    break
+                session.rollback()  # a new snapshot next time
+                threading.Event().wait(0.05)
+        other = Worker(factory, settings, jobs, clock=clock, holder="w2").run(jobs["long"], force=True)
+        return other.outcome
+
+    jobs = {"long": job("long", long_run, Schedule(every=timedelta(minutes=1), lease=lease))}
+    result = Worker(factory, settings, jobs, clock=clock, holder="w1").run(jobs["long"])
+    assert extended, "the lease was never extended"
+    assert (result.outcome, result.message) == ("ok", "skipped")
