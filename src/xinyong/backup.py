@@ -51,9 +51,12 @@ def _sqlite_path(url: str) -> Path:
     return Path(database)
 
 
-def libpq_url(url: str) -> str:
-    """The URL as libpq (pg_dump, pg_restore) reads it: without SQLAlchemy's driver name."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+def libpq_url(url: str) -> tuple[str, dict[str, str]]:
+    """The URL as libpq (pg_dump, pg_restore) reads it, without SQLAlchemy's driver name, and the environment
+    that carries its password: a password on the command line would show in every process listing."""
+    parsed = make_url(url).set(drivername="postgresql")
+    env = {"PGPASSWORD": parsed.password} if parsed.password else {}
+    return parsed._replace(password=None).render_as_string(hide_password=False), env
 
 
 def pg_binary(name: str) -> str:
@@ -69,8 +72,9 @@ def pg_binary(name: str) -> str:
     return found
 
 
-def _run(command: list[str], *, what: str) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+def _run(command: list[str], *, what: str, env: dict[str, str] | None = None) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False,  # noqa: S603
+                            env={**os.environ, **(env or {})})  # fmt: skip
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         raise BackupFailed(reason=f"{what}失败：{(detail[-1] if detail else '')[:300]}")
@@ -106,8 +110,9 @@ def backup(url: str, out: Path) -> Outcome:
                 source.close()
             kind = "sqlite"
         else:
+            dbname, env = libpq_url(url)
             _run([pg_binary("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-                  f"--file={partial}", f"--dbname={libpq_url(url)}"], what="pg_dump 备份")  # fmt: skip
+                  f"--file={partial}", f"--dbname={dbname}"], what="pg_dump 备份", env=env)  # fmt: skip
             kind = "postgresql"
         os.replace(partial, out)
     finally:
@@ -196,6 +201,7 @@ def restore(url: str, source: Path, *, force: bool = False) -> Outcome:
                 connection.execute(text("CREATE SCHEMA public"))
         finally:
             engine.dispose()
+        dbname, env = libpq_url(url)
         _run([pg_binary("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-              f"--dbname={libpq_url(url)}", str(source)], what="pg_restore 恢复")  # fmt: skip
+              f"--dbname={dbname}", str(source)], what="pg_restore 恢复", env=env)  # fmt: skip
     return Outcome(source, kind, source.stat().st_size)
