@@ -5,7 +5,7 @@ networks or a token only).
 Beside the requests the web shell counts (`xinyong.web.metrics`), the figures below are read from the database
 at each scrape, so that they cover every process (the command line's imports, the worker's jobs, every server
 process) and survive restarts: imports by status and rows, credit checks recorded, job runs and each job's last
-success. Each is one cheap query (grouped small tables, the highest id of a large one)."""
+success. Each is one cheap query: small tables (batches, the jobs' tallies), the highest id of a large one."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from xinyong import migrate
 from xinyong.checks.models import CreditCheck
-from xinyong.jobs.models import JobRun
+from xinyong.jobs.models import JobLock
 from xinyong.records.models import Batch
 from xinyong.web.metrics import ensure_may_scrape
 from xinyong.web.uow import router as make_router
@@ -32,7 +32,7 @@ router = make_router()
 
 
 @router.get("/healthz", name="health", include_in_schema=False)
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:
     """Liveness: the process answers (no database: a database outage must not get every server restarted)."""
     return {"status": "ok"}
 
@@ -95,13 +95,8 @@ class DatabaseFigures(Collector):
                        func.coalesce(func.sum(Batch.created), 0)).group_by(Batch.status)
             ).all()  # fmt: skip
             checks = connection.execute(select(func.max(CreditCheck.id))).scalar() or 0
-            runs = connection.execute(select(JobRun.job, JobRun.outcome, func.count())
-                                      .group_by(JobRun.job, JobRun.outcome)).all()  # fmt: skip
-            successes = connection.execute(select(JobRun.job, func.max(JobRun.finished_at))
-                                           .where(JobRun.outcome == "ok").group_by(JobRun.job)).all()  # fmt: skip
-            latest = connection.execute(
-                select(JobRun.job, JobRun.outcome)
-                .where(JobRun.id.in_(select(func.max(JobRun.id)).group_by(JobRun.job)))
+            tallies = connection.execute(
+                select(JobLock.job, JobLock.runs_ok, JobLock.runs_failed, JobLock.last_outcome, JobLock.last_success_at)
             ).all()  # fmt: skip
         imports = GaugeMetricFamily("xinyong_import_batches", "Import batches by status", labels=["status"])
         rows = CounterMetricFamily("xinyong_import_rows", "Rows read by all import batches")
@@ -115,22 +110,19 @@ class DatabaseFigures(Collector):
                                       "issued; PostgreSQL's sequence may skip a few after rollbacks)")  # fmt: skip
         checked.add_metric([], checks)
         yield checked
-        job_runs = GaugeMetricFamily("xinyong_job_runs", "Recorded runs of each scheduled job by outcome "
-                                     "(kept 90 days)", labels=["job", "outcome"])  # fmt: skip
-        for job, outcome, count in runs:
-            job_runs.add_metric([job, outcome], count)
-        yield job_runs
+        job_runs = CounterMetricFamily("xinyong_job_runs", "Runs of each scheduled job that ended, by outcome",
+                                       labels=["job", "outcome"])  # fmt: skip
         last_ok = GaugeMetricFamily("xinyong_job_last_success_timestamp_seconds",
                                     "When each job's last successful run ended (Unix time)", labels=["job"])  # fmt: skip
-        for job, finished in successes:
-            if finished is not None:
-                last_ok.add_metric([job], _timestamp(finished))
-        yield last_ok
-        failing = GaugeMetricFamily("xinyong_job_last_run_failed", "1 when a job's latest run failed (or never "
-                                    "ended)", labels=["job"])  # fmt: skip
-        for job, outcome in latest:
-            failing.add_metric([job], 0 if outcome in ("ok", "running") else 1)
-        yield failing
+        failing = GaugeMetricFamily("xinyong_job_last_run_failed", "1 when a job's latest run failed",
+                                    labels=["job"])  # fmt: skip
+        for job, ok, failed, outcome, succeeded in tallies:
+            job_runs.add_metric([job, "ok"], ok)
+            job_runs.add_metric([job, "failed"], failed)
+            if succeeded is not None:
+                last_ok.add_metric([job], _timestamp(succeeded))
+            failing.add_metric([job], 1 if outcome == "failed" else 0)
+        yield from (job_runs, last_ok, failing)
 
 
 def _text(value: Any) -> str:

@@ -25,7 +25,9 @@ class JobRun(Base):
 
 class JobLock(Base):
     """Who may run a job now: the holder until `lease_until`. A row per job, taken with one conditional UPDATE,
-    so that it works the same on SQLite and PostgreSQL; a worker that dies leaves a lease that runs out."""
+    so that it works the same on SQLite and PostgreSQL; a worker that dies leaves a lease that runs out.
+    It also keeps the job's tallies (runs by outcome, the last success), which /metrics reads without counting
+    the runs."""
 
     __tablename__ = "job_locks"
 
@@ -33,3 +35,7 @@ class JobLock(Base):
     holder: Mapped[str | None] = mapped_column(String(120))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     run_id: Mapped[int | None] = mapped_column(Integer)
+    runs_ok: Mapped[int] = mapped_column(Integer, default=0)
+    runs_failed: Mapped[int] = mapped_column(Integer, default=0)
+    last_outcome: Mapped[str | None] = mapped_column(String(16))
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

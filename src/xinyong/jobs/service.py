@@ -19,7 +19,7 @@ def try_acquire(session: Session, job: str, *, holder: str, now: datetime, lease
     if session.get(JobLock, job) is None:
         try:
             with session.begin_nested():
-                session.add(JobLock(job=job))
+                session.add(JobLock(job=job, runs_ok=0, runs_failed=0))
         except IntegrityError:
             pass  # another worker made the row first
     result = session.execute(
@@ -62,12 +62,18 @@ def start_run(session: Session, job: str, *, holder: str, now: datetime) -> JobR
     return run
 
 
-def finish_run(session: Session, run_id: int, *, outcome: str, message: str | None, now: datetime) -> None:
+def finish_run(session: Session, job: str, run_id: int, *, outcome: str, message: str | None,
+               now: datetime) -> None:  # fmt: skip
+    """Record the run's end, and count it in the job's tallies."""
     session.execute(
         update(JobRun).where(JobRun.id == run_id)
         .values(outcome=outcome, message=(message or "")[:2000] or None, finished_at=now)
         .execution_options(synchronize_session=False)
     )  # fmt: skip
+    tally = {"runs_ok": JobLock.runs_ok + 1, "last_success_at": now} if outcome == "ok" else \
+        {"runs_failed": JobLock.runs_failed + 1}  # fmt: skip
+    session.execute(update(JobLock).where(JobLock.job == job).values(last_outcome=outcome, **tally)
+                    .execution_options(synchronize_session=False))  # fmt: skip
 
 
 def recent_runs(session: Session, *, job: str | None = None, limit: int = 50) -> list[JobRun]:

@@ -117,7 +117,7 @@ class Worker:
         finished = self.clock()
         try:
             with session_scope(self.session_factory) as session:
-                service.finish_run(session, run_id, outcome=outcome, message=message, now=finished)
+                service.finish_run(session, job.name, run_id, outcome=outcome, message=message, now=finished)
                 service.release(session, job.name, holder=self.holder)
         except SQLAlchemyError as exc:  # the lease runs out by itself
             log.warning("cannot record the end of job %s (run %s): %s", job.name, run_id, exc)

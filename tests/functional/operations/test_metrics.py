@@ -91,7 +91,8 @@ def test_metrics_count_requests_imports_checks_and_job_runs(local: TestClient, o
     assert found[("xinyong_import_rows_total", ())] == 1
     assert found[("xinyong_import_records_created_total", ())] == 1
     assert found[("xinyong_credit_checks_total", ())] == 0
-    assert found[("xinyong_job_runs", (("job", "metrics-ok"), ("outcome", "ok")))] == 1
+    assert found[("xinyong_job_runs_total", (("job", "metrics-ok"), ("outcome", "ok")))] == 1
+    assert found[("xinyong_job_runs_total", (("job", "metrics-ok"), ("outcome", "failed")))] == 0
     assert found[("xinyong_job_last_success_timestamp_seconds", (("job", "metrics-ok"),))] > 1.7e9
     assert found[("xinyong_job_last_run_failed", (("job", "metrics-ok"),))] == 0
     # The scrape itself is counted from the next one on.

@@ -40,6 +40,10 @@ def upgrade() -> None:
         sa.Column("holder", sa.String(length=120), nullable=True),
         sa.Column("lease_until", xinyong.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("run_id", sa.Integer(), nullable=True),
+        sa.Column("runs_ok", sa.Integer(), nullable=False),
+        sa.Column("runs_failed", sa.Integer(), nullable=False),
+        sa.Column("last_outcome", sa.String(length=16), nullable=True),
+        sa.Column("last_success_at", xinyong.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("job", name=op.f("pk_job_locks")),
     )
 
