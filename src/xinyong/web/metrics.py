@@ -27,6 +27,21 @@ class Metrics:
                                 ["method", "route", "status"], registry=self.registry)  # fmt: skip
         self.latency = Histogram("xinyong_http_request_duration_seconds", "Time to answer an HTTP request",
                                  ["method", "route"], buckets=BUCKETS, registry=self.registry)  # fmt: skip
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one request; the labelled children are looked up once per label set (`labels()` costs more
+        than the increment)."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (self.requests.labels(method, route, str(status)),
+                                              self.latency.labels(method, route))  # fmt: skip
+        children[0].inc()
+        children[1].observe(seconds)
+
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def route_label(scope: dict[str, Any]) -> str:
@@ -62,9 +77,9 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, sending)
         finally:
-            method, route = scope.get("method", "GET"), route_label(scope)
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(perf_counter() - started)
+            method = scope.get("method", "GET")
+            method = method if method in METHODS else "OTHER"  # a client's invented method is no new label
+            self.metrics.observe(method, route_label(scope), status, perf_counter() - started)
 
 
 def ensure_may_scrape(request: Any, *, networks: tuple[Network, ...], token: str | None) -> None:

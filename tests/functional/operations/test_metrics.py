@@ -72,6 +72,7 @@ def test_metrics_count_requests_imports_checks_and_job_runs(local: TestClient, o
     assert local.get("/healthz").status_code == 200
     assert local.get("/subjects/110101199003070011").status_code == 404
     assert local.get("/no/such/page/110101199003070011").status_code == 404
+    local.request("BREW", "/healthz")
     response = local.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
@@ -87,6 +88,7 @@ def test_metrics_count_requests_imports_checks_and_job_runs(local: TestClient, o
     assert found[("xinyong_http_request_duration_seconds_count", (*get, ("route", "/healthz")))] == 2
     assert found[("xinyong_http_request_duration_seconds_bucket", (("le", "+Inf"), *get, ("route", "/healthz")))] == 2
     assert found[("xinyong_database_up", ())] == 1
+    assert ("xinyong_http_requests_total", (("method", "OTHER"), ("route", "/healthz"), ("status", "405"))) in found
     assert found[("xinyong_import_batches", (("status", "completed"),))] == 1
     assert found[("xinyong_import_rows_total", ())] == 1
     assert found[("xinyong_import_records_created_total", ())] == 1
