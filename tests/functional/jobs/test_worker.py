@@ -191,3 +191,15 @@ def test_a_long_run_keeps_its_lease(factory, settings: Settings, clock: DateCloc
     result = Worker(factory, settings, jobs, clock=clock, holder="w1").run(jobs["long"])
     assert extended, "the lease was never extended"
     assert (result.outcome, result.message) == ("ok", "skipped")
+
+
+def test_prune_keeps_recent_runs_and_each_jobs_latest(factory, settings: Settings, clock: DateClock) -> None:  # type: ignore[no-untyped-def]
+    old = clock.now - timedelta(days=200)
+    with factory() as session, session.begin():
+        for name, started in (("a", old), ("a", old + timedelta(days=1)), ("b", old), ("a", clock.now)):
+            session.add(JobRun(job=name, worker="w", started_at=started, finished_at=started, outcome="ok"))
+        session.add(JobRun(job="c", worker="w", started_at=old, outcome="running"))
+    with factory() as session, session.begin():
+        assert service.prune_runs(session, before=clock.now - timedelta(days=90)) == 2
+    # "a": only its recent run; "b": its only (latest) run, however old; "c": a run never ended stays.
+    assert sorted((r.job, r.started_at == clock.now) for r in runs(factory)) == [("a", True), ("b", False), ("c", False)]
