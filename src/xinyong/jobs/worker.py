@@ -25,6 +25,7 @@ from xinyong.errors import DomainError, InvalidInput
 from xinyong.jobs import service
 from xinyong.jobs.registry import Job, JobContext, registered
 from xinyong.jobs.rules import load_schedules
+from xinyong.logs import mask_ids
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class Worker:
         finally:
             done.set()
             heartbeat.join()
+        message = mask_ids(message) if message else message  # an error may quote the data it failed on
         finished = self.clock()
         try:
             with session_scope(self.session_factory) as session:
