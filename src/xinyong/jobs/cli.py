@@ -48,6 +48,8 @@ def worker(
         jobs = {name: jobs[name] for name in job}
     if force and not (once and job):
         raise fail("--force 须与 --once 和 --job 一起使用")
+    with session_scope(session_factory()) as session:
+        service.recent_runs(session, limit=1)  # a database not there or not migrated: one clear line, at once
     runner = Worker(session_factory(), settings(), jobs)
     if once:
         results = [runner.run(j, force=True) for j in jobs.values()] if force else runner.run_due()
