@@ -26,13 +26,17 @@ install-dev: $(VENV)/.installed-dev
 system-deps:
 	scripts/install-system-deps.sh
 
-# Creates the environment, migrates, loads demo data once, and serves on http://$(HOST):$(PORT)
+# Creates the environment, migrates, loads demo data once, and serves on http://$(HOST):$(PORT) with the
+# worker of the scheduled jobs beside it
 run: install
 	mkdir -p var
 	$(VENV)/bin/xinyong db upgrade
 	@if [ ! -f var/.demo-loaded ]; then \
 		$(VENV)/bin/xinyong demo load --subjects $(DEMO_SUBJECTS) --records $(DEMO_RECORDS) --seed 1 && touch var/.demo-loaded; \
 	fi
+	@# The worker runs the scheduled jobs beside the server and stops with it.
+	$(VENV)/bin/xinyong worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/xinyong serve --host $(HOST) --port $(PORT)
 
 test: install-dev system-deps

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import xinyong.models  # noqa: F401  (every table registered: a subject merge looks for references in each)
-from xinyong import __version__, refcache
+from xinyong import __version__, health, refcache
 from xinyong.accounts import admin as accounts_admin
 from xinyong.accounts import portal as accounts_portal
 from xinyong.admin import views as admin_views
@@ -57,9 +57,10 @@ from xinyong.reports import portal as reports_portal
 from xinyong.scenarios import admin as scenarios_admin
 from xinyong.scenarios import api as scenarios_api
 from xinyong.scenarios import portal as scenarios_portal
-from xinyong.web import apidocs, errors, site, templating
+from xinyong.web import apidocs, errors, templating
 from xinyong.web.cache import TTLCache
 from xinyong.web.client import parse_networks
+from xinyong.web.metrics import Metrics, RequestMetrics
 from xinyong.web.openapi import describe_api
 from xinyong.web.ratelimit import AttemptLimiter, RateLimiter
 from xinyong.web.security import RequestGuard
@@ -68,7 +69,7 @@ STATIC = Path(__file__).parent / "static"
 
 ROUTERS = (
     # the department systems' and the public JSON API
-    checks_api.router, lists_api.router, records_api.router, portal_api.router, site.router, apidocs.router,
+    checks_api.router, lists_api.router, records_api.router, portal_api.router, health.router, apidocs.router,
     reports_api.router, exchange_api.router, finance_api.router, scenarios_api.router,
     # the public portal and the subjects' accounts
     portal_views.router, lists_portal.router, accounts_portal.router, portal_account.router, repair_portal.router, objections_portal.router,
@@ -99,6 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = audit_keys.attach(make_sessionmaker(engine), audit_keys.load(settings))
     app.state.protector = protector(settings)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
+    app.state.metrics_networks = parse_networks(settings.metrics_networks)
+    app.state.metrics = Metrics()
+    app.state.metrics.registry.register(health.DatabaseFigures(engine))
     app.state.portal_limiter = RateLimiter(settings.portal_rate_limit_requests,
                                            settings.portal_rate_limit_window_seconds)  # fmt: skip
     app.state.identity_limiter = AttemptLimiter(settings.activation_client_attempts, window_seconds=3600)
@@ -114,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestGuard, upload_max_bytes=settings.upload_max_bytes,
                        api_max_bytes=settings.api_max_body_bytes)  # fmt: skip
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)  # outermost: refusals of the guard count too
     return app
 
 

@@ -363,6 +363,25 @@ class Settings(BaseSettings):
         description="TOML file of sectors and special domains (catalogue filters) replacing the built-in one.",
     )
 
+    # --- operations: the worker, metrics -------------------------------------------------------------------
+    jobs_config: Path | None = Field(
+        default=None,
+        description="TOML file of the scheduled jobs' schedules ([jobs.<name>] every/daily, Beijing time); jobs it "
+        "does not name keep their defaults (docs/operations.md).",
+    )
+    worker_poll_seconds: float = Field(
+        default=30, gt=0, le=3600, description="How often `xinyong worker` looks for due jobs."
+    )
+    metrics_networks: TextList = Field(
+        default=("127.0.0.1", "::1"),
+        description="Addresses or networks (CIDR) of the monitoring systems allowed to read /metrics (the client's "
+        "address as worked out behind XINYONG_TRUSTED_PROXIES).",
+    )
+    metrics_token: str | None = Field(
+        default=None, min_length=16,
+        description="A token that opens /metrics from anywhere (Authorization: Bearer …); unset: networks only.",
+    )
+
     @field_validator("catalog_dirs")
     @classmethod
     def _directories(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
@@ -385,7 +404,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"使用 oidc 身份核验须同时配置 {'、'.join(missing)}")
         return self
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_networks")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for entry in value:

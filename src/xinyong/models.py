@@ -40,6 +40,7 @@ from xinyong.inspections.models import (
 )
 from xinyong.intake.models import DepartmentDuty, PullState
 from xinyong.integrity.models import CivilServantRecord, IntegrityCase, PrelistingNotice
+from xinyong.jobs.models import JobLock, JobRun
 from xinyong.lists.models import ListEntry, ListEvent, ListImport, ListImportProblem, ListType
 from xinyong.measures.models import Measure
 from xinyong.monitoring.models import QualityIssue
@@ -90,6 +91,8 @@ __all__ = [
     "IntegrityCase",
     "IssuedReport",
     "ListEdition",
+    "JobLock",
+    "JobRun",
     "ListEntry",
     "ListEvent",
     "ListImport",

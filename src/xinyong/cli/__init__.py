@@ -28,6 +28,8 @@ from xinyong.exchange.cli import exchange_app
 from xinyong.finance.cli import app as finance_app
 from xinyong.inspections.cli import app as inspections_app
 from xinyong.intake.cli import app as intake_app
+from xinyong.jobs.cli import jobs as jobs_command
+from xinyong.jobs.cli import worker as worker_command
 from xinyong.lists.cli import app as lists_app
 from xinyong.measures.cli import app as measures_app
 from xinyong.monitoring.cli import app as monitoring_app
@@ -73,6 +75,8 @@ exchange.registered_commands += intake_app.registered_commands + exchange_app.re
 exchange.registered_groups += exchange_app.registered_groups
 app.add_typer(exchange, name="exchange", help="数据交换：库对接拉取与前置机目录（归集），上报省级平台、变更订阅、下发名单、批量导出")
 app.command("serve", help="启动网站与接口服务")(serve)
+app.command("worker", help="运行定时任务（公示期满清理、名单期满移出、通知发送等），按配置的时间表")(worker_command)
+app.command("jobs", help="定时任务最近的运行记录")(jobs_command)
 
 
 def main() -> None:

@@ -47,6 +47,11 @@ def _is_trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, n
     return address is not None and any(address in network for network in networks)
 
 
+def in_networks(text: str, networks: tuple[Network, ...]) -> bool:
+    """Whether the address (as client_address gives it) is in one of the networks."""
+    return _is_trusted(_address(text), networks)
+
+
 def resolve(peer: str, forwarded_for: str | None, networks: tuple[Network, ...]) -> str:
     if not networks or not forwarded_for or not _is_trusted(_address(peer), networks):
         return peer

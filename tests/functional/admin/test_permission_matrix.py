@@ -44,6 +44,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/docs"): EVERYONE,
     ("GET", "/api/docs/assets"): EVERYONE,
     ("GET", "/healthz"): EVERYONE,
+    ("GET", "/readyz"): EVERYONE,
+    ("GET", "/metrics"): NOBODY,  # the monitoring networks or a token, never a session (tests/functional/operations)
     ("GET", "/static"): EVERYONE,
     # department systems: an API key, never a console session
     ("POST", "/api/v1/records/{record_type}/batch"): NOBODY,
@@ -301,6 +303,8 @@ def test_every_route_is_in_the_matrix(app):
 def _expected_denial(method: str, template: str, who: str) -> tuple[int, str]:
     """(status, location prefix or text) a refused caller gets: the sign-in page of the surface for the
     anonymous, 403 with its reason for a signed-in user without the permission, 401 on the key API."""
+    if template == "/metrics":
+        return 403, "监控指标仅对配置的监控网段"
     if template.startswith("/admin"):
         if who == "anonymous":
             return 303, "/admin/login"

@@ -16,7 +16,7 @@ import xinyong.db
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 
 revision: str = '0017_incentives'
-down_revision: str | Sequence[str] | None = '0013_monitoring'
+down_revision: str | Sequence[str] | None = '0016_exchange'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

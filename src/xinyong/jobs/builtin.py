@@ -1,0 +1,81 @@
+"""The platform's own scheduled jobs: each calls its domain's service, as the matching command does."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from xinyong.actors import Actor
+from xinyong.audit import service as audit_service
+from xinyong.disclosure import service as disclosure_service
+from xinyong.jobs import service
+from xinyong.jobs.registry import JobContext, register
+from xinyong.jobs.rules import Schedule
+from xinyong.lists import service as lists_service
+from xinyong.monitoring import service as monitoring_service
+from xinyong.monitoring.rules import Month
+from xinyong.notify import service as notify_service
+from xinyong.objections import service as objections_service
+from xinyong.repair import service as repair_service
+
+KEEP_RUNS = timedelta(days=90)
+
+
+def disclosure_sweep(ctx: JobContext) -> str:
+    """`xinyong disclosure sweep`: note what left publication, then publish an audit checkpoint."""
+    with ctx.session() as session:
+        counts = disclosure_service.sweep(session, settings=ctx.settings, today=ctx.today)
+    note = ""
+    with ctx.session() as session:
+        try:
+            audit_service.publish_checkpoint(session)
+        except Exception as exc:  # the sweep stands; the checkpoint is tried again tomorrow
+            note = f"；未能发布审计检查点：{getattr(exc, 'message', exc)}"
+    detail = "，".join(f"{k} {v}" for k, v in sorted(counts.items())) or "无"
+    return f"新停止公示 {sum(counts.values())} 条（{detail}）{note}"
+
+
+def lists_expire(ctx: JobContext) -> str:
+    with ctx.session() as session:
+        count = lists_service.expire_due(session, today=ctx.today, actor=Actor.system("job:lists-expire"))
+    return f"期满移出 {count} 条名单记录"
+
+
+def repair_overdue(ctx: JobContext) -> str:
+    """Counts overdue repair applications and objections per department (the watch the console shows), for the
+    run record and the log."""
+    actor = Actor.system("job:repair-overdue")
+    with ctx.session() as session:
+        repairs = repair_service.overdue_by_department(session, actor, today=ctx.today)
+        objections = objections_service.queue(session, actor, status="overdue", today=ctx.today, limit=100_000)
+    total = sum(count for _, count in repairs)
+    detail = "，".join(f"{name} {count}" for name, count in repairs[:10])
+    return f"逾期信用修复申请 {total} 件{f'（{detail}）' if detail else ''}，逾期异议 {len(objections)} 件"
+
+
+def notify_deliver(ctx: JobContext) -> str:
+    with ctx.session() as session:
+        sent = notify_service.deliver_pending(session, settings=ctx.settings,
+                                              notifier=notify_service.notifier_for(ctx.settings), limit=1000)  # fmt: skip
+    return f"已发送 {sent} 条"
+
+
+def monitoring_warnings(ctx: JobContext) -> str:
+    with ctx.session() as session:
+        run = monitoring_service.evaluate_warnings(session, month=Month.of(ctx.today), settings=ctx.settings,
+                                                   today=ctx.today, actor="job:monitoring-warnings")  # fmt: skip
+    return f"新发出预警 {run.raised} 条，自动解除 {run.resolved} 条"
+
+
+def prune_runs(ctx: JobContext) -> str:
+    with ctx.session() as session:
+        count = service.prune_runs(session, before=ctx.now - KEEP_RUNS)
+    return f"清理 {KEEP_RUNS.days} 天前的运行记录 {count} 条"
+
+
+register("disclosure-sweep", "公示期满清理", disclosure_sweep, Schedule(daily_at=time(0, 10)))
+register("lists-expire", "名单期满移出", lists_expire, Schedule(daily_at=time(0, 20)))
+register("monitoring-warnings", "信用监测预警", monitoring_warnings, Schedule(daily_at=time(7, 0)))
+register("repair-overdue", "逾期修复与异议统计", repair_overdue, Schedule(daily_at=time(8, 30)))
+register("notify-deliver", "发送通知与变更事件", notify_deliver,
+         Schedule(every=timedelta(minutes=1), retry=timedelta(minutes=1), lease=timedelta(minutes=10)))  # fmt: skip
+register("jobs-prune", "清理定时任务运行记录", prune_runs, Schedule(daily_at=time(3, 0)))
