@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from tests.conftest import keyed_sessionmaker
+from tests.fixtures.keys import keyed_sessionmaker
 from tests.factories import lists as lf
 from tests.factories import records as rf
 

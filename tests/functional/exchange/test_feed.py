@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import TEST_KEY
+from tests.fixtures.keys import TEST_KEY
 from tests.factories import catalog as cf
 from tests.factories.records import penalty_row
 

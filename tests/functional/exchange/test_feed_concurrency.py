@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from tests.conftest import keyed_sessionmaker
+from tests.fixtures.keys import keyed_sessionmaker
 from tests.factories.records import department, penalty_row
 
 from xinyong.actors import Permission

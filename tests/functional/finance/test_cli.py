@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.conftest import TEST_KEY
+from tests.fixtures.keys import TEST_KEY
 from tests.factories.records import company_code
 from typer.testing import CliRunner
 
