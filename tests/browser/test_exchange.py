@@ -8,9 +8,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from tests.fixtures.keys import keyed_sessionmaker
 from tests.factories import lists as lf
 from tests.factories import records as rf
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong.actors import Actor
 from xinyong.auth import service as auth_service

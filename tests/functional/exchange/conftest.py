@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from tests.fixtures.keys import TEST_KEY
 from tests.factories import catalog as cf
 from tests.factories import records as rf
+from tests.fixtures.keys import TEST_KEY
 from typer.testing import CliRunner
 
 from xinyong import migrate

@@ -7,8 +7,8 @@ import csv
 import json
 from pathlib import Path
 
-from tests.fixtures.keys import TEST_KEY
 from tests.factories.records import DEPT_CODE, OTHER_DEPT_CODE, license_row, penalty_row, write_rows
+from tests.fixtures.keys import TEST_KEY
 from tests.functional.exchange.conftest import Platform
 from tests.functional.records.test_checks import PERSON_ID, person_row
 

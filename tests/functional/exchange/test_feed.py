@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.fixtures.keys import TEST_KEY
 from tests.factories import catalog as cf
 from tests.factories.records import penalty_row
+from tests.fixtures.keys import TEST_KEY
 
 from xinyong.changelog.service import Position
 from xinyong.config import Settings

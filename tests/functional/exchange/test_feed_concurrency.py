@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from tests.fixtures.keys import keyed_sessionmaker
 from tests.factories.records import department, penalty_row
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong.actors import Permission
 from xinyong.changelog import service as changelog

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tests.fixtures.keys import TEST_KEY
 from tests.factories.records import company_code
+from tests.fixtures.keys import TEST_KEY
 from typer.testing import CliRunner
 
 from xinyong.cli import app
