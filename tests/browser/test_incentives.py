@@ -126,7 +126,7 @@ def test_consent_demand_whitelist_and_points_end_to_end(live_server, browser, ar
     page.click("nav.account-nav a[href='/account/finance']")
     page.wait_for_url("**/account/finance")
     assert api.get(f"{base}/api/v1/finance/subjects/{seeded['clean']}", headers=bank).status == 403
-    page.check("input[data-scope=registration]")
+    page.check("input[data-scope=basics]")
     page.check("input[data-scope=licences]")
     page.fill("#consent-until", (today + timedelta(days=30)).isoformat())
     page.click("#consent-submit")
@@ -134,7 +134,7 @@ def test_consent_demand_whitelist_and_points_end_to_end(live_server, browser, ar
     read = api.get(f"{base}/api/v1/finance/subjects/{seeded['clean']}", headers=bank)
     assert read.status == 200
     package = read.json()
-    assert set(package["data"]) == {"registration", "licences"}  # and not a field more
+    assert set(package["data"]) == {"basics", "licences"}  # and not a field more
     assert [r["doc_no"] for r in package["data"]["licences"]] == [seeded["licence"]]
     widened = api.get(f"{base}/api/v1/finance/subjects/{seeded['clean']}?scope=grade", headers=bank)
     assert widened.status == 403

@@ -15,7 +15,7 @@ CONFIG_FILE = Path(__file__).with_name("finance.toml")
 # The financing sharing list's fixed items, in the order they are shown. Commitments (信用承诺) join it
 # when the platform records them.
 BUILTIN_SCOPE = {
-    "registration": "登记信息",
+    "basics": "登记信息",
     "licences": "行政许可等守信信息",  # the catalogue's positive record types
     "penalties": "行政处罚等失信信息（公示期内）",  # its negative record types, inside their publicity period
     "lists": "信用名单",

@@ -349,7 +349,7 @@ def build_package(session: Session, subject: Subject, scope: list[str], *, setti
     data: dict[str, Any] = {}
     catalog = load_catalog(settings.catalog_dirs)
     for item in scope:
-        if item == "registration":
+        if item == "basics":
             data[item] = {"name": subject.name, "code": subject.uscc, "kind": subject.kind.value,
                           "legal_representative": subject.legal_representative}  # fmt: skip
         elif item == "licences":

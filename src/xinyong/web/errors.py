@@ -115,8 +115,8 @@ def _describe(exc: Exception, path: str) -> tuple[int, dict[str, Any], dict[str,
         return exc.status_code, exc.to_dict(), headers
     if isinstance(exc, RequestValidationError):
         errors = exc.errors()
-        if errors and all(err.get("loc", ("",))[0] == "path" for err in errors):
-            # A path that cannot name anything (`/batches/abc`, an id past the database's range) names nothing.
+        if errors and any(err.get("loc", ("",))[0] == "path" for err in errors):
+            # A path that cannot name anything (`/batches/abc`, an id past the database's range) names nothing, whatever the body holds.
             return 404, {"code": "not-found", "message": HTTP_MESSAGES[404]}, headers
         details = [{"location": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
                    for err in errors]  # fmt: skip

@@ -5,12 +5,14 @@ credit checks for every class but 不予共享; the console and the subject's ow
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 from tests.factories import catalog as cf
+from tests.factories.commitments import commitment_row
 
 from xinyong.accounts import service as accounts_service
 from xinyong.actors import Actor, Permission
@@ -25,6 +27,7 @@ from xinyong.catalog.schema import (
     PORTAL,
     TYPES_DIR,
     CatalogError,
+    RecordType,
     load_catalog,
     parse_record_type,
 )
@@ -59,13 +62,13 @@ def test_the_national_basic_catalogue_is_shipped_with_every_class():
         if rtype.is_negative:
             assert rtype.publicity.mode == "tiered"
     assert {catalog.get(k).publication for k in SHIPPED} == set(CLASS_SURFACES)
-    assert "commitment" not in catalog.types
+    assert catalog.get("commitment").row_rules  # 信用承诺: shipped with its own rules (docs/commitments.md)
 
 
 @pytest.mark.parametrize("key", SHIPPED)
 def test_every_shipped_file_says_when_its_fields_are_minimal(key):
     text = (TYPES_DIR / f"{key}.toml").read_text(encoding="utf-8")
-    if key not in ("license", "penalty", "inspection-result"):  # the national 双公示 templates and the inspections'
+    if key not in ("license", "penalty", "inspection-result", "commitment"):  # the national templates and the inspections'
         assert "official field list" in text
 
 
@@ -81,12 +84,20 @@ def admin_cookie(client, db_session, catalog_settings, monkeypatch):  # type: ig
     client.cookies.set(SESSION_COOKIE, token)
 
 
+def _sample_row(rtype: RecordType) -> dict[str, str]:
+    """A valid row by column code; a commitment's code has parts its row rules check (承诺编码 = region + date)."""
+    if rtype.key != "commitment":
+        return cf.sample_row(rtype)
+    codes = {spec.title: spec.code for spec in rtype.fields}
+    return {codes[title]: value for title, value in commitment_row(date(2025, 9, 29)).items()}
+
+
 @pytest.mark.parametrize("key", SHIPPED)
 def test_a_sample_file_of_each_shipped_type_shows_where_its_class_allows(
     key, tmp_path: Path, client, db_session, catalog_settings, catalog, protector, market, admin_cookie,
 ):  # fmt: skip
     rtype = catalog.get(key)
-    row = cf.sample_row(rtype)
+    row = _sample_row(rtype)
     path = cf.write_sample_csv(tmp_path / f"{key}.csv", [row])
     result = records_service.import_file(db_session, path, settings=catalog_settings, protector=protector,
                                          record_type=key, department=market, actor="test", today=TODAY)  # fmt: skip

@@ -37,7 +37,7 @@ def test_the_bank_reads_exactly_the_consented_scope_until_revoked(client, db_ses
     assert refused.json()["error"]["code"] == "consent-required"
     assert "未授权本机构" in refused.json()["error"]["message"]
 
-    response = _consent(portal, bank, ["registration", "licences"], today + timedelta(days=30))
+    response = _consent(portal, bank, ["basics", "licences"], today + timedelta(days=30))
     assert response.status_code == 303, response.text
     page = portal.client.get("/account/finance")
     assert "已授权" in page.text
@@ -46,8 +46,8 @@ def test_the_bank_reads_exactly_the_consented_scope_until_revoked(client, db_ses
     package = client.get(f"/api/v1/finance/subjects/{code}", headers=bank.headers)
     assert package.status_code == 200, package.text
     body = package.json()
-    assert set(body["data"]) == {"registration", "licences"}  # not a field more: no penalties, lists, grade
-    assert body["data"]["registration"]["code"] == code
+    assert set(body["data"]) == {"basics", "licences"}  # not a field more: no penalties, lists, grade
+    assert body["data"]["basics"]["code"] == code
     assert [r["doc_no"] for r in body["data"]["licences"]] == [licence.doc_no]
     assert "penalties" not in package.text
     assert "行政处罚" not in package.text
@@ -86,7 +86,7 @@ def test_expired_consent_and_unknown_subjects_are_refused(client, db_session, ba
     licence = company(2)
     code = _uscc(db_session, licence)
     portal = portal_sign_in(subject_account(licence))
-    _consent(portal, bank, ["registration"], today + timedelta(days=10))
+    _consent(portal, bank, ["basics"], today + timedelta(days=10))
     consent = db_session.scalars(select(Consent)).one()
     consent.valid_until = today - timedelta(days=1)
     db_session.commit()
@@ -109,12 +109,12 @@ def test_bad_consents_are_refused_with_their_reason(client, db_session, banks, c
     bank, _ = banks
     mine, theirs = company(3), company(4)
     other_portal = portal_sign_in(subject_account(theirs))
-    _consent(other_portal, bank, ["registration"], today + timedelta(days=10))
+    _consent(other_portal, bank, ["basics"], today + timedelta(days=10))
     their_consent = db_session.scalars(select(Consent)).one()
     portal = portal_sign_in(subject_account(mine))
 
     cases = [
-        ({"scope": ["registration", "everything"]}, "未知项目"),
+        ({"scope": ["basics", "everything"]}, "未知项目"),
         ({"scope": []}, "至少选择一项"),
         ({"valid_until": (today - timedelta(days=1)).isoformat()}, "不能早于今天"),
         ({"valid_until": (today + timedelta(days=4000)).isoformat()}, "授权期限最长"),
@@ -123,7 +123,7 @@ def test_bad_consents_are_refused_with_their_reason(client, db_session, banks, c
         ({"institution": HOSTILE}, "请选择金融机构"),
     ]
     for change, message in cases:
-        data = {"institution": str(bank.institution.id), "scope": ["registration"],
+        data = {"institution": str(bank.institution.id), "scope": ["basics"],
                 "valid_until": (today + timedelta(days=5)).isoformat(), **change}  # fmt: skip
         response = portal.post("/account/finance/consents", data)
         assert response.status_code == 303, change
@@ -132,7 +132,7 @@ def test_bad_consents_are_refused_with_their_reason(client, db_session, banks, c
     assert db_session.scalars(select(Consent)).all() == [their_consent]
 
     # Consent for someone else's subject: the form cannot name one; a forged field changes nothing.
-    portal.post("/account/finance/consents", {"institution": str(bank.institution.id), "scope": ["registration"],
+    portal.post("/account/finance/consents", {"institution": str(bank.institution.id), "scope": ["basics"],
                                               "valid_until": (today + timedelta(days=5)).isoformat(),
                                               "subject_id": str(theirs.subject_id)})  # fmt: skip
     made = db_session.scalars(select(Consent).where(Consent.id != their_consent.id)).one()
@@ -157,7 +157,7 @@ def test_an_unproven_claim_or_the_anonymous_cannot_consent(client, db_session, b
     page = portal.client.get("/account/finance")
     assert page.status_code == 303
     assert page.headers["location"] == "/account"
-    response = _consent(portal, banks[0], ["registration"], today + timedelta(days=5))
+    response = _consent(portal, banks[0], ["basics"], today + timedelta(days=5))
     assert response.status_code == 303
     assert "尚未完成主体身份核验" in portal.client.get("/account").text
     assert db_session.scalars(select(Consent)).all() == []

@@ -9,11 +9,13 @@ import pytest
 from fastapi import HTTPException
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from tests.factories.records import ON_TIME, penalty_row
+from tests.factories.records import ON_TIME, company_code, penalty_row
 
-from xinyong.actors import API_PERMISSIONS
+from xinyong.actors import API_PERMISSIONS, Actor
 from xinyong.auth import service as auth_service
+from xinyong.auth.rules import Role
 from xinyong.departments import service as departments_service
+from xinyong.finance import service as finance_service
 from xinyong.records import service as records_service
 from xinyong.web.deps import SESSION_COOKIE
 from xinyong.web.uow import router as make_router
@@ -26,6 +28,8 @@ KEEPER_STEPS = frozenset({"/admin/civil-servants/{record_id}/view"})  # 公务�
 
 
 def _session_for(path: str) -> str:
+    if path.startswith("/admin/bank/"):  # a bank's workbench: its officers only
+        return "officer"
     return "reviewer" if path in DEPARTMENT_STEPS else "integrity_keeper" if path in KEEPER_STEPS else "platform_admin"
 
 
@@ -80,12 +84,21 @@ def test_every_id_in_a_path_past_the_databases_range_is_404(app, client, sign_in
     _, token = departments_service.issue_api_key(db_session, department=accounts.dept_a, name="全部权限",
                                                  scopes=sorted(API_PERMISSIONS))  # fmt: skip
     key = {"Authorization": f"Bearer {token}"}
+    bank = finance_service.register_institution(db_session, code=company_code(90009), name="测试银行", purposes=["流动资金"],
+                                                min_amount="1", max_amount="100", actor=Actor.system("test"))  # fmt: skip
+    _, bank_token = finance_service.issue_key(db_session, bank, name="信贷系统", actor=Actor.system("test"))
+    bank_key = {"Authorization": f"Bearer {bank_token}"}  # the financial institutions' API has keys of its own
+    officer = auth_service.create_user(db_session, username="errors-officer", password="Correct-horse-42",
+                                       role=Role.INSTITUTION_OFFICER, department=None, display_name="信贷员",
+                                       actor=Actor.system("test"), settings=console_settings)  # fmt: skip
+    finance_service.add_officer(db_session, bank, user_id=officer.id, actor=Actor.system("test"))
     portal = portal_sign_in(subject_account(penalty()))
     # The console with the 信用办's session, the department's steps (which the 信用办 never takes) with its
     # reviewer's, civil servants' files with their keeper's: a route the session may not call answers 403 before
     # it reads the id.
     sessions = {who: auth_service.start_session(db_session, accounts.users[who], settings=console_settings,
                                                 client="test") for who in ("platform_admin", "reviewer", "integrity_keeper")}  # fmt: skip
+    sessions["officer"] = auth_service.start_session(db_session, officer, settings=console_settings, client="test")
     db_session.commit()
     checked = 0
     for context in iter_route_contexts(app.routes):
@@ -97,7 +110,8 @@ def test_every_id_in_a_path_past_the_databases_range_is_404(app, client, sign_in
         for method in sorted(context.methods - {"HEAD"}):
             checked += 1
             if path.startswith("/api/"):
-                response = client.request(method, path, json={}, headers=key)
+                headers = bank_key if path.startswith("/api/v1/finance/") else key
+                response = client.request(method, path, json={}, headers=headers)
             elif method == "GET":
                 client.cookies.set(SESSION_COOKIE, sessions["platform_admin"][1])
                 response = client.get(path)
