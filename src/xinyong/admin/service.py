@@ -109,18 +109,24 @@ def get_batch(session: Session, actor: Actor, batch_id: int) -> Batch:
 
 # ------------------------------------------------------------------------------------------- uploads
 
-ALLOWED_SUFFIXES = (".csv", ".xlsx")
+ALLOWED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".ods")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def check_upload(filename: str, head: bytes) -> str:
-    """Only CSV and XLSX, and the content must look like what the name says. Returns the suffix."""
+    """CSV (and Excel/WPS "Unicode text" .txt), XLSX, XLS and ODS, and the content must look like what the name
+    says (the reader decides by content and refuses the rest with advice). Returns the suffix."""
     lower = filename.lower()
     suffix = next((s for s in ALLOWED_SUFFIXES if lower.endswith(s)), None)
     if suffix is None:
-        raise InvalidInput(reason="只接受 CSV 或 XLSX 文件")
+        raise InvalidInput(reason="只接受 CSV 或 XLSX 文件（也接受 XLS、ODS 和 Excel“Unicode 文本”）")
     if not head:
         raise InvalidInput(reason="文件为空")
-    if suffix == ".xlsx" and not head.startswith(b"PK\x03\x04"):
-        raise InvalidInput(reason="文件内容不是 XLSX 格式")
-    if suffix == ".csv" and (b"\x00" in head[:4096] or head.startswith((b"PK\x03\x04", b"%PDF", b"\x7fELF", b"MZ"))):
+    if suffix in (".xlsx", ".ods") and not head.startswith(b"PK\x03\x04"):
+        raise InvalidInput(reason=f"文件内容不是 {suffix[1:].upper()} 格式")
+    if suffix in (".csv", ".txt") and not head.startswith(_UTF16_BOMS) and (
+        b"\x00" in head[:4096] or head.startswith((b"PK\x03\x04", b"%PDF", b"\x7fELF", b"MZ"))
+    ):
         raise InvalidInput(reason="文件内容不是 CSV 文本")
     return suffix
 

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import typer
 from rich.table import Table
+from sqlalchemy import select
 
 from xinyong import clock
-from xinyong.actors import Actor
+from xinyong.actors import Actor, Permission
 from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.db import session_scope
+from xinyong.departments import service as departments_service
+from xinyong.departments.models import ApiKey
+from xinyong.departments.service import key_permissions
 from xinyong.errors import DomainError, InvalidInput
-from xinyong.exchange import service
-from xinyong.exchange.models import Destination
+from xinyong.exchange import downward, extracts, service, webhooks
+from xinyong.exchange.models import Destination, Webhook
 from xinyong.protect import protector
 
 exchange_app = typer.Typer(no_args_is_help=True)
@@ -67,8 +72,6 @@ def verify(directory: Path = typer.Argument(..., exists=True, file_okay=False, h
 
 @exchange_app.command("destinations", help="列出导出接收方及其上次导出时间")
 def destinations() -> None:
-    from sqlalchemy import select
-
     with session_scope(session_factory()) as session:
         table = Table("接收方", "导出次数", "上次导出")
         for dest in session.scalars(select(Destination).order_by(Destination.name)):
@@ -87,8 +90,6 @@ def webhooks_add(
     url: str = typer.Option(..., "--url", help="接收变更的网址（http/https）"),
     types: str = typer.Option(None, "--types", help="信息类别，逗号分隔（默认：密钥可见的全部类别）"),
 ) -> None:
-    from xinyong.exchange import webhooks
-
     try:
         config = settings()
         with session_scope(session_factory()) as session:
@@ -103,10 +104,6 @@ def webhooks_add(
 
 @webhooks_app.command("list", help="列出推送地址及其状态")
 def webhooks_list() -> None:
-    from sqlalchemy import select
-
-    from xinyong.exchange.models import Webhook
-
     with session_scope(session_factory()) as session:
         table = Table("编号", "网址", "类别", "状态", "连续失败", "最近错误")
         for hook in session.scalars(select(Webhook).order_by(Webhook.id)):
@@ -118,8 +115,6 @@ def webhooks_list() -> None:
 
 @webhooks_app.command("resume", help="恢复因多次失败而暂停的推送地址（暂停的内容重新发送）")
 def webhooks_resume(webhook_id: int = typer.Argument(..., help="推送地址编号")) -> None:
-    from xinyong.exchange import webhooks
-
     try:
         with session_scope(session_factory()) as session:
             count = webhooks.resume(session, webhook_id, actor=Actor.system("cli"))
@@ -130,8 +125,6 @@ def webhooks_resume(webhook_id: int = typer.Argument(..., help="推送地址编�
 
 @exchange_app.command("push", help="把新的变更排入推送队列并发送到期的推送（可由定时任务每分钟运行）")
 def push(limit: int = typer.Option(1000, help="本次最多发送批数")) -> None:
-    from xinyong.exchange import webhooks
-
     config = settings()
     factory = session_factory()
     with session_scope(factory) as session:
@@ -154,11 +147,6 @@ def lists_apply(
     edition: str = typer.Option(..., "--edition", help="名单版本日期 YYYY-MM-DD"),
     as_json: bool = typer.Option(False, "--json", help="输出机器可读的 JSON"),
 ) -> None:
-    from datetime import date
-
-    from xinyong.departments import service as departments_service
-    from xinyong.exchange import downward
-
     try:
         try:
             edition_on = date.fromisoformat(edition.strip())
@@ -192,8 +180,6 @@ def lists_apply(
 
 @lists_app.command("reviews", help="列出待核对的名单记录（旧代码、名称不一致等无法确定主体的）")
 def lists_reviews() -> None:
-    from xinyong.exchange import downward
-
     with session_scope(session_factory()) as session:
         table = Table("编号", "行", "名称", "代码", "文书号/案号", "原因")
         for review in downward.pending_reviews(session):
@@ -207,8 +193,6 @@ def lists_resolve(
     code: str = typer.Option(None, "--code", help="该主体的统一社会信用代码"),
     dismiss: bool = typer.Option(False, "--dismiss", help="不予导入"),
 ) -> None:
-    from xinyong.exchange import downward
-
     try:
         config = settings()
         with session_scope(session_factory()) as session:
@@ -229,13 +213,6 @@ def extract(
     visibility: str = typer.Option(None, "--class", help="不指定密钥时的可见范围：public（社会公开）或 shared（含政务共享）"),
     types: str = typer.Option(None, "--types", help="信息类别，逗号分隔（默认：可见的全部类别）"),
 ) -> None:
-    from sqlalchemy import select
-
-    from xinyong.actors import Permission
-    from xinyong.departments.models import ApiKey
-    from xinyong.departments.service import key_permissions
-    from xinyong.exchange import extracts
-
     try:
         config = settings()
         with session_scope(session_factory()) as session:

@@ -6,7 +6,10 @@ from datetime import time, timedelta
 
 from xinyong.actors import Actor
 from xinyong.audit import service as audit_service
+from xinyong.commitments import service as commitments_service
 from xinyong.disclosure import service as disclosure_service
+from xinyong.exchange import webhooks
+from xinyong.finance import service as finance_service
 from xinyong.jobs import service
 from xinyong.jobs.registry import JobContext, register
 from xinyong.jobs.rules import Schedule
@@ -15,6 +18,7 @@ from xinyong.monitoring import service as monitoring_service
 from xinyong.monitoring.rules import Month
 from xinyong.notify import service as notify_service
 from xinyong.objections import service as objections_service
+from xinyong.protect import protector
 from xinyong.repair import service as repair_service
 
 KEEP_RUNS = timedelta(days=90)
@@ -66,6 +70,32 @@ def monitoring_warnings(ctx: JobContext) -> str:
     return f"新发出预警 {run.raised} 条，自动解除 {run.resolved} 条"
 
 
+def commitments_tasks(ctx: JobContext) -> str:
+    """`xinyong commitments tasks`: a verification task for each new 告知承诺, and the overdue ones counted."""
+    with ctx.session() as session:
+        created = commitments_service.sync_tasks(session, settings=ctx.settings)
+        rows = commitments_service.tasks(session, actor=Actor.system("job:commitments-tasks"), settings=ctx.settings,
+                                         today=ctx.today)  # fmt: skip
+    overdue = sum(1 for r in rows if r.is_overdue)
+    return f"新建核查任务 {created} 个；待核查 {len(rows)} 个，其中逾期 {overdue} 个"
+
+
+def exchange_push(ctx: JobContext) -> str:
+    """`xinyong exchange push`: queue the new changes for each webhook, then send what is due."""
+    with ctx.session() as session:
+        queued = webhooks.enqueue(session, settings=ctx.settings, today=ctx.today)
+    with ctx.session() as session:  # delivered only once the queueing committed
+        delivered = webhooks.deliver(session, settings=ctx.settings, protector=protector(ctx.settings), limit=1000)
+    return f"新排队 {queued} 批，本次送达 {delivered} 批"
+
+
+def finance_overdue(ctx: JobContext) -> str:
+    """`xinyong finance overdue`: financing needs past their service level, for the run record and the log."""
+    with ctx.session() as session:
+        demands = finance_service.overdue_demands(session, ctx.today)
+    return f"超过服务时限未答复的融资需求 {len(demands)} 件"
+
+
 def prune_runs(ctx: JobContext) -> str:
     with ctx.session() as session:
         count = service.prune_runs(session, before=ctx.now - KEEP_RUNS)
@@ -77,5 +107,9 @@ register("lists-expire", "名单期满移出", lists_expire, Schedule(daily_at=t
 register("monitoring-warnings", "信用监测预警", monitoring_warnings, Schedule(daily_at=time(7, 0)))
 register("repair-overdue", "逾期修复与异议统计", repair_overdue, Schedule(daily_at=time(8, 30)))
 register("notify-deliver", "发送通知与变更事件", notify_deliver,
+         Schedule(every=timedelta(minutes=1), retry=timedelta(minutes=1), lease=timedelta(minutes=10)))  # fmt: skip
+register("commitments-tasks", "告知承诺核查任务", commitments_tasks, Schedule(daily_at=time(6, 30)))
+register("finance-overdue", "信易贷超时未答复统计", finance_overdue, Schedule(daily_at=time(8, 40)))
+register("exchange-push", "变更推送（Webhook）", exchange_push,
          Schedule(every=timedelta(minutes=1), retry=timedelta(minutes=1), lease=timedelta(minutes=10)))  # fmt: skip
 register("jobs-prune", "清理定时任务运行记录", prune_runs, Schedule(daily_at=time(3, 0)))

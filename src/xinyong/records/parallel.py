@@ -28,7 +28,7 @@ from typing import cast
 from xinyong.catalog import load_catalog
 from xinyong.errors import FileRejected
 from xinyong.records.readers import open_table
-from xinyong.records.validation import CleanRow, Problem, RowValidator
+from xinyong.records.validation import ChunkValidator, CleanRow, Problem, validated_chunks
 
 QUEUE_CHUNKS = 3  # chunks in flight: bounds the memory of a run
 POLL_SECONDS = 1.0
@@ -80,23 +80,13 @@ def _worker(job: FileJob, out: multiprocessing.Queue) -> None:  # type: ignore[t
         ) as table:
             if not table.headers:
                 raise FileRejected("empty-file", "文件为空或没有表头")
-            validator = RowValidator(record_type, table.headers, department_code=job.department_code, today=job.today)
+            validator = ChunkValidator(record_type, table.headers, department_code=job.department_code, today=job.today)
             put(("head", FileHead(table.format, table.encoding, validator.file_problems)))
             # Everything loaded so far lives as long as this process: the collector's full passes, set off by
             # the rows of every chunk, need not walk it again each time.
             gc.freeze()
-            chunk: list[CleanRow] = []
-            try:
-                for number, cells in islice(table.rows, job.skip_rows, None):
-                    chunk.append(validator.validate(number, cells))
-                    if len(chunk) >= job.chunk_rows:
-                        put(("chunk", chunk))
-                        chunk = []
-            except FileRejected:
-                if chunk:  # a file that breaks midway (a bad byte): the rows before the break are stored first
-                    put(("chunk", chunk))
-                raise
-            if chunk:
+            # A file that breaks midway (a bad byte): the rows before the break are sent first, then the error.
+            for chunk in validated_chunks(validator, islice(table.rows, job.skip_rows, None), job.chunk_rows):
                 put(("chunk", chunk))
         put(("done", None))
     except FileRejected as exc:

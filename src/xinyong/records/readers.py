@@ -1,4 +1,4 @@
-"""Streaming readers for the tables departments upload (CSV and XLSX).
+"""Streaming readers for the tables departments upload (CSV, Excel/WPS "Unicode text", XLSX, XLS, ODS).
 
 The format is decided by the file's content, never by its name. Rows are produced lazily so a
 million-row file is read in bounded memory.
@@ -14,6 +14,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import struct
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -54,6 +55,15 @@ BINARY_MAGICS = (
 MARKUP_STARTS = ("<html", "<!doctype", "<?xml", "<table")
 # Password-protected .xlsx files are OLE2 containers holding a stream with this name.
 ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# Excel 97–2003 sheets hold at most 65,536 rows; a larger .xls file is padding, pictures or something else.
+MAX_XLS_BYTES = 64 * 1024 * 1024
+MAX_ODS_REPEAT = 10_000
+# A cell or row start tag that declares a repeat; and what may follow a non-empty-tag repeat that is still empty.
+_ODS_REPEAT = re.compile(rb'<table:table-(cell|row)\b([^>]{0,2000}?)number-(?:columns|rows)-repeated="(\d{1,12})"[^>]{0,2000}>')
+_ODS_EMPTY_BODY = re.compile(
+    rb"\s*(?:<table:table-cell(?:(?!office:)[^>]){0,2000}/>\s*)*</table:table-(?:cell|row)>"
+)
 EOCD_MAGIC = b"PK\x05\x06"
 EOCD_SIZE = 22
 EOCD_SEARCH = EOCD_SIZE + 0xFFFF  # the end record may be followed by a comment of up to 64 KiB
@@ -61,8 +71,8 @@ EOCD_SEARCH = EOCD_SIZE + 0xFFFF  # the end record may be followed by a comment 
 
 @dataclass
 class TableSource:
-    format: str  # "csv" | "xlsx"
-    encoding: str | None  # "utf-8", "utf-8-sig" or "gb18030" for CSV; None for XLSX
+    format: str  # "csv" | "xlsx" | "xls" | "ods"
+    encoding: str | None  # "utf-8", "utf-8-sig", "gb18030" or "utf-16" for CSV; None for spreadsheets
     headers: list[str]
     rows: Iterator[tuple[int, list[str]]]  # (row number, cells); cells stripped, "" when empty
 
@@ -84,6 +94,12 @@ def open_table(
     limits = _Limits(max_bytes, max_xlsx_uncompressed, max_xlsx_shared_strings)
     with path.open("rb") as raw, _open(raw, os.fstat(raw.fileno()).st_size, limits, filename) as source:
         yield source
+
+
+def is_spreadsheet(path: Path) -> bool:
+    """Whether open_table would read the file as a spreadsheet (XLSX, ODS, XLS), read whole rather than streamed."""
+    with path.open("rb") as raw:
+        return raw.read(len(OLE2_MAGIC)).startswith((ZIP_MAGIC, OLE2_MAGIC))
 
 
 def is_xlsx_package(path: Path) -> bool:
@@ -125,12 +141,19 @@ def _open(raw: BinaryIO, size: int, limits: _Limits, filename: str | None) -> It
     head = raw.read(len(OLE2_MAGIC))
     raw.seek(0)
     if head.startswith(ZIP_MAGIC):
-        with _open_xlsx(raw, limits, filename) as source:
-            yield source
+        if _check_archive(raw, limits, filename) == "ods":
+            yield _open_sheet(raw, "ods", filename)
+        else:
+            with _open_xlsx(raw, limits, filename) as source:
+                yield source
     elif head.startswith(OLE2_MAGIC):
         if _contains(raw, ENCRYPTED_PACKAGE):
             raise FileRejected("file-encrypted", "文件设置了打开密码，请取消密码并另存为 .xlsx 后再上传")
-        raise FileRejected("xls-unsupported", "不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV 后再上传")
+        if size > min(limits.max_bytes, MAX_XLS_BYTES):
+            raise FileRejected("file-too-large", f"Excel 97–2003（.xls）文件超过 {_mb(MAX_XLS_BYTES)} MB，"
+                                                 "请另存为 .xlsx 或 CSV（UTF-8）格式后上传")  # fmt: skip
+        raw.seek(0)
+        yield _open_sheet(raw, "xls", filename)
     elif head.startswith(BINARY_MAGICS):
         raise _unsupported(filename)
     else:
@@ -161,9 +184,17 @@ def _contains(raw: BinaryIO, needle: bytes, chunk_size: int = SAMPLE_BYTES) -> b
 def _open_csv(raw: BinaryIO, size: int, filename: str | None) -> TableSource:
     sample = raw.read(SAMPLE_BYTES)
     raw.seek(0)
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's and WPS's "Unicode 文本" export: UTF-16 with its byte-order mark, tab-separated.
+        encoding = "utf-16"
+        text = sample.decode(encoding, errors="replace")
+        header_line = next((line for line in text.splitlines() if line.strip()), "")
+        if "\t" not in header_line and len(header_line.lstrip("\ufeff")) and "," in header_line:
+            raise _unsupported(filename, "UTF-16 编码的文本文件须以制表符分隔（Excel“Unicode 文本”格式），"
+                                         "或请另存为 UTF-8 编码的 CSV 后再上传")  # fmt: skip
+        headers, rows = _split_header(_csv_records(raw, encoding, "\t"))
+        return TableSource("csv", encoding, headers, rows)
     if b"\x00" in sample:
-        if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            raise _unsupported(filename, "不支持 UTF-16 编码的文本文件，请另存为 UTF-8 编码的 CSV 后再上传")
         raise _unsupported(filename)
     encoding = _detect_encoding(sample, complete=size <= SAMPLE_BYTES)
     text = sample.decode(encoding, errors="replace")
@@ -208,7 +239,7 @@ def _csv_records(raw: BinaryIO, encoding: str, delimiter: str) -> Iterator[tuple
     yield from _records_before_bad_byte(raw, encoding, delimiter, done=row)
 
 
-ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030"}
+ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030", "utf-16": "UTF-16（Unicode 文本）"}
 # Ends the text read before a bad byte, so that the row holding that byte is always the last record parsed.
 _BREAK_MARK = "\ufffd"
 
@@ -352,7 +383,6 @@ def _data_rows(records: Iterator[tuple[int, list[str]]], width: int) -> Iterator
 
 @contextmanager
 def _open_xlsx(raw: BinaryIO, limits: _Limits, filename: str | None) -> Iterator[TableSource]:
-    _check_archive(raw, limits, filename)
     raw.seek(0)
     # Imported here: a fifth of a second that CSV imports (and the validation worker reading one) need not pay.
     import openpyxl
@@ -378,9 +408,37 @@ def _open_xlsx(raw: BinaryIO, limits: _Limits, filename: str | None) -> Iterator
         workbook.close()
 
 
-def _check_archive(raw: BinaryIO, limits: _Limits, filename: str | None) -> None:
-    """Refuse zip bombs before openpyxl decompresses anything. Declared sizes can be trusted as upper
-    bounds: zipfile stops at the declared size and fails the CRC check if a member lies."""
+def _open_sheet(raw: BinaryIO, fmt: str, filename: str | None) -> TableSource:
+    """An Excel 97–2003 (.xls) or OpenDocument (.ods) spreadsheet, through calamine (Rust): the first visible
+    sheet with a header row. The file was bounded before (size, archive limits); calamine reads it whole."""
+    # Imported here, like openpyxl: CSV imports need not pay for it.
+    import python_calamine
+
+    label = "Excel 97–2003（.xls）" if fmt == "xls" else "OpenDocument（.ods）"
+    raw.seek(0)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(raw)
+        metadata = workbook.sheets_metadata
+        visible = [m.name for m in metadata if m.visible == python_calamine.SheetVisibleEnum.Visible]
+        order = visible + [m.name for m in metadata if m.name not in visible]
+        for name in order:
+            cells = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            records = ((number, [_cell_text(v) if v != "" else "" for v in values])
+                       for number, values in enumerate(cells, start=1))  # fmt: skip
+            headers = _read_header(records)
+            if headers is not None:
+                return TableSource(fmt, None, headers, _data_rows(records, len(headers)))
+    except python_calamine.PasswordError as exc:
+        raise FileRejected("file-encrypted", "文件设置了打开密码，请取消密码并另存为 .xlsx 后再上传") from exc
+    except (python_calamine.CalamineError, ValueError, OSError) as exc:
+        raise _unsupported(filename, f"{label}文件已损坏或格式不正确，请用 Excel 打开后另存为 .xlsx 再上传") from exc
+    raise FileRejected("empty-file", "文件中没有表头行")
+
+
+def _check_archive(raw: BinaryIO, limits: _Limits, filename: str | None) -> str:
+    """Refuse zip bombs before anything is decompressed, and tell an XLSX workbook ("xlsx") from an
+    OpenDocument spreadsheet ("ods"). Declared sizes can be trusted as upper bounds: zipfile stops at the
+    declared size and fails the CRC check if a member lies."""
     suspicious = FileRejected("archive-suspicious", "压缩文件内容异常（解压后过大），已拒绝")
     if _central_directory_too_big(raw):
         raise suspicious
@@ -390,7 +448,12 @@ def _check_archive(raw: BinaryIO, limits: _Limits, filename: str | None) -> None
             members = archive.infolist()
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise _unsupported(filename) from exc
-    if not any(member.filename == "xl/workbook.xml" for member in members):
+    names = {member.filename for member in members}
+    if "xl/workbook.xml" in names:
+        kind = "xlsx"
+    elif "content.xml" in names and _ods_mimetype(raw):
+        kind = "ods"
+    else:
         raise _unsupported(filename)
     if (
         len(members) > MAX_ARCHIVE_MEMBERS
@@ -411,6 +474,42 @@ def _check_archive(raw: BinaryIO, limits: _Limits, filename: str | None) -> None
             f"Excel 文件中的文字内容超过 {_mb(limits.max_xlsx_shared_strings)} MB，"
             "请另存为 CSV（UTF-8）格式后上传",
         )
+    if kind == "ods":
+        # The reader holds the whole sheet in memory: content.xml is bounded as xlsx's shared strings are.
+        if any(m.filename == "content.xml" and m.file_size > limits.max_xlsx_shared_strings * 4 for m in members):
+            raise FileRejected("file-too-large", f"表格内容超过 {_mb(limits.max_xlsx_shared_strings * 4)} MB，"
+                                                 "请另存为 CSV（UTF-8）格式后上传")  # fmt: skip
+        _check_ods_repeats(raw, filename)
+    return kind
+
+
+def _ods_mimetype(raw: BinaryIO) -> bool:
+    raw.seek(0)
+    try:
+        with zipfile.ZipFile(raw) as archive:
+            return archive.read("mimetype")[:80].strip() == ODS_MIMETYPE  # a few bytes: never a bomb
+    except (KeyError, zipfile.BadZipFile, EOFError, ValueError, RuntimeError):
+        return False
+
+
+def _check_ods_repeats(raw: BinaryIO, filename: str | None) -> None:
+    """An OpenDocument cell or row may say it repeats n times: a few bytes can declare a billion cells.
+    Repeats of empty cells and rows (how every spreadsheet pads a sheet) are harmless; a repeated cell or row
+    with content beyond MAX_ODS_REPEAT is refused before the reader expands it."""
+    raw.seek(0)
+    with zipfile.ZipFile(raw) as archive, archive.open("content.xml") as member:
+        tail = b""
+        while block := member.read(SAMPLE_BYTES):
+            text = tail + block
+            for match in _ODS_REPEAT.finditer(text):
+                if int(match.group(3)) <= MAX_ODS_REPEAT:
+                    continue
+                empty = b"office:" not in match.group(0) and (
+                    match.group(0).endswith(b"/>") or _ODS_EMPTY_BODY.match(text, match.end()) is not None
+                )
+                if not empty:
+                    raise FileRejected("archive-suspicious", "表格内容异常（重复的单元格过多），已拒绝")
+            tail = text[-4096:]
 
 
 def _central_directory_too_big(raw: BinaryIO) -> bool:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -106,7 +107,8 @@ class SubjectResolver:
                 found[key] = Resolution(row.id, row.name, False)
         missing = [(key, ref) for key, ref in wanted.items() if key not in found]
         if missing:
-            values = [self._new_subject_values(key, ref) for key, ref in missing]
+            now = utcnow()
+            values = [self._new_subject_values(key, ref, now) for key, ref in missing]
             # A plain executemany and one look-up beat INSERT … RETURNING, which SQLite runs row by row.
             bulk_insert(self.session, table, values)
             created = self._ids_by_key([key for key, _ in missing])
@@ -128,9 +130,7 @@ class SubjectResolver:
                     ids[prefix + value] = subject_id
         return ids
 
-    def _new_subject_values(self, key: str, ref: SubjectRef) -> dict[str, object]:
-
-        now = utcnow()
+    def _new_subject_values(self, key: str, ref: SubjectRef, now: datetime) -> dict[str, object]:
         values: dict[str, object] = {
             "kind": ref.kind.value,
             "name": ref.name,

@@ -350,15 +350,6 @@ def test_unsupported_message_names_the_file(tmp_path: Path) -> None:
     assert "“处罚决定.pdf”" in error.reason
 
 
-def test_legacy_xls_is_rejected_with_advice(tmp_path: Path) -> None:
-    ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "Workbook".encode("utf-16-le") + bytes(2048)
-
-    error = rejected(write_bytes(tmp_path, ole2, "data.xls"))
-
-    assert error.problem_code == "xls-unsupported"
-    assert error.reason == "不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV 后再上传"
-
-
 def test_password_protected_xlsx_is_not_called_legacy_xls(tmp_path: Path) -> None:
     # The stream name lands across the reader's chunk boundary on purpose.
     ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1".ljust(SAMPLE_BYTES - 5, b"\xff")
