@@ -68,7 +68,7 @@ def rows(request: Request, session: DbSession, settings: AppSettings, actor: Rea
          department_id: Id, kind: str) -> Response:  # fmt: skip
     parsed = rules.Month.parse(month[:10], today=today)
     found = service.drilldown(session, month=parsed, department_id=department_id, kind=kind[:20], settings=settings,
-                              actor=actor)  # fmt: skip
+                              actor=actor, today=today)  # fmt: skip
     department = service.departments_for(session, None, department_id)[0]
     return render(request, "admin/monitoring/rows.html", {"rows": found, "month": parsed, "department": department})
 

@@ -2,8 +2,8 @@
 
 Definitions are data (`kpis.toml`, or the file named by `XINYONG_MONITORING_CONFIG`): a KPI is written in terms
 of measures that data sources provide. A source names its provider, one of the functions the monitoring service
-registers; a source without a provider is declared but not connected yet (commitments, say), and its KPIs show
-"—" with the reason until a provider is registered for it. A definition that names an unknown provider,
+registers; a source without a provider is declared but not connected yet (its domain not built), and its KPIs
+show "—" with the reason until a provider is registered for it. A definition that names an unknown provider,
 references an unknown measure, divides by a constant zero, or sets a threshold outside 0–100 % is refused when
 the file is read, with the place named. Which optional fields count for 完整率 is the catalogue's to say
 (`expected = true` on a field), not this file's."""

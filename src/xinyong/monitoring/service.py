@@ -15,6 +15,8 @@ from xinyong.actors import Actor
 from xinyong.alerts import service as alerts
 from xinyong.alerts.models import Alert
 from xinyong.calendar.service import load_calendar
+from xinyong.clock import today as china_today
+from xinyong.commitments import measures as commitment_measures
 from xinyong.config import Settings
 from xinyong.departments.models import Department
 from xinyong.errors import InvalidInput, NotFound
@@ -29,15 +31,15 @@ CITY = "全市合计"
 
 
 # The data sources `kpis.toml` may name, by provider name. Another domain provides its measures from its own
-# service (政务诚信: `integrity.service.indicator_measures`, 部门目录清单: `intake.service.catalogue_measures`); a
-# source whose domain is not built yet (commitments) is declared in the file without a provider, and its KPIs show
-# "—" until then.
+# service (政务诚信: `integrity.service.indicator_measures`, 部门目录清单: `intake.service.catalogue_measures`, 信用承诺:
+# `commitments.measures.monitoring_measures`); a source whose domain is not built yet is declared in the file
+# without a provider, and its KPIs show "—" until then.
 Provider = Callable[..., dict[int | None, dict[str, int]]]
 PROVIDERS: dict[str, Provider] = {
     "reporting": sources.reporting, "timeliness": sources.timeliness, "completeness": sources.completeness,
     "quality": sources.quality, "repairs": sources.repairs, "objections": sources.objections,
     "checks": sources.checks, "integrity": integrity_service.indicator_measures,
-    "department-catalogue": intake_service.catalogue_measures,
+    "department-catalogue": intake_service.catalogue_measures, "commitments": commitment_measures.monitoring_measures,
 }  # fmt: skip
 
 
@@ -201,14 +203,16 @@ def trend(session: Session, *, month: Month, settings: Settings, today: date, ac
 
 
 def drilldown(session: Session, *, month: Month, department_id: int, kind: str, settings: Settings,
-              actor: Actor) -> sources.Drilldown:  # fmt: skip
+              actor: Actor, today: date | None = None) -> sources.Drilldown:  # fmt: skip
+    """The rows behind a figure; `today` (Beijing's by default) tells an open task still in time from an overdue one."""
     if kind not in sources.DRILLDOWNS:
         raise NotFound(what=f"明细“{kind[:20]}”")
     if not actor.can_reach(department_id):
         raise NotFound(what="该部门的考核明细")
     departments_for(session, None, department_id)
     return sources.DRILLDOWNS[kind](session, department_id, month.start, month.end, settings=settings,
-                                    definitions=definitions(settings), calendar=load_calendar(session))  # fmt: skip
+                                    definitions=definitions(settings), calendar=load_calendar(session),
+                                    today=today or china_today())  # fmt: skip
 
 
 def to_json(result: MonthResult, *, base_url: str = "") -> dict[str, Any]:

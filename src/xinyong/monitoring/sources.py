@@ -3,7 +3,9 @@
 A source is a function `(session, *, start, end, today, settings, definitions, calendar) -> {department id:
 {measure: count}}` over one month (dates in Beijing time, inclusive). It reads what the other domains store: the batches
 and their problems, the records (timeliness is `records.is_late`, decided at ingestion from the working-day
-calendar — not worked out again here), repairs, objections, credit checks and the 重错码 findings."""
+calendar — not worked out again here), repairs, objections, credit checks and the 重错码 findings. The sources other
+domains provide (部门目录清单, 信用承诺) are registered in the monitoring service; the rows behind their figures are
+listed here too, from those domains' own queries."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from sqlalchemy.orm import Session, aliased
 from xinyong.catalog import load_catalog
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.clock import CHINA
+from xinyong.commitments import measures as commitment_measures
+from xinyong.commitments.models import TaskStatus
 from xinyong.config import Settings
 from xinyong.intake import rules as intake_rules
 from xinyong.intake import service as intake_service
@@ -313,10 +317,28 @@ def _types_due(session: Session, department_id: int, start: date, end: date, **k
     return out
 
 
+def commitment_progress(status: TaskStatus, due_on: date, verified_on: date | None, today: date) -> str:
+    """Where a verification task stands against its deadline, in the console's words."""
+    if status is not TaskStatus.OPEN:
+        return "按期核验" if verified_on is not None and verified_on <= due_on else "逾期核验"
+    return "逾期未核验" if due_on < today else "待核验（未到期）"
+
+
+def _commitments(session: Session, department_id: int, start: date, end: date, **kwargs: Any) -> Drilldown:
+    """The 告知承诺 verification tasks due this month, the ones not verified on time first."""
+    today: date = kwargs["today"]
+    out = Drilldown("本月应核验的信用承诺（告知承诺核查期限在本月）",
+                    ["承诺编码", "核查事项", "承诺作出日期", "核查期限", "核查日期", "核查结论", "是否按期"])  # fmt: skip
+    for t in commitment_measures.due_tasks(session, department_id=department_id, start=start, end=end):
+        out.add([t.code, t.matter, t.made_on, t.due_on, t.verified_on, t.status.label,
+                 commitment_progress(t.status, t.due_on, t.verified_on, today)], f"/admin/commitments/{t.record_id}")  # fmt: skip
+    return out
+
+
 DRILLDOWNS: dict[str, Callable[..., Drilldown]] = {
     "rejected": _rejected, "late": _late, "flagged": _flagged, "incomplete": _incomplete, "quality": _quality,
     "repairs": _repairs, "objections": _objections, "checks": _checks, "batches": _batches,
-    "types-due": _types_due,
+    "types-due": _types_due, "commitments": _commitments,
 }  # fmt: skip
 
 

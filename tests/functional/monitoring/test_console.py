@@ -84,7 +84,7 @@ def test_a_department_with_no_rows_shows_dashes_on_the_page(client, accounts, si
     for key in ("compliance", "timeliness", "effective", "completeness", "realtime", "repairs", "feedback", "score"):
         assert quiet[key][0] == "—", (key, quiet[key])
     assert 'title="本月无可计算的数据"' in quiet["compliance"][1]  # the reason, on the cell
-    assert "数据来源“信用承诺”尚未接入" in quiet["commitments"][1]
+    assert 'title="本月无可计算的数据"' in quiet["commitments"][1]  # connected: nothing due, not "尚未接入"
     assert quiet["rows"][0] == "0"
     row = re.search(rf'<tr data-department="{accounts.dept_b.code}">(.*?)</tr>', page.text, re.S).group(1)
     assert "0.0%" not in row

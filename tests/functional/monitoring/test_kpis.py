@@ -9,7 +9,7 @@ from tests.factories.monitoring import REPORTED, TODAY
 from xinyong.auth import service as auth_service
 from xinyong.errors import InvalidInput
 from xinyong.monitoring import service
-from xinyong.monitoring.definitions import DefinitionError, parse_definitions
+from xinyong.monitoring.definitions import DEFAULT_FILE, DefinitionError, parse_definitions
 from xinyong.monitoring.rules import Month
 from xinyong.records import service as records_service
 
@@ -37,10 +37,10 @@ def test_a_department_with_no_rows_shows_dashes_not_zero_or_hundred(db_session, 
     assert result.row(accounts.dept_a.id).rank == 1
 
 
-def test_kpis_whose_source_is_not_built_yet_are_not_applicable(db_session, settings, accounts, ten_rows):
+def test_kpis_with_nothing_due_are_not_applicable(db_session, settings, accounts, ten_rows):
     row = service.compute_month(db_session, month=OCTOBER, settings=settings, today=TODAY).row(accounts.dept_a.id)
-    assert row.values["commitments"].value is None
-    assert "尚未接入" in row.values["commitments"].reason
+    assert row.values["commitments"].value is None  # connected, but no verification task due this month
+    assert row.values["commitments"].reason == "本月无可计算的数据"
     assert row.values["coverage"].value is None
     assert row.score is not None  # scored over the KPIs that apply
 
@@ -108,10 +108,21 @@ def test_an_unknown_section_is_refused():
         parse_definitions({"sources": [SOURCE], "kpis": [KPI], "completeness": {"x": ["y"]}})
 
 
-def test_a_source_without_a_provider_is_declared_not_connected(db_session, settings, accounts, ten_rows):
+def test_a_source_without_a_provider_is_declared_not_connected(db_session, settings, accounts, ten_rows, tmp_path):
     unplugged = {k: v for k, v in SOURCE.items() if k != "provider"}
     assert parse_definitions({"sources": [unplugged], "kpis": [KPI]}, providers=service.PROVIDERS).sources[0].provider is None
-    assert service.definitions(settings).source_of("commitments_due").provider is None  # the built-in file
-    row = service.compute_month(db_session, month=OCTOBER, settings=settings, today=TODAY).row(accounts.dept_a.id)
+    assert service.definitions(settings).source_of("commitments_due").provider == "commitments"  # the built-in file
+    # The built-in file with the commitments source declared but not connected: its KPI is "—", with the reason.
+    text = DEFAULT_FILE.read_text(encoding="utf-8")
+    assert text.count('provider = "commitments"\n') == 1
+    path = tmp_path / "kpis.toml"
+    path.write_text(text.replace('provider = "commitments"\n', ""), encoding="utf-8")
+    unconnected = settings.model_copy(update={"monitoring_config": path})
+    assert service.definitions(unconnected).source_of("commitments_due").provider is None
+    result = service.compute_month(db_session, month=OCTOBER, settings=unconnected, today=TODAY)
+    row = result.row(accounts.dept_a.id)
     assert row.values["commitments"].value is None
     assert row.values["commitments"].reason == "数据来源“信用承诺”尚未接入"
+    assert result.unavailable["commitments_due"] == "数据来源“信用承诺”尚未接入"
+    assert row.score == service.compute_month(db_session, month=OCTOBER, settings=settings, today=TODAY).row(
+        accounts.dept_a.id).score  # left out of the score, like a KPI with nothing to count
