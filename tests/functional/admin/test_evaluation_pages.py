@@ -46,7 +46,7 @@ def test_the_console_lists_runs_changes_and_explains_a_grade(client, sign_in, ac
     assert page.status_code == 200
     assert "公共信用综合评价" in page.text
     assert f'href="/admin/evaluation/runs/{graded["second"].id}"' in page.text
-    assert "public-credit 2026.1" in page.text
+    assert "public-credit 2026.2" in page.text
 
     page = browser.get(f"/admin/evaluation/runs/{graded['second'].id}")
     assert page.status_code == 200

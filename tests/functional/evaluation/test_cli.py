@@ -58,7 +58,7 @@ def test_load_run_show_and_changes(cli, tmp_path):  # type: ignore[no-untyped-de
 
     result = cli.invoke(app, ["evaluation", "load-model"])
     assert result.exit_code == 0, result.output
-    assert "public-credit2026.1" in flat(result.output)
+    assert "public-credit2026.2" in flat(result.output)
     assert "已载入" in result.output
     result = cli.invoke(app, ["evaluation", "run", "--as-of", "2025-10-20", "--json"])
     assert result.exit_code == 0, result.output
