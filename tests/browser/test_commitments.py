@@ -5,6 +5,7 @@ it untrue and the subject sees it broken. Screenshots kept."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -17,6 +18,7 @@ from tests.fixtures.keys import keyed_sessionmaker
 from xinyong.actors import Actor
 from xinyong.auth import service as auth_service
 from xinyong.auth.rules import Role
+from xinyong.codes import make_id_number, mask_id_number
 from xinyong.config import Settings
 from xinyong.db import make_engine
 from xinyong.disclosure.service import today_in_china
@@ -36,11 +38,13 @@ def live_settings(fresh_database_url: str, tmp_path: Path) -> Settings:
                     events_file=tmp_path / "events.jsonl")  # fmt: skip
 
 
-def _seed(settings: Settings) -> dict[str, str]:
-    """A department with its reviewer, and a company the platform knows from an earlier commitment (不予公开)."""
+def _seed(settings: Settings, row: dict[str, str] | None = None) -> dict[str, str]:
+    """A department with its reviewer, and a company (or the subject of `row`) the platform knows from an earlier
+    commitment (不予公开)."""
     today = today_in_china()
     name, uscc = "安吉县承诺示范食品有限公司", f.company_code(7300)
-    row = commitment_row(today, 承诺人名称=name, 统一社会信用代码=uscc, 公开类型="不予公开", 承诺类型="主动型")
+    if row is None:
+        row = commitment_row(today, 承诺人名称=name, 统一社会信用代码=uscc, 公开类型="不予公开", 承诺类型="主动型")
     engine = make_engine(settings.database_url)
     session = keyed_sessionmaker(engine)()
     try:
@@ -113,4 +117,36 @@ def test_a_subject_commits_online_and_the_department_finds_it_untrue(live_server
     assert "全部未履行" in status
     assert "终止办理" in status
     page.screenshot(path=str(artifacts_dir / "commitment-broken-subject.png"), full_page=True)
+    page.close()
+
+
+def test_a_person_commits_online_and_sees_the_id_number_masked(live_server, browser, artifacts_dir):
+    """A natural person signs in with the ID number, proves its identity and commits; the printable copy and
+    every page on the way show the number masked."""
+    today = today_in_china()
+    id_number = make_id_number("330523", date(1984, 6, 18), "352")
+    name = "赵承诺"
+    row = commitment_row(today, 承诺人名称=name, 承诺人类别="自然人", 统一社会信用代码="", 证件类型="居民身份证",
+                         证件号码=id_number, 公开类型="不予公开", 承诺类型="主动型")  # fmt: skip
+    seeded = _seed(live_server.settings, row)
+    seeded.update({"uscc": id_number, "name": name, "doc_no": row["承诺编码"]})  # the helpers sign in by this code
+    base = live_server.url
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    _sign_up_and_in(page, base, live_server.app, seeded)
+    _prove_identity(page, browser, base, seeded)
+
+    page.goto(base + "/account/commitments/new/general-self")
+    assert page.inner_text("[data-testid=identity]").strip() == mask_id_number(id_number)
+    page.select_option("select[name=department]", label=seeded["department"])
+    page.check("input[name=agreed]")
+    page.click("[data-testid=commit-form] button[type=submit]")
+    page.wait_for_url("**/account/commitments/*")
+    code = page.inner_text("[data-testid=code]").strip()
+    assert len(code) == 20
+    assert page.inner_text("[data-testid=identity]").strip() == mask_id_number(id_number)
+    assert id_number not in page.content()
+    page.screenshot(path=str(artifacts_dir / "commitment-person-copy.png"), full_page=True)
+    page.goto(base + "/account/commitments")
+    assert code in page.inner_text("[data-testid=own-commitments]")
+    assert id_number not in page.content()
     page.close()

@@ -51,7 +51,9 @@ def _form_context(session: Session, settings: AppSettings, account: SubjectAccou
     template = service.config(settings).template(key)
     subject = session.get(Subject, account.subject_id)
     departments = [d for d in departments_service.list_departments(session) if d.is_active]
-    return {"t": template, "hash": service.template_hash(template), "subject": subject, "departments": departments}
+    assert subject is not None
+    return {"t": template, "hash": service.template_hash(template), "subject": subject,
+            "identity": service.identity_shown(subject), "departments": departments}  # fmt: skip
 
 
 @router.get("/account/commitments/new/{key}", name="account.commitments.new")
@@ -66,10 +68,12 @@ def new(request: Request, session: DbSession, settings: AppSettings, account: Si
 def make(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector, today: Today,
          account: SignedInAccount, key: str, department: Short = "", subject_code: Short = "", agreed: Short = "",
          content_hash: Short = "") -> Response:  # fmt: skip
+    # The form names no subject: the signed-in account decides who commits. A `subject_code` is only read to
+    # refuse a request that claims another subject.
     on_error_render(request, "portal/commitments/new.html", _form_context(session, settings, account, key[:64]))
     online = service.make_online(
-        session, account=account, template_key=key[:64], department_id=parse_id(department), subject_code=subject_code,
-        agreed=agreed == "yes", shown_hash=content_hash, settings=settings, protector=protector, today=today,
+        session, account=account, template_key=key[:64], department_id=parse_id(department), agreed=agreed == "yes",
+        shown_hash=content_hash, settings=settings, protector=protector, today=today, claimed_code=subject_code,
     )  # fmt: skip
     return redirect(request, f"/account/commitments/{online.id}",
                     flash_message=f"已作出信用承诺，承诺编码 {online.code}")  # fmt: skip
@@ -81,4 +85,6 @@ def copy(request: Request, session: DbSession, settings: AppSettings, account: S
     if refused:
         return refused
     online, item = service.own_copy(session, account, online_id, settings=settings)
-    return render(request, "portal/commitments/copy.html", {"o": online, "c": item})
+    subject = session.get(Subject, online.subject_id)
+    identity = service.identity_shown(subject) if subject is not None else ("", "")
+    return render(request, "portal/commitments/copy.html", {"o": online, "c": item, "identity": identity})

@@ -22,7 +22,7 @@ from xinyong.audit.rules import AuditAction
 from xinyong.auth.service import ensure_department
 from xinyong.calendar.service import load_calendar
 from xinyong.catalog import RecordType, load_catalog
-from xinyong.codes import CodeError, mask_id_numbers, validate_id_number
+from xinyong.codes import CodeError, mask_id_numbers, normalize_code, validate_id_number
 from xinyong.commitments import rules
 from xinyong.commitments.models import OnlineCommitment, TaskStatus, VerificationTask
 from xinyong.commitments.rules import CommitmentConfig, Fields
@@ -217,18 +217,22 @@ def _next_code(session: Session, region: str, made_on: date, rtype: RecordType) 
 
 
 def make_online(
-    session: Session, *, account: SubjectAccount, template_key: str, department_id: int | None, subject_code: str,
-    agreed: bool, shown_hash: str, settings: Settings, protector: Protector, today: date,
+    session: Session, *, account: SubjectAccount, template_key: str, department_id: int | None, agreed: bool,
+    shown_hash: str, settings: Settings, protector: Protector, today: date, claimed_code: str = "",
 ) -> OnlineCommitment:  # fmt: skip
     """A signed-in subject commits to a published template: only in its own name, only having agreed to the
     text it was shown (the hash of the template's text must be the one shown), once while the same commitment
     to the same department is in force. Stored as a record of the accepting department, with the subject's
-    copy; a 告知承诺 gets its verification task. Audited."""
+    copy; a 告知承诺 gets its verification task. Audited.
+
+    Who commits is the account's subject, whatever its kind: its USCC, or for a person the ID number sealed in
+    the register. Codes are public, so a code in the request decides nothing; one naming another subject
+    (`claimed_code`, a tampered form) is refused rather than ignored, so that the attempt is visible."""
     accounts_service.require_identity(account)
     subject = session.get(Subject, account.subject_id)
     assert subject is not None
-    if not _is_own_code(subject, subject_code, protector):
-        raise PermissionDenied("只能以本主体的名义作出信用承诺，不能代他人承诺")
+    if claimed_code.strip() and not _is_own_code(subject, claimed_code, protector):
+        raise PermissionDenied("只能以本账户所属主体的名义作出信用承诺，不能代他人承诺")
     cfg = config(settings)
     template = cfg.template(template_key)
     if not agreed:
@@ -238,8 +242,8 @@ def make_online(
     department = session.get(Department, department_id) if department_id else None
     if department is None or not department.is_active:
         raise InvalidInput(reason="请选择承诺受理单位")
-    if subject.kind is SubjectKind.PERSON and not subject.id_sealed:
-        raise InvalidInput(reason="该主体缺少证件信息，请到窗口办理")
+    if not _has_identity(subject):
+        raise InvalidInput(reason="该主体在信用主体库中缺少统一社会信用代码或证件信息，暂不能在线作出信用承诺，请到受理单位窗口办理")
     rtype, f = the_type(settings)
     duplicate = session.scalar(
         select(OnlineCommitment.id).join(Record, Record.id == OnlineCommitment.record_id).where(
@@ -280,20 +284,36 @@ def make_online(
     return online
 
 
+def _has_identity(subject: Subject) -> bool:
+    """Whether the register holds the code the row needs for the subject's kind (as the import requires it)."""
+    if subject.kind is SubjectKind.PERSON:
+        return bool(subject.id_sealed)
+    return bool(subject.uscc)
+
+
 def _identity(subject: Subject, f: Fields, protector: Protector) -> dict[str, str]:
+    """The subject's code for the row, from the register: a person's ID number is unsealed only to go back
+    into the pipeline, which seals it again in the record and publishes the masked form."""
     if subject.kind is SubjectKind.PERSON:
         return {f.id_type: "居民身份证", f.id_number: protector.unseal(subject.id_sealed or "")}
     return {f.uscc: subject.uscc or ""}
 
 
 def _is_own_code(subject: Subject, code: str, protector: Protector) -> bool:
-    text = code.strip().upper()
-    if subject.uscc:
-        return text == subject.uscc
+    text = normalize_code(code)
+    if subject.uscc and text == subject.uscc:
+        return True
     try:
         return subject.id_hash is not None and protector.lookup_hash(validate_id_number(text)) == subject.id_hash
     except CodeError:
         return False
+
+
+def identity_shown(subject: Subject) -> tuple[str, str]:
+    """The subject's code as its own pages show it: (label, value), an ID number masked."""
+    if subject.kind is SubjectKind.PERSON:
+        return "证件号码（居民身份证）", subject.id_masked or ""
+    return "统一社会信用代码", subject.uscc or ""
 
 
 def own_commitments(session: Session, account: SubjectAccount, *, settings: Settings) -> list[CommitmentView]:

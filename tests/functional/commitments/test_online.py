@@ -34,14 +34,13 @@ def _form(client, key=TEMPLATE):  # type: ignore[no-untyped-def]
     page = client.get(f"/account/commitments/new/{key}")
     assert page.status_code == 200, page.text
     content_hash = page.text.split('name="content_hash" value="')[1].split('"')[0]
-    code = page.text.split('name="subject_code" value="')[1].split('"')[0]
-    return page, content_hash, code
+    assert 'name="subject_code"' not in page.text  # the account decides who commits, not the form
+    return page, content_hash
 
 
 def _make(portal, accounts, **overrides):  # type: ignore[no-untyped-def]
-    _, content_hash, code = _form(portal.client)
-    data = {"department": str(accounts.dept_a.id), "subject_code": code, "agreed": "yes", "content_hash": content_hash,
-            **overrides}  # fmt: skip
+    _, content_hash = _form(portal.client)
+    data = {"department": str(accounts.dept_a.id), "agreed": "yes", "content_hash": content_hash, **overrides}
     return portal.post(f"/account/commitments/new/{TEMPLATE}", data)
 
 
@@ -49,7 +48,7 @@ def test_a_subject_commits_online_and_the_department_finds_it_untrue(  # type: i
     client, db_session, accounts, subject, portal_sign_in, sign_in, today, console_settings, protector
 ):
     portal = portal_sign_in(subject)
-    page, _, _ = _form(client)
+    page, _ = _form(client)
     template = service.config(console_settings).template(TEMPLATE)
     assert template.text.splitlines()[0] in page.text
     assert template.liability in page.text
