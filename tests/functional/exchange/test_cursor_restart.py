@@ -1,6 +1,7 @@
 """Feed cursors survive a restart: a partner reads part of the feed from one server process, the platform restarts
 (a new app on the same settings and database) and the partner goes on from its cursor, missing nothing and getting
-nothing twice; an altered cursor is refused as the documentation says, never a 500."""
+nothing twice; an altered cursor is refused as the documentation says, never a 500. The changes of one import
+come in the order of its rows."""
 
 from __future__ import annotations
 
@@ -146,3 +147,16 @@ def test_altered_cursors_are_refused_after_a_restart_too(node: Node) -> None:
     finally:
         after.stop()
 
+
+
+def test_the_changes_of_one_import_come_in_the_order_of_its_rows(node: Node) -> None:
+    # 文书号 whose text order is not the rows' order ("10号" sorts before "9号")
+    rows = [rf.penalty_row(CF_WSH=f"安市监罚〔2025〕{n}号") for n in (9, 10, 11, 8)]
+    node.load(rows)
+    server = Server(node.settings)
+    try:
+        changes, _ = _read_rest(server, node.key(READ), "")
+    finally:
+        server.stop()
+    assert [c["record"]["doc_no"] for c in changes] == [r["CF_WSH"] for r in rows]
+    assert [record_id for _, record_id in _logged(node)] == sorted(node.record(r["CF_WSH"]).id for r in rows)
