@@ -20,7 +20,7 @@ from tests.fixtures.keys import keyed_sessionmaker
 from tests.functional.exchange.conftest import Platform
 
 from xinyong import clock
-from xinyong.actors import Actor
+from xinyong.actors import Actor, Permission
 from xinyong.app import create_app
 from xinyong.auth.rules import ROLE_PERMISSIONS, Role
 from xinyong.config import Settings
@@ -32,6 +32,8 @@ from xinyong.monitoring.models import IssueKind
 from xinyong.protect import protector as make_protector
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
+from xinyong.repair import service as repair_service
+from xinyong.repair.models import RepairApplication
 from xinyong.subjects.models import Subject
 
 READ = "api:changes:read"
@@ -259,3 +261,33 @@ def test_a_revocation_travels_on_the_feed_and_in_the_export_once(node: Node, web
     third = node.export(tmp_path / "e3")
     assert (third["records"], third["revocations"]) == (0, 0)
     assert not (tmp_path / "e3" / "revocations.csv").exists()
+
+
+def test_a_broken_repair_commitment_is_an_update_and_leaves_repairs_csv(node: Node, web: TestClient,
+                                                                         tmp_path: Path) -> None:  # fmt: skip
+    row = rf.penalty_row(CF_JDRQ=(node.today - timedelta(days=200)).isoformat())
+    node.load([row])
+    headers = node.key(READ)
+    with node.session() as session:
+        record = session.scalars(select(Record).where(Record.doc_no == row["CF_WSH"])).one()
+        ef.repair(session, node.settings, node.protector, record, today=node.today)
+        session.commit()
+    assert node.export(tmp_path / "e1")["repairs"] == 1
+    _, cursor = feed(web, headers)
+
+    with node.session() as session:
+        application = session.scalars(select(RepairApplication)).one()
+        decider = Actor("user:decider", "user", frozenset(Permission))
+        repair_service.restore_publication(session, application.id, actor=decider, reason="承诺期内再次违法经营",
+                                           today=node.today, settings=node.settings)  # fmt: skip
+        session.commit()
+
+    later, _ = feed(web, headers, after=cursor)
+    assert summary(later) == [("updated", row["CF_WSH"])]
+    assert later[0]["record"]["published"] is True  # published again, with its content
+    assert later[0]["record"]["fields"]["CF_WSH"] == row["CF_WSH"]
+    second = node.export(tmp_path / "e2")
+    assert (second["records"], second["repairs"]) == (2, 0)  # sent again, no longer listed as repaired
+    assert [(f["type"], f["rows"]) for f in second["files"]] == [("commitment", 1), ("penalty", 1)]  # the commitment marked broken
+    assert exported_doc_nos(tmp_path / "e2") == [row["CF_WSH"]]
+    assert not (tmp_path / "e2" / "repairs.csv").exists()
