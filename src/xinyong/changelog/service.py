@@ -52,7 +52,8 @@ def log_new_records(
     session: Session, table: Any, *, department_id: int, record_type: str, doc_nos: Sequence[str]
 ) -> None:
     """Log the creation of records just inserted in bulk into `table` (the records table, which this core package
-    does not import): their ids are looked up by their natural key."""
+    does not import): their ids are looked up by their natural key, and logged in id order (the order the rows
+    were inserted in), not in whatever order the database finds them (by the 文书号 index: "10号" before "9号")."""
     if not doc_nos:
         return
     token, now = _token(session), utcnow()
@@ -64,7 +65,7 @@ def log_new_records(
         ).where(
             table.c.department_id == department_id, table.c.record_type == record_type,
             table.c.doc_no.in_(doc_nos[start : start + _PART]),
-        )  # fmt: skip
+        ).order_by(table.c.id)  # fmt: skip
         session.execute(insert(target).from_select(["record_id", "record_type", "kind", "txn", "created_at"], chosen))
 
 
