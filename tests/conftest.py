@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from tests.fixtures.databases import own_database
 from tests.fixtures.keys import TEST_KEY, audit_keys_for_tests
 
 from xinyong import migrate
@@ -90,23 +91,8 @@ def protector(settings: Settings):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def fresh_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     """An empty, migrated database of its own, for code that opens its own connections (CLI, servers)."""
-    if not database_url.startswith("postgresql"):
-        url = f"sqlite:///{tmp_path / 'fresh.db'}"
-        migrate.upgrade(url)
+    with own_database(database_url, tmp_path) as url:
         yield url
-        return
-    name = "xy_" + uuid.uuid4().hex[:12]
-    admin = create_engine(make_url(make_engine(database_url).url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(url)
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

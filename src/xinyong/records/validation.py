@@ -407,7 +407,13 @@ class RowValidator:
                 payload[spec.code] = _published(spec, value)
             else:
                 payload[spec.code] = value if value.__class__ is str else _published(spec, value)
-        if ncells > self.width and any(cells[self.width :]):
+        extra = ncells > self.width and any(cells[self.width :])
+        return self._finish_row(row_number, values, payload, sealed, problems, extra)
+
+    def _finish_row(self, row_number: int, values: dict[str, Any], payload: dict[str, Any], sealed: dict[str, str],
+                    problems: list[Problem], extra_cells: bool) -> CleanRow:  # fmt: skip
+        """The checks that read several cells of a row, once its cells are judged (both validators end here)."""
+        if extra_cells:
             problems.append(
                 Problem(row_number, None, "extra-cells", None, "该行的单元格多于表头列数，多出的内容未导入", WARNING)
             )
@@ -422,13 +428,13 @@ class RowValidator:
                 and condition.holds(values.get(condition.field))
                 and not _has_problem(problems, spec.code)
             ):
-                    other = self._titles[condition.field]
-                    problems.append(
-                        Problem(
-                            row_number, spec.code, "required-if", "",
-                            f"{other}为“{_describe(values[condition.field], condition)}”时，{spec.title}为必填项",
-                        )
-                    )  # fmt: skip
+                other = self._titles[condition.field]
+                problems.append(
+                    Problem(
+                        row_number, spec.code, "required-if", "",
+                        f"{other}为“{_describe(values[condition.field], condition)}”时，{spec.title}为必填项",
+                    )
+                )  # fmt: skip
         self._cross_checks(row_number, values, problems)
         clean = CleanRow(row_number, values, payload, sealed, problems)
         if self._row_rules is not None:
@@ -637,8 +643,7 @@ class ChunkValidator(RowValidator):
 
         cleaned: list[CleanRow] = []
         append = cleaned.append
-        required, conditional, cross_checks = self._required, self._conditional, self._cross_checks
-        row_rules, record_type, today = self._row_rules, self.record_type, self.today
+        finish = self._finish_row
         for index, (row_number, cells), row_values, row_payload in zip(
             range(count), rows, zip(*value_columns, strict=True), zip(*payload_columns, strict=True), strict=True
         ):  # fmt: skip
@@ -653,33 +658,7 @@ class ChunkValidator(RowValidator):
                     if found is not None:
                         for p_code, p_value, message, severity in found[index]:
                             problems.append(Problem(row_number, code, p_code, p_value, message, severity))
-            if len(cells) > width and any(cells[width:]):
-                problems.append(
-                    Problem(row_number, None, "extra-cells", None, "该行的单元格多于表头列数，多出的内容未导入", WARNING)
-                )
-            for spec in required:
-                if spec.code not in values and not _has_problem(problems, spec.code):
-                    problems.append(Problem(row_number, spec.code, "required", "", f"{spec.title}为必填项"))
-            for spec in conditional:
-                condition = spec.required_if
-                assert condition is not None
-                if (
-                    spec.code not in values
-                    and condition.holds(values.get(condition.field))
-                    and not _has_problem(problems, spec.code)
-                ):
-                    other = self._titles[condition.field]
-                    problems.append(
-                        Problem(
-                            row_number, spec.code, "required-if", "",
-                            f"{other}为“{_describe(values[condition.field], condition)}”时，{spec.title}为必填项",
-                        )
-                    )  # fmt: skip
-            cross_checks(row_number, values, problems)
-            clean = CleanRow(row_number, values, payload, sealed, problems)
-            if row_rules is not None:
-                row_rules(record_type, clean, today)
-            append(clean)
+            append(finish(row_number, values, payload, sealed, problems, len(cells) > width and any(cells[width:])))
         return cleaned
 
     def _cell(self, spec: FieldSpec, convert: Converter, review: bool, scan: int, raw: str,

@@ -3,23 +3,22 @@ platform that receives its export)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories import catalog as cf
 from tests.factories import records as rf
+from tests.fixtures.databases import own_database
 from tests.fixtures.keys import TEST_KEY
 from typer.testing import CliRunner
 
-from xinyong import migrate
 from xinyong.app import create_app
 from xinyong.cli import app
 from xinyong.commandline import session_factory, settings
@@ -86,47 +85,23 @@ class Platform:
             engine.dispose()
 
 
-def _fresh_url(database_url: str, tmp_path: Path) -> Iterator[str]:
-    if not database_url.startswith("postgresql"):
-        url = f"sqlite:///{tmp_path / ('p-' + uuid.uuid4().hex[:8] + '.db')}"
-        migrate.upgrade(url)
-        yield url
-        return
-    name = "xy_" + uuid.uuid4().hex[:12]
-    admin = create_engine(make_url(make_engine(database_url).url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(url)
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture
 def make_platform(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[[], Platform]]:
     for name in ("XINYONG_NAME_MISMATCH", "XINYONG_IMPORT_CHUNK_ROWS", "XINYONG_API_BATCH_MAX_ROWS"):
         monkeypatch.delenv(name, raising=False)
-    opened: list[Iterator[str]] = []
+    opened = ExitStack()
 
     def make() -> Platform:
-        urls = _fresh_url(database_url, tmp_path)
-        opened.append(urls)
-        return Platform(next(urls), monkeypatch)
+        return Platform(opened.enter_context(own_database(database_url, tmp_path)), monkeypatch)
 
     yield make
     if session_factory.cache_info().currsize:
         session_factory().kw["bind"].dispose()
     settings.cache_clear()
     session_factory.cache_clear()
-    for urls in opened:
-        for _ in urls:  # runs the generator's cleanup
-            pass
+    opened.close()
 
 
 # ------------------------------------------------------------------------------- the feed through HTTP

@@ -8,16 +8,15 @@ import random
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 from tests.factories.records import DEPT_CODE
+from tests.fixtures.databases import own_database
 from tests.fixtures.keys import TEST_KEY, keyed_sessionmaker
 from typer.testing import CliRunner
 
@@ -36,19 +35,8 @@ CHUNK = 100
 @pytest.fixture
 def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A database with nothing in it, not even tables: where a backup is restored."""
-    if not database_url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    name = "xy_" + uuid.uuid4().hex[:12]
-    admin = create_engine(make_url(make_engine(database_url).url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_database(database_url, tmp_path, migrated=False) as url:
+        yield url
 
 
 def counts(url: str) -> tuple[int, int, str | None, int]:
