@@ -12,8 +12,8 @@ from xinyong.errors import InvalidInput
 
 CONFIG_FILE = Path(__file__).with_name("finance.toml")
 
-# The financing sharing list's fixed items, in the order they are shown. Commitments (信用承诺) join it
-# when the platform records them.
+# The financing sharing list's fixed items, in the order they are shown; catalogue types (信用承诺, 纳税 …) follow
+# as `records:<type>` items from finance.toml.
 BUILTIN_SCOPE = {
     "basics": "登记信息",
     "licences": "行政许可等守信信息",  # the catalogue's positive record types

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from tests.factories.commitments import commitment_row
 
 from xinyong.audit.models import AuditEntry
 from xinyong.finance.models import Consent, ConsentAccess
+from xinyong.records import service as records_service
 from xinyong.subjects.models import Subject
 
 HOSTILE = "<script>alert(1)</script>'; DROP TABLE subjects;--"
@@ -161,3 +163,29 @@ def test_an_unproven_claim_or_the_anonymous_cannot_consent(client, db_session, b
     assert response.status_code == 303
     assert "尚未完成主体身份核验" in portal.client.get("/account").text
     assert db_session.scalars(select(Consent)).all() == []
+
+
+def test_catalogue_types_marked_shareable_travel_under_consent(client, db_session, banks, company, subject_account,
+                                                                portal_sign_in, today, accounts, console_settings,
+                                                                protector):  # fmt: skip
+    """A commitment (信用承诺) is on the sharing list as a catalogue item; consented, it is in the package."""
+    bank, _ = banks
+    licence = company(2)
+    code = _uscc(db_session, licence)
+    row = commitment_row(today - timedelta(days=10), 承诺人名称=licence.subject_name, 统一社会信用代码=code,
+                         承诺受理单位统一社会信用代码=accounts.dept_a.code, 数据来源单位统一社会信用代码=accounts.dept_a.code)  # fmt: skip
+    result = records_service.import_rows(db_session, [row], settings=console_settings, protector=protector,
+                                         record_type="commitment", department=accounts.dept_a, actor="test", today=today)  # fmt: skip
+    assert (result.created, result.rejected) == (1, 0), list(records_service.iter_problems(db_session, result.batch_id))
+    db_session.commit()
+    portal = portal_sign_in(subject_account(licence))
+    offered = portal.client.get("/account/finance")
+    assert "records:commitment" in offered.text
+    assert "信用承诺" in offered.text
+    assert _consent(portal, bank, ["records:commitment"], today + timedelta(days=30)).status_code == 303
+    package = client.get(f"/api/v1/finance/subjects/{code}", headers=bank.headers)
+    assert package.status_code == 200, package.text
+    shared = package.json()["data"]
+    assert set(shared) == {"records:commitment"}
+    assert [r["doc_no"] for r in shared["records:commitment"]] == [row["承诺编码"]]
+    assert client.get(f"/api/v1/finance/subjects/{code}?scope=licences", headers=bank.headers).status_code == 403
