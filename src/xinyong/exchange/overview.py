@@ -27,13 +27,13 @@ class Overview:
 def overview(session: Session, *, limit: int = 50) -> Overview:
     webhooks: list[Any] = list(session.execute(
         select(Webhook, ApiKey.prefix).join(ApiKey, ApiKey.id == Webhook.api_key_id).order_by(Webhook.id)
-    ).tuples())  # fmt: skip
+    ))  # fmt: skip
     editions: list[Any] = list(session.execute(
         select(ListEdition, ListType.name, Department.name)
         .join(ListType, ListType.id == ListEdition.list_type_id)
         .join(Department, Department.id == ListEdition.department_id)
         .order_by(ListEdition.id.desc()).limit(limit)
-    ).tuples())  # fmt: skip
+    ))  # fmt: skip
     return Overview(
         head=changelog.head(session),
         destinations=list(session.scalars(select(Destination).order_by(Destination.name))),
