@@ -16,7 +16,10 @@ SRC = Path(__file__).resolve().parents[3] / "src" / "xinyong"
 # national templates; migrations, which are history; ingestion (records/), whose help texts and schema docs
 # name the national columns as examples of what a department sends; the evaluation models and the inspection
 # sectors, which are catalogue data naming the types and fields they read.
-EXEMPT = ("catalog/types/", "catalog/evaluation/", "catalog/sectors.toml", "demo/", "migrations/", "records/")
+# Data files whose job is to name types by key, as an operator's copy would: the catalogue, the evaluation model,
+# the 信易贷 sharing list (finance.toml).
+EXEMPT = ("catalog/types/", "catalog/evaluation/", "catalog/sectors.toml", "finance/finance.toml", "demo/", "migrations/",
+          "records/")
 SUFFIXES = {".py", ".html", ".js", ".css", ".toml"}
 # The word of a built-in key used for something else, before the type existed: the repair workflow's 修复承诺
 # (its template variable, CSS class and audit action) and the 政务诚信 case kind "broken-commitment" are not the
