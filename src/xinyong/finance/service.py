@@ -26,7 +26,7 @@ from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.calendar.service import load_calendar
 from xinyong.catalog import load_catalog
-from xinyong.codes import CodeError, clean_display_name, validate_uscc
+from xinyong.codes import CodeError, clean_display_name, mask_id_numbers, validate_uscc
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.errors import (
@@ -39,6 +39,7 @@ from xinyong.errors import (
 )
 from xinyong.evaluation import service as evaluation_service
 from xinyong.evaluation.models import EvaluationScore
+from xinyong.exports import safe_cell
 from xinyong.finance import rules
 from xinyong.finance.models import (
     Consent,
@@ -81,7 +82,7 @@ def register_institution(session: Session, *, code: str, name: str, purposes: li
         code = validate_uscc(code)
     except CodeError as exc:
         raise InvalidInput(reason=exc.message) from None
-    name = clean_display_name(name)[:200]
+    name = mask_id_numbers(clean_display_name(name))[:200]  # an ID number typed into a name is never kept
     if not name:
         raise InvalidInput(reason="机构名称不能为空")
     if session.scalar(select(Institution.id).where(Institution.code == code)):
@@ -624,8 +625,6 @@ def feed_csv(feed: WhitelistFeed) -> str:
     writer = csv.writer(out)
     writer.writerow(["版本", "日期", "统一社会信用代码", "主体名称", "评价等级"])
     for entry in feed.entries:
-        name = entry["name"]
-        if name[:1] in "=+-@\t\r":  # never a formula in a spreadsheet
-            name = "'" + name
-        writer.writerow([feed.version, feed.as_of.isoformat(), entry["code"], name, entry["grade"]])
+        writer.writerow([feed.version, feed.as_of.isoformat(), safe_cell(entry["code"]), safe_cell(entry["name"]),
+                         safe_cell(entry["grade"])])  # never a formula in a spreadsheet
     return "\ufeff" + out.getvalue()

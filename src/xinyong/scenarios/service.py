@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from xinyong.actors import Actor
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
-from xinyong.codes import clean_display_name
+from xinyong.codes import clean_display_name, mask_id_numbers
 from xinyong.config import Settings
 from xinyong.errors import InvalidInput, NotFound
 from xinyong.evaluation import service as evaluation_service
@@ -62,8 +62,8 @@ def save_scenario(session: Session, *, key: str, name: str, provider: str, provi
         raise InvalidInput(reason="场景标识须为 2–40 位小写字母、数字或连字符")
     if provider_kind not in PROVIDER_KINDS:
         raise InvalidInput(reason="提供方类型须为政府部门、公共服务机构或市场主体")
-    name = clean_display_name(name)[:100]
-    provider = clean_display_name(provider)[:200]
+    name = mask_id_numbers(clean_display_name(name))[:100]  # an ID number typed into a name is never kept
+    provider = mask_id_numbers(clean_display_name(provider))[:200]
     if not name or not provider:
         raise InvalidInput(reason="请填写场景名称和提供方")
     benefit = clean_text(benefit, title="激励内容", min_length=2, max_length=500)
