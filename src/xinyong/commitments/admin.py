@@ -3,7 +3,6 @@ tasks of 告知承诺 with their deadlines, and the dashboard per department."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Form, Request
@@ -11,7 +10,7 @@ from starlette.responses import Response
 
 from xinyong.actors import Actor, Permission
 from xinyong.commitments import rules, service
-from xinyong.errors import InvalidInput
+from xinyong.web import forms
 from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, require
 from xinyong.web.errors import redirect
 from xinyong.web.templating import render
@@ -25,15 +24,6 @@ Text = Annotated[str, Form(max_length=2000)]
 Short = Annotated[str, Form(max_length=200)]
 HOME = "/admin/commitments"
 
-
-def _date(text: str, what: str) -> date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(reason=f"{what}“{text[:20]}”不是有效日期（YYYY-MM-DD）") from None
 
 
 @router.get("/commitments", name="admin.commitments.index")
@@ -89,6 +79,6 @@ def fulfilment(request: Request, session: DbSession, settings: AppSettings, prot
                determined_on: Short = "", note: Short = "") -> Response:  # fmt: skip
     record = service.record_fulfilment(
         session, record_id, actor=actor, settings=settings, protector=protector, today=today, status=status,
-        unfulfilled=unfulfilled, pursued=pursued, determined_on=_date(determined_on, "履行状态认定日期"), note=note,
+        unfulfilled=unfulfilled, pursued=pursued, determined_on=forms.optional_date(determined_on, "履行状态认定日期"), note=note,
     )  # fmt: skip
     return redirect(request, f"{HOME}/{record.id}", flash_message=f"已认定履行状态：{status}")

@@ -3,14 +3,13 @@ under each consent, revoke at once; post a financing demand and follow it."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from fastapi import Request
 from starlette.responses import Response
 
 from xinyong.accounts.deps import SignedInAccount
 from xinyong.accounts.models import SubjectAccount
-from xinyong.errors import InvalidInput
 from xinyong.finance import service
 from xinyong.web import forms
 from xinyong.web.deps import AppSettings, DbSession, Id, Today, parse_id
@@ -42,15 +41,6 @@ def page(request: Request, session: DbSession, settings: AppSettings, today: Tod
     })  # fmt: skip
 
 
-def _date(text: str) -> date | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(reason=f"授权截止日期“{text[:20]}”不是有效日期（YYYY-MM-DD）") from None
-
 
 @router.post("/consents", name="account.finance.consent")
 async def consent(request: Request, session: DbSession, settings: AppSettings, today: Today,
@@ -60,7 +50,7 @@ async def consent(request: Request, session: DbSession, settings: AppSettings, t
     # The subject is the account's own, whatever else the form carries.
     service.grant_consent(session, account, institution_id=parse_id(forms.text(form, "institution", 20)),
                           scope=forms.texts(form, "scope", limit=60, most=30),
-                          valid_until=_date(forms.text(form, "valid_until", 20)), settings=settings, today=today)  # fmt: skip
+                          valid_until=forms.optional_date(forms.text(form, "valid_until", 20), "授权截止日期"), settings=settings, today=today)  # fmt: skip
     return redirect(request, PAGE, flash_message="已授权。您可随时在本页查看每一次查询，并随时撤回授权")
 
 

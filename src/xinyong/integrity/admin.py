@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Form, Request
@@ -10,10 +9,10 @@ from starlette.responses import Response
 
 from xinyong.actors import Actor, Permission
 from xinyong.departments import service as departments_service
-from xinyong.errors import InvalidInput
 from xinyong.integrity import service
 from xinyong.integrity.models import CaseStatus
 from xinyong.integrity.rules import load_config
+from xinyong.web import forms
 from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, parse_id, require
 from xinyong.web.errors import on_error_redirect, on_error_render, redirect
 from xinyong.web.templating import render
@@ -29,15 +28,6 @@ Text = Annotated[str, Form(max_length=2000)]
 Short = Annotated[str, Form(max_length=200)]
 BOARD = "/admin/integrity"
 
-
-def _date(text: str, what: str) -> date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(reason=f"{what}“{text[:20]}”不是有效日期（YYYY-MM-DD）") from None
 
 
 @router.get("/integrity", name="admin.integrity.board")
@@ -58,8 +48,8 @@ def case_add(request: Request, session: DbSession, settings: AppSettings, protec
              amount: Short = "", listed_on: Short = "", supervisor: Short = "", clear_by: Short = "") -> Response:  # fmt: skip
     on_error_redirect(request, BOARD)
     case = service.open_case(session, code=code, kind=kind, summary=summary, reference=reference, amount=amount,
-                             listed_on=_date(listed_on, "列入日期"), supervisor_id=parse_id(supervisor),
-                             clear_by=_date(clear_by, "清零期限"), actor=actor, settings=settings, protector=protector,
+                             listed_on=forms.optional_date(listed_on, "列入日期"), supervisor_id=parse_id(supervisor),
+                             clear_by=forms.optional_date(clear_by, "清零期限"), actor=actor, settings=settings, protector=protector,
                              today=today)  # fmt: skip
     return redirect(request, f"{BOARD}#case-{case.id}", flash_message="已登记政务失信记录，并已向监管单位发出预警")
 
@@ -68,7 +58,7 @@ def case_add(request: Request, session: DbSession, settings: AppSettings, protec
 def case_follow_up(request: Request, session: DbSession, actor: Writer, case_id: Id, supervisor: Short = "",
                    clear_by: Short = "") -> Response:  # fmt: skip
     on_error_redirect(request, BOARD)
-    service.follow_up(session, case_id, supervisor_id=parse_id(supervisor), clear_by=_date(clear_by, "清零期限"),
+    service.follow_up(session, case_id, supervisor_id=parse_id(supervisor), clear_by=forms.optional_date(clear_by, "清零期限"),
                       actor=actor)  # fmt: skip
     return redirect(request, f"{BOARD}#case-{case_id}", flash_message="已更新监管单位与清零期限")
 
@@ -77,7 +67,7 @@ def case_follow_up(request: Request, session: DbSession, actor: Writer, case_id:
 def case_clear(request: Request, session: DbSession, actor: Writer, today: Today, case_id: Id, note: Short = "",
                cleared_on: Short = "") -> Response:  # fmt: skip
     on_error_redirect(request, BOARD)
-    service.clear_case(session, case_id, cleared_on=_date(cleared_on, "清零日期"), note=note, actor=actor, today=today)
+    service.clear_case(session, case_id, cleared_on=forms.optional_date(cleared_on, "清零日期"), note=note, actor=actor, today=today)
     return redirect(request, BOARD, flash_message="已清零")
 
 
@@ -93,7 +83,7 @@ def notice_add(request: Request, session: DbSession, settings: AppSettings, prot
                notified_on: Short = "", supervisor: Short = "") -> Response:  # fmt: skip
     on_error_redirect(request, BOARD)
     notice = service.add_notice(session, code=code, court=court, case_no=case_no, obligation=obligation,
-                                notified_on=_date(notified_on, "告知日期"), supervisor_id=parse_id(supervisor),
+                                notified_on=forms.optional_date(notified_on, "告知日期"), supervisor_id=parse_id(supervisor),
                                 actor=actor, settings=settings, protector=protector, today=today)  # fmt: skip
     return redirect(request, f"{BOARD}#notice-{notice.id}",
                     flash_message=f"已登记法院告知，预计 {notice.listing_expected_on} 纳入失信名单，已预警监管单位")  # fmt: skip
@@ -146,6 +136,6 @@ def civil_servant_add(request: Request, session: DbSession, settings: AppSetting
     on_error_render(request, "admin/integrity/civil_servants.html", _file_context(settings))
     service.add_civil_servant_record(session, person_name=person_name, id_number=id_number, employer=employer,
                                      position=position, category=category, item=item, description=description,
-                                     occurred_on=_date(occurred_on, "发生日期"), source_document=source_document,
+                                     occurred_on=forms.optional_date(occurred_on, "发生日期"), source_document=source_document,
                                      actor=actor, settings=settings, protector=protector, today=today)  # fmt: skip
     return redirect(request, "/admin/civil-servants", flash_message="已登记档案记录")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Request
 from starlette.responses import Response
 
 from xinyong.actors import Actor, Permission
-from xinyong.errors import InvalidInput
 from xinyong.points import service as points_service
 from xinyong.scenarios import service
 from xinyong.web import forms
@@ -34,15 +32,6 @@ def registry(request: Request, session: DbSession, settings: AppSettings, today:
     })  # fmt: skip
 
 
-def _date(text: str, what: str) -> date | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(reason=f"{what}“{text[:20]}”不是有效日期（YYYY-MM-DD）") from None
-
 
 @router.post("/scenarios", name="admin.scenarios.save")
 async def save(request: Request, session: DbSession, settings: AppSettings, today: Today, actor: Writer) -> Response:
@@ -53,6 +42,6 @@ async def save(request: Request, session: DbSession, settings: AppSettings, toda
         provider=forms.text(form, "provider", 200), provider_kind=forms.text(form, "provider_kind", 20),
         benefit=forms.text(form, "benefit", 600), grades=forms.texts(form, "grades", limit=8),
         list_types=forms.texts(form, "list_types", limit=40), points_bands=forms.texts(form, "points_bands", limit=40),
-        basis=forms.text(form, "basis", 2000), valid_from=_date(forms.text(form, "valid_from", 20), "起始日") or today,
-        valid_until=_date(forms.text(form, "valid_until", 20), "截止日"), actor=actor, settings=settings)  # fmt: skip
+        basis=forms.text(form, "basis", 2000), valid_from=forms.optional_date(forms.text(form, "valid_from", 20), "起始日") or today,
+        valid_until=forms.optional_date(forms.text(form, "valid_until", 20), "截止日"), actor=actor, settings=settings)  # fmt: skip
     return redirect(request, PAGE, flash_message=f"已保存场景：{scenario.name}")

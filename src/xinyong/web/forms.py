@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
@@ -17,6 +19,17 @@ class PayloadTooLarge(InvalidInput):
     code = "payload-too-large"
     status_code = 413
     message_template = "上传内容超过 {limit} MB 的上限"
+
+
+def optional_date(text: str | None, what: str) -> date | None:
+    """A date field of a form: empty is None; anything but YYYY-MM-DD is a 400 naming the field."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(reason=f"{what}“{text[:20]}”不是有效日期（YYYY-MM-DD）") from None
 
 
 
