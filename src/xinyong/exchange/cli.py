@@ -126,11 +126,8 @@ def webhooks_resume(webhook_id: int = typer.Argument(..., help="推送地址编�
 @exchange_app.command("push", help="把新的变更排入推送队列并发送到期的推送（可由定时任务每分钟运行）")
 def push(limit: int = typer.Option(1000, help="本次最多发送批数")) -> None:
     config = settings()
-    factory = session_factory()
-    with session_scope(factory) as session:
-        queued = webhooks.enqueue(session, settings=config, today=clock.today())
-    with session_scope(factory) as session:  # delivered only once the queueing committed
-        delivered = webhooks.deliver(session, settings=config, protector=protector(config), limit=limit)
+    queued, delivered = webhooks.push(session_factory(), settings=config, protector=protector(config),
+                                      today=clock.today(), limit=limit)  # fmt: skip
     console.print(f"新排队 {queued} 批，本次送达 {delivered} 批", highlight=False)
 
 

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong.actors import Actor
 from xinyong.audit import service as audit
@@ -35,7 +35,7 @@ from xinyong.audit.rules import AuditAction
 from xinyong.catalog import load_catalog
 from xinyong.changelog.service import Position
 from xinyong.config import Settings
-from xinyong.db import utcnow
+from xinyong.db import session_scope, utcnow
 from xinyong.departments.models import ApiKey
 from xinyong.departments.service import key_permissions
 from xinyong.errors import InvalidInput, NotFound, PermissionDenied
@@ -194,3 +194,14 @@ def deliver(session: Session, *, settings: Settings, protector: Protector, limit
     notify.register_topic(PREFIX, handler(settings, protector, transport=transport))
     return notify.deliver_pending(session, settings=settings, notifier=notify.notifier_for(settings),
                                   limit=limit, now=now, topic_prefix=PREFIX)  # fmt: skip
+
+
+def push(factory: sessionmaker[Session], *, settings: Settings, protector: Protector, today: date,
+         limit: int = 1000) -> tuple[int, int]:  # fmt: skip
+    """`xinyong exchange push` and the worker's job: queue the new pages, commit, then deliver what is due (a page
+    is never sent before the transaction that queued it committed). Returns (pages queued, pages delivered)."""
+    with session_scope(factory) as session:
+        queued = enqueue(session, settings=settings, today=today)
+    with session_scope(factory) as session:
+        delivered = deliver(session, settings=settings, protector=protector, limit=limit)
+    return queued, delivered

@@ -82,10 +82,8 @@ def commitments_tasks(ctx: JobContext) -> str:
 
 def exchange_push(ctx: JobContext) -> str:
     """`xinyong exchange push`: queue the new changes for each webhook, then send what is due."""
-    with ctx.session() as session:
-        queued = webhooks.enqueue(session, settings=ctx.settings, today=ctx.today)
-    with ctx.session() as session:  # delivered only once the queueing committed
-        delivered = webhooks.deliver(session, settings=ctx.settings, protector=protector(ctx.settings), limit=1000)
+    queued, delivered = webhooks.push(ctx.session_factory, settings=ctx.settings, protector=protector(ctx.settings),
+                                      today=ctx.today)  # fmt: skip
     return f"新排队 {queued} 批，本次送达 {delivered} 批"
 
 

@@ -23,7 +23,10 @@ def test_worker_once_and_jobs(fresh_database_url, monkeypatch, tmp_path):  # typ
         result = runner.invoke(app, ["worker", "--once"])
         assert result.exit_code == 0, result.output
         for line in ("disclosure-sweep：成功", "lists-expire：成功（期满移出 0 条名单记录）", "notify-deliver：成功",
-                     "repair-overdue：成功", "monitoring-warnings：成功", "jobs-prune：成功"):  # fmt: skip
+                     "repair-overdue：成功", "monitoring-warnings：成功", "jobs-prune：成功",
+                     "commitments-tasks：成功（新建核查任务 0 个；待核查 0 个，其中逾期 0 个）",
+                     "finance-overdue：成功（超过服务时限未答复的融资需求 0 件）",
+                     "exchange-push：成功（新排队 0 批，本次送达 0 批）"):  # fmt: skip
             assert line in result.output
         again = runner.invoke(app, ["worker", "--once"])
         assert again.exit_code == 0
