@@ -13,6 +13,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, false, or_
+from sqlalchemy.sql.elements import ColumnElement
 
 
 class Permission(enum.StrEnum):
@@ -105,6 +110,51 @@ def parse_permission(text: str) -> Permission:
     return Permission(text)
 
 
+Period = tuple[int, datetime | None, datetime | None]  # (department id, since, until): UTC, either end open
+
+
+@dataclass(frozen=True)
+class DepartmentScope:
+    """The departments a region's data covers (a county 信用办's console, a county's portal).
+
+    `always`: departments whose whole history was made inside the region. `periods`: departments that moved
+    between regions; what they made counts for the region it was made in, by its time of creation. Where an
+    object has no time of its own, a moved department's objects count where the department is now."""
+
+    always: frozenset[int] = frozenset()
+    periods: tuple[Period, ...] = ()
+
+    @property
+    def current(self) -> frozenset[int]:
+        """The departments in the region today."""
+        return self.always | {d for d, _since, until in self.periods if until is None}
+
+    def covers(self, department_id: int | None, at: datetime | None = None) -> bool:
+        if department_id is None:
+            return False
+        if department_id in self.always:
+            return True
+        if at is None:
+            return department_id in self.current
+        return any(d == department_id and (since is None or at >= since) and (until is None or at < until)
+                   for d, since, until in self.periods)  # fmt: skip
+
+    def clause(self, department: Any, created: Any = None) -> ColumnElement[bool]:
+        """The SQL condition "made inside the region" on a table's department column (and time of creation)."""
+        if created is None:
+            ids = self.current
+            return department.in_(sorted(ids)) if ids else false()
+        parts: list[ColumnElement[bool]] = [department.in_(sorted(self.always))] if self.always else []
+        for department_id, since, until in self.periods:
+            bounds = [department == department_id]
+            if since is not None:
+                bounds.append(created >= since)
+            if until is not None:
+                bounds.append(created < until)
+            parts.append(and_(*bounds))
+        return or_(*parts) if parts else false()
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: a signed-in user, a department's API key, or the platform itself (CLI, jobs).
@@ -118,6 +168,10 @@ class Actor:
     department_id: int | None = None
     is_department_bound: bool = False
     user_id: int | None = None
+    # The region (GB/T 2260 code) a regional account acts for, and the departments it covers; None: the whole
+    # platform. A department-bound actor's scope is its department, whatever its region.
+    region: str | None = None
+    scope: DepartmentScope | None = None
 
     @classmethod
     def system(cls, label: str = "cli") -> Actor:
@@ -126,8 +180,25 @@ class Actor:
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
 
-    def can_reach(self, department_id: int | None) -> bool:
-        """Data scope: bound actors reach only their own department's data."""
-        if not self.is_department_bound:
+    def can_reach(self, department_id: int | None, at: datetime | None = None) -> bool:
+        """Data scope: bound actors reach only their own department's data; regional actors the data made in
+        their region (`at`: when the object was made, for departments that moved between regions)."""
+        if self.is_department_bound:
+            return department_id is not None and department_id == self.department_id
+        if self.scope is None:
             return True
-        return department_id is not None and department_id == self.department_id
+        return self.scope.covers(department_id, at)
+
+    @property
+    def is_scoped(self) -> bool:
+        """Whether this actor sees only part of the platform's departments (bound or regional)."""
+        return self.is_department_bound or self.scope is not None
+
+    def reach(self, department: Any, created: Any = None) -> ColumnElement[bool] | None:
+        """The SQL condition of this actor's data scope on a department column (None: no condition): add it to
+        every console query that lists or counts other departments' data."""
+        if self.is_department_bound:
+            return department == self.department_id  # type: ignore[no-any-return]
+        if self.scope is None:
+            return None
+        return self.scope.clause(department, created)

@@ -9,7 +9,7 @@ from xinyong.changelog.models import Change, ChangeSequence
 from xinyong.checks.models import CheckFeedback, CreditCheck
 from xinyong.commitments.models import OnlineCommitment, VerificationTask
 from xinyong.db import Base
-from xinyong.departments.models import ApiKey, Department
+from xinyong.departments.models import ApiKey, Department, DepartmentMove
 from xinyong.disclosure.models import PublicationStop, Withdrawal
 from xinyong.evaluation.models import (
     EvaluationPoints,
@@ -48,6 +48,7 @@ from xinyong.notify.models import InboxItem, OutboxItem
 from xinyong.objections.models import Objection
 from xinyong.points.models import PointsHistory, PointsMember
 from xinyong.records.models import Batch, BatchProblem, Record, RecordVersion
+from xinyong.regions.models import Region
 from xinyong.repair.models import RepairApplication, RepairCommitment, RepairEvent
 from xinyong.reports.models import IssuedReport
 from xinyong.scenarios.models import Scenario, ScenarioUse
@@ -73,6 +74,7 @@ __all__ = [
     "Demand",
     "Department",
     "DepartmentDuty",
+    "DepartmentMove",
     "Destination",
     "EvaluationPoints",
     "EvaluationRun",
@@ -114,6 +116,7 @@ __all__ = [
     "QualityIssue",
     "Record",
     "RecordVersion",
+    "Region",
     "RepairApplication",
     "RepairCommitment",
     "RepairEvent",

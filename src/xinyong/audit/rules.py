@@ -30,6 +30,9 @@ class AuditAction(enum.StrEnum):
     USER_PASSWORD_RESET = "user.password-reset"  # noqa: S105 -- an action name
     DEPARTMENT_CREATED = "department.created"
     DEPARTMENT_UPDATED = "department.updated"
+    DEPARTMENT_MOVED = "department.moved"
+    REGION_CREATED = "region.created"
+    REGION_UPDATED = "region.updated"
     KEY_ISSUED = "api-key.issued"
     KEY_REVOKED = "api-key.revoked"
     BATCH_STARTED = "batch.started"
@@ -148,6 +151,9 @@ ACTION_LABELS = {
     AuditAction.USER_PASSWORD_RESET: "重置密码",
     AuditAction.DEPARTMENT_CREATED: "登记部门",
     AuditAction.DEPARTMENT_UPDATED: "修改部门",
+    AuditAction.DEPARTMENT_MOVED: "部门变更所属行政区划",
+    AuditAction.REGION_CREATED: "登记行政区划",
+    AuditAction.REGION_UPDATED: "修改行政区划",
     AuditAction.KEY_ISSUED: "签发访问密钥",
     AuditAction.KEY_REVOKED: "吊销访问密钥",
     AuditAction.BATCH_STARTED: "开始导入批次",

@@ -49,6 +49,7 @@ def add(
     department: str = typer.Option(None, "--department", help="所属部门的统一社会信用代码（部门角色必填）"),
     name: str = typer.Option(None, "--name", help="姓名或显示名"),
     password: str = typer.Option(None, "--password", help="初始密码（不提供则生成一次性密码，首次登录须修改）"),
+    region: str = typer.Option(None, "--region", help="平台级账户所属行政区划代码（如县级信用办）；不填则为全平台"),
 ) -> None:
     try:
         parsed_role = Role(role)
@@ -60,7 +61,7 @@ def add(
             initial = password or service.generate_password()
             user = service.create_user(
                 session, username=username, password=initial, role=parsed_role, department=dept, display_name=name,
-                actor=Actor.system("cli"), settings=settings(), must_change_password=password is None,
+                actor=Actor.system("cli"), settings=settings(), must_change_password=password is None, region=region,
             )  # fmt: skip
             console.print(f"已创建账户：{user.username}（{parsed_role.label}）", highlight=False)
             if password is None:

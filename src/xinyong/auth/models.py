@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from xinyong.auth.rules import Role
 from xinyong.db import Base, UTCDateTime, utcnow
 from xinyong.departments.models import Department
+from xinyong.regions.models import Region  # noqa: F401 (the users table's foreign key names it)
 
 
 class User(Base):
@@ -21,6 +22,9 @@ class User(Base):
         Enum(Role, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
     )
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    # The region a platform-level account (信用办, auditor …) acts for: a county's 信用办 sees its county and the
+    # regions under it. None: the whole platform. Department-bound accounts take their department's region.
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)

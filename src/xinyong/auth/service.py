@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from xinyong.actors import Actor, Permission
 from xinyong.audit import service as audit
@@ -30,6 +30,7 @@ from xinyong.errors import (
     NotFound,
     PermissionDenied,
 )
+from xinyong.regions import service as regions_service
 
 
 class LoginFailed(NotAuthenticated):
@@ -55,9 +56,17 @@ def actor_for_user(user: User) -> Actor:
     only what reads its own history (every write, check, reveal and notice is refused wherever it is asked)."""
     bound = user.role.is_department_bound
     active = not bound or user.department is None or user.department.is_active
+    region, scope = None, None
+    if bound:
+        region = user.department.region if user.department is not None else None
+    elif user.region_code is not None:
+        session = object_session(user)
+        assert session is not None, "an account's scope is read from its database"
+        region = user.region_code
+        scope = departments_service.scope_of(session, regions_service.tree(session).subtree(region))
     return Actor(
         label=f"user:{user.username}", kind="user", permissions=rules.role_permissions(user.role, department_active=active),
-        department_id=user.department_id, is_department_bound=bound, user_id=user.id,
+        department_id=user.department_id, is_department_bound=bound, user_id=user.id, region=region, scope=scope,
     )  # fmt: skip
 
 
@@ -114,6 +123,7 @@ def create_user(
     actor: Actor,
     settings: Settings,
     must_change_password: bool = False,
+    region: str | None = None,
 ) -> User:
     ensure(actor, Permission.USERS_WRITE)
     username = rules.normalize_username(username)
@@ -122,6 +132,7 @@ def create_user(
         raise InvalidInput(reason=problem)
     if role.is_department_bound and department is None:
         raise InvalidInput(reason=f"{role.label}必须属于一个部门")
+    region = _account_region(session, actor, role, department, region)
     _check_password(password, username=username, settings=settings)
     if session.scalar(select(User.id).where(User.username == username)):
         raise AlreadyExists(what=f"用户名 {username}")
@@ -129,20 +140,49 @@ def create_user(
     user = User(
         username=username, display_name=name[:100], role=role, department=department,
         department_id=department.id if department else None, password_hash=passwords.hash_password(password),
-        must_change_password=must_change_password, failed_logins=0, is_active=True,
+        must_change_password=must_change_password, failed_logins=0, is_active=True, region_code=region,
     )  # fmt: skip
     session.add(user)
     session.flush()  # the audit entry names the new id
     audit.record(session, AuditAction.USER_CREATED, actor=actor, department_id=user.department_id,
-                 target=f"user:{user.id}", details={"username": username, "role": role.value})  # fmt: skip
+                 target=f"user:{user.id}", details={"username": username, "role": role.value,
+                                                    **({"region": region} if region else {})})  # fmt: skip
     return user
 
 
-def get_user(session: Session, user_id: int) -> User:
+def _account_region(session: Session, actor: Actor, role: Role, department: Department | None,
+                    region: str | None) -> str | None:  # fmt: skip
+    """The region a new or changed account acts for: none for department-bound roles (their department's), the
+    one asked for (registered, inside the actor's own) or the actor's own for a regional administrator."""
+    tree = regions_service.tree(session)
+    if role.is_department_bound:
+        if department is not None and not actor.can_reach(department.id):
+            raise NotFound(what="该部门")
+        return None
+    if region:
+        region = "".join(region.split())[:6]
+        if tree.get(region) is None:
+            raise InvalidInput(reason=f"行政区划 {region} 尚未登记")
+    region = region or actor.region
+    if actor.region is not None and (region is None or region not in tree.subtree(actor.region)):
+        raise PermissionDenied("只能为本行政区划及其下级区划开设账户")
+    return region
+
+
+def get_user(session: Session, user_id: int, *, actor: Actor | None = None) -> User:
+    """An account by id; a regional administrator reaches only the accounts of its region (others: not found)."""
     user = session.get(User, user_id)
-    if user is None:
+    if user is None or (actor is not None and not _reaches_user(session, actor, user)):
         raise NotFound(what="该账户")
     return user
+
+
+def _reaches_user(session: Session, actor: Actor, user: User) -> bool:
+    if actor.region is None or actor.is_department_bound:
+        return True
+    if user.department_id is not None:
+        return actor.can_reach(user.department_id)
+    return user.region_code is not None and user.region_code in regions_service.tree(session).subtree(actor.region)
 
 
 def get_user_by_name(session: Session, username: str) -> User:
@@ -154,7 +194,8 @@ def get_user_by_name(session: Session, username: str) -> User:
 
 def list_users(session: Session, *, actor: Actor) -> list[User]:
     ensure(actor, Permission.USERS_READ)
-    return list(session.scalars(select(User).order_by(User.department_id, User.username)))
+    users = session.scalars(select(User).order_by(User.department_id, User.username))
+    return [user for user in users if _reaches_user(session, actor, user)]
 
 
 def update_user(
@@ -166,15 +207,21 @@ def update_user(
     department: Department | None = None,
     is_active: bool | None = None,
     unlock: bool = False,
+    region: str | None = None,
 ) -> User:
     ensure(actor, Permission.USERS_WRITE)
-    user = get_user(session, user_id)
+    user = get_user(session, user_id, actor=actor)
     changes: dict[str, object] = {}
     new_role = role or user.role
     new_department_id = department.id if department else (None if role and not role.is_department_bound
                                                           else user.department_id)  # fmt: skip
     if new_role.is_department_bound and new_department_id is None:
         raise InvalidInput(reason=f"{new_role.label}必须属于一个部门")
+    new_region = _account_region(session, actor, new_role, department or user.department,
+                                 region or (user.region_code if not new_role.is_department_bound else None))  # fmt: skip
+    if new_region != user.region_code:
+        changes["region"] = [user.region_code, new_region]
+        user.region_code = new_region
     if user.id == actor.user_id and (new_role != user.role or is_active is False):
         raise InvalidInput(reason="不能修改自己的角色或停用自己的账户")
     if new_role != user.role:
@@ -190,7 +237,7 @@ def update_user(
         changes["unlocked"] = True
         user.locked_until, user.failed_logins = None, 0
     if changes:
-        if "role" in changes or "department_id" in changes or changes.get("is_active") == [True, False]:
+        if {"role", "department_id", "region"} & changes.keys() or changes.get("is_active") == [True, False]:
             _end_sessions(session, user.id)
         audit.record(session, AuditAction.USER_UPDATED, actor=actor, department_id=user.department_id,
                      target=f"user:{user.id}", details={"username": user.username, **changes})  # fmt: skip
@@ -201,7 +248,7 @@ def set_email(session: Session, user_id: int, *, email: str | None, actor: Actor
     """Where the user's warnings are e-mailed besides the console inbox; None or blank: the inbox only.
     The audit entry says that the address changed, not what it is."""
     ensure(actor, Permission.USERS_WRITE)
-    user = get_user(session, user_id)
+    user = get_user(session, user_id, actor=actor)
     address = (email or "").strip() or None
     if address is not None:
         problem = rules.email_problem(address)
@@ -218,7 +265,7 @@ def set_email(session: Session, user_id: int, *, email: str | None, actor: Actor
 def reset_password(session: Session, user_id: int, *, actor: Actor) -> str:
     """A one-time password for the user, who must change it at the next sign-in; their sessions end."""
     ensure(actor, Permission.USERS_WRITE)
-    user = get_user(session, user_id)
+    user = get_user(session, user_id, actor=actor)
     temporary = generate_password()
     user.password_hash = passwords.hash_password(temporary)
     user.must_change_password = True

@@ -35,6 +35,7 @@ from xinyong.measures.cli import app as measures_app
 from xinyong.monitoring.cli import app as monitoring_app
 from xinyong.notify.cli import app as notify_app
 from xinyong.records.cli import app as records_app
+from xinyong.regions.cli import app as regions_app
 from xinyong.repair.cli import app as repair_app
 from xinyong.reports.cli import app as reports_app
 from xinyong.subjects.cli import app as subjects_app
@@ -51,6 +52,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db", help="数据库：创建与迁移")
 app.add_typer(departments_app, name="departments", help="部门与访问密钥")
+app.add_typer(regions_app, name="regions", help="行政区划：市县信用一张网的区划树与县级门户域名")
 app.add_typer(records_app, name="records", help="信用记录归集：导入、撤销、批次报告")
 app.add_typer(subjects_app, name="subjects", help="信用主体库")
 app.add_typer(calendar_app, name="calendar", help="工作日日历（节假日与调休）")

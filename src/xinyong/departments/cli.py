@@ -5,7 +5,7 @@ from datetime import timedelta
 import typer
 from rich.table import Table
 
-from xinyong.actors import API_PERMISSIONS
+from xinyong.actors import API_PERMISSIONS, Actor
 from xinyong.commandline import console, fail, session_factory
 from xinyong.db import session_scope, utcnow
 from xinyong.departments import service
@@ -26,6 +26,21 @@ def add(
         with session_scope(session_factory()) as session:
             department = service.add_department(session, code=code, name=name, region=region)
             console.print(f"已登记部门：{department.name}（{department.code}）", highlight=False)
+    except DomainError as exc:
+        raise fail(exc) from None
+
+
+@app.command("move", help="将部门调整到另一行政区划（此前的数据仍属原区划；记入审计日志）")
+def move(
+    department: str = typer.Option(..., "--department", help="部门的统一社会信用代码"),
+    region: str = typer.Option(..., "--region", help="调入的行政区划代码（须已登记）"),
+) -> None:
+    try:
+        with session_scope(session_factory()) as session:
+            dept = service.get_department(session, department)
+            before = dept.region
+            service.move_department(session, dept.id, region=region, actor=Actor.system("cli"))
+            console.print(f"已将{dept.name}从 {before} 调整到 {dept.region}；此前报送的数据仍属 {before}。", highlight=False)
     except DomainError as exc:
         raise fail(exc) from None
 

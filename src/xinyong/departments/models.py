@@ -21,6 +21,20 @@ class Department(Base):
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="department")
 
 
+class DepartmentMove(Base):
+    """A department moved from one region to another (区划调整). What it made before the move stays with the
+    region it was made in: the moves are the timeline that data scopes read (`departments.service.scope_of`)."""
+
+    __tablename__ = "department_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    from_region: Mapped[str] = mapped_column(String(6))
+    to_region: Mapped[str] = mapped_column(String(6))
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+
+
 class ApiKey(Base):
     """A key for a department's own system. Only a SHA-256 of the secret is kept: keys are random and
     long, so a slow password hash buys nothing and would cost every request."""

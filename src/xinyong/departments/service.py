@@ -11,20 +11,28 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from xinyong import refcache
-from xinyong.actors import API_PERMISSIONS, DEFAULT_KEY_PERMISSIONS, Actor, Permission, parse_permission
+from xinyong.actors import (
+    API_PERMISSIONS,
+    DEFAULT_KEY_PERMISSIONS,
+    Actor,
+    DepartmentScope,
+    Permission,
+    parse_permission,
+)
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.codes import CodeError, clean_display_name, validate_uscc
 from xinyong.db import utcnow
-from xinyong.departments.models import ApiKey, Department
+from xinyong.departments.models import ApiKey, Department, DepartmentMove
 from xinyong.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from xinyong.regions import service as regions
 
 KEY_PREFIX = "xy"
 KEY_USE_RESOLUTION = timedelta(minutes=1)
 # What a department's system may do with a key when nothing narrower is asked for.
 DEFAULT_SCOPES = [p.value for p in DEFAULT_KEY_PERMISSIONS]
 
-refcache.watch(Department, ApiKey)
+refcache.watch(Department, ApiKey, DepartmentMove)
 
 
 def names_by_id(session: Session) -> dict[int, str]:
@@ -53,15 +61,87 @@ def add_department(
         raise InvalidInput(reason="部门名称不能为空")
     if session.scalar(select(Department).where(Department.code == code)):
         raise AlreadyExists(what=f"部门 {code}")
-    region = (region or code[2:8]).strip()
-    if len(region) != 6 or not region.isdigit():
-        raise InvalidInput(reason="行政区划代码应为 6 位数字")
+    region = _region_for(session, code, region, actor)
     department = Department(code=code, name=name[:200], region=region)
     session.add(department)
     session.flush()  # the caller usually needs the id
     audit.record(session, AuditAction.DEPARTMENT_CREATED, actor=_system(actor), department_id=department.id,
                  target=f"department:{department.id}", details={"code": code, "name": department.name})  # fmt: skip
     return department
+
+
+def _region_for(session: Session, code: str, requested: str | None, actor: Actor | None) -> str:
+    """The region a new department belongs to. On an install that registered no region (one platform, one
+    region): the code asked for, or the one its credit code names (characters 3–8). Once regions are registered:
+    the one asked for, which must be registered, else the one its code names when registered, else the
+    platform's own; a regional account registers departments only inside its region."""
+    tree = regions.tree(session)
+    if tree.root is None:
+        region = (requested or code[2:8]).strip()
+        if len(region) != 6 or not region.isdigit():
+            raise InvalidInput(reason="行政区划代码应为 6 位数字")
+        return region
+    if requested:
+        chosen = "".join(requested.split())
+        if tree.get(chosen) is None:
+            raise InvalidInput(reason=f"行政区划 {chosen[:32]} 尚未登记（xinyong regions add）")
+    else:
+        chosen = code[2:8] if tree.get(code[2:8]) is not None else tree.root.code
+    if actor is not None and actor.region is not None and chosen not in tree.subtree(actor.region):
+        raise PermissionDenied("只能在本行政区划及其下级区划登记部门")
+    return chosen
+
+
+def move_department(session: Session, department_id: int, *, region: str, actor: Actor) -> Department:
+    """Move a department to another region (区划调整). Its history stays where it was made: every data scope
+    reads the move's time (`scope_of`); the move is audited."""
+    department = session.get(Department, department_id)
+    if department is None:
+        raise NotFound(what="该部门")
+    regions.ensure_manages(session, actor, region)
+    target = regions.get_region(session, region)
+    if target.code == department.region:
+        raise InvalidInput(reason=f"{department.name}已属于{target.name}")
+    before = department.region or target.code
+    session.add(DepartmentMove(department_id=department.id, from_region=before, to_region=target.code,
+                               moved_at=utcnow(), actor=actor.label[:100]))  # fmt: skip
+    department.region = target.code
+    session.flush()
+    audit.record(session, AuditAction.DEPARTMENT_MOVED, actor=actor, department_id=department.id,
+                 target=f"department:{department.id}", details={"from": before, "to": target.code})  # fmt: skip
+    return department
+
+
+def scope_of(session: Session, codes: frozenset[str]) -> DepartmentScope:
+    """The departments whose data was made in the regions `codes`, from the departments' moves."""
+    return refcache.get(session, ("departments.scope", codes), lambda s: _load_scope(s, codes))
+
+
+def _load_scope(session: Session, codes: frozenset[str]) -> DepartmentScope:
+    table, moves = Department.__table__.c, DepartmentMove.__table__.c
+    current = dict(session.connection().execute(select(table.id, table.region)).all())  # type: ignore[arg-type]
+    timeline: dict[int, list[tuple[datetime, str, str]]] = {}
+    for department_id, moved_at, before, after in session.connection().execute(
+        select(moves.department_id, moves.moved_at, moves.from_region, moves.to_region).order_by(moves.moved_at, moves.id)
+    ):
+        timeline.setdefault(department_id, []).append((moved_at, before, after))
+    always: set[int] = set()
+    periods: list[tuple[int, datetime | None, datetime | None]] = []
+    for department_id, region in current.items():
+        steps = timeline.get(department_id)
+        if not steps:
+            if region in codes:
+                always.add(department_id)
+            continue
+        since: datetime | None = None
+        held = steps[0][1]
+        for moved_at, _before, after in steps:
+            if held in codes:
+                periods.append((department_id, since, moved_at))
+            since, held = moved_at, after
+        if region in codes:
+            periods.append((department_id, since, None))
+    return DepartmentScope(frozenset(always), tuple(periods))
 
 
 def set_department_active(session: Session, department_id: int, *, is_active: bool, actor: Actor) -> Department:
@@ -87,8 +167,19 @@ def get_department(session: Session, code: str) -> Department:
     return department
 
 
-def list_departments(session: Session) -> list[Department]:
-    return list(session.scalars(select(Department).order_by(Department.name)))
+def list_departments(session: Session, actor: Actor | None = None) -> list[Department]:
+    """Every department, or those in the actor's region (its own for a department-bound actor)."""
+    query = select(Department).order_by(Department.name)
+    if actor is not None and actor.is_scoped:
+        query = query.where(Department.id.in_(sorted(reachable_ids(actor))))
+    return list(session.scalars(query))
+
+
+def reachable_ids(actor: Actor) -> frozenset[int]:
+    """The departments a scoped actor works with today (its own, or those now in its region)."""
+    if actor.is_department_bound:
+        return frozenset({actor.department_id}) if actor.department_id is not None else frozenset()
+    return actor.scope.current if actor.scope is not None else frozenset()
 
 
 def _hash_secret(secret: str) -> str:

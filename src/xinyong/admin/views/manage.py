@@ -133,7 +133,7 @@ def user_update(
 def user_reset_password(request: Request, session: DbSession, actor: UsersWrite, user_id: Id) -> Response:
     on_error_redirect(request, "/admin/users")
     password = auth_service.reset_password(session, user_id, actor=actor)
-    user = auth_service.get_user(session, user_id)
+    user = auth_service.get_user(session, user_id, actor=actor)
     return render(request, "admin/secret.html", {"title": "密码已重置", "subject": user.username, "label": "一次性密码",
                                            "secret": password, "back": "/admin/users"})  # fmt: skip
 
