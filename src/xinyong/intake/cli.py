@@ -8,12 +8,16 @@ import time
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
 from xinyong import clock
+from xinyong.actors import Actor
 from xinyong.catalog import load_catalog
 from xinyong.commandline import console, err_console, fail, session_factory, settings
-from xinyong.errors import DomainError
-from xinyong.intake import drop, pull, rules
+from xinyong.db import session_scope
+from xinyong.departments import service as departments_service
+from xinyong.errors import DomainError, NotFound
+from xinyong.intake import drop, pull, rules, service
 from xinyong.protect import protector
 
 app = typer.Typer(no_args_is_help=True)
@@ -128,3 +132,57 @@ def watch(
         time.sleep(interval)
     if failures:
         raise typer.Exit(2)
+
+
+# ------------------------------------------------------------------------------------ 部门目录清单
+
+
+@app.command("duties", help="部门目录清单：各部门应报送的信息类别及报送频度（信用监测据此考核）")
+def duties_(department: str = typer.Option(None, "--department", help="只列出该部门（统一社会信用代码）")) -> None:
+    try:
+        with session_scope(session_factory()) as session:
+            department_id = departments_service.get_department(session, department).id if department else None
+            rows = service.duties(session, settings(), department_id=department_id)
+            table = Table("编号", "部门", "信息类别", "报送频度", "设置者")
+            for row in rows:
+                table.add_row(str(row.id), row.department, f"{row.type_name}（{row.record_type}）", row.frequency_label,
+                              row.set_by)  # fmt: skip
+            console.print(table if rows else "目录清单为空。用 xinyong exchange duty-set 添加。", highlight=False)
+    except DomainError as exc:
+        raise fail(exc) from None
+
+
+@app.command("duty-set", help="把一个信息类别列入部门目录清单，或修改其报送频度（记入审计）")
+def duty_set(
+    department: str = typer.Option(..., "--department", help="部门的统一社会信用代码"),
+    record_type: str = typer.Option(..., "--type", help="目录中的信息类别，如 penalty、license"),
+    frequency: str = typer.Option(None, "--frequency", help=f"报送频度：{'、'.join(rules.FREQUENCIES)}（默认：双公示 "
+                                  "为作出决定后 7 个工作日内，其余每月）"),
+) -> None:
+    try:
+        with session_scope(session_factory()) as session:
+            dept = departments_service.get_department(session, department)
+            duty = service.set_duty(session, Actor.system("cli"), settings=settings(), department_id=dept.id,
+                                    record_type=record_type, frequency=frequency)  # fmt: skip
+            console.print(f"已设置：{dept.name} 报送 {duty.record_type}，"
+                          f"{rules.FREQUENCIES.get(duty.frequency, duty.frequency)}。", highlight=False)  # fmt: skip
+    except DomainError as exc:
+        raise fail(exc) from None
+
+
+@app.command("duty-remove", help="把一个信息类别移出部门目录清单（记入审计）")
+def duty_remove(
+    department: str = typer.Option(..., "--department", help="部门的统一社会信用代码"),
+    record_type: str = typer.Option(..., "--type", help="信息类别"),
+) -> None:
+    try:
+        with session_scope(session_factory()) as session:
+            dept = departments_service.get_department(session, department)
+            found = [r for r in service.duties(session, settings(), department_id=dept.id)
+                     if r.record_type == record_type.strip()]  # fmt: skip
+            if not found:
+                raise NotFound(what=f"{dept.name}目录清单中的“{record_type.strip()[:40]}”")
+            service.remove_duty(session, Actor.system("cli"), duty_id=found[0].id)
+            console.print(f"已移出：{dept.name} 的 {found[0].type_name}。", highlight=False)
+    except DomainError as exc:
+        raise fail(exc) from None
