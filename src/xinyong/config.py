@@ -358,6 +358,12 @@ class Settings(BaseSettings):
         default=365, ge=1, le=3650,
         description="Days after a plan's period ends during which its plan, draw and results stay on the portal.",
     )
+    changelog_retention_days: int = Field(
+        default=400, ge=0, le=36500,
+        description="Days the change log keeps a change (0: for ever). Older changes are pruned by the "
+        "changelog-prune job, never one a registered webhook has not yet been sent; a feed cursor older than the "
+        "pruned horizon answers 410, and a destination behind it gets a full export.",
+    )
     inspections_sectors_file: Path | None = Field(
         default=None,
         description="TOML file of sectors and special domains (catalogue filters) replacing the built-in one.",

@@ -44,3 +44,7 @@ class ChangeSequence(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The horizon: the last change deleted by pruning ((0, 0) while nothing was). A cursor before it names
+    # changes that no longer exist; readers are told to synchronise again instead of silently missing them.
+    pruned_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    pruned_id: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

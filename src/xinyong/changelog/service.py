@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, event, func, insert, literal, or_, select, update
+from sqlalchemy import and_, delete, event, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.changelog.models import Change, ChangeKind, ChangeSequence
@@ -96,13 +97,14 @@ def _forget(session: Session, transaction: Any) -> None:
 
 
 def head(session: Session) -> Position:
-    """The last committed position (the beginning when the log is empty)."""
+    """The last committed position (the pruning horizon when the log holds nothing after it, the beginning when
+    it never held anything)."""
     changes = Change.__table__
     seq = session.execute(select(func.max(changes.c.seq))).scalar()
     if seq is None:
-        return Position.start()
+        return horizon(session)
     last = session.execute(select(func.max(changes.c.id)).where(changes.c.seq == seq)).scalar()
-    return Position(int(seq), int(last or 0))
+    return max(Position(int(seq), int(last or 0)), horizon(session))
 
 
 def after(position: Position) -> Any:
@@ -130,3 +132,30 @@ def page(
     if until is not None:
         query = query.where(not_after(until))
     return list(session.execute(query.order_by(changes.c.seq, changes.c.id).limit(limit)))
+
+
+# ------------------------------------------------------------------------------------------ pruning
+
+
+def horizon(session: Session) -> Position:
+    """The last change deleted by pruning: a reader's cursor before it has missed changes that are gone."""
+    sequence = ChangeSequence.__table__
+    row = session.execute(select(sequence.c.pruned_seq, sequence.c.pruned_id).where(sequence.c.id == 1)).first()
+    return Position(int(row[0]), int(row[1])) if row is not None else Position.start()
+
+
+def prune(session: Session, *, made_before: datetime, keep_after: Position | None = None) -> int:
+    """Delete the committed changes made before `made_before`, none after `keep_after` (the slowest consumer the
+    platform itself feeds: destinations, webhooks), and move the horizon to the last one deleted. Returns the
+    number deleted. The sequence row's lock keeps it from interleaving with commits that hand out positions."""
+    changes, sequence = Change.__table__, ChangeSequence.__table__
+    query = select(changes.c.seq, changes.c.id).where(changes.c.seq.is_not(None), changes.c.created_at < made_before)
+    if keep_after is not None:
+        query = query.where(not_after(keep_after))
+    last = session.execute(query.order_by(changes.c.seq.desc(), changes.c.id.desc()).limit(1)).first()
+    if last is None:
+        return 0
+    cut = Position(int(last[0]), int(last[1]))
+    session.execute(update(sequence).where(sequence.c.id == 1).values(pruned_seq=cut.seq, pruned_id=cut.id))
+    deleted = session.execute(delete(changes).where(changes.c.seq.is_not(None), not_after(cut)))
+    return int(getattr(deleted, "rowcount", 0) or 0)

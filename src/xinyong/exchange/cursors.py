@@ -33,6 +33,13 @@ class CursorInFuture(CursorInvalid):
     message_template = "该游标指向尚不存在的变更位置（平台当前位置之后），可能来自其他平台或已恢复的备份，请从头同步"
 
 
+class CursorExpired(CursorInvalid):
+    code = "cursor-expired"
+    status_code = 410
+    message_template = ("该游标之后的部分变更已超过保留期限被清理，无法接续；请用批量导出重新全量同步，"
+                        "再从最新游标继续订阅")  # fmt: skip
+
+
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,7 +36,7 @@ from xinyong.departments.models import Department
 from xinyong.disclosure.models import PublicationStop
 from xinyong.errors import InvalidInput
 from xinyong.exchange import cursors
-from xinyong.exchange.models import Destination
+from xinyong.exchange.models import Destination, Webhook
 from xinyong.protect import Protector, derived_key, load_master_key
 from xinyong.records.models import Record, RecordStatus
 
@@ -85,6 +86,8 @@ def resolve_start(session: Session, text: str | None, *, scope: str, key: bytes,
     position = cursors.decode(text, scope, key)
     if position > changelog.head(session):
         raise cursors.CursorInFuture()
+    if position < changelog.horizon(session):
+        raise cursors.CursorExpired()
     return position
 
 
@@ -132,7 +135,12 @@ def export_national(
     end = changelog.head(session)
     if end < start:
         end = start
-    record_ids = sorted(_changed_records(session, start, end))
+    if start < changelog.horizon(session):
+        # The log no longer reaches back to the cursor (a new destination, or one not exported for longer than
+        # the log keeps changes): every record goes, so that nothing pruned is missed.
+        record_ids = list(session.scalars(select(Record.id).order_by(Record.id)))
+    else:
+        record_ids = sorted(_changed_records(session, start, end))
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)  # the files may hold ID numbers (see docs/exchange.md)
     catalog = load_catalog(settings.catalog_dirs)
@@ -185,6 +193,17 @@ def export_national(
                           "files": {f["path"]: f["sha256"] for f in result.files}})  # fmt: skip
     session.flush()
     return result
+
+
+def prune_changes(session: Session, *, settings: Settings, now: datetime) -> int:
+    """Prune the change log to its retention (`changelog_retention_days`), keeping every change a webhook, active
+    or paused, has not yet been sent. Destinations behind the horizon get a full export instead."""
+    days = settings.changelog_retention_days
+    if days <= 0:
+        return 0
+    cursors_held = [Position(int(seq), int(last)) for seq, last in
+                    session.execute(select(Webhook.cursor_seq, Webhook.cursor_id))]  # fmt: skip
+    return changelog.prune(session, made_before=now - timedelta(days=days), keep_after=min(cursors_held, default=None))
 
 
 def _changed_records(session: Session, start: Position, end: Position) -> set[int]:

@@ -8,6 +8,7 @@ from xinyong.actors import Actor
 from xinyong.audit import service as audit_service
 from xinyong.commitments import service as commitments_service
 from xinyong.disclosure import service as disclosure_service
+from xinyong.exchange import service as exchange_service
 from xinyong.exchange import webhooks
 from xinyong.finance import service as finance_service
 from xinyong.jobs import service
@@ -100,6 +101,13 @@ def prune_runs(ctx: JobContext) -> str:
     return f"清理 {KEEP_RUNS.days} 天前的运行记录 {count} 条"
 
 
+def changelog_prune(ctx: JobContext) -> str:
+    with ctx.session() as session:
+        count = exchange_service.prune_changes(session, settings=ctx.settings, now=ctx.now)
+    days = ctx.settings.changelog_retention_days
+    return f"清理 {days} 天前的变更记录 {count} 条" if days else "变更记录永久保留（未清理）"
+
+
 register("disclosure-sweep", "公示期满清理", disclosure_sweep, Schedule(daily_at=time(0, 10)))
 register("lists-expire", "名单期满移出", lists_expire, Schedule(daily_at=time(0, 20)))
 register("monitoring-warnings", "信用监测预警", monitoring_warnings, Schedule(daily_at=time(7, 0)))
@@ -111,3 +119,4 @@ register("finance-overdue", "信易贷超时未答复统计", finance_overdue, S
 register("exchange-push", "变更推送（Webhook）", exchange_push,
          Schedule(every=timedelta(minutes=1), retry=timedelta(minutes=1), lease=timedelta(minutes=10)))  # fmt: skip
 register("jobs-prune", "清理定时任务运行记录", prune_runs, Schedule(daily_at=time(3, 0)))
+register("changelog-prune", "清理超过保留期的变更记录", changelog_prune, Schedule(daily_at=time(3, 20)))
