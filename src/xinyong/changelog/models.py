@@ -13,8 +13,9 @@ class ChangeKind:
     UPDATED = "updated"
     REVOKED = "revoked"
     REPAIRED = "repaired"  # publication stopped by an approved credit repair
+    RESTORED = "restored"  # publication resumed: the subject broke its repair commitment (违诺)
 
-    ALL = (CREATED, UPDATED, REVOKED, REPAIRED)
+    ALL = (CREATED, UPDATED, REVOKED, REPAIRED, RESTORED)
 
 
 class Change(Base):

@@ -48,7 +48,7 @@ MANIFEST = "manifest.json"
 REVOCATIONS = "revocations.csv"
 REPAIRS = "repairs.csv"
 REVOCATION_HEADERS = ("信息类别", "数据来源单位统一社会信用代码", "决定文书号", "撤销时间", "撤销理由")
-REPAIR_HEADERS = ("信息类别", "数据来源单位统一社会信用代码", "决定文书号", "停止公示日期")
+REPAIR_HEADERS = ("信息类别", "数据来源单位统一社会信用代码", "决定文书号", "停止公示日期", "恢复公示日期")
 _PAGE = 5000
 _PART = 900
 
@@ -150,7 +150,7 @@ def export_national(
     revocations = _CsvFile(out / REVOCATIONS, REVOCATION_HEADERS)
     repairs = _CsvFile(out / REPAIRS, REPAIR_HEADERS)
     try:
-        for record, dept_code, stopped_on in _records(session, record_ids):
+        for record, dept_code, stopped_on, lifted_on in _records(session, record_ids):
             rtype = catalog.get(record.record_type)
             clear = json.loads(protector.unseal(record.sealed)) if record.sealed and not mask_id_numbers else {}
             target = writers.get((dept_code, rtype.key))
@@ -166,8 +166,9 @@ def export_national(
             if record.status == RecordStatus.REVOKED:
                 when = record.revoked_at.astimezone(clock.CHINA).isoformat(timespec="seconds") if record.revoked_at else ""
                 revocations.write([rtype.key, dept_code, doc_no, when, record.revoke_reason or ""])
-            if stopped_on is not None:
-                repairs.write([rtype.key, dept_code, doc_no, stopped_on.isoformat()])
+            if stopped_on is not None:  # stopped by a repair; resumed when the subject broke its commitment
+                repairs.write([rtype.key, dept_code, doc_no, stopped_on.isoformat(),
+                               lifted_on.isoformat() if lifted_on is not None else ""])  # fmt: skip
     finally:
         for handle in (*writers.values(), revocations, repairs):
             handle.close()
@@ -217,9 +218,9 @@ def _changed_records(session: Session, start: Position, end: Position) -> set[in
         position = Position(rows[-1].seq, rows[-1].id)
 
 
-def _records(session: Session, record_ids: list[int]) -> Iterator[tuple[Record, str, Any]]:
-    """Records with their department's code and the day a repair stopped their publication (None if none), in
-    record id order."""
+def _records(session: Session, record_ids: list[int]) -> Iterator[tuple[Record, str, Any, Any]]:
+    """Records with their department's code, the day a repair stopped their publication (None if none) and the
+    day it was resumed (None if it was not), in record id order."""
     for start in range(0, len(record_ids), _PART):
         part = record_ids[start : start + _PART]
         query = (
@@ -229,7 +230,7 @@ def _records(session: Session, record_ids: list[int]) -> Iterator[tuple[Record, 
             .where(Record.id.in_(part)).order_by(Record.id)
         )  # fmt: skip
         for record, code, stopped_on, lifted_on in session.execute(query):
-            yield record, code, (stopped_on if lifted_on is None else None)
+            yield record, code, stopped_on, lifted_on
             session.expunge(record)  # bounded memory on large exports
 
 

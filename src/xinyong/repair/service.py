@@ -555,8 +555,8 @@ def resubmit_application(session: Session, *, account: SubjectAccount, number: s
 
 
 def _change(session: Session, kind: str, record: Record, application: RepairApplication, today: date) -> None:
-    changelog.log(session, [(record.id, record.record_type)],
-                  ChangeKind.REPAIRED if kind == "publication-stopped" else ChangeKind.UPDATED)  # fmt: skip
+    logged = {"publication-stopped": ChangeKind.REPAIRED, "publication-restored": ChangeKind.RESTORED}
+    changelog.log(session, [(record.id, record.record_type)], logged.get(kind, ChangeKind.UPDATED))
     subject = session.get(Subject, record.subject_id)
     department = session.get(Department, record.department_id)
     notify.change_event(

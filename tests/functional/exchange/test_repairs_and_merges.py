@@ -176,8 +176,8 @@ def test_a_repair_travels_on_the_feed_and_in_the_export_once(node: Node, web: Te
     assert [(f["type"], f["rows"]) for f in second["files"]] == [("commitment", 1), ("penalty", 1)]
     assert exported_doc_nos(tmp_path / "e2") == [repaired["CF_WSH"]]
     assert side_file(tmp_path / "e2", "repairs.csv") == [
-        ["信息类别", "数据来源单位统一社会信用代码", "决定文书号", "停止公示日期"],
-        ["penalty", rf.DEPT_CODE, repaired["CF_WSH"], node.today.isoformat()],
+        ["信息类别", "数据来源单位统一社会信用代码", "决定文书号", "停止公示日期", "恢复公示日期"],
+        ["penalty", rf.DEPT_CODE, repaired["CF_WSH"], node.today.isoformat(), ""],
     ]
     manifest = json.loads((tmp_path / "e2" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["repairs"]["path"] == "repairs.csv"
@@ -263,7 +263,7 @@ def test_a_revocation_travels_on_the_feed_and_in_the_export_once(node: Node, web
     assert not (tmp_path / "e3" / "revocations.csv").exists()
 
 
-def test_a_broken_repair_commitment_is_an_update_and_leaves_repairs_csv(node: Node, web: TestClient,
+def test_a_broken_repair_commitment_resumes_publication_and_says_so(node: Node, web: TestClient,
                                                                          tmp_path: Path) -> None:  # fmt: skip
     row = rf.penalty_row(CF_JDRQ=(node.today - timedelta(days=200)).isoformat())
     node.load([row])
@@ -283,11 +283,13 @@ def test_a_broken_repair_commitment_is_an_update_and_leaves_repairs_csv(node: No
         session.commit()
 
     later, _ = feed(web, headers, after=cursor)
-    assert summary(later) == [("updated", row["CF_WSH"])]
+    assert summary(later) == [("restored", row["CF_WSH"])]  # a signal of its own, not a bare update
     assert later[0]["record"]["published"] is True  # published again, with its content
     assert later[0]["record"]["fields"]["CF_WSH"] == row["CF_WSH"]
     second = node.export(tmp_path / "e2")
-    assert (second["records"], second["repairs"]) == (2, 0)  # sent again, no longer listed as repaired
+    assert (second["records"], second["repairs"]) == (2, 1)  # sent again, with the day publication resumed
     assert [(f["type"], f["rows"]) for f in second["files"]] == [("commitment", 1), ("penalty", 1)]  # the commitment marked broken
     assert exported_doc_nos(tmp_path / "e2") == [row["CF_WSH"]]
-    assert not (tmp_path / "e2" / "repairs.csv").exists()
+    (stopped,) = [r for r in side_file(tmp_path / "e2", "repairs.csv")[1:]]
+    assert stopped[2] == row["CF_WSH"]
+    assert stopped[4] == node.today.isoformat()  # 恢复公示日期: the receiver publishes it again
