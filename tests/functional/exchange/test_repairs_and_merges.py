@@ -290,6 +290,6 @@ def test_a_broken_repair_commitment_resumes_publication_and_says_so(node: Node, 
     assert (second["records"], second["repairs"]) == (2, 1)  # sent again, with the day publication resumed
     assert [(f["type"], f["rows"]) for f in second["files"]] == [("commitment", 1), ("penalty", 1)]  # the commitment marked broken
     assert exported_doc_nos(tmp_path / "e2") == [row["CF_WSH"]]
-    (stopped,) = [r for r in side_file(tmp_path / "e2", "repairs.csv")[1:]]
+    (stopped,) = side_file(tmp_path / "e2", "repairs.csv")[1:]
     assert stopped[2] == row["CF_WSH"]
     assert stopped[4] == node.today.isoformat()  # 恢复公示日期: the receiver publishes it again
