@@ -51,7 +51,10 @@ class VerificationTask(Base):
     working days; overdue when still open after `due_on`."""
 
     __tablename__ = "commitment_verifications"
-    __table_args__ = (Index("ix_commitment_verifications_department_status", "department_id", "status"),)
+    __table_args__ = (
+        Index("ix_commitment_verifications_department_status", "department_id", "status"),
+        Index("ix_commitment_verifications_due_on", "due_on"),  # the month's tasks (monitoring), the overdue ones
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), unique=True)

@@ -1,4 +1,4 @@
-"""change log horizon: where pruning the change log has reached
+"""change log horizon (where pruning the change log has reached); verification tasks indexed by due date
 
 Revision ID: 0021_changelog_horizon
 Revises: 0019_regions
@@ -20,9 +20,13 @@ def upgrade() -> None:
     with op.batch_alter_table("change_sequence", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pruned_seq", sa.BigInteger(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("pruned_id", sa.BigInteger(), server_default="0", nullable=False))
+    with op.batch_alter_table("commitment_verifications", schema=None) as batch_op:
+        batch_op.create_index("ix_commitment_verifications_due_on", ["due_on"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("commitment_verifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_commitment_verifications_due_on")
     with op.batch_alter_table("change_sequence", schema=None) as batch_op:
         batch_op.drop_column("pruned_id")
         batch_op.drop_column("pruned_seq")
