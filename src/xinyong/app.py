@@ -15,6 +15,7 @@ from xinyong import __version__, health, refcache
 from xinyong.accounts import admin as accounts_admin
 from xinyong.accounts import portal as accounts_portal
 from xinyong.admin import views as admin_views
+from xinyong.admin.views import regions as admin_regions
 from xinyong.audit import keys as audit_keys
 from xinyong.catalog import load_catalog
 from xinyong.catalog import pages as catalog_pages
@@ -80,7 +81,7 @@ ROUTERS = (
     reports_api.router, exchange_api.router, finance_api.router, scenarios_api.router,
     *PORTAL_ROUTERS[1:],
     # the console
-    admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
+    admin_views.router, admin_regions.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
     objections_admin.router, accounts_admin.router, reports_admin.router, evaluation_admin.router, inspections_admin.router,
     monitoring_admin.router, integrity_admin.router, intake_admin.router, commitments_admin.router, exchange_admin.router,
     finance_admin.router, finance_bank.router, scenarios_admin.router,
