@@ -115,6 +115,9 @@ def test_county_portal_by_prefix_shows_only_its_records(portal, loaded) -> None:
     assert f'/region/{CHANGXING}/disclosure/penalty"' in home.text
     assert f'/region/{CHANGXING}/static/portal/site.css"' in home.text
     assert portal.get(f"/region/{CHANGXING}/static/portal/site.css").status_code == 200
+    lists = portal.get(f"/region/{CHANGXING}/lists")
+    assert f'/region/{CHANGXING}/lists/public"' in lists.text
+    assert portal.get(f"/region/{CHANGXING}/lists/public").status_code == 200
 
 
 def test_county_portal_by_host_shows_only_its_records(portal, loaded) -> None:  # type: ignore[no-untyped-def]
