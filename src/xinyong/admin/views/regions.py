@@ -22,7 +22,7 @@ from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
 
-router = make_router(prefix="/admin")
+router = make_router(prefix="/admin", include_in_schema=False)
 PAGE = "/admin/regions"
 
 RegionsRead = Annotated[Actor, require(Permission.DEPARTMENTS_READ)]
