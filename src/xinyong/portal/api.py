@@ -38,7 +38,8 @@ def _subject(card: service.SubjectCard) -> SubjectRead:
     "自然人只能按证件号码精确查询，名称查询不返回自然人。受频率限制（超过返回 429）。",
 )
 async def search_subjects(
-    session: ReadSession, settings: AppSettings, today: Today, protector: AppProtector, region: CurrentRegion,
+    session: ReadSession, settings: AppSettings, today: Today, protector: AppProtector,
+    region: CurrentRegion,  # a county's portal (by prefix or host): its records only
     q: str = Query("", max_length=100, pattern=NO_NUL, description="名称片段或代码"),
     page: int = Query(1, ge=1, le=service.MAX_PAGE),
 ) -> SubjectSearchRead:  # fmt: skip
@@ -72,7 +73,8 @@ RECORDS_PATH = "/subjects/{code}/records"
             summary="信用主体当前公示的信用记录（按信息类别）",
             responses=error_responses(404, 422, 429, s404="没有该信用主体（或不公开）"))  # fmt: skip
 def subject_records(
-    code: str, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector, region: CurrentRegion,
+    code: str, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector,
+    region: CurrentRegion,
     record_type: str | None = Query(None, max_length=64, description="信息类别（信用信息目录中向社会公开的类别）；"
                                     "省略时为目录中第一个失信信息类别"),
     page: int = Query(1, ge=1, le=service.MAX_PAGE),

@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import Response
 
-from xinyong.actors import DepartmentScope
 from xinyong.disclosure import service as disclosure
 from xinyong.evaluation import service as evaluation_service
 from xinyong.exports import write_csv
@@ -20,7 +19,7 @@ from xinyong.repair import service as repair_service
 from xinyong.subjects import refs
 from xinyong.web.deps import AppProtector, AppSettings, DbSession, Today
 from xinyong.web.ratelimit import Limited
-from xinyong.web.regions import CurrentRegion, PortalRegion
+from xinyong.web.regions import current, current_scope
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
 
@@ -39,16 +38,12 @@ def _int(value: str | None, default: int = 1) -> int:
     return int(value) if value and value.isdigit() and len(value) < 7 else default
 
 
-def _scope(region: PortalRegion | None) -> DepartmentScope | None:
-    """A county's portal shows the records made in the county; the platform's own portal (None) all."""
-    return region.scope if region is not None else None
-
-
 @router.get("/", name="portal.home")
-def home(request: Request, session: DbSession, settings: AppSettings, today: Today, region: CurrentRegion) -> Response:
+def home(request: Request, session: DbSession, settings: AppSettings, today: Today) -> Response:
+    region, scope = current(request), current_scope(request)  # a county's portal: its records (web.regions)
     counts = request.app.state.portal_cache.get(
         ("home", today, region.code if region else None),
-        lambda: service.home_counts(session, settings=settings, today=today, scope=_scope(region)),
+        lambda: service.home_counts(session, settings=settings, today=today, scope=scope),
     )
     return render(request, "portal/home.html", {"counts": counts, "today": today,
                                                 "types": service.catalog_of(settings).listable_types})  # fmt: skip
@@ -56,20 +51,20 @@ def home(request: Request, session: DbSession, settings: AppSettings, today: Tod
 
 @router.get("/search", name="portal.search", dependencies=[Limited])
 def search_page(request: Request, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector,
-                region: CurrentRegion, q: str = "", page: str | None = None) -> Response:  # fmt: skip
+                q: str = "", page: str | None = None) -> Response:  # fmt: skip
     result = service.find_subjects(session, q, settings=settings, protector=protector, page=_int(page),
-                                   today=today, scope=_scope(region))  # fmt: skip
+                                   today=today, scope=current_scope(request))  # fmt: skip
     return render(request, "portal/search.html", {"result": result, "q": result.query,
                                                   "types": service.catalog_of(settings).public_types})  # fmt: skip
 
 
 @router.get("/subjects/{ref}", name="portal.subject", dependencies=[Limited])
 def subject_page(request: Request, ref: str, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector,
-                 region: CurrentRegion, tab: str | None = None, page: str | None = None) -> Response:  # fmt: skip
+                 tab: str | None = None, page: str | None = None) -> Response:  # fmt: skip
     if tab not in service.catalog_of(settings).public_keys:
         tab = None  # an unknown tab in a link opens the default one
     profile = service.profile(session, ref, settings=settings, protector=protector, tab=tab, page=_int(page),
-                              today=today, scope=_scope(region))  # fmt: skip
+                              today=today, scope=current_scope(request))  # fmt: skip
     return render(request, "portal/subject.html", {
         "p": profile, "memberships": lists_service.public_memberships(session, profile.subject, today=today),
         "public_grade": evaluation_service.public_grade(session, profile.subject, settings=settings),
@@ -78,9 +73,9 @@ def subject_page(request: Request, ref: str, session: DbSession, settings: AppSe
 
 @router.get("/records/{ref}", name="portal.record", dependencies=[Limited])
 def record_page(request: Request, ref: str, session: DbSession, settings: AppSettings, today: Today,
-                protector: AppProtector, region: CurrentRegion) -> Response:  # fmt: skip
+                protector: AppProtector) -> Response:  # fmt: skip
     detail = service.record_detail(session, ref, settings=settings, protector=protector, today=today,
-                                   scope=_scope(region))  # fmt: skip
+                                   scope=current_scope(request))  # another county's record: 404
     record_id = refs.parse_record_ref(ref, protector)
     eligibility = (repair_service.eligibility_for(session, record_id, settings=settings, today=today)
                    if record_id is not None else None)  # fmt: skip
@@ -100,20 +95,20 @@ ListingArgs = Annotated[str | None, Query()]
 
 @router.get("/disclosure/{record_type}", name="portal.listing", dependencies=[Limited])
 def listing_page(request: Request, record_type: str, session: DbSession, settings: AppSettings, today: Today,
-                 protector: AppProtector, region: CurrentRegion, department: ListingArgs = None,
-                 category: ListingArgs = None, date_from: ListingArgs = None, date_to: ListingArgs = None,
-                 page: ListingArgs = None) -> Response:  # fmt: skip
+                 protector: AppProtector, department: ListingArgs = None, category: ListingArgs = None,
+                 date_from: ListingArgs = None, date_to: ListingArgs = None, page: ListingArgs = None) -> Response:  # fmt: skip
     export = record_type.endswith(".csv")
     rtype = service.listing_type(settings, record_type.removesuffix(".csv"))
     filters = _listing_filter(rtype.key, department, category, date_from, date_to)
+    scope = current_scope(request)
     if export:
-        return _csv(session, settings, protector, filters, today, _scope(region))
+        return _csv(session, settings, protector, filters, today, scope)
     items, total, capped, pages = service.listing(session, settings=settings, protector=protector, listing=filters,
-                                                  page=_int(page), today=today, scope=_scope(region))  # fmt: skip
+                                                  page=_int(page), today=today, scope=scope)  # fmt: skip
     return render(request, "portal/listing.html", {
         "record_type": rtype.key, "type": rtype, "label": rtype.portal.tab, "items": items, "total": total,
         "capped": capped, "pages": pages, "page": min(_int(page), pages), "filters": filters,
-        "departments": service.departments(session, _scope(region)),
+        "departments": service.departments(session, scope),
         "query": {"department": department or "", "category": category or "", "date_from": date_from or "",
                   "date_to": date_to or ""},
     })  # fmt: skip

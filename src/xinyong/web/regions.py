@@ -101,5 +101,20 @@ async def portal_region(request: Request, session: Annotated[Session, Depends(ge
     return request.state.portal_region  # type: ignore[no-any-return]
 
 
+def current(request: Request) -> PortalRegion | None:
+    """The region `portal_region` resolved for this request (a dependency of every portal router, so resolved
+    before any endpoint runs). A route without it is a mistake that must fail, not show every county's data."""
+    try:
+        return request.state.portal_region  # type: ignore[no-any-return]
+    except AttributeError:
+        raise RuntimeError("a portal route without the portal_region dependency") from None
+
+
+def current_scope(request: Request) -> DepartmentScope | None:
+    """The departments whose records this portal page shows (None: the city's portal, all of them)."""
+    region = current(request)
+    return region.scope if region is not None else None
+
+
 CurrentRegion = Annotated[PortalRegion | None, Depends(portal_region)]
 RegionChecked = Depends(portal_region)  # for include_router(dependencies=[…]): every portal route checks it

@@ -176,3 +176,25 @@ def test_unknown_region_code_is_404(portal, loaded, code) -> None:  # type: igno
 def test_console_is_not_served_under_a_prefix(portal, regional) -> None:  # type: ignore[no-untyped-def]
     assert portal.get(f"/region/{CHANGXING}/admin/login").status_code == 404
     assert portal.get("/admin/login", headers={"host": CHANGXING_HOST}).status_code == 200
+
+
+def test_a_moved_department_leaves_its_records_where_they_were_made(portal, loaded, regional,
+                                                                    db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    from xinyong.departments import service as departments_service
+
+    departments_service.move_department(db_session, regional.dept_c.id, region=DEQING, actor=Actor.system("test"))
+    db_session.commit()
+    changxing = portal.get(f"/region/{CHANGXING}/subjects/{loaded.uscc}")
+    assert loaded.changxing["CF_WSH"] in changxing.text  # made in 长兴县 before the move
+    assert portal.get(f"/region/{CHANGXING}/records/{loaded.changxing_ref}").status_code == 200
+    deqing = portal.get(f"/region/{DEQING}/subjects/{loaded.uscc}")
+    assert loaded.changxing["CF_WSH"] not in deqing.text
+    assert portal.get(f"/region/{DEQING}/records/{loaded.changxing_ref}").status_code == 404
+    listing = portal.get(f"/region/{DEQING}/disclosure/penalty")
+    assert regional.dept_c.name in listing.text  # its department filter offers the department now in 德清县
+
+
+def test_the_prefix_without_a_trailing_slash(portal, loaded) -> None:  # type: ignore[no-untyped-def]
+    page = portal.get(f"/region/{CHANGXING}", follow_redirects=True)
+    assert page.status_code == 200
+    assert "湖州市长兴县" in page.text
