@@ -15,6 +15,7 @@ from xinyong import __version__, health, refcache
 from xinyong.accounts import admin as accounts_admin
 from xinyong.accounts import portal as accounts_portal
 from xinyong.admin import views as admin_views
+from xinyong.admin.views import regions as admin_regions
 from xinyong.audit import keys as audit_keys
 from xinyong.catalog import load_catalog
 from xinyong.catalog import pages as catalog_pages
@@ -57,7 +58,7 @@ from xinyong.reports import portal as reports_portal
 from xinyong.scenarios import admin as scenarios_admin
 from xinyong.scenarios import api as scenarios_api
 from xinyong.scenarios import portal as scenarios_portal
-from xinyong.web import apidocs, errors, templating
+from xinyong.web import apidocs, errors, regions, templating
 from xinyong.web.cache import TTLCache
 from xinyong.web.client import parse_networks
 from xinyong.web.metrics import Metrics, RequestMetrics
@@ -67,16 +68,20 @@ from xinyong.web.security import RequestGuard
 
 STATIC = Path(__file__).parent / "static"
 
+# the public portal and the subjects' accounts: served per region too (web.regions), each page checks its region
+PORTAL_ROUTERS = (
+    portal_api.router,
+    portal_views.router, lists_portal.router, accounts_portal.router, portal_account.router, repair_portal.router, objections_portal.router,
+    reports_portal.router, evaluation_portal.router, inspections_portal.router, commitments_portal.router, finance_portal.router,
+    scenarios_portal.router, points_portal.router,
+)
 ROUTERS = (
     # the department systems' and the public JSON API
     checks_api.router, lists_api.router, records_api.router, portal_api.router, health.router, apidocs.router,
     reports_api.router, exchange_api.router, finance_api.router, scenarios_api.router,
-    # the public portal and the subjects' accounts
-    portal_views.router, lists_portal.router, accounts_portal.router, portal_account.router, repair_portal.router, objections_portal.router,
-    reports_portal.router, evaluation_portal.router, inspections_portal.router, commitments_portal.router, finance_portal.router,
-    scenarios_portal.router, points_portal.router,
+    *PORTAL_ROUTERS[1:],
     # the console
-    admin_views.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
+    admin_views.router, admin_regions.router, lists_admin.router, checks_admin.router, measures_admin.router, repair_admin.router,
     objections_admin.router, accounts_admin.router, reports_admin.router, evaluation_admin.router, inspections_admin.router,
     monitoring_admin.router, integrity_admin.router, intake_admin.router, commitments_admin.router, exchange_admin.router,
     finance_admin.router, finance_bank.router, scenarios_admin.router,
@@ -110,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     describe_api(app, settings)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=[regions.RegionChecked] if router in PORTAL_ROUTERS else None)
     catalog = load_catalog(settings.catalog_dirs)  # a bad catalogue file stops the start, with its reason
     portal_api.document_record_types(app, catalog)
     catalog_pages.install(templating.env)
@@ -118,7 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestGuard, upload_max_bytes=settings.upload_max_bytes,
                        api_max_bytes=settings.api_max_body_bytes)  # fmt: skip
-    app.add_middleware(RequestMetrics, metrics=app.state.metrics)  # outermost: refusals of the guard count too
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)  # refusals of the guard count too
+    app.add_middleware(regions.PortalPrefix)  # outermost: /region/<code>/… notes its region for all the others
     return app
 
 

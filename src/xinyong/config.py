@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     )
     portal_rate_limit_window_seconds: int = Field(default=60, description="Length of the rate-limit window.")
     portal_page_size: int = Field(default=20, description="Results per page on the portal.")
+    portal_strict_hosts: bool = Field(
+        default=False,
+        description="Whether the portal answers only host names it knows (a region's portal host, or the host of "
+        "XINYONG_REPORTS_PUBLIC_URL) and a 404 page to any other; off: any other host (an IP address, an intranet "
+        "alias) is served the platform's own portal.",
+    )
 
     # --- accounts, sessions and the admin console ----------------------------------------------------
     session_cookie_secure: bool = Field(

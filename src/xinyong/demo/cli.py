@@ -22,6 +22,8 @@ def load(
     seed: int = typer.Option(1, "--seed", help="随机种子（相同种子生成相同数据）"),
     malformed_share: float = typer.Option(0.0, "--malformed-share", help="有缺陷的行所占比例"),
     late_share: float = typer.Option(0.05, "--late-share", help="迟报的行所占比例"),
+    single_county: bool = typer.Option(False, "--single-county",
+                                       help="只载入一个县（德清县）的数据，不登记行政区划（单一县级平台）"),
 ) -> None:
     session = session_factory()()
     try:
@@ -34,6 +36,7 @@ def load(
                 session, settings=settings(), protector=protector(settings()), subjects=subjects, records=records,
                 seed=seed, late_share=late_share, malformed_share=malformed_share,
                 progress=lambda n: progress.advance(task, n),
+                **({"city": None, "counties": (generator.DEMO_REGION,)} if single_county else {}),  # type: ignore[arg-type]
             )  # fmt: skip
     finally:
         session.close()
@@ -41,6 +44,10 @@ def load(
         f"已载入演示数据：{len(summary.departments)} 个部门，新增记录 {summary.created} 条，拒收 {summary.rejected} 条。",
         highlight=False,
     )
+    if summary.regions:
+        console.print("行政区划（本平台为市级，各县门户见 /region/<代码>/）：", highlight=False)
+        for code, name in summary.regions:
+            console.print(f"  {code}  {name}  /region/{code}/", highlight=False)
     console.print("演示部门：", highlight=False)
     for code, name in summary.departments:
         console.print(f"  {code}  {name}", highlight=False)

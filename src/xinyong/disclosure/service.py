@@ -249,10 +249,13 @@ def published_records(
     today: date,
     offset: int = 0,
     limit: int = 20,
+    within: ColumnElement[bool] | None = None,
 ) -> tuple[list[Record], int]:
+    """`within`: a further condition on the records (a county's portal: made in the county)."""
     policy = load_policy(settings)
     clause = published_clause(session, policy, today, subject_kind=subject.kind.value)
-    where = and_(Record.subject_id == subject.id, Record.record_type == record_type, clause)
+    where = and_(Record.subject_id == subject.id, Record.record_type == record_type, clause,
+                 *([within] if within is not None else []))  # fmt: skip
     total = session.scalar(select(func.count()).select_from(Record).where(where)) or 0
     records = session.scalars(
         select(Record).where(where).order_by(Record.decision_date.desc(), Record.id.desc()).offset(offset).limit(limit)
@@ -271,12 +274,15 @@ def published_counts(session: Session, *, settings: Settings, subject: Subject, 
     return {r[0]: r[1] for r in rows}
 
 
-def get_published_record(session: Session, *, settings: Settings, record_id: int, today: date) -> Record:
-    """One record, if the public may see it today (checked twice: by SQL and by the pure rule)."""
+def get_published_record(session: Session, *, settings: Settings, record_id: int, today: date,
+                         within: ColumnElement[bool] | None = None) -> Record:  # fmt: skip
+    """One record, if the public may see it today (checked twice: by SQL and by the pure rule) and it meets
+    `within` (a county's portal: made in the county)."""
     policy = load_policy(settings)
     record = session.scalar(
         select(Record).join(Subject, Subject.id == Record.subject_id).where(
-            Record.id == record_id, published_clause(session, policy, today, subject_kind=Subject.kind)
+            Record.id == record_id, published_clause(session, policy, today, subject_kind=Subject.kind),
+            *([within] if within is not None else []),
         )
     )
     if record is None:
@@ -302,9 +308,11 @@ class ListingFilter:
 
 
 def latest_records(
-    session: Session, *, settings: Settings, listing: ListingFilter, today: date, offset: int, limit: int
+    session: Session, *, settings: Settings, listing: ListingFilter, today: date, offset: int, limit: int,
+    within: ColumnElement[bool] | None = None,
 ) -> tuple[list[tuple[Record, Subject]], int, bool]:
-    """双公示 listing, newest first. Natural persons are never listed in bulk. Totals stop at 10,000."""
+    """双公示 listing, newest first. Natural persons are never listed in bulk. Totals stop at 10,000.
+    `within`: a further condition on the records (a county's portal: made in the county)."""
     policy = load_policy(settings)
     catalog = load_catalog(settings.catalog_dirs)
     where = [
@@ -312,6 +320,8 @@ def latest_records(
         Subject.kind != SubjectKind.PERSON.value,
         published_clause(session, policy, today, subject_kind=Subject.kind),
     ]
+    if within is not None:
+        where.append(within)
     if listing.department_id:
         where.append(Record.department_id == listing.department_id)
     if listing.date_from:
@@ -330,7 +340,8 @@ def latest_records(
     return [(r[0], r[1]) for r in rows], min(total, cap), total > cap
 
 
-def recent_counts(session: Session, *, settings: Settings, today: date, days: int) -> dict[str, int]:
+def recent_counts(session: Session, *, settings: Settings, today: date, days: int,
+                  within: ColumnElement[bool] | None = None) -> dict[str, int]:  # fmt: skip
     from datetime import timedelta
 
     policy = load_policy(settings)
@@ -339,7 +350,8 @@ def recent_counts(session: Session, *, settings: Settings, today: date, days: in
         select(Record.record_type, func.count())
         .join(Subject, Subject.id == Record.subject_id)
         .where(Record.decision_date > since,
-               published_clause(session, policy, today, subject_kind=Subject.kind))
+               published_clause(session, policy, today, subject_kind=Subject.kind),
+               *([within] if within is not None else []))
         .group_by(Record.record_type)
     )  # fmt: skip
     return {r[0]: r[1] for r in rows}

@@ -10,6 +10,7 @@ from xinyong.disclosure import service as disclosure
 from xinyong.lists import service
 from xinyong.web.deps import AppSettings, DbSession, Today
 from xinyong.web.ratelimit import Limited
+from xinyong.web.regions import current_scope
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
 
@@ -20,8 +21,8 @@ MAX_PAGE = 50
 
 @router.get("/lists/public", name="portal.lists.index")
 def index(request: Request, session: DbSession, today: Today) -> Response:
-    return render(request, "portal/lists/index.html", {"types": service.public_type_counts(session, today=today),
-                                                "today": today})  # fmt: skip
+    types = service.public_type_counts(session, today=today, scope=current_scope(request))
+    return render(request, "portal/lists/index.html", {"types": types, "today": today})
 
 
 @router.get("/lists/public/{type_key}", name="portal.lists.type", dependencies=[Limited])
@@ -29,7 +30,8 @@ def type_page(request: Request, type_key: str, session: DbSession, settings: App
               page: str | None = None) -> Response:  # fmt: skip
     number = min(max(int(page) if page and page.isdigit() and len(page) < 4 else 1, 1), MAX_PAGE)
     list_type, rows, total = service.public_entries(session, type_key[:40], today=today,
-                                                    offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)  # fmt: skip
+                                                    offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+                                                    scope=current_scope(request))  # fmt: skip
     policy = disclosure.load_policy(settings)
     items = [{"name": disclosure_rules.public_name(subject.name, subject.kind.value, policy), "uscc": subject.uscc,
               "reasons": entry.reasons, "valid_from": entry.valid_from, "valid_until": entry.valid_until,

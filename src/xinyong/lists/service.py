@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong import refcache
-from xinyong.actors import Actor, Permission
+from xinyong.actors import Actor, DepartmentScope, Permission
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.auth.service import ensure, ensure_department
@@ -533,25 +533,32 @@ def public_memberships(session: Session, subject: Subject, *, today: date) -> li
     return [m for m in memberships(session, [subject.id], today=today).get(subject.id, []) if m.is_public]
 
 
-def public_entries(session: Session, type_key: str, *, today: date, offset: int, limit: int
-                   ) -> tuple[ListType, list[tuple[ListEntry, Subject]], int]:  # fmt: skip
-    """A public list as the portal shows it: in force today, never natural persons in bulk."""
+def public_entries(session: Session, type_key: str, *, today: date, offset: int, limit: int,
+                   scope: DepartmentScope | None = None) -> tuple[ListType, list[tuple[ListEntry, Subject]], int]:  # fmt: skip
+    """A public list as the portal shows it: in force today, never natural persons in bulk; a county's portal
+    (`scope`) shows the entries its departments decided."""
     list_type = get_type(session, type_key)
     if not list_type.is_public or not list_type.is_active:
         raise NotFound(what="该公示名单")
     where = [ListEntry.list_type_id == list_type.id, in_force_clause(today),
              Subject.kind != SubjectKind.PERSON.value]  # fmt: skip
+    if scope is not None:
+        where.append(scope.clause(ListEntry.department_id, ListEntry.created_at))
     base = select(ListEntry, Subject).join(Subject, Subject.id == ListEntry.subject_id).where(*where)
     total = session.scalar(select(func.count()).select_from(base.with_only_columns(ListEntry.id).subquery())) or 0
     rows = session.execute(base.order_by(ListEntry.valid_from.desc(), ListEntry.id.desc()).offset(offset).limit(limit))
     return list_type, [(r[0], r[1]) for r in rows], total
 
 
-def public_type_counts(session: Session, *, today: date) -> list[tuple[ListType, int]]:
+def public_type_counts(session: Session, *, today: date, scope: DepartmentScope | None = None
+                       ) -> list[tuple[ListType, int]]:  # fmt: skip
     types = [t for t in list_types(session, active_only=True) if t.is_public]
+    where = [in_force_clause(today), Subject.kind != SubjectKind.PERSON.value]
+    if scope is not None:  # a county's portal
+        where.append(scope.clause(ListEntry.department_id, ListEntry.created_at))
     counts = dict(session.execute(
         select(ListEntry.list_type_id, func.count()).join(Subject, Subject.id == ListEntry.subject_id)
-        .where(in_force_clause(today), Subject.kind != SubjectKind.PERSON.value).group_by(ListEntry.list_type_id)
+        .where(*where).group_by(ListEntry.list_type_id)
     ).all())  # fmt: skip
     return [(t, counts.get(t.id, 0)) for t in types]
 

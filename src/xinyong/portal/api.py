@@ -15,6 +15,7 @@ from xinyong.portal.schemas import RecordPageRead, RecordRead, SubjectRead, Subj
 from xinyong.web.deps import AppProtector, AppSettings, DbSession, ReadSession, Today
 from xinyong.web.errors import error_responses
 from xinyong.web.ratelimit import Limited
+from xinyong.web.regions import CurrentRegion
 from xinyong.web.uow import router as make_router
 
 router = make_router(prefix="/api/v1", tags=["信用信息公开查询"], dependencies=[Limited])
@@ -38,11 +39,12 @@ def _subject(card: service.SubjectCard) -> SubjectRead:
 )
 async def search_subjects(
     session: ReadSession, settings: AppSettings, today: Today, protector: AppProtector,
+    region: CurrentRegion,  # a county's portal (by prefix or host): its records only
     q: str = Query("", max_length=100, pattern=NO_NUL, description="名称片段或代码"),
     page: int = Query(1, ge=1, le=service.MAX_PAGE),
 ) -> SubjectSearchRead:  # fmt: skip
     find = partial(service.find_subjects, session, q, settings=settings, protector=protector, page=page,
-                   today=today)  # fmt: skip
+                   today=today, scope=region.scope if region else None)  # fmt: skip
     # An async endpoint, so that a code look-up (a unique-key read and one count query, about a millisecond)
     # runs on the event loop: FastAPI would hop to a worker thread for a plain endpoint and again to validate
     # its answer, which costs more than the look-up. A name search may take tens of milliseconds and would
@@ -55,11 +57,12 @@ async def search_subjects(
 @router.get("/subjects/{code}", response_model=SubjectRead, name="api.subjects.detail", summary="信用主体基础信息",
             description="code 为统一社会信用代码、旧代码或查询结果中的 ref。",
             responses=error_responses(404, 429, s404="没有该信用主体（或不公开）"))  # fmt: skip
-async def subject_detail(code: str, session: ReadSession, settings: AppSettings, today: Today, protector: AppProtector
-                         ) -> SubjectRead:  # fmt: skip
+async def subject_detail(code: str, session: ReadSession, settings: AppSettings, today: Today, protector: AppProtector,
+                         region: CurrentRegion) -> SubjectRead:  # fmt: skip
     # On the event loop, like a code look-up above: a few indexed reads.
     subject = service.resolve_subject(session, code, protector=protector)
-    counts = service.counts_for(session, [subject], settings=settings, today=today)
+    counts = service.counts_for(session, [subject], settings=settings, today=today,
+                                scope=region.scope if region else None)  # fmt: skip
     return _subject(service.card(subject, settings=settings, protector=protector, counts=counts[subject.id]))
 
 
@@ -71,6 +74,7 @@ RECORDS_PATH = "/subjects/{code}/records"
             responses=error_responses(404, 422, 429, s404="没有该信用主体（或不公开）"))  # fmt: skip
 def subject_records(
     code: str, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector,
+    region: CurrentRegion,
     record_type: str | None = Query(None, max_length=64, description="信息类别（信用信息目录中向社会公开的类别）；"
                                     "省略时为目录中第一个失信信息类别"),
     page: int = Query(1, ge=1, le=service.MAX_PAGE),
@@ -78,7 +82,7 @@ def subject_records(
     """Answers 422 for a type the catalogue does not publish, as for any other bad parameter."""
     record_type = record_type or service.catalog_of(settings).default_public_key
     profile = service.profile(session, code, settings=settings, protector=protector, tab=record_type, page=page,
-                              today=today)  # fmt: skip
+                              today=today, scope=region.scope if region else None)  # fmt: skip
     items = [RecordRead(**{k: v for k, v in row.items() if k in RecordRead.model_fields}) for row in profile.records]
     return RecordPageRead(subject=_subject(profile.card), record_type=profile.tab, total=profile.total,
                           page=profile.page, pages=profile.pages, items=items)  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from xinyong.actors import DepartmentScope
 from xinyong.catalog import Catalog, RecordType, load_catalog
 from xinyong.codes import CodeError, mask_id_number, mask_id_numbers, normalize_code, validate_id_number
 from xinyong.config import Settings
@@ -83,11 +84,18 @@ def card(subject: Subject, *, settings: Settings, protector: Protector, counts: 
     )
 
 
-def counts_for(session: Session, subjects: list[Subject], *, settings: Settings, today: date
-                ) -> dict[int, dict[str, int]]:  # fmt: skip
+def within(scope: DepartmentScope | None) -> ColumnElement[bool] | None:
+    """The records a county's portal shows: made in the county (an IN list on the department column, the
+    first of the records' unique index); None for the platform's own portal, which shows all."""
+    return scope.clause(Record.department_id, Record.created_at) if scope is not None else None
+
+
+def counts_for(session: Session, subjects: list[Subject], *, settings: Settings, today: date,
+               scope: DepartmentScope | None = None) -> dict[int, dict[str, int]]:  # fmt: skip
     """Published record counts per subject and public type, in one query. The publication rules depend on the
     subject's kind (persons have their own): with one kind the clause names it, with several it reads
-    `subjects.kind`. Types the catalogue does not publish (授权查询, 政务共享) are not counted."""
+    `subjects.kind`. Types the catalogue does not publish (授权查询, 政务共享) are not counted. `scope`: only
+    records made in a county (its portal)."""
     result: dict[int, dict[str, int]] = {s.id: {} for s in subjects}
     if not subjects:
         return result
@@ -96,29 +104,30 @@ def counts_for(session: Session, subjects: list[Subject], *, settings: Settings,
     kinds = {s.kind.value for s in subjects}
     kind = kinds.pop() if len(kinds) == 1 else Subject.kind
     clause = disclosure.published_clause(session, policy, today, subject_kind=kind)
-    statement = _count_statement(clause, reads_subjects=not isinstance(kind, str))
+    statement = _count_statement(clause, reads_subjects=not isinstance(kind, str), scope=scope)
     for subject_id, record_type, count in session.execute(statement, {"ids": list(result)}):
         if record_type in public:
             result[subject_id][record_type] = count
     return result
 
 
-_COUNT_STATEMENTS: dict[tuple[int, bool], tuple[ColumnElement[bool], Select[Any]]] = {}
+_COUNT_STATEMENTS: dict[tuple[int, bool, DepartmentScope | None], tuple[ColumnElement[bool], Select[Any]]] = {}
 
 
-def _count_statement(clause: ColumnElement[bool], *, reads_subjects: bool) -> Select[Any]:
-    """The count query of one publication clause, built once: `published_clause` hands out the same clause
-    all day, and building a statement around it cost as much as running it."""
-    key = (id(clause), reads_subjects)
+def _count_statement(clause: ColumnElement[bool], *, reads_subjects: bool, scope: DepartmentScope | None = None
+                     ) -> Select[Any]:  # fmt: skip
+    """The count query of one publication clause (and county scope), built once: `published_clause` hands out
+    the same clause all day, and building a statement around it cost as much as running it."""
+    key = (id(clause), reads_subjects, scope)
     hit = _COUNT_STATEMENTS.get(key)
     if hit is not None and hit[0] is clause:  # ids are only unique among live objects
         return hit[1]
     query: Select[Any] = select(Record.subject_id, Record.record_type, func.count())  # type: ignore[assignment]
     if reads_subjects:  # the clause reads subjects.kind
         query = query.join(Subject, Subject.id == Record.subject_id)
-    statement = query.where(Record.subject_id.in_(bindparam("ids", expanding=True)), clause).group_by(
-        Record.subject_id, Record.record_type
-    )
+    scoped = within(scope)
+    statement = query.where(Record.subject_id.in_(bindparam("ids", expanding=True)), clause,
+                            *([scoped] if scoped is not None else [])).group_by(Record.subject_id, Record.record_type)  # fmt: skip
     if len(_COUNT_STATEMENTS) > 64:
         _COUNT_STATEMENTS.clear()
     _COUNT_STATEMENTS[key] = (clause, statement)
@@ -135,8 +144,11 @@ def is_code_query(query: str | None) -> bool:
 
 
 def find_subjects(
-    session: Session, query: str, *, settings: Settings, protector: Protector, page: int, today: date
+    session: Session, query: str, *, settings: Settings, protector: Protector, page: int, today: date,
+    scope: DepartmentScope | None = None,
 ) -> SearchResult:
+    """Subjects by code or name. The subjects are the platform's (one register for the city and its
+    counties); a county's portal (`scope`) counts only the records made in the county."""
     query = _clean_query(query)
     shown = mask_id_numbers(query)  # never echo an ID number into a page, however it was typed
     size = settings.portal_page_size
@@ -145,7 +157,7 @@ def find_subjects(
     if search.looks_like_code(query):
         subject = subjects_service.find_by_code(session, query, protector)
         subjects = [subject] if subject else []
-        counts = counts_for(session, subjects, settings=settings, today=today)
+        counts = counts_for(session, subjects, settings=settings, today=today, scope=scope)
         cards = [card(s, settings=settings, protector=protector, counts=counts[s.id]) for s in subjects]
         if _is_id_number(query):
             shown = mask_id_number(query)
@@ -157,7 +169,7 @@ def find_subjects(
     hits = search.search_names(session, shown, offset=(page - 1) * size, limit=size)
     by_id = {s.id: s for s in session.scalars(select(Subject).where(Subject.id.in_(hits.subject_ids)))}
     subjects = [by_id[i] for i in hits.subject_ids if i in by_id]
-    counts = counts_for(session, subjects, settings=settings, today=today)
+    counts = counts_for(session, subjects, settings=settings, today=today, scope=scope)
     cards = [card(s, settings=settings, protector=protector, counts=counts[s.id]) for s in subjects]
     pages = min(MAX_PAGE, -(-hits.total // size))
     return SearchResult(shown, "name", cards, hits.total, hits.is_capped, page, pages)
@@ -231,15 +243,17 @@ def tabs(catalog: Catalog, counts: dict[str, int], shown: str) -> list[Tab]:
 
 
 def profile(
-    session: Session, ref: str, *, settings: Settings, protector: Protector, tab: str | None, page: int, today: date
+    session: Session, ref: str, *, settings: Settings, protector: Protector, tab: str | None, page: int, today: date,
+    scope: DepartmentScope | None = None,
 ) -> Profile:
     """A subject's published records of one public type; `tab` None opens the default tab. Raises InvalidInput
-    for a type the public may not ask for, NotFound for an unknown subject."""
+    for a type the public may not ask for, NotFound for an unknown subject. `scope`: a county's portal, whose
+    records, counts and tabs are those made in the county."""
     catalog = catalog_of(settings)
     if tab is not None:
         public_type(settings, tab)
     subject = resolve_subject(session, ref, protector=protector)
-    counts = counts_for(session, [subject], settings=settings, today=today)[subject.id]
+    counts = counts_for(session, [subject], settings=settings, today=today, scope=scope)[subject.id]
     tab = tab or default_tab(catalog, counts)
     if tab is None:
         raise NotFound(what="可公开的信息类别")
@@ -247,7 +261,7 @@ def profile(
     page = min(max(page, 1), MAX_PAGE)
     records, total = disclosure.published_records(
         session, settings=settings, subject=subject, record_type=tab, today=today, offset=(page - 1) * size,
-        limit=size,
+        limit=size, within=within(scope),
     )  # fmt: skip
     departments = departments_service.names_by_id(session)
     disputed = objections_service.open_record_ids(session, [r.id for r in records])
@@ -312,12 +326,14 @@ class RecordDetail:
     record_type: RecordType
 
 
-def record_detail(session: Session, ref: str, *, settings: Settings, protector: Protector, today: date
-                  ) -> RecordDetail:  # fmt: skip
+def record_detail(session: Session, ref: str, *, settings: Settings, protector: Protector, today: date,
+                  scope: DepartmentScope | None = None) -> RecordDetail:  # fmt: skip
+    """One published record; NotFound in a county's portal (`scope`) for a record made elsewhere."""
     record_id = refs.parse_record_ref(ref, protector)
     if record_id is None:
         raise NotFound(what="该信用记录")
-    record = disclosure.get_published_record(session, settings=settings, record_id=record_id, today=today)
+    record = disclosure.get_published_record(session, settings=settings, record_id=record_id, today=today,
+                                             within=within(scope))  # fmt: skip
     rtype = catalog_of(settings).get(record.record_type)
     if not rtype.is_public:
         raise NotFound(what="该信用记录")
@@ -362,8 +378,12 @@ def published_of_type(session: Session, subject: Subject, *, record_type: str, s
     return found, total
 
 
-def departments(session: Session) -> list[Department]:
-    return list(session.scalars(select(Department).where(Department.is_active.is_(True)).order_by(Department.name)))
+def departments(session: Session, scope: DepartmentScope | None = None) -> list[Department]:
+    """The departments a listing can be filtered by (a county's portal: those now in the county)."""
+    query = select(Department).where(Department.is_active.is_(True)).order_by(Department.name)
+    if scope is not None:
+        query = query.where(Department.id.in_(sorted(scope.current)))
+    return list(session.scalars(query))
 
 
 def listing_type(settings: Settings, key: str) -> RecordType:
@@ -376,13 +396,14 @@ def listing_type(settings: Settings, key: str) -> RecordType:
 
 def listing(
     session: Session, *, settings: Settings, protector: Protector, listing: disclosure.ListingFilter, page: int,
-    today: date, page_size: int | None = None,
+    today: date, page_size: int | None = None, scope: DepartmentScope | None = None,
 ) -> tuple[list[dict[str, Any]], int, bool, int]:  # fmt: skip
     listing_type(settings, listing.record_type)
     size = page_size or settings.portal_page_size
     page = min(max(page, 1), MAX_PAGE)
     rows, total, capped = disclosure.latest_records(
-        session, settings=settings, listing=listing, today=today, offset=(page - 1) * size, limit=size
+        session, settings=settings, listing=listing, today=today, offset=(page - 1) * size, limit=size,
+        within=within(scope),
     )
     names = departments_service.names_by_id(session)
     disputed = objections_service.open_record_ids(session, [r.id for r, _ in rows])
@@ -405,10 +426,11 @@ def export_rows(items: list[dict[str, Any]], record_type: RecordType) -> tuple[l
     return header, rows
 
 
-def home_counts(session: Session, *, settings: Settings, today: date) -> dict[str, dict[str, int]]:
+def home_counts(session: Session, *, settings: Settings, today: date, scope: DepartmentScope | None = None
+                ) -> dict[str, dict[str, int]]:  # fmt: skip
     """Records published in the last 7 and 30 days, per type (the home page shows the listable ones)."""
     return {
-        "7": disclosure.recent_counts(session, settings=settings, today=today, days=7),
-        "30": disclosure.recent_counts(session, settings=settings, today=today, days=30),
+        "7": disclosure.recent_counts(session, settings=settings, today=today, days=7, within=within(scope)),
+        "30": disclosure.recent_counts(session, settings=settings, today=today, days=30, within=within(scope)),
     }
 

@@ -19,6 +19,7 @@ from xinyong.repair import service as repair_service
 from xinyong.subjects import refs
 from xinyong.web.deps import AppProtector, AppSettings, DbSession, Today
 from xinyong.web.ratelimit import Limited
+from xinyong.web.regions import current, current_scope
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
 
@@ -39,8 +40,10 @@ def _int(value: str | None, default: int = 1) -> int:
 
 @router.get("/", name="portal.home")
 def home(request: Request, session: DbSession, settings: AppSettings, today: Today) -> Response:
+    region, scope = current(request), current_scope(request)  # a county's portal: its records (web.regions)
     counts = request.app.state.portal_cache.get(
-        ("home", today), lambda: service.home_counts(session, settings=settings, today=today)
+        ("home", today, region.code if region else None),
+        lambda: service.home_counts(session, settings=settings, today=today, scope=scope),
     )
     return render(request, "portal/home.html", {"counts": counts, "today": today,
                                                 "types": service.catalog_of(settings).listable_types})  # fmt: skip
@@ -50,7 +53,7 @@ def home(request: Request, session: DbSession, settings: AppSettings, today: Tod
 def search_page(request: Request, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector,
                 q: str = "", page: str | None = None) -> Response:  # fmt: skip
     result = service.find_subjects(session, q, settings=settings, protector=protector, page=_int(page),
-                                   today=today)  # fmt: skip
+                                   today=today, scope=current_scope(request))  # fmt: skip
     return render(request, "portal/search.html", {"result": result, "q": result.query,
                                                   "types": service.catalog_of(settings).public_types})  # fmt: skip
 
@@ -61,7 +64,7 @@ def subject_page(request: Request, ref: str, session: DbSession, settings: AppSe
     if tab not in service.catalog_of(settings).public_keys:
         tab = None  # an unknown tab in a link opens the default one
     profile = service.profile(session, ref, settings=settings, protector=protector, tab=tab, page=_int(page),
-                              today=today)  # fmt: skip
+                              today=today, scope=current_scope(request))  # fmt: skip
     return render(request, "portal/subject.html", {
         "p": profile, "memberships": lists_service.public_memberships(session, profile.subject, today=today),
         "public_grade": evaluation_service.public_grade(session, profile.subject, settings=settings),
@@ -71,7 +74,8 @@ def subject_page(request: Request, ref: str, session: DbSession, settings: AppSe
 @router.get("/records/{ref}", name="portal.record", dependencies=[Limited])
 def record_page(request: Request, ref: str, session: DbSession, settings: AppSettings, today: Today,
                 protector: AppProtector) -> Response:  # fmt: skip
-    detail = service.record_detail(session, ref, settings=settings, protector=protector, today=today)
+    detail = service.record_detail(session, ref, settings=settings, protector=protector, today=today,
+                                   scope=current_scope(request))  # another county's record: 404
     record_id = refs.parse_record_ref(ref, protector)
     eligibility = (repair_service.eligibility_for(session, record_id, settings=settings, today=today)
                    if record_id is not None else None)  # fmt: skip
@@ -96,22 +100,23 @@ def listing_page(request: Request, record_type: str, session: DbSession, setting
     export = record_type.endswith(".csv")
     rtype = service.listing_type(settings, record_type.removesuffix(".csv"))
     filters = _listing_filter(rtype.key, department, category, date_from, date_to)
+    scope = current_scope(request)
     if export:
-        return _csv(session, settings, protector, filters, today)
+        return _csv(session, settings, protector, filters, today, scope)
     items, total, capped, pages = service.listing(session, settings=settings, protector=protector, listing=filters,
-                                                  page=_int(page), today=today)  # fmt: skip
+                                                  page=_int(page), today=today, scope=scope)  # fmt: skip
     return render(request, "portal/listing.html", {
         "record_type": rtype.key, "type": rtype, "label": rtype.portal.tab, "items": items, "total": total,
         "capped": capped, "pages": pages, "page": min(_int(page), pages), "filters": filters,
-        "departments": service.departments(session),
+        "departments": service.departments(session, scope),
         "query": {"department": department or "", "category": category or "", "date_from": date_from or "",
                   "date_to": date_to or ""},
     })  # fmt: skip
 
 
-def _csv(session, settings, protector, filters, today) -> Response:  # type: ignore[no-untyped-def]
+def _csv(session, settings, protector, filters, today, scope) -> Response:  # type: ignore[no-untyped-def]
     items, *_ = service.listing(session, settings=settings, protector=protector, listing=filters, page=1,
-                                today=today, page_size=CSV_MAX_ROWS)  # fmt: skip
+                                today=today, page_size=CSV_MAX_ROWS, scope=scope)  # fmt: skip
     header, rows = service.export_rows(items, service.listing_type(settings, filters.record_type))
     buffer = io.StringIO()
     buffer.write("\ufeff")  # Excel needs the BOM to read UTF-8

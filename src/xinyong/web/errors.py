@@ -25,6 +25,7 @@ from starlette.responses import RedirectResponse, Response
 
 from xinyong.auth.service import PasswordChangeRequired
 from xinyong.errors import DomainError, NotAuthenticated
+from xinyong.regions import rules as region_rules
 from xinyong.web import flash
 from xinyong.web.templating import render
 
@@ -50,6 +51,9 @@ class Surface(enum.StrEnum):
 
 
 def surface_of(path: str) -> Surface:
+    prefixed = region_rules.split_prefix(path)
+    if prefixed is not None:  # a county's portal (/region/<code>/…): the same surfaces under its prefix
+        path = prefixed[1]
     if path.startswith("/api/") and not path.startswith("/api/docs"):
         return Surface.API
     if path in ("/healthz", "/readyz", "/metrics"):

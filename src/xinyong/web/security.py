@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 
 from xinyong.errors import InvalidInput
+from xinyong.regions import rules as region_rules
 from xinyong.web.errors import Surface, error_response, surface_of
 from xinyong.web.forms import FORM_MAX_BYTES, MULTIPART_OVERHEAD, PayloadTooLarge
 
@@ -45,7 +46,8 @@ class RequestGuard:
             return
         path = scope.get("path", "")
         surface = surface_of(path)
-        send = _with_headers(send, path)
+        prefixed = region_rules.split_prefix(path)  # a county's portal: the same pages under /region/<code>
+        send = _with_headers(send, prefixed[1] if prefixed is not None else path)
         query = scope.get("query_string", b"")
         if "\x00" in path or b"\x00" in query or b"%00" in query.lower():
             # No text the platform stores or compares may hold a NUL (PostgreSQL refuses it in any text value).

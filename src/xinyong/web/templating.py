@@ -100,8 +100,13 @@ def _console_context(request: Request) -> dict[str, Any]:
 
 def _portal_context(request: Request) -> dict[str, Any]:
     flashes = flash.read_flashes(request)
-    return {"account_signed_in": getattr(request.state, "account_signed_in", False),
-            "notice": flashes[0] if flashes else None}  # fmt: skip
+    context = {"account_signed_in": getattr(request.state, "account_signed_in", False),
+               "notice": flashes[0] if flashes else None}  # fmt: skip
+    region = getattr(request.state, "portal_region", None)  # a county's portal (web.regions): its name heads it
+    if region is not None:
+        context["site_name"] = f"{region.name}{SITE_NAME}"
+        context["portal_region"] = region
+    return context
 
 
 class _PageToken:

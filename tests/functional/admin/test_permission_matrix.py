@@ -85,6 +85,10 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/departments"): ADMIN_AUDITOR,
     ("POST", "/admin/departments"): ADMIN,
     ("POST", "/admin/departments/{department_id}/active"): ADMIN,
+    ("GET", "/admin/regions"): ADMIN_AUDITOR,  # a county's 信用办 and auditor: their subtree, read-only
+    ("POST", "/admin/regions"): ADMIN,  # and regions.service.ensure_manages: the city's 信用办 only
+    ("POST", "/admin/regions/move"): ADMIN,
+    ("POST", "/admin/regions/{code}"): ADMIN,
     ("GET", "/admin/users"): ADMIN_AUDITOR,
     ("POST", "/admin/users"): ADMIN,
     ("POST", "/admin/users/{user_id}"): ADMIN,

@@ -152,7 +152,9 @@ bands = { measure = "count", ranges = [{ from = 1, below = 3, points = 10 }, { f
 
 
 def test_sql_and_python_agree_on_every_subject(db_session, eval_settings, protector, dept):  # type: ignore[no-untyped-def]
-    load_demo(db_session, settings=eval_settings, protector=protector, subjects=150, records=700, seed=7, today=TODAY)
+    # One county's data (the demo as it was before regions): seed 7 of it exercises every indicator and override.
+    load_demo(db_session, settings=eval_settings, protector=protector, subjects=150, records=700, seed=7, today=TODAY,
+              city=None, counties=("330521",))  # fmt: skip
     penalties = db_session.scalars(select(Record).where(Record.record_type == "penalty", Record.tier == "一般")
                                    .order_by(Record.decision_date)).all()  # fmt: skip
     repaired = next(r for r in penalties if date(2024, 12, 1) < r.decision_date < date(2025, 6, 1))
