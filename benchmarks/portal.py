@@ -178,6 +178,10 @@ def measure(url: str, samples: int, seed: int, only: list[str] | None = None, in
         "name search, 3-4 chars (/search)": lambda p: f"/search?q={fragment(p.name_norm, 3 + int(rng.random() * 2))}",
         "name search API, 2 chars": lambda p: f"/api/v1/subjects?q={fragment(p.name_norm, 2)}",
         "profile page (/subjects/USCC)": lambda p: f"/subjects/{p.uscc}",
+        # The public listing of one type, newest first: a random one of its 50 pages, then one month of it.
+        "listing (/disclosure/penalty?page=N)": lambda p: f"/disclosure/penalty?page={1 + int(rng.random() * 50)}",
+        "listing, one month (/disclosure/penalty?date_from=…)": lambda p: "/disclosure/penalty?date_from={}&date_to={}"
+        .format(*_month(rng)),
     }
     if only:
         cases = {label: make for label, make in cases.items() if label.startswith("baseline") or any(
@@ -212,6 +216,12 @@ def measure(url: str, samples: int, seed: int, only: list[str] | None = None, in
         label: {"p50": statistics.median(v), "p95": statistics.quantiles(v, n=20)[18], "max": max(v), "n": len(v)}
         for label, v in timings.items()
     }
+
+
+def _month(rng: random.Random) -> tuple[str, str]:
+    """A month within the data set's three years of decisions, as the listing's date filter takes it."""
+    start = date.today() - timedelta(days=30 + int(rng.random() * (3 * 365 - 30)))
+    return start.isoformat(), (start + timedelta(days=30)).isoformat()
 
 
 # What a code look-up reads: the subject by its code, and the index its published-record count is answered from.

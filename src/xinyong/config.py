@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         default="sqlite:///var/xinyong.db",
         description="SQLAlchemy URL of the database (SQLite or PostgreSQL).",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="URL of a read-only copy of the database (on PostgreSQL a streaming replica) that the public "
+        "portal and the public API read from. Unset: they read the primary, as everything else always does.",
+    )
     sqlite_cache_mb: int = Field(
         default=64, ge=2, le=65536,
         description="SQLite only: page cache of each database connection, in MB (the server uses few).",
@@ -414,6 +419,14 @@ class Settings(BaseSettings):
                        if not getattr(self, n)]  # fmt: skip
             if missing:
                 raise ValueError(f"使用 oidc 身份核验须同时配置 {'、'.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _replica_like_primary(self) -> Settings:
+        if self.read_database_url is not None and not self.read_database_url.strip():
+            self.read_database_url = None
+        if self.read_database_url and self.read_database_url.startswith("sqlite") != self.is_sqlite:
+            raise ValueError("XINYONG_READ_DATABASE_URL 应与 XINYONG_DATABASE_URL 为同一种数据库（只读副本）")
         return self
 
     @field_validator("trusted_proxies", "metrics_networks")

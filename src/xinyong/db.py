@@ -166,6 +166,54 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+# ------------------------------------------------------------------------------------- read-only reads
+
+
+class ReadOnlyViolation(RuntimeError):
+    """Something tried to write through a session or engine meant for reading only (a bug, never a user's)."""
+
+
+class ReadOnlySession(Session):
+    """A session for public reads: a flush with changes, or an INSERT, UPDATE or DELETE run through it, raises
+    instead of reaching the database. What reaches the database through `session.connection()` is refused by
+    the database itself when the session's engine came from `make_read_engine`."""
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        if self.new or self.deleted or any(self.is_modified(o) for o in self.dirty):
+            raise ReadOnlyViolation("a public read tried to write through its read-only session")
+        super().flush(objects)
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(statement, "is_dml", False):
+            raise ReadOnlyViolation("a public read ran a data-changing statement through its read-only session")
+        return super().execute(statement, *args, **kwargs)
+
+
+def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, class_=ReadOnlySession, expire_on_commit=False, autoflush=False)
+
+
+def make_read_engine(url: str, *, sqlite_cache_mb: int = 64, **kwargs: Any) -> Engine:
+    """An engine whose connections cannot write: each PostgreSQL session runs with
+    `default_transaction_read_only` (a hot standby refuses writes anyway; this also holds when the URL names a
+    primary), each SQLite connection with `query_only`."""
+    engine = make_engine(url, sqlite_cache_mb=sqlite_cache_mb, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_connection: Any, connection_record: Any) -> None:
+        if engine.dialect.name == "sqlite":
+            dbapi_connection.execute("PRAGMA query_only=ON")
+            return
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # the SET must not leave a transaction open
+        try:
+            dbapi_connection.execute("SET default_transaction_read_only = on")
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+    return engine
+
+
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """The single commit boundary for CLI commands and jobs."""
@@ -189,9 +237,13 @@ __all__ = [
     "JSONB",
     "Base",
     "JSONType",
+    "ReadOnlySession",
+    "ReadOnlyViolation",
     "UTCDateTime",
     "is_postgresql",
     "make_engine",
+    "make_read_engine",
+    "make_read_sessionmaker",
     "make_sessionmaker",
     "session_scope",
     "utcnow",

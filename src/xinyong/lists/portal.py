@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from xinyong.disclosure import rules as disclosure_rules
 from xinyong.disclosure import service as disclosure
 from xinyong.lists import service
-from xinyong.web.deps import AppSettings, DbSession, Today
+from xinyong.web.deps import AppSettings, ReadSession, Today
 from xinyong.web.ratelimit import Limited
 from xinyong.web.regions import current_scope
 from xinyong.web.templating import render
@@ -20,13 +20,13 @@ MAX_PAGE = 50
 
 
 @router.get("/lists/public", name="portal.lists.index")
-def index(request: Request, session: DbSession, today: Today) -> Response:
+def index(request: Request, session: ReadSession, today: Today) -> Response:
     types = service.public_type_counts(session, today=today, scope=current_scope(request))
     return render(request, "portal/lists/index.html", {"types": types, "today": today})
 
 
 @router.get("/lists/public/{type_key}", name="portal.lists.type", dependencies=[Limited])
-def type_page(request: Request, type_key: str, session: DbSession, settings: AppSettings, today: Today,
+def type_page(request: Request, type_key: str, session: ReadSession, settings: AppSettings, today: Today,
               page: str | None = None) -> Response:  # fmt: skip
     number = min(max(int(page) if page and page.isdigit() and len(page) < 4 else 1, 1), MAX_PAGE)
     list_type, rows, total = service.public_entries(session, type_key[:40], today=today,

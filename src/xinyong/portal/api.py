@@ -12,7 +12,7 @@ from xinyong.catalog import Catalog
 from xinyong.fields import NO_NUL
 from xinyong.portal import service
 from xinyong.portal.schemas import RecordPageRead, RecordRead, SubjectRead, SubjectSearchRead
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, ReadSession, Today
+from xinyong.web.deps import AppProtector, AppSettings, ReadSession, Today
 from xinyong.web.errors import error_responses
 from xinyong.web.ratelimit import Limited
 from xinyong.web.regions import CurrentRegion
@@ -73,7 +73,7 @@ RECORDS_PATH = "/subjects/{code}/records"
             summary="信用主体当前公示的信用记录（按信息类别）",
             responses=error_responses(404, 422, 429, s404="没有该信用主体（或不公开）"))  # fmt: skip
 def subject_records(
-    code: str, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector,
+    code: str, session: ReadSession, settings: AppSettings, today: Today, protector: AppProtector,
     region: CurrentRegion,
     record_type: str | None = Query(None, max_length=64, description="信息类别（信用信息目录中向社会公开的类别）；"
                                     "省略时为目录中第一个失信信息类别"),

@@ -17,7 +17,7 @@ from xinyong.portal import service
 from xinyong.repair import rules as repair_rules
 from xinyong.repair import service as repair_service
 from xinyong.subjects import refs
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, Today
+from xinyong.web.deps import AppProtector, AppSettings, ReadSession, Today
 from xinyong.web.ratelimit import Limited
 from xinyong.web.regions import current, current_scope
 from xinyong.web.templating import render
@@ -39,7 +39,7 @@ def _int(value: str | None, default: int = 1) -> int:
 
 
 @router.get("/", name="portal.home")
-def home(request: Request, session: DbSession, settings: AppSettings, today: Today) -> Response:
+def home(request: Request, session: ReadSession, settings: AppSettings, today: Today) -> Response:
     region, scope = current(request), current_scope(request)  # a county's portal: its records (web.regions)
     counts = request.app.state.portal_cache.get(
         ("home", today, region.code if region else None),
@@ -50,7 +50,7 @@ def home(request: Request, session: DbSession, settings: AppSettings, today: Tod
 
 
 @router.get("/search", name="portal.search", dependencies=[Limited])
-def search_page(request: Request, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector,
+def search_page(request: Request, session: ReadSession, settings: AppSettings, today: Today, protector: AppProtector,
                 q: str = "", page: str | None = None) -> Response:  # fmt: skip
     result = service.find_subjects(session, q, settings=settings, protector=protector, page=_int(page),
                                    today=today, scope=current_scope(request))  # fmt: skip
@@ -59,7 +59,7 @@ def search_page(request: Request, session: DbSession, settings: AppSettings, tod
 
 
 @router.get("/subjects/{ref}", name="portal.subject", dependencies=[Limited])
-def subject_page(request: Request, ref: str, session: DbSession, settings: AppSettings, today: Today, protector: AppProtector,
+def subject_page(request: Request, ref: str, session: ReadSession, settings: AppSettings, today: Today, protector: AppProtector,
                  tab: str | None = None, page: str | None = None) -> Response:  # fmt: skip
     if tab not in service.catalog_of(settings).public_keys:
         tab = None  # an unknown tab in a link opens the default one
@@ -72,7 +72,7 @@ def subject_page(request: Request, ref: str, session: DbSession, settings: AppSe
 
 
 @router.get("/records/{ref}", name="portal.record", dependencies=[Limited])
-def record_page(request: Request, ref: str, session: DbSession, settings: AppSettings, today: Today,
+def record_page(request: Request, ref: str, session: ReadSession, settings: AppSettings, today: Today,
                 protector: AppProtector) -> Response:  # fmt: skip
     detail = service.record_detail(session, ref, settings=settings, protector=protector, today=today,
                                    scope=current_scope(request))  # another county's record: 404
@@ -94,7 +94,7 @@ ListingArgs = Annotated[str | None, Query()]
 
 
 @router.get("/disclosure/{record_type}", name="portal.listing", dependencies=[Limited])
-def listing_page(request: Request, record_type: str, session: DbSession, settings: AppSettings, today: Today,
+def listing_page(request: Request, record_type: str, session: ReadSession, settings: AppSettings, today: Today,
                  protector: AppProtector, department: ListingArgs = None, category: ListingArgs = None,
                  date_from: ListingArgs = None, date_to: ListingArgs = None, page: ListingArgs = None) -> Response:  # fmt: skip
     export = record_type.endswith(".csv")

@@ -95,10 +95,14 @@ async def get_db(uow: Annotated[UnitOfWork, Depends(get_uow)]) -> Session:
 
 
 async def get_read_session(request: Request) -> AsyncIterator[Session]:
-    """A session for public look-ups that only read. On PostgreSQL its statements run outside a transaction
-    (autocommit): a code look-up is two statements, and BEGIN and ROLLBACK were two more round trips. Nothing
-    may be written through it (each statement would commit on its own); on SQLite it is the usual session."""
-    session = request.app.state.session_factory()
+    """A session for the public portal's and the public API's reads, and nothing else: from the read replica
+    when `XINYONG_READ_DATABASE_URL` names one, else from the primary. It refuses writes (db.ReadOnlySession;
+    a replica's connections are read-only too), and what it shows may trail the primary by the replica's lag:
+    console pages, anything audited, anything that needs a subject's ID number in clear and every route of a
+    department's key use `DbSession`, always on the primary. On PostgreSQL its statements run outside a
+    transaction (autocommit): a code look-up is two statements, and BEGIN and ROLLBACK were two more round
+    trips."""
+    session = request.app.state.read_session_factory()
     try:
         if session.get_bind().dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

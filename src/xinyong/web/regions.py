@@ -23,7 +23,7 @@ from xinyong.departments import service as departments_service
 from xinyong.errors import NotFound
 from xinyong.regions import rules
 from xinyong.regions import service as regions_service
-from xinyong.web.deps import get_session
+from xinyong.web.deps import get_read_session
 
 STATE_PREFIX = "portal_prefix"  # the code of /region/<code>/ in the scope's state, when the path had one
 CONSOLE = "/admin"
@@ -94,7 +94,7 @@ def resolve(request: Request, session: Session) -> PortalRegion | None:
                         by_prefix)  # fmt: skip
 
 
-async def portal_region(request: Request, session: Annotated[Session, Depends(get_session)]) -> PortalRegion | None:
+async def portal_region(request: Request, session: Annotated[Session, Depends(get_read_session)]) -> PortalRegion | None:
     """Once per request (kept on request.state, where the templates read the region's name)."""
     if not hasattr(request.state, "portal_region"):
         request.state.portal_region = resolve(request, session)

@@ -12,7 +12,7 @@ from xinyong.web.deps import get_read_session
 
 
 def _open(factory):  # type: ignore[no-untyped-def]
-    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(session_factory=factory)))
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(read_session_factory=factory)))
     return get_read_session(request)  # type: ignore[arg-type]
 
 
