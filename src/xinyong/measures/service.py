@@ -140,11 +140,20 @@ def current_for_matter(session: Session, matter: str, *, region: str | None = No
     ])  # fmt: skip
 
 
-def history(session: Session, code: str) -> list[Measure]:
+def history(session: Session, code: str, *, actor: Actor | None = None) -> list[Measure]:
+    """Every version of a measure; with `actor`, only a measure applied in the actor's region (another county's
+    is NotFound to a county's account)."""
     rows = list(session.scalars(select(Measure).where(Measure.code == code).order_by(Measure.version.desc())))
-    if not rows:
+    if not rows or (actor is not None and actor.region is not None
+                    and rows[0].region_code not in inherit.chain(session, actor.region)):  # fmt: skip
         raise NotFound(what=f"措施 {code}")
     return rows
+
+
+def visible_measures(session: Session, actor: Actor) -> list[Measure]:
+    """The current measures the console shows an account: those applied in its region (every region's for the
+    platform's own accounts)."""
+    return current_measures(session, region=ALL_REGIONS if actor.region is None else actor.region)
 
 
 def applicable(measures: list[CurrentMeasure], *, matter: str, member_of: set[str]) -> list[CurrentMeasure]:
