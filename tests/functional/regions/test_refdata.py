@@ -77,8 +77,10 @@ def test_a_county_list_type_wins_in_that_county_only(types: Regional, db_session
     db_session.commit()
     own = lists_service.get_type(db_session, TYPE, region=DEQING)
     platform = lists_service.get_type(db_session, TYPE, region=CHANGXING)
-    assert own.region_code == DEQING and own.name == "德清县严重失信主体名单"
-    assert platform.region_code is None and platform is lists_service.get_type(db_session, TYPE, region=CITY)
+    assert own.region_code == DEQING
+    assert own.name == "德清县严重失信主体名单"
+    assert platform.region_code is None
+    assert platform is lists_service.get_type(db_session, TYPE, region=CITY)
     # the override keeps the deciders of the type it overrides; one row per key in each region's effective set
     assert own.deciding_departments == platform.deciding_departments
     assert [t.id for t in lists_service.list_types(db_session, region=DEQING) if t.key == TYPE] == [own.id]
@@ -189,7 +191,8 @@ def test_a_county_admin_sees_no_other_countys_measure_in_the_console(types: Regi
     browser = sign_in(types.users["county_admin"])
     page = browser.get("/admin/measures")
     assert page.status_code == 200
-    assert "依法限制参加政府采购活动" in page.text and "长兴县：限制参与县级招标" not in page.text
+    assert "依法限制参加政府采购活动" in page.text
+    assert "长兴县：限制参与县级招标" not in page.text
     assert browser.get(f"/admin/measures/{platform}").status_code == 200
     assert browser.get(f"/admin/measures/{other}").status_code == 404
     # a new measure from the county's console is the county's own
@@ -259,10 +262,13 @@ def test_the_commands_take_a_region(fresh_database_url: str, monkeypatch: pytest
         result = runner.invoke(app, ["calendar", "deadline", "2025-10-20", "--workdays", "2", "--region", CHANGXING])
         assert "2025-10-22" in result.output, result.output
         result = runner.invoke(app, ["calendar", "set", "2025-10-22", "--holiday", "--region", "330523"])
-        assert result.exit_code == 1 and "330523" in result.output
+        assert result.exit_code == 1
+        assert "330523" in result.output
         assert runner.invoke(app, ["lists", "load-types"]).exit_code == 0
         result = runner.invoke(app, ["lists", "types", "--region", DEQING])
-        assert result.exit_code == 0 and TYPE in result.output and "全平台" in result.output, result.output
+        assert result.exit_code == 0, result.output
+        assert TYPE in result.output
+        assert "全平台" in result.output
         result = runner.invoke(app, ["measures", "list", "--region", "abc"])
         assert result.exit_code == 1, result.output
         result = runner.invoke(app, ["commitments", "templates", "--region", CHANGXING])
