@@ -144,8 +144,7 @@ def history(session: Session, code: str, *, actor: Actor | None = None) -> list[
     """Every version of a measure; with `actor`, only a measure applied in the actor's region (another county's
     is NotFound to a county's account)."""
     rows = list(session.scalars(select(Measure).where(Measure.code == code).order_by(Measure.version.desc())))
-    if not rows or (actor is not None and actor.region is not None
-                    and rows[0].region_code not in inherit.chain(session, actor.region)):  # fmt: skip
+    if not rows or (actor is not None and not inherit.applies_to(session, actor, rows[0].region_code)):
         raise NotFound(what=f"措施 {code}")
     return rows
 
@@ -153,7 +152,7 @@ def history(session: Session, code: str, *, actor: Actor | None = None) -> list[
 def visible_measures(session: Session, actor: Actor) -> list[Measure]:
     """The current measures the console shows an account: those applied in its region (every region's for the
     platform's own accounts)."""
-    return current_measures(session, region=ALL_REGIONS if actor.region is None else actor.region)
+    return current_measures(session, region=ALL_REGIONS if inherit.is_platform_wide(session, actor) else actor.region)
 
 
 def applicable(measures: list[CurrentMeasure], *, matter: str, member_of: set[str]) -> list[CurrentMeasure]:

@@ -87,13 +87,24 @@ def owner(session: Session, code: str | None) -> str | None:
     return None if root is not None and root.code == clean else clean
 
 
+def is_platform_wide(session: Session, actor: Actor) -> bool:
+    """Whether the actor acts for the whole platform: no region (the command line, single-region installs) or
+    the root's (the city's 信用办)."""
+    if actor.region is None:
+        return True
+    root = tree(session).root
+    return root is not None and actor.region == root.code
+
+
+def applies_to(session: Session, actor: Actor, region: str | None) -> bool:
+    """Whether an entry of `region` applies where the actor acts (platform-wide actors: every entry)."""
+    return is_platform_wide(session, actor) or region in chain(session, actor.region)
+
+
 def ensure_edits(session: Session, actor: Actor, region: str | None) -> None:
     """A county's 信用办 edits its own region's entries only; the platform's (the root's) 信用办, and actors
     without a region (the command line), edit any region's. `region` as `owner` returns it."""
-    if actor.region is None:
-        return
-    root = tree(session).root
-    if root is not None and actor.region == root.code:
+    if is_platform_wide(session, actor):
         return
     if region != actor.region:
         raise PermissionDenied("只能维护本区划的基础数据；上级和其他区划的由其信用办维护")

@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 from tests.factories import lists as lf
 from tests.factories.evaluation import load_builtin_model
 from tests.factories.records import company_code
+from tests.fixtures.console import PASSWORD
 from tests.fixtures.regions import CHANGXING, CITY, DEQING, Regional
 from typer.testing import CliRunner
 
 from xinyong.actors import Actor
 from xinyong.auth import service as auth_service
+from xinyong.auth.rules import Role
 from xinyong.calendar import service as calendar_service
 from xinyong.checks import service as checks_service
 from xinyong.commitments import service as commitments_service
@@ -203,6 +205,14 @@ def test_a_county_admin_sees_no_other_countys_measure_in_the_console(types: Regi
     created = [m for m in measures_service.current_measures(db_session) if m.content == "德清县：限制参与县级政府投资项目"]
     assert [m.region_code for m in created] == [DEQING]
     assert sign_in(types.users["platform_admin"]).get(f"/admin/measures/{other}").status_code == 200
+    # an account of the city's own region is platform-wide: every county's measures
+    city_admin = auth_service.create_user(db_session, username="city-admin", password=PASSWORD,
+                                          role=Role.PLATFORM_ADMIN, department=None, display_name="湖州市信用办",
+                                          actor=SYSTEM, settings=console_settings, region=CITY)  # fmt: skip
+    db_session.commit()
+    city = sign_in(city_admin)
+    assert "长兴县：限制参与县级招标" in city.get("/admin/measures").text
+    assert city.get(f"/admin/measures/{other}").status_code == 200
 
 
 def test_unknown_or_malformed_region_codes_are_refused_clearly(types: Regional, db_session: Session) -> None:
