@@ -204,6 +204,12 @@ def list_types(session: Session, *, origin: ListOrigin | None = None, active_onl
     return [t for t in rows if kept.get(t.key) is t]
 
 
+def visible_types(session: Session, actor: Actor) -> list[ListType]:
+    """The list types the console shows an account: those in force in its region (every region's for the
+    platform's own accounts)."""
+    return list_types(session, region=ALL_REGIONS if inherit.is_platform_wide(session, actor) else actor.region)
+
+
 def _clean_codes(codes: Iterable[str]) -> list[str]:
     cleaned = set()
     for code in codes:

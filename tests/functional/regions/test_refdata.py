@@ -32,6 +32,7 @@ from xinyong.regions import inherit
 SYSTEM = Actor.system("test")
 TYPE = "serious-dishonesty"
 MONDAY = date(2025, 10, 20)
+COUNTY_NAMES = {DEQING: "德清县", CHANGXING: "长兴县"}
 
 
 def _actor(regional: Regional, key: str) -> Actor:
@@ -40,7 +41,7 @@ def _actor(regional: Regional, key: str) -> Actor:
 
 def _override(session: Session, region: str | None, *, actor: Actor = SYSTEM, workdays: int = 10) -> None:
     spec = lists_service.ListTypeSpec.from_mapping({
-        "key": TYPE, "name": "德清县严重失信主体名单", "nature": "dishonesty", "legal_basis": "《德清县公共信用信息管理办法》",
+        "key": TYPE, "name": f"{COUNTY_NAMES.get(region or '', '本县')}严重失信主体名单", "nature": "dishonesty", "legal_basis": "《德清县公共信用信息管理办法》",
         "entry_criteria": "经依法认定的严重失信行为", "exit_conditions": "期满或信用修复",
         "remedy_route": "向认定部门申请信用修复", "objection_workdays": workdays,
     })  # fmt: skip
@@ -161,9 +162,10 @@ def test_a_county_admin_edits_its_own_regions_entries_only(types: Regional, db_s
                                                            console_settings: Settings) -> None:  # fmt: skip
     county, other = _actor(types, "county_admin"), _actor(types, "county_admin_c")
     city = _actor(types, "platform_admin")
-    # its own region by default
-    _override(db_session, None, actor=county)
-    assert lists_service.get_type(db_session, TYPE, region=DEQING).region_code == DEQING
+    _override(db_session, DEQING, actor=county)
+    _override(db_session, None, actor=county)  # its own region by default: the same row
+    own = [t for t in lists_service.list_types(db_session) if t.region_code == DEQING]
+    assert [t.name for t in own] == ["本县严重失信主体名单"]
     for region in (CITY, CHANGXING):
         with pytest.raises(PermissionDenied):
             _override(db_session, region, actor=county)
@@ -213,6 +215,16 @@ def test_a_county_admin_sees_no_other_countys_measure_in_the_console(types: Regi
     city = sign_in(city_admin)
     assert "长兴县：限制参与县级招标" in city.get("/admin/measures").text
     assert city.get(f"/admin/measures/{other}").status_code == 200
+
+
+def test_the_list_types_page_shows_a_county_its_own_types(types: Regional, db_session: Session, sign_in) -> None:
+    _override(db_session, CHANGXING)
+    db_session.commit()
+    assert "长兴县严重失信主体名单" not in sign_in(types.users["county_admin"]).get("/admin/lists/types").text
+    page = sign_in(types.users["county_admin_c"]).get("/admin/lists/types")
+    assert page.status_code == 200
+    assert "长兴县严重失信主体名单（330522 本区划）" in page.text
+    assert "严重失信主体名单" in sign_in(types.users["platform_admin"]).get("/admin/lists/types").text
 
 
 def test_unknown_or_malformed_region_codes_are_refused_clearly(types: Regional, db_session: Session) -> None:
