@@ -586,13 +586,19 @@ def public_memberships(session: Session, subject: Subject, *, today: date) -> li
     return [m for m in memberships(session, [subject.id], today=today).get(subject.id, []) if m.is_public]
 
 
-def public_entries(session: Session, type_key: str, *, today: date, offset: int, limit: int
-                   ) -> tuple[ListType, list[tuple[ListEntry, Subject]], int]:  # fmt: skip
-    """A public list as the portal shows it: in force today, never natural persons in bulk."""
-    list_type = get_type(session, type_key)
+def _ids_of_key(session: Session, key: str) -> list[int]:
+    """The ids of every region's type of one key: a county's override is the same list."""
+    return list(session.scalars(select(ListType.id).where(ListType.key == key)))
+
+
+def public_entries(session: Session, type_key: str, *, today: date, offset: int, limit: int,
+                   region: str | None = None) -> tuple[ListType, list[tuple[ListEntry, Subject]], int]:  # fmt: skip
+    """A public list as the portal shows it: in force today, never natural persons in bulk. The type shown is
+    the one in force in `region`; its entries are the key's, whichever region's type they were made on."""
+    list_type = get_type(session, type_key, region=region)
     if not list_type.is_public or not list_type.is_active:
         raise NotFound(what="该公示名单")
-    where = [ListEntry.list_type_id == list_type.id, in_force_clause(today),
+    where = [ListEntry.list_type_id.in_(_ids_of_key(session, list_type.key)), in_force_clause(today),
              Subject.kind != SubjectKind.PERSON.value]  # fmt: skip
     base = select(ListEntry, Subject).join(Subject, Subject.id == ListEntry.subject_id).where(*where)
     total = session.scalar(select(func.count()).select_from(base.with_only_columns(ListEntry.id).subquery())) or 0
@@ -606,7 +612,10 @@ def public_type_counts(session: Session, *, today: date, region: str | None = No
         select(ListEntry.list_type_id, func.count()).join(Subject, Subject.id == ListEntry.subject_id)
         .where(in_force_clause(today), Subject.kind != SubjectKind.PERSON.value).group_by(ListEntry.list_type_id)
     ).all())  # fmt: skip
-    return [(t, counts.get(t.id, 0)) for t in types]
+    by_key: dict[str, int] = defaultdict(int)
+    for type_id, key in session.execute(select(ListType.id, ListType.key)):
+        by_key[key] += counts.get(type_id, 0)
+    return [(t, by_key[t.key]) for t in types]
 
 
 def events_of(session: Session, entry_id: int) -> list[ListEvent]:

@@ -109,6 +109,13 @@ def test_a_county_list_type_wins_in_that_county_only(types: Regional, db_session
     lists_service.publish(db_session, entry_a.id, actor=SYSTEM, today=date(2025, 11, 20))
     members = lists_service.memberships(db_session, [entry_a.subject_id], today=date(2025, 11, 21))
     assert [m.type_key for m in members[entry_a.subject_id]] == [TYPE]
+    # the public list of the key shows the entry made on the county's type; the counts sum the key's types
+    later = date(2025, 11, 21)
+    shown, rows, total = lists_service.public_entries(db_session, TYPE, today=later, offset=0, limit=10)
+    assert shown is platform
+    assert (total, [e.id for e, _ in rows]) == (1, [entry_a.id])
+    assert lists_service.public_entries(db_session, TYPE, today=later, offset=0, limit=10, region=DEQING)[0] is own
+    assert {t.key: n for t, n in lists_service.public_type_counts(db_session, today=later)}[TYPE] == 1
 
 
 def test_local_calendar_days_apply_to_the_county_and_below_only(regional: Regional, db_session: Session) -> None:
