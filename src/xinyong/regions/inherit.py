@@ -93,7 +93,7 @@ def is_platform_wide(session: Session, actor: Actor) -> bool:
     if actor.region is None:
         return True
     root = tree(session).root
-    return root is not None and actor.region == root.code
+    return root is None or actor.region == root.code  # an install without a region tree scopes nothing
 
 
 def applies_to(session: Session, actor: Actor, region: str | None) -> bool:
@@ -111,8 +111,9 @@ def ensure_edits(session: Session, actor: Actor, region: str | None) -> None:
 
 
 def for_actor(session: Session, actor: Actor, code: str | None) -> str | None:
-    """The region an actor's edit goes to: the named one (checked), else the actor's own region."""
-    region = owner(session, code) if code else owner(session, actor.region) if actor.region else None
+    """The region an actor's edit goes to: the named one (checked), else the actor's own region (the platform's
+    own when that is the root or not registered)."""
+    region = owner(session, code) if code else chain(session, actor.region)[0]
     ensure_edits(session, actor, region)
     return region
 
