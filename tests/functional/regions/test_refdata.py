@@ -305,3 +305,17 @@ def test_the_commands_take_a_region(fresh_database_url: str, monkeypatch: pytest
     finally:
         settings.cache_clear()
         session_factory.cache_clear()
+
+
+def test_a_county_inherits_its_citys_entries_under_a_provincial_root(db_session: Session) -> None:
+    from xinyong.regions import service as regions_service
+
+    for code in ("330000", CITY, DEQING, "330200"):  # 浙江省 (the platform's own), 湖州市, 德清县, 宁波市
+        regions_service.add_region(db_session, code=code, actor=SYSTEM)
+    wednesday = date(2025, 10, 22)
+    calendar_service.set_override(db_session, day=wednesday, is_workday=False, note="湖州市地方休息日", region=CITY)
+    db_session.commit()
+    assert inherit.chain(db_session, DEQING) == (DEQING, CITY, None)
+    assert not calendar_service.load_calendar(db_session, region=DEQING).is_workday(wednesday)  # from its city
+    assert calendar_service.load_calendar(db_session, region="330200").is_workday(wednesday)  # another city
+    assert calendar_service.load_calendar(db_session).is_workday(wednesday)  # the province's own
