@@ -33,6 +33,7 @@ class AuditAction(enum.StrEnum):
     DEPARTMENT_MOVED = "department.moved"
     REGION_CREATED = "region.created"
     REGION_UPDATED = "region.updated"
+    REGION_SETTING_SAVED = "region.setting-saved"
     KEY_ISSUED = "api-key.issued"
     KEY_REVOKED = "api-key.revoked"
     BATCH_STARTED = "batch.started"
@@ -154,6 +155,7 @@ ACTION_LABELS = {
     AuditAction.DEPARTMENT_MOVED: "部门变更所属行政区划",
     AuditAction.REGION_CREATED: "登记行政区划",
     AuditAction.REGION_UPDATED: "修改行政区划",
+    AuditAction.REGION_SETTING_SAVED: "设置区划基础数据",
     AuditAction.KEY_ISSUED: "签发访问密钥",
     AuditAction.KEY_REVOKED: "吊销访问密钥",
     AuditAction.BATCH_STARTED: "开始导入批次",

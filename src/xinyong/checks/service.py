@@ -294,7 +294,7 @@ def prepare_checks(
     grades = evaluation_service.grades_for(session, list(found), settings=settings)
     extras = check_extras.collect(session, check_extras.ExtrasQuery(
         list(found), matter, actor.department_id, today, settings)) if detail else {}  # fmt: skip
-    measures = measures_service.current_for_matter(session, matter)
+    measures = measures_service.current_for_matter(session, matter, region=actor.region)
     now = utcnow()
     documents, rows = [], []
     for item, query in zip(items, queries, strict=True):

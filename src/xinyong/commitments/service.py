@@ -37,6 +37,7 @@ from xinyong.protect import protector as make_protector
 from xinyong.records import service as records_service
 from xinyong.records.models import BatchSource, Record, RecordStatus
 from xinyong.records.rules import add_months
+from xinyong.regions import inherit
 from xinyong.repair import hooks as repair_hooks
 from xinyong.subjects.models import Subject, SubjectKind
 
@@ -199,8 +200,38 @@ def record_fulfilment(
 # -------------------------------------------------------------------------------------- made online
 
 
-def templates(settings: Settings) -> list[rules.Template]:
-    return list(config(settings).templates.values())
+TEMPLATES_SETTING = "commitments.templates"
+
+
+def templates(settings: Settings, session: Session | None = None, *, region: str | None = None) -> list[rules.Template]:
+    """The published templates; with a session, those `region` publishes (`region_templates`)."""
+    every = list(config(settings).templates.values())
+    if session is None:
+        return every
+    chosen = region_templates(session, region)
+    return every if chosen is None else [t for t in every if t.key in chosen]
+
+
+def region_templates(session: Session, region: str | None) -> frozenset[str] | None:
+    """The keys of the templates a region publishes: its own choice, else its nearest ancestor's, else the
+    platform's; None: every template of the configuration."""
+    value = inherit.setting(session, region, TEMPLATES_SETTING)
+    return None if value is None else frozenset(k for k in value.split(",") if k)
+
+
+def set_region_templates(session: Session, region: str | None, keys: list[str] | None, *, actor: Actor,
+                         settings: Settings) -> str | None:  # fmt: skip
+    """Choose the templates a region publishes (`keys` None: inherit its parent's choice again). Each key must
+    be a template of the configuration. A county's 信用办 chooses its own region's only."""
+    owner = inherit.owner(session, region)
+    if keys is not None:
+        cfg = config(settings)
+        unknown = [k for k in keys if k not in cfg.templates]
+        if unknown:
+            raise NotFound(what=f"承诺书模板 {'、'.join(unknown)}（可用：{'、'.join(cfg.templates)}）")
+    inherit.set_setting(session, owner, TEMPLATES_SETTING, None if keys is None else ",".join(sorted(set(keys))),
+                        actor=actor)  # fmt: skip
+    return owner
 
 
 def template_hash(template: rules.Template) -> str:
@@ -242,6 +273,9 @@ def make_online(
     department = session.get(Department, department_id) if department_id else None
     if department is None or not department.is_active:
         raise InvalidInput(reason="请选择承诺受理单位")
+    published = region_templates(session, department.region)
+    if published is not None and template.key not in published:
+        raise InvalidInput(reason=f"{department.name}所在区划未采用承诺书模板“{template.name}”，请选择本区划的受理单位或模板")
     if not _has_identity(subject):
         raise InvalidInput(reason="该主体在信用主体库中缺少统一社会信用代码或证件信息，暂不能在线作出信用承诺，请到受理单位窗口办理")
     rtype, f = the_type(settings)
@@ -401,7 +435,8 @@ def break_repair_commitment(session: Session, broken: repair_hooks.BrokenCommitm
 
 
 def _add_task(session: Session, record: Record, *, code: str, matter: str, workdays: int) -> VerificationTask:
-    calendar = load_calendar(session)
+    department = session.get(Department, record.department_id)
+    calendar = load_calendar(session, region=department.region if department is not None else None)
     task = VerificationTask(record_id=record.id, department_id=record.department_id, code=code, matter=matter[:500],
                             made_on=record.decision_date, workdays=workdays,
                             due_on=rules.verification_due(calendar, record.decision_date, workdays))  # fmt: skip

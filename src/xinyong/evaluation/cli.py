@@ -17,6 +17,7 @@ from xinyong.errors import DomainError
 from xinyong.evaluation import explain, service
 from xinyong.evaluation.spec import ModelInvalid
 from xinyong.protect import protector
+from xinyong.regions import inherit
 from xinyong.subjects import service as subjects_service
 
 app = typer.Typer(no_args_is_help=True)
@@ -67,18 +68,39 @@ def models() -> None:
         console.print(table)
 
 
+@app.command("set-model", help="设置某行政区划的评价所用的模型（不设置即继承上级的；--inherit 恢复继承）")
+def set_model(
+    model: str = typer.Argument(None, help="模型标识（须已载入）"),
+    region: str = typer.Option(None, "--region", help="行政区划代码（不填或填本平台区划即全平台）"),
+    inherit_parent: bool = typer.Option(False, "--inherit", help="删除该区划自己的设定，继承上级的"),
+) -> None:
+    if not inherit_parent and not model:
+        raise fail("请给出模型标识，或用 --inherit 恢复继承上级的模型")
+    try:
+        with session_scope(session_factory()) as session:
+            owner = service.set_region_model(session, region, None if inherit_parent else model,
+                                             actor=Actor.system("cli"))  # fmt: skip
+            name = inherit.label(session, owner)
+            effective = service.region_model(session, owner) or "最近载入的模型"
+    except DomainError as exc:
+        raise fail(exc) from None
+    console.print(f"{name}的评价模型：{effective}", highlight=False)
+
+
 @app.command("run", help="按评价日对全部法人和个体工商户进行综合评价（集合运算，结果按批次保存）")
 def run(
     as_of: str = typer.Option(None, "--as-of", help="评价日（YYYY-MM-DD，默认北京时间今天）"),
     model: str = typer.Option(None, "--model", help="模型标识（默认最近载入的模型）"),
     version: str = typer.Option(None, "--version", help="模型版本（默认该模型最近载入的版本）"),
+    region: str = typer.Option(None, "--region", help="行政区划代码：使用该区划选定的模型（未选定的继承上级的）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     day = _day(as_of)
     try:
         with session_scope(session_factory()) as session:
+            owner = inherit.owner(session, region) if region else None
             result = service.run_evaluation(session, as_of=day, actor=Actor.system("cli"), settings=settings(),
-                                            key=model, version=version)  # fmt: skip
+                                            key=model, version=version, region=owner)  # fmt: skip
             same = service.same_result_as(session, result)
             doc = {"run": result.id, "as_of": day.isoformat(), "subjects": result.subjects,
                    "grades": result.grade_counts, "changes": result.changes, "digest": result.digest,

@@ -56,6 +56,8 @@ _sc = EvaluationScore.__table__.c
 _ps = PublicationStop.__table__.c
 
 Columns = Callable[[str], ColumnElement[Any]]
+# The ids of each list type key: a key's types of every region (a county's override is still the same list).
+TypeIds = Mapping[str, tuple[int, ...]]
 
 
 def _concat_ids(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -160,9 +162,9 @@ def _record_rows(indicator: Indicator, source: RecordSource, as_of: date, kinds:
         ranked.c.latest_rn == 1, *(_filter_holds(f, lambda n: ranked.c[n]) for f in source.where))  # fmt: skip
 
 
-def _entry_rows(source: ListSource, as_of: date, kinds: tuple[str, ...], type_ids: Mapping[str, int]) -> Select[Any]:
-    ids = [type_ids[key] for key in source.types if key in type_ids]
-    type_key = case(*((_e.list_type_id == type_ids[key], literal(key)) for key in source.types if key in type_ids),
+def _entry_rows(source: ListSource, as_of: date, kinds: tuple[str, ...], type_ids: TypeIds) -> Select[Any]:
+    ids = [i for key in source.types for i in type_ids.get(key, ())]
+    type_key = case(*((_e.list_type_id.in_(type_ids[key]), literal(key)) for key in source.types if type_ids.get(key)),
                     else_=null())  # fmt: skip
     return (
         select(_e.id, _e.subject_id, _e.valid_from.label("decision_date"), type_key.label("list_type"))
@@ -175,7 +177,7 @@ def _entry_rows(source: ListSource, as_of: date, kinds: tuple[str, ...], type_id
 
 
 def points_statement(model: Model, indicator: Indicator, *, run_id: int, as_of: date, dialect: str,
-                     type_ids: Mapping[str, int]) -> Insert:  # fmt: skip
+                     type_ids: TypeIds) -> Insert:  # fmt: skip
     """rules.score_indicator, for every subject: INSERT INTO evaluation_points … SELECT … GROUP BY subject."""
     kinds = model.subject_kinds
     source, scoring = indicator.source, indicator.scoring
@@ -240,7 +242,7 @@ def points_statement(model: Model, indicator: Indicator, *, run_id: int, as_of: 
 # ------------------------------------------------------------------------------------------ scores
 
 
-def scores_statement(model: Model, *, run_id: int, as_of: date, type_ids: Mapping[str, int],
+def scores_statement(model: Model, *, run_id: int, as_of: date, type_ids: TypeIds,
                      active_type_ids: list[int]) -> Insert:  # fmt: skip
     """rules.evaluate, for every subject of the model's kinds: score, grade, and the override that set it."""
     overrides = rules.ordered_overrides(model)
@@ -253,7 +255,7 @@ def scores_statement(model: Model, *, run_id: int, as_of: date, type_ids: Mappin
         if override.indicator:
             applies.append(func.max(case((_p.indicator == override.indicator, 1), else_=0)) == 1)
         else:
-            ids = [type_ids[k] for k in override.lists if k in type_ids]
+            ids = [i for k in override.lists for i in type_ids.get(k, ())]
             applies.append(exists().where(_e.subject_id == _s.id, _e.list_type_id.in_(ids or [-1]),
                                           entry_in_force(as_of)))  # fmt: skip
     first = case(*((cond, literal(n)) for n, cond in enumerate(applies)), else_=literal(-1)) if applies else literal(-1)

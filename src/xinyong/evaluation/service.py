@@ -38,6 +38,7 @@ from xinyong.evaluation.models import (
 )
 from xinyong.lists import service as lists_service
 from xinyong.lists.models import ListType
+from xinyong.regions import inherit
 from xinyong.subjects.models import Subject
 
 BUILTIN_MODEL = Path(__file__).resolve().parent.parent / "catalog" / "evaluation" / "public-credit.toml"
@@ -122,6 +123,25 @@ def pick_model(session: Session, key: str | None = None, version: str | None = N
     return row
 
 
+MODEL_SETTING = "evaluation.model"
+
+
+def region_model(session: Session, region: str | None) -> str | None:
+    """The key of the model a region's evaluation runs use: its own choice, else its nearest ancestor's, else
+    the platform's (None: the latest loaded model)."""
+    return inherit.setting(session, region, MODEL_SETTING)
+
+
+def set_region_model(session: Session, region: str | None, key: str | None, *, actor: Actor) -> str | None:
+    """Choose the model of a region's evaluation runs (`key` None: inherit its parent's again). The model must
+    have been loaded. A county's 信用办 chooses its own region's only."""
+    owner = inherit.owner(session, region)
+    if key is not None:
+        pick_model(session, key)  # NotFound for a model never loaded
+    inherit.set_setting(session, owner, MODEL_SETTING, key, actor=actor)
+    return owner
+
+
 def model_of(session: Session, row: ScoringModel, *, settings: Settings) -> spec.Model:
     return parse(session, row.source, settings=settings)
 
@@ -129,8 +149,12 @@ def model_of(session: Session, row: ScoringModel, *, settings: Settings) -> spec
 # ------------------------------------------------------------------------------------------ runs
 
 
-def _active_list_types(session: Session) -> dict[str, int]:
-    return {t.key: t.id for t in session.scalars(select(ListType).where(ListType.is_active.is_(True)))}
+def _active_list_types(session: Session) -> dict[str, tuple[int, ...]]:
+    """The ids of each active list type key, every region's (a region's override of a key is the same list)."""
+    found: dict[str, list[int]] = {}
+    for key, type_id in session.execute(select(ListType.key, ListType.id).where(ListType.is_active.is_(True))):
+        found.setdefault(key, []).append(type_id)
+    return {key: tuple(sorted(ids)) for key, ids in found.items()}
 
 
 def latest_run(session: Session) -> EvaluationRun | None:
@@ -139,11 +163,13 @@ def latest_run(session: Session) -> EvaluationRun | None:
 
 
 def run_evaluation(session: Session, *, as_of: date, actor: Actor | str, settings: Settings, key: str | None = None,
-                   version: str | None = None, progress: Callable[[str], None] | None = None) -> EvaluationRun:  # fmt: skip
+                   version: str | None = None, progress: Callable[[str], None] | None = None,
+                   region: str | None = None) -> EvaluationRun:  # fmt: skip
     """Evaluate every subject of the model's kinds as of `as_of` (commits, step by step; see the module).
-    `progress` is told the name of each step as it finishes."""
+    `progress` is told the name of each step as it finishes. Without `key`, the model is the one `region` uses
+    (`region_model`), else the latest loaded."""
     done = progress or (lambda step: None)
-    row = pick_model(session, key, version)
+    row = pick_model(session, key or region_model(session, region), version)
     model = model_of(session, row, settings=settings)
     previous = latest_run(session)
     label = actor.label if isinstance(actor, Actor) else str(actor)
@@ -163,7 +189,7 @@ def run_evaluation(session: Session, *, as_of: date, actor: Actor | str, setting
             done(indicator.key)
         with writequeue.turn(session):
             session.execute(scoring.scores_statement(model, run_id=run.id, as_of=as_of, type_ids=type_ids,
-                                                     active_type_ids=sorted(type_ids.values())))  # fmt: skip
+                                                     active_type_ids=sorted(i for ids in type_ids.values() for i in ids)))  # fmt: skip
             if run.previous_run_id is not None:
                 session.execute(scoring.changes_statement(run_id=run.id, previous_run_id=run.previous_run_id))
             session.commit()

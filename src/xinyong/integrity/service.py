@@ -302,8 +302,9 @@ def add_notice(
     notified_on = notified_on or today
     if notified_on > today:
         raise InvalidInput(reason="告知日期不能晚于今天")
-    _supervisor(session, supervisor_id)
-    expected = load_calendar(session).add_workdays(notified_on, cfg.notice_workdays)
+    supervisor = _supervisor(session, supervisor_id)  # its region's working days count the notice period
+    expected = load_calendar(session, region=supervisor.region if supervisor else None).add_workdays(
+        notified_on, cfg.notice_workdays)  # fmt: skip
     notice = PrelistingNotice(
         subject_id=subject.id, court=_text(court, "法院名称", limit=100) or "",
         case_no=_text(case_no, "案号", limit=128) or "", obligation=_text(obligation, "须履行的义务") or "",

@@ -44,7 +44,7 @@ def index(request: Request, session: DbSession, actor: ListsRead, state: str = "
 
 @router.get("/lists/types", name="admin.lists.types")
 def types_page(request: Request, session: DbSession, actor: ListsRead) -> Response:
-    return render(request, "admin/lists/types.html", {"types": service.list_types(session), "department_names": {
+    return render(request, "admin/lists/types.html", {"types": service.visible_types(session, actor), "department_names": {
         d.code: d.name for d in departments_service.list_departments(session)}})  # fmt: skip
 
 

@@ -17,8 +17,12 @@ from xinyong.departments import service as departments_service
 from xinyong.errors import DomainError
 from xinyong.lists import imports, service
 from xinyong.protect import protector
+from xinyong.regions import inherit
 
 app = typer.Typer(no_args_is_help=True)
+
+
+REGION_HELP = "行政区划代码：该区划自己的名单类型（覆盖上级的同名类型，在该区划及其下级适用；不填即全平台）"
 
 
 def _day(text: str | None) -> date:
@@ -27,11 +31,13 @@ def _day(text: str | None) -> date:
 
 
 @app.command("load-types", help="载入名单类型（默认载入内置类型）；没有设立依据的类型会被拒绝；重复运行即更新")
-def load_types(path: Path = typer.Argument(None, help="名单类型文件（TOML，[[types]]）")) -> None:
+def load_types(path: Path = typer.Argument(None, help="名单类型文件（TOML，[[types]]）"),
+               region: str = typer.Option(None, "--region", help=REGION_HELP)) -> None:  # fmt: skip
 
     try:
         with session_scope(session_factory()) as session:
-            types = service.load_types_file(session, path or service.BUILTIN_TYPES, actor=Actor.system("cli"))
+            types = service.load_types_file(session, path or service.BUILTIN_TYPES, actor=Actor.system("cli"),
+                                            region=region)  # fmt: skip
             for t in types:
                 console.print(f"{t.key}：{t.name}（{t.origin.label}，{t.nature.label}）", highlight=False)
     except DomainError as exc:
@@ -39,26 +45,33 @@ def load_types(path: Path = typer.Argument(None, help="名单类型文件（TOML
 
 
 @app.command("types", help="列出名单类型及其认定部门")
-def types_() -> None:
+def types_(region: str = typer.Option(None, "--region", help="只列该行政区划适用的名单类型（含继承的上级类型）")) -> None:
 
-    with session_scope(session_factory()) as session:
-        names = {d.code: d.name for d in departments_service.list_departments(session)}
-        table = Table("标识", "名称", "来源", "性质", "有效期（月）", "公示", "认定部门", "依据")
-        for t in service.list_types(session):
-            deciders = "、".join(names.get(c, c) for c in t.deciding_departments or []) or "未设置（不接受列入）"
-            table.add_row(t.key, t.name, t.origin.label + (f"（{t.source}）" if t.source else ""), t.nature.label,
-                          str(t.duration_months or "—"), "是" if t.is_public else "否", deciders, t.legal_basis)  # fmt: skip
-        console.print(table)
+    try:
+        with session_scope(session_factory()) as session:
+            scope = service.ALL_REGIONS if region is None else inherit.owner(session, region)
+            names = {d.code: d.name for d in departments_service.list_departments(session)}
+            table = Table("标识", "区划", "名称", "来源", "性质", "有效期（月）", "公示", "认定部门", "依据")
+            for t in service.list_types(session, region=scope):
+                deciders = "、".join(names.get(c, c) for c in t.deciding_departments or []) or "未设置（不接受列入）"
+                table.add_row(t.key, inherit.label(session, t.region_code), t.name,
+                              t.origin.label + (f"（{t.source}）" if t.source else ""), t.nature.label,
+                              str(t.duration_months or "—"), "是" if t.is_public else "否", deciders, t.legal_basis)  # fmt: skip
+            console.print(table)
+    except DomainError as exc:
+        raise fail(exc) from None
 
 
 @app.command("set-deciders", help="设置名单类型的认定部门（外部导入的名单：其来源部门）；不带部门代码即清空，该名单不再接受新的列入")
 def set_deciders(
     list_type: str = typer.Argument(..., help="名单类型标识，如 serious-dishonesty"),
     codes: list[str] = typer.Argument(None, help="认定部门的统一社会信用代码（可多个）"),
+    region: str = typer.Option(None, "--region", help="行政区划代码：设置该区划自己的名单类型（不填即全平台的）"),
 ) -> None:
     try:
         with session_scope(session_factory()) as session:
-            t = service.set_deciding_departments(session, list_type, codes=codes or [], actor=Actor.system("cli"))
+            t = service.set_deciding_departments(session, list_type, codes=codes or [], actor=Actor.system("cli"),
+                                                 region=region)  # fmt: skip
             names = [departments_service.get_department(session, c).name for c in t.deciding_departments]
     except DomainError as exc:
         raise fail(exc) from None

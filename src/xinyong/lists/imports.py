@@ -219,7 +219,7 @@ def import_list_rows(session: Session, items: list[dict[str, Any]], *, type_key:
 
 
 def _check_type(session: Session, type_key: str, department: Department, actor: Actor) -> Any:
-    list_type = lists_service.get_type(session, type_key)
+    list_type = lists_service.get_type(session, type_key, region=department.region)
     if list_type.origin is not ListOrigin.IMPORTED:
         raise InvalidInput(reason=f"“{list_type.name}”是本地认定的名单，须按列入程序办理，不能导入")
     ensure_department(actor, department.id)

@@ -67,10 +67,15 @@ STATE_LABELS = {
 
 
 class ListType(Base):
+    """A list type. `region_code` NULL: the platform's own, inherited by every region; a region's own type of the
+    same key overrides it for that region and the regions under it (`regions.inherit`)."""
+
     __tablename__ = "list_types"
+    __table_args__ = (UniqueConstraint("key", "region_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(40), unique=True)
+    key: Mapped[str] = mapped_column(String(40))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     nature: Mapped[ListNature] = mapped_column(_enum(ListNature))
     origin: Mapped[ListOrigin] = mapped_column(_enum(ListOrigin))

@@ -10,7 +10,7 @@ from xinyong.disclosure import service as disclosure
 from xinyong.lists import service
 from xinyong.web.deps import AppSettings, ReadSession, Today
 from xinyong.web.ratelimit import Limited
-from xinyong.web.regions import current_scope
+from xinyong.web.regions import current, current_scope
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
 
@@ -19,9 +19,15 @@ PAGE_SIZE = 20
 MAX_PAGE = 50
 
 
+def _region(request: Request) -> str | None:
+    """The county whose portal this is (its own list types), None on the city's."""
+    region = current(request)
+    return region.code if region is not None else None
+
+
 @router.get("/lists/public", name="portal.lists.index")
 def index(request: Request, session: ReadSession, today: Today) -> Response:
-    types = service.public_type_counts(session, today=today, scope=current_scope(request))
+    types = service.public_type_counts(session, today=today, scope=current_scope(request), region=_region(request))
     return render(request, "portal/lists/index.html", {"types": types, "today": today})
 
 
@@ -31,7 +37,7 @@ def type_page(request: Request, type_key: str, session: ReadSession, settings: A
     number = min(max(int(page) if page and page.isdigit() and len(page) < 4 else 1, 1), MAX_PAGE)
     list_type, rows, total = service.public_entries(session, type_key[:40], today=today,
                                                     offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE,
-                                                    scope=current_scope(request))  # fmt: skip
+                                                    scope=current_scope(request), region=_region(request))  # fmt: skip
     policy = disclosure.load_policy(settings)
     items = [{"name": disclosure_rules.public_name(subject.name, subject.kind.value, policy), "uscc": subject.uscc,
               "reasons": entry.reasons, "valid_from": entry.valid_from, "valid_until": entry.valid_until,

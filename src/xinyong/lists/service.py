@@ -41,6 +41,7 @@ from xinyong.lists.models import (
 )
 from xinyong.lists.rules import Action
 from xinyong.protect import Protector
+from xinyong.regions import inherit
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.models import Subject, SubjectKind
 
@@ -100,10 +101,14 @@ class ListTypeSpec:
             raise InvalidInput(reason=f"名单类型缺少 {exc.args[0]}") from None
 
 
-def save_list_type(session: Session, spec: ListTypeSpec, *, actor: Actor) -> ListType:
+def save_list_type(session: Session, spec: ListTypeSpec, *, actor: Actor, region: str | None = None) -> ListType:
     """Create or update a list type. Without a legal basis (and criteria, exit, remedy) it is refused; an imported
-    list must name the body that decides it (its declared source)."""
+    list must name the body that decides it (its declared source).
+
+    `region`: the region whose own type this is (a county's override of the key); default the actor's region,
+    the platform's own for actors without one. A county's 信用办 saves its own region's types only."""
     ensure(actor, Permission.LIST_TYPES_WRITE)
+    owner = inherit.for_actor(session, actor, region)
     rules.check_type_spec(key=spec.key, name=spec.name, legal_basis=spec.legal_basis, nature=spec.nature,
                           entry_criteria=spec.entry_criteria, exit_conditions=spec.exit_conditions,
                           remedy_route=spec.remedy_route, duration_months=spec.duration_months)  # fmt: skip
@@ -122,13 +127,16 @@ def save_list_type(session: Session, spec: ListTypeSpec, *, actor: Actor) -> Lis
         "objection_workdays": spec.objection_workdays, "source": (spec.source or "").strip() or None,
         "is_public": spec.is_public, "is_active": spec.is_active,
     }  # fmt: skip
-    list_type = session.scalar(select(ListType).where(ListType.key == spec.key))
+    list_type = _own_type(session, spec.key, owner)
     if spec.deciding_departments is not None:
         values["deciding_departments"] = _clean_codes(spec.deciding_departments)
     elif list_type is None:
-        values["deciding_departments"] = []  # accepts no entries until the 信用办 names its deciding departments
+        # a region's override keeps the deciders of the type it overrides; a new type accepts no entries until
+        # the 信用办 names its deciding departments
+        inherited = find_type(session, spec.key, region=owner) if owner is not None else None
+        values["deciding_departments"] = list(inherited.deciding_departments or []) if inherited else []
     if list_type is None:
-        list_type = ListType(key=spec.key, **values)
+        list_type = ListType(key=spec.key, region_code=owner, **values)
         session.add(list_type)
         session.flush()  # the audit entry names it
         changed = dict(values)
@@ -140,33 +148,66 @@ def save_list_type(session: Session, spec: ListTypeSpec, *, actor: Actor) -> Lis
             setattr(list_type, name, value)
         list_type.updated_at = utcnow()
     audit.record(session, AuditAction.LIST_TYPE_SAVED, actor=actor, target=f"list-type:{spec.key}",
-                 details={k: str(v) if isinstance(v, ListNature | ListOrigin) else v for k, v in changed.items()})  # fmt: skip
+                 details={"region": owner} | {k: str(v) if isinstance(v, ListNature | ListOrigin) else v
+                                              for k, v in changed.items()})  # fmt: skip
     return list_type
 
 
-def load_types_file(session: Session, path: Path, *, actor: Actor) -> list[ListType]:
+def _own_type(session: Session, key: str, owner: str | None) -> ListType | None:
+    """The type of `key` that belongs to `owner` itself (None: the platform's own), not an inherited one."""
+    return session.scalar(select(ListType).where(
+        ListType.key == key, ListType.region_code.is_(None) if owner is None else ListType.region_code == owner))  # fmt: skip
+
+
+def load_types_file(session: Session, path: Path, *, actor: Actor, region: str | None = None) -> list[ListType]:
     """Every `[[types]]` of a TOML file; all or nothing (the caller commits)."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(reason=f"无法读取名单类型文件：{exc}") from None
-    return [save_list_type(session, ListTypeSpec.from_mapping(item), actor=actor) for item in raw.get("types", [])]
+    return [save_list_type(session, ListTypeSpec.from_mapping(item), actor=actor, region=region)
+            for item in raw.get("types", [])]  # fmt: skip
 
 
-def get_type(session: Session, key: str) -> ListType:
-    list_type = session.scalar(select(ListType).where(ListType.key == key))
+def find_type(session: Session, key: str, *, region: str | None = None) -> ListType | None:
+    """The type of `key` in force in `region`: its own, else its nearest ancestor's, else the platform's."""
+    regions = inherit.chain(session, region)
+    rows = session.scalars(select(ListType).where(ListType.key == key, or_(
+        ListType.region_code.is_(None), ListType.region_code.in_([r for r in regions if r is not None]))))  # fmt: skip
+    return inherit.effective(rows, regions, key=lambda t: t.key, region=lambda t: t.region_code).get(key)
+
+
+def get_type(session: Session, key: str, *, region: str | None = None) -> ListType:
+    """The type of `key` in force in `region` (a department's region; None: the platform's own types)."""
+    list_type = find_type(session, key, region=region)
     if list_type is None:
         raise NotFound(what=f"名单类型“{key}”")
     return list_type
 
 
-def list_types(session: Session, *, origin: ListOrigin | None = None, active_only: bool = False) -> list[ListType]:
-    query = select(ListType).order_by(ListType.origin, ListType.key)
+ALL_REGIONS = "*"
+
+
+def list_types(session: Session, *, origin: ListOrigin | None = None, active_only: bool = False,
+               region: str | None = ALL_REGIONS) -> list[ListType]:  # fmt: skip
+    """The list types in force in `region` (None: the platform's own); by default every region's rows."""
+    query = select(ListType).order_by(ListType.origin, ListType.key, ListType.region_code)
     if origin is not None:
         query = query.where(ListType.origin == origin)
     if active_only:
         query = query.where(ListType.is_active.is_(True))
-    return list(session.scalars(query))
+    rows = list(session.scalars(query))
+    if region == ALL_REGIONS:
+        return rows
+    regions = inherit.chain(session, region)
+    kept = inherit.effective(rows, regions, key=lambda t: t.key, region=lambda t: t.region_code)
+    return [t for t in rows if kept.get(t.key) is t]
+
+
+def visible_types(session: Session, actor: Actor) -> list[ListType]:
+    """The list types the console shows an account: those in force in its region (every region's for the
+    platform's own accounts)."""
+    return list_types(session, region=ALL_REGIONS if inherit.is_platform_wide(session, actor) else actor.region)
 
 
 def _clean_codes(codes: Iterable[str]) -> list[str]:
@@ -179,7 +220,8 @@ def _clean_codes(codes: Iterable[str]) -> list[str]:
     return sorted(cleaned)
 
 
-def set_deciding_departments(session: Session, type_key: str, *, codes: Iterable[str], actor: Actor) -> ListType:
+def set_deciding_departments(session: Session, type_key: str, *, codes: Iterable[str], actor: Actor,
+                             region: str | None = None) -> ListType:  # fmt: skip
     """The departments that decide entries of a type (imported lists: through which they arrive), set by the
     信用办 for this install; audited. An empty set closes the type to new entries.
 
@@ -187,7 +229,11 @@ def set_deciding_departments(session: Session, type_key: str, *, codes: Iterable
     still publishes, removes (谁列入、谁移出) or withdraws what it decided; a department no longer named cannot
     propose, decide or import new ones."""
     ensure(actor, Permission.LIST_TYPES_WRITE)
-    list_type = get_type(session, type_key)
+    owner = inherit.for_actor(session, actor, region)
+    list_type = _own_type(session, type_key, owner)
+    if list_type is None:
+        where = f"{inherit.label(session, owner)}自己的" if owner is not None else ""
+        raise NotFound(what=f"{where}名单类型“{type_key}”（区划可先用 xinyong lists load-types --region 设置自己的名单类型）")
     cleaned = _clean_codes(codes)
     for code in cleaned:
         departments_service.get_department(session, code)  # NotFound (with how to register it) for a typo
@@ -257,8 +303,8 @@ def propose(
     session: Session, *, type_key: str, subject_code: str, reasons: str, basis: str | None,
     department: Department, actor: Actor, protector: Protector, today: date,
 ) -> ListEntry:  # fmt: skip
-    """A department proposes to list a subject on a local list (拟列入)."""
-    list_type = get_type(session, type_key)
+    """A department proposes to list a subject on a local list (拟列入), of the type in force in its region."""
+    list_type = get_type(session, type_key, region=department.region)
     ensure_department(actor, department.id)
     if list_type.origin is not ListOrigin.LOCAL:
         raise InvalidInput(reason=f"“{list_type.name}”由外部认定，只能导入，不能在本平台提出列入")
@@ -291,13 +337,19 @@ def notify(session: Session, entry_id: int, *, rights: str | None, actor: Actor,
     list_type = session.get(ListType, entry.list_type_id)
     assert list_type is not None
     workdays = list_type.objection_workdays or settings.lists_objection_workdays
-    deadline = rules.objection_deadline(load_calendar(session), today, workdays)
+    deadline = rules.objection_deadline(load_calendar(session, region=_region_of(session, entry)), today, workdays)
     rights_text = rules.optional_text(rights) or default_rights(list_type, workdays)
     entry.state, entry.rights, entry.notified_on, entry.objection_deadline = target, rights_text, today, deadline
     entry.updated_at = utcnow()
     record_step(session, entry, Action.NOTIFY, source, actor=actor, today=today, note=rights_text,
            details={"objection_deadline": deadline.isoformat(), "workdays": workdays})  # fmt: skip
     return entry
+
+
+def _region_of(session: Session, entry: ListEntry) -> str | None:
+    """The region whose calendar counts an entry's working days: its department's."""
+    department = session.get(Department, entry.department_id)
+    return department.region if department is not None else None
 
 
 def default_rights(list_type: ListType, workdays: int) -> str:
@@ -331,7 +383,8 @@ def decide(session: Session, entry_id: int, *, decision_no: str, answer: str | N
     ensure_decider(list_type, department)  # the type's deciding departments when the decision is made
     if source is EntryState.OBJECTED:
         entry.objection_answer = rules.require_text(answer, "异议答复")
-    deadline = rules.publish_deadline(load_calendar(session), today, settings.lists_publish_workdays)
+    deadline = rules.publish_deadline(load_calendar(session, region=_region_of(session, entry)), today,
+                                      settings.lists_publish_workdays)  # fmt: skip
     entry.state, entry.decision_no, entry.decided_on, entry.publish_deadline = target, decision_no, today, deadline
     entry.valid_from = today
     entry.valid_until = rules.validity_end(today, list_type.duration_months)
@@ -533,14 +586,21 @@ def public_memberships(session: Session, subject: Subject, *, today: date) -> li
     return [m for m in memberships(session, [subject.id], today=today).get(subject.id, []) if m.is_public]
 
 
+def _ids_of_key(session: Session, key: str) -> list[int]:
+    """The ids of every region's type of one key: a county's override is the same list."""
+    return list(session.scalars(select(ListType.id).where(ListType.key == key)))
+
+
 def public_entries(session: Session, type_key: str, *, today: date, offset: int, limit: int,
-                   scope: DepartmentScope | None = None) -> tuple[ListType, list[tuple[ListEntry, Subject]], int]:  # fmt: skip
-    """A public list as the portal shows it: in force today, never natural persons in bulk; a county's portal
-    (`scope`) shows the entries its departments decided."""
-    list_type = get_type(session, type_key)
+                   scope: DepartmentScope | None = None, region: str | None = None,
+                   ) -> tuple[ListType, list[tuple[ListEntry, Subject]], int]:  # fmt: skip
+    """A public list as the portal shows it: in force today, never natural persons in bulk. The type shown is
+    the one in force in `region`; its entries are the key's, whichever region's type they were made on; a
+    county's portal (`scope`) shows the entries its departments decided."""
+    list_type = get_type(session, type_key, region=region)
     if not list_type.is_public or not list_type.is_active:
         raise NotFound(what="该公示名单")
-    where = [ListEntry.list_type_id == list_type.id, in_force_clause(today),
+    where = [ListEntry.list_type_id.in_(_ids_of_key(session, list_type.key)), in_force_clause(today),
              Subject.kind != SubjectKind.PERSON.value]  # fmt: skip
     if scope is not None:
         where.append(scope.clause(ListEntry.department_id, ListEntry.created_at))
@@ -550,9 +610,9 @@ def public_entries(session: Session, type_key: str, *, today: date, offset: int,
     return list_type, [(r[0], r[1]) for r in rows], total
 
 
-def public_type_counts(session: Session, *, today: date, scope: DepartmentScope | None = None
-                       ) -> list[tuple[ListType, int]]:  # fmt: skip
-    types = [t for t in list_types(session, active_only=True) if t.is_public]
+def public_type_counts(session: Session, *, today: date, scope: DepartmentScope | None = None,
+                       region: str | None = None) -> list[tuple[ListType, int]]:  # fmt: skip
+    types = [t for t in list_types(session, active_only=True, region=region) if t.is_public]
     where = [in_force_clause(today), Subject.kind != SubjectKind.PERSON.value]
     if scope is not None:  # a county's portal
         where.append(scope.clause(ListEntry.department_id, ListEntry.created_at))
@@ -560,7 +620,10 @@ def public_type_counts(session: Session, *, today: date, scope: DepartmentScope 
         select(ListEntry.list_type_id, func.count()).join(Subject, Subject.id == ListEntry.subject_id)
         .where(*where).group_by(ListEntry.list_type_id)
     ).all())  # fmt: skip
-    return [(t, counts.get(t.id, 0)) for t in types]
+    by_key: dict[str, int] = defaultdict(int)
+    for type_id, key in session.execute(select(ListType.id, ListType.key)):
+        by_key[key] += counts.get(type_id, 0)
+    return [(t, by_key[t.key]) for t in types]
 
 
 def events_of(session: Session, entry_id: int) -> list[ListEvent]:

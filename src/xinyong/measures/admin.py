@@ -41,7 +41,7 @@ def _options(session: DbSession, settings: AppSettings) -> dict[str, object]:
 
 @router.get("/measures", name="admin.measures.index")
 def index(request: Request, session: DbSession, settings: AppSettings, actor: MeasuresRead) -> Response:
-    return render(request, "admin/checks/measures.html", {"measures": service.current_measures(session),
+    return render(request, "admin/checks/measures.html", {"measures": service.visible_measures(session, actor),
                                                     **_options(session, settings)})  # fmt: skip
 
 
@@ -56,7 +56,7 @@ async def create(request: Request, session: DbSession, settings: AppSettings, ac
 
 @router.get("/measures/{code}", name="admin.measures.detail")
 def detail(request: Request, session: DbSession, settings: AppSettings, actor: MeasuresRead, code: str) -> Response:
-    versions = service.history(session, code[:32])
+    versions = service.history(session, code[:32], actor=actor)
     return render(request, "admin/checks/measure.html", {"versions": versions, "current": versions[0],
                                                    **_options(session, settings)})  # fmt: skip
 

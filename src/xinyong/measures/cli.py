@@ -12,17 +12,19 @@ from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.errors import DomainError
 from xinyong.measures import service
+from xinyong.regions import inherit
 
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("load", help="从 TOML 文件载入措施（默认载入内置示例清单）；每条成为新措施，全部成功才保存")
-def load(path: Path = typer.Argument(None, help="措施文件（[[measures]]）")) -> None:
+def load(path: Path = typer.Argument(None, help="措施文件（[[measures]]）"),
+         region: str = typer.Option(None, "--region", help="行政区划代码：作为该区划自己的措施（在该区划及其下级适用）")) -> None:  # fmt: skip
 
     try:
         with session_scope(session_factory()) as session:
             measures = service.load_measures_file(session, path or service.DEFAULT_MEASURES, actor=Actor.system("cli"),
-                                                  settings=settings())  # fmt: skip
+                                                  settings=settings(), region=region)  # fmt: skip
             for m in measures:
                 console.print(f"{m.code}@{m.version} {m.matter}：{m.content}", highlight=False)
     except DomainError as exc:
@@ -30,10 +32,15 @@ def load(path: Path = typer.Argument(None, help="措施文件（[[measures]]）"
 
 
 @app.command("list", help="列出现行措施")
-def list_() -> None:
+def list_(region: str = typer.Option(None, "--region", help="只列该行政区划适用的措施（含继承的上级措施）")) -> None:
 
-    with session_scope(session_factory()) as session:
-        table = Table("编号", "版本", "事项", "内容", "名单", "效果", "依据")
-        for m in service.current_measures(session):
-            table.add_row(m.code, str(m.version), m.matter, m.content, "、".join(m.list_types), m.effect.label, m.basis)
-        console.print(table)
+    try:
+        with session_scope(session_factory()) as session:
+            scope = service.ALL_REGIONS if region is None else inherit.owner(session, region)
+            table = Table("编号", "版本", "区划", "事项", "内容", "名单", "效果", "依据")
+            for m in service.current_measures(session, region=scope):
+                table.add_row(m.code, str(m.version), inherit.label(session, m.region_code), m.matter, m.content,
+                              "、".join(m.list_types), m.effect.label, m.basis)  # fmt: skip
+            console.print(table)
+    except DomainError as exc:
+        raise fail(exc) from None

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base, UTCDateTime, utcnow
@@ -48,7 +48,9 @@ class MeasureStatus(enum.StrEnum):
 
 
 class Measure(Base):
-    """One version of one measure; rows are never edited except to mark them superseded or retired."""
+    """One version of one measure; rows are never edited except to mark them superseded or retired.
+    `region_code` NULL: the platform's own measure, applied everywhere; else a region's own, applied in that
+    region and the regions under it (`regions.inherit`)."""
 
     __tablename__ = "measures"
     __table_args__ = (
@@ -59,6 +61,7 @@ class Measure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
     status: Mapped[MeasureStatus] = mapped_column(_enum(MeasureStatus))
     matter: Mapped[str] = mapped_column(String(40))  # 事项
     content: Mapped[str] = mapped_column(Text)  # 内容

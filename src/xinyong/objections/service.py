@@ -52,7 +52,9 @@ def file_objection(session: Session, *, account: SubjectAccount, record_id: int,
     contact_name = freetext.clean_text(data.contact_name, title="联系人", min_length=2, max_length=50)
     contact_phone = freetext.clean_phone(data.contact_phone)
     evidence.check_all(files, settings=settings, required=False)
-    due = calendar_service.load_calendar(session).add_workdays(today, settings.objection_verify_workdays)
+    holder = session.get(Department, record.department_id)  # the holding department's region's working days
+    due = calendar_service.load_calendar(session, region=holder.region if holder else None).add_workdays(
+        today, settings.objection_verify_workdays)  # fmt: skip
     objection = Objection(
         number=freetext.new_number("YY", today), record_id=record.id, open_record_id=record.id,
         subject_id=record.subject_id, department_id=record.department_id, account_id=account.id,

@@ -101,7 +101,7 @@ def _store_all(
 ) -> ImportResult:
     ctx = ImportContext(
         settings=settings, protector=protector, record_type=record_type, department=department, batch=batch,
-        reported_on=batch.reported_on, calendar=load_calendar(session), today=today,
+        reported_on=batch.reported_on, calendar=load_calendar(session, region=department.region), today=today,
         caps=ProblemCaps(per_column=settings.problems_max_per_column, per_batch=settings.problems_max_per_batch),
     )  # fmt: skip
     if batch.reported_on > today:

@@ -203,3 +203,26 @@ def test_an_overdue_task_is_flagged(db_session, accounts, import_file, sign_in, 
     assert row["承诺编码"] in page.text
     board = operator.get("/admin/commitments/dashboard").text
     assert '<td data-testid="overdue"><strong class="warn">1</strong></td>' in board
+
+
+def test_a_department_takes_commitments_on_the_templates_its_region_adopted(  # type: ignore[no-untyped-def]
+    db_session, accounts, subject, portal_sign_in, today, console_settings
+):
+    from xinyong.actors import Actor
+    from xinyong.departments import service as departments_service
+    from xinyong.regions import service as regions_service
+
+    system = Actor.system("test")
+    for code in ("330500", "330521"):  # 湖州市 (takes both departments), 德清县
+        regions_service.add_region(db_session, code=code, actor=system)
+    db_session.expire_all()  # the root took the departments in one UPDATE
+    departments_service.move_department(db_session, accounts.dept_b.id, region="330521", actor=system)
+    others = [t.key for t in service.templates(console_settings) if t.key != TEMPLATE]
+    service.set_region_templates(db_session, "330521", others, actor=system, settings=console_settings)
+    db_session.commit()
+    portal = portal_sign_in(subject)
+    refused = _make(portal, accounts, department=str(accounts.dept_b.id))
+    assert refused.status_code == 422
+    assert "未采用承诺书模板" in refused.text
+    assert db_session.scalars(select(OnlineCommitment)).all() == []
+    assert _make(portal, accounts).status_code == 303  # the city's department: every template

@@ -1,7 +1,7 @@
 """change log horizon (where pruning the change log has reached); verification tasks indexed by due date
 
 Revision ID: 0021_changelog_horizon
-Revises: 0019_regions
+Revises: 0020_region_refdata
 Create Date: 2026-12-05
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021_changelog_horizon"
-down_revision: str | Sequence[str] | None = "0019_regions"
+down_revision: str | Sequence[str] | None = "0020_region_refdata"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
