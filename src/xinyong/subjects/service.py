@@ -43,6 +43,7 @@ class SubjectRef:
     tax_number: str | None = None
     institution_cert: str | None = None
     social_org_cert: str | None = None
+    name_norm: str | None = None  # normalize_name(name)[:200] when the caller has it already
 
 
 def kind_from_label(label: str) -> SubjectKind:
@@ -134,7 +135,7 @@ class SubjectResolver:
         values: dict[str, object] = {
             "kind": ref.kind.value,
             "name": ref.name,
-            "name_norm": normalize_name(ref.name)[:200],
+            "name_norm": normalize_name(ref.name)[:200] if ref.name_norm is None else ref.name_norm,
             "uscc": ref.uscc if key.startswith("uscc:") else None,
             "id_hash": key[3:] if key.startswith("id:") else None,
             "id_sealed": self.protector.seal(ref.id_number) if key.startswith("id:") and ref.id_number else None,
