@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -29,7 +30,7 @@ from xinyong.departments.models import Department
 from xinyong.errors import FileRejected
 from xinyong.protect import Protector
 from xinyong.records import rules
-from xinyong.records.batches import ImportResult, _audit_finished, _result, _storable
+from xinyong.records.batches import ImportResult, _audit_finished, _result, _storable, index_names
 from xinyong.records.caps import ProblemCaps
 from xinyong.records.models import (
     CATEGORIES_LENGTH,
@@ -108,6 +109,7 @@ def _store_all(
         raise FileRejected("future-reported-on", "报送日期不能晚于今天")
     _store_problems(session, ctx, file_problems)
     session.commit()  # no transaction may be open while waiting for the writers' turn
+    indexed_at = time.monotonic()
     with _long_lived_objects_frozen(), BackgroundCheckpointer(session) as checkpointer:
         for number, chunk in enumerate(chunks, start=1):  # each chunk read and validated before taking the turn
             # Each chunk's transaction takes the writers' turn, so that short writers (credit checks) wait on
@@ -117,6 +119,10 @@ def _store_all(
                 if number in STATISTICS_AFTER_CHUNKS:
                     refresh_statistics(session, ["records", "subjects", "subject_grams"])
                     session.commit()
+                # The names of the subjects created so far, in transactions of their own (see index_names).
+                if time.monotonic() - indexed_at >= settings.name_index_seconds:
+                    index_names(session)
+                    indexed_at = time.monotonic()
             if progress:
                 progress(len(chunk))
     batch.status = BatchStatus.COMPLETED
@@ -187,7 +193,7 @@ def _store_chunk(
             continue
         good.append((row, _subject_ref(ctx, row), doc_no))
 
-    resolver = SubjectResolver(session, ctx.protector)
+    resolver = SubjectResolver(session, ctx.protector, defer_index=True)  # see index_names
     keys = [resolver.key_of(ref) for _, ref, _ in good]  # once per row: a person's key is a keyed hash
     subjects = resolver.resolve_keyed(zip(keys, (ref for _, ref, _ in good), strict=True))
     mismatch_is_error = ctx.settings.name_mismatch == "error"

@@ -7,6 +7,10 @@ needs every one of its n−1 grams: the subjects of the rarest are sieved throug
 one is selective) and verified against the full normalised name. Which grams are rarest comes from
 `subject_gram_stats` (common grams, counted at each index rebuild) or from a capped count of the index.
 Natural persons are never indexed (no bulk listing of persons).
+
+Subjects created by an import are indexed after the chunk that created them has committed, by the name
+indexer (`index_pending`), from the queue `subject_index_pending` that the chunk fills: the import runs it every
+few seconds and when it ends, and the `subjects-index` job every minute (for an import whose process died).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.codes import normalize_code, normalize_name
 from xinyong.db import bulk_insert
-from xinyong.subjects.models import Subject, SubjectGram, SubjectGramStat, SubjectKind
+from xinyong.subjects.models import Subject, SubjectGram, SubjectGramStat, SubjectIndexPending, SubjectKind
 
 MIN_QUERY_CHARS = 2
 COUNT_CAP = 1000  # "more than 1000": exact totals of common fragments cost a scan and help nobody
@@ -55,14 +59,64 @@ def index_subjects(session: Session, subjects: Iterable[tuple[int, str, str]]) -
     return len(rows)
 
 
+def queue_subjects(session: Session, subjects: Iterable[tuple[int, str]]) -> int:
+    """Queue (id, kind) subjects just created for the name indexer, in the creating transaction: one row each
+    instead of a dozen grams. Persons are not indexed, so not queued."""
+    person = SubjectKind.PERSON.value
+    rows = [(subject_id,) for subject_id, kind in subjects if kind != person]
+    bulk_insert(session, SubjectIndexPending.__table__, rows, columns=("subject_id",))
+    return len(rows)
+
+
+# Subjects the indexer claims, reads and indexes at a time (and, for an import, per transaction).
+INDEX_PASS = 5_000
+
+
+def index_pending(session: Session, *, limit: int | None = None) -> int:
+    """The name indexer: index the queued subjects (all of them, or about `limit`), set-based, in the caller's
+    transaction, and return how many were taken off the queue. The queue rows are claimed by deleting them first,
+    so two indexers running at once (an import's and the job's) never index a subject twice: on PostgreSQL the
+    second DELETE waits for the first transaction and then finds the rows gone; SQLite has one writer at a time.
+    A subject merged away before its turn is dropped from the queue without being indexed."""
+    pending, subjects = SubjectIndexPending.__table__, Subject.__table__
+    taken = 0
+    while limit is None or taken < limit:
+        ids = list(session.scalars(select(pending.c.subject_id).order_by(pending.c.subject_id).limit(INDEX_PASS)))
+        if not ids:
+            break
+        claimed: list[int] = []
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            claimed += session.scalars(
+                delete(pending).where(pending.c.subject_id.in_(part)).returning(pending.c.subject_id)
+            )
+        claimed.sort()
+        named: list[tuple[int, str, str]] = []
+        for start in range(0, len(claimed), 900):
+            part = claimed[start : start + 900]
+            named += [
+                (subject_id, kind, name_norm)
+                for subject_id, kind, name_norm in session.execute(
+                    select(subjects.c.id, subjects.c.kind, subjects.c.name_norm)
+                    .where(subjects.c.id.in_(part), subjects.c.merged_into_id.is_(None))
+                    .order_by(subjects.c.id)
+                )
+            ]
+        index_subjects(session, ((i, str(kind), name_norm) for i, kind, name_norm in named))
+        taken += len(ids)
+    return taken
+
+
 def unindex_subject(session: Session, subject_id: int) -> None:
     """Take a subject out of the name index (it was merged into another)."""
     session.execute(delete(SubjectGram).where(SubjectGram.subject_id == subject_id))
 
 
 def rebuild_index(session: Session, *, batch: int = 20_000) -> int:
-    """Rebuild the whole name index from `subjects` (after bulk loads that bypassed the resolver)."""
+    """Rebuild the whole name index from `subjects` (after bulk loads that bypassed the resolver). Every subject is
+    indexed, so the indexer's queue is emptied too."""
     session.execute(delete(SubjectGram.__table__))
+    session.execute(delete(SubjectIndexPending.__table__))
     table = Subject.__table__
     last_id, total = 0, 0
     while True:

@@ -66,11 +66,14 @@ class Resolution:
 
 
 class SubjectResolver:
-    """Finds or creates the subjects of a chunk of rows in a few round trips."""
+    """Finds or creates the subjects of a chunk of rows in a few round trips. New subjects' names are indexed in
+    the same transaction, or, with `defer_index`, queued for the name indexer (names.index_pending), which an
+    import runs outside its chunks' transactions."""
 
-    def __init__(self, session: Session, protector: Protector) -> None:
+    def __init__(self, session: Session, protector: Protector, *, defer_index: bool = False) -> None:
         self.session = session
         self.protector = protector
+        self.defer_index = defer_index
 
     def key_of(self, ref: SubjectRef) -> str:
         if ref.kind is SubjectKind.PERSON or not ref.uscc:
@@ -115,8 +118,12 @@ class SubjectResolver:
             created = self._ids_by_key([key for key, _ in missing])
             for key, ref in missing:
                 found[key] = Resolution(created[key], ref.name, True)
-            search_index.index_subjects(self.session, [(found[k].subject_id, str(v["kind"]), str(v["name_norm"]))
-                                                       for (k, _), v in zip(missing, values, strict=True)])  # fmt: skip
+            if self.defer_index:
+                search_index.queue_subjects(self.session, [(found[k].subject_id, str(v["kind"]))
+                                                           for (k, _), v in zip(missing, values, strict=True)])  # fmt: skip
+            else:
+                search_index.index_subjects(self.session, [(found[k].subject_id, str(v["kind"]), str(v["name_norm"]))
+                                                           for (k, _), v in zip(missing, values, strict=True)])  # fmt: skip
         return found
 
     def _ids_by_key(self, keys: list[str]) -> dict[str, int]:
