@@ -25,7 +25,7 @@ from xinyong.catalog import RecordType
 from xinyong.changelog import service as changelog
 from xinyong.changelog.models import ChangeKind
 from xinyong.config import Settings
-from xinyong.db import BackgroundCheckpointer, bulk_insert, refresh_statistics, utcnow
+from xinyong.db import BackgroundCheckpointer, among, bulk_insert, refresh_statistics, utcnow
 from xinyong.departments.models import Department
 from xinyong.errors import FileRejected
 from xinyong.protect import Protector
@@ -345,7 +345,7 @@ def _existing_records(session: Session, ctx: ImportContext, doc_nos: list[str]) 
             ).where(
                 table.c.department_id == ctx.department.id,
                 table.c.record_type == ctx.record_type.key,
-                table.c.doc_no.in_(part),
+                among(session, table.c.doc_no, part),
             )
         )  # fmt: skip
         for row in rows:

@@ -25,7 +25,7 @@ from sqlalchemy import Integer, Select, bindparam, case, delete, false, func, in
 from sqlalchemy.orm import Session
 
 from xinyong.codes import normalize_code, normalize_name
-from xinyong.db import bulk_insert
+from xinyong.db import among, bulk_insert
 from xinyong.subjects.models import Subject, SubjectGram, SubjectGramStat, SubjectIndexPending, SubjectKind
 
 MIN_QUERY_CHARS = 2
@@ -88,7 +88,7 @@ def index_pending(session: Session, *, limit: int | None = None) -> int:
         for start in range(0, len(ids), 900):
             part = ids[start : start + 900]
             claimed += session.scalars(
-                delete(pending).where(pending.c.subject_id.in_(part)).returning(pending.c.subject_id)
+                delete(pending).where(among(session, pending.c.subject_id, part)).returning(pending.c.subject_id)
             )
         claimed.sort()
         named: list[tuple[int, str, str]] = []
@@ -98,7 +98,7 @@ def index_pending(session: Session, *, limit: int | None = None) -> int:
                 (subject_id, kind, name_norm)
                 for subject_id, kind, name_norm in session.execute(
                     select(subjects.c.id, subjects.c.kind, subjects.c.name_norm)
-                    .where(subjects.c.id.in_(part), subjects.c.merged_into_id.is_(None))
+                    .where(among(session, subjects.c.id, part), subjects.c.merged_into_id.is_(None))
                     .order_by(subjects.c.id)
                 )
             ]

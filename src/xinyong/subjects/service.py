@@ -19,7 +19,7 @@ from xinyong.codes import (
     validate_id_number,
     validate_uscc,
 )
-from xinyong.db import Base, bulk_insert, utcnow
+from xinyong.db import Base, among, bulk_insert, utcnow
 from xinyong.errors import InvalidInput, NotFound
 from xinyong.protect import Protector
 from xinyong.subjects import names as search_index
@@ -98,9 +98,9 @@ class SubjectResolver:
             part_u, part_h = usccs[start : start + 900], hashes[start : start + 900]
             conditions = []
             if part_u:
-                conditions.append(table.c.uscc.in_(part_u))
+                conditions.append(among(self.session, table.c.uscc, part_u))
             if part_h:
-                conditions.append(table.c.id_hash.in_(part_h))
+                conditions.append(among(self.session, table.c.id_hash, part_h))
             if not conditions:
                 continue
             rows = self.session.execute(
@@ -134,7 +134,8 @@ class SubjectResolver:
         for column, prefix, values in ((table.c.uscc, "uscc:", usccs), (table.c.id_hash, "id:", hashes)):
             for start in range(0, len(values), 900):
                 part = values[start : start + 900]
-                for subject_id, value in self.session.execute(select(table.c.id, column).where(column.in_(part))):
+                found = self.session.execute(select(table.c.id, column).where(among(self.session, column, part)))
+                for subject_id, value in found:
                     ids[prefix + value] = subject_id
         return ids
 
