@@ -136,3 +136,42 @@ def test_the_job_indexes_what_a_dead_import_left_queued(db_session: Session, pro
                                                                     Subject.id != merged.id)))  # fmt: skip
     assert _searchable(db_session) == organisations
     assert len(organisations) == 4
+
+
+@pytest.mark.parametrize(("seed", "delay"), [(1, 0.0), (2, 3600.0), (3, 0.0)])
+def test_the_index_an_import_leaves_is_the_one_a_rebuild_makes(
+    db_session: Session, settings: Settings, protector: Protector, tmp_path: Path, seed: int, delay: float
+) -> None:
+    """Generated files with bad rows mixed in, imported twice (the second time with rows changed): the name index
+    the deferred indexer leaves holds exactly the grams that indexing every subject at once would."""
+    import random
+
+    from tests.factories import records as factories
+
+    from xinyong.demo import generator
+    from xinyong.subjects.models import SubjectGram
+
+    rng = random.Random(seed)
+    departments = generator.generate_departments(rng)
+    source = next(d for d in departments if generator.decides(d, "penalty"))
+    dept = factories.department(db_session, code=source.code, name=source.name)
+    subjects = list(generator.generate_subjects(60, rng))
+    rows = [row for row, _, _ in generator.penalty_rows(subjects, departments, 200, rng, today=ON_TIME,
+                                                         malformed_share=0.3, department=source)]  # fmt: skip
+    changed = [{**row, "CF_XDR_MC": row["CF_XDR_MC"] + "（分公司）"} if n % 5 == 0 else row
+               for n, row in enumerate(rows)]  # fmt: skip
+    tuned = settings.model_copy(update={"import_chunk_rows": 37, "name_index_seconds": delay})
+    for number, content in enumerate((rows, changed)):
+        path = tmp_path / f"round{number}.csv"
+        generator.write_csv(path, content, generator.PENALTY_COLUMNS, encoding="gbk", header="chinese")
+        result = _import(db_session, path, tuned, protector, dept)
+        assert result.rejected > 0
+
+    def index() -> set[tuple[str, int]]:
+        return {(g, s) for g, s in db_session.execute(select(SubjectGram.gram, SubjectGram.subject_id))}
+
+    left = index()
+    assert _pending(db_session) == 0
+    names.rebuild_index(db_session)
+    assert left == index()
+    assert left  # organisations were created and indexed
