@@ -74,36 +74,30 @@ INDEX_PASS = 5_000
 
 def index_pending(session: Session, *, limit: int | None = None) -> int:
     """The name indexer: index the queued subjects (all of them, or about `limit`), set-based, in the caller's
-    transaction, and return how many were taken off the queue. The queue rows are claimed by deleting them first,
-    so two indexers running at once (an import's and the job's) never index a subject twice: on PostgreSQL the
-    second DELETE waits for the first transaction and then finds the rows gone; SQLite has one writer at a time.
-    A subject merged away before its turn is dropped from the queue without being indexed."""
+    transaction, and return how many were taken off the queue. Each pass first claims up to INDEX_PASS queue rows
+    by deleting them, in one statement that is the transaction's first: two indexers running at once (an import's
+    and the job's) never index a subject twice (on PostgreSQL the second claims the rows the first has not locked;
+    SQLite has one writer at a time), and on SQLite the transaction writes
+    from its start, so no other writer's commit can invalidate a read it made first. A subject merged away before
+    its turn is dropped from the queue without being indexed."""
     pending, subjects = SubjectIndexPending.__table__, Subject.__table__
+    # On PostgreSQL, rows another indexer is claiming are skipped rather than waited for (SQLite renders no lock).
+    oldest = select(pending.c.subject_id).order_by(pending.c.subject_id).limit(INDEX_PASS).with_for_update(
+        skip_locked=True
+    )
+    claim = delete(pending).where(pending.c.subject_id.in_(oldest.scalar_subquery())).returning(pending.c.subject_id)
     taken = 0
     while limit is None or taken < limit:
-        ids = list(session.scalars(select(pending.c.subject_id).order_by(pending.c.subject_id).limit(INDEX_PASS)))
-        if not ids:
+        claimed = sorted(session.scalars(claim))
+        if not claimed:
             break
-        claimed: list[int] = []
-        for start in range(0, len(ids), 900):
-            part = ids[start : start + 900]
-            claimed += session.scalars(
-                delete(pending).where(among(session, pending.c.subject_id, part)).returning(pending.c.subject_id)
-            )
-        claimed.sort()
-        named: list[tuple[int, str, str]] = []
-        for start in range(0, len(claimed), 900):
-            part = claimed[start : start + 900]
-            named += [
-                (subject_id, kind, name_norm)
-                for subject_id, kind, name_norm in session.execute(
-                    select(subjects.c.id, subjects.c.kind, subjects.c.name_norm)
-                    .where(among(session, subjects.c.id, part), subjects.c.merged_into_id.is_(None))
-                    .order_by(subjects.c.id)
-                )
-            ]
+        named = session.execute(
+            select(subjects.c.id, subjects.c.kind, subjects.c.name_norm)
+            .where(among(session, subjects.c.id, claimed), subjects.c.merged_into_id.is_(None))
+            .order_by(subjects.c.id)
+        )
         index_subjects(session, ((i, str(kind), name_norm) for i, kind, name_norm in named))
-        taken += len(ids)
+        taken += len(claimed)
     return taken
 
 

@@ -175,3 +175,37 @@ def test_the_index_an_import_leaves_is_the_one_a_rebuild_makes(
     names.rebuild_index(db_session)
     assert left == index()
     assert left  # organisations were created and indexed
+
+
+def test_two_indexers_at_once_claim_different_subjects(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:  # fmt: skip
+    """PostgreSQL: an indexer whose transaction is still open holds its claim; a second one takes the next
+    subjects instead of waiting for it or indexing the same ones. (SQLite has one writer at a time.)"""
+    if not fresh_database_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one transaction write at a time")
+    from tests.fixtures.keys import keyed_sessionmaker
+
+    from xinyong.db import make_engine
+    from xinyong.subjects.models import SubjectGram
+
+    engine = make_engine(fresh_database_url)
+    factory = keyed_sessionmaker(engine)
+    try:
+        with factory() as setup:
+            for n in range(1, 5):
+                setup.add(Subject(id=n, kind=SubjectKind.ORGANISATION, name=f"并发{n}号公司", name_norm=f"并发{n}号公司"))
+            setup.flush()
+            names.queue_subjects(setup, [(n, SubjectKind.ORGANISATION.value) for n in range(1, 5)])
+            setup.commit()
+        monkeypatch.setattr(names, "INDEX_PASS", 2)
+        with factory() as first, factory() as second:
+            assert names.index_pending(first, limit=2) == 2  # claimed and indexed, not committed yet
+            assert names.index_pending(second) == 2  # the other two, at once
+            second.commit()
+            first.commit()
+        with factory() as check:
+            indexed = sorted(set(check.scalars(select(SubjectGram.subject_id))))
+            assert indexed == [1, 2, 3, 4]
+            assert _pending(check) == 0
+    finally:
+        engine.dispose()
