@@ -105,7 +105,7 @@ chunk_rows = {args.chunk}
     url = f"sqlite:///{OUT / 'intake-platform.db'}"
     files, pulls = [], []
     for round_no in range(args.rounds):
-        files.append(run_pipeline(url, csv_path, department))
+        files.append(run_pipeline(url, csv_path, department)[0])
         pulls.append(run_pull(url, source, department.code, department.name, args.rows))
         print(f"  round {round_no + 1}: file {args.rows / files[-1]:,.0f} rows/s, pull {args.rows / pulls[-1]:,.0f} rows/s",
               flush=True)  # fmt: skip

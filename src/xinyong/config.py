@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     )
     report_deadline_workdays: int = Field(default=7, description="Working days a department has to report.")
     import_chunk_rows: int = Field(default=5_000, description="Rows validated and stored per transaction.")
+    name_index_seconds: float = Field(
+        default=5.0, ge=0,
+        description="While an import runs, how often (at most) the names of the subjects it created are added to "
+        "the name index, after a chunk commits; the import always indexes them when it ends.",
+    )
     problems_max_per_column: int = Field(
         default=1_000, ge=1,
         description="Problems of one code in one column a batch stores one by one (all unknown columns count as "

@@ -12,7 +12,7 @@ from sqlalchemy import and_, delete, event, func, insert, literal, or_, select, 
 from sqlalchemy.orm import Session
 
 from xinyong.changelog.models import Change, ChangeKind, ChangeSequence
-from xinyong.db import bulk_insert, utcnow
+from xinyong.db import among, bulk_insert, utcnow
 
 _TOKEN = "changelog.txn"  # noqa: S105  (a session.info key, not a secret)
 _PART = 900  # values per IN list (SQLite's parameter limit, with room)
@@ -65,7 +65,7 @@ def log_new_records(
             literal(now, target.c.created_at.type),
         ).where(
             table.c.department_id == department_id, table.c.record_type == record_type,
-            table.c.doc_no.in_(doc_nos[start : start + _PART]),
+            among(session, table.c.doc_no, doc_nos[start : start + _PART]),
         ).order_by(table.c.id)  # fmt: skip
         session.execute(insert(target).from_select(["record_id", "record_type", "kind", "txn", "created_at"], chosen))
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 import unicodedata
 from functools import lru_cache
+from types import ModuleType
 
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
@@ -41,19 +44,38 @@ def normalize_name(name: str) -> str:
     """Key for comparing names: NFKC, ASCII brackets, no whitespace, upper-case Latin, simplified Chinese."""
     key = unicodedata.normalize("NFKC", name)
     key = "".join(key.split()).translate(_MATCH_TABLE).upper()
-    # Imported here: zhconv imports pkg_resources, a third of a second that processes which never compare
-    # names (the import's validation worker) need not pay. The call is cached, so this runs once per name.
-    import zhconv
+    return _zhconv().convert(key, "zh-hans")
 
-    return zhconv.convert(key, "zh-hans")
+
+_zhconv_lock = threading.Lock()
+
+
+def _zhconv() -> ModuleType:
+    """zhconv, imported on first use (processes that never compare names need not load it).
+
+    zhconv locates its dictionary through pkg_resources when that can be imported, and importing
+    pkg_resources (deprecated; it scans every installed distribution) cost 0.3–0.9 s, most of zhconv's start.
+    Without it zhconv opens the same file next to its module, so the import is made with pkg_resources
+    unavailable, unless something else has already loaded it."""
+    module = sys.modules.get("zhconv")
+    if module is not None:
+        return module
+    with _zhconv_lock:
+        blocked = "pkg_resources" not in sys.modules
+        if blocked:
+            sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # `from pkg_resources import` fails
+        try:
+            import zhconv
+        finally:
+            if blocked:
+                del sys.modules["pkg_resources"]
+    return zhconv
 
 
 def load_conversion_tables() -> None:
-    """Import zhconv and load its tables (a few tenths of a second) now, as normalize_name would on its first
-    uncached call: a caller with time to spare (waiting for a worker process to start) takes the cost there."""
-    import zhconv
-
-    zhconv.convert("", "zh-hans")
+    """Import zhconv and load its tables now, as normalize_name would on its first uncached call: a caller with
+    time to spare (waiting for a worker process to start) takes the cost there."""
+    _zhconv().convert("", "zh-hans")
 
 
 def clean_display_name(name: str) -> str:

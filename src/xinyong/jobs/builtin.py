@@ -21,6 +21,7 @@ from xinyong.notify import service as notify_service
 from xinyong.objections import service as objections_service
 from xinyong.protect import protector
 from xinyong.repair import service as repair_service
+from xinyong.subjects import names as search_index
 
 KEEP_RUNS = timedelta(days=90)
 
@@ -95,6 +96,14 @@ def finance_overdue(ctx: JobContext) -> str:
     return f"超过服务时限未答复的融资需求 {len(demands)} 件"
 
 
+def subjects_index(ctx: JobContext) -> str:
+    """The name indexer for subjects an import queued but did not index itself (its process died): imports
+    index their own new subjects as they run and when they end (records.batches.index_names)."""
+    with ctx.session() as session:
+        count = search_index.index_pending(session)
+    return f"补建名称索引 {count} 个主体"
+
+
 def prune_runs(ctx: JobContext) -> str:
     with ctx.session() as session:
         count = service.prune_runs(session, before=ctx.now - KEEP_RUNS)
@@ -117,6 +126,8 @@ register("notify-deliver", "发送通知与变更事件", notify_deliver,
 register("commitments-tasks", "告知承诺核查任务", commitments_tasks, Schedule(daily_at=time(6, 30)))
 register("finance-overdue", "信易贷超时未答复统计", finance_overdue, Schedule(daily_at=time(8, 40)))
 register("exchange-push", "变更推送（Webhook）", exchange_push,
+         Schedule(every=timedelta(minutes=1), retry=timedelta(minutes=1), lease=timedelta(minutes=10)))  # fmt: skip
+register("subjects-index", "主体名称索引补建", subjects_index,
          Schedule(every=timedelta(minutes=1), retry=timedelta(minutes=1), lease=timedelta(minutes=10)))  # fmt: skip
 register("jobs-prune", "清理定时任务运行记录", prune_runs, Schedule(daily_at=time(3, 0)))
 register("changelog-prune", "清理超过保留期的变更记录", changelog_prune, Schedule(daily_at=time(3, 20)))

@@ -5,6 +5,7 @@ a batch counts as reported on."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,6 +29,9 @@ from xinyong.records.models import (
     BatchStatus,
     Severity,
 )
+from xinyong.subjects import names as search_index
+
+log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(minutes=10)
 
@@ -151,7 +155,8 @@ def mark_stale_batches(session: Session) -> int:
 
 def _guarded(session: Session, batch: Batch, work: Callable[[], ImportResult]) -> ImportResult:
     """Run an import so that its batch always ends in a known state: a rejected file is recorded as
-    failed (or incomplete, if chunks were stored); anything else marks it incomplete and propagates."""
+    failed (or incomplete, if chunks were stored); anything else marks it incomplete and propagates. Whichever
+    way it ends, the subjects its chunks created are then indexed by name (index_names)."""
     try:
         return work()
     except FileRejected as exc:
@@ -159,6 +164,34 @@ def _guarded(session: Session, batch: Batch, work: Callable[[], ImportResult]) -
     except BaseException as exc:
         _interrupt(session, batch, exc)
         raise
+    finally:
+        _index_names(session)
+
+
+def index_names(session: Session) -> int:
+    """The name indexer's pass for an import: the subjects its chunks created (and any others queued) go into the
+    portal's name index, set-based, in transactions of their own after theirs (one per `names.INDEX_PASS`
+    subjects). Chunks only queue their new subjects (one row each, where the index takes a dozen), and a pass every
+    `name_index_seconds` writes the grams of many chunks' subjects at once. The import runs a pass at that pace
+    after a chunk commits, within that chunk's writers' turn (storing._store_all), and one when it ends, however it
+    ends (_guarded), so a subject it created is missing from the name search for at most `name_index_seconds`
+    plus one chunk's storing while it runs, and not at all once it has returned. If the importing process dies,
+    the `subjects-index` job indexes what it left within a minute."""
+    total = 0
+    while True:
+        count = search_index.index_pending(session, limit=search_index.INDEX_PASS)
+        session.commit()
+        total += count
+        if count < search_index.INDEX_PASS:
+            return total
+
+
+def _index_names(session: Session) -> None:
+    try:
+        index_names(session)
+    except Exception:  # the import's own outcome stands; the subjects-index job indexes them within a minute
+        session.rollback()
+        log.exception("name index pass after an import failed")
 
 
 def _fail(session: Session, batch: Batch, exc: FileRejected) -> ImportResult:

@@ -17,9 +17,18 @@ REVOKE_REASON_MIN_LENGTH = 4
 def content_hash(payload: dict[str, str], sealed_text: str | None, subject_id: int) -> str:
     """What makes two versions of a record the same: every published value, every sealed value, and
     the subject. Key order is irrelevant."""
-    text = "\x1f".join(map("\x1e".join, sorted(payload.items())))
-    text += f"\x1d{sealed_text or ''}\x1d{subject_id}"
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return content_hash_of(content_hash_text(payload, sealed_text), subject_id)
+
+
+def content_hash_text(payload: dict[str, str], sealed_text: str | None) -> str:
+    """The part of what content_hash digests that does not depend on the subject (computed where rows are
+    validated, before their subjects are known)."""
+    return "\x1f".join(map("\x1e".join, sorted(payload.items()))) + f"\x1d{sealed_text or ''}\x1d"
+
+
+def content_hash_of(text: str, subject_id: int) -> str:
+    """content_hash, from content_hash_text and the subject."""
+    return hashlib.blake2b(f"{text}{subject_id}".encode(), digest_size=16).hexdigest()
 
 
 def add_months(day: date, months: int) -> date:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -23,14 +24,13 @@ from xinyong.calendar.service import load_calendar
 from xinyong.catalog import RecordType
 from xinyong.changelog import service as changelog
 from xinyong.changelog.models import ChangeKind
-from xinyong.codes import clean_display_name
 from xinyong.config import Settings
-from xinyong.db import BackgroundCheckpointer, bulk_insert, refresh_statistics, utcnow
+from xinyong.db import BackgroundCheckpointer, among, bulk_insert, refresh_statistics, utcnow
 from xinyong.departments.models import Department
 from xinyong.errors import FileRejected
 from xinyong.protect import Protector
 from xinyong.records import rules
-from xinyong.records.batches import ImportResult, _audit_finished, _result, _storable
+from xinyong.records.batches import ImportResult, _audit_finished, _result, _storable, index_names
 from xinyong.records.caps import ProblemCaps
 from xinyong.records.models import (
     CATEGORIES_LENGTH,
@@ -41,13 +41,14 @@ from xinyong.records.models import (
     RecordStatus,
     RecordVersion,
 )
+from xinyong.records.prepare import Prepared, prepare
 from xinyong.records.seen import SeenDocNos
 from xinyong.records.seen import digest as doc_no_digest
 from xinyong.records.validation import ERROR, WARNING, CleanRow, Problem
 from xinyong.subjects.service import SubjectRef, SubjectResolver, kind_from_label, names_agree
 
 # SubjectRef's fields after kind and name, in order, each filled from the column with the role of the same name.
-_REF_ROLES = tuple(f.name for f in fields(SubjectRef) if f.name not in ("kind", "name"))
+_REF_ROLES = tuple(f.name for f in fields(SubjectRef) if f.name not in ("kind", "name", "name_norm"))
 
 
 # When a long import refreshes the planner's statistics (PostgreSQL only; see db.refresh_statistics).
@@ -108,6 +109,7 @@ def _store_all(
         raise FileRejected("future-reported-on", "报送日期不能晚于今天")
     _store_problems(session, ctx, file_problems)
     session.commit()  # no transaction may be open while waiting for the writers' turn
+    indexed_at = time.monotonic()
     with _long_lived_objects_frozen(), BackgroundCheckpointer(session) as checkpointer:
         for number, chunk in enumerate(chunks, start=1):  # each chunk read and validated before taking the turn
             # Each chunk's transaction takes the writers' turn, so that short writers (credit checks) wait on
@@ -117,6 +119,10 @@ def _store_all(
                 if number in STATISTICS_AFTER_CHUNKS:
                     refresh_statistics(session, ["records", "subjects", "subject_grams"])
                     session.commit()
+                # The names of the subjects created so far, in transactions of their own (see index_names).
+                if time.monotonic() - indexed_at >= settings.name_index_seconds:
+                    index_names(session)
+                    indexed_at = time.monotonic()
             if progress:
                 progress(len(chunk))
     batch.status = BatchStatus.COMPLETED
@@ -187,7 +193,7 @@ def _store_chunk(
             continue
         good.append((row, _subject_ref(ctx, row), doc_no))
 
-    resolver = SubjectResolver(session, ctx.protector)
+    resolver = SubjectResolver(session, ctx.protector, defer_index=True)  # see index_names
     keys = [resolver.key_of(ref) for _, ref, _ in good]  # once per row: a person's key is a keyed hash
     subjects = resolver.resolve_keyed(zip(keys, (ref for _, ref, _ in good), strict=True))
     mismatch_is_error = ctx.settings.name_mismatch == "error"
@@ -214,10 +220,10 @@ def _store_chunk(
     unchanged = late = 0
     type_key, department_id, active = rtype.key, ctx.department.id, RecordStatus.ACTIVE.value
     report_deadline, workdays = ctx.calendar.report_deadline, ctx.settings.report_deadline_workdays
-    encode_sealed = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # as json.dumps(…, sort_keys)
     for row, subject_id, doc_no, name in accepted:
-        sealed_text = encode_sealed(row.sealed) if row.sealed else None
-        content_hash = rules.content_hash(row.payload, sealed_text, subject_id)
+        prepared = row.prepared or _prepare(name_code, row)
+        sealed_text = prepared.sealed_text
+        content_hash = rules.content_hash_of(prepared.hash_text, subject_id)
         previous = existing.get(doc_no)
         if previous is not None:
             if "*" in doc_no and not _same_clear_doc_no(ctx, previous, row.sealed.get(doc_code)):
@@ -245,7 +251,7 @@ def _store_chunk(
             updates.append({"b_id": previous.id, **dict(zip(_VALUE_COLUMNS, values, strict=True)),
                             "version": previous.version + 1, "updated_at": now})  # fmt: skip
             continue
-        values = _record_values(ctx, row, subject_id, name, sealed_text, content_hash)
+        values = _record_values(ctx, row, subject_id, name, sealed_text, content_hash, prepared.payload_json)
         decision = values[2]  # decision_date
         reported_on = row.reported_on or ctx.reported_on
         deadline = report_deadline(decision, workdays)
@@ -259,7 +265,7 @@ def _store_chunk(
         )
 
     table = Record.__table__
-    bulk_insert(session, table, inserts, columns=_INSERT_COLUMNS)
+    bulk_insert(session, table, inserts, columns=_INSERT_COLUMNS, json_encoded=True)  # payload: prepared.payload_json
     bulk_insert(session, RecordVersion.__table__, versions)
     if updates:
         columns = [c for c in updates[0] if c != "b_id"]
@@ -339,7 +345,7 @@ def _existing_records(session: Session, ctx: ImportContext, doc_nos: list[str]) 
             ).where(
                 table.c.department_id == ctx.department.id,
                 table.c.record_type == ctx.record_type.key,
-                table.c.doc_no.in_(part),
+                among(session, table.c.doc_no, part),
             )
         )  # fmt: skip
         for row in rows:
@@ -348,9 +354,11 @@ def _existing_records(session: Session, ctx: ImportContext, doc_nos: list[str]) 
 
 
 def _record_values(
-    ctx: ImportContext, row: CleanRow, subject_id: int, name: str, sealed_text: str | None, content_hash: str
+    ctx: ImportContext, row: CleanRow, subject_id: int, name: str, sealed_text: str | None, content_hash: str,
+    payload_json: str | None = None,
 ) -> tuple[Any, ...]:
-    """The stored values of a row, in _VALUE_COLUMNS order; `name` is the subject name as displayed."""
+    """The stored values of a row, in _VALUE_COLUMNS order; `name` is the subject name as displayed. The payload
+    is `payload_json` when given (its JSON text, for bulk_insert), the payload itself otherwise."""
     values = row.values
     codes = ctx.optional_codes
     decision = values[ctx.roles["decision_date"]]
@@ -373,7 +381,8 @@ def _record_values(
     payload = row.payload
     return (
         subject_id, name, decision, values.get(codes["valid_from"]), values.get(codes["valid_until"]), tier,
-        publish_until, payload, _categories_text(payload.get(categories_code)),
+        publish_until, payload if payload_json is None else payload_json,
+        _categories_text(payload.get(categories_code)),
         ctx.protector.seal(sealed_text) if sealed_text else None, content_hash, ctx.batch.id,
     )  # fmt: skip
 
@@ -387,11 +396,20 @@ def _categories_text(published: str | None) -> str | None:
 def _subject_ref(ctx: ImportContext, row: CleanRow) -> SubjectRef:
     values = row.values
     role = ctx.roles
-    return SubjectRef(
+    prepared = row.prepared or _prepare(role["subject_name"], row)
+    ref = SubjectRef(
         kind_from_label(values[role["subject_kind"]]),
-        clean_display_name(values[role["subject_name"]]),
+        prepared.name,
         *map(values.get, ctx.ref_codes),  # uscc, id_number, … in _REF_ROLES order
     )
+    ref.name_norm = prepared.name_norm
+    return ref
+
+
+def _prepare(name_code: str, row: CleanRow) -> Prepared:
+    """What the validating process computes (validated_chunks), for a row that comes without it."""
+    row.prepared = prepare(row.values[name_code], row.payload, row.sealed)
+    return row.prepared
 
 
 def _store_problems(session: Session, ctx: ImportContext, problems: list[Problem]) -> None:

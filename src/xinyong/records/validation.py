@@ -37,6 +37,7 @@ from xinyong.codes import (
 )
 from xinyong.codes.idtext import Found, is_plausible_id_number, mask_found, might_hold_id_number
 from xinyong.errors import FileRejected
+from xinyong.records.prepare import Prepared, prepare
 
 ERROR = "error"
 WARNING = "warning"
@@ -89,6 +90,8 @@ class CleanRow:
     problems: list[Problem] = field(default_factory=list)
     # Set only when one run carries rows reported on different days (loading demo or migrated data).
     reported_on: date | None = None
+    # What storing needs that the database does not decide (prepare.py); set by validated_chunks on valid rows.
+    prepared: Prepared | None = field(default=None, compare=False, repr=False)
 
     @property
     def has_errors(self) -> bool:
@@ -706,6 +709,14 @@ def _misplaced_id_parts(spec: FieldSpec, raw: str, severity: str) -> tuple[str, 
     return (p.code, p.value, p.message, p.severity)
 
 
+def prepare_chunk(validator: RowValidator, chunk: list[CleanRow]) -> None:
+    """Sets `prepared` on the chunk's valid rows (see prepare.py): here, in the validating process."""
+    name_code = validator.record_type.role_fields["subject_name"].code
+    for row in chunk:
+        if not row.has_errors:
+            row.prepared = prepare(row.values[name_code], row.payload, row.sealed)
+
+
 def validated_chunks(validator: ChunkValidator, rows: Iterable[Any], size: int) -> Iterator[list[CleanRow]]:
     """Chunks of `size` rows, each validated column by column. Items are (row number, cells) or (row number,
     cells, reporting day). A file that breaks midway (a bad byte: FileRejected from the reader) yields the rows
@@ -726,6 +737,7 @@ def validated_chunks(validator: ChunkValidator, rows: Iterable[Any], size: int) 
             if len(items[0]) > 2:
                 for clean, item in zip(chunk, items, strict=True):
                     clean.reported_on = item[2]
+            prepare_chunk(validator, chunk)
             yield chunk
         if broken is not None:
             raise broken

@@ -76,6 +76,17 @@ class SubjectGram(Base):
     subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
+class SubjectIndexPending(Base):
+    """Subjects whose names are not in `subject_grams` yet: an import writes one row per new subject in the chunk
+    that creates it, and the name indexer (`names.index_pending`) writes their grams in a transaction of its own
+    and deletes the rows (see docs/ingestion.md for how long a new subject may wait)."""
+
+    __tablename__ = "subject_index_pending"
+
+    # No foreign key, as for the index itself: derived data, and a key would cost every insert a look-up.
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
 class SubjectGramStat(Base):
     """How many subjects each common gram indexes, as of the last index rebuild: the search's plan, never
     its results. Only grams past `names.PROBE_CAP` are kept (a few thousand rows); any other gram is

@@ -7,6 +7,10 @@ needs every one of its n−1 grams: the subjects of the rarest are sieved throug
 one is selective) and verified against the full normalised name. Which grams are rarest comes from
 `subject_gram_stats` (common grams, counted at each index rebuild) or from a capped count of the index.
 Natural persons are never indexed (no bulk listing of persons).
+
+Subjects created by an import are indexed after the chunk that created them has committed, by the name
+indexer (`index_pending`), from the queue `subject_index_pending` that the chunk fills: the import runs it every
+few seconds and when it ends, and the `subjects-index` job every minute (for an import whose process died).
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ from sqlalchemy import Integer, Select, bindparam, case, delete, false, func, in
 from sqlalchemy.orm import Session
 
 from xinyong.codes import normalize_code, normalize_name
-from xinyong.db import bulk_insert
-from xinyong.subjects.models import Subject, SubjectGram, SubjectGramStat, SubjectKind
+from xinyong.db import among, bulk_insert
+from xinyong.subjects.models import Subject, SubjectGram, SubjectGramStat, SubjectIndexPending, SubjectKind
 
 MIN_QUERY_CHARS = 2
 COUNT_CAP = 1000  # "more than 1000": exact totals of common fragments cost a scan and help nobody
@@ -55,14 +59,58 @@ def index_subjects(session: Session, subjects: Iterable[tuple[int, str, str]]) -
     return len(rows)
 
 
+def queue_subjects(session: Session, subjects: Iterable[tuple[int, str]]) -> int:
+    """Queue (id, kind) subjects just created for the name indexer, in the creating transaction: one row each
+    instead of a dozen grams. Persons are not indexed, so not queued."""
+    person = SubjectKind.PERSON.value
+    rows = [(subject_id,) for subject_id, kind in subjects if kind != person]
+    bulk_insert(session, SubjectIndexPending.__table__, rows, columns=("subject_id",))
+    return len(rows)
+
+
+# Subjects the indexer claims, reads and indexes at a time (and, for an import, per transaction).
+INDEX_PASS = 5_000
+
+
+def index_pending(session: Session, *, limit: int | None = None) -> int:
+    """The name indexer: index the queued subjects (all of them, or about `limit`), set-based, in the caller's
+    transaction, and return how many were taken off the queue. Each pass first claims up to INDEX_PASS queue rows
+    by deleting them, in one statement that is the transaction's first: two indexers running at once (an import's
+    and the job's) never index a subject twice (on PostgreSQL the second claims the rows the first has not locked;
+    SQLite has one writer at a time), and on SQLite the transaction writes
+    from its start, so no other writer's commit can invalidate a read it made first. A subject merged away before
+    its turn is dropped from the queue without being indexed."""
+    pending, subjects = SubjectIndexPending.__table__, Subject.__table__
+    # On PostgreSQL, rows another indexer is claiming are skipped rather than waited for (SQLite renders no lock).
+    oldest = select(pending.c.subject_id).order_by(pending.c.subject_id).limit(INDEX_PASS).with_for_update(
+        skip_locked=True
+    )
+    claim = delete(pending).where(pending.c.subject_id.in_(oldest.scalar_subquery())).returning(pending.c.subject_id)
+    taken = 0
+    while limit is None or taken < limit:
+        claimed = sorted(session.scalars(claim))
+        if not claimed:
+            break
+        named = session.execute(
+            select(subjects.c.id, subjects.c.kind, subjects.c.name_norm)
+            .where(among(session, subjects.c.id, claimed), subjects.c.merged_into_id.is_(None))
+            .order_by(subjects.c.id)
+        )
+        index_subjects(session, ((i, str(kind), name_norm) for i, kind, name_norm in named))
+        taken += len(claimed)
+    return taken
+
+
 def unindex_subject(session: Session, subject_id: int) -> None:
     """Take a subject out of the name index (it was merged into another)."""
     session.execute(delete(SubjectGram).where(SubjectGram.subject_id == subject_id))
 
 
 def rebuild_index(session: Session, *, batch: int = 20_000) -> int:
-    """Rebuild the whole name index from `subjects` (after bulk loads that bypassed the resolver)."""
+    """Rebuild the whole name index from `subjects` (after bulk loads that bypassed the resolver). Every subject is
+    indexed, so the indexer's queue is emptied too."""
     session.execute(delete(SubjectGram.__table__))
+    session.execute(delete(SubjectIndexPending.__table__))
     table = Subject.__table__
     last_id, total = 0, 0
     while True:

@@ -19,7 +19,7 @@ from xinyong.codes import (
     validate_id_number,
     validate_uscc,
 )
-from xinyong.db import Base, bulk_insert, utcnow
+from xinyong.db import Base, among, bulk_insert, utcnow
 from xinyong.errors import InvalidInput, NotFound
 from xinyong.protect import Protector
 from xinyong.subjects import names as search_index
@@ -43,6 +43,7 @@ class SubjectRef:
     tax_number: str | None = None
     institution_cert: str | None = None
     social_org_cert: str | None = None
+    name_norm: str | None = None  # normalize_name(name)[:200] when the caller has it already
 
 
 def kind_from_label(label: str) -> SubjectKind:
@@ -65,11 +66,14 @@ class Resolution:
 
 
 class SubjectResolver:
-    """Finds or creates the subjects of a chunk of rows in a few round trips."""
+    """Finds or creates the subjects of a chunk of rows in a few round trips. New subjects' names are indexed in
+    the same transaction, or, with `defer_index`, queued for the name indexer (names.index_pending), which an
+    import runs outside its chunks' transactions."""
 
-    def __init__(self, session: Session, protector: Protector) -> None:
+    def __init__(self, session: Session, protector: Protector, *, defer_index: bool = False) -> None:
         self.session = session
         self.protector = protector
+        self.defer_index = defer_index
 
     def key_of(self, ref: SubjectRef) -> str:
         if ref.kind is SubjectKind.PERSON or not ref.uscc:
@@ -94,9 +98,9 @@ class SubjectResolver:
             part_u, part_h = usccs[start : start + 900], hashes[start : start + 900]
             conditions = []
             if part_u:
-                conditions.append(table.c.uscc.in_(part_u))
+                conditions.append(among(self.session, table.c.uscc, part_u))
             if part_h:
-                conditions.append(table.c.id_hash.in_(part_h))
+                conditions.append(among(self.session, table.c.id_hash, part_h))
             if not conditions:
                 continue
             rows = self.session.execute(
@@ -114,8 +118,12 @@ class SubjectResolver:
             created = self._ids_by_key([key for key, _ in missing])
             for key, ref in missing:
                 found[key] = Resolution(created[key], ref.name, True)
-            search_index.index_subjects(self.session, [(found[k].subject_id, str(v["kind"]), str(v["name_norm"]))
-                                                       for (k, _), v in zip(missing, values, strict=True)])  # fmt: skip
+            if self.defer_index:
+                search_index.queue_subjects(self.session, [(found[k].subject_id, str(v["kind"]))
+                                                           for (k, _), v in zip(missing, values, strict=True)])  # fmt: skip
+            else:
+                search_index.index_subjects(self.session, [(found[k].subject_id, str(v["kind"]), str(v["name_norm"]))
+                                                           for (k, _), v in zip(missing, values, strict=True)])  # fmt: skip
         return found
 
     def _ids_by_key(self, keys: list[str]) -> dict[str, int]:
@@ -126,7 +134,8 @@ class SubjectResolver:
         for column, prefix, values in ((table.c.uscc, "uscc:", usccs), (table.c.id_hash, "id:", hashes)):
             for start in range(0, len(values), 900):
                 part = values[start : start + 900]
-                for subject_id, value in self.session.execute(select(table.c.id, column).where(column.in_(part))):
+                found = self.session.execute(select(table.c.id, column).where(among(self.session, column, part)))
+                for subject_id, value in found:
                     ids[prefix + value] = subject_id
         return ids
 
@@ -134,7 +143,7 @@ class SubjectResolver:
         values: dict[str, object] = {
             "kind": ref.kind.value,
             "name": ref.name,
-            "name_norm": normalize_name(ref.name)[:200],
+            "name_norm": normalize_name(ref.name)[:200] if ref.name_norm is None else ref.name_norm,
             "uscc": ref.uscc if key.startswith("uscc:") else None,
             "id_hash": key[3:] if key.startswith("id:") else None,
             "id_sealed": self.protector.seal(ref.id_number) if key.startswith("id:") and ref.id_number else None,

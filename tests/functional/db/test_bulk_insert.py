@@ -44,3 +44,21 @@ def test_a_single_column_of_dicts(db_session):
     metadata.create_all(db_session.connection())
     bulk_insert(db_session, probe, [{"id": 5}, {"id": 6}])
     assert [row[0] for row in _stored(db_session)] == [5, 6]
+
+
+def test_among_matches_in_for_text_and_integers(db_session):
+    from sqlalchemy import delete
+
+    from xinyong.db import among
+
+    metadata.create_all(db_session.connection())
+    bulk_insert(db_session, probe, [(n, f"名称{n}'\"", None, None, None) for n in range(1, 2001)],
+                columns=["id", "name", "day", "at", "doc"])  # fmt: skip
+    wanted = [f"名称{n}'\"" for n in range(1, 2001, 7)] + ["没有这个", ""]
+    by_name = db_session.scalars(select(probe.c.id).where(among(db_session, probe.c.name, wanted)).order_by(probe.c.id))
+    assert list(by_name) == list(range(1, 2001, 7))
+    assert list(db_session.scalars(select(probe.c.id).where(among(db_session, probe.c.id, [5, 3, 99_999])))) in (
+        [3, 5], [5, 3])  # fmt: skip
+    assert list(db_session.scalars(select(probe.c.id).where(among(db_session, probe.c.id, [])))) == []
+    removed = db_session.scalars(delete(probe).where(among(db_session, probe.c.id, [1, 2])).returning(probe.c.id))
+    assert sorted(removed) == [1, 2]
