@@ -1,7 +1,7 @@
 """ingestion: subjects waiting for the name index
 
-Revision ID: 0019_ingest_name_index
-Revises: 0018_ops
+Revision ID: 0022_ingest_name_index
+Revises: 0021_changelog_horizon
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019_ingest_name_index"
-down_revision: str | Sequence[str] | None = "0018_ops"
+revision: str = "0022_ingest_name_index"
+down_revision: str | Sequence[str] | None = "0021_changelog_horizon"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
