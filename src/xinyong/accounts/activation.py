@@ -57,9 +57,10 @@ def issue(session: Session, *, subject_id: int, actor: Actor, channel: str, sett
         raise NotFound(what="该信用主体")
     if channel not in rules.ACTIVATION_CHANNELS:
         raise InvalidInput(reason="请选择激活码的交付方式")
-    if actor.is_department_bound and not session.scalar(select(exists().where(
-            Record.subject_id == subject.id, Record.department_id == actor.department_id))):  # fmt: skip
-        raise PermissionDenied("部门只能为本部门有信用记录的主体签发激活码")
+    clause = actor.reach(Record.department_id, Record.created_at)
+    if clause is not None and not session.scalar(select(exists().where(Record.subject_id == subject.id, clause))):
+        raise PermissionDenied("部门只能为本部门有信用记录的主体签发激活码" if actor.is_department_bound
+                               else "只能为本行政区划内有信用记录的主体签发激活码")  # fmt: skip
     now = utcnow()
     for old in session.scalars(select(ActivationCode).where(
             ActivationCode.subject_id == subject.id, ActivationCode.used_at.is_(None),
