@@ -375,8 +375,8 @@ def _reason(text: str) -> str:
 def revoke_identity(session: Session, account_id: int, *, actor: Actor, reason: str) -> SubjectAccount:
     """The 信用办 withdraws an identity proof: the account keeps its contact and may prove itself again."""
     ensure(actor, Permission.SUBJECT_ACCOUNTS_REVOKE)
+    account = get_account(session, actor, account_id)  # another county's: not found
     _ensure_city(actor)
-    account = get_account(session, actor, account_id)
     reason = _reason(reason)
     if account.identity_verified_at is None or not account.is_active:
         raise InvalidInput(reason="该账户当前没有有效的身份核验")
@@ -393,8 +393,8 @@ def revoke_identity(session: Session, account_id: int, *, actor: Actor, reason: 
 def revoke_account(session: Session, account_id: int, *, actor: Actor, reason: str) -> SubjectAccount:
     """The 信用办 closes an account for good: no sign-in, no sessions; its history stays."""
     ensure(actor, Permission.SUBJECT_ACCOUNTS_REVOKE)
+    account = get_account(session, actor, account_id)  # another county's: not found
     _ensure_city(actor)
-    account = get_account(session, actor, account_id)
     reason = _reason(reason)
     if account.status is AccountStatus.REVOKED:
         raise InvalidInput(reason="该账户已注销")
