@@ -26,6 +26,7 @@ from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from xinyong.protect import Protector
+from xinyong.records import service as records_service
 from xinyong.records.models import Record
 from xinyong.subjects.models import Subject
 
@@ -57,9 +58,13 @@ def issue(session: Session, *, subject_id: int, actor: Actor, channel: str, sett
         raise NotFound(what="该信用主体")
     if channel not in rules.ACTIVATION_CHANNELS:
         raise InvalidInput(reason="请选择激活码的交付方式")
-    if actor.is_department_bound and not session.scalar(select(exists().where(
-            Record.subject_id == subject.id, Record.department_id == actor.department_id))):  # fmt: skip
-        raise PermissionDenied("部门只能为本部门有信用记录的主体签发激活码")
+    visible = records_service.visible_subjects(session, actor)
+    if visible is not None and not session.scalar(select(exists().where(Subject.id == subject.id, visible))):
+        raise NotFound(what="该信用主体")  # all its records are another county's
+    clause = actor.reach(Record.department_id, Record.created_at)
+    if clause is not None and not session.scalar(select(exists().where(Record.subject_id == subject.id, clause))):
+        raise PermissionDenied("部门只能为本部门有信用记录的主体签发激活码" if actor.is_department_bound
+                               else "只能为本行政区划内有信用记录的主体签发激活码")  # fmt: skip
     now = utcnow()
     for old in session.scalars(select(ActivationCode).where(
             ActivationCode.subject_id == subject.id, ActivationCode.used_at.is_(None),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from xinyong import freetext
@@ -30,6 +30,7 @@ from xinyong.db import utcnow
 from xinyong.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from xinyong.notify import service as notify
 from xinyong.protect import Protector
+from xinyong.records import service as records_service
 from xinyong.records.models import Record, RecordStatus
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.models import Subject
@@ -324,7 +325,18 @@ def dispute_claim(session: Session, owner: SubjectAccount, *, claim_id: int) -> 
 def find_subject(session: Session, actor: Actor, *, code: str, protector: Protector) -> Subject:
     """The subject whose accounts staff look at, by any of its codes (an ID number is hashed for the look-up)."""
     ensure(actor, Permission.SUBJECT_ACCOUNTS_READ)
-    return subjects_service.get_subject(session, (code or "").strip()[:40], protector)
+    subject = subjects_service.get_subject(session, (code or "").strip()[:40], protector)
+    _ensure_visible(session, actor, subject.id)
+    return subject
+
+
+def _ensure_visible(session: Session, actor: Actor, subject_id: int) -> None:
+    """A county's (or a department's) staff look at the accounts of subjects with records in their scope, or of
+    none anywhere; a subject whose records are all another county's is not found (as in the console's subject
+    pages). Accounts themselves are the platform's: one per person or organisation, whatever the county."""
+    visible = records_service.visible_subjects(session, actor)
+    if visible is not None and not session.scalar(select(exists().where(Subject.id == subject_id, visible))):
+        raise NotFound(what="该信用主体")
 
 
 def accounts_of(session: Session, actor: Actor, subject_id: int) -> tuple[Subject, list[SubjectAccount]]:
@@ -332,6 +344,7 @@ def accounts_of(session: Session, actor: Actor, subject_id: int) -> tuple[Subjec
     subject = session.get(Subject, subject_id)
     if subject is None:
         raise NotFound(what="该信用主体")
+    _ensure_visible(session, actor, subject.id)
     accounts = list(session.scalars(select(SubjectAccount).where(SubjectAccount.subject_id == subject.id)
                                     .order_by(SubjectAccount.id.desc())))  # fmt: skip
     return subject, accounts
@@ -342,7 +355,17 @@ def get_account(session: Session, actor: Actor, account_id: int) -> SubjectAccou
     account = session.get(SubjectAccount, account_id)
     if account is None:
         raise NotFound(what="该信用主体账户")
+    try:
+        _ensure_visible(session, actor, account.subject_id)
+    except NotFound:
+        raise NotFound(what="该信用主体账户") from None
     return account
+
+
+def _ensure_city(actor: Actor) -> None:
+    """An account serves its subject on every county's site: withdrawing its proof or closing it is the city's."""
+    if actor.scope is not None:
+        raise PermissionDenied("撤销身份核验或注销主体账户由市级信用办办理")
 
 
 def _reason(text: str) -> str:
@@ -352,7 +375,8 @@ def _reason(text: str) -> str:
 def revoke_identity(session: Session, account_id: int, *, actor: Actor, reason: str) -> SubjectAccount:
     """The 信用办 withdraws an identity proof: the account keeps its contact and may prove itself again."""
     ensure(actor, Permission.SUBJECT_ACCOUNTS_REVOKE)
-    account = get_account(session, actor, account_id)
+    account = get_account(session, actor, account_id)  # another county's: not found
+    _ensure_city(actor)
     reason = _reason(reason)
     if account.identity_verified_at is None or not account.is_active:
         raise InvalidInput(reason="该账户当前没有有效的身份核验")
@@ -369,7 +393,8 @@ def revoke_identity(session: Session, account_id: int, *, actor: Actor, reason: 
 def revoke_account(session: Session, account_id: int, *, actor: Actor, reason: str) -> SubjectAccount:
     """The 信用办 closes an account for good: no sign-in, no sessions; its history stays."""
     ensure(actor, Permission.SUBJECT_ACCOUNTS_REVOKE)
-    account = get_account(session, actor, account_id)
+    account = get_account(session, actor, account_id)  # another county's: not found
+    _ensure_city(actor)
     reason = _reason(reason)
     if account.status is AccountStatus.REVOKED:
         raise InvalidInput(reason="该账户已注销")

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from xinyong.actors import Actor, Permission
 from xinyong.audit import service as audit
+from xinyong.audit.models import AuditEntry
 from xinyong.audit.rules import AuditAction
+from xinyong.auth.models import User
 from xinyong.auth.service import ensure, ensure_department
 from xinyong.codes import mask_id_numbers, normalize_name
 from xinyong.db import utcnow
@@ -19,6 +22,7 @@ from xinyong.errors import InvalidInput, NotFound, PermissionDenied
 from xinyong.protect import Protector
 from xinyong.records import service as records_service
 from xinyong.records.models import Batch, Record, RecordStatus
+from xinyong.regions import service as regions_service
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.models import Subject
 
@@ -29,12 +33,13 @@ MIN_REASON_LENGTH = 4
 
 
 def department_for(session: Session, actor: Actor, requested_id: int | None) -> Department | None:
-    """The department a page is about: the actor's own when bound, else the one asked for (or all)."""
+    """The department a page is about: the actor's own when bound, else the one asked for (or all the actor
+    reaches); a department outside a regional actor's region does not exist for it."""
     department_id = actor.department_id if actor.is_department_bound else requested_id
     if department_id is None:
         return None
     department = session.get(Department, department_id)
-    if department is None:
+    if department is None or not actor.can_reach(department.id):
         raise NotFound(what="该部门")
     return department
 
@@ -48,7 +53,7 @@ def acting_department(session: Session, actor: Actor, requested_id: int | None) 
     if requested_id is None:
         raise InvalidInput(reason="请选择部门")
     department = session.get(Department, requested_id)
-    if department is None:
+    if department is None or not actor.can_reach(department.id):
         raise NotFound(what="该部门")
     if not department.is_active:
         raise PermissionDenied("该部门已停用")
@@ -85,8 +90,11 @@ def dashboard(session: Session, actor: Actor, *, department_id: int | None = Non
                    func.coalesce(func.sum(Batch.late), 0)).where(Batch.started_at >= since)  # fmt: skip
     if department is not None:
         query = query.where(Batch.department_id == department.id)
+    elif (clause := actor.reach(Batch.department_id, Batch.started_at)) is not None:
+        query = query.where(clause)  # a county's figures are its own; the city's sum its counties
     rows, rejected, late = session.execute(query).one()
-    batches = records_service.list_batches(session, department=department, limit=10)
+    batches = records_service.list_batches(session, department=department, limit=10,
+                                           within=actor.reach(Batch.department_id, Batch.started_at))  # fmt: skip
     return Dashboard(department, batches, int(rows), int(rejected), int(late), int(rows) - int(rejected), days)
 
 
@@ -96,13 +104,13 @@ def dashboard(session: Session, actor: Actor, *, department_id: int | None = Non
 def list_batches(session: Session, actor: Actor, *, department_id: int | None = None, limit: int = 100) -> list[Batch]:
     ensure(actor, Permission.BATCHES_READ)
     return records_service.list_batches(session, department=department_for(session, actor, department_id),
-                                        limit=limit)  # fmt: skip
+                                        limit=limit, within=actor.reach(Batch.department_id, Batch.started_at))  # fmt: skip
 
 
 def get_batch(session: Session, actor: Actor, batch_id: int) -> Batch:
     ensure(actor, Permission.BATCHES_READ)
     batch = records_service.get_batch(session, batch_id)
-    if not actor.can_reach(batch.department_id):
+    if not actor.can_reach(batch.department_id, batch.started_at):
         raise NotFound(what=f"导入批次 {batch_id}")  # another department's batch does not exist for this actor
     return batch
 
@@ -139,8 +147,8 @@ def find_records(
 ) -> list[Record]:
     ensure(actor, Permission.RECORDS_READ)
     query = select(Record).order_by(Record.decision_date.desc(), Record.id.desc()).limit(limit)
-    if actor.is_department_bound:
-        query = query.where(Record.department_id == actor.department_id)
+    if (clause := actor.reach(Record.department_id, Record.created_at)) is not None:
+        query = query.where(clause)
     if doc_no:
         # Stored 文书号 have their ID numbers masked; so has the fragment searched for.
         query = query.where(Record.doc_no.contains(mask_id_numbers(doc_no.strip())[:128], autoescape=True))
@@ -156,7 +164,7 @@ def revoke_record(session: Session, actor: Actor, *, record_id: int, reason: str
     (which writes the audit entry)."""
     ensure(actor, Permission.RECORDS_WRITE)
     record = session.get(Record, record_id)
-    if record is None or not actor.can_reach(record.department_id):
+    if record is None or not actor.can_reach(record.department_id, record.created_at):
         raise NotFound(what="该记录")
     department = session.get(Department, record.department_id)
     assert department is not None
@@ -176,17 +184,25 @@ def search_subjects(session: Session, actor: Actor, text: str, protector: Protec
         return []
     found = subjects_service.find_by_code(session, text, protector)
     if found is not None:
+        visible = records_service.visible_subjects(session, actor)
+        if visible is not None and not session.scalar(select(exists().where(Subject.id == found.id, visible))):
+            return []
         return [found]
     needle = normalize_name(mask_id_numbers(text))  # stored names have their ID numbers masked
     if len(needle) < 2:
         return []
     query = select(Subject).where(Subject.name_norm.contains(needle, autoescape=True)).order_by(Subject.name).limit(limit)
+    if (visible := records_service.visible_subjects(session, actor)) is not None:
+        query = query.where(visible)
     return list(session.scalars(query))
 
 
 def get_subject(session: Session, actor: Actor, subject_id: int) -> Subject:
     ensure(actor, Permission.SUBJECTS_READ)
-    subject = session.get(Subject, subject_id)
+    query = select(Subject).where(Subject.id == subject_id)
+    if (visible := records_service.visible_subjects(session, actor)) is not None:
+        query = query.where(visible)
+    subject = session.scalar(query)
     if subject is None:
         raise NotFound(what="该信用主体")
     return subject
@@ -202,12 +218,13 @@ def reveal_id_number(
     reason = reason.strip()
     if len(reason) < MIN_REASON_LENGTH:
         raise InvalidInput(reason=f"查看受限信息须说明理由（至少 {MIN_REASON_LENGTH} 个字）")
-    if actor.is_department_bound:
-        own = session.scalar(select(exists().where(Record.subject_id == subject.id,
-                                                   Record.department_id == actor.department_id)))  # fmt: skip
+    if (clause := actor.reach(Record.department_id, Record.created_at)) is not None:
+        own = session.scalar(select(exists().where(Record.subject_id == subject.id, clause)))
         if not own:
-            raise PermissionDenied("只能查看本部门有记录的主体的受限信息")
-    ensure_department(actor, actor.department_id)
+            raise PermissionDenied("只能查看本部门有记录的主体的受限信息" if actor.is_department_bound
+                                   else "只能查看本行政区划内有记录的主体的受限信息")  # fmt: skip
+    if actor.is_department_bound:
+        ensure_department(actor, actor.department_id)
     audit.record(session, AuditAction.SUBJECT_REVEALED, actor=actor, department_id=actor.department_id,
                  subject_id=subject.id, target=f"subject:{subject.id}", reason=reason,
                  details={"fields": ["id_number"]})  # fmt: skip
@@ -217,3 +234,24 @@ def reveal_id_number(
 def active_record_count(session: Session, subject_id: int) -> int:
     return session.scalar(select(func.count()).select_from(Record).where(
         Record.subject_id == subject_id, Record.status == RecordStatus.ACTIVE)) or 0  # fmt: skip
+
+
+# -------------------------------------------------------------------------------------------- audit
+
+
+def audit_scope(session: Session, actor: Actor) -> ColumnElement[bool] | None:
+    """The audit entries a county's reader sees (None: all, the city's): those about a department of its region
+    or made by one (by the time of the entry, for departments that moved), and — among the entries of no
+    department (accounts, regions, look-ups by platform-level accounts) — those made by its region's own
+    platform-level accounts. The other entries of no department are the city's."""
+    about = actor.reach(AuditEntry.department_id, AuditEntry.created_at)
+    if about is None:
+        return None
+    by = actor.reach(AuditEntry.actor_department_id, AuditEntry.created_at)
+    parts = [about, by] if by is not None else [about]
+    codes = regions_service.reachable(session, actor)
+    if codes:
+        labels = select(literal("user:") + User.username).where(User.region_code.in_(sorted(codes)))
+        parts.append(and_(AuditEntry.department_id.is_(None), AuditEntry.actor_department_id.is_(None),
+                          AuditEntry.actor.in_(labels.scalar_subquery())))  # fmt: skip
+    return or_(*parts)

@@ -284,10 +284,13 @@ class AuditQuery:
     action: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    within: Any = None  # the reader's data scope: an SQL condition on audit_entries (None: every entry)
 
 
 def _filtered(query: AuditQuery) -> Any:
     stmt = select(AuditEntry)
+    if query.within is not None:
+        stmt = stmt.where(query.within)
     if query.actor:
         stmt = stmt.where(AuditEntry.actor.contains(query.actor.strip(), autoescape=True))
     if query.department_id is not None:

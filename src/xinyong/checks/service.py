@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, insert, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from xinyong.actors import Actor
 from xinyong.audit import service as audit
@@ -403,17 +404,30 @@ def batch_row(index: int, doc: dict[str, Any]) -> list[Any]:
 
 def get_check(session: Session, number: str, *, actor: Actor) -> CreditCheck:
     check = session.scalar(select(CreditCheck).where(CreditCheck.number == (number or "").strip()[:24]))
-    if check is None:
-        raise NotFound(what=f"核查记录 {number}")
-    if actor.is_department_bound and check.department_id != actor.department_id:
-        raise NotFound(what=f"核查记录 {number}")  # another department's checks do not exist for it
+    if check is None or not _reaches_check(actor, check):
+        raise NotFound(what=f"核查记录 {number}")  # another department's (county's) checks do not exist for it
     return check
+
+
+def _check_scope(actor: Actor) -> ColumnElement[bool] | None:
+    """The checks a scoped actor reads (None: all): its department's, or those of its region's departments by
+    when they were made; a check made by no department (a platform-level account) only by whoever made it."""
+    clause = actor.reach(CreditCheck.department_id, CreditCheck.created_at)
+    if clause is None or actor.is_department_bound:
+        return clause
+    return or_(clause, and_(CreditCheck.department_id.is_(None), CreditCheck.actor == actor.label[:100]))
+
+
+def _reaches_check(actor: Actor, check: CreditCheck) -> bool:
+    if check.department_id is None and not actor.is_department_bound and actor.scope is not None:
+        return check.actor == actor.label[:100]
+    return actor.can_reach(check.department_id, check.created_at)
 
 
 def recent_checks(session: Session, actor: Actor, *, limit: int = 50) -> list[CreditCheck]:
     query = select(CreditCheck).order_by(CreditCheck.id.desc()).limit(limit)
-    if actor.is_department_bound:
-        query = query.where(CreditCheck.department_id == actor.department_id)
+    if (clause := _check_scope(actor)) is not None:
+        query = query.where(clause)
     return list(session.scalars(query))
 
 
@@ -421,7 +435,8 @@ def record_feedback(session: Session, number: str, *, measure_code: str | None, 
                     actor: Actor) -> CheckFeedback:  # fmt: skip
     """奖惩结果反馈 for one returned measure (or the check as a whole): applied, or why not."""
     check = get_check(session, number, actor=actor)
-    ensure_department(actor, check.department_id)
+    if check.department_id is not None:  # a county account's own check of no department: reached above
+        ensure_department(actor, check.department_id)
     note = mask_id_numbers((note or "").strip()) or None
     measure_id = None
     if measure_code:
@@ -467,9 +482,9 @@ def statistics(session: Session, actor: Actor, *, since: date | None = None) -> 
                        func.sum(case((CheckFeedback.is_applied.is_(True), 1), else_=0)).label("applied"),
                        func.sum(case((CheckFeedback.is_applied.is_(False), 1), else_=0)).label("not_applied"))
                 .join(CheckFeedback, CheckFeedback.check_id == CreditCheck.id))  # fmt: skip
-    if actor.is_department_bound:
-        checks = checks.where(CreditCheck.department_id == actor.department_id)
-        feedback = feedback.where(CreditCheck.department_id == actor.department_id)
+    if (clause := _check_scope(actor)) is not None:  # a county's figures: its own departments' checks
+        checks = checks.where(clause)
+        feedback = feedback.where(clause)
     if since is not None:
         from datetime import datetime, time
 

@@ -236,10 +236,14 @@ def scope_permissions(scopes: list[str] | None) -> frozenset[Permission]:
     return frozenset(granted)
 
 
-def list_api_keys(session: Session, *, department: Department | None = None) -> list[ApiKey]:
+def list_api_keys(session: Session, *, department: Department | None = None,
+                  actor: Actor | None = None) -> list[ApiKey]:  # fmt: skip
+    """Keys, of one department or all; with an actor, only its region's departments' keys."""
     query = select(ApiKey).order_by(ApiKey.created_at.desc())
     if department is not None:
         query = query.where(ApiKey.department_id == department.id)
+    if actor is not None and (clause := actor.reach(ApiKey.department_id)) is not None:
+        query = query.where(clause)
     return list(session.scalars(query))
 
 
@@ -320,6 +324,8 @@ def revoke_api_key(session: Session, *, prefix: str, actor: Actor | None = None)
     if key is None:
         raise NotFound(what=f"访问密钥 {prefix}")
     if not actor.can_reach(key.department_id):
+        if actor.scope is not None:  # another county's key does not exist for a county's account
+            raise NotFound(what=f"访问密钥 {prefix}")
         raise PermissionDenied("只能吊销本部门的访问密钥")
     if key.revoked_at is None:
         key.revoked_at = utcnow()

@@ -38,7 +38,7 @@ def index(request: Request, session: DbSession, actor: ListsRead, state: str = "
     return render(request, "admin/lists/index.html", {
         "entries": entries, "types": service.list_types(session), "states": list(EntryState), "state": state,
         "type_key": type,
-        "departments": [] if actor.is_department_bound else departments_service.list_departments(session),
+        "departments": [] if actor.is_department_bound else departments_service.list_departments(session, actor),
     })  # fmt: skip
 
 
@@ -127,7 +127,7 @@ def remove(request: Request, session: DbSession, actor: ListsDecide, today: Toda
 def imports_page(request: Request, session: DbSession, actor: ListsRead) -> Response:
     return render(request, "admin/lists/imports.html", {
         "imports": imports.recent_imports(session, actor), "types": service.list_types(session, origin=ListOrigin.IMPORTED),
-        "departments": [] if actor.is_department_bound else departments_service.list_departments(session),
+        "departments": [] if actor.is_department_bound else departments_service.list_departments(session, actor),
         "type_names": {t.id: t.name for t in service.list_types(session)},
     })  # fmt: skip
 

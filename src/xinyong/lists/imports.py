@@ -337,9 +337,8 @@ def _entry_event(session: Session, entry: ListEntry, source: EntryState | None, 
 def get_import(session: Session, import_id: int, *, actor: Actor) -> ListImport:
 
     record = session.get(ListImport, import_id)
-    if record is None:
-        raise NotFound(what="该名单导入批次")
-    ensure_department(actor, record.department_id)
+    if record is None or not actor.can_reach(record.department_id, record.created_at):
+        raise NotFound(what="该名单导入批次")  # another department's (bound) or county's (regional) import
     return record
 
 
@@ -358,6 +357,6 @@ def problems_csv(session: Session, import_id: int) -> str:
 
 def recent_imports(session: Session, actor: Actor, *, limit: int = 30) -> list[ListImport]:
     query = select(ListImport).order_by(ListImport.id.desc()).limit(limit)
-    if actor.is_department_bound:
-        query = query.where(ListImport.department_id == actor.department_id)
+    if (clause := actor.reach(ListImport.department_id, ListImport.created_at)) is not None:
+        query = query.where(clause)
     return list(session.scalars(query))

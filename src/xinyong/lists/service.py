@@ -271,10 +271,8 @@ def ensure_decider(list_type: ListType, department: Department) -> None:
 
 def get_entry(session: Session, entry_id: int, *, actor: Actor | None = None) -> ListEntry:
     entry = session.get(ListEntry, entry_id)
-    if entry is None:
-        raise NotFound(what="该名单记录")
-    if actor is not None:
-        ensure_department(actor, entry.department_id)
+    if entry is None or (actor is not None and not actor.can_reach(entry.department_id, entry.created_at)):
+        raise NotFound(what="该名单记录")  # another department's (bound) or county's (regional) entry
     return entry
 
 
@@ -633,8 +631,8 @@ def events_of(session: Session, entry_id: int) -> list[ListEvent]:
 def find_entries(session: Session, actor: Actor, *, state: str | None = None, type_key: str | None = None,
                  limit: int = 200) -> list[tuple[ListEntry, ListType]]:  # fmt: skip
     query = select(ListEntry, ListType).join(ListType, ListType.id == ListEntry.list_type_id)
-    if actor.is_department_bound:
-        query = query.where(ListEntry.department_id == actor.department_id)
+    if (clause := actor.reach(ListEntry.department_id, ListEntry.created_at)) is not None:
+        query = query.where(clause)
     if state:
         query = query.where(ListEntry.state == state)
     if type_key:

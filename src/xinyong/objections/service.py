@@ -89,8 +89,8 @@ def open_record_ids(session: Session, record_ids: list[int]) -> set[int]:
 def get_for_staff(session: Session, actor: Actor, objection_id: int) -> Objection:
     ensure(actor, Permission.OBJECTIONS_READ)
     objection = session.get(Objection, objection_id)
-    if objection is None or not actor.can_reach(objection.department_id):
-        raise NotFound(what="该异议")
+    if objection is None or not actor.can_reach(objection.department_id, objection.created_at):
+        raise NotFound(what="该异议")  # another department's (bound) or county's (regional): not found
     return objection
 
 
@@ -180,8 +180,8 @@ def for_subject(session: Session, subject_id: int) -> list[Objection]:
 def queue(session: Session, actor: Actor, *, status: str | None, today: date, limit: int = 200) -> list[Objection]:
     ensure(actor, Permission.OBJECTIONS_READ)
     query = select(Objection)
-    if actor.is_department_bound:
-        query = query.where(Objection.department_id == actor.department_id)
+    if (clause := actor.reach(Objection.department_id, Objection.created_at)) is not None:
+        query = query.where(clause)
     if status in {s.value for s in ObjectionStatus}:
         query = query.where(Objection.status == status)
     elif status == "overdue":

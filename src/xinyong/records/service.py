@@ -45,7 +45,7 @@ from xinyong.records.batches import _interrupt as _interrupt
 from xinyong.records.batches import _result as _result
 from xinyong.records.models import Batch, BatchSource
 from xinyong.records.parallel import FileJob, ParallelFile
-from xinyong.records.queries import get_batch, iter_problems, list_batches, problem_page
+from xinyong.records.queries import get_batch, iter_problems, list_batches, problem_page, visible_subjects
 from xinyong.records.readers import is_spreadsheet, open_table
 from xinyong.records.revocation import move_subject_records, revoke_record
 from xinyong.records.storing import ImportContext, ProgressCallback, _store_all
@@ -55,7 +55,7 @@ from xinyong.records.validation import ChunkValidator, CleanRow, validated_chunk
 __all__ = [
     "BACKDATE_REASON_MIN", "STALE_AFTER", "BackdateRefused", "ImportContext", "ImportResult", "ProgressCallback",
     "get_batch", "import_file", "import_rows", "import_table", "iter_problems", "list_batches", "mark_stale_batches",
-    "move_subject_records", "parse_reported_on", "problem_page", "reporting_day", "revoke_record",
+    "move_subject_records", "parse_reported_on", "problem_page", "reporting_day", "revoke_record", "visible_subjects",
 ]  # fmt: skip
 
 

@@ -355,8 +355,8 @@ def _account(session: Session, application: RepairApplication) -> SubjectAccount
 def get_for_staff(session: Session, actor: Actor, application_id: int) -> RepairApplication:
     ensure(actor, Permission.REPAIRS_READ)
     application = session.get(RepairApplication, application_id)
-    if application is None or not actor.can_reach(application.department_id):
-        raise NotFound(what="该信用修复申请")
+    if application is None or not actor.can_reach(application.department_id, application.created_at):
+        raise NotFound(what="该信用修复申请")  # another department's (bound) or county's (regional): not found
     return application
 
 
@@ -613,8 +613,8 @@ def queue(session: Session, actor: Actor, *, status: str | None, overdue_only: b
     """The department's (or, for the 信用办, everyone's) applications, oldest deadline first."""
     ensure(actor, Permission.REPAIRS_READ)
     query = select(RepairApplication)
-    if actor.is_department_bound:
-        query = query.where(RepairApplication.department_id == actor.department_id)
+    if (clause := actor.reach(RepairApplication.department_id, RepairApplication.created_at)) is not None:
+        query = query.where(clause)
     if status in {s.value for s in RepairStatus}:
         query = query.where(RepairApplication.status == status)
     elif status != "all":
@@ -632,6 +632,6 @@ def overdue_by_department(session: Session, actor: Actor, *, today: date) -> lis
     query = (select(Department.name, func.count()).select_from(RepairApplication)
              .join(Department, Department.id == RepairApplication.department_id)
              .where(_overdue_clause(today)).group_by(Department.name).order_by(func.count().desc()))  # fmt: skip
-    if actor.is_department_bound:
-        query = query.where(RepairApplication.department_id == actor.department_id)
+    if (clause := actor.reach(RepairApplication.department_id, RepairApplication.created_at)) is not None:
+        query = query.where(clause)  # a county's watch counts its own departments
     return [(name, count) for name, count in session.execute(query)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts_service
@@ -311,6 +311,11 @@ def issued_reports(session: Session, actor: Actor, *, limit: int = 200) -> list[
     """The registry, newest first; a department's users see what their department asked for."""
     ensure(actor, Permission.REPORTS_READ)
     query = select(IssuedReport).order_by(IssuedReport.id.desc()).limit(limit)
-    if actor.is_department_bound:
-        query = query.where(IssuedReport.department_id == actor.department_id)
+    clause = actor.reach(IssuedReport.department_id, IssuedReport.generated_at)
+    if clause is not None and not actor.is_department_bound:
+        # A county's registry: its departments' reports, and those its own account asked for; reports of no
+        # department (the portal's, other platform-level accounts') are the city's.
+        clause = or_(clause, and_(IssuedReport.department_id.is_(None), IssuedReport.requested_by == actor.label[:100]))
+    if clause is not None:
+        query = query.where(clause)
     return list(session.scalars(query))

@@ -1,6 +1,7 @@
 """Every route, called by every role and anonymously, against an explicit allow/deny table.
 
 A route that is not in the table fails the suite: whoever adds a route decides who may call it."""
+# The region dimension (a county's accounts reach only their county's objects): tests/functional/regions/test_console_scope.py
 
 from __future__ import annotations
 

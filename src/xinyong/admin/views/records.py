@@ -42,7 +42,9 @@ SubjectsReveal = Annotated[Actor, require(Permission.SUBJECTS_REVEAL)]
 
 
 def _departments_for(session: DbSession, actor: Actor) -> list[Department]:
-    return [] if actor.is_department_bound else departments_service.list_departments(session)
+    """The departments a filter or a form offers: none for a department's account, those of its region for a
+    county's."""
+    return [] if actor.is_department_bound else departments_service.list_departments(session, actor)
 
 
 @router.get("", name="admin.dashboard")
