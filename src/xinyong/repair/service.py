@@ -162,9 +162,9 @@ def submit_application(
     values = _clean_input(data)
     evidence.check_all(files, settings=settings, required=True)
     policy = load_policy(settings)
-    calendar = calendar_service.load_calendar(session)
     department = session.get(Department, record.department_id)
     assert department is not None
+    calendar = calendar_service.load_calendar(session, region=department.region)
     application = RepairApplication(
         number=freetext.new_number("XF", today), record_id=record.id, open_record_id=record.id,
         subject_id=record.subject_id, department_id=record.department_id, account_id=account.id,
@@ -284,7 +284,7 @@ def submit_list_application(
         raise InvalidInput(reason=verdict.message)
     values = _clean_input(data)
     evidence.check_all(files, settings=settings, required=True)
-    calendar = calendar_service.load_calendar(session)
+    calendar = _calendar_of(session, entry.department_id)
     application = RepairApplication(
         number=freetext.new_number("XF", today), list_entry_id=entry.id, open_list_entry_id=entry.id,
         subject_id=entry.subject_id, department_id=entry.department_id, account_id=account.id,
@@ -418,7 +418,7 @@ def accept_application(session: Session, application_id: int, *, actor: Actor, s
     _move(session, application, "accept", actor=actor.label, note=None, audit_action=AuditAction.REPAIR_ACCEPTED,
           today=today, user_id=actor.user_id)  # fmt: skip
     application.accepted_on = today
-    calendar = calendar_service.load_calendar(session)
+    calendar = _calendar_of(session, application.department_id)
     application.department_due = calendar.add_workdays(today, load_policy(settings).department_workdays)
     _tell(session, application, _account(session, application), "信用修复申请已受理",
           f"您的信用修复申请已受理，已转数据来源部门审核，预计 {application.department_due.isoformat()} 前作出决定。")  # fmt: skip
@@ -548,10 +548,16 @@ def resubmit_application(session: Session, *, account: SubjectAccount, number: s
           audit_action=AuditAction.REPAIR_RESUBMITTED, today=today)  # fmt: skip
     application.round += 1
     application.submitted_on = today
-    calendar = calendar_service.load_calendar(session)
+    calendar = _calendar_of(session, application.department_id)
     application.platform_due = calendar.add_workdays(today, load_policy(settings).platform_workdays)
     evidence.store(session, files, settings=settings, owner=f"repair:{application.id}", round_=application.round)
     return application
+
+
+def _calendar_of(session: Session, department_id: int | None) -> Any:
+    """The working days of the department's region (its local days over the platform's): repair deadlines."""
+    department = session.get(Department, department_id) if department_id is not None else None
+    return calendar_service.load_calendar(session, region=department.region if department is not None else None)
 
 
 def _change(session: Session, kind: str, record: Record, application: RepairApplication, today: date) -> None:

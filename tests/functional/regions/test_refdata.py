@@ -28,6 +28,7 @@ from xinyong.lists import service as lists_service
 from xinyong.measures import service as measures_service
 from xinyong.measures.rules import MeasureDraft
 from xinyong.regions import inherit
+from xinyong.repair import service as repair_service
 
 SYSTEM = Actor.system("test")
 TYPE = "serious-dishonesty"
@@ -319,3 +320,10 @@ def test_a_county_inherits_its_citys_entries_under_a_provincial_root(db_session:
     assert not calendar_service.load_calendar(db_session, region=DEQING).is_workday(wednesday)  # from its city
     assert calendar_service.load_calendar(db_session, region="330200").is_workday(wednesday)  # another city
     assert calendar_service.load_calendar(db_session).is_workday(wednesday)  # the province's own
+
+
+def test_repair_deadlines_count_the_department_regions_working_days(regional: Regional, db_session: Session) -> None:
+    wednesday = date(2025, 10, 22)
+    calendar_service.set_override(db_session, day=wednesday, is_workday=False, note="德清县地方休息日", region=DEQING)
+    assert not repair_service._calendar_of(db_session, regional.accounts.dept_a.id).is_workday(wednesday)
+    assert repair_service._calendar_of(db_session, regional.dept_c.id).is_workday(wednesday)
