@@ -49,6 +49,7 @@ def index(request: Request, session: DbSession, settings: AppSettings, actor: Re
         "chart_name": chart_name or ("本部门" if actor.is_department_bound else result.city.department.name
                                      if result.city is not None else service.CITY),
         "regions": service.region_choices(session, actor), "region": chosen or "",
+        "city_level": service.is_city_level(session, actor),
         "ranked": sorted(result.departments, key=lambda r: (r.rank is None, r.rank or 0, r.department.code)),
     })  # fmt: skip
 
@@ -83,6 +84,7 @@ def rows(request: Request, session: DbSession, settings: AppSettings, actor: Rea
 def run_warnings(request: Request, session: DbSession, settings: AppSettings, actor: Writer, today: Today,
                  month: Annotated[str, Form(max_length=10)] = "") -> Response:  # fmt: skip
     on_error_redirect(request, "/admin/alerts")
+    service.ensure_city_level(session, actor)
     parsed = service.parse_month(month or None, today=today)
     run = service.evaluate_warnings(session, month=parsed, settings=settings, today=today, actor=actor)
     return redirect(request, "/admin/alerts", flash_message=f"已按预警规则评估 {parsed}：新发出 {run.raised} 条，自动解除 {run.resolved} 条")
@@ -97,12 +99,14 @@ def quality_list(request: Request, session: DbSession, actor: Reader, status: st
     affected, with_codes = quality.rate_summary(session, actor)
     return render(request, "admin/monitoring/quality.html", {
         "issues": issues, "status": status[:20], "affected": affected, "with_codes": with_codes,
+        "city_level": service.is_city_level(session, actor),
         "rate": rules.percent(affected / with_codes if with_codes else None, 4),
     })  # fmt: skip
 
 
 @router.post("/monitoring/quality/scan", name="admin.monitoring.quality_scan")
 def quality_scan(request: Request, session: DbSession, actor: Writer) -> Response:
+    service.ensure_city_level(session, actor)
     result = quality.scan(session, actor=actor)
     return redirect(request, "/admin/monitoring/quality",
                     flash_message=f"重错码检查完成：发现 {result.found} 个问题（新增 {result.new}，已消除 {result.gone}），"

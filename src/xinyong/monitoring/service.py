@@ -19,7 +19,7 @@ from xinyong.clock import today as china_today
 from xinyong.commitments import measures as commitment_measures
 from xinyong.config import Settings
 from xinyong.departments.models import Department
-from xinyong.errors import InvalidInput, NotFound
+from xinyong.errors import InvalidInput, NotFound, PermissionDenied
 from xinyong.intake import service as intake_service
 from xinyong.integrity import service as integrity_service
 from xinyong.monitoring import quality, report, rules, sources
@@ -436,6 +436,18 @@ def _resolve_month(session: Session, rule: str, month: Month, holding: list[str]
             ended += int(alerts.resolve_key(session, rule=rule, key=alert.key, actor=actor,
                                             note="重新计算后已不满足预警条件，系统自动解除"))  # fmt: skip
     return ended
+
+
+def is_city_level(session: Session, actor: Actor) -> bool:
+    root = regions_service.tree(session).root
+    return actor.scope is None or (root is not None and actor.region == root.code)
+
+
+def ensure_city_level(session: Session, actor: Actor) -> None:
+    """Platform-wide runs (the warning rules, the 重错码 scan) are the city's 信用办's: their counts span every
+    county."""
+    if not is_city_level(session, actor):
+        raise PermissionDenied("该操作涉及全市数据，请由市级信用办执行")
 
 
 def first_month(session: Session) -> Month | None:
