@@ -342,6 +342,9 @@ def to_json(result: MonthResult, *, base_url: str = "") -> dict[str, Any]:
     }
     if result.city is not None:
         document["city"] = {"score": result.city.score, "kpis": figures(result.city)}
+    if result.regions:
+        document["regions"] = [{"code": t.code, "name": t.name, "departments": t.departments, "score": t.row.score,
+                                "kpis": figures(t.row)} for t in result.regions]  # fmt: skip
     return document
 
 

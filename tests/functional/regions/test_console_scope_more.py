@@ -255,6 +255,9 @@ def test_the_service_sums_late_records_per_county(db_session, regional, seeded, 
     assert late == {DEQING: DEQING_LATE, CHANGXING: CHANGXING_LATE}
     assert result.city is not None
     assert result.city.measures["records_late"] == DEQING_LATE + CHANGXING_LATE
+    document = monitoring_service.to_json(result)
+    assert [r["code"] for r in document["regions"]] == [DEQING, CHANGXING]
+    assert sum(r["kpis"]["rows"]["value"] for r in document["regions"]) == document["city"]["kpis"]["rows"]["value"]
     county = auth_service.actor_for_user(regional.users["county_admin"])
     own = monitoring_service.compute_month(db_session, month=Month(2025, 10), settings=console_settings,
                                            today=date(2025, 11, 5), actor=county)  # fmt: skip
