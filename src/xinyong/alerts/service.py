@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor, Permission
@@ -17,6 +17,7 @@ from xinyong.codes import mask_id_numbers
 from xinyong.db import utcnow
 from xinyong.errors import InvalidTransition, NotFound, PermissionDenied
 from xinyong.notify import service as notify
+from xinyong.regions import service as regions_service
 
 NOTE_MAX = 500
 
@@ -29,7 +30,10 @@ def recipients(session: Session, department_id: int | None) -> list[User]:
     """The active users a department's warnings go to; the 信用办's administrators when no department."""
     query = select(User).where(User.is_active.is_(True)).order_by(User.id)
     if department_id is None:
-        query = query.where(User.role == Role.PLATFORM_ADMIN)
+        # The city's 信用办 (not a county's: a warning without a department is about the whole platform).
+        root = regions_service.tree(session).root
+        city = User.region_code.is_(None) if root is None else or_(User.region_code.is_(None), User.region_code == root.code)
+        query = query.where(User.role == Role.PLATFORM_ADMIN, city)
     else:
         query = query.where(User.department_id == department_id)
     return list(session.scalars(query))
@@ -73,15 +77,18 @@ def get_alert(session: Session, alert_id: int, *, actor: Actor) -> Alert:
 
 
 def _can_see(actor: Actor, alert: Alert) -> bool:
-    if actor.is_department_bound:
-        return alert.department_id == actor.department_id
+    """A department's users see its warnings; a county's 信用办 its county's departments' (not the city's own,
+    which name no department); the city's 信用办 every warning."""
+    if actor.is_scoped:
+        return actor.can_reach(alert.department_id, alert.created_at)
     return actor.can(Permission.MONITORING_READ)
 
 
 def list_alerts(session: Session, actor: Actor, *, status: AlertStatus | None = None, limit: int = 300) -> list[Alert]:
     query = select(Alert).order_by(Alert.id.desc()).limit(limit)
-    if actor.is_department_bound:
-        query = query.where(Alert.department_id == actor.department_id)
+    clause = actor.reach(Alert.department_id, Alert.created_at)
+    if clause is not None:
+        query = query.where(clause)
     if status is not None:
         query = query.where(Alert.status == status)
     return list(session.scalars(query))

@@ -111,6 +111,9 @@ def department_commitments(
     query = select(Record).where(Record.record_type == rtype.key, Record.status == RecordStatus.ACTIVE.value)
     if actor.is_department_bound or actor.department_id is not None:
         query = query.where(Record.department_id == actor.department_id)
+    clause = actor.reach(Record.department_id, Record.created_at)  # a county's 信用办: its county's departments
+    if clause is not None:
+        query = query.where(clause)
     if kind:
         query = query.where(Record.payload[f.kind].as_string() == kind)
     if status:
@@ -131,7 +134,9 @@ def get_for_department(session: Session, record_id: int, *, actor: Actor, settin
     record = session.get(Record, record_id)
     if record is None or record.record_type != rtype.key or record.status != RecordStatus.ACTIVE:
         raise NotFound(what="该信用承诺")
-    if not actor.can_reach(record.department_id):
+    if not actor.can_reach(record.department_id, record.created_at):
+        if not actor.is_department_bound:  # another county's: not found
+            raise NotFound(what="该信用承诺")
         raise PermissionDenied("只能查看和认定本部门受理的信用承诺")
     return view(record, f, _department_names(session).get(record.department_id, ""))
 
@@ -481,6 +486,9 @@ def tasks(session: Session, *, actor: Actor, settings: Settings, today: date, sh
     query = select(VerificationTask, Record).join(Record, Record.id == VerificationTask.record_id)
     if actor.department_id is not None:
         query = query.where(VerificationTask.department_id == actor.department_id)
+    clause = actor.reach(VerificationTask.department_id, VerificationTask.created_at)
+    if clause is not None:
+        query = query.where(clause)
     if show == "open":
         query = query.where(VerificationTask.status == TaskStatus.OPEN.value)
     rows = session.execute(query.order_by(VerificationTask.due_on, VerificationTask.id).limit(500)).all()
@@ -496,7 +504,7 @@ def verify(
     追究 taken (终止办理, 撤销决定 …) through the pipeline, and both are audited. The subject may object through
     the objection procedure like against any record."""
     task = session.get(VerificationTask, task_id)
-    if task is None:
+    if task is None or (not actor.is_department_bound and not actor.can_reach(task.department_id, task.created_at)):
         raise NotFound(what="该核查任务")
     if not actor.can_reach(task.department_id):
         raise PermissionDenied("只能核查本部门受理的信用承诺")
@@ -689,6 +697,11 @@ def dashboard(session: Session, *, actor: Actor, settings: Settings, today: date
     if actor.department_id is not None:
         scope.append(Record.department_id == actor.department_id)
         task_scope.append(VerificationTask.department_id == actor.department_id)
+    records_in, tasks_in = actor.reach(Record.department_id, Record.created_at), actor.reach(
+        VerificationTask.department_id, VerificationTask.created_at)  # a county's 信用办: its county's departments
+    if records_in is not None and tasks_in is not None:
+        scope.append(records_in)
+        task_scope.append(tasks_in)
     is_broken = Record.payload[f.status].as_string().in_(rules.BROKEN)
     for department_id, accepted, broken in session.execute(
         select(Record.department_id, func.count(), func.count().filter(is_broken)).where(*scope)

@@ -20,4 +20,4 @@ ExchangeRead = Annotated[Actor, require(Permission.EXCHANGE_READ)]
 
 @router.get("/exchange", name="admin.exchange.index")
 def index(request: Request, session: DbSession, actor: ExchangeRead) -> Response:
-    return render(request, "admin/exchange/index.html", {"view": overview(session)})
+    return render(request, "admin/exchange/index.html", {"view": overview(session, actor=actor)})

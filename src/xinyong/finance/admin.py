@@ -34,6 +34,7 @@ def board(request: Request, session: DbSession, settings: AppSettings, today: To
         "officers": {i.id: service.officers_of(session, i.id) for i in institutions},
         "purposes": service.config().purposes, "stats": stats, "totals": totals, "overdue": service.overdue_demands(session, today),
         "rule": service.current_rule(session), "latest": latest, "today": today,
+        "city_level": service.is_city_level(session, actor),
     })  # fmt: skip
 
 
@@ -41,6 +42,7 @@ def board(request: Request, session: DbSession, settings: AppSettings, today: To
 async def institution_add(request: Request, session: DbSession, actor: Writer) -> Response:
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)
+    service.ensure_city_level(session, actor)
     institution = service.register_institution(
         session, code=forms.text(form, "code", 40), name=forms.text(form, "name", 200),
         purposes=forms.texts(form, "purposes", limit=40, most=20), min_amount=forms.text(form, "min_amount", 20),
@@ -52,6 +54,7 @@ async def institution_add(request: Request, session: DbSession, actor: Writer) -
 async def key_issue(request: Request, institution_id: Id, session: DbSession, actor: Writer) -> Response:
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)
+    service.ensure_city_level(session, actor)
     institution = service.get_institution(session, institution_id)
     key, secret = service.issue_key(session, institution, name=forms.text(form, "name", 100), actor=actor)
     return render(request, "admin/secret.html", {"title": "金融机构访问密钥", "subject": f"{institution.name} · {key.name}",
@@ -63,6 +66,7 @@ async def officer_add(request: Request, institution_id: Id, session: DbSession, 
                       actor: Writer) -> Response:  # fmt: skip
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)
+    service.ensure_city_level(session, actor)
     institution = service.get_institution(session, institution_id)
     user = auth_service.create_user(session, username=forms.text(form, "username", 40),
                                     password=forms.text(form, "password", 256), role=Role.INSTITUTION_OFFICER,
@@ -76,6 +80,7 @@ async def officer_add(request: Request, institution_id: Id, session: DbSession, 
 async def whitelist(request: Request, session: DbSession, settings: AppSettings, today: Today, actor: Writer) -> Response:
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)
+    service.ensure_city_level(session, actor)
     rule = rules.WhitelistRule(
         grades=tuple(forms.texts(form, "grades", limit=8, most=10)),
         require_lists=tuple(s for s in forms.text(form, "require_lists", 200).replace("，", ",").split(",") if s.strip()),

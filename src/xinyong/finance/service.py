@@ -55,6 +55,7 @@ from xinyong.freetext import clean_text
 from xinyong.lists import service as lists_service
 from xinyong.lists.models import ListNature, ListType
 from xinyong.records.models import Record, RecordStatus
+from xinyong.regions import service as regions_service
 from xinyong.subjects.models import Subject
 
 NEGATIVE_NATURES = frozenset({ListNature.DISHONESTY.value, ListNature.WATCH.value})
@@ -628,3 +629,19 @@ def feed_csv(feed: WhitelistFeed) -> str:
         writer.writerow([feed.version, feed.as_of.isoformat(), safe_cell(entry["code"]), safe_cell(entry["name"]),
                          safe_cell(entry["grade"])])  # never a formula in a spreadsheet
     return "\ufeff" + out.getvalue()
+
+
+# ------------------------------------------------------------------------------------------- regions
+
+
+def is_city_level(session: Session, actor: Actor) -> bool:
+    """Whether the actor acts for the whole city (its 信用办, or any account on an install of one region)."""
+    root = regions_service.tree(session).root
+    return actor.scope is None or (root is not None and actor.region == root.code)
+
+
+def ensure_city_level(session: Session, actor: Actor) -> None:
+    """信易贷 and 信易+ are the city's: the institutions, their keys, the whitelist and the scenarios serve every
+    county, so only the city's 信用办 changes them; a county's 信用办 reads them."""
+    if not is_city_level(session, actor):
+        raise PermissionDenied("信易贷与信易+由市级信用办统一维护")

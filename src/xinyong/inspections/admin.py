@@ -14,7 +14,8 @@ from starlette.responses import Response
 from xinyong.actors import Actor, Permission
 from xinyong.admin import service as admin_service
 from xinyong.departments import service as departments_service
-from xinyong.errors import InvalidInput
+from xinyong.departments.models import Department
+from xinyong.errors import InvalidInput, NotFound
 from xinyong.evaluation import service as evaluation_service
 from xinyong.inspections import roster, service
 from xinyong.records.models import BatchSource
@@ -50,11 +51,20 @@ def _grades(session: DbSession, settings: AppSettings) -> list[str]:
 def index(request: Request, session: DbSession, settings: AppSettings, actor: InspectionsRead) -> Response:
     sectors = service.sectors(settings)
     return render(request, "admin/inspections/index.html", {
-        "plans": service.list_plans(session), "grades": _grades(session, settings),
+        "plans": service.list_plans(session, actor=actor), "grades": _grades(session, settings),
         "defaults": settings.inspections_default_ratios, "sectors": [s for s in sectors.values() if not s.special],
         "domains": [s for s in sectors.values() if s.special],
-        "departments": [] if actor.is_department_bound else departments_service.list_departments(session),
+        "departments": [] if actor.is_department_bound else departments_service.list_departments(session, actor),
     })  # fmt: skip
+
+
+def _acting(session: DbSession, actor: Actor, requested: str) -> Department:
+    """The department a write is made for: the actor's own, or one of its region's (a county plans for its
+    departments; another county's answers not found)."""
+    department = admin_service.acting_department(session, actor, parse_id(requested))
+    if not actor.can_reach(department.id):
+        raise NotFound(what="该部门")
+    return department
 
 
 @router.post("/inspections", name="admin.inspections.create")
@@ -75,7 +85,7 @@ async def create(request: Request, session: DbSession, settings: AppSettings, ac
             ratios={g: forms.text(form, f"ratio_{g}", 12) for g in grades},
             inspectors=[b for b in forms.text(form, "inspectors", 2000).replace("，", ",").split(",") if b.strip()],
         )  # fmt: skip
-        department = admin_service.acting_department(session, actor, parse_id(forms.text(form, "department", 12)))
+        department = _acting(session, actor, forms.text(form, "department", 12))
         plan = service.create_plan(session, draft, department=department, actor=actor, settings=settings, today=today)
         session.flush()
         return f"/admin/inspections/{plan.id}"
@@ -86,7 +96,7 @@ async def create(request: Request, session: DbSession, settings: AppSettings, ac
 @router.get("/inspections/{plan_id}", name="admin.inspections.detail")
 def detail(request: Request, session: DbSession, settings: AppSettings, actor: InspectionsRead, plan_id: Id,
            page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:  # fmt: skip
-    plan = service.get_plan(session, plan_id)
+    plan = service.get_plan(session, plan_id, actor=actor)
     view = service.plan_view(session, plan, settings=settings, with_inspectors=True, page=page)
     return render(request, "admin/inspections/detail.html", {
         "v": view, "plan": plan, "outcomes": service.outcomes(settings), "suggested_seed": secrets.randbelow(10**9),
@@ -124,7 +134,7 @@ async def result(request: Request, session: DbSession, settings: AppSettings, pr
         assignment_id = parse_id(forms.text(form, "assignment", 20))
         if assignment_id is None:
             raise InvalidInput(reason="请选择检查对象")
-        department = admin_service.acting_department(session, actor, parse_id(forms.text(form, "department", 12)))
+        department = _acting(session, actor, forms.text(form, "department", 12))
         done = service.record_result(session, assignment_id, department=department,
                                      outcome=forms.text(form, "outcome", 60), note=forms.text(form, "note", 2000),
                                      inspected_on=_date(forms.text(form, "inspected_on", 10), "检查日期"), actor=actor,
@@ -138,9 +148,9 @@ async def result(request: Request, session: DbSession, settings: AppSettings, pr
 def inspectors(request: Request, session: DbSession, actor: InspectionsRead) -> Response:
     department_id = actor.department_id if actor.is_department_bound else None
     return render(request, "admin/inspections/inspectors.html", {
-        "rows": roster.roster_of_department(session, department_id),
+        "rows": roster.roster_of_department(session, department_id, actor),
         "names": departments_service.names_by_id(session),
-        "departments": [] if actor.is_department_bound else departments_service.list_departments(session),
+        "departments": [] if actor.is_department_bound else departments_service.list_departments(session, actor),
     })  # fmt: skip
 
 
@@ -149,7 +159,7 @@ def add_inspector(request: Request, session: DbSession, actor: InspectionsWrite,
                   name: Annotated[str, Form(max_length=50)] = "", badge_no: Annotated[str, Form(max_length=40)] = "",
                   department: Annotated[str, Form(max_length=12)] = "") -> Response:  # fmt: skip
     on_error_redirect(request, "/admin/inspectors")
-    dept = admin_service.acting_department(session, actor, parse_id(department))
+    dept = _acting(session, actor, department)
     inspector = roster.add_inspector(session, department=dept, name=name, badge_no=badge_no, actor=actor)
     return redirect(request, "/admin/inspectors", flash_message=f"已登记检查人员 {inspector.name}（{inspector.badge_no}）")
 
@@ -159,7 +169,7 @@ def add_exclusion(request: Request, session: DbSession, protector: AppProtector,
                   inspector_id: Id, subject_code: Annotated[str, Form(max_length=60)] = "",
                   reason: Annotated[str, Form(max_length=500)] = "") -> Response:  # fmt: skip
     on_error_redirect(request, "/admin/inspectors")
-    inspector = roster.get_inspector(session, inspector_id)
+    inspector = roster.get_inspector(session, inspector_id, actor=actor)
     roster.exclude(session, inspector=inspector, subject_code=subject_code, reason=reason, actor=actor,
                    protector=protector)  # fmt: skip
     return redirect(request, "/admin/inspectors", flash_message=f"已登记 {inspector.name} 的回避")

@@ -31,9 +31,10 @@ def add_inspector(session: Session, *, department: Department, name: str, badge_
     return inspector
 
 
-def get_inspector(session: Session, inspector_id: int) -> Inspector:
+def get_inspector(session: Session, inspector_id: int, *, actor: Actor | None = None) -> Inspector:
+    """An inspector by id; another county's (for a county's 信用办) is not found."""
     found = session.get(Inspector, inspector_id)
-    if found is None:
+    if found is None or (actor is not None and actor.scope is not None and not actor.can_reach(found.department_id)):
         raise NotFound(what="该检查人员")
     return found
 
@@ -48,8 +49,8 @@ def inspector_by_badge(session: Session, badge_no: str) -> Inspector:
 def exclude(session: Session, *, inspector: Inspector, subject_code: str, reason: str, actor: Actor,
             protector: Protector) -> InspectorExclusion:  # fmt: skip
     """Record a conflict of interest (回避): the inspector is never paired with that subject."""
-    if actor.is_department_bound and actor.department_id != inspector.department_id:
-        raise PermissionDenied("只能为本部门的检查人员登记回避")
+    if not actor.can_reach(inspector.department_id):
+        raise PermissionDenied("只能为本部门（本区划）的检查人员登记回避")
     subject = subjects_service.get_subject(session, subject_code, protector)
     reason = " ".join(reason.split())[:500]
     if len(reason) < 2:
@@ -64,10 +65,15 @@ def exclude(session: Session, *, inspector: Inspector, subject_code: str, reason
     return row
 
 
-def roster_of_department(session: Session, department_id: int | None) -> list[tuple[Inspector, int]]:
-    """Inspectors (all, or one department's) with their number of exclusions."""
+def roster_of_department(session: Session, department_id: int | None,
+                         actor: Actor | None = None) -> list[tuple[Inspector, int]]:  # fmt: skip
+    """Inspectors (all, one department's, or those of the actor's region's departments) with their number of
+    exclusions."""
     counts = select(InspectorExclusion.inspector_id, func.count().label("n")).group_by(InspectorExclusion.inspector_id).subquery()
     query = select(Inspector, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.inspector_id == Inspector.id)
+    clause = actor.reach(Inspector.department_id) if actor is not None else None
+    if clause is not None:
+        query = query.where(clause)
     if department_id is not None:
         query = query.where(Inspector.department_id == department_id)
     return [(r[0], int(r[1])) for r in session.execute(query.order_by(Inspector.department_id, Inspector.badge_no))]

@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import and_, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
-from xinyong.actors import Actor
+from xinyong.actors import Actor, DepartmentScope
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.catalog import RecordType, load_catalog
 from xinyong.config import Settings
 from xinyong.db import bulk_insert, utcnow
+from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.errors import (
     AlreadyExists,
@@ -47,6 +48,7 @@ from xinyong.inspections.rules import Member, RosterEntry
 from xinyong.protect import Protector
 from xinyong.records import service as records_service
 from xinyong.records.models import BatchSource, Record, RecordStatus
+from xinyong.regions import service as regions_service
 from xinyong.subjects.models import KIND_LABELS, Subject, SubjectKind
 
 BUILTIN_SECTORS = Path(__file__).resolve().parent.parent / "catalog" / "sectors.toml"
@@ -314,7 +316,7 @@ def draw_plan(session: Session, plan_id: int, *, seed: int, actor: Actor, settin
     seed again gives the recorded draw; another seed is refused (audited)."""
     if not 0 <= seed <= MAX_SEED:
         raise InvalidInput(reason=f"随机种子应为 0–{MAX_SEED} 之间的整数")
-    plan = get_plan(session, plan_id)
+    plan = get_plan(session, plan_id, actor=actor)
     _own_plan(plan, actor)
     existing = draw_of(session, plan.id)
     if existing is not None:
@@ -387,7 +389,7 @@ def verify_draw(session: Session, plan: InspectionPlan) -> tuple[bool, str, str]
 
 def publish_plan(session: Session, plan_id: int, *, actor: Actor, settings: Settings, today: date) -> InspectionPlan:
     """一公开: the plan, its draw and (as they come) its results go on the portal."""
-    plan = get_plan(session, plan_id)
+    plan = get_plan(session, plan_id, actor=actor)
     _own_plan(plan, actor)
     plan.status = rules.next_status(PlanStatus(plan.status), "publish").value
     plan.published_on = today
@@ -423,7 +425,7 @@ def record_result(session: Session, assignment_id: int, *, department: Departmen
     assignment = session.get(InspectionAssignment, assignment_id)
     if assignment is None:
         raise NotFound(what="该检查对象")
-    plan = get_plan(session, assignment.plan_id)
+    plan = get_plan(session, assignment.plan_id, actor=actor)
     if department.id != plan.department_id:
         owner = session.get(Department, plan.department_id)
         raise OtherDepartment(department=owner.name if owner else "")
@@ -473,9 +475,26 @@ def record_result(session: Session, assignment_id: int, *, department: Departmen
 # ------------------------------------------------------------------------------------------ reads
 
 
-def get_plan(session: Session, plan_id: int) -> InspectionPlan:
+def _region_scope(session: Session, actor: Actor | str | None) -> DepartmentScope | None:
+    """Whose plans the actor reads: a county's users (its 信用办, and its departments' staff, who read the
+    plans of the other departments of their county for joint inspections) read their county's; the city's
+    users and department systems (API keys) read every plan. None: no condition."""
+    if not isinstance(actor, Actor):
+        return None
+    if actor.scope is not None:
+        return actor.scope
+    current = regions_service.tree(session)
+    root = current.root
+    if not actor.is_department_bound or actor.region is None or root is None or actor.region == root.code:
+        return None
+    return departments_service.scope_of(session, current.subtree(actor.region))
+
+
+def get_plan(session: Session, plan_id: int, *, actor: Actor | str | None = None) -> InspectionPlan:
+    """A plan by id; another county's plan is not found."""
     plan = session.get(InspectionPlan, plan_id)
-    if plan is None:
+    scope = _region_scope(session, actor)
+    if plan is None or (scope is not None and not scope.covers(plan.department_id, plan.created_at)):
         raise NotFound(what="该抽查计划")
     return plan
 
@@ -487,8 +506,13 @@ def plan_by_number(session: Session, number: str) -> InspectionPlan:
     return plan
 
 
-def list_plans(session: Session, *, department_id: int | None = None, limit: int = 100) -> list[tuple[InspectionPlan, str]]:
+def list_plans(session: Session, *, department_id: int | None = None, limit: int = 100,
+               actor: Actor | None = None) -> list[tuple[InspectionPlan, str]]:  # fmt: skip
+    """The newest plans: the actor's county's for a county's users (see `_region_scope`)."""
     query = select(InspectionPlan, Department.name).join(Department, Department.id == InspectionPlan.department_id)
+    scope = _region_scope(session, actor)
+    if scope is not None:
+        query = query.where(scope.clause(InspectionPlan.department_id, InspectionPlan.created_at))
     if department_id is not None:
         query = query.where(InspectionPlan.department_id == department_id)
     return [(r[0], r[1]) for r in session.execute(query.order_by(InspectionPlan.id.desc()).limit(limit))]

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from xinyong.actors import Actor, Permission
 from xinyong.catalog import load_catalog
 from xinyong.departments import service as departments_service
-from xinyong.errors import InvalidInput
+from xinyong.errors import InvalidInput, NotFound
 from xinyong.intake import rules, service
 from xinyong.web.deps import AppSettings, DbSession, Id, IdQuery, parse_id, require
 from xinyong.web.errors import on_error_redirect, redirect
@@ -28,8 +28,10 @@ PAGE = "/admin/intake/duties"
 @router.get("/intake/duties", name="admin.intake.duties")
 def duties(request: Request, session: DbSession, settings: AppSettings, actor: Reader,
            department: IdQuery = None) -> Response:  # fmt: skip
+    if department is not None and not actor.can_reach(department):
+        raise NotFound(what="该部门")
     rows = service.duties(session, settings, actor=actor, department_id=department)
-    departments = [] if actor.is_department_bound else departments_service.list_departments(session)
+    departments = [] if actor.is_department_bound else departments_service.list_departments(session, actor)
     return render(request, "admin/intake/duties.html", {
         "rows": rows, "departments": departments, "selected": department,
         "types": list(load_catalog(settings.catalog_dirs).types.values()), "frequencies": rules.FREQUENCIES,

@@ -53,6 +53,9 @@ def duties(session: Session, settings: Settings, *, actor: Actor | None = None,
     query = select(DepartmentDuty, Department.name).join(Department, Department.id == DepartmentDuty.department_id)
     if department_id is not None:
         query = query.where(DepartmentDuty.department_id == department_id)
+    clause = actor.reach(DepartmentDuty.department_id) if actor is not None else None  # a county: its departments
+    if clause is not None:
+        query = query.where(clause)
     rows = [
         DutyRow(d.id, d.department_id, name, d.record_type,
                 catalog.types[d.record_type].name if d.record_type in catalog.types else f"{d.record_type}（目录中已无此类别）",
@@ -68,7 +71,7 @@ def set_duty(session: Session, actor: Actor, *, settings: Settings, department_i
     others monthly). Audited."""
     _ensure(actor, Permission.DUTIES_WRITE)
     department = session.get(Department, department_id)
-    if department is None:
+    if department is None or not actor.can_reach(department.id):  # a county keeps its own departments' catalogues
         raise NotFound(what="该部门")
     rtype = load_catalog(settings.catalog_dirs).get(record_type.strip())
     chosen = rules.check_frequency(frequency) if frequency else rules.default_frequency(rtype)
@@ -88,7 +91,7 @@ def set_duty(session: Session, actor: Actor, *, settings: Settings, department_i
 def remove_duty(session: Session, actor: Actor, *, duty_id: int) -> None:
     _ensure(actor, Permission.DUTIES_WRITE)
     duty = session.get(DepartmentDuty, duty_id)
-    if duty is None:
+    if duty is None or not actor.can_reach(duty.department_id):
         raise NotFound(what="该目录清单条目")
     audit.record(session, AuditAction.DEPARTMENT_DUTY_REMOVED, actor=actor, department_id=duty.department_id,
                  target=f"department:{duty.department_id}", details={"record_type": duty.record_type,

@@ -33,12 +33,13 @@ BOARD = "/admin/integrity"
 @router.get("/integrity", name="admin.integrity.board")
 def board(request: Request, session: DbSession, settings: AppSettings, actor: Reader, today: Today,
           show: str = "open") -> Response:  # fmt: skip
-    rows = service.board(session, settings=settings, today=today, status=None if show == "all" else CaseStatus.OPEN)
+    rows = service.board(session, settings=settings, today=today, status=None if show == "all" else CaseStatus.OPEN,
+                         actor=actor)  # fmt: skip
     cfg = service.config(settings)
     return render(request, "admin/integrity/board.html", {
         "rows": rows, "show": show, "ageing": service.ageing_summary([r for r in rows if r.case.status is CaseStatus.OPEN], cfg),
-        "notices": service.notices(session), "kinds": cfg.case_kinds, "today": today,
-        "departments": departments_service.list_departments(session),
+        "notices": service.notices(session, actor=actor), "kinds": cfg.case_kinds, "today": today,
+        "departments": departments_service.list_departments(session, actor),
     })  # fmt: skip
 
 

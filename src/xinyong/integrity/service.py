@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor, Permission
@@ -30,6 +30,7 @@ from xinyong.integrity.rules import IntegrityConfig, age_in_days, load_config
 from xinyong.lists import service as lists_service
 from xinyong.lists.models import ListEntry, ListType
 from xinyong.protect import Protector
+from xinyong.regions import service as regions_service
 from xinyong.subjects import service as subjects_service
 from xinyong.subjects.models import Subject
 
@@ -55,11 +56,44 @@ def _government_subject(session: Session, code: str, *, cfg: IntegrityConfig, pr
     return subject
 
 
-def _supervisor(session: Session, supervisor_id: int | None) -> Department | None:
+def region_codes(session: Session, actor: Actor | None) -> frozenset[str] | None:
+    """The regions whose government bodies' cases the actor sees (None: all). A county's users (its 信用办, its
+    departments' staff) see their county's; the city's, and any install of one region, see every case."""
+    if actor is None:
+        return None
+    codes = regions_service.reachable(session, actor)
+    root = regions_service.tree(session).root
+    if codes is None or root is None or root.code in codes:
+        return None
+    return codes
+
+
+def _in_regions(codes: frozenset[str], supervisor, created, subject_code):  # type: ignore[no-untyped-def]
+    """A case (or notice) lies in `codes` when its supervising department is there now, or, with no supervisor,
+    when the government body's code was issued there (the 3rd to 8th characters of the 统一社会信用代码 are the
+    GB/T 2260 code of the issuing authority's region)."""
+    departments = select(Department.id).where(Department.region.in_(sorted(codes)))
+    return or_(supervisor.in_(departments),
+               and_(supervisor.is_(None), func.substr(subject_code, 3, 6).in_(sorted(codes))))  # fmt: skip
+
+
+def _reaches(session: Session, actor: Actor | None, supervisor_id: int | None, subject_id: int) -> bool:
+    codes = region_codes(session, actor)
+    if codes is None:
+        return True
+    if supervisor_id is not None:
+        department = session.get(Department, supervisor_id)
+        return department is not None and department.region in codes
+    subject = session.get(Subject, subject_id)
+    return subject is not None and (subject.uscc or "")[2:8] in codes
+
+
+def _supervisor(session: Session, supervisor_id: int | None, actor: Actor | None = None) -> Department | None:
     if supervisor_id is None:
         return None
     department = session.get(Department, supervisor_id)
-    if department is None:
+    codes = region_codes(session, actor)
+    if department is None or (codes is not None and department.region not in codes):
         raise NotFound(what="该监管单位")
     return department
 
@@ -125,7 +159,9 @@ def open_case(
             raise InvalidInput(reason=f"金额“{amount[:20]}”不是数字") from None
         if amount_value < 0 or amount_value >= Decimal("1e16"):
             raise InvalidInput(reason="金额须为非负数")
-    _supervisor(session, supervisor_id)
+    _supervisor(session, supervisor_id, actor)
+    if not _reaches(session, actor, supervisor_id, subject.id):
+        raise InvalidInput(reason="该政府机构不在本区划内，请指定本区划的监管单位")
     case = IntegrityCase(
         subject_id=subject.id, kind=kind, reference=_text(reference, "案号或文书号", required=False, limit=128),
         summary=_text(summary, "失信情形") or "", amount_yuan=amount_value, listed_on=listed_on,
@@ -181,9 +217,10 @@ def sync_listings(session: Session, *, settings: Settings, today: date, actor: A
     return created
 
 
-def get_case(session: Session, case_id: int) -> IntegrityCase:
+def get_case(session: Session, case_id: int, *, actor: Actor | None = None) -> IntegrityCase:
+    """A case by id; another county's answers not found."""
     case = session.get(IntegrityCase, case_id)
-    if case is None:
+    if case is None or not _reaches(session, actor, case.supervisor_id, case.subject_id):
         raise NotFound(what="该政务失信记录")
     return case
 
@@ -191,10 +228,12 @@ def get_case(session: Session, case_id: int) -> IntegrityCase:
 def follow_up(session: Session, case_id: int, *, supervisor_id: int | None, clear_by: date | None,
               actor: Actor) -> IntegrityCase:  # fmt: skip
     """Name the supervising body and the clearing date of a case; a new supervisor is warned."""
-    case = get_case(session, case_id)
+    case = get_case(session, case_id, actor=actor)
     if case.status is not CaseStatus.OPEN:
         raise InvalidTransition(state=case.status.label, action="修改")
-    _supervisor(session, supervisor_id)
+    _supervisor(session, supervisor_id, actor)
+    if not _reaches(session, actor, supervisor_id, case.subject_id):
+        raise InvalidInput(reason="请指定本区划的监管单位")
     if clear_by is not None:
         if clear_by < case.listed_on:
             raise InvalidInput(reason="清零期限不能早于列入日期")
@@ -230,7 +269,7 @@ def _clear(session: Session, case: IntegrityCase, *, cleared_on: date, note: str
 
 def clear_case(session: Session, case_id: int, *, cleared_on: date | None, note: str, actor: Actor,
                today: date) -> IntegrityCase:  # fmt: skip
-    case = get_case(session, case_id)
+    case = get_case(session, case_id, actor=actor)
     if case.status is not CaseStatus.OPEN:
         raise InvalidTransition(state=case.status.label, action="清零")
     note_text = _text(note, "清零情况说明", limit=500)
@@ -253,12 +292,17 @@ class BoardRow:
     days_left: int
 
 
-def board(session: Session, *, settings: Settings, today: date, status: CaseStatus | None = CaseStatus.OPEN) -> list[BoardRow]:
+def board(session: Session, *, settings: Settings, today: date, status: CaseStatus | None = CaseStatus.OPEN,
+          actor: Actor | None = None) -> list[BoardRow]:  # fmt: skip
+    """The cases on the board: the actor's region's (see `region_codes`)."""
     cfg = config(settings)
     query = (select(IntegrityCase, Subject, Department.name)
              .join(Subject, Subject.id == IntegrityCase.subject_id)
              .outerjoin(Department, Department.id == IntegrityCase.supervisor_id)
              .order_by(IntegrityCase.clear_by, IntegrityCase.id))  # fmt: skip
+    codes = region_codes(session, actor)
+    if codes is not None:
+        query = query.where(_in_regions(codes, IntegrityCase.supervisor_id, IntegrityCase.created_at, Subject.uscc))
     if status is not None:
         query = query.where(IntegrityCase.status == status)
     rows = []
@@ -302,7 +346,10 @@ def add_notice(
     notified_on = notified_on or today
     if notified_on > today:
         raise InvalidInput(reason="告知日期不能晚于今天")
-    supervisor = _supervisor(session, supervisor_id)  # its region's working days count the notice period
+    supervisor = _supervisor(session, supervisor_id, actor)
+    if not _reaches(session, actor, supervisor_id, subject.id):
+        raise InvalidInput(reason="该政府机构不在本区划内，请指定本区划的监管单位")
+    # the supervisor's region's working days count the notice period
     expected = load_calendar(session, region=supervisor.region if supervisor else None).add_workdays(
         notified_on, cfg.notice_workdays)  # fmt: skip
     notice = PrelistingNotice(
@@ -328,7 +375,7 @@ def add_notice(
 
 def close_notice(session: Session, notice_id: int, *, outcome: str, actor: Actor, today: date) -> PrelistingNotice:
     notice = session.get(PrelistingNotice, notice_id)
-    if notice is None:
+    if notice is None or not _reaches(session, actor, notice.supervisor_id, notice.subject_id):
         raise NotFound(what="该告知")
     try:
         status = NoticeStatus(outcome)
@@ -346,11 +393,15 @@ def close_notice(session: Session, notice_id: int, *, outcome: str, actor: Actor
     return notice
 
 
-def notices(session: Session, *, pending_only: bool = True) -> list[tuple[PrelistingNotice, Subject, str | None]]:
+def notices(session: Session, *, pending_only: bool = True,
+            actor: Actor | None = None) -> list[tuple[PrelistingNotice, Subject, str | None]]:  # fmt: skip
     query = (select(PrelistingNotice, Subject, Department.name)
              .join(Subject, Subject.id == PrelistingNotice.subject_id)
              .outerjoin(Department, Department.id == PrelistingNotice.supervisor_id)
              .order_by(PrelistingNotice.listing_expected_on))  # fmt: skip
+    codes = region_codes(session, actor)
+    if codes is not None:
+        query = query.where(_in_regions(codes, PrelistingNotice.supervisor_id, PrelistingNotice.created_at, Subject.uscc))
     if pending_only:
         query = query.where(PrelistingNotice.status == NoticeStatus.PENDING)
     return [(n, s, d) for n, s, d in session.execute(query)]
@@ -360,16 +411,24 @@ def notices(session: Session, *, pending_only: bool = True) -> list[tuple[Prelis
 
 
 def indicator_measures(session: Session, *, start: date, end: date, today: date, settings: Settings,
-                       **_: object) -> dict[int | None, dict[str, int]]:  # fmt: skip
-    """The city's 政务诚信 measures for a month (a monitoring source; see monitoring/kpis.toml)."""
+                       regions: frozenset[str] | None = None, **_: object) -> dict[int | None, dict[str, int]]:  # fmt: skip
+    """The city's 政务诚信 measures for a month (a monitoring source; see monitoring/kpis.toml), or a county's
+    (`regions`: the cases lying in those regions, see `region_codes`)."""
     cfg = config(settings)
     as_of = min(end, today)
-    cases = session.scalars(select(IntegrityCase)).all()
+    case_query = select(IntegrityCase)
+    notice_query = select(func.count()).select_from(PrelistingNotice)
+    if regions is not None:
+        case_query = case_query.join(Subject, Subject.id == IntegrityCase.subject_id).where(
+            _in_regions(regions, IntegrityCase.supervisor_id, IntegrityCase.created_at, Subject.uscc))
+        notice_query = notice_query.join(Subject, Subject.id == PrelistingNotice.subject_id).where(
+            _in_regions(regions, PrelistingNotice.supervisor_id, PrelistingNotice.created_at, Subject.uscc))
+    cases = session.scalars(case_query).all()
     opened_by_end = [c for c in cases if c.listed_on <= as_of]
     open_at_end = [c for c in opened_by_end if c.cleared_on is None or c.cleared_on > as_of]
     due = [c for c in cases if start <= c.clear_by <= end]
     notices_pending = session.scalar(
-        select(func.count()).select_from(PrelistingNotice).where(
+        notice_query.where(
             PrelistingNotice.notified_on <= as_of,
             or_(PrelistingNotice.closed_on.is_(None), PrelistingNotice.closed_on > as_of),
         )

@@ -31,30 +31,37 @@ Note = Annotated[str, Form(max_length=500)]
 
 @router.get("/monitoring", name="admin.monitoring.index")
 def index(request: Request, session: DbSession, settings: AppSettings, actor: Reader, today: Today,
-          month: str = "", department: IdQuery = None) -> Response:  # fmt: skip
+          month: str = "", department: IdQuery = None, region: str = "") -> Response:  # fmt: skip
     parsed = service.parse_month(month[:10] or None, today=today)
-    result = service.compute_month(session, month=parsed, settings=settings, today=today, actor=actor)
+    chosen = service.check_region(session, actor, region)
+    result = service.compute_month(session, month=parsed, settings=settings, today=today, actor=actor, region=chosen)
     chart_department = department if department is not None and not actor.is_department_bound else None
+    if chart_department is not None and not actor.can_reach(chart_department):
+        raise NotFound(what="该部门")
     trend = service.trend(session, month=parsed, settings=settings, today=today, actor=actor,
-                          department_id=chart_department)  # fmt: skip
+                          department_id=chart_department, region=chosen)  # fmt: skip
     chart_name = next((r.department.name for r in result.departments if r.department.id == chart_department), None)
     first = service.first_month(session)
     return render(request, "admin/monitoring/index.html", {
         "result": result, "month": parsed, "previous": parsed.previous() if first is not None and parsed > first else None,
         "next": parsed.next() if parsed.next() <= rules.Month.of(today) else None,
         "display": rules.display, "trend_json": json.dumps(trend, ensure_ascii=False).replace("<", "\\u003c"),
-        "chart_name": chart_name or ("本部门" if actor.is_department_bound else service.CITY),
+        "chart_name": chart_name or ("本部门" if actor.is_department_bound else result.city.department.name
+                                     if result.city is not None else service.CITY),
+        "regions": service.region_choices(session, actor), "region": chosen or "",
+        "city_level": service.is_city_level(session, actor),
         "ranked": sorted(result.departments, key=lambda r: (r.rank is None, r.rank or 0, r.department.code)),
     })  # fmt: skip
 
 
 @router.get("/monitoring/report.{kind}", name="admin.monitoring.report")
 def monthly_report(session: DbSession, settings: AppSettings, actor: Reader, today: Today, kind: str,
-                   month: str = "") -> Response:  # fmt: skip
+                   month: str = "", region: str = "") -> Response:  # fmt: skip
     if kind not in ("xlsx", "pdf"):
         raise InvalidInput(reason="月报格式须为 xlsx 或 pdf")
     parsed = service.parse_month(month[:10] or None, today=today)
-    data = service.report_data(session, month=parsed, settings=settings, today=today, actor=actor)
+    chosen = service.check_region(session, actor, region)
+    data = service.report_data(session, month=parsed, settings=settings, today=today, actor=actor, region=chosen)
     if kind == "xlsx":
         content, media = report.workbook(data), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
@@ -77,6 +84,7 @@ def rows(request: Request, session: DbSession, settings: AppSettings, actor: Rea
 def run_warnings(request: Request, session: DbSession, settings: AppSettings, actor: Writer, today: Today,
                  month: Annotated[str, Form(max_length=10)] = "") -> Response:  # fmt: skip
     on_error_redirect(request, "/admin/alerts")
+    service.ensure_city_level(session, actor)
     parsed = service.parse_month(month or None, today=today)
     run = service.evaluate_warnings(session, month=parsed, settings=settings, today=today, actor=actor)
     return redirect(request, "/admin/alerts", flash_message=f"已按预警规则评估 {parsed}：新发出 {run.raised} 条，自动解除 {run.resolved} 条")
@@ -87,16 +95,18 @@ def run_warnings(request: Request, session: DbSession, settings: AppSettings, ac
 
 @router.get("/monitoring/quality", name="admin.monitoring.quality")
 def quality_list(request: Request, session: DbSession, actor: Reader, status: str = "unresolved") -> Response:
-    issues = quality.list_issues(session, status=status[:20] or None)
-    affected, with_codes = quality.rate_summary(session)
+    issues = quality.list_issues(session, status=status[:20] or None, actor=actor)
+    affected, with_codes = quality.rate_summary(session, actor)
     return render(request, "admin/monitoring/quality.html", {
         "issues": issues, "status": status[:20], "affected": affected, "with_codes": with_codes,
+        "city_level": service.is_city_level(session, actor),
         "rate": rules.percent(affected / with_codes if with_codes else None, 4),
     })  # fmt: skip
 
 
 @router.post("/monitoring/quality/scan", name="admin.monitoring.quality_scan")
 def quality_scan(request: Request, session: DbSession, actor: Writer) -> Response:
+    service.ensure_city_level(session, actor)
     result = quality.scan(session, actor=actor)
     return redirect(request, "/admin/monitoring/quality",
                     flash_message=f"重错码检查完成：发现 {result.found} 个问题（新增 {result.new}，已消除 {result.gone}），"
@@ -105,9 +115,7 @@ def quality_scan(request: Request, session: DbSession, actor: Writer) -> Respons
 
 @router.get("/monitoring/quality/{issue_id}", name="admin.monitoring.quality_issue")
 def quality_issue(request: Request, session: DbSession, actor: Reader, issue_id: Id) -> Response:
-    issue = quality.get_issue(session, issue_id)
-    if actor.is_department_bound and actor.department_id not in issue.department_ids:
-        raise NotFound(what="该重错码问题")
+    issue = quality.get_issue(session, issue_id, actor=actor)
     return render(request, "admin/monitoring/quality_issue.html",
                   {"issue": issue, "subjects": quality.subjects_of(session, issue)})  # fmt: skip
 

@@ -28,7 +28,7 @@ from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.codes import CodeError, mask_id_numbers, normalize_code, normalize_name, validate_uscc
 from xinyong.db import utcnow
-from xinyong.errors import InvalidInput, InvalidTransition, NotFound
+from xinyong.errors import InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from xinyong.monitoring.models import IssueKind, IssueStatus, QualityIssue
 from xinyong.protect import Protector
 from xinyong.records import service as records_service
@@ -191,17 +191,37 @@ def scan(session: Session, *, actor: Actor | str) -> ScanResult:
     return result
 
 
-def rate_summary(session: Session) -> tuple[int, int]:
-    """(subjects affected by an unresolved finding, subjects with a code)."""
+def reaches(actor: Actor | None, issue: QualityIssue) -> bool:
+    """A scoped user (a department's, a county's) sees a finding that involves at least one of its departments."""
+    return actor is None or not actor.is_scoped or any(actor.can_reach(d) for d in issue.department_ids)
+
+
+def _reaches_whole(actor: Actor, issue: QualityIssue) -> bool:
+    return not actor.is_scoped or all(actor.can_reach(d) for d in issue.department_ids)
+
+
+def rate_summary(session: Session, actor: Actor | None = None) -> tuple[int, int]:
+    """(subjects affected by an unresolved finding, subjects with a code): the platform's, or over the subjects
+    the actor's departments reported on (a county's)."""
     affected: set[int] = set()
     for issue in session.scalars(select(QualityIssue).where(QualityIssue.status.in_((IssueStatus.OPEN, IssueStatus.ASKED)))):
-        affected.update(issue.subject_ids)
-    with_codes = session.scalar(select(func.count()).select_from(Subject).where(Subject.uscc.is_not(None))) or 0
+        if reaches(actor, issue):
+            affected.update(issue.subject_ids)
+    query = select(func.count()).select_from(Subject).where(Subject.uscc.is_not(None))
+    clause = actor.reach(Record.department_id, Record.created_at) if actor is not None else None
+    if clause is not None:
+        query = query.where(Subject.id.in_(select(Record.subject_id).where(clause)))
+    with_codes = session.scalar(query) or 0
     return len(affected), with_codes
 
 
-def list_issues(session: Session, *, status: str | None = None, limit: int = 500) -> list[QualityIssue]:
-    query = select(QualityIssue).order_by(QualityIssue.id.desc()).limit(limit)
+def list_issues(session: Session, *, status: str | None = None, limit: int = 500,
+                actor: Actor | None = None) -> list[QualityIssue]:  # fmt: skip
+    """The findings, newest first: those involving the actor's departments for a scoped actor."""
+    scoped = actor is not None and actor.is_scoped
+    query = select(QualityIssue).order_by(QualityIssue.id.desc())
+    if not scoped:
+        query = query.limit(limit)
     if status == "unresolved":
         query = query.where(QualityIssue.status.in_((IssueStatus.OPEN, IssueStatus.ASKED)))
     elif status:
@@ -209,12 +229,15 @@ def list_issues(session: Session, *, status: str | None = None, limit: int = 500
             query = query.where(QualityIssue.status == IssueStatus(status))
         except ValueError:
             raise InvalidInput(reason=f"未知的状态“{status[:20]}”") from None
+    if scoped:
+        return [issue for issue in session.scalars(query) if reaches(actor, issue)][:limit]
     return list(session.scalars(query))
 
 
-def get_issue(session: Session, issue_id: int) -> QualityIssue:
+def get_issue(session: Session, issue_id: int, *, actor: Actor | None = None) -> QualityIssue:
+    """A finding by id; one that involves none of a scoped actor's departments is not found."""
     issue = session.get(QualityIssue, issue_id)
-    if issue is None:
+    if issue is None or not reaches(actor, issue):
         raise NotFound(what="该重错码问题")
     return issue
 
@@ -243,8 +266,12 @@ def _resolve_asks(session: Session, issue: QualityIssue, *, actor: Actor | str, 
                            note=note)  # fmt: skip
 
 
-def _open_issue(session: Session, issue_id: int, action: str) -> QualityIssue:
-    issue = get_issue(session, issue_id)
+def _open_issue(session: Session, issue_id: int, action: str, actor: Actor) -> QualityIssue:
+    """An unresolved finding the actor may act on: a county's 信用办 acts on its county's findings only (one that
+    involves another county's departments is the city's to resolve)."""
+    issue = get_issue(session, issue_id, actor=actor)
+    if not _reaches_whole(actor, issue):
+        raise PermissionDenied("该问题涉及其他区划的部门，请由市级信用办处理")
     if not issue.status.is_unresolved:
         raise InvalidTransition(state=issue.status.label, action=action)
     return issue
@@ -254,7 +281,7 @@ def merge(session: Session, issue_id: int, *, keep_id: int, actor: Actor, note: 
     """Merge every other subject of the finding into `keep_id`: their records move to it (records service), the
     merged subjects keep their rows for history without their codes (subjects service). Subjects of
     different kinds are never merged."""
-    issue = _open_issue(session, issue_id, "合并")
+    issue = _open_issue(session, issue_id, "合并", actor)
     note_text = _note(note)
     if keep_id not in issue.subject_ids:
         raise InvalidInput(reason="请选择该问题涉及的主体之一作为保留主体")
@@ -277,7 +304,7 @@ def merge(session: Session, issue_id: int, *, keep_id: int, actor: Actor, note: 
 def mark_distinct(session: Session, issue_id: int, *, actor: Actor, note: str) -> QualityIssue:
     """Checked and not a duplicate. For 一码多名 the reported names are recorded as the subject's names
     (更名), so that the next check does not find them again."""
-    issue = _open_issue(session, issue_id, "确认不是重错码")
+    issue = _open_issue(session, issue_id, "确认不是重错码", actor)
     note_text = _note(note)
     if issue.kind is IssueKind.CODE_MANY_NAMES:
         for name in issue.detail.get("reported_names", []):
@@ -292,7 +319,7 @@ def mark_distinct(session: Session, issue_id: int, *, actor: Actor, note: str) -
 def ask_departments(session: Session, issue_id: int, *, actor: Actor, note: str) -> QualityIssue:
     """Ask the departments whose rows caused the finding to correct them: a warning to each department's users.
     The finding stays unresolved until the data is corrected (the next check no longer finds it)."""
-    issue = _open_issue(session, issue_id, "请部门更正")
+    issue = _open_issue(session, issue_id, "请部门更正", actor)
     note_text = _note(note)
     if not issue.department_ids:
         raise InvalidInput(reason="没有报送过这些主体数据的部门，无法请部门更正")

@@ -19,13 +19,14 @@ from xinyong.clock import today as china_today
 from xinyong.commitments import measures as commitment_measures
 from xinyong.config import Settings
 from xinyong.departments.models import Department
-from xinyong.errors import InvalidInput, NotFound
+from xinyong.errors import InvalidInput, NotFound, PermissionDenied
 from xinyong.intake import service as intake_service
 from xinyong.integrity import service as integrity_service
 from xinyong.monitoring import quality, report, rules, sources
 from xinyong.monitoring.definitions import Definitions, Kpi, Source, load_definitions
 from xinyong.monitoring.rules import KpiValue, Month
 from xinyong.records.models import Batch, BatchProblem, Severity
+from xinyong.regions import service as regions_service
 
 CITY = "全市合计"
 
@@ -73,6 +74,8 @@ class MonthResult:
     city: DepartmentMonth | None  # measures summed over every department: the platform's own rates
     indicators: dict[str, KpiValue]
     unavailable: dict[str, str]  # measure → why it is "—"
+    regions: list[RegionTotal] = field(default_factory=list)  # per county (city users), own county (a county's)
+    indicators_of: str = "全市"  # whose 政务诚信 indicators: the city's, or a county's
 
     def row(self, department_id: int) -> DepartmentMonth:
         for row in self.departments:
@@ -96,7 +99,7 @@ class Gathered:
 
 
 def _gather(session: Session, defs: Definitions, *, scope: str, month: Month, settings: Settings,
-            today: date) -> Gathered:  # fmt: skip
+            today: date, regions: frozenset[str] | None = None) -> Gathered:  # fmt: skip
     calendar = load_calendar(session)
     measures: dict[int | None, dict[str, int | None]] = {}
     unavailable: dict[str, str] = {}
@@ -108,8 +111,10 @@ def _gather(session: Session, defs: Definitions, *, scope: str, month: Month, se
             unavailable.update(dict.fromkeys(source.measures, not_connected(source)))
             continue
         available.extend(source.measures)
+        # City-level sources (政务诚信) count what lies in `regions` (None: everywhere).
+        extra = {"regions": regions} if scope == "city" else {}
         found = PROVIDERS[source.provider](session, start=month.start, end=month.end, today=today, settings=settings,
-                                           definitions=defs, calendar=calendar)  # fmt: skip
+                                           definitions=defs, calendar=calendar, **extra)  # fmt: skip
         for key, counts in found.items():
             target = measures.setdefault(key, {})
             for name in source.measures:
@@ -127,30 +132,120 @@ def _values(kpis: tuple[Kpi, ...], measures: dict[str, int | None], unavailable:
     return {kpi.key: rules.kpi_value(kpi, measures, unavailable) for kpi in kpis}
 
 
-def departments_for(session: Session, actor: Actor | None, department_id: int | None = None) -> list[Department]:
+def departments_for(session: Session, actor: Actor | None, department_id: int | None = None,
+                    region: str | None = None) -> list[Department]:  # fmt: skip
+    """The departments the actor's tables show: its own (bound), those of its region (a county 信用办) or all;
+    narrowed to one department, or to one region and the regions under it (the region filter)."""
     query = select(Department).order_by(Department.code)
-    if actor is not None and actor.is_department_bound:
-        query = query.where(Department.id == actor.department_id)
-    elif department_id is not None:
+    if actor is not None:
+        clause = actor.reach(Department.id)
+        if clause is not None:
+            query = query.where(clause)
+    if department_id is not None:
         query = query.where(Department.id == department_id)
+    if region is not None:
+        query = query.where(Department.region.in_(sorted(regions_service.tree(session).subtree(region))))
     found = list(session.scalars(query))
     if department_id is not None and not found:
         raise NotFound(what="该部门")
     return found
 
 
+@dataclass
+class RegionTotal:
+    """One region's (a county's, or the city's own departments') month: its departments' measures summed."""
+
+    code: str
+    name: str
+    row: DepartmentMonth
+    departments: int
+
+
+def region_choices(session: Session, actor: Actor | None) -> list[tuple[str, str]]:
+    """The regions a city-level user may narrow the tables to (the filter): every registered region under the
+    actor's own; none for a county's or a department's user, nor on a one-region install."""
+    current = regions_service.tree(session)
+    if not current.is_multi or (actor is not None and actor.is_department_bound):
+        return []
+    anchor = (actor.region if actor is not None else None) or (current.root.code if current.root else None)
+    if anchor is None:
+        return []
+    codes = current.subtree(anchor)
+    return [(node.code, node.name) for _depth, node in current.walk() if node.code in codes and node.code != anchor]
+
+
+def check_region(session: Session, actor: Actor | None, region: str | None) -> str | None:
+    """The region filter's value, if the actor may use it: another county's, or an unknown, code is not found."""
+    region = "".join((region or "").split())[:12] or None
+    if region is None:
+        return None
+    if region not in {code for code, _name in region_choices(session, actor)}:
+        raise NotFound(what=f"行政区划 {region}")
+    return region
+
+
+def _sum_rows(defs: Definitions, rows: list[DepartmentMonth], blank: dict[str, int | None],
+              unavailable: dict[str, str], name: str) -> DepartmentMonth:  # fmt: skip
+    measures: dict[str, int | None] = dict(blank)
+    for key in measures:
+        if key not in unavailable:
+            measures[key] = sum(int(r.measures.get(key) or 0) for r in rows)
+    values = _values(defs.kpis, measures, unavailable)
+    total = DepartmentMonth(Department(id=0, code="", name=name), measures, values)
+    total.score = rules.total_score(defs.kpis, values)
+    return total
+
+
+def _region_totals(session: Session, defs: Definitions, actor: Actor | None, rows: list[DepartmentMonth],
+                   blank: dict[str, int | None], unavailable: dict[str, str], *,
+                   narrowed: bool = False) -> list[RegionTotal]:  # fmt: skip
+    """One row per region directly under the actor's own (a city: its counties; the city's own departments as
+    "本级"); a county's 信用办 gets its county's row only. Grouped by where each department is now."""
+    current = regions_service.tree(session)
+    if not current.is_multi or (actor is not None and actor.is_department_bound):
+        return []
+    anchor = (actor.region if actor is not None else None) or (current.root.code if current.root else None)
+    if anchor is None or current.get(anchor) is None:
+        return []
+    children = current.children(anchor)
+    groups: dict[str, list[DepartmentMonth]] = {}
+    for row in rows:
+        region = row.department.region
+        home = next((c.code for c in children if region is not None and region in current.subtree(c.code)), anchor)
+        groups.setdefault(home, []).append(row)
+    totals = []
+    for code in [c.code for c in children] + [anchor]:
+        if code not in groups and (code == anchor or not children or narrowed):
+            continue
+        members = groups.get(code, [])
+        name = current.nodes[code].name + ("（本级）" if code == anchor and children else "")
+        totals.append(RegionTotal(code, name, _sum_rows(defs, members, blank, unavailable, name), len(members)))
+    return totals
+
+
+def scope_title(session: Session, actor: Actor | None, region: str | None = None) -> str:
+    """The total row's name: 全市合计, or the county's ("德清县合计") for a county's 信用办 or a chosen county."""
+    code = region or (actor.region if actor is not None and not actor.is_department_bound else None)
+    current = regions_service.tree(session)
+    if code is None or not current.is_multi or current.get(code) is None or code == (current.root.code if current.root else None):
+        return CITY
+    return f"{current.nodes[code].name}合计"
+
+
 def compute_month(
     session: Session, *, month: Month, settings: Settings, today: date, actor: Actor | None = None,
-    department_id: int | None = None,
+    department_id: int | None = None, region: str | None = None,
 ) -> MonthResult:  # fmt: skip
-    """Every department's KPIs for the month (a bound actor: their own department only). Scores are ranked
-    among all departments, whoever asks."""
+    """Every department's KPIs for the month, within the actor's scope (a bound actor: their own department; a
+    county's 信用办: its county's departments), optionally narrowed to one region. Scores are ranked among the
+    departments of the actor's region (all of them for the city and for a bound actor); the total row sums the
+    departments shown, and `regions` sums them per county."""
     defs = definitions(settings)
     gathered = _gather(session, defs, scope="department", month=month, settings=settings, today=today)
     measures, unavailable = gathered.measures, gathered.unavailable
-    all_departments = departments_for(session, None)
+    pool = departments_for(session, actor if actor is not None and not actor.is_department_bound else None)
     rows = []
-    for department in all_departments:
+    for department in pool:
         if not department.is_active and department.id not in measures:
             continue
         values = gathered.of(department.id)
@@ -160,33 +255,37 @@ def compute_month(
     ranking = rules.ranks({row.department.id: row.score for row in rows})
     for row in rows:
         row.rank = ranking.get(row.department.id)
-    city_measures: dict[str, int | None] = dict(gathered.blank)
-    for name in city_measures:
-        if name not in unavailable:
-            city_measures[name] = sum(int(r.measures.get(name) or 0) for r in rows)
-    city_values = _values(defs.kpis, city_measures, unavailable)
-    total = DepartmentMonth(Department(id=0, code="", name=CITY), city_measures, city_values)
-    total.score = rules.total_score(defs.kpis, city_values)
-    city_level = _gather(session, defs, scope="city", month=month, settings=settings, today=today)
-    indicators = _values(defs.indicators, city_level.of(None), city_level.unavailable)
-    shown = departments_for(session, actor, department_id)
+    shown = departments_for(session, actor, department_id, region)
     visible = {d.id for d in shown}
+    in_scope = [row for row in rows if region is None or row.department.id in visible]
+    total = _sum_rows(defs, in_scope, gathered.blank, unavailable, scope_title(session, actor, region))
+    codes = integrity_service.region_codes(session, actor)
+    if region is not None:
+        codes = regions_service.tree(session).subtree(region)
+    city_level = _gather(session, defs, scope="city", month=month, settings=settings, today=today, regions=codes)
+    named = region or (actor.region if actor is not None and codes is not None else None)
+    node = regions_service.tree(session).get(named)
+    indicators_of = node.name if node is not None else "全市"
+    indicators = _values(defs.indicators, city_level.of(None), city_level.unavailable)
+    regions = _region_totals(session, defs, actor, in_scope, gathered.blank, unavailable, narrowed=region is not None)
     rows = [row for row in rows if row.department.id in visible]
     # Other departments' figures are not a bound user's to read, not even summed.
     city = None if actor is not None and actor.is_department_bound else total
-    return MonthResult(month, defs, rows, city, indicators, {**unavailable, **city_level.unavailable})
+    return MonthResult(month, defs, rows, city, indicators, {**unavailable, **city_level.unavailable}, regions,
+                       indicators_of)  # fmt: skip
 
 
 def trend(session: Session, *, month: Month, settings: Settings, today: date, actor: Actor | None,
-          department_id: int | None, months: int = 12) -> dict[str, Any]:  # fmt: skip
-    """The rates of the `months` months up to `month`, for the charts: one department's, or the city's."""
+          department_id: int | None, months: int = 12, region: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """The rates of the `months` months up to `month`, for the charts: one department's, or the total over the
+    actor's scope (the city's, a county's)."""
     labels: list[str] = []
     series: dict[str, list[float | None]] = {}
     defs = definitions(settings)
     for back in range(months - 1, -1, -1):
         current = month.previous(back)
         result = compute_month(session, month=current, settings=settings, today=today, actor=actor,
-                               department_id=department_id)  # fmt: skip
+                               department_id=department_id, region=region)  # fmt: skip
         if department_id is not None or (actor is not None and actor.is_department_bound):
             row = result.departments[0] if result.departments else None
         else:
@@ -243,6 +342,9 @@ def to_json(result: MonthResult, *, base_url: str = "") -> dict[str, Any]:
     }
     if result.city is not None:
         document["city"] = {"score": result.city.score, "kpis": figures(result.city)}
+    if result.regions:
+        document["regions"] = [{"code": t.code, "name": t.name, "departments": t.departments, "score": t.row.score,
+                                "kpis": figures(t.row)} for t in result.regions]  # fmt: skip
     return document
 
 
@@ -339,6 +441,18 @@ def _resolve_month(session: Session, rule: str, month: Month, holding: list[str]
     return ended
 
 
+def is_city_level(session: Session, actor: Actor) -> bool:
+    root = regions_service.tree(session).root
+    return actor.scope is None or (root is not None and actor.region == root.code)
+
+
+def ensure_city_level(session: Session, actor: Actor) -> None:
+    """Platform-wide runs (the warning rules, the 重错码 scan) are the city's 信用办's: their counts span every
+    county."""
+    if not is_city_level(session, actor):
+        raise PermissionDenied("该操作涉及全市数据，请由市级信用办执行")
+
+
 def first_month(session: Session) -> Month | None:
     """The month of the first batch ever reported: there is nothing to assess before it."""
     first = session.scalar(select(func.min(Batch.reported_on)))
@@ -363,9 +477,10 @@ def parse_department(session: Session, code: str | None) -> int | None:
 # -------------------------------------------------------------------------------------------- the report
 
 
-def report_data(session: Session, *, month: Month, settings: Settings, today: date, actor: Actor | None = None) -> Any:
-    """Everything the monthly report shows, in one structure (see report.py)."""
-    result = compute_month(session, month=month, settings=settings, today=today, actor=actor)
+def report_data(session: Session, *, month: Month, settings: Settings, today: date, actor: Actor | None = None,
+                region: str | None = None) -> Any:  # fmt: skip
+    """Everything the monthly report shows, in one structure (see report.py), over the actor's scope."""
+    result = compute_month(session, month=month, settings=settings, today=today, actor=actor, region=region)
     department_ids = [row.department.id for row in result.departments]
     problems: dict[int, list[tuple[str, int]]] = {}
     for department_id, code, count in session.execute(
@@ -387,10 +502,10 @@ def report_data(session: Session, *, month: Month, settings: Settings, today: da
     if actor is not None and actor.is_department_bound:
         issues, board = [], []
     else:
-        issues = quality.list_issues(session, status="unresolved")
-        board = integrity_service.board(session, settings=settings, today=today)
+        issues = quality.list_issues(session, status="unresolved", actor=actor)
+        board = integrity_service.board(session, settings=settings, today=today, actor=actor)
     return report.ReportData(
         result=result, trend=trend(session, month=month, settings=settings, today=today, actor=actor,
-                                   department_id=None, months=6),
+                                   department_id=None, months=6, region=region),
         alerts=month_alerts, problems=problems, quality=issues, board=board,
     )  # fmt: skip

@@ -8,6 +8,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from xinyong.actors import Actor, Permission
+from xinyong.finance import service as finance_service
 from xinyong.points import service as points_service
 from xinyong.scenarios import service
 from xinyong.web import forms
@@ -28,7 +29,7 @@ def registry(request: Request, session: DbSession, settings: AppSettings, today:
         "scenarios": service.list_scenarios(session), "uses": service.use_counts(session),
         "rule_text": lambda s: service.rule_text(session, s), "grades": service.known_grades(session, settings),
         "lists": service.honour_lists(session), "bands": points_service.model().bands, "kinds": service.PROVIDER_KINDS,
-        "today": today,
+        "today": today, "city_level": finance_service.is_city_level(session, actor),
     })  # fmt: skip
 
 
@@ -37,6 +38,7 @@ def registry(request: Request, session: DbSession, settings: AppSettings, today:
 async def save(request: Request, session: DbSession, settings: AppSettings, today: Today, actor: Writer) -> Response:
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)
+    finance_service.ensure_city_level(session, actor)
     scenario = service.save_scenario(
         session, key=forms.text(form, "key", 40), name=forms.text(form, "name", 100),
         provider=forms.text(form, "provider", 200), provider_kind=forms.text(form, "provider_kind", 20),
