@@ -75,9 +75,17 @@ def _account(db_session: Session, settings, protector, subject_id: int) -> Subje
 
 
 def test_public_pages_keep_the_prefix_in_every_link(portal: TestClient, loaded: Loaded) -> None:  # noqa: F811
-    subject_page = portal.get(f"{PREFIX}/search", params={"q": loaded.uscc})
-    assert subject_page.status_code == 200
-    assert not _outside(subject_page.text)
+    search = portal.get(f"{PREFIX}/search", params={"q": loaded.uscc})
+    assert search.status_code == 200
+    assert not _outside(search.text)
+    marker = f"{PREFIX}/subjects/"
+    subject_path = "/subjects/" + search.text[search.text.index(marker) + len(marker):].split('"')[0]
+    subject = _page(portal, subject_path)  # the report and the grade are the city's: the page says so
+    assert "长市监罚〔2025〕802号" in subject
+    assert "德市监罚〔2025〕801号" not in subject
+    assert 'id="citywide-note"' in subject
+    assert "由市级平台依据全市的信用记录作出" in subject
+    assert 'id="citywide-note"' not in portal.get(subject_path).text  # the city's own portal needs no such note
     for path in ("/", "/disclosure/penalty", "/lists", "/lists/public", "/repair", "/repair/progress",
                  "/reports/verify", "/inspections", "/commitments/templates", "/scenarios", "/points/model",
                  "/account/login", "/account/signup", f"/records/{loaded.changxing_ref}"):  # fmt: skip
@@ -98,7 +106,7 @@ def test_redirects_keep_the_prefix(portal: TestClient, loaded: Loaded) -> None: 
 
 
 def test_signed_in_account_pages_stay_in_the_county(portal: TestClient, loaded: Loaded, db_session: Session,  # noqa: F811
-                                                     console_settings, protector) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+                                                     console_settings, protector, regional) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
     from sqlalchemy import select
 
     from xinyong.records.models import Record
@@ -115,9 +123,15 @@ def test_signed_in_account_pages_stay_in_the_county(portal: TestClient, loaded: 
     home = _page(portal, "/account")
     assert "长市监罚〔2025〕802号" in home
     assert "德市监罚〔2025〕801号" in home
-    for path in ("/account/evaluation", "/account/reports", "/account/commitments",
-                 f"/account/commitments/new/{_first_template(portal)}"):  # fmt: skip
+    for path in ("/account/evaluation", "/account/reports", "/account/commitments"):
         _page(portal, path)
+    template = _first_template(portal)
+    new = _page(portal, f"/account/commitments/new/{template}")  # the county's departments offered
+    assert f'value="{regional.dept_c.id}"' in new
+    assert f'value="{regional.accounts.dept_a.id}"' not in new
+    city_form = portal.get(f"/account/commitments/new/{template}").text  # the city's portal offers them all
+    assert f'value="{regional.accounts.dept_a.id}"' in city_form
+    assert f'value="{regional.dept_c.id}"' in city_form
     identity = portal.get(f"{PREFIX}/account/identity")  # proven already: back to the account
     assert identity.status_code == 303
     assert identity.headers["location"] == f"{PREFIX}/account"
