@@ -90,6 +90,10 @@ def test_public_pages_keep_the_prefix_in_every_link(portal: TestClient, loaded: 
                  "/reports/verify", "/inspections", "/commitments/templates", "/scenarios", "/points/model",
                  "/account/login", "/account/signup", f"/records/{loaded.changxing_ref}"):  # fmt: skip
         _page(portal, path)
+    # city-wide programmes: the same everywhere, and a county's page says so
+    assert "全市通用" in _page(portal, "/scenarios")
+    assert "全市通用" not in portal.get("/scenarios").text
+    assert "全市统一的守信激励" in _page(portal, "/points/model")
 
 
 def test_redirects_keep_the_prefix(portal: TestClient, loaded: Loaded) -> None:  # noqa: F811
