@@ -76,6 +76,16 @@ def test_a_county_portal_keeps_its_prefix(live_server, browser, artifacts_dir): 
     assert "长市监罚〔2025〕32号" in listing
     assert "德市监罚〔2025〕31号" not in listing
 
+    # the subjects' pages: their links and the sign-in redirect stay in the county
+    page.click("nav.mainnav a:has-text('信用修复')")
+    page.wait_for_url(f"{base}/repair")
+    page.click("main a:has-text('登录')")
+    page.wait_for_url(f"{base}/account/login")
+    page.goto(base + "/account/reports")
+    page.wait_for_url(f"{base}/account/login")
+    page.click("main a:has-text('注册')")
+    page.wait_for_url(f"{base}/account/signup")
+
     page.goto(live_server.url + f"/subjects/{uscc}")  # the city's portal: both
     city = page.inner_text("main")
     assert "长市监罚〔2025〕32号" in city

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -14,7 +16,7 @@ from xinyong.protect import Protector
 from xinyong.web import forms
 from xinyong.web.cookies import clear_subject_session, set_subject_session
 from xinyong.web.deps import AppProtector, AppSettings, Client, DbSession, Id
-from xinyong.web.errors import on_error_clear_cookie, on_error_render, redirect
+from xinyong.web.errors import on_error_clear_cookie, on_error_render, redirect, site_path
 from xinyong.web.ratelimit import TooManyAttempts
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -52,7 +54,8 @@ async def signup(request: Request, session: DbSession, settings: AppSettings, pr
     created = service.sign_up(session, code=values["code"], name=values["name"], contact=values["contact"],
                               password=forms.text(form, "password", 256), protector=protector, settings=settings)  # fmt: skip
     response = redirect(request, "/account/verify", flash_message="验证码已发送至您填写的电子邮箱，请查收（只用于确认邮箱）")
-    response.set_cookie(PENDING_COOKIE, _pending_value(created.id, protector), path="/account", httponly=True,
+    response.set_cookie(PENDING_COOKIE, _pending_value(created.id, protector), path=site_path(request, "/account"),
+                        httponly=True,
                         samesite="strict", max_age=3600, secure=settings.session_cookie_secure)  # fmt: skip
     return response
 
@@ -71,7 +74,7 @@ async def verify(request: Request, session: DbSession, protector: AppProtector, 
         return render(request, "portal/account/verify.html", {"error": "验证已过期，请重新注册"}, status_code=400)
     service.verify(session, account_id=account_id, code=forms.text(form, "code", 12), protector=protector)
     response = redirect(request, "/account/login", flash_message="电子邮箱已确认。请登录，并完成主体身份核验")
-    response.delete_cookie(PENDING_COOKIE, path="/account")
+    response.delete_cookie(PENDING_COOKIE, path=site_path(request, "/account"))
     return response
 
 
@@ -148,7 +151,9 @@ async def identity_oidc(request: Request, session: DbSession, settings: AppSetti
     response = render(request, "portal/account/identity_redirect.html", {
         "url": url, "title": settings.oidc_title, "minutes": oidc.TRANSACTION_SECONDS // 60,
     }, headers={"Refresh": f"0;url={url}"})  # fmt: skip
-    response.set_cookie(OIDC_COOKIE, sealed, max_age=oidc.TRANSACTION_SECONDS, path=OIDC_CALLBACK, httponly=True,
+    # the cookie goes to the callback the identity service sends the browser to (a county's prefix included)
+    response.set_cookie(OIDC_COOKIE, sealed, max_age=oidc.TRANSACTION_SECONDS,
+                        path=urlsplit(redirect_uri).path or OIDC_CALLBACK, httponly=True,
                         samesite="lax", secure=settings.session_cookie_secure)  # fmt: skip
     return response
 
@@ -160,14 +165,14 @@ def identity_oidc_callback(request: Request, session: DbSession, settings: AppSe
     portal_session = load_subject_session(request, session)
     assert portal_session is not None  # the signed-in account came from it
     on_error_render(request, IDENTITY_PAGE, identity.page_context(session, settings, protector, account))
-    on_error_clear_cookie(request, OIDC_COOKIE, path=OIDC_CALLBACK)  # one try per transaction, failed or not
+    on_error_clear_cookie(request, OIDC_COOKIE, path=site_path(request, OIDC_CALLBACK))  # one try per transaction, failed or not
     if not identity.is_enabled(settings, oidc.METHOD):
         raise oidc.OidcFailed(reason="本平台未启用统一身份认证核验")
     params = {k: request.query_params.get(k, "")[:2000] for k in ("code", "state", "error")}
     oidc.complete(session, settings, protector, account=account, portal_session=portal_session,
                   sealed=request.cookies.get(OIDC_COOKIE, ""), params=params)  # fmt: skip
     response = redirect(request, "/account", flash_message="主体身份核验已完成")
-    response.delete_cookie(OIDC_COOKIE, path=OIDC_CALLBACK)
+    response.delete_cookie(OIDC_COOKIE, path=site_path(request, OIDC_CALLBACK))
     return response
 
 

@@ -15,6 +15,7 @@ from xinyong.accounts.models import SubjectAccount
 from xinyong.commitments import service
 from xinyong.departments import service as departments_service
 from xinyong.subjects.models import Subject
+from xinyong.web import regions
 from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, parse_id
 from xinyong.web.errors import on_error_render, redirect
 from xinyong.web.templating import render
@@ -47,10 +48,13 @@ def own(request: Request, session: DbSession, settings: AppSettings, account: Si
     })  # fmt: skip
 
 
-def _form_context(session: Session, settings: AppSettings, account: SubjectAccount, key: str) -> dict[str, Any]:
+def _form_context(request: Request, session: Session, settings: AppSettings, account: SubjectAccount,
+                  key: str) -> dict[str, Any]:  # fmt: skip
     template = service.config(settings).template(key)
     subject = session.get(Subject, account.subject_id)
-    departments = [d for d in departments_service.list_departments(session) if d.is_active]
+    scope = regions.current_scope(request)  # a county's portal offers the county's departments (its records stay there)
+    departments = [d for d in departments_service.list_departments(session)
+                   if d.is_active and (scope is None or d.id in scope.current)]  # fmt: skip
     assert subject is not None
     return {"t": template, "hash": service.template_hash(template), "subject": subject,
             "identity": service.identity_shown(subject), "departments": departments}  # fmt: skip
@@ -61,7 +65,7 @@ def new(request: Request, session: DbSession, settings: AppSettings, account: Si
     refused = _unverified(request, account)
     if refused:
         return refused
-    return render(request, "portal/commitments/new.html", _form_context(session, settings, account, key[:64]))
+    return render(request, "portal/commitments/new.html", _form_context(request, session, settings, account, key[:64]))
 
 
 @router.post("/account/commitments/new/{key}", name="account.commitments.make")
@@ -70,7 +74,7 @@ def make(request: Request, session: DbSession, settings: AppSettings, protector:
          content_hash: Short = "") -> Response:  # fmt: skip
     # The form names no subject: the signed-in account decides who commits. A `subject_code` is only read to
     # refuse a request that claims another subject.
-    on_error_render(request, "portal/commitments/new.html", _form_context(session, settings, account, key[:64]))
+    on_error_render(request, "portal/commitments/new.html", _form_context(request, session, settings, account, key[:64]))
     online = service.make_online(
         session, account=account, template_key=key[:64], department_id=parse_id(department), agreed=agreed == "yes",
         shown_hash=content_hash, settings=settings, protector=protector, today=today, claimed_code=subject_code,

@@ -518,9 +518,13 @@ def list_plans(session: Session, *, department_id: int | None = None, limit: int
     return [(r[0], r[1]) for r in session.execute(query.order_by(InspectionPlan.id.desc()).limit(limit))]
 
 
-def public_plans(session: Session, *, today: date) -> list[tuple[InspectionPlan, str]]:
+def public_plans(session: Session, *, today: date, scope: DepartmentScope | None = None) -> list[tuple[InspectionPlan, str]]:
+    """The plans in their publication period; on a county's portal (`scope`), those of the county's departments
+    (a plan made before its department moved stays where it was made)."""
     query = (select(InspectionPlan, Department.name).join(Department, Department.id == InspectionPlan.department_id)
              .where(_public(today)).order_by(InspectionPlan.published_on.desc(), InspectionPlan.id.desc()))  # fmt: skip
+    if scope is not None:
+        query = query.where(scope.clause(InspectionPlan.department_id, InspectionPlan.created_at))
     return [(r[0], r[1]) for r in session.execute(query.limit(200))]
 
 
@@ -529,10 +533,11 @@ def _public(today: date) -> Any:
                 InspectionPlan.publish_until >= today)  # fmt: skip
 
 
-def public_plan(session: Session, number: str, *, today: date) -> InspectionPlan:
+def public_plan(session: Session, number: str, *, today: date, scope: DepartmentScope | None = None) -> InspectionPlan:
+    """A plan in its publication period; on a county's portal, another county's plan is not found."""
     plan = session.scalar(select(InspectionPlan).where(InspectionPlan.number == number.strip().upper()[:24],
                                                        _public(today)))  # fmt: skip
-    if plan is None:
+    if plan is None or (scope is not None and not scope.covers(plan.department_id, plan.created_at)):
         raise NotFound(what="该抽查计划（或不在公示期内）")
     return plan
 

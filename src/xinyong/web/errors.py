@@ -73,10 +73,22 @@ class SignInRequired(NotAuthenticated):
 # ----------------------------------------------------------------------------------------- redirects
 
 
+def site_path(request: Request, url: str) -> str:
+    """A path of this site as the visitor reaches it: under a county's portal prefix (`/region/<code>`, moved
+    into root_path by web.regions.PortalPrefix) `/account` is `/region/<code>/account`. Full URLs, paths
+    already under the prefix and anything not starting with one slash are left as they are."""
+    root = request.scope.get("root_path", "")
+    if not root or not url.startswith("/") or url.startswith("//") or url == root or url.startswith(root + "/"):
+        return url
+    return root + url
+
+
 def redirect(request: Request, url: str, *, flash_message: str | None = None, kind: str = "success") -> Response:
     """Post/Redirect/Get: 303 to a page that shows the message once. A script that posted the form
-    (X-Requested-With) gets the target as JSON instead, to go there itself without losing the message."""
+    (X-Requested-With) gets the target as JSON instead, to go there itself without losing the message.
+    A path keeps the portal's prefix (`site_path`): views write `/account`, a county's visitor stays in the county."""
     response: Response
+    url = site_path(request, url)
     if request.headers.get("x-requested-with") == "XMLHttpRequest":
         response = JSONResponse({"location": url})
     else:

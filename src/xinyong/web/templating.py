@@ -78,6 +78,17 @@ def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
 
 env.globals["url_for"] = url_for
 
+
+@pass_context
+def site_path(context: dict[str, Any], path: str, /) -> str:
+    """`path` (`/account/login`) as this visitor reaches it: under a county's portal prefix
+    (web.regions.PortalPrefix moves it into root_path) the prefix comes first, so a link stays in the county."""
+    request: Request = context["request"]
+    return request.scope.get("root_path", "") + path
+
+
+env.globals["site_path"] = site_path
+
 # ----------------------------------------------------------------------------------------- viewers
 
 
