@@ -113,7 +113,7 @@ def test_the_roster_and_conflicts_of_interest(client, sign_in, accounts, graded)
     other = sign_in(accounts.users["operator_b"])
     page = follow(other, other.post(f"/admin/inspectors/{inspector.id}/exclusions",
                                     data={"subject_code": graded.by_grade["A"][1], "reason": "亲属关系"}))  # fmt: skip
-    assert "只能为本部门的检查人员登记回避" in page.text
+    assert "只能为本部门（本区划）的检查人员登记回避" in page.text
     auditor = sign_in(accounts.users["auditor"])
     page = auditor.get("/admin/inspectors")
     assert page.status_code == 200
