@@ -12,15 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.fixtures.regions import CHANGXING
-from tests.fixtures.subject_accounts import SUBJECT_PASSWORD, anonymous_form, last_code
+from tests.fixtures.subject_accounts import SUBJECT_PASSWORD, anonymous_form, verified_account
 from tests.functional.regions.test_portal_regions import TODAY, Loaded, loaded, portal  # noqa: F401  (fixtures)
 
-from xinyong.accounts import activation
-from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
-from xinyong.actors import Actor
 from xinyong.inspections.models import InspectionPlan, PlanStatus
-from xinyong.subjects.models import Subject
 from xinyong.web.deps import SUBJECT_COOKIE
 
 PREFIX = f"/region/{CHANGXING}"
@@ -61,17 +57,7 @@ def _page(client: TestClient, path: str) -> str:
 
 
 def _account(db_session: Session, settings, protector, subject_id: int) -> SubjectAccount:  # type: ignore[no-untyped-def]
-    subject = db_session.get(Subject, subject_id)
-    assert subject is not None
-    account = accounts_service.sign_up(db_session, code=subject.uscc or "", name=subject.name,
-                                       contact=f"s{subject.id}@example.cn", password=SUBJECT_PASSWORD,
-                                       protector=protector, settings=settings)  # fmt: skip
-    accounts_service.verify(db_session, account_id=account.id, code=last_code(db_session), protector=protector)
-    _, code = activation.issue(db_session, subject_id=subject.id, actor=Actor.system("test"), channel="counter",
-                               settings=settings, protector=protector)  # fmt: skip
-    activation.redeem(db_session, account, code=code, settings=settings, protector=protector)
-    db_session.commit()
-    return account
+    return verified_account(db_session, subject_id, settings, protector)
 
 
 def test_public_pages_keep_the_prefix_in_every_link(portal: TestClient, loaded: Loaded) -> None:  # noqa: F811
