@@ -63,7 +63,7 @@ def actor_for_user(user: User) -> Actor:
         session = object_session(user)
         assert session is not None, "an account's scope is read from its database"
         region = user.region_code
-        scope = departments_service.scope_of(session, regions_service.tree(session).subtree(region))
+        scope = departments_service.region_scope(session, region)  # None for the platform's own region
     return Actor(
         label=f"user:{user.username}", kind="user", permissions=rules.role_permissions(user.role, department_active=active),
         department_id=user.department_id, is_department_bound=bound, user_id=user.id, region=region, scope=scope,

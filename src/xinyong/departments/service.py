@@ -112,6 +112,12 @@ def move_department(session: Session, department_id: int, *, region: str, actor:
     return department
 
 
+def region_scope(session: Session, region: str | None) -> DepartmentScope | None:
+    """The data scope of `region` and the regions under it; None when that is the whole platform."""
+    codes = regions.covered(session, region)
+    return None if codes is None else scope_of(session, codes)
+
+
 def scope_of(session: Session, codes: frozenset[str]) -> DepartmentScope:
     """The departments whose data was made in the regions `codes`, from the departments' moves."""
     return refcache.get(session, ("departments.scope", codes), lambda s: _load_scope(s, codes))

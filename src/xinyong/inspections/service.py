@@ -48,7 +48,6 @@ from xinyong.inspections.rules import Member, RosterEntry
 from xinyong.protect import Protector
 from xinyong.records import service as records_service
 from xinyong.records.models import BatchSource, Record, RecordStatus
-from xinyong.regions import service as regions_service
 from xinyong.subjects.models import KIND_LABELS, Subject, SubjectKind
 
 BUILTIN_SECTORS = Path(__file__).resolve().parent.parent / "catalog" / "sectors.toml"
@@ -483,11 +482,9 @@ def _region_scope(session: Session, actor: Actor | str | None) -> DepartmentScop
         return None
     if actor.scope is not None:
         return actor.scope
-    current = regions_service.tree(session)
-    root = current.root
-    if not actor.is_department_bound or actor.region is None or root is None or actor.region == root.code:
+    if not actor.is_department_bound:
         return None
-    return departments_service.scope_of(session, current.subtree(actor.region))
+    return departments_service.region_scope(session, actor.region)
 
 
 def get_plan(session: Session, plan_id: int, *, actor: Actor | str | None = None) -> InspectionPlan:

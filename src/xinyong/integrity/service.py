@@ -59,13 +59,7 @@ def _government_subject(session: Session, code: str, *, cfg: IntegrityConfig, pr
 def region_codes(session: Session, actor: Actor | None) -> frozenset[str] | None:
     """The regions whose government bodies' cases the actor sees (None: all). A county's users (its 信用办, its
     departments' staff) see their county's; the city's, and any install of one region, see every case."""
-    if actor is None:
-        return None
-    codes = regions_service.reachable(session, actor)
-    root = regions_service.tree(session).root
-    if codes is None or root is None or root.code in codes:
-        return None
-    return codes
+    return None if actor is None else regions_service.reachable(session, actor)
 
 
 def _in_regions(codes: frozenset[str], supervisor, created, subject_code):  # type: ignore[no-untyped-def]

@@ -19,7 +19,6 @@ from xinyong.records.models import (
     BatchProblem,
     Record,
 )
-from xinyong.regions import service as regions_service
 from xinyong.subjects.models import Subject
 
 # ----------------------------------------------------------------------------------- batches & records
@@ -51,11 +50,10 @@ def visible_subjects(session: Session, actor: Actor) -> ColumnElement[bool] | No
     up the subjects of its department's county (its own records are checked where they matter: revealing)."""
     clause: ColumnElement[bool] | None
     if actor.is_department_bound:
-        tree = regions_service.tree(session)
-        if actor.region is None or not tree.is_multi:
+        county = departments_service.region_scope(session, actor.region)
+        if county is None:
             return None
-        clause = departments_service.scope_of(session, tree.subtree(actor.region)).clause(
-            Record.department_id, Record.created_at)  # fmt: skip
+        clause = county.clause(Record.department_id, Record.created_at)
     else:
         clause = actor.reach(Record.department_id, Record.created_at)
     if clause is None:

@@ -242,6 +242,16 @@ def ensure_manages(session: Session, actor: Actor, code: str | None) -> None:
 
 def reachable(session: Session, actor: Actor) -> frozenset[str] | None:
     """The region codes the actor's data scope covers (None: all of them)."""
-    if actor.region is None:
+    return covered(session, actor.region)
+
+
+def covered(session: Session, region: str | None) -> frozenset[str] | None:
+    """`region` and the regions under it; None when that is the whole platform (no region, the root's, or an
+    install without a tree), so that callers add no condition at all."""
+    if region is None:
         return None
-    return tree(session).subtree(actor.region)
+    current = tree(session)
+    root = current.root
+    if root is None or region == root.code:
+        return None
+    return current.subtree(region)
