@@ -48,6 +48,7 @@ def normalize_name(name: str) -> str:
 
 
 _zhconv_lock = threading.Lock()
+_zhconv_module: ModuleType | None = None
 
 
 def _zhconv() -> ModuleType:
@@ -56,20 +57,26 @@ def _zhconv() -> ModuleType:
     zhconv locates its dictionary through pkg_resources when that can be imported, and importing
     pkg_resources (deprecated; it scans every installed distribution) cost 0.3–0.9 s, most of zhconv's start.
     Without it zhconv opens the same file next to its module, so the import is made with pkg_resources
-    unavailable, unless something else has already loaded it."""
-    module = sys.modules.get("zhconv")
+    unavailable, unless something else has already loaded it.
+
+    The module is kept here only once its import has finished: `sys.modules` holds it while another thread is
+    still running its body, and that half-made module has no `convert` yet."""
+    global _zhconv_module
+    module = _zhconv_module
     if module is not None:
         return module
     with _zhconv_lock:
-        blocked = "pkg_resources" not in sys.modules
-        if blocked:
-            sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # `from pkg_resources import` fails
-        try:
-            import zhconv
-        finally:
+        if _zhconv_module is None:
+            blocked = "pkg_resources" not in sys.modules
             if blocked:
-                del sys.modules["pkg_resources"]
-    return zhconv
+                sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # `from pkg_resources import` fails
+            try:
+                import zhconv
+            finally:
+                if blocked:
+                    del sys.modules["pkg_resources"]
+            _zhconv_module = zhconv
+        return _zhconv_module
 
 
 def load_conversion_tables() -> None:

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 
 from xinyong.codes import clean_display_name, mask_person_name, normalize_name
@@ -47,3 +50,33 @@ def test_clean_display_name():
 )
 def test_mask_person_name(name, masked):
     assert mask_person_name(name) == masked
+
+
+_FIRST_USE_IN_THREADS = """
+import sys, threading
+from xinyong.codes.names import normalize_name
+start = threading.Barrier(8)
+errors = []
+def compare(n):
+    try:
+        start.wait()
+        assert normalize_name(f"長興縣{n}") == f"长兴县{n}"
+    except BaseException as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=compare, args=(n,)) for n in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(errors)
+sys.exit(1 if errors else 0)
+"""
+
+
+def test_first_use_from_many_threads_at_once():
+    """The conversion module is imported on first use; threads that ask while another is still importing it
+    wait for the whole module rather than take the half-made one (seen as "no attribute 'convert'")."""
+    for _ in range(5):  # a fresh interpreter each time: the import happens once per process
+        done = subprocess.run([sys.executable, "-c", _FIRST_USE_IN_THREADS], capture_output=True, text=True,
+                              timeout=60)  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
