@@ -116,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics_networks = parse_networks(settings.metrics_networks)
     app.state.metrics = Metrics()
     app.state.metrics.registry.register(health.DatabaseFigures(engine))
+    if read_engine is not engine and read_engine.dialect.name == "postgresql":
+        app.state.metrics.registry.register(health.ReplicaFigures(engine, read_engine))
     app.state.portal_limiter = RateLimiter(settings.portal_rate_limit_requests,
                                            settings.portal_rate_limit_window_seconds)  # fmt: skip
     app.state.identity_limiter = AttemptLimiter(settings.activation_client_attempts, window_seconds=3600)

@@ -134,11 +134,17 @@ def make_engine(url: str, *, sqlite_cache_mb: int = 64, **kwargs: Any) -> Engine
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if "connect_timeout" not in make_url(url).query:
+        # libpq waits for the operating system's TCP timeout (minutes) on a server that is down: a page, a
+        # scrape or a job gets its error after this many seconds instead. The URL may set its own.
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **kwargs.get("connect_args", {})}
     engine = create_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping") and engine.dialect.name == "postgresql":
         _ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
     return engine
 
+
+CONNECT_TIMEOUT_SECONDS = 10
 
 # A pooled PostgreSQL connection is checked before use only after sitting idle this long.
 PING_AFTER_IDLE_SECONDS = 10.0

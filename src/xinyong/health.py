@@ -58,7 +58,22 @@ def ready(request: Request) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "database": "outdated",
                              "detail": "数据库版本与程序不一致，请运行 xinyong db upgrade",
                              "revision": sorted(revisions), "expected": sorted(expected)}, status_code=503)  # fmt: skip
-    return JSONResponse({"status": "ready", "database": "ok", "revision": sorted(revisions)})
+    answer: dict[str, Any] = {"status": "ready", "database": "ok", "revision": sorted(revisions)}
+    read_engine: Engine = request.app.state.read_engine
+    if read_engine is not engine:
+        # The replica serves the public pages only: the console, the APIs of keys and every write carry on
+        # without it, so its outage is reported here and in /metrics but does not take the server out of service.
+        answer["replica"] = "ok" if _answers(read_engine) else "error"
+    return JSONResponse(answer)
+
+
+def _answers(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # whatever the reason, it does not answer
+        return False
+    return True
 
 
 @router.get("/metrics", name="metrics", include_in_schema=False)
@@ -123,6 +138,46 @@ class DatabaseFigures(Collector):
                 last_ok.add_metric([job], _timestamp(succeeded))
             failing.add_metric([job], 1 if outcome == "failed" else 0)
         yield from (job_runs, last_ok, failing)
+
+
+class ReplicaFigures(Collector):
+    """How far the read replica that serves the public pages is behind the primary, read at each scrape.
+
+    `xinyong_read_replica_lag_bytes` is the primary's current WAL position less the replica's replayed one: 0
+    when the replica has applied everything. `xinyong_read_replica_replay_delay_seconds` is the age of the last
+    transaction the replica replayed while it is behind, 0 once it has caught up (an idle primary sends nothing
+    to replay, so the bare age would grow for ever). PostgreSQL only; with the replica unreachable only
+    `xinyong_read_replica_up 0` is given."""
+
+    def __init__(self, primary: Engine, replica: Engine) -> None:
+        self.primary = primary
+        self.replica = replica
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("xinyong_read_replica_up", "Whether the read replica answered the metrics' queries")
+        try:
+            with self.primary.connect() as connection:
+                position = connection.execute(text("SELECT pg_current_wal_lsn()::text")).scalar_one()
+            with self.replica.connect() as connection:
+                behind, age = connection.execute(
+                    text("SELECT pg_wal_lsn_diff(CAST(:position AS pg_lsn), pg_last_wal_replay_lsn()), "
+                         "EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"),
+                    {"position": position},
+                ).one()  # fmt: skip
+        except Exception:  # the scrape still answers, with the replica (or the primary) down
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        lag = max(0.0, float(behind or 0))
+        bytes_behind = GaugeMetricFamily("xinyong_read_replica_lag_bytes",
+                                         "WAL bytes the read replica has yet to replay")  # fmt: skip
+        bytes_behind.add_metric([], lag)
+        delay = GaugeMetricFamily("xinyong_read_replica_replay_delay_seconds",
+                                  "Age of the last replayed transaction while the replica is behind; 0 caught up")  # fmt: skip
+        delay.add_metric([], float(age or 0) if lag > 0 else 0.0)
+        yield from (bytes_behind, delay)
 
 
 def _text(value: Any) -> str:

@@ -19,6 +19,8 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -40,7 +42,11 @@ HTTP_MESSAGES = {
     422: "请求格式不正确",
     429: "请求过于频繁，请稍后再试",
     500: "系统内部错误，请稍后重试；如持续出现请联系平台管理员",
+    503: "数据库暂时无法访问，请稍后再试",
 }
+# An outage of the database (or of the replica the public pages read) is the service's, not a defect of the
+# request: 503 with a retry hint, whatever page asked. The server's log still gets the traceback.
+UNAVAILABLE_RETRY_SECONDS = 30
 CONSOLE = "/admin"
 
 
@@ -145,6 +151,9 @@ def _describe(exc: Exception, path: str) -> tuple[int, dict[str, Any], dict[str,
         headers.update(exc.headers or {})
         message = HTTP_MESSAGES.get(exc.status_code, "请求无法完成")
         return exc.status_code, {"code": f"http-{exc.status_code}", "message": message}, headers
+    if isinstance(exc, OperationalError | DisconnectionError | PoolTimeout):
+        headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+        return 503, {"code": "database-unavailable", "message": HTTP_MESSAGES[503]}, headers
     return 500, {"code": "internal-error", "message": HTTP_MESSAGES[500]}, headers
 
 

@@ -5,7 +5,9 @@ read public pages from the replica (`XINYONG_READ_DATABASE_URL`):
   replica, not the primary;
 - once replay runs, a revoked record leaves the portal within LAG_BOUND_SECONDS of the revoking commit (the lags
   measured are written to test-artifacts/replica-lag.json; docs/operations.md states the bound);
-- with the replica stopped, the public API fails while the routes of department keys, on the primary, still answer.
+- `/metrics` says how far behind the replica is (WAL bytes and the replay delay), and `/readyz` whether it answers;
+- with the replica stopped, the public API and pages answer 503 (a database outage, not a defect) while the routes
+  of department keys, on the primary, still answer and the server stays ready.
 
 The pair is started by scripts/pg-test-server.sh (start, start-replica) in directories of its own, whatever database
 the rest of the suite runs on; the test is skipped only when PostgreSQL's server programs are not installed."""
@@ -26,6 +28,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -48,6 +51,7 @@ SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "pg-test-server.sh"
 TODAY = date(2025, 10, 20)
 RECORDS = 12
 LAG_BOUND_SECONDS = 1.0
+METRICS_TOKEN = "replica-metrics-token-0123456789"
 
 pytestmark = pytest.mark.skipif(not glob.glob("/usr/lib/postgresql/*/bin/pg_basebackup"),
                                 reason="PostgreSQL's server programs (initdb, pg_ctl, pg_basebackup) are not installed")  # fmt: skip
@@ -79,6 +83,13 @@ def pair() -> Iterator[Pair]:
         shutil.rmtree(replica_dir, ignore_errors=True)
 
 
+def replica_figures(client: TestClient) -> dict[str, float]:
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert response.status_code == 200, response.text
+    return {sample.name: sample.value for family in text_string_to_metric_families(response.text)
+            for sample in family.samples if sample.name.startswith("xinyong_read_replica")}  # fmt: skip
+
+
 def _wait_for(engine: Engine, sql: str, expected: object, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -98,7 +109,7 @@ def test_the_portal_reads_the_replica_and_revocations_reach_it(pair: Pair, tmp_p
     migrate.upgrade(pair.primary_url)
     settings = Settings(database_url=pair.primary_url, read_database_url=pair.replica_url, secret_key=TEST_KEY,
                         secret_key_file=tmp_path / "unused.key", portal_rate_limit_requests=0,
-                        audit_checkpoint_file=tmp_path / "checkpoints.jsonl")  # fmt: skip
+                        audit_checkpoint_file=tmp_path / "checkpoints.jsonl", metrics_token=METRICS_TOKEN)  # fmt: skip
     protector = make_protector(settings)
     primary = make_engine(pair.primary_url)
     factory = audit_keys.attach(make_sessionmaker(primary), audit_keys_for_tests())
@@ -151,12 +162,22 @@ def test_the_portal_reads_the_replica_and_revocations_reach_it(pair: Pair, tmp_p
             assert record.status.value == "revoked"
         time.sleep(0.3)
         assert published(client, codes[0]) == 1
+        behind = replica_figures(client)
+        assert behind["xinyong_read_replica_up"] == 1
+        assert behind["xinyong_read_replica_lag_bytes"] > 0  # the revocation waits in the WAL
+        assert behind["xinyong_read_replica_replay_delay_seconds"] > 0
         with replica.connect() as conn:
             conn.execute(text("SELECT pg_wal_replay_resume()"))
         deadline = time.monotonic() + 10
         while published(client, codes[0]) != 0:
             assert time.monotonic() < deadline, "the revocation never reached the replica"
             time.sleep(0.01)
+        deadline = time.monotonic() + 10
+        while (caught_up := replica_figures(client))["xinyong_read_replica_lag_bytes"] != 0:
+            assert time.monotonic() < deadline, caught_up
+            time.sleep(0.05)
+        assert caught_up["xinyong_read_replica_replay_delay_seconds"] == 0
+        assert client.get("/readyz").json()["replica"] == "ok"
 
         # Replay running: how long after the revoking commit the record is gone from the portal.
         lags = []
@@ -175,9 +196,19 @@ def test_the_portal_reads_the_replica_and_revocations_reach_it(pair: Pair, tmp_p
         # Replica stopped: the public API cannot answer, a department key's route (on the primary) still does.
         _script("stop", pair.replica_dir)
         read_engine.dispose()
-        assert client.get(f"/api/v1/subjects/{codes[0]}").status_code == 500
+        unavailable = client.get(f"/api/v1/subjects/{codes[0]}")
+        assert unavailable.status_code == 503
+        assert unavailable.json()["error"] == {"code": "database-unavailable", "message": "数据库暂时无法访问，请稍后再试"}
+        assert unavailable.headers["Retry-After"] == "30"
+        page = client.get(f"/subjects/{codes[0]}")
+        assert page.status_code == 503
+        assert "数据库暂时无法访问，请稍后再试" in page.text
         refused = client.get("/api/v1/batches/1", headers={"Authorization": "Bearer xy_abcdefgh_not-a-secret"})
         assert refused.status_code == 401
+        ready = client.get("/readyz")
+        assert ready.status_code == 200  # the console and the keys' APIs still serve
+        assert ready.json()["replica"] == "error"
+        assert replica_figures(client) == {"xinyong_read_replica_up": 0}
     app.state.engine.dispose()
     read_engine.dispose()
     replica.dispose()

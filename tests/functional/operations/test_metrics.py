@@ -132,6 +132,8 @@ def test_readyz_ready_and_outdated(local: TestClient, ops_settings: Settings) ->
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready", "database": "ok",
                             "revision": migrate.database_revisions(ops_settings.database_url)}  # fmt: skip
+    # No replica configured: nothing said of one (tests/functional/db/test_streaming_replica.py has one).
+    assert not any(name.startswith("xinyong_read_replica") for name, _ in samples(local.get("/metrics").text))
     engine = make_engine(ops_settings.database_url)
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0001_platform_spine'"))
@@ -158,6 +160,16 @@ def test_readyz_503_when_the_database_is_unreachable(settings: Settings, tmp_pat
         metrics = client.get("/metrics")
         assert metrics.status_code == 200  # the scrape answers, and says the database is down
         assert samples(metrics.text)[("xinyong_database_up", ())] == 0
+        # The pages say the service is unavailable for a while: 503, not a defect's 500 (the server's log still
+        # gets the traceback, which this client would raise).
+        browser = TestClient(client.app, raise_server_exceptions=False)
+        page = browser.get("/search?q=测试科技")
+        assert page.status_code == 503
+        assert "数据库暂时无法访问，请稍后再试" in page.text
+        api = browser.get("/api/v1/subjects?q=测试科技")
+        assert api.status_code == 503
+        assert api.json()["error"]["code"] == "database-unavailable"
+        assert api.headers["Retry-After"] == "30"
 
 
 def test_readyz_503_on_a_database_never_migrated(settings: Settings, tmp_path: Path) -> None:
