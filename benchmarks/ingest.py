@@ -3,6 +3,7 @@
     python benchmarks/ingest.py                       # 200,000 rows, both shapes, SQLite and PostgreSQL, 3 rounds
     python benchmarks/ingest.py --db sqlite --shape distinct --rounds 5
     python benchmarks/ingest.py --rss-rows 1000000    # also: peak RSS of a 1,000,000-row import (CLI)
+    python benchmarks/ingest.py --scale 10000000      # only: rows/s at 10⁷ rows against 10⁵, peak RSS (CLI, SQLite)
 
 Two files ("shapes"), generated once and kept under benchmarks/out/:
 - `repeat`: UTF-8, column codes as headers, one subject for every four rows (a quarter of the rows create one);
@@ -266,11 +267,11 @@ def _tree_rss_kb(pid: int) -> tuple[int, int]:
     return sum(sizes), max(sizes, default=0)
 
 
-def measure_rss(rows: int, seed: int) -> dict:
+def measure_rss(rows: int, seed: int, shape: str = "repeat") -> dict:
     """Peak memory of the real CLI importing `rows` rows into a fresh SQLite database: the importing process
     and every process it starts (the validation worker, multiprocessing's helpers), summed, sampled every
     0.2 s; and the largest single process as the kernel counted it."""
-    path, department = make_csv(rows, seed)
+    path, department = make_csv(rows, seed, shape)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/rss.db"
         env = {**os.environ, "XINYONG_DATABASE_URL": url, "XINYONG_SECRET_KEY": KEY,
@@ -300,9 +301,37 @@ def measure_rss(rows: int, seed: int) -> dict:
         raise SystemExit(f"import failed ({process.returncode}): {output[-3000:]}")
     if peak_kb <= before:
         print("  (the largest process did not exceed earlier child processes: its figure is a lower bound)")
-    return {"rows": rows, "peak_rss_mb_all_processes": round(peak_total_kb / 1024),
+    return {"rows": rows, "shape": shape, "peak_rss_mb_all_processes": round(peak_total_kb / 1024),
             "peak_rss_mb_largest_process": round(peak_kb / 1024), "seconds": round(elapsed, 1),
             "rows_per_s": round(rows / elapsed), "summary": output.strip().splitlines()[0]}  # fmt: skip
+
+
+SCALE_BASE_ROWS = 100_000
+
+
+def scale(rows: int, seed: int) -> None:
+    """Issue 18's scaling target: rows/s of a ROWS-row import within 20 % of a 100,000-row one, in bounded
+    memory. Both are the real CLI on files where every row is a new organisation (GBK, Chinese headers), into
+    fresh SQLite databases; the small import runs before and after the large one, and its median is the base."""
+    for size in (SCALE_BASE_ROWS, rows):
+        path, _ = make_csv(size, seed, "distinct")
+        print(f"Input: {path.name} ({path.stat().st_size / 1e6:,.0f} MB)", flush=True)
+    small = [measure_rss(SCALE_BASE_ROWS, seed, "distinct")]
+    print(f"  {SCALE_BASE_ROWS:,} rows: {small[0]}", flush=True)
+    large = measure_rss(rows, seed, "distinct")
+    print(f"  {rows:,} rows: {large}", flush=True)
+    small.append(measure_rss(SCALE_BASE_ROWS, seed, "distinct"))
+    print(f"  {SCALE_BASE_ROWS:,} rows again: {small[1]}", flush=True)
+    base = statistics.median(run["rows_per_s"] for run in small)
+    result = {"base_rows": SCALE_BASE_ROWS, "base_rows_per_s": round(base), "base_runs": small, "large": large,
+              "ratio": round(large["rows_per_s"] / base, 3), "load_average": os.getloadavg()}  # fmt: skip
+    print("\n| rows | rows/s | peak RSS, all processes (MB) | largest process (MB) |\n|---|---:|---:|---:|")
+    for run in [*small, large]:
+        print(f"| {run['rows']:,} | {run['rows_per_s']:,} | {run['peak_rss_mb_all_processes']:,} "
+              f"| {run['peak_rss_mb_largest_process']:,} |")  # fmt: skip
+    print(f"\n{rows:,} rows ÷ {SCALE_BASE_ROWS:,} rows (median of two): **{result['ratio']:.2f}** (target ≥ 0.8)")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"ingest-scale-{rows}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 def start_postgres() -> tuple[str, str]:
@@ -320,7 +349,13 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--shape", choices=[*SHAPES, "both"], default="both")
     parser.add_argument("--rss-rows", type=int, default=0, help="also measure peak RSS importing this many rows")
+    parser.add_argument("--scale", type=int, default=0, metavar="ROWS",
+                        help="only the scaling run: the CLI imports 100,000 distinct-subject rows, then ROWS, each "
+                             "into a fresh SQLite database; rows/s of each, their ratio and peak RSS")  # fmt: skip
     args = parser.parse_args()
+    if args.scale:
+        scale(args.scale, args.seed)
+        return
 
     shapes = SHAPES if args.shape == "both" else (args.shape,)
     inputs = {}
