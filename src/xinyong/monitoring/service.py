@@ -207,19 +207,17 @@ def _region_totals(session: Session, defs: Definitions, actor: Actor | None, row
     anchor = (actor.region if actor is not None else None) or (current.root.code if current.root else None)
     if anchor is None or current.get(anchor) is None:
         return []
-    children = current.children(anchor)
+    lines = current.breakdown(anchor)
     groups: dict[str, list[DepartmentMonth]] = {}
     for row in rows:
-        region = row.department.region
-        home = next((c.code for c in children if region is not None and region in current.subtree(c.code)), anchor)
-        groups.setdefault(home, []).append(row)
+        groups.setdefault(current.group_of(lines, row.department.region).code, []).append(row)
     totals = []
-    for code in [c.code for c in children] + [anchor]:
-        if code not in groups and (code == anchor or not children or narrowed):
+    for line in lines:
+        if line.code not in groups and (line.is_own or narrowed):
             continue
-        members = groups.get(code, [])
-        name = current.nodes[code].name + ("（本级）" if code == anchor and children else "")
-        totals.append(RegionTotal(code, name, _sum_rows(defs, members, blank, unavailable, name), len(members)))
+        members = groups.get(line.code, [])
+        totals.append(RegionTotal(line.code, line.name, _sum_rows(defs, members, blank, unavailable, line.name),
+                                  len(members)))
     return totals
 
 

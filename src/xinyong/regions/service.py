@@ -35,6 +35,17 @@ class Node:
 
 
 @dataclass(frozen=True)
+class Group:
+    """A line of a per-region summary: a region directly under the one summed (with the regions under it), or
+    that region's own departments (`is_own`, "本级")."""
+
+    code: str
+    name: str
+    codes: frozenset[str]
+    is_own: bool = False
+
+
+@dataclass(frozen=True)
 class RegionTree:
     """Every registered region. Empty on an install that never registered one: it then serves one region, its
     own, and nothing is scoped by region."""
@@ -86,6 +97,20 @@ class RegionTree:
             depth, node = stack.pop()
             yield depth, node
             stack.extend((depth + 1, child) for child in reversed(self.children(node.code)))
+
+    def breakdown(self, code: str) -> list[Group]:
+        """The lines a region's figures are summed in: one per region directly under it (a city: its counties),
+        then its own departments ("湖州市（本级）"; named plainly when nothing is under it). A department counts in
+        the line whose `codes` hold its region (`group_of`)."""
+        children = self.children(code)
+        node = self.nodes.get(code)
+        own = (node.name if node else code) + ("（本级）" if children else "")
+        return [Group(c.code, c.name, self.subtree(c.code)) for c in children] + [Group(code, own, frozenset({code}), True)]
+
+    @staticmethod
+    def group_of(groups: list[Group], region: str | None) -> Group:
+        """The line of `breakdown` a department of `region` counts in: its county's, else the region's own."""
+        return next((g for g in groups if not g.is_own and region is not None and region in g.codes), groups[-1])
 
     def by_host(self, host: str) -> Node | None:
         return next((n for n in self.nodes.values() if n.host and n.host == host), None)
