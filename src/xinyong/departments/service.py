@@ -112,6 +112,22 @@ def move_department(session: Session, department_id: int, *, region: str, actor:
     return department
 
 
+def region_at(session: Session, department_id: int, at: datetime | None = None) -> str | None:
+    """The region the department was in at `at` (now when None): where what it made then belongs, and whose
+    working days counted its deadlines then."""
+    department = session.get(Department, department_id)
+    if department is None:
+        return None
+    if at is not None:
+        # The first move after `at` says where the department was before it.
+        later = session.scalars(select(DepartmentMove).where(DepartmentMove.department_id == department_id,
+                                                             DepartmentMove.moved_at > at)
+                                .order_by(DepartmentMove.moved_at, DepartmentMove.id).limit(1)).first()  # fmt: skip
+        if later is not None:
+            return later.from_region
+    return department.region
+
+
 def region_scope(session: Session, region: str | None) -> DepartmentScope | None:
     """The data scope of `region` and the regions under it; None when that is the whole platform."""
     codes = regions.covered(session, region)

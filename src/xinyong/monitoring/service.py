@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 from xinyong.actors import Actor
 from xinyong.alerts import service as alerts
 from xinyong.alerts.models import Alert
+from xinyong.calendar.rules import WorkdayCalendar
 from xinyong.calendar.service import load_calendar
 from xinyong.clock import today as china_today
 from xinyong.commitments import measures as commitment_measures
 from xinyong.config import Settings
+from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.errors import InvalidInput, NotFound, PermissionDenied
 from xinyong.intake import service as intake_service
@@ -98,9 +100,24 @@ class Gathered:
         return self.measures.get(key, dict(self.blank))
 
 
+class Calendars:
+    """Each department's working-day calendar: its region's (the platform's days corrected by the county's local
+    days), the region it was in when the object counted was made; loaded once per region."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._loaded: dict[str | None, WorkdayCalendar] = {}
+
+    def __call__(self, department_id: int | None, at: datetime | None = None) -> WorkdayCalendar:
+        region = None if department_id is None else departments_service.region_at(self._session, department_id, at)
+        if region not in self._loaded:
+            self._loaded[region] = load_calendar(self._session, region=region)
+        return self._loaded[region]
+
+
 def _gather(session: Session, defs: Definitions, *, scope: str, month: Month, settings: Settings,
             today: date, regions: frozenset[str] | None = None) -> Gathered:  # fmt: skip
-    calendar = load_calendar(session)
+    calendars = Calendars(session)
     measures: dict[int | None, dict[str, int | None]] = {}
     unavailable: dict[str, str] = {}
     available: list[str] = []
@@ -114,7 +131,7 @@ def _gather(session: Session, defs: Definitions, *, scope: str, month: Month, se
         # City-level sources (政务诚信) count what lies in `regions` (None: everywhere).
         extra = {"regions": regions} if scope == "city" else {}
         found = PROVIDERS[source.provider](session, start=month.start, end=month.end, today=today, settings=settings,
-                                           definitions=defs, calendar=calendar, **extra)  # fmt: skip
+                                           definitions=defs, calendars=calendars, **extra)  # fmt: skip
         for key, counts in found.items():
             target = measures.setdefault(key, {})
             for name in source.measures:
@@ -308,7 +325,7 @@ def drilldown(session: Session, *, month: Month, department_id: int, kind: str, 
         raise NotFound(what="该部门的考核明细")
     departments_for(session, None, department_id)
     return sources.DRILLDOWNS[kind](session, department_id, month.start, month.end, settings=settings,
-                                    definitions=definitions(settings), calendar=load_calendar(session),
+                                    definitions=definitions(settings), calendars=Calendars(session),
                                     today=today or china_today())  # fmt: skip
 
 
