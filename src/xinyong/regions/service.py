@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from sqlalchemy import column as sa_column
 from sqlalchemy import select, update
@@ -19,6 +20,7 @@ from xinyong.actors import Actor
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.codes import clean_display_name
+from xinyong.config import Settings
 from xinyong.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
 from xinyong.regions import rules
 from xinyong.regions.models import Region
@@ -268,6 +270,24 @@ def ensure_manages(session: Session, actor: Actor, code: str | None) -> None:
 def reachable(session: Session, actor: Actor) -> frozenset[str] | None:
     """The region codes the actor's data scope covers (None: all of them)."""
     return covered(session, actor.region)
+
+
+def portal_url(session: Session, settings: Settings, region: str | None) -> str | None:
+    """The public address of `region`'s portal, for links that leave the platform (e-mails): the region's own host
+    name when it has one (with the scheme of the platform's address, https by default); else the platform's
+    address (`XINYONG_REPORTS_PUBLIC_URL`) followed by `/region/<code>` for a region that is not the root. None
+    when neither is known: a link must not point at an address the platform does not answer on."""
+    base = settings.reports_public_url.strip().rstrip("/")
+    current = tree(session)
+    node = current.get(region)
+    if node is not None and node.host:
+        return f"{(urlsplit(base).scheme if base else '') or 'https'}://{node.host}"
+    if not base:
+        return None
+    root = current.root
+    if node is None or root is None or node.code == root.code:
+        return base
+    return f"{base}/region/{node.code}"
 
 
 def covered(session: Session, region: str | None) -> frozenset[str] | None:
