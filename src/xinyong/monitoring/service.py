@@ -107,9 +107,14 @@ class Calendars:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._loaded: dict[str | None, WorkdayCalendar] = {}
+        self._timelines: dict[int, departments_service.RegionTimeline] = {}
 
     def __call__(self, department_id: int | None, at: datetime | None = None) -> WorkdayCalendar:
-        region = None if department_id is None else departments_service.region_at(self._session, department_id, at)
+        region = None
+        if department_id is not None:
+            if department_id not in self._timelines:
+                self._timelines[department_id] = departments_service.region_timeline(self._session, department_id)
+            region = self._timelines[department_id].at(at)
         if region not in self._loaded:
             self._loaded[region] = load_calendar(self._session, region=region)
         return self._loaded[region]
