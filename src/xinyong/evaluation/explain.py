@@ -231,6 +231,7 @@ def explain(session: Session, subject: Subject, *, settings: Settings, today: da
     explanation = Explanation(subject, run, model, row.score, grade, row.override,
                               _override_text(model, row.override), views, [], [],
                               mirror.score == row.score and mirror.grade == row.grade)  # fmt: skip
+
     def shown(item: Evidence) -> bool:
         return within is None or within.covers(item.department_id, item.made_at)
 
@@ -310,8 +311,8 @@ def _repairs(session: Session, explanation: Explanation, model: spec.Model, reco
                 eligibility = repair_service.list_eligibility_of(session, entry, settings=settings, today=today)
                 changed = [e if e.id != item.id else replace(e, state="removed", ended_on=as_of) for e in entries]
                 result = rules.evaluate(model, records, changed, as_of)
-                kind, what = "list-repair", f"申请信用修复提前移出“{item.title}”" if shown(item) else (
-                    f"{OTHER_REGIONS} 1 条（名单）申请信用修复提前移出")
+                kind, what = "list-repair", (f"申请信用修复提前移出“{item.title}”" if shown(item)
+                                             else f"{OTHER_REGIONS} 1 条（名单）申请信用修复提前移出名单")
             else:
                 assert isinstance(source, spec.RecordSource)
                 if source.repaired != "exclude":

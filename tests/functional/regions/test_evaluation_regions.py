@@ -14,29 +14,35 @@ from tests.fixtures.regions import Regional
 
 from xinyong.config import Settings
 from xinyong.protect import Protector
-from xinyong.records.models import Record
 
 TODAY = date(2025, 10, 20)
 DEQING_DOC, CHANGXING_DOC = "德市监罚〔2025〕71号", "长市监罚〔2024〕72号"
 
 
-@pytest.fixture
-def evaluated(db_session: Session, console_settings: Settings, protector: Protector,
-              regional: Regional) -> tuple[int, dict[str, Record]]:  # fmt: skip
-    """One company fined in 德清县 (一般, this year) and in 长兴县 (严重, more than a year ago); one evaluation run."""
+def _fined(db_session: Session, settings: Settings, protector: Protector, regional: Regional) -> tuple[str, str]:
+    """One company fined in 德清县 (一般, this year) and in 长兴县 (严重, more than a year ago)."""
     lf.load_types(db_session, regional.accounts.dept_a, regional.dept_c)
-    ef.load_builtin_model(db_session, console_settings)
+    ef.load_builtin_model(db_session, settings)
     company = ef.company(41)
-    records = {
-        "deqing": ef.penalty(db_session, console_settings, protector, regional.accounts.dept_a, company,
-                             tier="一般", decided=date(2025, 6, 2), today=TODAY, doc_no=DEQING_DOC),
-        "changxing": ef.penalty(db_session, console_settings, protector, regional.dept_c, company,
-                                tier="严重", decided=date(2024, 9, 2), today=TODAY, doc_no=CHANGXING_DOC),
-    }  # fmt: skip
-    run = ef.run(db_session, console_settings, TODAY)
+    ef.penalty(db_session, settings, protector, regional.accounts.dept_a, company, tier="一般", decided=date(2025, 6, 2),
+               today=TODAY, doc_no=DEQING_DOC)  # fmt: skip
+    ef.penalty(db_session, settings, protector, regional.dept_c, company, tier="严重", decided=date(2024, 9, 2),
+               today=TODAY, doc_no=CHANGXING_DOC)  # fmt: skip
+    db_session.commit()
+    return company
+
+
+def _run(db_session: Session, settings: Settings, company: tuple[str, str]) -> int:
+    run = ef.run(db_session, settings, TODAY)
     assert run.status == "completed"
     db_session.commit()
-    return ef.subject_id(db_session, company[0]), records
+    return ef.subject_id(db_session, company[0])
+
+
+@pytest.fixture
+def evaluated(db_session: Session, console_settings: Settings, protector: Protector, regional: Regional) -> int:
+    """The fined company's id, after one evaluation run."""
+    return _run(db_session, console_settings, _fined(db_session, console_settings, protector, regional))
 
 
 def _page(sign_in, user, subject_id: int) -> str:  # type: ignore[no-untyped-def]
@@ -46,7 +52,7 @@ def _page(sign_in, user, subject_id: int) -> str:  # type: ignore[no-untyped-def
 
 
 def test_the_city_sees_every_record_by_name(evaluated, regional, sign_in) -> None:  # type: ignore[no-untyped-def]
-    subject_id, _records = evaluated
+    subject_id = evaluated
     text = _page(sign_in, regional.users["platform_admin"], subject_id)
     assert DEQING_DOC in text
     assert CHANGXING_DOC in text
@@ -59,7 +65,7 @@ def test_the_city_sees_every_record_by_name(evaluated, regional, sign_in) -> Non
     ("county_auditor_c", CHANGXING_DOC, DEQING_DOC),  # 长兴县's auditor
 ])  # fmt: skip
 def test_a_county_sees_the_other_countys_records_only_counted(evaluated, regional, sign_in, viewer, own, other) -> None:  # type: ignore[no-untyped-def]
-    subject_id, _records = evaluated
+    subject_id = evaluated
     city = _page(sign_in, regional.users["platform_admin"], subject_id)
     text = _page(sign_in, regional.users[viewer], subject_id)
     assert own in text
@@ -77,7 +83,7 @@ def test_the_hidden_records_points_and_prospects_are_counted_not_named(db_sessio
     from xinyong.evaluation import explain
     from xinyong.subjects.models import Subject
 
-    subject_id, _records = evaluated
+    subject_id = evaluated
     subject = db_session.get(Subject, subject_id)
     everything = explain.explain(db_session, subject, settings=console_settings, today=TODAY)
     county = explain.explain_for(db_session, subject, actor=actor_for_user(regional.users["county_admin"]),
@@ -95,3 +101,18 @@ def test_the_hidden_records_points_and_prospects_are_counted_not_named(db_sessio
     assert "其他区县记录 1 条完成信用修复（停止公示）" in told
 
 
+
+
+def test_another_countys_list_entry_is_counted_not_named(db_session, console_settings, protector, regional,  # type: ignore[no-untyped-def]
+                                                         sign_in) -> None:
+    company = _fined(db_session, console_settings, protector, regional)
+    entry = lf.listed(db_session, console_settings, protector, regional.dept_c, company[0], today=TODAY,
+                      type_key="watch")  # fmt: skip
+    subject_id = _run(db_session, console_settings, company)
+    city = _page(sign_in, regional.users["platform_admin"], subject_id)
+    assert entry.decision_no in city
+    county = _page(sign_in, regional.users["county_admin"], subject_id)
+    assert entry.decision_no not in county
+    assert county.count('data-testid="other-regions"') == 2  # the 长兴县 penalty and the 长兴县 listing
+    changxing = _page(sign_in, regional.users["county_auditor_c"], subject_id)
+    assert entry.decision_no in changxing
