@@ -347,8 +347,9 @@ class Settings(BaseSettings):
     reports_public_url: str = Field(
         default="",
         description="The portal's public address (e.g. https://credit.example.gov.cn), printed in each report's QR "
-        "code and verification link. Empty: the address a request came to; the command line then prints "
-        "http://127.0.0.1:8000.",
+        "code and verification link, and the base of the links in notification e-mails (a county without a host "
+        "name of its own adds /region/<code>). Empty: the address a request came to; the command line then prints "
+        "http://127.0.0.1:8000; e-mails link only to counties with a host name.",
     )
     reports_max_items: int = Field(
         default=500, ge=1, le=5000, description="Most records a report lists per record type; the others are counted."

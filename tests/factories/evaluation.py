@@ -48,7 +48,8 @@ def penalty(session: Session, settings: Settings, protector: Protector, dept: De
     doc_no = doc_no or f"德评罚〔{decided.year}〕{next(_serial)}号"
     row = penalty_row(CF_XDR_MC=subject[1], CF_XDR_SHXYM=subject[0], CF_WSH=doc_no, CF_CFLB=categories,
                       CF_NR_FK=fine or "", CF_JDRQ=decided.isoformat(),
-                      CF_XDR_LB="个体工商户" if individual else "法人及非法人组织")  # fmt: skip
+                      CF_XDR_LB="个体工商户" if individual else "法人及非法人组织", CF_CFJG=dept.name, CF_CFJGDM=dept.code,
+                      CF_SJLY=dept.name, CF_SJLYDM=dept.code)  # fmt: skip
     result = records_service.import_rows(session, [row], settings=settings, protector=protector, record_type="penalty",
                                          department=dept, actor=SYSTEM, today=today)  # fmt: skip
     assert result.created == 1, result

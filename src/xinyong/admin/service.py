@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from xinyong.auth.models import User
 from xinyong.auth.service import ensure, ensure_department
 from xinyong.codes import mask_id_numbers, normalize_name
 from xinyong.db import utcnow
+from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.errors import InvalidInput, NotFound, PermissionDenied
 from xinyong.protect import Protector
@@ -64,14 +65,16 @@ def acting_department(session: Session, actor: Actor, requested_id: int | None) 
 
 
 @dataclass
-class Dashboard:
-    department: Department | None
-    batches: list[Batch]
+class Figures:
+    """Rows reported over the dashboard's days, and how many were refused or reported late."""
+
     rows: int
     rejected: int
     late: int
-    accepted: int
-    days: int
+
+    @property
+    def accepted(self) -> int:
+        return self.rows - self.rejected
 
     @property
     def rejection_rate(self) -> float | None:
@@ -82,20 +85,84 @@ class Dashboard:
         return self.late / self.accepted if self.accepted else None
 
 
+@dataclass
+class RegionFigures:
+    """One line of the dashboard's 分区划 table: a county (or the city's own departments) and its figures."""
+
+    code: str
+    name: str
+    figures: Figures
+
+
+@dataclass
+class Dashboard:
+    department: Department | None
+    batches: list[Batch]
+    rows: int
+    rejected: int
+    late: int
+    accepted: int
+    days: int
+    regions: list[RegionFigures] = field(default_factory=list)  # per county, for a city-level user only
+    total_name: str = "全市合计"
+
+    @property
+    def rejection_rate(self) -> float | None:
+        return self.rejected / self.rows if self.rows else None
+
+    @property
+    def lateness_rate(self) -> float | None:
+        return self.late / self.accepted if self.accepted else None
+
+
+def _figures(session: Session, since: datetime, condition: ColumnElement[bool] | None) -> Figures:
+    query = select(func.coalesce(func.sum(Batch.rows_read), 0), func.coalesce(func.sum(Batch.rejected), 0),
+                   func.coalesce(func.sum(Batch.late), 0)).where(Batch.started_at >= since)  # fmt: skip
+    if condition is not None:
+        query = query.where(condition)
+    rows, rejected, late = session.execute(query).one()
+    return Figures(int(rows), int(rejected), int(late))
+
+
+def _region_figures(session: Session, actor: Actor, since: datetime) -> tuple[list[RegionFigures], str]:
+    """The dashboard's figures per region directly under the actor's (the lines of the monitoring page's
+    分区划汇总, `RegionTree.breakdown`), and the total's name. Each line counts a batch where its department's
+    data was made when the batch started (as a county's own dashboard does), so the lines add up to the total.
+    None for a county (nothing is under it) or a department's account: their figures are their own."""
+    current = regions_service.tree(session)
+    root = current.root
+    anchor = actor.region or (root.code if root is not None else None)
+    if actor.is_department_bound or not current.is_multi or anchor is None or current.get(anchor) is None:
+        return [], ""
+    lines = current.breakdown(anchor)
+    if all(line.is_own for line in lines):
+        return [], ""
+    out = []
+    for line in lines:
+        scope = departments_service.scope_of(session, line.codes)
+        if line.is_own and not scope.always and not scope.periods:
+            continue  # the city has no departments of its own
+        out.append(RegionFigures(line.code, line.name,
+                                 _figures(session, since, scope.clause(Batch.department_id, Batch.started_at))))
+    total = "全市合计" if root is not None and anchor == root.code else f"{current.nodes[anchor].name}合计"
+    return out, total
+
+
 def dashboard(session: Session, actor: Actor, *, department_id: int | None = None, days: int = 30) -> Dashboard:
     ensure(actor, Permission.DASHBOARD_READ)
     department = department_for(session, actor, department_id)
     since = utcnow() - timedelta(days=days)
-    query = select(func.coalesce(func.sum(Batch.rows_read), 0), func.coalesce(func.sum(Batch.rejected), 0),
-                   func.coalesce(func.sum(Batch.late), 0)).where(Batch.started_at >= since)  # fmt: skip
+    condition: ColumnElement[bool] | None
     if department is not None:
-        query = query.where(Batch.department_id == department.id)
-    elif (clause := actor.reach(Batch.department_id, Batch.started_at)) is not None:
-        query = query.where(clause)  # a county's figures are its own; the city's sum its counties
-    rows, rejected, late = session.execute(query).one()
+        condition = Batch.department_id == department.id
+    else:
+        condition = actor.reach(Batch.department_id, Batch.started_at)  # a county's figures are its own
+    total = _figures(session, since, condition)
+    regions, total_name = _region_figures(session, actor, since) if department is None else ([], "")
     batches = records_service.list_batches(session, department=department, limit=10,
                                            within=actor.reach(Batch.department_id, Batch.started_at))  # fmt: skip
-    return Dashboard(department, batches, int(rows), int(rejected), int(late), int(rows) - int(rejected), days)
+    return Dashboard(department, batches, total.rows, total.rejected, total.late, total.accepted, days, regions,
+                     total_name)
 
 
 # ------------------------------------------------------------------------------------------ batches

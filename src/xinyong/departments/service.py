@@ -112,6 +112,36 @@ def move_department(session: Session, department_id: int, *, region: str, actor:
     return department
 
 
+@dataclass(frozen=True)
+class RegionTimeline:
+    """Where a department has been: its region now, and each move as (when, the region it left)."""
+
+    current: str | None
+    moves: tuple[tuple[datetime, str], ...] = ()
+
+    def at(self, when: datetime | None) -> str | None:
+        """The region at `when` (now when None): the first move after it says where the department was before."""
+        if when is not None:
+            for moved_at, before in self.moves:
+                if moved_at > when:
+                    return before
+        return self.current
+
+
+def region_timeline(session: Session, department_id: int) -> RegionTimeline:
+    department = session.get(Department, department_id)
+    moves = session.execute(select(DepartmentMove.moved_at, DepartmentMove.from_region)
+                            .where(DepartmentMove.department_id == department_id)
+                            .order_by(DepartmentMove.moved_at, DepartmentMove.id)).all()  # fmt: skip
+    return RegionTimeline(department.region if department is not None else None, tuple((m, r) for m, r in moves))
+
+
+def region_at(session: Session, department_id: int, at: datetime | None = None) -> str | None:
+    """The region the department was in at `at` (now when None): where what it made then belongs, and whose
+    working days counted its deadlines then."""
+    return region_timeline(session, department_id).at(at)
+
+
 def region_scope(session: Session, region: str | None) -> DepartmentScope | None:
     """The data scope of `region` and the regions under it; None when that is the whole platform."""
     codes = regions.covered(session, region)

@@ -47,5 +47,5 @@ def subject_page(request: Request, session: DbSession, settings: AppSettings, to
                  subject_id: Id, run: IdQuery = None) -> Response:  # fmt: skip
     subject = explain.find_subject(session, subject_id)
     chosen = service.get_run(session, run)[0] if run else None
-    explanation = explain.explain(session, subject, settings=settings, today=today, run=chosen)
+    explanation = explain.explain_for(session, subject, actor=actor, settings=settings, today=today, run=chosen)
     return render(request, "admin/evaluation/subject.html", {"subject": subject, "e": explanation})

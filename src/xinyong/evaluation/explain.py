@@ -8,13 +8,15 @@ or of the indicator's age window).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xinyong.actors import Actor, DepartmentScope
 from xinyong.catalog import load_catalog
 from xinyong.config import Settings
 from xinyong.departments import service as departments_service
@@ -29,6 +31,7 @@ from xinyong.repair import service as repair_service
 from xinyong.subjects.models import Subject
 
 HORIZON_DAYS = 5 * 366  # expiries further away are not worth a prediction
+OTHER_REGIONS = "其他区县记录"
 MAX_PROSPECTS = 8
 REPAIRABLE = ("eligible", "not-yet")
 
@@ -47,6 +50,8 @@ class Evidence:
     counts_until: date | None  # last day it counts towards the indicator, when that day is known
     repair: str | None = None  # repair eligibility message, for repairable records
     repair_code: str | None = None
+    department_id: int | None = None  # who made it, and when: whether a county's viewer may see which it is
+    made_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,10 +72,12 @@ class IndicatorView:
     hits: int
     measure: str | None
     evidence: list[Evidence] = field(default_factory=list)
+    others: int = 0  # records counted here that were made outside the viewer's county (not named)
+    others_points: int | None = None  # what they scored together, where each record scores on its own
 
     @property
     def more(self) -> int:
-        return max(0, self.hits - len(self.evidence))
+        return max(0, self.hits - len(self.evidence) - self.others)
 
     @property
     def is_capped(self) -> bool:
@@ -80,7 +87,8 @@ class IndicatorView:
         i = self.indicator
         return {"key": i.key, "name": i.name, "path": self.path, "direction": i.direction, "weight": i.weight,
                 "points": self.points, "hits": self.hits, "measure": self.measure, "basis": i.basis,
-                "records": [e.as_dict() for e in self.evidence]}  # fmt: skip
+                "records": [e.as_dict() for e in self.evidence], "other_region_records": self.others,
+                "other_region_points": self.others_points}  # fmt: skip
 
 
 @dataclass
@@ -176,8 +184,13 @@ def counts_until(source: spec.RecordSource, fact: RecordFact, as_of: date) -> da
 
 
 def explain(session: Session, subject: Subject, *, settings: Settings, today: date,
-            run: EvaluationRun | None = None) -> Explanation | None:  # fmt: skip
-    """The subject's grade in `run` (default: the latest completed run), explained; None if not evaluated."""
+            run: EvaluationRun | None = None, within: DepartmentScope | None = None) -> Explanation | None:  # fmt: skip
+    """The subject's grade in `run` (default: the latest completed run), explained; None if not evaluated.
+
+    `within`: a county viewer's region (`departments.service.region_scope`). The grade is the city's, over every
+    county's records, but the records and list entries made outside `within` are not named: each indicator counts
+    them (`others`, with their points), and what would change the grade says "其他区县记录" instead of their
+    文书号."""
     run = run or service.latest_run(session)
     if run is None or run.status != RunStatus.COMPLETED.value:
         return None
@@ -218,9 +231,29 @@ def explain(session: Session, subject: Subject, *, settings: Settings, today: da
     explanation = Explanation(subject, run, model, row.score, grade, row.override,
                               _override_text(model, row.override), views, [], [],
                               mirror.score == row.score and mirror.grade == row.grade)  # fmt: skip
-    _repairs(session, explanation, model, records, entries, record_rows, entry_rows, settings=settings, today=today)
-    _expiries(explanation, model, records, entries)
+
+    def shown(item: Evidence) -> bool:
+        return within is None or within.covers(item.department_id, item.made_at)
+
+    _repairs(session, explanation, model, records, entries, record_rows, entry_rows, settings=settings, today=today,
+             shown=shown)  # fmt: skip
+    _expiries(explanation, model, records, entries, shown=shown)
+    for view in explanation.indicators:
+        hidden = [item for item in view.evidence if not shown(item)]
+        if hidden:
+            view.evidence = [item for item in view.evidence if shown(item)]
+            view.others = len(hidden)
+            scores = [item.points for item in hidden]
+            view.others_points = None if None in scores else sum(p for p in scores if p is not None)
     return explanation
+
+
+def explain_for(session: Session, subject: Subject, *, actor: Actor, settings: Settings, today: date,
+                run: EvaluationRun | None = None) -> Explanation | None:  # fmt: skip
+    """The explanation a console account reads: a county's accounts (its 信用办, auditor, or a department's staff)
+    see the grade and every indicator's points, and the records of their own county by name; the city's see all."""
+    within = departments_service.region_scope(session, actor.region)
+    return explain(session, subject, settings=settings, today=today, run=run, within=within)
 
 
 def _evidence(indicator: spec.Indicator, item_id: int, own: dict[int, int], record_rows: dict[int, Any],
@@ -231,13 +264,14 @@ def _evidence(indicator: spec.Indicator, item_id: int, own: dict[int, int], reco
         entry, list_type = entry_rows[item_id]
         return Evidence(item_id, True, list_type.name, entry.decision_no or entry.source_ref or "",
                         departments.get(entry.department_id, entry.source or ""), entry.valid_from, None, None,
-                        points, entry.valid_until)  # fmt: skip
+                        points, entry.valid_until, department_id=entry.department_id, made_at=entry.created_at)  # fmt: skip
     record = record_rows[item_id]
     title = catalog.types[record.record_type].name if record.record_type in catalog.types else record.record_type
     assert isinstance(indicator.source, spec.RecordSource)
     return Evidence(item_id, False, title, record.doc_no, departments.get(record.department_id, ""),
                     record.decision_date, record.tier, record.publish_until, points,
-                    counts_until(indicator.source, facts[item_id], as_of))  # fmt: skip
+                    counts_until(indicator.source, facts[item_id], as_of), department_id=record.department_id,
+                    made_at=record.created_at)  # fmt: skip
 
 
 def _override_text(model: spec.Model, code: str | None) -> str | None:
@@ -260,7 +294,7 @@ def _prospect(kind: str, on: date | None, reason: str, result: rules.SubjectResu
 
 def _repairs(session: Session, explanation: Explanation, model: spec.Model, records: list[RecordFact],
              entries: list[EntryFact], record_rows: dict[int, Any], entry_rows: dict[int, Any], *,
-             settings: Settings, today: date) -> None:  # fmt: skip
+             settings: Settings, today: date, shown: Callable[[Evidence], bool]) -> None:  # fmt: skip
     """For each repairable record (or list entry) behind a deduction: the score and grade once repaired."""
     as_of = explanation.run.as_of
     seen: set[tuple[bool, int]] = set()
@@ -277,7 +311,8 @@ def _repairs(session: Session, explanation: Explanation, model: spec.Model, reco
                 eligibility = repair_service.list_eligibility_of(session, entry, settings=settings, today=today)
                 changed = [e if e.id != item.id else replace(e, state="removed", ended_on=as_of) for e in entries]
                 result = rules.evaluate(model, records, changed, as_of)
-                kind, what = "list-repair", f"申请信用修复提前移出“{item.title}”"
+                kind, what = "list-repair", (f"申请信用修复提前移出“{item.title}”" if shown(item)
+                                             else f"{OTHER_REGIONS} 1 条（名单）申请信用修复提前移出名单")
             else:
                 assert isinstance(source, spec.RecordSource)
                 if source.repaired != "exclude":
@@ -285,32 +320,42 @@ def _repairs(session: Session, explanation: Explanation, model: spec.Model, reco
                 eligibility = repair_service.eligibility_of(session, record_rows[item.id], settings=settings, today=today)
                 changed_records = [f if f.id != item.id else replace(f, stopped_on=as_of, lifted_on=None) for f in records]
                 result = rules.evaluate(model, changed_records, entries, as_of)
-                kind, what = "repair", f"对 {item.doc_no} 完成信用修复（停止公示）"
+                kind, what = "repair", (f"对 {item.doc_no} 完成信用修复（停止公示）" if shown(item)
+                                        else f"{OTHER_REGIONS} 1 条完成信用修复（停止公示）")
             item.repair, item.repair_code = eligibility.message, eligibility.code
             if eligibility.code not in REPAIRABLE or (result.score == explanation.score and result.grade == explanation.grade.symbol):
                 continue
             on = eligibility.earliest if eligibility.code == "not-yet" else None
-            explanation.repairs.append(_prospect(kind, on, what, result, model, explanation.score, (item.doc_no,)))
+            named = (item.doc_no,) if shown(item) else ()
+            explanation.repairs.append(_prospect(kind, on, what, result, model, explanation.score, named))
 
 
-def _expiries(explanation: Explanation, model: spec.Model, records: list[RecordFact], entries: list[EntryFact]) -> None:
+def _expiries(explanation: Explanation, model: spec.Model, records: list[RecordFact], entries: list[EntryFact], *,
+              shown: Callable[[Evidence], bool]) -> None:  # fmt: skip
     """The days ahead on which records stop counting and the score changes, with the score from each."""
     as_of = explanation.run.as_of
     ends: dict[date, list[str]] = {}
+    unnamed: dict[date, set[tuple[bool, int]]] = {}
     for view in explanation.indicators:
         for item in view.evidence:
             if item.counts_until is not None and item.counts_until >= as_of:
                 day = item.counts_until + timedelta(days=1)
                 if (day - as_of).days <= HORIZON_DAYS:
-                    ends.setdefault(day, []).append(item.doc_no)
+                    ends.setdefault(day, [])
+                    if shown(item):
+                        ends[day].append(item.doc_no)
+                    else:
+                        unnamed.setdefault(day, set()).add((item.is_entry, item.id))
     before = (explanation.score, explanation.grade.symbol)
     for day in sorted(ends)[: MAX_PROSPECTS * 2]:
         result = rules.evaluate(model, records, entries, day)
         if (result.score, result.grade) == before:
             continue
-        names = "、".join(dict.fromkeys(ends[day]))
+        named = list(dict.fromkeys(ends[day]))
+        others = [f"{OTHER_REGIONS} {len(unnamed[day])} 条"] if day in unnamed else []
+        names = "、".join(named + others)
         explanation.expiries.append(_prospect("expiry", day, f"{names} 不再计入（公示期或有效期届满）", result, model,
-                                              explanation.score, tuple(dict.fromkeys(ends[day]))))  # fmt: skip
+                                              explanation.score, tuple(named)))  # fmt: skip
         before = (result.score, result.grade)
         if len(explanation.expiries) >= MAX_PROSPECTS:
             break

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 from xinyong.actors import Actor
 from xinyong.alerts import service as alerts
 from xinyong.alerts.models import Alert
+from xinyong.calendar.rules import WorkdayCalendar
 from xinyong.calendar.service import load_calendar
 from xinyong.clock import today as china_today
 from xinyong.commitments import measures as commitment_measures
 from xinyong.config import Settings
+from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.errors import InvalidInput, NotFound, PermissionDenied
 from xinyong.intake import service as intake_service
@@ -98,9 +100,29 @@ class Gathered:
         return self.measures.get(key, dict(self.blank))
 
 
+class Calendars:
+    """Each department's working-day calendar: its region's (the platform's days corrected by the county's local
+    days), the region it was in when the object counted was made; loaded once per region."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._loaded: dict[str | None, WorkdayCalendar] = {}
+        self._timelines: dict[int, departments_service.RegionTimeline] = {}
+
+    def __call__(self, department_id: int | None, at: datetime | None = None) -> WorkdayCalendar:
+        region = None
+        if department_id is not None:
+            if department_id not in self._timelines:
+                self._timelines[department_id] = departments_service.region_timeline(self._session, department_id)
+            region = self._timelines[department_id].at(at)
+        if region not in self._loaded:
+            self._loaded[region] = load_calendar(self._session, region=region)
+        return self._loaded[region]
+
+
 def _gather(session: Session, defs: Definitions, *, scope: str, month: Month, settings: Settings,
             today: date, regions: frozenset[str] | None = None) -> Gathered:  # fmt: skip
-    calendar = load_calendar(session)
+    calendars = Calendars(session)
     measures: dict[int | None, dict[str, int | None]] = {}
     unavailable: dict[str, str] = {}
     available: list[str] = []
@@ -114,7 +136,7 @@ def _gather(session: Session, defs: Definitions, *, scope: str, month: Month, se
         # City-level sources (政务诚信) count what lies in `regions` (None: everywhere).
         extra = {"regions": regions} if scope == "city" else {}
         found = PROVIDERS[source.provider](session, start=month.start, end=month.end, today=today, settings=settings,
-                                           definitions=defs, calendar=calendar, **extra)  # fmt: skip
+                                           definitions=defs, calendars=calendars, **extra)  # fmt: skip
         for key, counts in found.items():
             target = measures.setdefault(key, {})
             for name in source.measures:
@@ -207,19 +229,17 @@ def _region_totals(session: Session, defs: Definitions, actor: Actor | None, row
     anchor = (actor.region if actor is not None else None) or (current.root.code if current.root else None)
     if anchor is None or current.get(anchor) is None:
         return []
-    children = current.children(anchor)
+    lines = current.breakdown(anchor)
     groups: dict[str, list[DepartmentMonth]] = {}
     for row in rows:
-        region = row.department.region
-        home = next((c.code for c in children if region is not None and region in current.subtree(c.code)), anchor)
-        groups.setdefault(home, []).append(row)
+        groups.setdefault(current.group_of(lines, row.department.region).code, []).append(row)
     totals = []
-    for code in [c.code for c in children] + [anchor]:
-        if code not in groups and (code == anchor or not children or narrowed):
+    for line in lines:
+        if line.code not in groups and (line.is_own or narrowed):
             continue
-        members = groups.get(code, [])
-        name = current.nodes[code].name + ("（本级）" if code == anchor and children else "")
-        totals.append(RegionTotal(code, name, _sum_rows(defs, members, blank, unavailable, name), len(members)))
+        members = groups.get(line.code, [])
+        totals.append(RegionTotal(line.code, line.name, _sum_rows(defs, members, blank, unavailable, line.name),
+                                  len(members)))
     return totals
 
 
@@ -310,7 +330,7 @@ def drilldown(session: Session, *, month: Month, department_id: int, kind: str, 
         raise NotFound(what="该部门的考核明细")
     departments_for(session, None, department_id)
     return sources.DRILLDOWNS[kind](session, department_id, month.start, month.end, settings=settings,
-                                    definitions=definitions(settings), calendar=load_calendar(session),
+                                    definitions=definitions(settings), calendars=Calendars(session),
                                     today=today or china_today())  # fmt: skip
 
 

@@ -1,11 +1,12 @@
 """The built-in data sources of the KPIs, and the rows behind each figure.
 
-A source is a function `(session, *, start, end, today, settings, definitions, calendar) -> {department id:
-{measure: count}}` over one month (dates in Beijing time, inclusive). It reads what the other domains store: the batches
-and their problems, the records (timeliness is `records.is_late`, decided at ingestion from the working-day
-calendar — not worked out again here), repairs, objections, credit checks and the 重错码 findings. The sources other
-domains provide (部门目录清单, 信用承诺) are registered in the monitoring service; the rows behind their figures are
-listed here too, from those domains' own queries."""
+A source is a function `(session, *, start, end, today, settings, definitions, calendars) -> {department id:
+{measure: count}}` over one month (dates in Beijing time, inclusive). It reads what the other domains store: the
+batches and their problems, the records (timeliness is `records.is_late`, decided at ingestion from the working-day
+calendar of the department's region — not worked out again here), repairs, objections, credit checks and the 重错码
+findings. `calendars(department_id, at)` is the calendar of the region a department was in at `at`, for whatever
+counts working days. The sources other domains provide (部门目录清单, 信用承诺) are registered in the monitoring
+service; the rows behind their figures are listed here too, from those domains' own queries."""
 
 from __future__ import annotations
 
@@ -206,7 +207,7 @@ def _rejected(session: Session, department_id: int, start: date, end: date, **_:
 
 
 def _late(session: Session, department_id: int, start: date, end: date, **kwargs: Any) -> Drilldown:
-    calendar = kwargs["calendar"]
+    calendars = kwargs["calendars"]  # each record's lateness in the working days of its department's region
     names = {key: rtype.name for key, rtype in load_catalog(kwargs["settings"].catalog_dirs).types.items()}
     out = Drilldown("迟报的记录（超过决定日期后第 7 个工作日报送）",
                     ["信息类型", "决定文书号", "主体名称", "决定日期", "报送期限", "报送日期", "逾期工作日", "批次"])  # fmt: skip
@@ -215,7 +216,7 @@ def _late(session: Session, department_id: int, start: date, end: date, **kwargs
              .order_by(Record.reported_on, Record.id))  # fmt: skip
     for r in session.scalars(query):
         out.add([names.get(r.record_type, r.record_type), r.doc_no, r.subject_name, r.decision_date, r.deadline, r.reported_on,
-                 calendar.workdays_between(r.deadline, r.reported_on), r.batch_id],
+                 calendars(r.department_id, r.created_at).workdays_between(r.deadline, r.reported_on), r.batch_id],
                 f"/admin/batches/{r.batch_id}" if r.batch_id else None)  # fmt: skip
     return out
 

@@ -21,6 +21,7 @@ from xinyong.codes.idtext import mask_id_numbers_in
 from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.notify.models import InboxItem, OutboxItem
+from xinyong.regions import service as regions_service
 
 log = logging.getLogger("xinyong.notify")
 MESSAGE = "message"
@@ -65,13 +66,21 @@ def notifier_for(settings: Settings) -> Notifier:
 # ------------------------------------------------------------------------------------------ writing
 
 
-def message(session: Session, *, address: str | None, title: str, body: str) -> OutboxItem | None:
+def message(session: Session, *, address: str | None, title: str, body: str, portal_path: str | None = None,
+            region: str | None = None) -> OutboxItem | None:  # fmt: skip
     """A message to a person, sent after the caller's transaction commits. No address, no message. Mail
-    leaves the platform: ID numbers in the title or body are masked."""
+    leaves the platform: ID numbers in the title or body are masked.
+
+    `portal_path` (a page of the public portal, e.g. `/objections/YY2025…`) ends the message with a link to that
+    page on the portal of `region` (the county the object belongs to; None: the platform's own): its host name, or
+    the platform's address with the county's prefix (`regions.service.portal_url`). The address is worked out when
+    the message is sent, from the settings of the process that sends it."""
     if not address:
         return None
-    item = OutboxItem(topic=MESSAGE, payload={"address": address, "title": mask_id_numbers(title),
-                                              "body": mask_id_numbers(body)}, attempts=0)  # fmt: skip
+    payload: dict[str, Any] = {"address": address, "title": mask_id_numbers(title), "body": mask_id_numbers(body)}
+    if portal_path is not None:
+        payload.update(portal_path=portal_path, region=region)
+    item = OutboxItem(topic=MESSAGE, payload=payload, attempts=0)
     session.add(item)
     session.info[_PENDING] = True
     return item
@@ -184,7 +193,8 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
         item.attempts += 1
         try:
             if item.topic == MESSAGE:
-                notifier.send(address=item.payload["address"], title=item.payload["title"], body=item.payload["body"])
+                notifier.send(address=item.payload["address"], title=item.payload["title"],
+                              body=_with_link(session, settings, item.payload))  # fmt: skip
             elif item.topic == INBOX:
                 _put_in_inbox(session, item)
             else:
@@ -219,6 +229,15 @@ def _deliver_with(session: Session, handler: TopicHandler, item: OutboxItem, now
     item.attempts += 1
     item.delivered_at, item.last_error, item.not_before = now, None, None
     return 1
+
+
+def _with_link(session: Session, settings: Settings, payload: dict[str, Any]) -> str:
+    body = str(payload["body"])
+    path = payload.get("portal_path")
+    if not path:
+        return body
+    base = regions_service.portal_url(session, settings, payload.get("region"))
+    return body if base is None else f"{body}\n查看详情：{base}{path}"
 
 
 def _put_in_inbox(session: Session, item: OutboxItem) -> None:

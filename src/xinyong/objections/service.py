@@ -18,6 +18,7 @@ from xinyong.auth.service import ensure
 from xinyong.calendar import service as calendar_service
 from xinyong.config import Settings
 from xinyong.db import utcnow
+from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
 from xinyong.evidence import service as evidence
@@ -72,8 +73,15 @@ def file_objection(session: Session, *, account: SubjectAccount, record_id: int,
                         objection=objection.number)  # fmt: skip
     notify.message(session, address=account.contact, title=f"异议申请已受理（{objection.number}）",
                    body=f"您对{record.doc_no}提出的异议已登记，数据来源部门将于 {due.isoformat()} 前核实答复。"
-                        f"处理期间该记录在公示页面标注“异议处理中”。\n异议编号：{objection.number}")  # fmt: skip
+                        f"处理期间该记录在公示页面标注“异议处理中”。\n异议编号：{objection.number}",
+                   **_link(session, objection))  # fmt: skip
     return objection
+
+
+def _link(session: Session, objection: Objection) -> dict[str, str | None]:
+    """The objection's page, on the portal of the county it belongs to (its department's, when it was filed)."""
+    region = departments_service.region_at(session, objection.department_id, objection.created_at)
+    return {"portal_path": f"/objections/{objection.number}", "region": region}
 
 
 def open_for(session: Session, record_id: int) -> Objection | None:
@@ -157,7 +165,7 @@ def decide_objection(session: Session, objection_id: int, *, actor: Actor, outco
     if account is not None:
         notify.message(session, address=account.contact, title=f"异议处理结果（{objection.number}）",
                        body=f"您对{record.doc_no}提出的异议已办结：{after.label}。理由：{reason}\n"
-                            "如对处理结果不服，可依法申请行政复议或提起行政诉讼。")  # fmt: skip
+                            "如对处理结果不服，可依法申请行政复议或提起行政诉讼。", **_link(session, objection))  # fmt: skip
     return objection
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from sqlalchemy import column as sa_column
 from sqlalchemy import select, update
@@ -19,6 +20,7 @@ from xinyong.actors import Actor
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.codes import clean_display_name
+from xinyong.config import Settings
 from xinyong.errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied
 from xinyong.regions import rules
 from xinyong.regions.models import Region
@@ -32,6 +34,17 @@ class Node:
     name: str
     parent: str | None
     host: str | None
+
+
+@dataclass(frozen=True)
+class Group:
+    """A line of a per-region summary: a region directly under the one summed (with the regions under it), or
+    that region's own departments (`is_own`, "本级")."""
+
+    code: str
+    name: str
+    codes: frozenset[str]
+    is_own: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,20 @@ class RegionTree:
             depth, node = stack.pop()
             yield depth, node
             stack.extend((depth + 1, child) for child in reversed(self.children(node.code)))
+
+    def breakdown(self, code: str) -> list[Group]:
+        """The lines a region's figures are summed in: one per region directly under it (a city: its counties),
+        then its own departments ("湖州市（本级）"; named plainly when nothing is under it). A department counts in
+        the line whose `codes` hold its region (`group_of`)."""
+        children = self.children(code)
+        node = self.nodes.get(code)
+        own = (node.name if node else code) + ("（本级）" if children else "")
+        return [Group(c.code, c.name, self.subtree(c.code)) for c in children] + [Group(code, own, frozenset({code}), True)]
+
+    @staticmethod
+    def group_of(groups: list[Group], region: str | None) -> Group:
+        """The line of `breakdown` a department of `region` counts in: its county's, else the region's own."""
+        return next((g for g in groups if not g.is_own and region is not None and region in g.codes), groups[-1])
 
     def by_host(self, host: str) -> Node | None:
         return next((n for n in self.nodes.values() if n.host and n.host == host), None)
@@ -243,6 +270,24 @@ def ensure_manages(session: Session, actor: Actor, code: str | None) -> None:
 def reachable(session: Session, actor: Actor) -> frozenset[str] | None:
     """The region codes the actor's data scope covers (None: all of them)."""
     return covered(session, actor.region)
+
+
+def portal_url(session: Session, settings: Settings, region: str | None) -> str | None:
+    """The public address of `region`'s portal, for links that leave the platform (e-mails): the region's own host
+    name when it has one (with the scheme of the platform's address, https by default); else the platform's
+    address (`XINYONG_REPORTS_PUBLIC_URL`) followed by `/region/<code>` for a region that is not the root. None
+    when neither is known: a link must not point at an address the platform does not answer on."""
+    base = settings.reports_public_url.strip().rstrip("/")
+    current = tree(session)
+    node = current.get(region)
+    if node is not None and node.host:
+        return f"{(urlsplit(base).scheme if base else '') or 'https'}://{node.host}"
+    if not base:
+        return None
+    root = current.root
+    if node is None or root is None or node.code == root.code:
+        return base
+    return f"{base}/region/{node.code}"
 
 
 def covered(session: Session, region: str | None) -> frozenset[str] | None:

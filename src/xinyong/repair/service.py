@@ -23,6 +23,7 @@ from xinyong.changelog import service as changelog
 from xinyong.changelog.models import ChangeKind
 from xinyong.config import Settings
 from xinyong.db import utcnow
+from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.disclosure.models import PublicationStop
 from xinyong.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound, PermissionDenied
@@ -344,8 +345,11 @@ def _move(session: Session, application: RepairApplication, action: str, *, acto
 def _tell(session: Session, application: RepairApplication, account: SubjectAccount | None, title: str, body: str
           ) -> None:  # fmt: skip
     addresses = {a for a in (application.contact_email, account.contact if account else None) if a}
+    # The link opens the application on the portal of the county it belongs to (its department's, when made).
+    region = departments_service.region_at(session, application.department_id, application.created_at)
     for address in sorted(addresses):
-        notify.message(session, address=address, title=title, body=body + "\n申请编号：" + application.number)
+        notify.message(session, address=address, title=title, body=body + "\n申请编号：" + application.number,
+                       portal_path=f"/repair/applications/{application.number}", region=region)  # fmt: skip
 
 
 def _account(session: Session, application: RepairApplication) -> SubjectAccount | None:

@@ -149,3 +149,14 @@ def test_regional_accounts_stay_inside_their_region(db_session: Session, regiona
     with pytest.raises(PermissionDenied):
         departments_service.add_department(db_session, code=make_uscc("1", "1", CHANGXING, "00000005"), name="长兴县某局",
                                            region=CHANGXING, actor=county_admin)  # fmt: skip
+
+
+def test_a_breakdown_has_a_line_per_county_then_the_citys_own(db_session: Session, region_tree: dict[str, str]) -> None:
+    current = service.tree(db_session)
+    lines = current.breakdown(CITY)
+    assert [(g.code, g.name, g.is_own) for g in lines] == [
+        (DEQING, "德清县", False), (CHANGXING, "长兴县", False), (CITY, "湖州市（本级）", True)]
+    assert current.group_of(lines, CHANGXING).code == CHANGXING
+    assert current.group_of(lines, CITY).code == CITY
+    assert current.group_of(lines, None).is_own
+    assert [(g.code, g.name) for g in current.breakdown(DEQING)] == [(DEQING, "德清县")]  # nothing under a county
