@@ -280,7 +280,9 @@ def measure_rss(rows: int, seed: int, shape: str = "repeat") -> dict:
         subprocess.run([python, "-m", "xinyong", "db", "upgrade"], env=env, check=True, capture_output=True)
         subprocess.run([python, "-m", "xinyong", "departments", "add", "--code", department.code,
                         "--name", department.name], env=env, check=True, capture_output=True)  # fmt: skip
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        before = children.ru_maxrss
+        cpu_before = children.ru_utime + children.ru_stime
         started = time.perf_counter()
         with tempfile.TemporaryFile("w+") as out:
             process = subprocess.Popen(
@@ -296,14 +298,17 @@ def measure_rss(rows: int, seed: int, shape: str = "repeat") -> dict:
             elapsed = time.perf_counter() - started
             out.seek(0)
             output = out.read()
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_kb = children.ru_maxrss
+        cpu = children.ru_utime + children.ru_stime - cpu_before  # the import and its worker, both reaped
     if process.returncode != 0:
         raise SystemExit(f"import failed ({process.returncode}): {output[-3000:]}")
     if peak_kb <= before:
         print("  (the largest process did not exceed earlier child processes: its figure is a lower bound)")
     return {"rows": rows, "shape": shape, "peak_rss_mb_all_processes": round(peak_total_kb / 1024),
             "peak_rss_mb_largest_process": round(peak_kb / 1024), "seconds": round(elapsed, 1),
-            "rows_per_s": round(rows / elapsed), "summary": output.strip().splitlines()[0]}  # fmt: skip
+            "rows_per_s": round(rows / elapsed), "cpu_s": round(cpu, 1), "rows_per_cpu_s": round(rows / cpu),
+            "summary": output.strip().splitlines()[0]}  # fmt: skip
 
 
 SCALE_BASE_ROWS = 100_000
@@ -323,13 +328,18 @@ def scale(rows: int, seed: int) -> None:
     small.append(measure_rss(SCALE_BASE_ROWS, seed, "distinct"))
     print(f"  {SCALE_BASE_ROWS:,} rows again: {small[1]}", flush=True)
     base = statistics.median(run["rows_per_s"] for run in small)
-    result = {"base_rows": SCALE_BASE_ROWS, "base_rows_per_s": round(base), "base_runs": small, "large": large,
-              "ratio": round(large["rows_per_s"] / base, 3), "load_average": os.getloadavg()}  # fmt: skip
-    print("\n| rows | rows/s | peak RSS, all processes (MB) | largest process (MB) |\n|---|---:|---:|---:|")
+    base_cpu = statistics.median(run["rows_per_cpu_s"] for run in small)
+    result = {"base_rows": SCALE_BASE_ROWS, "base_rows_per_s": round(base), "base_rows_per_cpu_s": round(base_cpu),
+              "base_runs": small, "large": large, "ratio": round(large["rows_per_s"] / base, 3),
+              "ratio_cpu": round(large["rows_per_cpu_s"] / base_cpu, 3), "load_average": os.getloadavg()}  # fmt: skip
+    print("\n| rows | rows/s | CPU s (all processes) | rows per CPU s | peak RSS, all processes (MB) "
+          "| largest process (MB) |\n|---|---:|---:|---:|---:|---:|")  # fmt: skip
     for run in [*small, large]:
-        print(f"| {run['rows']:,} | {run['rows_per_s']:,} | {run['peak_rss_mb_all_processes']:,} "
-              f"| {run['peak_rss_mb_largest_process']:,} |")  # fmt: skip
-    print(f"\n{rows:,} rows ÷ {SCALE_BASE_ROWS:,} rows (median of two): **{result['ratio']:.2f}** (target ≥ 0.8)")
+        print(f"| {run['rows']:,} | {run['rows_per_s']:,} | {run['cpu_s']:,} | {run['rows_per_cpu_s']:,} "
+              f"| {run['peak_rss_mb_all_processes']:,} | {run['peak_rss_mb_largest_process']:,} |")  # fmt: skip
+    # The wall clock follows the machine's load; CPU time, which a shared machine disturbs less, is given beside it.
+    print(f"\n{rows:,} rows ÷ {SCALE_BASE_ROWS:,} rows (median of two), rows/s: **{result['ratio']:.2f}**, "
+          f"rows per CPU second: **{result['ratio_cpu']:.2f}** (target ≥ 0.8)")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"ingest-scale-{rows}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
 
