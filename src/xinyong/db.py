@@ -281,11 +281,15 @@ class period_last_day(FunctionElement[date]):
     name = "period_last_day"
     inherit_cache = True
 
+    def __init__(self, day: Any, months: int) -> None:
+        # The number is part of the SQL text, not a parameter: the expression repeats it, it comes from
+        # configuration, and as text it is part of the statement cache's key (a bound value would not be).
+        super().__init__(day, literal_column(str(int(months))))
+
 
 def _period_parts(element: period_last_day, compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
     day, months = list(element.clauses)
-    # The number is rendered inline: the expression repeats it, and it comes from configuration, not input.
-    return compiler.process(day, **kw), compiler.process(months, **{**kw, "literal_binds": True})
+    return compiler.process(day, **kw), compiler.process(months, **kw)
 
 
 @compiles(period_last_day, "postgresql")
