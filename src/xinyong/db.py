@@ -36,7 +36,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -266,9 +269,50 @@ __all__ = [
     "make_read_engine",
     "make_read_sessionmaker",
     "make_sessionmaker",
+    "period_last_day",
     "session_scope",
     "utcnow",
 ]
+
+
+# ------------------------------------------------------------------------------------ date arithmetic
+
+
+class period_last_day(FunctionElement[date]):
+    """`period_last_day(day, months)`: the last day of a period of `months` calendar months starting on `day`,
+    i.e. `records.rules.add_months(day, months) - 1 day`, clamped at month ends as that function is
+    (2024-01-31 + 1 month = 2024-02-29). `months` is a constant of the query (a configured period)."""
+
+    type = Date()
+    name = "period_last_day"
+    inherit_cache = True
+
+    def __init__(self, day: Any, months: int) -> None:
+        # The number is part of the SQL text, not a parameter: the expression repeats it, it comes from
+        # configuration, and as text it is part of the statement cache's key (a bound value would not be).
+        super().__init__(day, literal_column(str(int(months))))
+
+
+def _period_parts(element: period_last_day, compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
+    day, months = list(element.clauses)
+    return compiler.process(day, **kw), compiler.process(months, **kw)
+
+
+@compiles(period_last_day, "postgresql")
+def _period_last_day_postgresql(element: period_last_day, compiler: SQLCompiler, **kw: Any) -> str:
+    day, months = _period_parts(element, compiler, **kw)
+    # Adding an interval of months clamps at the month's end, as add_months does.
+    return f"(CAST({day} + make_interval(months => {months}) AS DATE) - 1)"
+
+
+@compiles(period_last_day, "sqlite")
+def _period_last_day_sqlite(element: period_last_day, compiler: SQLCompiler, **kw: Any) -> str:
+    day, months = _period_parts(element, compiler, **kw)
+    # SQLite's '+N months' overflows into the next month (2024-01-31 + 1 month = 2024-03-02): when the day of
+    # the month changed, the month's last day was passed, and the clamped day is the day before that month.
+    shifted = f"date({day}, '{int(months):+d} months')"
+    return (f"date(CASE WHEN strftime('%d', {shifted}) = strftime('%d', {day}) THEN {shifted} "
+            f"ELSE date({shifted}, 'start of month', '-1 day') END, '-1 day')")
 
 
 # ------------------------------------------------------------------------------------ bulk inserts

@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     and_,
+    case,
     exists,
     false,
     func,
@@ -33,6 +35,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from xinyong import refcache
 from xinyong.catalog import Catalog, load_catalog
 from xinyong.config import Settings
+from xinyong.db import period_last_day
 from xinyong.departments.models import Department
 from xinyong.disclosure import rules
 from xinyong.disclosure.models import PublicationStop, Withdrawal
@@ -362,32 +365,106 @@ def recent_counts(session: Session, *, settings: Settings, today: date, days: in
 
 def sweep(session: Session, *, settings: Settings, today: date) -> dict[str, int]:
     """Note every record that has left publication since the last run (公示期满, 撤销, shortened periods).
-    Idempotent; the caller commits."""
+    Idempotent; the caller commits.
+
+    Runs in the database: one `INSERT … SELECT` per reason, the reason and the last day worked out in SQL by
+    the rules of `rules.withheld_reason` and `rules.last_day` (`test_sweep_agrees_with_pure_rule` holds them
+    together). Records never public (future decisions, withheld warnings) are not noted. Only the expired
+    records whose categories column cannot settle whether they are warning-only are read into Python."""
     policy = load_policy(settings)
     catalog = load_catalog(settings.catalog_dirs)
     classes = department_classes(session, policy)
-    clause = published_clause(session, policy, today, subject_kind=Subject.kind)
-    already = select(Withdrawal.record_id).where(Withdrawal.record_id == Record.id).exists()
+    end = _last_day_sql(policy, classes)
+    # Correlated to the records only: the INSERT's own table must stay inside the subquery.
+    not_noted = ~exists().where(Withdrawal.record_id == Record.id).correlate_except(Withdrawal)
+    table = Withdrawal.__table__
+    names = ["record_id", "reason", "last_day", "swept_on"]
+    counts: dict[str, int] = {}
+
+    def note(reason: str, *where: ColumnElement[bool]) -> None:
+        rows = select(Record.id, literal(reason), end, literal(today, Date())).where(*where, not_noted)
+        # psycopg's row count of an INSERT is kept only on request.
+        statement = insert(table).from_select(names, rows).execution_options(preserve_rowcount=True)
+        count = session.execute(statement).rowcount  # type: ignore[attr-defined]
+        if count:
+            counts[reason] = counts.get(reason, 0) + count
+
     # Only records that could have been public: tiered (negative) ones and revoked ones.
     was_public = or_(Record.status == RecordStatus.REVOKED.value, Record.tier.is_not(None))
-    query = (
-        select(Record, Subject.kind)
-        .join(Subject, Subject.id == Record.subject_id)
-        .where(was_public, not_(clause), not_(already))
-        .order_by(Record.id)
-        .execution_options(yield_per=2000)
+    note("revoked", was_public, Record.status != RecordStatus.ACTIVE.value)
+    expired = [Record.status == RecordStatus.ACTIVE.value, Record.tier.is_not(None), Record.decision_date <= today,
+               end < today]  # fmt: skip
+    warnings = _warning_sql(policy, catalog, classes)
+    if warnings is None:
+        note("expired", *expired)
+    else:
+        withheld, unsettled = warnings
+        note("expired", *expired, not_(withheld), not_(unsettled))
+        _note_unsettled(session, policy, catalog, classes, today, counts, and_(*expired, unsettled, not_noted))
+    return counts
+
+
+def _last_day_sql(policy: DisclosurePolicy, classes: DepartmentClasses) -> ColumnElement[date]:
+    """`rules.last_day` in SQL: `publish_until`, or the configured period's end when that is earlier."""
+    whens: list[tuple[ColumnElement[bool], ColumnElement[date]]] = []
+    for (record_type, klass), tiers in sorted(policy.max_months.items(), key=lambda item: item[0][1] is None):
+        # Class-specific entries first: `months_for` prefers them over the record type's own.
+        in_class = Record.department_id.in_(classes.ids_of(klass)) if klass else true()
+        if klass and not classes.ids_of(klass):
+            continue
+        for tier, months in sorted(tiers.items()):
+            configured = period_last_day(Record.decision_date, months)
+            earlier = case((or_(Record.publish_until.is_(None), configured < Record.publish_until), configured),
+                           else_=Record.publish_until)  # fmt: skip
+            whens.append((and_(Record.record_type == record_type, Record.tier == tier, in_class), earlier))
+    if not whens:
+        return Record.__table__.c.publish_until
+    return case(*whens, else_=Record.publish_until)
+
+
+def _warning_sql(policy: DisclosurePolicy, catalog: Catalog,
+                 classes: DepartmentClasses) -> tuple[ColumnElement[bool], ColumnElement[bool]] | None:  # fmt: skip
+    """None when no warning is withheld; otherwise two conditions on records: withheld as warning-only (`rules.withheld_reason`'s person and market
+    rules, read from `records.categories`), and "the column cannot settle it": a record the rules would
+    look at whose categories mention a warning category but are not one of the spellings
+    `_warning_only_sql` knows (other separators, repeats, a long value cut short), or whose column is empty
+    while its type has categories. The pure rule reads the payload; those few records go to it."""
+    applies: list[ColumnElement[bool]] = []
+    if not policy.publish_person_warnings:
+        applies.append(exists().where(Subject.id == Record.subject_id, Subject.kind == SubjectKind.PERSON.value)
+                       .correlate_except(Subject))  # fmt: skip
+    market_ids = classes.ids_of(rules.MARKET)
+    if not policy.publish_market_warnings and market_ids:
+        applies.append(Record.department_id.in_(market_ids))
+    if not applies or not policy.warning_categories:
+        return None
+    warning_only = _warning_only_sql(policy)
+    mentions = or_(*(Record.categories.contains(c, autoescape=True) for c in sorted(policy.warning_categories)))
+    typed = sorted(key for key in catalog.types if categories_code(catalog, key) is not None)
+    unsettled = or_(
+        and_(Record.categories.is_not(None), not_(warning_only), mentions),
+        and_(Record.categories.is_(None), Record.record_type.in_(typed)) if typed else false(),
     )
-    counts: dict[str, int] = defaultdict(int)
+    # Cheap tests first: the subject look-up only for the records whose categories matter.
+    return and_(warning_only, or_(*applies)), and_(unsettled, or_(*applies))
+
+
+def _note_unsettled(session: Session, policy: DisclosurePolicy, catalog: Catalog, classes: DepartmentClasses,
+                    today: date, counts: dict[str, int], where: ColumnElement[bool]) -> None:  # fmt: skip
+    """The expired candidates whose categories only the payload settles, decided by the pure rule."""
+    query = (
+        select(Record, Subject.kind).join(Subject, Subject.id == Record.subject_id).where(where)
+        .order_by(Record.id).execution_options(yield_per=2000)
+    )  # fmt: skip
     batch: list[dict[str, Any]] = []
     for record, kind in session.execute(query):
         facts = facts_of(record, str(kind.value if hasattr(kind, "value") else kind),
                          classes.by_id.get(record.department_id), catalog)  # fmt: skip
-        reason = rules.withheld_reason(facts, policy, today)
-        if reason not in ("expired", "revoked"):
-            continue  # never public (warnings withheld, future dates): nothing left publication
-        counts[reason] += 1
-        batch.append({"record_id": record.id, "reason": reason, "last_day": rules.last_day(facts, policy),
+        if rules.withheld_reason(facts, policy, today) != "expired":
+            continue  # a withheld warning: never public, nothing left publication
+        batch.append({"record_id": record.id, "reason": "expired", "last_day": rules.last_day(facts, policy),
                       "swept_on": today})  # fmt: skip
     for start in range(0, len(batch), 1000):
         session.execute(insert(Withdrawal.__table__), batch[start : start + 1000])
-    return dict(counts)
+    if batch:
+        counts["expired"] = counts.get("expired", 0) + len(batch)

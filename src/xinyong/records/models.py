@@ -60,7 +60,16 @@ class Record(Base):
             "categories",
             postgresql_include=["id"],
         ),
-        Index("ix_records_type_decision", "record_type", "decision_date"),
+        # The public listing of a type, newest first, and its capped count with a date filter. On PostgreSQL
+        # the index also carries every column the publication clause and the subject join read, so the count
+        # is an index-only scan of the filter's date range instead of a bitmap of every record still within
+        # its period (performance.md, Scale). SQLite has no INCLUDE; there the rowid is the id already.
+        Index(
+            "ix_records_type_decision",
+            "record_type",
+            "decision_date",
+            postgresql_include=["id", "subject_id", "status", "publish_until", "tier", "department_id", "categories"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
