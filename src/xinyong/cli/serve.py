@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import typer
 
-from xinyong.app import create_app
 from xinyong.commandline import settings
 from xinyong.logs import uvicorn_log_config
 
@@ -14,6 +13,9 @@ def serve(
 ) -> None:
     import uvicorn
 
+    # Imported here: the web application (its routes, templates and PDF engine) costs every other command about
+    # two seconds of start-up that it never uses.
+    from xinyong.app import create_app
 
     log_config = uvicorn_log_config(settings().log_level)
     # uvicorn would take X-Forwarded-For from any local peer; the platform reads it itself, from the

@@ -12,7 +12,7 @@ from xinyong import clock
 from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.errors import DomainError
-from xinyong.monitoring import quality, report, rules, service
+from xinyong.monitoring import quality, rules, service
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -63,6 +63,8 @@ def make_report(
             today = clock.today()
             data = service.report_data(session, month=service.parse_month(month, today=today), settings=settings(),
                                        today=today)  # fmt: skip
+            from xinyong.monitoring import report  # the workbook and PDF engines: this command only
+
             content = report.workbook(data) if suffix == ".xlsx" else report.pdf(data, font_file=settings().pdf_font)
     except DomainError as exc:
         raise fail(exc) from None

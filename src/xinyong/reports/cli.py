@@ -14,7 +14,7 @@ from xinyong.commandline import console, err_console, fail, session_factory, set
 from xinyong.db import session_scope
 from xinyong.errors import DomainError
 from xinyong.protect import protector
-from xinyong.reports import service, signing
+from xinyong.reports import service
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -77,6 +77,8 @@ def verify(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="�
 @app.command("certificate", help="显示报告签名证书（首次使用时自动生成自签名证书）；--out 导出 PEM 供离线核验")
 def certificate(out: Path = typer.Option(None, "--out", help="导出证书（PEM）的路径")) -> None:
     try:
+        from xinyong.reports import signing  # its engine loads only for the commands that sign
+
         material = signing.material(settings())
     except DomainError as exc:
         raise fail(exc) from None

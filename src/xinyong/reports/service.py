@@ -30,7 +30,7 @@ from xinyong.config import Settings
 from xinyong.errors import InvalidInput, NotFound, PermissionDenied
 from xinyong.portal import service as portal_service
 from xinyong.protect import Protector
-from xinyong.reports import content, pdf, rules, signing
+from xinyong.reports import content, rules
 from xinyong.reports.content import Request
 from xinyong.reports.models import IssuedReport, ReportKind
 from xinyong.reports.rules import Span
@@ -82,6 +82,9 @@ def _issue(session: Session, subject: Subject, request: Request, *, settings: Se
     body = content.build(session, subject, request, number=number, now=now, today=today, settings=settings,
                          protector=protector, verify_url=verify_url(settings, base_url, number))  # fmt: skip
     digest = rules.sha256(rules.canonical_json(body))
+    # The PDF and signing engines load only where a report is made or read (every command would pay for them).
+    from xinyong.reports import pdf, signing
+
     material = signing.material(settings)
     signed_pdf = None
     if "pdf" in formats:
@@ -281,6 +284,8 @@ class FileCheck:
 def verify_file(session: Session, data: bytes, *, settings: Settings) -> FileCheck:
     """A copy of a report checked twice: its signature (offline), and its digest against the registry (online).
     One byte changed anywhere fails both."""
+    from xinyong.reports import signing
+
     material = signing.material(settings)
     form = "pdf" if data[:5] == b"%PDF-" else "json"
     if form == "pdf":
