@@ -64,9 +64,8 @@ def acting_department(session: Session, actor: Actor, requested_id: int | None) 
 # ---------------------------------------------------------------------------------------- dashboard
 
 
-@dataclass
-class Figures:
-    """Rows reported over the dashboard's days, and how many were refused or reported late."""
+class _Rates:
+    """The rates shown beside rows reported: refused of all rows, late of the rows accepted."""
 
     rows: int
     rejected: int
@@ -86,6 +85,15 @@ class Figures:
 
 
 @dataclass
+class Figures(_Rates):
+    """Rows reported over the dashboard's days, and how many were refused or reported late."""
+
+    rows: int
+    rejected: int
+    late: int
+
+
+@dataclass
 class RegionFigures:
     """One line of the dashboard's 分区划 table: a county (or the city's own departments) and its figures."""
 
@@ -95,24 +103,15 @@ class RegionFigures:
 
 
 @dataclass
-class Dashboard:
+class Dashboard(_Rates):
     department: Department | None
     batches: list[Batch]
     rows: int
     rejected: int
     late: int
-    accepted: int
     days: int
     regions: list[RegionFigures] = field(default_factory=list)  # per county, for a city-level user only
     total_name: str = "全市合计"
-
-    @property
-    def rejection_rate(self) -> float | None:
-        return self.rejected / self.rows if self.rows else None
-
-    @property
-    def lateness_rate(self) -> float | None:
-        return self.late / self.accepted if self.accepted else None
 
 
 def _figures(session: Session, since: datetime, condition: ColumnElement[bool] | None) -> Figures:
@@ -161,7 +160,7 @@ def dashboard(session: Session, actor: Actor, *, department_id: int | None = Non
     regions, total_name = _region_figures(session, actor, since) if department is None else ([], "")
     batches = records_service.list_batches(session, department=department, limit=10,
                                            within=actor.reach(Batch.department_id, Batch.started_at))  # fmt: skip
-    return Dashboard(department, batches, total.rows, total.rejected, total.late, total.accepted, days, regions,
+    return Dashboard(department, batches, total.rows, total.rejected, total.late, days, regions,
                      total_name)
 
 
