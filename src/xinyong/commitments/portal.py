@@ -16,7 +16,7 @@ from xinyong.commitments import service
 from xinyong.departments import service as departments_service
 from xinyong.subjects.models import Subject
 from xinyong.web import regions
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, parse_id
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, ReadSession, Today, parse_id
 from xinyong.web.errors import on_error_render, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -25,9 +25,16 @@ router = make_router(include_in_schema=False)
 Short = Annotated[str, Form(max_length=200)]
 
 
+def _published(request: Request, session: Session, settings: AppSettings) -> list[Any]:
+    """The templates this portal's region publishes (a county's own choice, else its city's); the city's portal:
+    the platform's."""
+    region = regions.current(request)
+    return service.templates(settings, session, region=region.code if region is not None else None)
+
+
 @router.get("/commitments/templates", name="portal.commitments.templates")
-def templates(request: Request, settings: AppSettings) -> Response:
-    return render(request, "portal/commitments/templates.html", {"templates": service.templates(settings)})
+def templates(request: Request, session: ReadSession, settings: AppSettings) -> Response:
+    return render(request, "portal/commitments/templates.html", {"templates": _published(request, session, settings)})
 
 
 def _unverified(request: Request, account: SubjectAccount) -> Response | None:
@@ -44,7 +51,7 @@ def own(request: Request, session: DbSession, settings: AppSettings, account: Si
     rows = service.own_commitments(session, account, settings=settings)
     online = service.online_of(session, [c.record.id for c in rows])
     return render(request, "portal/commitments/own.html", {
-        "rows": rows, "online": online, "templates": service.templates(settings),
+        "rows": rows, "online": online, "templates": _published(request, session, settings),
     })  # fmt: skip
 
 

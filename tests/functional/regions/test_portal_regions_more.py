@@ -11,11 +11,13 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
-from tests.fixtures.regions import CHANGXING
+from tests.fixtures.regions import CHANGXING, DEQING
 from tests.fixtures.subject_accounts import SUBJECT_PASSWORD, anonymous_form, verified_account
 from tests.functional.regions.test_portal_regions import TODAY, Loaded, loaded, portal  # noqa: F401  (fixtures)
 
 from xinyong.accounts.models import SubjectAccount
+from xinyong.actors import Actor
+from xinyong.commitments import service as commitments_service
 from xinyong.inspections.models import InspectionPlan, PlanStatus
 from xinyong.web.deps import SUBJECT_COOKIE
 
@@ -178,3 +180,30 @@ def test_inspections_show_the_county_plans_only(portal: TestClient, loaded: Load
     assert "长兴县建材质量抽查" in city.text
     assert "德清县食品经营抽查" in city.text
     assert portal.get("/inspections/CC2025DQ0001").status_code == 200
+
+
+def test_the_commitment_templates_page_shows_the_regions_own_choice(  # type: ignore[no-untyped-def]
+    portal: TestClient, loaded: Loaded, db_session: Session, console_settings  # noqa: F811
+) -> None:
+    every = commitments_service.templates(console_settings)
+    assert len(every) >= 2
+    chosen, other = every[0], every[1]
+    commitments_service.set_region_templates(db_session, CHANGXING, [chosen.key], actor=Actor.system("test"),
+                                             settings=console_settings)  # fmt: skip
+    db_session.commit()
+    county = _page(portal, "/commitments/templates")
+    assert chosen.name in county
+    assert f'data-template="{other.key}"' not in county
+    # The city's portal and the other county (inheriting the city's) publish every template.
+    for path in ("/commitments/templates", f"/region/{DEQING}/commitments/templates"):
+        page = portal.get(path)
+        assert page.status_code == 200
+        assert all(f'data-template="{t.key}"' in page.text for t in every)
+    # The city narrows its own choice: its portal follows, and the county keeps its own.
+    commitments_service.set_region_templates(db_session, None, [other.key], actor=Actor.system("test"),
+                                             settings=console_settings)  # fmt: skip
+    db_session.commit()
+    city = portal.get("/commitments/templates").text
+    assert f'data-template="{other.key}"' in city
+    assert f'data-template="{chosen.key}"' not in city
+    assert f'data-template="{chosen.key}"' in _page(portal, "/commitments/templates")
