@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import random
@@ -48,6 +49,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from xinyong import migrate  # noqa: E402
 from xinyong.audit import keys as audit_keys  # noqa: E402
+from xinyong.codes.uscc import ALPHABET, make_uscc  # noqa: E402
 from xinyong.config import Settings  # noqa: E402
 from xinyong.db import make_engine, make_sessionmaker  # noqa: E402
 from xinyong.demo import generator  # noqa: E402
@@ -82,7 +84,7 @@ def make_csv(rows: int, seed: int, shape: str = "repeat") -> tuple[Path, generat
             # Every row names an organisation of its own: the rows' cases as generated, their subjects replaced
             # one for one by as many new organisations (unique names and codes).
             pool = list(generator.generate_subjects(1000, rng, person_share=0.0))
-            fresh = generator.generate_subjects(rows, rng, person_share=0.0)
+            fresh = _distinct_subjects(rows, rng, seed)
             produced = generator.penalty_rows(pool, departments, rows, rng, today=TODAY, department=department)
 
             def distinct() -> Iterator[dict[str, str]]:
@@ -94,6 +96,28 @@ def make_csv(rows: int, seed: int, shape: str = "repeat") -> tuple[Path, generat
             generator.write_csv(tmp, distinct(), generator.PENALTY_COLUMNS, encoding="gbk", header="chinese")
         tmp.rename(path)
     return path, department
+
+
+DEMO_NAMES_PER_BLOCK = 1_000_000  # the demo's name parts give about this many unique organisations of a kind
+
+
+def _distinct_subjects(rows: int, rng: random.Random, seed: int) -> Iterator[generator.Subject]:
+    """`rows` organisations, all different. The first million are the demo generator's (so files up to 10⁶ rows
+    are those measured before); each further million repeats a million of its names with the block's number
+    added (某某有限公司（2）) and codes of their own, numbered: the demo runs out of unique names past that."""
+    yield from generator.generate_subjects(min(rows, DEMO_NAMES_PER_BLOCK), rng, person_share=0.0)
+    serial = 0
+    for block in range(1, -(-rows // DEMO_NAMES_PER_BLOCK)):
+        count = min(DEMO_NAMES_PER_BLOCK, rows - block * DEMO_NAMES_PER_BLOCK)
+        for subject in generator.generate_subjects(count, random.Random(seed * 1000 + block), person_share=0.0):
+            assert subject.uscc is not None
+            serial += 1
+            body, left = "", serial
+            for _ in range(6):  # "MB" and the serial in the code's alphabet: no demo code has it
+                left, digit = divmod(left, len(ALPHABET))
+                body = ALPHABET[digit] + body
+            code = make_uscc(subject.uscc[0], subject.uscc[1], subject.uscc[2:8], "MB" + body)
+            yield dataclasses.replace(subject, name=f"{subject.name}（{block + 1}）", uscc=code)
 
 
 def fresh_database(url: str) -> None:
