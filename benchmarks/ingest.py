@@ -299,7 +299,7 @@ def measure_rss(rows: int, seed: int, shape: str = "repeat") -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/rss.db"
         env = {**os.environ, "XINYONG_DATABASE_URL": url, "XINYONG_SECRET_KEY": KEY,
-               "XINYONG_UPLOAD_MAX_BYTES": str(4 * 1024**3)}  # fmt: skip
+               "XINYONG_UPLOAD_MAX_BYTES": str(max(4 * 1024**3, 2 * path.stat().st_size))}  # fmt: skip
         python = sys.executable
         subprocess.run([python, "-m", "xinyong", "db", "upgrade"], env=env, check=True, capture_output=True)
         subprocess.run([python, "-m", "xinyong", "departments", "add", "--code", department.code,
