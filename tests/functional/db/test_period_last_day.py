@@ -18,6 +18,6 @@ def test_period_last_day_clamps_at_month_ends_as_add_months_does(db_session):
     days = [date(2023, 1, 1) + timedelta(days=n) for n in range(2 * 366)]
     db_session.execute(insert(table), [{"id": n, "day": d} for n, d in enumerate(days)])
     for months in (0, 1, 3, 6, 11, 12, 24, 36, 1200):
-        got = dict(db_session.execute(select(table.c.day, period_last_day(table.c.day, months))).tuples().all())
+        got = dict(db_session.execute(select(table.c.day, period_last_day(table.c.day, months))).all())
         want = {d: add_months(d, months) - timedelta(days=1) for d in days}
         assert got == want, months

@@ -76,7 +76,7 @@ def _expected(records: list[Record], kinds: dict[int, str], classes: Any, policy
 def test_sweep_agrees_with_pure_rule(db_session, load, portal_settings, market, tax, variant):
     update: dict[str, Any] = {"disclosure_max_months": PERIODS, "disclosure_department_classes": {tax.code: "tax"}}
     if variant == "person-warnings-published":
-        update |= {"disclosure_publish_person_warnings": True, "disclosure_warning_categories": ["警告", "通报批评"]}
+        update |= {"disclosure_publish_person_warnings": True, "disclosure_warning_categories": ("警告", "通报批评")}
     settings: Settings = portal_settings.model_copy(update=update)
     plain = f.department(db_session, code=make_uscc("1", "1", "330521", "00000003"), name="安吉县交通运输局")
     rng = random.Random(7)
