@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -54,13 +54,29 @@ def counts(url: str) -> tuple[int, int, str | None, int]:
 
 
 @contextmanager
-def import_held(url: str) -> Iterator[None]:
-    """On PostgreSQL, hold the import between two of its chunks (a lock on the batches' table, which each chunk's
-    transaction updates) while pg_dump starts, so the backup is taken mid-import however fast the import runs;
-    reading stays open. SQLite's online backup copies in one step right after the first commit: nothing held."""
-    if not url.startswith("postgresql"):
-        yield
-        return
+def import_held(url: str) -> Iterator[tuple[int, int, str | None, int]]:
+    """Once the import has committed a chunk, hold it between two of its chunks and give what is committed then.
+
+    On PostgreSQL each try takes the lock that a chunk's commit needs (the batches' table in EXCLUSIVE mode, which
+    reads and pg_dump leave alone), reads the committed state under it, and keeps it only mid-import; otherwise it
+    lets the import go on for a moment. Holding first and looking second, the state cannot move between the look
+    and the backup, however fast the import runs. On SQLite nothing is held (a second writer would make the
+    import's next write fail instead of wait): the online backup copies in one step right after the look."""
+    postgresql = url.startswith("postgresql")
+    deadline = time.monotonic() + 300
+    while True:
+        assert time.monotonic() < deadline, "the import never committed a chunk"
+        with _batches_locked(url) if postgresql else nullcontext():
+            state = counts(url)
+            if state[1] > 0 and state[2] == "running":
+                yield state
+                return
+        assert state[2] != "completed", f"the import finished before it could be held: {state}"
+        time.sleep(0.005)
+
+
+@contextmanager
+def _batches_locked(url: str) -> Iterator[None]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -98,15 +114,10 @@ def test_backup_while_importing_is_one_committed_state(fresh_database_url: str, 
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 300
-        while counts(fresh_database_url)[1] == 0:  # wait until the import has committed a chunk or more
-            assert importer.poll() is None, importer.stderr.read().decode() if importer.stderr else ""
-            assert time.monotonic() < deadline, "the import did not start"
-            time.sleep(0.05)
         out = tmp_path / "backup.bin"
-        with import_held(fresh_database_url):
+        with import_held(fresh_database_url) as during:
+            assert importer.poll() is None, importer.stderr.read().decode() if importer.stderr else ""
             made = backup.backup(fresh_database_url, out)
-        during = counts(fresh_database_url)
         assert made.size > 0
     finally:
         _, errors = importer.communicate(timeout=600)
@@ -120,6 +131,8 @@ def test_backup_while_importing_is_one_committed_state(fresh_database_url: str, 
     assert records == created
     assert rows_read % CHUNK == 0
     assert status == "running", (records, status, during)  # taken mid-import
+    if fresh_database_url.startswith("postgresql"):
+        assert (records, created, status, rows_read) == during  # the state committed while the import was held
     assert 0 < records < ROWS
     assert migrate.database_revisions(empty_database_url) == migrate.database_revisions(fresh_database_url)
 
