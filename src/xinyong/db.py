@@ -115,7 +115,22 @@ def _configure_sqlite(engine: Engine, cache_mb: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Straight to the driver: through exec_driver_sql this cost a tenth of a credit check.
-        conn.connection.driver_connection.execute("BEGIN")
+        conn.connection.driver_connection.execute(conn.get_execution_options().get(_SQLITE_BEGIN, "BEGIN"))
+
+
+_SQLITE_BEGIN = "xinyong_sqlite_begin"
+
+
+def begin_writing(session: Session) -> None:
+    """Start the session's next transaction as a writer's. On SQLite that is `BEGIN IMMEDIATE`: the transaction
+    takes the write lock first, waiting in the busy handler while another connection writes. A plain (deferred)
+    transaction that has read and then writes while another connection holds the lock fails at once with
+    "database is locked" (SQLite cannot wait there without risking a deadlock), so a long import whose chunks
+    look subjects up before inserting them failed whenever a console action or a job wrote at that moment.
+    Nothing on PostgreSQL, or when the session is already in a transaction."""
+    if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
+        return
+    session.connection(execution_options={_SQLITE_BEGIN: "BEGIN IMMEDIATE"})
 
 
 # SQLite's own default: a committing connection copies the WAL back into the database once it holds this

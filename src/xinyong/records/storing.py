@@ -25,7 +25,7 @@ from xinyong.catalog import RecordType
 from xinyong.changelog import service as changelog
 from xinyong.changelog.models import ChangeKind
 from xinyong.config import Settings
-from xinyong.db import BackgroundCheckpointer, among, bulk_insert, refresh_statistics, utcnow
+from xinyong.db import BackgroundCheckpointer, among, begin_writing, bulk_insert, refresh_statistics, utcnow
 from xinyong.departments.models import Department
 from xinyong.errors import FileRejected
 from xinyong.protect import Protector
@@ -167,6 +167,7 @@ def _long_lived_objects_frozen() -> Iterator[None]:
 def _store_chunk(
     session: Session, ctx: ImportContext, chunk: list[CleanRow], checkpointer: BackgroundCheckpointer
 ) -> None:
+    begin_writing(session)  # it reads before it writes: other writers must not make it fail (see begin_writing)
     rtype, batch = ctx.record_type, ctx.batch
     doc_code, decision_code = ctx.roles["doc_no"], ctx.roles["decision_date"]
     seen = ctx.seen_doc_nos
