@@ -19,7 +19,7 @@ from xinyong.actors import Actor, Permission
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.codes import clean_display_name, mask_id_numbers
-from xinyong.db import utcnow
+from xinyong.db import begin_writing, utcnow
 from xinyong.departments.models import Department
 from xinyong.errors import FileRejected, InvalidInput, PermissionDenied
 from xinyong.records.models import (
@@ -113,6 +113,9 @@ def _start_batch(
     backdate_reason: str | None = None,
     today: date | None = None,
 ) -> Batch:
+    # What the caller read goes with its own transaction: the batch's begins as a writer's (db.begin_writing).
+    session.commit()
+    begin_writing(session)
     mark_stale_batches(session)
     label = actor.label if isinstance(actor, Actor) else actor
     batch = Batch(
@@ -196,6 +199,7 @@ def _index_names(session: Session) -> None:
 
 def _fail(session: Session, batch: Batch, exc: FileRejected) -> ImportResult:
     session.rollback()
+    begin_writing(session)  # merge reads the batch before it is written
     batch = session.merge(batch)
     # A file that breaks midway (say, a bad byte in its second half) keeps the rows stored before the break:
     # the batch is then incomplete rather than failed, and re-running the mended file is safe.
@@ -222,6 +226,7 @@ def _fail(session: Session, batch: Batch, exc: FileRejected) -> ImportResult:
 
 def _interrupt(session: Session, batch: Batch, exc: BaseException) -> None:
     session.rollback()
+    begin_writing(session)
     batch = session.merge(batch)
     batch.status = BatchStatus.INCOMPLETE
     batch.failure = f"导入中断（{type(exc).__name__}），已保存的部分有效，可重新导入同一文件继续"

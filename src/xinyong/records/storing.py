@@ -125,6 +125,7 @@ def _store_all(
                     indexed_at = time.monotonic()
             if progress:
                 progress(len(chunk))
+    begin_writing(session)  # the audit entry reads the chain's last entry before it writes
     batch.status = BatchStatus.COMPLETED
     batch.finished_at = utcnow()
     _audit_finished(session, batch)
