@@ -111,7 +111,7 @@ class Dashboard(_Rates):
     late: int
     days: int
     regions: list[RegionFigures] = field(default_factory=list)  # per county, for a city-level user only
-    total_name: str = "全市合计"
+    total_name: str = regions_service.CITY_TOTAL
 
 
 def _figures(session: Session, since: datetime, condition: ColumnElement[bool] | None) -> Figures:
@@ -143,8 +143,7 @@ def _region_figures(session: Session, actor: Actor, since: datetime) -> tuple[li
             continue  # the city has no departments of its own
         out.append(RegionFigures(line.code, line.name,
                                  _figures(session, since, scope.clause(Batch.department_id, Batch.started_at))))
-    total = "全市合计" if root is not None and anchor == root.code else f"{current.nodes[anchor].name}合计"
-    return out, total
+    return out, current.total_name(anchor)
 
 
 def dashboard(session: Session, actor: Actor, *, department_id: int | None = None, days: int = 30) -> Dashboard:

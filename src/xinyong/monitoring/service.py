@@ -30,7 +30,7 @@ from xinyong.monitoring.rules import KpiValue, Month
 from xinyong.records.models import Batch, BatchProblem, Severity
 from xinyong.regions import service as regions_service
 
-CITY = "全市合计"
+CITY = regions_service.CITY_TOTAL
 
 
 # The data sources `kpis.toml` may name, by provider name. Another domain provides its measures from its own
@@ -246,10 +246,7 @@ def _region_totals(session: Session, defs: Definitions, actor: Actor | None, row
 def scope_title(session: Session, actor: Actor | None, region: str | None = None) -> str:
     """The total row's name: 全市合计, or the county's ("德清县合计") for a county's 信用办 or a chosen county."""
     code = region or (actor.region if actor is not None and not actor.is_department_bound else None)
-    current = regions_service.tree(session)
-    if code is None or not current.is_multi or current.get(code) is None or code == (current.root.code if current.root else None):
-        return CITY
-    return f"{current.nodes[code].name}合计"
+    return regions_service.tree(session).total_name(code)
 
 
 def compute_month(

@@ -36,6 +36,9 @@ class Node:
     host: str | None
 
 
+CITY_TOTAL = "全市合计"
+
+
 @dataclass(frozen=True)
 class Group:
     """A line of a per-region summary: a region directly under the one summed (with the regions under it), or
@@ -116,6 +119,14 @@ class RegionTree:
 
     def by_host(self, host: str) -> Node | None:
         return next((n for n in self.nodes.values() if n.host and n.host == host), None)
+
+    def total_name(self, code: str | None) -> str:
+        """The name of a summary's total line: 全市合计 for the platform (no region, the root's, an unregistered
+        one, or an install of one region), else the region's ("德清县合计")."""
+        root = self.root
+        if code is None or not self.is_multi or self.get(code) is None or (root is not None and code == root.code):
+            return CITY_TOTAL
+        return f"{self.nodes[code].name}合计"
 
     def display_name(self, code: str) -> str:
         """The region's name as a visitor reads it: "日照市莒县" for a county under a city, else its name."""
