@@ -24,7 +24,7 @@ from xinyong.checks import api as checks_api
 from xinyong.commitments import admin as commitments_admin
 from xinyong.commitments import portal as commitments_portal
 from xinyong.config import Settings, load_settings
-from xinyong.db import make_engine, make_read_engine, make_read_sessionmaker, make_sessionmaker
+from xinyong.db import make_engine, make_read_engine, make_read_sessionmaker, make_sessionmaker, writers_bind
 from xinyong.evaluation import admin as evaluation_admin
 from xinyong.evaluation import portal as evaluation_portal
 from xinyong.exchange import admin as exchange_admin
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = audit_keys.attach(make_sessionmaker(engine), audit_keys.load(settings))
+    app.state.writers_bind = writers_bind(engine)  # a synchronous handler's POST (web.deps.get_session)
     # The public portal's and public API's reads (web.deps.ReadSession): from the replica when one is configured,
     # else from the primary; read-only either way, and never audited (no audit keys on these sessions).
     read_engine = engine

@@ -5,17 +5,18 @@ Everything dialect-specific lives here, so the domains stay portable between SQL
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -35,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -115,10 +116,22 @@ def _configure_sqlite(engine: Engine, cache_mb: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Straight to the driver: through exec_driver_sql this cost a tenth of a credit check.
-        conn.connection.driver_connection.execute(conn.get_execution_options().get(_SQLITE_BEGIN, "BEGIN"))
+        begin = conn.get_execution_options().get(_SQLITE_BEGIN, "BEGIN")
+        if begin == _WRITER_OFF_LOOP:
+            begin = "BEGIN" if _on_event_loop() else "BEGIN IMMEDIATE"
+        conn.connection.driver_connection.execute(begin)
 
 
 _SQLITE_BEGIN = "xinyong_sqlite_begin"
+_WRITER_OFF_LOOP = "writer off the event loop"
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def begin_writing(session: Session) -> None:
@@ -133,10 +146,36 @@ def begin_writing(session: Session) -> None:
     session.connection(execution_options={_SQLITE_BEGIN: "BEGIN IMMEDIATE"})
 
 
+def try_write(session: Session, work: Callable[[], T]) -> T | None:
+    """Bookkeeping that may wait for a later request (a session's last use, marking dead imports): `work()` in
+    a savepoint. On SQLite a transaction that has read cannot start writing once another connection (an
+    import's chunk, a job) committed after that read; then the savepoint is rolled back, None is returned and
+    the rest of the transaction goes on. Any other failure, and every failure on PostgreSQL, propagates."""
+    try:
+        with session.begin_nested():
+            return work()
+    except OperationalError as exc:
+        if session.get_bind().dialect.name != "sqlite" or "locked" not in str(exc.orig):
+            raise
+        log.info("bookkeeping write skipped: the database was busy")
+        return None
+
+
+def writers_bind(engine: Engine) -> Engine:
+    """The engine for sessions that are likely to write after they read (a request that submits a form): on
+    SQLite its transactions begin as writers' (see `begin_writing`), waiting for the write lock, except on an
+    event loop's thread, which must never wait for it: there they begin as plain transactions, as before. The
+    same engine on PostgreSQL."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{_SQLITE_BEGIN: _WRITER_OFF_LOOP})
+
+
 # SQLite's own default: a committing connection copies the WAL back into the database once it holds this
 # many pages (4 MB), which on an import is about every chunk.
 WAL_AUTOCHECKPOINT_PAGES = 1000
 _CHECKPOINT_DEFERRED = "xinyong_checkpoint_deferred"
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -286,7 +325,9 @@ __all__ = [
     "make_sessionmaker",
     "period_last_day",
     "session_scope",
+    "try_write",
     "utcnow",
+    "writers_bind",
 ]
 
 

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
@@ -357,9 +357,19 @@ def load_session(session: Session, token: str, *, settings: Settings) -> UserSes
         return None
     if not row.user.is_active:
         return None
-    if now - row.last_seen_at > timedelta(minutes=1):  # one write a minute at most
-        row.last_seen_at = now
     return row
+
+
+def use_to_record(row: UserSession) -> datetime | None:
+    """When a live session's use is due to be recorded (at most once a minute), the time to record; else None."""
+    now = utcnow()
+    return now if now - row.last_seen_at > timedelta(minutes=1) else None
+
+
+def record_use(session: Session, session_id: int, when: datetime) -> None:
+    """A console session's last use (what its idle timeout counts from)."""
+    session.execute(update(UserSession).where(UserSession.id == session_id, UserSession.last_seen_at < when)
+                    .values(last_seen_at=when).execution_options(synchronize_session=False))  # fmt: skip
 
 
 def end_session(session: Session, row: UserSession) -> None:

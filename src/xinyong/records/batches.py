@@ -12,14 +12,14 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.actors import Actor, Permission
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.codes import clean_display_name, mask_id_numbers
-from xinyong.db import begin_writing, utcnow
+from xinyong.db import begin_writing, try_write, utcnow
 from xinyong.departments.models import Department
 from xinyong.errors import FileRejected, InvalidInput, PermissionDenied
 from xinyong.records.models import (
@@ -147,13 +147,22 @@ def _audit_finished(session: Session, batch: Batch) -> None:
 
 
 def mark_stale_batches(session: Session) -> int:
-    """Batches whose process died (no heartbeat for a while) are marked incomplete."""
-    result = session.execute(  # an UPDATE: a cursor result with a row count
-        update(Batch)
-        .where(Batch.status == BatchStatus.RUNNING, Batch.heartbeat_at < utcnow() - STALE_AFTER)
-        .values(status=BatchStatus.INCOMPLETE, failure="导入进程中断（超时无响应），可重新导入同一文件继续")
-    )
-    return cast("CursorResult[Any]", result).rowcount or 0
+    """Batches whose process died (no heartbeat for a while) are marked incomplete. Looked for first, so that a
+    listing writes nothing in the usual case (on SQLite even an UPDATE of no row takes the write lock), and
+    written as bookkeeping the next listing can do when SQLite cannot write it now (db.try_write)."""
+    stale = (Batch.status == BatchStatus.RUNNING, Batch.heartbeat_at < utcnow() - STALE_AFTER)
+    if session.scalar(select(Batch.id).where(*stale).limit(1)) is None:
+        return 0
+
+    def mark() -> int:
+        result = session.execute(  # an UPDATE: a cursor result with a row count
+            update(Batch)
+            .where(*stale)
+            .values(status=BatchStatus.INCOMPLETE, failure="导入进程中断（超时无响应），可重新导入同一文件继续")
+        )
+        return cast("CursorResult[Any]", result).rowcount or 0
+
+    return try_write(session, mark) or 0
 
 
 def _guarded(session: Session, batch: Batch, work: Callable[[], ImportResult]) -> ImportResult:

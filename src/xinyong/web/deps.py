@@ -75,8 +75,15 @@ Client = Annotated[str, Depends(get_client)]
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's database session. Its transaction is ended by the route (see web.uow), never here;
-    closing rolls back whatever a failed request left. Async, so that neither end costs a worker-thread hop."""
-    session = request.app.state.session_factory()
+    closing rolls back whatever a failed request left. Async, so that neither end costs a worker-thread hop.
+
+    A request that submits something (POST, PUT, DELETE) reads before it writes, and on SQLite a transaction
+    that has read cannot start writing once another connection (an import's chunk, a job) committed after that
+    read: it failed at once. Its transactions begin as writers' instead (db.writers_bind), waiting for their
+    turn, except those begun on the event loop (which must not wait): asynchronous handlers write there
+    through `UnitOfWork.write`."""
+    factory = request.app.state.session_factory
+    session = factory() if request.method in SAFE_METHODS else factory(bind=request.app.state.writers_bind)
     try:
         yield session
     finally:
@@ -155,6 +162,11 @@ def load_user_session(request: Request, session: Session) -> UserSession | None:
         token = request.cookies.get(SESSION_COOKIE, "")
         row = auth_service.load_session(session, token, settings=request.app.state.settings) if token else None
         request.state.user_session = row
+        when = auth_service.use_to_record(row) if row is not None else None
+        if row is not None and when is not None:
+            row_id = row.id
+            uow: UnitOfWork = request.state.uow
+            uow.write_later(lambda: auth_service.record_use(uow.session, row_id, when))
         if row is not None:
             request.state.session_csrf = row.csrf_token
             request.state.viewer = _viewer(row.user)

@@ -11,6 +11,7 @@ writes to `UnitOfWork.write`, which runs them in the SQLite writers' turn (see `
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -23,17 +24,28 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from xinyong import writequeue
+from xinyong.db import begin_writing
 from xinyong.errors import DomainError
 from xinyong.notify import service as notify
 from xinyong.web.errors import error_response
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
     def __init__(self, request: Request, session: Session) -> None:
         self.request = request
         self.session = session
+        self._later: list[Callable[[], object]] = []
+
+    def write_later(self, work: Callable[[], object]) -> None:
+        """Bookkeeping (a console session's last use) written in a short transaction of its own once the
+        request's has ended, in a worker thread, rather than in the request's: on SQLite a transaction that has
+        read cannot start writing once another connection (an import's chunk, a job) committed after that read,
+        so a page view that wrote at its end failed whenever that happened. Dropped, with a log line, if the
+        database stays busy beyond its timeout."""
+        self._later.append(work)
 
     def commit(self) -> None:
         """For the shell only (credential checks that must record a use whatever follows); handlers never
@@ -72,6 +84,17 @@ class UnitOfWork:
             return False
         return True
 
+    def _write_later(self) -> None:
+        for work in self._later:
+            try:
+                begin_writing(self.session)
+                work()
+                self.session.commit()
+            except OperationalError:
+                self.session.rollback()
+                log.warning("bookkeeping write dropped: the database stayed busy")
+        self._later.clear()
+
     def _finish(self) -> None:
         self.session.commit()
         if notify.has_pending(self.session):
@@ -105,7 +128,9 @@ class ShellRoute(APIRoute):
                     raise
                 # Rolled back, and answered here, while the session is still open: a form shown again with
                 # the reason may read the objects it shows (the rollback expired them; they load again).
-                return await _call(uow._refuse, is_async, exc)
+                refused = await _call(uow._refuse, is_async, exc)
+                await _write_later(uow)
+                return refused
             except BaseException as exc:
                 uow = getattr(request.state, "uow", None)
                 if uow is not None:
@@ -114,9 +139,15 @@ class ShellRoute(APIRoute):
             uow = getattr(request.state, "uow", None)
             if uow is not None:
                 await _call(uow._finish, is_async)
+                await _write_later(uow)
             return response
 
         return run
+
+
+async def _write_later(uow: UnitOfWork) -> None:
+    if uow._later:  # at most once a minute for a signed-in user: the hop to a worker thread is worth it
+        await run_in_threadpool(uow._write_later)
 
 
 async def _call(fn: Callable[..., T], is_async: bool, *args: Any) -> T:

@@ -1,0 +1,134 @@
+"""SQLite: a console action while another connection keeps writing (an import storing its chunks, a job).
+
+A console POST reads (its signed-in session, the form's objects) before it writes. Begun as a plain
+(deferred) transaction, its first write failed at once with "database is locked" whenever another connection
+had committed since that read, and the officer saw "数据库暂时无法访问". A page view failed the same way when it
+recorded the session's last use at its end. A submitting request's transactions now begin as writers' and wait
+their turn, and the last use is written in a transaction of its own after the page's."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from tests.factories.records import company_code
+from tests.fixtures.keys import keyed_sessionmaker
+from tests.functional.web.test_unit_of_work import PASSWORD, TOKEN
+
+from xinyong.actors import Actor
+from xinyong.app import create_app
+from xinyong.auth import service as auth_service
+from xinyong.auth.models import UserSession
+from xinyong.auth.rules import Role
+from xinyong.config import Settings
+from xinyong.db import make_engine
+from xinyong.departments.models import Department
+
+POSTS = 15
+
+
+@pytest.fixture
+def sqlite_app(fresh_database_url: str, settings: Settings) -> Iterator[tuple[TestClient, Session, str]]:
+    if not fresh_database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL locks rows: another writer does not hold the whole database")
+    app_settings = settings.model_copy(update={"database_url": fresh_database_url, "login_rate_limit_attempts": 0})
+    engine = make_engine(fresh_database_url)
+    with keyed_sessionmaker(engine)() as setup:
+        auth_service.create_user(setup, username="admin", password=PASSWORD, role=Role.PLATFORM_ADMIN,
+                                 department=None, display_name="管理员", actor=Actor.system("test"),
+                                 settings=app_settings)  # fmt: skip
+        setup.commit()
+    app = create_app(app_settings)
+    with TestClient(app, follow_redirects=False) as client, Session(engine) as reader:
+        yield client, reader, str(make_url(fresh_database_url).database)
+    app.state.engine.dispose()
+    engine.dispose()
+
+
+class Importer:
+    """Another connection that commits a short write every few milliseconds, as an import's chunks and the jobs
+    do, until stopped."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.commits = 0
+        self.stop = threading.Event()
+        setup = sqlite3.connect(path, isolation_level=None)
+        setup.execute("CREATE TABLE IF NOT EXISTS scratch_writes (n INTEGER)")
+        setup.close()
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            while not self.stop.is_set():
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("INSERT INTO scratch_writes VALUES (1)")
+                time.sleep(0.01)
+                connection.execute("COMMIT")
+                self.commits += 1
+                time.sleep(0.005)
+        finally:
+            connection.close()
+
+    def __enter__(self) -> Importer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(30)
+
+
+def _sign_in(client: TestClient) -> str:
+    token = TOKEN.search(client.get("/admin/login").text).group(1)  # type: ignore[union-attr]
+    assert client.post("/admin/login", data={"csrf_token": token, "username": "admin",
+                                             "password": PASSWORD}).status_code == 303  # fmt: skip
+    return TOKEN.search(client.get("/admin/departments").text).group(1)  # type: ignore[union-attr]
+
+
+def test_console_posts_wait_for_other_writers_instead_of_failing(sqlite_app) -> None:  # type: ignore[no-untyped-def]
+    client, reader, path = sqlite_app
+    token = _sign_in(client)
+    answers = []
+    with Importer(path) as importer:
+        for n in range(POSTS):
+            answer = client.post("/admin/departments", data={"csrf_token": token, "code": company_code(900 + n),
+                                                             "name": f"测试部门{n}"})  # fmt: skip
+            answers.append((answer.status_code, answer.headers.get("location", answer.text[:200])))
+
+    assert [status for status, _ in answers] == [303] * POSTS, answers
+    assert "已登记部门" in client.get(answers[-1][1]).text
+    reader.rollback()
+    assert reader.scalar(select(func.count()).select_from(Department)) == POSTS
+    assert importer.commits > POSTS  # the other connection did write throughout
+
+
+def test_console_pages_whose_sign_in_is_touched_do_not_fail(sqlite_app) -> None:  # type: ignore[no-untyped-def]
+    """A page view writes too: the signed-in session's last use, at most once a minute."""
+    client, reader, path = sqlite_app
+    _sign_in(client)
+    pages = ["/admin", "/admin/departments", "/admin/audit", "/admin/batches"]
+    answers = []
+    with Importer(path) as importer:
+        for n in range(POSTS):
+            ager = sqlite3.connect(path, isolation_level=None, timeout=30)
+            ager.execute("UPDATE user_sessions SET last_seen_at = ?",
+                         ((datetime.now(UTC) - timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M:%S.%f"),))  # fmt: skip
+            ager.close()
+            page = client.get(pages[n % len(pages)])
+            answers.append((page.status_code, page.url.path))
+    assert [status for status, _ in answers] == [200] * POSTS, answers
+    assert importer.commits > POSTS
+    reader.rollback()
+    seen = reader.scalar(select(func.max(UserSession.last_seen_at)))
+    assert seen is not None
+    assert datetime.now(UTC) - seen < timedelta(minutes=1)  # recorded after a page view
