@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from tests.factories.records import company_code
@@ -36,9 +36,14 @@ POSTS = 15
 
 
 @pytest.fixture
-def sqlite_app(fresh_database_url: str, settings: Settings) -> Iterator[tuple[TestClient, Session, str]]:
-    if not fresh_database_url.startswith("sqlite"):
+def sqlite_app(own_app: tuple[TestClient, Session, str]) -> tuple[TestClient, Session, str]:
+    if own_app[1].get_bind().dialect.name != "sqlite":
         pytest.skip("PostgreSQL locks rows: another writer does not hold the whole database")
+    return own_app
+
+
+@pytest.fixture
+def own_app(fresh_database_url: str, settings: Settings) -> Iterator[tuple[TestClient, Session, str]]:
     app_settings = settings.model_copy(update={"database_url": fresh_database_url, "login_rate_limit_attempts": 0})
     engine = make_engine(fresh_database_url)
     with keyed_sessionmaker(engine)() as setup:
@@ -48,7 +53,7 @@ def sqlite_app(fresh_database_url: str, settings: Settings) -> Iterator[tuple[Te
         setup.commit()
     app = create_app(app_settings)
     with TestClient(app, follow_redirects=False) as client, Session(engine) as reader:
-        yield client, reader, str(make_url(fresh_database_url).database)
+        yield client, reader, str(make_url(fresh_database_url).database or "")
     app.state.engine.dispose()
     engine.dispose()
 
@@ -112,6 +117,18 @@ def test_console_posts_wait_for_other_writers_instead_of_failing(sqlite_app) -> 
     assert importer.commits > POSTS  # the other connection did write throughout
 
 
+def _age_sign_ins(reader: Session) -> None:
+    reader.execute(update(UserSession).values(last_seen_at=datetime.now(UTC) - timedelta(minutes=2)))
+    reader.commit()
+
+
+def _last_use(reader: Session) -> datetime:
+    reader.rollback()
+    seen = reader.scalar(select(func.max(UserSession.last_seen_at)))
+    assert seen is not None
+    return seen
+
+
 def test_console_pages_whose_sign_in_is_touched_do_not_fail(sqlite_app) -> None:  # type: ignore[no-untyped-def]
     """A page view writes too: the signed-in session's last use, at most once a minute."""
     client, reader, path = sqlite_app
@@ -120,15 +137,24 @@ def test_console_pages_whose_sign_in_is_touched_do_not_fail(sqlite_app) -> None:
     answers = []
     with Importer(path) as importer:
         for n in range(POSTS):
-            ager = sqlite3.connect(path, isolation_level=None, timeout=30)
-            ager.execute("UPDATE user_sessions SET last_seen_at = ?",
-                         ((datetime.now(UTC) - timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M:%S.%f"),))  # fmt: skip
-            ager.close()
+            _age_sign_ins(reader)
             page = client.get(pages[n % len(pages)])
             answers.append((page.status_code, page.url.path))
     assert [status for status, _ in answers] == [200] * POSTS, answers
     assert importer.commits > POSTS
-    reader.rollback()
-    seen = reader.scalar(select(func.max(UserSession.last_seen_at)))
-    assert seen is not None
-    assert datetime.now(UTC) - seen < timedelta(minutes=1)  # recorded after a page view
+    assert datetime.now(UTC) - _last_use(reader) < timedelta(minutes=1)  # recorded after a page view
+
+
+def test_a_page_view_records_the_sessions_last_use_at_most_once_a_minute(own_app) -> None:  # type: ignore[no-untyped-def]
+    """What the idle timeout counts from, on both databases: a page view more than a minute after the last one
+    records it (after the page's own transaction); one within the minute writes nothing."""
+    client, reader, _ = own_app
+    _sign_in(client)
+    recorded = _last_use(reader)
+    assert client.get("/admin/departments").status_code == 200
+    assert _last_use(reader) == recorded  # within the minute: not written again
+    _age_sign_ins(reader)
+    aged = _last_use(reader)
+    assert client.get("/admin/departments").status_code == 200
+    assert _last_use(reader) - aged > timedelta(minutes=1)
+    assert client.get("/admin/audit").status_code == 200  # an audited page: its own entry and the use, both kept
