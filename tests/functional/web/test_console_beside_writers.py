@@ -20,16 +20,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from tests.factories.records import company_code
-from tests.fixtures.keys import keyed_sessionmaker
-from tests.functional.web.test_unit_of_work import PASSWORD, TOKEN
+from tests.fixtures.own_app import PASSWORD, TOKEN, app_with_admin
 
-from xinyong.actors import Actor
-from xinyong.app import create_app
-from xinyong.auth import service as auth_service
 from xinyong.auth.models import UserSession
-from xinyong.auth.rules import Role
 from xinyong.config import Settings
-from xinyong.db import make_engine
 from xinyong.departments.models import Department
 
 POSTS = 15
@@ -44,18 +38,8 @@ def sqlite_app(own_app: tuple[TestClient, Session, str]) -> tuple[TestClient, Se
 
 @pytest.fixture
 def own_app(fresh_database_url: str, settings: Settings) -> Iterator[tuple[TestClient, Session, str]]:
-    app_settings = settings.model_copy(update={"database_url": fresh_database_url, "login_rate_limit_attempts": 0})
-    engine = make_engine(fresh_database_url)
-    with keyed_sessionmaker(engine)() as setup:
-        auth_service.create_user(setup, username="admin", password=PASSWORD, role=Role.PLATFORM_ADMIN,
-                                 department=None, display_name="管理员", actor=Actor.system("test"),
-                                 settings=app_settings)  # fmt: skip
-        setup.commit()
-    app = create_app(app_settings)
-    with TestClient(app, follow_redirects=False) as client, Session(engine) as reader:
+    with app_with_admin(fresh_database_url, settings) as (client, reader):
         yield client, reader, str(make_url(fresh_database_url).database or "")
-    app.state.engine.dispose()
-    engine.dispose()
 
 
 class Importer:

@@ -4,7 +4,6 @@ kept when the refusal is itself a fact to record; the outbox is delivered only a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -12,35 +11,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.factories.records import DEPT_CODE
-from tests.fixtures.keys import keyed_sessionmaker
+from tests.fixtures.own_app import PASSWORD, TOKEN, app_with_admin
 
-from xinyong.actors import Actor
-from xinyong.app import create_app
-from xinyong.auth import service as auth_service
 from xinyong.auth.models import User
-from xinyong.auth.rules import Role
 from xinyong.config import Settings
-from xinyong.db import make_engine
 from xinyong.departments.models import Department
-
-PASSWORD = "Correct-horse-42"
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
 def own_app(fresh_database_url: str, settings: Settings) -> Iterator[tuple[TestClient, Session]]:
-    app_settings = settings.model_copy(update={"database_url": fresh_database_url, "login_rate_limit_attempts": 0})
-    engine = make_engine(fresh_database_url)
-    with keyed_sessionmaker(engine)() as setup:
-        auth_service.create_user(setup, username="admin", password=PASSWORD, role=Role.PLATFORM_ADMIN,
-                                 department=None, display_name="管理员", actor=Actor.system("test"),
-                                 settings=app_settings)  # fmt: skip
-        setup.commit()
-    app = create_app(app_settings)
-    with TestClient(app, follow_redirects=False) as client, Session(engine) as reader:
-        yield client, reader
-    app.state.engine.dispose()
-    engine.dispose()
+    with app_with_admin(fresh_database_url, settings) as pair:
+        yield pair
 
 
 def _sign_in(client: TestClient, password: str = PASSWORD):  # type: ignore[no-untyped-def]
