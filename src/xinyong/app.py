@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = audit_keys.attach(make_sessionmaker(engine), audit_keys.load(settings))
-    app.state.writers_bind = writers_bind(engine)  # a synchronous handler's POST (web.deps.get_session)
+    app.state.writers_bind = writers_bind(engine)  # POSTs to synchronous handlers (web.deps.get_session)
     # The public portal's and public API's reads (web.deps.ReadSession): from the replica when one is configured,
     # else from the primary; read-only either way, and never audited (no audit keys on these sessions).
     read_engine = engine

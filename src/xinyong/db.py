@@ -95,7 +95,7 @@ def _configure_sqlite(engine: Engine, cache_mb: int) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -119,10 +119,17 @@ def _configure_sqlite(engine: Engine, cache_mb: int) -> None:
         begin = conn.get_execution_options().get(_SQLITE_BEGIN, "BEGIN")
         if begin == _WRITER_OFF_LOOP:
             begin = "BEGIN" if _on_event_loop() else "BEGIN IMMEDIATE"
-        conn.connection.driver_connection.execute(begin)
+        try:
+            conn.connection.driver_connection.execute(begin)
+        except sqlite3.OperationalError as exc:
+            # Raised here, outside SQLAlchemy's own wrapping: as SQLAlchemy's, so that a BEGIN IMMEDIATE that
+            # waited out the busy timeout is told apart from a defect (503, "数据库暂时无法访问", web.errors).
+            raise OperationalError(begin, None, exc) from exc
 
 
 _SQLITE_BEGIN = "xinyong_sqlite_begin"
+# How long a connection waits for another's write lock before giving up with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 10_000
 _WRITER_OFF_LOOP = "writer off the event loop"
 
 
@@ -151,6 +158,7 @@ def try_write(session: Session, work: Callable[[], T]) -> T | None:
     a savepoint. On SQLite a transaction that has read cannot start writing once another connection (an
     import's chunk, a job) committed after that read; then the savepoint is rolled back, None is returned and
     the rest of the transaction goes on. Any other failure, and every failure on PostgreSQL, propagates."""
+    session.flush()  # the caller's own changes are not bookkeeping: they fail, if they fail, outside
     try:
         with session.begin_nested():
             return work()
@@ -162,10 +170,10 @@ def try_write(session: Session, work: Callable[[], T]) -> T | None:
 
 
 def writers_bind(engine: Engine) -> Engine:
-    """The engine for sessions that are likely to write after they read (a request that submits a form): on
-    SQLite its transactions begin as writers' (see `begin_writing`), waiting for the write lock, except on an
-    event loop's thread, which must never wait for it: there they begin as plain transactions, as before. The
-    same engine on PostgreSQL."""
+    """The engine for sessions that are likely to write after they read (a synchronous handler's form): on
+    SQLite their transactions begin as writers' (see `begin_writing`), waiting for the write lock and then
+    holding it until they end, except on an event loop's thread, which must never wait for it: there they begin
+    as plain transactions, as before. The same engine on PostgreSQL."""
     if engine.dialect.name != "sqlite":
         return engine
     return engine.execution_options(**{_SQLITE_BEGIN: _WRITER_OFF_LOOP})

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date
+from inspect import iscoroutinefunction
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from xinyong import clock
 from xinyong.actors import Actor, Permission
@@ -79,15 +81,33 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
     A request that submits something (POST, PUT, DELETE) reads before it writes, and on SQLite a transaction
     that has read cannot start writing once another connection (an import's chunk, a job) committed after that
-    read: it failed at once. Its transactions begin as writers' instead (db.writers_bind), waiting for their
-    turn, except those begun on the event loop (which must not wait): asynchronous handlers write there
-    through `UnitOfWork.write`."""
+    read: it failed at once. When its handler is synchronous (it runs in a worker thread) its transactions
+    begin as writers' instead (db.writers_bind), waiting for the chunk in progress and then holding the write
+    lock until the request's work is committed; its form is read first, so that no slow client is waited for
+    while the lock is held. Asynchronous handlers keep plain transactions: their awaits run on the event loop,
+    which must never hold or wait for the lock, and they write through `UnitOfWork.write`."""
     factory = request.app.state.session_factory
-    session = factory() if request.method in SAFE_METHODS else factory(bind=request.app.state.writers_bind)
+    if request.method in SAFE_METHODS or not _runs_in_thread(request):
+        session = factory()
+    else:
+        if "form" in request.headers.get("content-type", ""):
+            await read_form(request)  # FastAPI has read a declared form already: this is its cached copy
+        session = factory(bind=request.app.state.writers_bind)
     try:
         yield session
     finally:
         session.close()
+
+
+def _runs_in_thread(request: Request) -> bool:
+    endpoint = request.scope.get("endpoint")
+    return endpoint is not None and not iscoroutinefunction(endpoint)
+
+
+async def read_form(request: Request) -> FormData:
+    """The request's form, within the bounds of a console form (the request guard has bounded its size);
+    Starlette keeps it, so reading it again costs nothing."""
+    return await request.form(max_files=2, max_fields=60)
 
 
 async def get_uow(request: Request, session: Annotated[Session, Depends(get_session)]) -> UnitOfWork:
@@ -198,7 +218,7 @@ async def check_csrf(request: Request) -> None:
         return
     submitted = request.headers.get(csrf.HEADER)
     if not submitted and "form" in request.headers.get("content-type", ""):
-        form = await request.form(max_files=2, max_fields=60)
+        form = await read_form(request)
         value = form.get(csrf.FIELD)
         submitted = value if isinstance(value, str) else None
     csrf.verify(request, submitted)

@@ -40,11 +40,11 @@ class UnitOfWork:
         self._later: list[Callable[[], object]] = []
 
     def write_later(self, work: Callable[[], object]) -> None:
-        """Bookkeeping (a console session's last use) written in a short transaction of its own once the
-        request's has ended, in a worker thread, rather than in the request's: on SQLite a transaction that has
-        read cannot start writing once another connection (an import's chunk, a job) committed after that read,
-        so a page view that wrote at its end failed whenever that happened. Dropped, with a log line, if the
-        database stays busy beyond its timeout."""
+        """Bookkeeping (a console session's last use) written once the request's work has been committed (not
+        after a refusal), in a short transaction of its own in a worker thread, rather than in the request's: on
+        SQLite a transaction that has read cannot start writing once another connection (an import's chunk, a
+        job) committed after that read, so a page view that wrote at its end failed whenever that happened.
+        Dropped, with a log line, if the database stays busy beyond its timeout."""
         self._later.append(work)
 
     def commit(self) -> None:
@@ -87,9 +87,10 @@ class UnitOfWork:
     def _write_later(self) -> None:
         for work in self._later:
             try:
-                begin_writing(self.session)
-                work()
-                self.session.commit()
+                with writequeue.turn(self.session):  # short writers (credit checks) wait in a thread meanwhile
+                    begin_writing(self.session)
+                    work()
+                    self.session.commit()
             except OperationalError:
                 self.session.rollback()
                 log.warning("bookkeeping write dropped: the database stayed busy")
@@ -128,9 +129,7 @@ class ShellRoute(APIRoute):
                     raise
                 # Rolled back, and answered here, while the session is still open: a form shown again with
                 # the reason may read the objects it shows (the rollback expired them; they load again).
-                refused = await _call(uow._refuse, is_async, exc)
-                await _write_later(uow)
-                return refused
+                return await _call(uow._refuse, is_async, exc)
             except BaseException as exc:
                 uow = getattr(request.state, "uow", None)
                 if uow is not None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from tests.factories.records import company_code
 from tests.fixtures.own_app import PASSWORD, TOKEN, app_with_admin
 
+from xinyong import db
 from xinyong.auth.models import UserSession
 from xinyong.config import Settings
 from xinyong.departments.models import Department
@@ -142,3 +143,40 @@ def test_a_page_view_records_the_sessions_last_use_at_most_once_a_minute(own_app
     assert client.get("/admin/departments").status_code == 200
     assert _last_use(reader) - aged > timedelta(minutes=1)
     assert client.get("/admin/audit").status_code == 200  # an audited page: its own entry and the use, both kept
+
+
+@pytest.fixture
+def short_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 300)  # read when the app's connections open
+
+
+def test_a_post_that_waits_out_the_busy_timeout_is_told_to_retry(short_wait, sqlite_app) -> None:  # type: ignore[no-untyped-def]
+    """Another connection keeps the write lock past the timeout: the form answers 503 with the reason and
+    Retry-After (not a defect's 500), nothing is written, and the page views around it still work."""
+    signed_in, reader, path = sqlite_app
+    token = _sign_in(signed_in)
+    # The 503 is the last-resort handler's answer, which the test client would raise as the server's error.
+    client = TestClient(signed_in.app, raise_server_exceptions=False, follow_redirects=False,
+                        cookies=dict(signed_in.cookies))  # fmt: skip
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        answer = client.post("/admin/departments", data={"csrf_token": token, "code": company_code(990),
+                                                         "name": "测试部门"})  # fmt: skip
+        _age_sign_ins_raw(holder)
+        page = client.get("/admin/departments")  # its last use cannot be written now: dropped, the page shown
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert answer.status_code == 503, answer.text[:300]
+    assert "数据库暂时无法访问" in answer.text
+    assert answer.headers["retry-after"] == "30"
+    assert page.status_code == 200
+    assert "部门" in page.text
+    reader.rollback()
+    assert reader.scalar(select(func.count()).select_from(Department)) == 0
+
+
+def _age_sign_ins_raw(connection: sqlite3.Connection) -> None:
+    connection.execute("UPDATE user_sessions SET last_seen_at = ?",
+                       ((datetime.now(UTC) - timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M:%S.%f"),))  # fmt: skip
