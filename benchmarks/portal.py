@@ -105,7 +105,7 @@ def build(url: str, subjects: int, records: int, seed: int) -> None:
                 }  # fmt: skip
             batch.append({
                 "record_type": rtype, "department_id": dept_ids[n % len(dept_ids)], "doc_no": f"B{n}",
-                "subject_id": subject_id, "subject_name": "", "status": "revoked" if n % 500 == 0 else "active",
+                "subject_id": subject_id, "subject_name": "", "subject_kind": "organisation", "status": "revoked" if n % 500 == 0 else "active",
                 "decision_date": decision, "valid_from": None, "valid_until": None, "tier": tier,
                 "publish_until": until, "payload": payload, "categories": payload.get("CF_CFLB"), "sealed": None, "content_hash": f"{n:032x}", "version": 1,
                 "reported_on": decision, "deadline": decision, "is_late": False, "batch_id": None,
@@ -120,8 +120,9 @@ def build(url: str, subjects: int, records: int, seed: int) -> None:
         if batch:
             session.execute(insert(Record.__table__), batch)
             session.commit()
-        # Subject names on records, as ingestion writes them.
-        session.execute(text("UPDATE records SET subject_name = (SELECT name FROM subjects WHERE subjects.id = records.subject_id)"))
+        # Subject names and kinds on records, as ingestion writes them.
+        session.execute(text("UPDATE records SET subject_name = (SELECT name FROM subjects WHERE subjects.id = records.subject_id), "
+                             "subject_kind = (SELECT kind FROM subjects WHERE subjects.id = records.subject_id)"))
         session.commit()
         if engine.dialect.name == "sqlite":
             session.execute(text("ANALYZE"))

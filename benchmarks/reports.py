@@ -88,7 +88,8 @@ def ensure_big(url: str, count: int, seed: int) -> list[str]:
         today = date.today()
         dept_ids = [r[0] for r in conn.execute(text("SELECT id FROM departments ORDER BY id"))]
         for uscc in targets:
-            subject_id, name = conn.execute(text("SELECT id, name FROM subjects WHERE uscc = :u"), {"u": uscc}).one()
+            subject_id, name, kind = conn.execute(text("SELECT id, name, kind FROM subjects WHERE uscc = :u"),
+                                                  {"u": uscc}).one()  # fmt: skip
             rows = []
             for n in range(BIG):
                 decision = today - timedelta(days=int(rng.random() * 3 * 365))
@@ -105,7 +106,7 @@ def ensure_big(url: str, count: int, seed: int) -> list[str]:
                     tier, until = "一般", add_months(decision, 12) - timedelta(days=1)
                 rows.append({
                     "record_type": "license" if is_licence else "penalty", "department_id": dept_ids[n % len(dept_ids)],
-                    "doc_no": doc_no, "subject_id": subject_id, "subject_name": name, "status": "active",
+                    "doc_no": doc_no, "subject_id": subject_id, "subject_name": name, "subject_kind": kind, "status": "active",
                     "decision_date": decision, "valid_from": None, "valid_until": None, "tier": tier,
                     "publish_until": until, "payload": payload, "categories": payload.get("CF_CFLB"), "sealed": None,
                     "content_hash": f"{n:032x}", "version": 1, "reported_on": decision, "deadline": decision,

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.db import Base, JSONType, UTCDateTime, utcnow
+from xinyong.subjects.models import SubjectKind
 
 
 def _enum(cls: type[enum.Enum], length: int = 16) -> Enum:
@@ -61,14 +62,16 @@ class Record(Base):
             postgresql_include=["id"],
         ),
         # The public listing of a type, newest first, and its capped count with a date filter. On PostgreSQL
-        # the index also carries every column the publication clause and the subject join read, so the count
-        # is an index-only scan of the filter's date range instead of a bitmap of every record still within
-        # its period (performance.md, Scale). SQLite has no INCLUDE; there the rowid is the id already.
+        # the index also carries every column the publication clause reads, the subject's kind included, so
+        # the count is an index-only scan of the filter's date range, with no bitmap of every record still
+        # within its period and no read of `subjects` (performance.md, Scale). SQLite has no INCLUDE; there
+        # the rowid is the id already.
         Index(
             "ix_records_type_decision",
             "record_type",
             "decision_date",
-            postgresql_include=["id", "subject_id", "status", "publish_until", "tier", "department_id", "categories"],
+            postgresql_include=["id", "subject_id", "status", "publish_until", "tier", "department_id", "categories",
+                                "subject_kind"],
         ),
     )
 
@@ -78,6 +81,10 @@ class Record(Base):
     doc_no: Mapped[str] = mapped_column(String(128))
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
     subject_name: Mapped[str] = mapped_column(String(200))
+    # The subject's kind, kept in step with `subjects.kind` (set where records are written or moved to another
+    # subject): the public listing counts the records it may show (never natural persons') without reading
+    # every subject.
+    subject_kind: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind, length=24))
     status: Mapped[RecordStatus] = mapped_column(_enum(RecordStatus), default=RecordStatus.ACTIVE)
     decision_date: Mapped[date] = mapped_column(Date)
     valid_from: Mapped[date | None] = mapped_column(Date)

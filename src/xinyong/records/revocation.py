@@ -21,6 +21,7 @@ from xinyong.records.models import (
     RecordStatus,
     RecordVersion,
 )
+from xinyong.subjects.models import Subject
 
 
 def revoke_record(
@@ -67,9 +68,12 @@ def move_subject_records(session: Session, *, from_subject_id: int, to_subject_i
     """Part of merging two subjects: every record and earlier version of `from` now belongs to `to`. The content
     hash names the subject, so it is worked out again (a re-sent row must still read as unchanged)."""
     moved = 0
+    kind = session.scalar(select(Subject.kind).where(Subject.id == to_subject_id))
     for record in session.scalars(select(Record).where(Record.subject_id == from_subject_id)):
         sealed_text = protector.unseal(record.sealed) if record.sealed else None
         record.subject_id = to_subject_id
+        if kind is not None:
+            record.subject_kind = kind  # records.subject_kind follows subjects.kind
         record.content_hash = rules.content_hash(record.payload, sealed_text, to_subject_id)
         record.updated_at = utcnow()
         changelog.log(session, [(record.id, record.record_type)], ChangeKind.UPDATED)

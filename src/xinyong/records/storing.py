@@ -45,7 +45,7 @@ from xinyong.records.prepare import Prepared, prepare
 from xinyong.records.seen import SeenDocNos
 from xinyong.records.seen import digest as doc_no_digest
 from xinyong.records.validation import ERROR, WARNING, CleanRow, Problem
-from xinyong.subjects.service import SubjectRef, SubjectResolver, kind_from_label, names_agree
+from xinyong.subjects.service import Resolution, SubjectRef, SubjectResolver, kind_from_label, names_agree
 
 # SubjectRef's fields after kind and name, in order, each filled from the column with the role of the same name.
 _REF_ROLES = tuple(f.name for f in fields(SubjectRef) if f.name not in ("kind", "name", "name_norm"))
@@ -200,7 +200,7 @@ def _store_chunk(
     subjects = resolver.resolve_keyed(zip(keys, (ref for _, ref, _ in good), strict=True))
     mismatch_is_error = ctx.settings.name_mismatch == "error"
     name_code = ctx.roles["subject_name"]
-    accepted: list[tuple[CleanRow, int, str, str]] = []
+    accepted: list[tuple[CleanRow, Resolution, str, str]] = []
     for (row, ref, doc_no), subject_key in zip(good, keys, strict=True):
         found = subjects[subject_key]
         if found.registered_name != ref.name and not names_agree(found.registered_name, ref.name):
@@ -212,7 +212,7 @@ def _store_chunk(
             if mismatch_is_error:
                 rejected += 1
                 continue
-        accepted.append((row, found.subject_id, doc_no, ref.name))
+        accepted.append((row, found, doc_no, ref.name))
 
     existing = _existing_records(session, ctx, [doc for _, _, doc, _ in accepted])
     now = utcnow()
@@ -222,7 +222,8 @@ def _store_chunk(
     unchanged = late = 0
     type_key, department_id, active = rtype.key, ctx.department.id, RecordStatus.ACTIVE.value
     report_deadline, workdays = ctx.calendar.report_deadline, ctx.settings.report_deadline_workdays
-    for row, subject_id, doc_no, name in accepted:
+    for row, found, doc_no, name in accepted:
+        subject_id = found.subject_id
         prepared = row.prepared or _prepare(name_code, row)
         sealed_text = prepared.sealed_text
         content_hash = rules.content_hash_of(prepared.hash_text, subject_id)
@@ -249,12 +250,12 @@ def _store_chunk(
                 "content_hash": previous.content_hash, "batch_id": previous.batch_id, "superseded_at": now,
                 "superseded_by": "update",
             })  # fmt: skip
-            values = _record_values(ctx, row, subject_id, name, sealed_text, content_hash)
+            values = _record_values(ctx, row, found, name, sealed_text, content_hash)
             updates.append({"b_id": previous.id, **dict(zip(_VALUE_COLUMNS, values, strict=True)),
                             "version": previous.version + 1, "updated_at": now})  # fmt: skip
             continue
-        values = _record_values(ctx, row, subject_id, name, sealed_text, content_hash, prepared.payload_json)
-        decision = values[2]  # decision_date
+        values = _record_values(ctx, row, found, name, sealed_text, content_hash, prepared.payload_json)
+        decision = values[3]  # decision_date
         reported_on = row.reported_on or ctx.reported_on
         deadline = report_deadline(decision, workdays)
         is_late = reported_on > deadline
@@ -295,7 +296,7 @@ def _store_chunk(
 
 # What _record_values returns, in order; an insert adds the rest of _INSERT_COLUMNS.
 _VALUE_COLUMNS = (
-    "subject_id", "subject_name", "decision_date", "valid_from", "valid_until", "tier", "publish_until", "payload",
+    "subject_id", "subject_kind", "subject_name", "decision_date", "valid_from", "valid_until", "tier", "publish_until", "payload",
     "categories", "sealed", "content_hash", "batch_id",
 )  # fmt: skip
 
@@ -356,7 +357,7 @@ def _existing_records(session: Session, ctx: ImportContext, doc_nos: list[str]) 
 
 
 def _record_values(
-    ctx: ImportContext, row: CleanRow, subject_id: int, name: str, sealed_text: str | None, content_hash: str,
+    ctx: ImportContext, row: CleanRow, subject: Resolution, name: str, sealed_text: str | None, content_hash: str,
     payload_json: str | None = None,
 ) -> tuple[Any, ...]:
     """The stored values of a row, in _VALUE_COLUMNS order; `name` is the subject name as displayed. The payload
@@ -382,7 +383,8 @@ def _record_values(
         )
     payload = row.payload
     return (
-        subject_id, name, decision, values.get(codes["valid_from"]), values.get(codes["valid_until"]), tier,
+        subject.subject_id, subject.kind, name, decision, values.get(codes["valid_from"]),
+        values.get(codes["valid_until"]), tier,
         publish_until, payload if payload_json is None else payload_json,
         _categories_text(payload.get(categories_code)),
         ctx.protector.seal(sealed_text) if sealed_text else None, content_hash, ctx.batch.id,

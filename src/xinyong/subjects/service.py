@@ -63,6 +63,7 @@ class Resolution:
     subject_id: int
     registered_name: str
     is_new: bool
+    kind: str  # the registered subject's (SubjectKind's value)
 
 
 class SubjectResolver:
@@ -104,11 +105,11 @@ class SubjectResolver:
             if not conditions:
                 continue
             rows = self.session.execute(
-                select(table.c.id, table.c.uscc, table.c.id_hash, table.c.name).where(or_(*conditions))
+                select(table.c.id, table.c.uscc, table.c.id_hash, table.c.name, table.c.kind).where(or_(*conditions))
             )
             for row in rows:
                 key = f"uscc:{row.uscc}" if row.uscc and f"uscc:{row.uscc}" in wanted else f"id:{row.id_hash}"
-                found[key] = Resolution(row.id, row.name, False)
+                found[key] = Resolution(row.id, row.name, False, str(row.kind))
         missing = [(key, ref) for key, ref in wanted.items() if key not in found]
         if missing:
             now = utcnow()
@@ -117,7 +118,7 @@ class SubjectResolver:
             bulk_insert(self.session, table, values)
             created = self._ids_by_key([key for key, _ in missing])
             for key, ref in missing:
-                found[key] = Resolution(created[key], ref.name, True)
+                found[key] = Resolution(created[key], ref.name, True, ref.kind.value)
             if self.defer_index:
                 search_index.queue_subjects(self.session, [(found[k].subject_id, str(v["kind"]))
                                                            for (k, _), v in zip(missing, values, strict=True)])  # fmt: skip

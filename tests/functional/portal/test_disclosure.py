@@ -242,3 +242,23 @@ def test_unknown_department_has_no_class(db_session):
     dept = Department(code="X", name="安吉县交通运输局")
     assert disclosure.load_policy  # policy loads without configuration
     assert rules.DisclosurePolicy().department_class(dept.code, dept.name) is None
+
+
+def test_each_record_carries_its_subjects_kind_and_the_listing_counts_by_it(db_session, load, portal_settings):
+    """`records.subject_kind` is what the listing's count reads instead of `subjects`: it is the subject's kind
+    for every kind, and the count leaves natural persons out as the page does."""
+    company = f.penalty_row()
+    business = f.penalty_row(CF_XDR_MC="安吉县小李便利店", CF_XDR_LB="个体工商户", CF_XDR_SHXYM=f.individual_code(77))
+    person = _person_row(9)
+    loaded = load([company, business, person])
+    assert len(loaded) == 3
+    kinds = {r.doc_no: (r.subject_kind.value, db_session.get(Subject, r.subject_id).kind.value) for r in loaded}
+    assert kinds == {company["CF_WSH"]: ("organisation", "organisation"),
+                     business["CF_WSH"]: ("individual_business", "individual_business"),
+                     person["CF_WSH"]: ("person", "person")}  # fmt: skip
+    listing = disclosure.ListingFilter(record_type="penalty")
+    rows, total, capped = disclosure.latest_records(db_session, settings=portal_settings, listing=listing,
+                                                    today=date(2025, 10, 20), offset=0, limit=20)  # fmt: skip
+    assert total == 2
+    assert not capped
+    assert sorted(r.doc_no for r, _ in rows) == sorted([company["CF_WSH"], business["CF_WSH"]])
