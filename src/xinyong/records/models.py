@@ -61,16 +61,17 @@ class Record(Base):
             "categories",
             postgresql_include=["id"],
         ),
-        # The public listing of a type, newest first, and its capped count with a date filter. On PostgreSQL
-        # the index also carries every column the publication clause reads, the subject's kind included, so
-        # the count is an index-only scan of the filter's date range, with no bitmap of every record still
-        # within its period and no read of `subjects` (performance.md, Scale). SQLite has no INCLUDE; there
-        # the rowid is the id already.
+        # The public listing of a type, newest first (decision date, then id: the page is the index's order and
+        # stops at its limit), and its capped count with a date filter. On PostgreSQL the index also carries
+        # every column the publication clause reads, the subject's kind included, so the count is an index-only
+        # scan of the filter's date range, with no bitmap of every record still within its period and no read
+        # of `subjects` (performance.md, Scale). SQLite has no INCLUDE.
         Index(
             "ix_records_type_decision",
             "record_type",
             "decision_date",
-            postgresql_include=["id", "subject_id", "status", "publish_until", "tier", "department_id", "categories",
+            "id",
+            postgresql_include=["subject_id", "status", "publish_until", "tier", "department_id", "categories",
                                 "subject_kind"],
         ),
     )

@@ -262,3 +262,19 @@ def test_each_record_carries_its_subjects_kind_and_the_listing_counts_by_it(db_s
     assert total == 2
     assert not capped
     assert sorted(r.doc_no for r, _ in rows) == sorted([company["CF_WSH"], business["CF_WSH"]])
+
+
+def test_listing_pages_newest_day_first_then_newest_record_without_gaps(db_session, load, portal_settings):
+    """The listing's order is the decision date, then the record's id, both descending: pages of one day's
+    many records follow each other with none repeated or missed (the order the listing's index holds)."""
+    older = load([f.penalty_row(CF_JDRQ="2025-09-28") for _ in range(3)])
+    newer = load([f.penalty_row(CF_JDRQ="2025-09-29") for _ in range(7)])
+    expected = [r.id for r in sorted(newer, key=lambda r: -r.id)] + [r.id for r in sorted(older, key=lambda r: -r.id)]
+    listing = disclosure.ListingFilter(record_type="penalty")
+    seen: list[int] = []
+    for offset in range(0, 12, 4):
+        rows, total, _ = disclosure.latest_records(db_session, settings=portal_settings, listing=listing,
+                                                   today=ON_SHOW, offset=offset, limit=4)  # fmt: skip
+        assert total == 10
+        seen += [r.id for r, _ in rows]
+    assert seen == expected
