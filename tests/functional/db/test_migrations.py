@@ -62,3 +62,33 @@ def test_0010_names_the_account_of_repair_steps_taken_before_it(fresh_database_u
         found = conn.execute(text("SELECT actor, user_id FROM repair_events ORDER BY id")).all()
     engine.dispose()
     assert [tuple(r) for r in found] == [("subject-account:1", None), ("user:zhang", 7), ("user:nobody", None)]
+
+
+def test_0025_rebuilds_the_listing_index_in_the_listings_order_and_back(fresh_database_url) -> None:
+    """The listing's index gains the id as its last key column and loses it again on downgrade; on PostgreSQL
+    the rebuild runs concurrently, and leaves neither a second index nor an invalid one behind."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from xinyong.db import make_engine
+    from xinyong.migrate import alembic_config
+
+    def listing_index() -> tuple[list[str], list[str]]:
+        engine = make_engine(fresh_database_url)
+        try:
+            indexes = {i["name"]: i for i in inspect(engine).get_indexes("records")}
+            names = [name for name in indexes if name.startswith("ix_records_type_decision")]
+            if engine.dialect.name == "postgresql":
+                with engine.connect() as connection:
+                    invalid = connection.scalar(text("SELECT count(*) FROM pg_index WHERE NOT indisvalid"))
+                assert invalid == 0
+            return names, list(indexes["ix_records_type_decision"]["column_names"])
+        finally:
+            engine.dispose()
+
+    config = alembic_config(fresh_database_url)
+    assert listing_index() == (["ix_records_type_decision"], ["record_type", "decision_date", "id"])
+    command.downgrade(config, "0024_records_subject_kind")
+    assert listing_index() == (["ix_records_type_decision"], ["record_type", "decision_date"])
+    command.upgrade(config, "heads")
+    assert listing_index() == (["ix_records_type_decision"], ["record_type", "decision_date", "id"])
