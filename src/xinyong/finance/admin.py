@@ -13,7 +13,7 @@ from xinyong.auth import service as auth_service
 from xinyong.auth.rules import Role
 from xinyong.finance import rules, service
 from xinyong.web import forms
-from xinyong.web.deps import AppSettings, DbSession, Id, Today, require
+from xinyong.web.deps import AppSettings, DbSession, Id, Today, require, writes_first
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -39,6 +39,7 @@ def board(request: Request, session: DbSession, settings: AppSettings, today: To
 
 
 @router.post("/finance/institutions", name="admin.finance.institution_add")
+@writes_first
 async def institution_add(request: Request, session: DbSession, actor: Writer) -> Response:
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)
@@ -51,6 +52,7 @@ async def institution_add(request: Request, session: DbSession, actor: Writer) -
 
 
 @router.post("/finance/institutions/{institution_id}/keys", name="admin.finance.key_issue")
+@writes_first
 async def key_issue(request: Request, institution_id: Id, session: DbSession, actor: Writer) -> Response:
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)
@@ -62,6 +64,7 @@ async def key_issue(request: Request, institution_id: Id, session: DbSession, ac
 
 
 @router.post("/finance/institutions/{institution_id}/officers", name="admin.finance.officer_add")
+@writes_first
 async def officer_add(request: Request, institution_id: Id, session: DbSession, settings: AppSettings,
                       actor: Writer) -> Response:  # fmt: skip
     form = await forms.read_form(request)
@@ -77,6 +80,7 @@ async def officer_add(request: Request, institution_id: Id, session: DbSession, 
 
 
 @router.post("/finance/whitelist", name="admin.finance.whitelist")
+@writes_first
 async def whitelist(request: Request, session: DbSession, settings: AppSettings, today: Today, actor: Writer) -> Response:
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)

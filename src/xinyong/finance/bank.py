@@ -12,7 +12,7 @@ from starlette.responses import Response
 from xinyong.actors import Actor, Permission
 from xinyong.finance import service
 from xinyong.web import forms
-from xinyong.web.deps import AppSettings, DbSession, Id, Today, require
+from xinyong.web.deps import AppSettings, DbSession, Id, Today, require, writes_first
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -41,6 +41,7 @@ def package(request: Request, code: str, session: DbSession, settings: AppSettin
 
 
 @router.post("/bank/demands/{demand_id}/take", name="admin.bank.take")
+@writes_first
 async def take(request: Request, demand_id: Id, session: DbSession, today: Today, actor: Officer) -> Response:
     await forms.read_form(request)
     on_error_redirect(request, PAGE)
@@ -49,6 +50,7 @@ async def take(request: Request, demand_id: Id, session: DbSession, today: Today
 
 
 @router.post("/bank/demands/{demand_id}/outcome", name="admin.bank.outcome")
+@writes_first
 async def outcome(request: Request, demand_id: Id, session: DbSession, today: Today, actor: Officer) -> Response:
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)

@@ -20,7 +20,7 @@ from xinyong.evaluation import service as evaluation_service
 from xinyong.inspections import roster, service
 from xinyong.records.models import BatchSource
 from xinyong.web import forms
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, parse_id, require
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, parse_id, require, writes_first
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -68,6 +68,7 @@ def _acting(session: DbSession, actor: Actor, requested: str) -> Department:
 
 
 @router.post("/inspections", name="admin.inspections.create")
+@writes_first
 async def create(request: Request, session: DbSession, settings: AppSettings, actor: InspectionsWrite,
                  today: Today) -> Response:  # fmt: skip
     on_error_redirect(request, "/admin/inspections")
@@ -125,6 +126,7 @@ def publish(request: Request, session: DbSession, settings: AppSettings, actor: 
 
 
 @router.post("/inspections/{plan_id}/results", name="admin.inspections.result")
+@writes_first
 async def result(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
                  actor: InspectionsWrite, today: Today, plan_id: Id) -> Response:  # fmt: skip
     on_error_redirect(request, f"/admin/inspections/{plan_id}")

@@ -13,7 +13,7 @@ from xinyong.lists import service as lists_service
 from xinyong.measures import rules, service
 from xinyong.measures.models import MeasureEffect, MeasureKind
 from xinyong.web import forms
-from xinyong.web.deps import AppSettings, DbSession, require
+from xinyong.web.deps import AppSettings, DbSession, require, writes_first
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -46,6 +46,7 @@ def index(request: Request, session: DbSession, settings: AppSettings, actor: Me
 
 
 @router.post("/measures", name="admin.measures.create")
+@writes_first
 async def create(request: Request, session: DbSession, settings: AppSettings, actor: MeasuresWrite) -> Response:
     form = await request.form(max_fields=40)
     on_error_redirect(request, "/admin/measures")
@@ -62,6 +63,7 @@ def detail(request: Request, session: DbSession, settings: AppSettings, actor: M
 
 
 @router.post("/measures/{code}", name="admin.measures.revise")
+@writes_first
 async def revise(request: Request, session: DbSession, settings: AppSettings, actor: MeasuresWrite,
                  code: str) -> Response:  # fmt: skip
     form = await request.form(max_fields=40)

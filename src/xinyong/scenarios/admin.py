@@ -12,7 +12,7 @@ from xinyong.finance import service as finance_service
 from xinyong.points import service as points_service
 from xinyong.scenarios import service
 from xinyong.web import forms
-from xinyong.web.deps import AppSettings, DbSession, Today, require
+from xinyong.web.deps import AppSettings, DbSession, Today, require, writes_first
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -35,6 +35,7 @@ def registry(request: Request, session: DbSession, settings: AppSettings, today:
 
 
 @router.post("/scenarios", name="admin.scenarios.save")
+@writes_first
 async def save(request: Request, session: DbSession, settings: AppSettings, today: Today, actor: Writer) -> Response:
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)

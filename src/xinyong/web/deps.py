@@ -6,10 +6,10 @@ cookie and the subject's session cookie, with the CSRF check that goes with each
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from inspect import iscoroutinefunction
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
@@ -85,9 +85,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     begin as writers' instead (db.writers_bind), waiting for the chunk in progress and then holding the write
     lock until the request's work is committed; its form is read first, so that no slow client is waited for
     while the lock is held. Asynchronous handlers keep plain transactions: their awaits run on the event loop,
-    which must never hold or wait for the lock, and they write through `UnitOfWork.write`."""
+    which must never wait for the lock, and they write through `UnitOfWork.write` — unless marked
+    `writes_first`: their database work runs in worker threads (their dependencies, `run_in_threadpool`) or
+    inside a transaction that a dependency began there, so they begin as writers too."""
     factory = request.app.state.session_factory
-    if request.method in SAFE_METHODS or not _runs_in_thread(request):
+    if request.method in SAFE_METHODS or not _begins_as_writer(request):
         session = factory()
     else:
         if "form" in request.headers.get("content-type", ""):
@@ -99,15 +101,32 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         session.close()
 
 
-def _runs_in_thread(request: Request) -> bool:
+def _begins_as_writer(request: Request) -> bool:
     endpoint = request.scope.get("endpoint")
-    return endpoint is not None and not iscoroutinefunction(endpoint)
+    return endpoint is not None and (not iscoroutinefunction(endpoint) or getattr(endpoint, WRITES_FIRST, False))
+
+
+WRITES_FIRST = "_xinyong_writes_first"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def writes_first(endpoint: Endpoint) -> Endpoint:
+    """Marks an asynchronous handler that submits something to begin its transaction as a writer's on SQLite,
+    as synchronous handlers do (see `get_session`): its form is read before, and the transaction is begun by its
+    first statement in a worker thread (a dependency that loads the signed-in user or account), so the event
+    loop never waits for the lock, and the handler's own statements then find it held. Not for a handler that
+    calls other services or opens connections of its own while it holds the lock (an upload that runs an
+    import, a sign-in at an identity provider)."""
+    setattr(endpoint, WRITES_FIRST, True)
+    return endpoint
 
 
 async def read_form(request: Request) -> FormData:
-    """The request's form, within the bounds of a console form (the request guard has bounded its size);
-    Starlette keeps it, so reading it again costs nothing."""
-    return await request.form(max_files=2, max_fields=60)
+    """The request's form, within the bounds of a console or portal form: at most the files of the largest
+    evidence submission, and one more so that its own check can name the limit (the request guard has bounded
+    its size). Starlette keeps it, so reading it again costs nothing."""
+    settings: Settings = request.app.state.settings
+    return await request.form(max_files=max(2, settings.evidence_max_files + 1), max_fields=60)
 
 
 async def get_uow(request: Request, session: Annotated[Session, Depends(get_session)]) -> UnitOfWork:
