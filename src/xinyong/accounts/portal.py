@@ -15,7 +15,7 @@ from xinyong.errors import NotFound
 from xinyong.protect import Protector
 from xinyong.web import forms
 from xinyong.web.cookies import clear_subject_session, set_subject_session
-from xinyong.web.deps import AppProtector, AppSettings, Client, DbSession, Id, writes_first
+from xinyong.web.deps import AppProtector, AppSettings, Client, DbSession, Id
 from xinyong.web.errors import on_error_clear_cookie, on_error_render, redirect, site_path
 from xinyong.web.ratelimit import TooManyAttempts
 from xinyong.web.templating import render
@@ -45,7 +45,6 @@ def signup_form(request: Request, account: OptionalAccount) -> Response:
 
 
 @router.post("/signup", name="account.signup.submit")
-@writes_first
 async def signup(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
                  account: OptionalAccount) -> Response:  # fmt: skip
     form = await forms.read_form(request)
@@ -67,7 +66,6 @@ def verify_form(request: Request, account: OptionalAccount) -> Response:
 
 
 @router.post("/verify", name="account.verify.submit")
-@writes_first
 async def verify(request: Request, session: DbSession, protector: AppProtector, account: OptionalAccount) -> Response:
     form = await forms.read_form(request)
     on_error_render(request, "portal/account/verify.html", {})
@@ -86,7 +84,6 @@ def login_form(request: Request, account: OptionalAccount) -> Response:
 
 
 @router.post("/login", name="account.login.submit")
-@writes_first
 async def login(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
                 client: Client, account: OptionalAccount) -> Response:  # fmt: skip
     form = await forms.read_form(request)
@@ -100,7 +97,6 @@ async def login(request: Request, session: DbSession, settings: AppSettings, pro
 
 
 @router.post("/logout", name="account.logout")
-@writes_first
 async def logout(request: Request, session: DbSession) -> Response:
     row = load_subject_session(request, session)
     await forms.read_form(request)
@@ -125,7 +121,6 @@ def identity_form(request: Request, session: DbSession, settings: AppSettings, p
 
 
 @router.post("/identity/activation", name="account.identity.activation")
-@writes_first
 async def identity_activation(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
                               client: Client, account: SignedInAccount) -> Response:  # fmt: skip
     form = await forms.read_form(request)
@@ -182,7 +177,6 @@ def identity_oidc_callback(request: Request, session: DbSession, settings: AppSe
 
 
 @router.post("/claims/{claim_id}/dispute", name="account.claims.dispute")
-@writes_first
 async def dispute(request: Request, claim_id: Id, session: DbSession, account: SignedInAccount) -> Response:
     await forms.read_form(request)
     service.dispute_claim(session, account, claim_id=claim_id)

@@ -64,7 +64,6 @@ async def key_issue(request: Request, institution_id: Id, session: DbSession, ac
 
 
 @router.post("/finance/institutions/{institution_id}/officers", name="admin.finance.officer_add")
-@writes_first
 async def officer_add(request: Request, institution_id: Id, session: DbSession, settings: AppSettings,
                       actor: Writer) -> Response:  # fmt: skip
     form = await forms.read_form(request)
@@ -80,7 +79,6 @@ async def officer_add(request: Request, institution_id: Id, session: DbSession, 
 
 
 @router.post("/finance/whitelist", name="admin.finance.whitelist")
-@writes_first
 async def whitelist(request: Request, session: DbSession, settings: AppSettings, today: Today, actor: Writer) -> Response:
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)

@@ -12,7 +12,7 @@ from xinyong.accounts.deps import SignedInAccount
 from xinyong.accounts.models import SubjectAccount
 from xinyong.finance import service
 from xinyong.web import forms
-from xinyong.web.deps import AppSettings, DbSession, Id, Today, parse_id, writes_first
+from xinyong.web.deps import AppSettings, DbSession, Id, Today, parse_id
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -43,7 +43,6 @@ def page(request: Request, session: DbSession, settings: AppSettings, today: Tod
 
 
 @router.post("/consents", name="account.finance.consent")
-@writes_first
 async def consent(request: Request, session: DbSession, settings: AppSettings, today: Today,
                   account: SignedInAccount) -> Response:  # fmt: skip
     form = await forms.read_form(request)
@@ -56,7 +55,6 @@ async def consent(request: Request, session: DbSession, settings: AppSettings, t
 
 
 @router.post("/consents/{consent_id}/revoke", name="account.finance.revoke")
-@writes_first
 async def revoke(request: Request, consent_id: Id, session: DbSession, account: SignedInAccount) -> Response:
     await forms.read_form(request)
     on_error_redirect(request, PAGE)
@@ -65,7 +63,6 @@ async def revoke(request: Request, consent_id: Id, session: DbSession, account: 
 
 
 @router.post("/demands", name="account.finance.demand")
-@writes_first
 async def demand(request: Request, session: DbSession, today: Today, account: SignedInAccount) -> Response:
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)

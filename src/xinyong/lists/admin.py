@@ -19,7 +19,7 @@ from xinyong.files import safe_filename
 from xinyong.lists import imports, rules, service
 from xinyong.lists.models import EntryState, ListOrigin, ListType
 from xinyong.web import forms
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, parse_id, require, writes_first
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, parse_id, require
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -133,7 +133,6 @@ def imports_page(request: Request, session: DbSession, actor: ListsRead) -> Resp
 
 
 @router.post("/list-imports", name="admin.lists.import")
-@writes_first
 async def import_upload(request: Request, session: DbSession, actor: ListsWrite, settings: AppSettings,
                         protector: AppProtector, today: Today) -> Response:  # fmt: skip
     on_error_redirect(request, "/admin/list-imports")

@@ -15,7 +15,7 @@ from xinyong.objections.models import GROUNDS, Objection
 from xinyong.records.models import Record
 from xinyong.subjects import refs
 from xinyong.web import forms
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, Today, writes_first
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Today
 from xinyong.web.errors import on_error_redirect, on_error_render, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -32,7 +32,6 @@ def objection_form(request: Request, ref: str, session: DbSession, protector: Ap
 
 
 @router.post("/file/{ref}", name="objections.file.submit")
-@writes_first
 async def objection_file(request: Request, ref: str, session: DbSession, settings: AppSettings,
                          protector: AppProtector, today: Today, account: SignedInAccount) -> Response:  # fmt: skip
     form, incoming = await read_evidence_form(request, settings)
@@ -64,7 +63,6 @@ def objection_page(request: Request, number: str, session: DbSession, account: S
 
 
 @router.post("/{number}/withdraw", name="objections.withdraw")
-@writes_first
 async def objection_withdraw(request: Request, number: str, session: DbSession, account: SignedInAccount
                              ) -> Response:  # fmt: skip
     await forms.read_form(request)

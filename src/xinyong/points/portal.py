@@ -10,7 +10,7 @@ from xinyong.accounts.deps import SignedInAccount
 from xinyong.points import benefits, rules, service
 from xinyong.subjects.models import Subject
 from xinyong.web import forms
-from xinyong.web.deps import DbSession, Today, writes_first
+from xinyong.web.deps import DbSession, Today
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -46,7 +46,6 @@ def own_page(request: Request, session: DbSession, today: Today, account: Signed
 
 
 @router.post("/account/points/opt-in", name="account.points.opt_in")
-@writes_first
 async def opt_in(request: Request, session: DbSession, account: SignedInAccount) -> Response:
     await forms.read_form(request)
     on_error_redirect(request, PAGE)
@@ -55,7 +54,6 @@ async def opt_in(request: Request, session: DbSession, account: SignedInAccount)
 
 
 @router.post("/account/points/opt-out", name="account.points.opt_out")
-@writes_first
 async def opt_out(request: Request, session: DbSession, account: SignedInAccount) -> Response:
     await forms.read_form(request)
     on_error_redirect(request, PAGE)

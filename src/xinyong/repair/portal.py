@@ -25,7 +25,7 @@ from xinyong.repair import service as repair_service
 from xinyong.repair.models import RepairApplication, RepairStatus
 from xinyong.subjects import refs
 from xinyong.web import forms
-from xinyong.web.deps import AppProtector, AppSettings, Client, DbSession, Id, Today, writes_first
+from xinyong.web.deps import AppProtector, AppSettings, Client, DbSession, Id, Today
 from xinyong.web.errors import on_error_redirect, on_error_render, redirect
 from xinyong.web.ratelimit import Limited
 from xinyong.web.templating import render
@@ -106,7 +106,6 @@ def _submitted(request: Request, number: str) -> Response:
 
 
 @router.post("/repair/apply/{ref}", name="repair.apply.submit")
-@writes_first
 async def apply(request: Request, ref: str, session: DbSession, settings: AppSettings, protector: AppProtector,
                 today: Today, client: Client, account: SignedInAccount) -> Response:  # fmt: skip
     form, incoming = await read_evidence_form(request, settings)
@@ -145,7 +144,6 @@ def apply_list_form(request: Request, entry_id: Id, session: DbSession, settings
 
 
 @router.post("/repair/apply-list/{entry_id}", name="repair.apply_list.submit")
-@writes_first
 async def apply_list(request: Request, entry_id: Id, session: DbSession, settings: AppSettings, today: Today,
                      client: Client, account: SignedInAccount) -> Response:  # fmt: skip
     form, incoming = await read_evidence_form(request, settings)
@@ -180,7 +178,6 @@ def application_page(request: Request, number: str, session: DbSession, settings
 
 
 @router.post("/repair/applications/{number}/resubmit", name="repair.application.resubmit")
-@writes_first
 async def resubmit(request: Request, number: str, session: DbSession, settings: AppSettings, today: Today,
                    account: SignedInAccount) -> Response:  # fmt: skip
     form, incoming = await read_evidence_form(request, settings)
@@ -197,7 +194,6 @@ async def resubmit(request: Request, number: str, session: DbSession, settings: 
 
 
 @router.post("/repair/applications/{number}/withdraw", name="repair.application.withdraw")
-@writes_first
 async def withdraw(request: Request, number: str, session: DbSession, today: Today, account: SignedInAccount
                    ) -> Response:  # fmt: skip
     await forms.read_form(request)
@@ -220,7 +216,6 @@ def progress_form(request: Request, account: OptionalAccount) -> Response:
 
 
 @router.post("/repair/progress", name="repair.progress.submit", dependencies=[Limited])
-@writes_first
 async def progress_lookup(request: Request, session: DbSession, protector: AppProtector,
                           account: OptionalAccount) -> Response:  # fmt: skip
     """A POST, so that a code that may be an ID number never appears in a URL or an access log."""

@@ -92,7 +92,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     if request.method in SAFE_METHODS or not _begins_as_writer(request):
         session = factory()
     else:
-        if "form" in request.headers.get("content-type", ""):
+        if _is_form(request):
             await read_form(request)  # FastAPI has read a declared form already: this is its cached copy
         session = factory(bind=request.app.state.writers_bind)
     try:
@@ -111,22 +111,27 @@ Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 def writes_first(endpoint: Endpoint) -> Endpoint:
-    """Marks an asynchronous handler that submits something to begin its transaction as a writer's on SQLite,
-    as synchronous handlers do (see `get_session`): its form is read before, and the transaction is begun by its
-    first statement in a worker thread (a dependency that loads the signed-in user or account), so the event
-    loop never waits for the lock, and the handler's own statements then find it held. Not for a handler that
-    calls other services or opens connections of its own while it holds the lock (an upload that runs an
-    import, a sign-in at an identity provider)."""
+    """Marks an asynchronous console handler that submits a form to begin its transaction as a writer's on
+    SQLite, as synchronous handlers do (see `get_session`): its form is read before, and the transaction is begun
+    in a worker thread by the dependency that loads the signed-in console user, so the event loop never waits
+    for the lock and the handler's own statements then find it held. Only for short writes whose awaits are
+    local: not for a handler that only reads, reads uploaded files, hashes passwords, calls other services or
+    opens connections of its own while it would hold the lock, nor for one whose first statement may run on
+    the event loop (an anonymous form), where the mark does nothing."""
     setattr(endpoint, WRITES_FIRST, True)
     return endpoint
 
 
 async def read_form(request: Request) -> FormData:
-    """The request's form, within the bounds of a console or portal form: at most the files of the largest
-    evidence submission, and one more so that its own check can name the limit (the request guard has bounded
-    its size). Starlette keeps it, so reading it again costs nothing."""
-    settings: Settings = request.app.state.settings
-    return await request.form(max_files=max(2, settings.evidence_max_files + 1), max_fields=60)
+    """The request's form, within the bounds of a console form (the request guard has bounded its size);
+    Starlette keeps it, so reading it again costs nothing."""
+    return await request.form(max_files=2, max_fields=60)
+
+
+def _is_form(request: Request) -> bool:
+    """Whether Starlette parses the body as a form (it compares the media type case-insensitively)."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type in ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 async def get_uow(request: Request, session: Annotated[Session, Depends(get_session)]) -> UnitOfWork:

@@ -205,3 +205,19 @@ def test_a_post_that_waits_out_the_busy_timeout_is_told_to_retry(short_wait, sql
 def _age_sign_ins_raw(connection: sqlite3.Connection) -> None:
     connection.execute("UPDATE user_sessions SET last_seen_at = ?",
                        ((datetime.now(UTC) - timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M:%S.%f"),))  # fmt: skip
+
+
+@pytest.mark.parametrize(("content_type", "is_form"), [
+    ("application/x-www-form-urlencoded", True), ("Application/X-WWW-FORM-urlencoded", True),
+    ("MULTIPART/form-data; boundary=x", True), (" multipart/form-data ;boundary=x", True),
+    ("application/json", False), ("text/plain; note=form", False), ("", False),
+])  # fmt: skip
+def test_a_form_is_read_before_the_lock_whatever_the_case_of_its_media_type(content_type: str, is_form: bool) -> None:
+    """Starlette parses a body as a form whatever the case of its media type; the read before the write lock
+    must recognise it the same way, or a slow client would be read from while the lock is held."""
+    from starlette.requests import Request
+
+    from xinyong.web.deps import _is_form
+
+    headers = [(b"content-type", content_type.encode())] if content_type else []
+    assert _is_form(Request({"type": "http", "method": "POST", "headers": headers})) is is_form
