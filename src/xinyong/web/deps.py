@@ -103,7 +103,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 def _begins_as_writer(request: Request) -> bool:
     endpoint = request.scope.get("endpoint")
-    return endpoint is not None and (not iscoroutinefunction(endpoint) or getattr(endpoint, WRITES_FIRST, False))
+    if endpoint is None:
+        return False
+    return not iscoroutinefunction(endpoint) or getattr(endpoint, WRITES_FIRST, False)
 
 
 WRITES_FIRST = "_xinyong_writes_first"
@@ -117,7 +119,10 @@ def writes_first(endpoint: Endpoint) -> Endpoint:
     for the lock and the handler's own statements then find it held. Only for short writes whose awaits are
     local: not for a handler that only reads, reads uploaded files, hashes passwords, calls other services or
     opens connections of its own while it would hold the lock, nor for one whose first statement may run on
-    the event loop (an anonymous form), where the mark does nothing."""
+    the event loop (an anonymous form), where the mark does nothing. Its steps on the event loop run while it
+    holds the lock: a credit check answered on the loop meanwhile (`writequeue.run_in_turn`) waits in SQLite's
+    busy handler and stalls the loop until the timeout (10 s, the check answering 503), a rare meeting that
+    loses nothing."""
     setattr(endpoint, WRITES_FIRST, True)
     return endpoint
 
