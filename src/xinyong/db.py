@@ -119,18 +119,34 @@ def _configure_sqlite(engine: Engine, cache_mb: int) -> None:
         begin = conn.get_execution_options().get(_SQLITE_BEGIN, "BEGIN")
         if begin == _WRITER_OFF_LOOP:
             begin = "BEGIN" if _on_event_loop() else "BEGIN IMMEDIATE"
+        driver = conn.connection.driver_connection
         try:
-            conn.connection.driver_connection.execute(begin)
+            if begin == _WRITER_NOW:
+                _begin_without_waiting(driver)
+            else:
+                driver.execute(begin)
         except sqlite3.OperationalError as exc:
             # Raised here, outside SQLAlchemy's own wrapping: as SQLAlchemy's, so that a BEGIN IMMEDIATE that
             # waited out the busy timeout is told apart from a defect (503, "数据库暂时无法访问", web.errors).
             raise OperationalError(begin, None, exc) from exc
 
 
+def _begin_without_waiting(driver: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE that fails at once ("database is locked") when another connection holds the write lock,
+    instead of waiting in the busy handler; the connection's busy timeout is set back either way."""
+    (timeout_ms,) = driver.execute("PRAGMA busy_timeout").fetchone()
+    driver.execute("PRAGMA busy_timeout = 0")
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+
+
 _SQLITE_BEGIN = "xinyong_sqlite_begin"
 # How long a connection waits for another's write lock before giving up with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _WRITER_OFF_LOOP = "writer off the event loop"
+_WRITER_NOW = "writer now or not at all"
 
 
 def _on_event_loop() -> bool:
@@ -151,6 +167,23 @@ def begin_writing(session: Session) -> None:
     if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
         return
     session.connection(execution_options={_SQLITE_BEGIN: "BEGIN IMMEDIATE"})
+
+
+def try_begin_writing(session: Session) -> bool:
+    """`begin_writing` without waiting, for the event loop, which must never sit in SQLite's busy handler: False
+    (and the session left without a transaction) when another connection holds the write lock, so that the
+    caller can wait for it in a worker thread instead. True on PostgreSQL, or when the session is already in a
+    transaction."""
+    if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
+        return True
+    try:
+        session.connection(execution_options={_SQLITE_BEGIN: _WRITER_NOW})
+    except OperationalError as exc:
+        session.rollback()
+        if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+            raise
+        return False
+    return True
 
 
 def try_write(session: Session, work: Callable[[], T]) -> T | None:

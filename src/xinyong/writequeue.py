@@ -25,6 +25,8 @@ import anyio.to_thread
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from xinyong.db import begin_writing, try_begin_writing
+
 try:  # POSIX only; elsewhere the thread lock alone orders the writers of one process
     import fcntl
 except ImportError:  # pragma: no cover - not on the supported platforms
@@ -70,9 +72,12 @@ def _locks_for(path: str) -> tuple[threading.Lock, IO[bytes] | None]:
 
 
 async def run_in_turn(session: Session, work: Callable[[], T]) -> T:
-    """`work()` in the writers' turn, from async code: at once on the event loop when the turn is free (the
-    usual case: a short write costs less than a hop to a worker thread), else in a worker thread that waits
-    for it, so that the event loop never blocks on another writer."""
+    """`work()` in the writers' turn, as a writer's transaction (see `db.begin_writing`), from async code: at
+    once on the event loop when the turn and SQLite's write lock are both free (the usual case: a short write
+    costs less than a hop to a worker thread), else in a worker thread that waits for them, so that the event
+    loop never blocks on another writer. The lock is tried without waiting because writers outside the turn (an
+    import's chunk, a job, a console action) hold it too: waiting for them on the loop stopped every request
+    of the process for as long."""
     path = _database_file(session)
     if path is None:
         return work()
@@ -80,21 +85,25 @@ async def run_in_turn(session: Session, work: Callable[[], T]) -> T:
     if lock.acquire(blocking=False):
         try:
             if handle is None:
-                return work()
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                pass
+                if try_begin_writing(session):
+                    return work()
             else:
                 try:
-                    return work()
-                finally:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    pass
+                else:
+                    try:
+                        if try_begin_writing(session):
+                            return work()
+                    finally:
+                        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         finally:
             lock.release()
 
     def waiting() -> T:
         with turn(session):
+            begin_writing(session)
             return work()
 
     return await anyio.to_thread.run_sync(waiting)

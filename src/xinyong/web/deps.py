@@ -119,10 +119,10 @@ def writes_first(endpoint: Endpoint) -> Endpoint:
     for the lock and the handler's own statements then find it held. Only for short writes whose awaits are
     local: not for a handler that only reads, reads uploaded files, hashes passwords, calls other services or
     opens connections of its own while it would hold the lock, nor for one whose first statement may run on
-    the event loop (an anonymous form), where the mark does nothing. Its steps on the event loop run while it
-    holds the lock: a credit check answered on the loop meanwhile (`writequeue.run_in_turn`) waits in SQLite's
-    busy handler and stalls the loop until the timeout (10 s, the check answering 503), a rare meeting that
-    loses nothing."""
+    the event loop (an anonymous form), where the mark does nothing: those hand their work to
+    `UnitOfWork.run_as_writer`. Its steps on the event loop run while it holds the lock; a credit check answered
+    meanwhile finds the lock taken without waiting for it on the loop, and waits in a worker thread
+    (`writequeue.run_in_turn`)."""
     setattr(endpoint, WRITES_FIRST, True)
     return endpoint
 

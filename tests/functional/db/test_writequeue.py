@@ -93,3 +93,53 @@ def test_a_free_turn_runs_at_once_on_the_caller(session):  # type: ignore[no-unt
     ran_in: list[int] = []
     asyncio.run(writequeue.run_in_turn(session, lambda: ran_in.append(threading.get_ident())))
     assert ran_in == [threading.get_ident()]
+
+
+def test_an_async_writer_waits_off_the_event_loop_for_a_writer_outside_the_turn(session):  # type: ignore[no-untyped-def]
+    """An import's chunk holds SQLite's write lock without taking the turn: the async writer finds the turn
+    free, tries the lock without waiting, and waits for it in a worker thread; the loop keeps running, and the
+    connection keeps its busy timeout for later writers."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from xinyong import db
+
+    path = _sqlite_only(session)
+    session.execute(text("CREATE TABLE IF NOT EXISTS turn_probe (n INTEGER)"))
+    session.commit()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    assert db.try_begin_writing(session) is False
+    assert not session.in_transaction()
+    assert session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar() == db.SQLITE_BUSY_TIMEOUT_MS
+    session.rollback()
+    threads: list[str] = []
+
+    def work() -> int:
+        threads.append(threading.current_thread().name)
+        session.execute(text("INSERT INTO turn_probe VALUES (1)"))
+        session.commit()
+        return 1
+
+    async def main() -> tuple[int, int]:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        threading.Timer(0.5, lambda: (holder.execute("ROLLBACK"), holder.close())).start()
+        result = await writequeue.run_in_turn(session, work)
+        ticker.cancel()
+        return result, ticks
+
+    result, ticks = asyncio.run(main())
+    assert result == 1
+    assert ticks >= 10  # the loop ran while the writer waited for the lock
+    assert threads
+    assert threads[0] != threading.main_thread().name
+    assert session.execute(text("SELECT count(*) FROM turn_probe")).scalar() == 1
