@@ -15,7 +15,7 @@ from xinyong.errors import NotFound
 from xinyong.protect import Protector
 from xinyong.web import forms
 from xinyong.web.cookies import clear_subject_session, set_subject_session
-from xinyong.web.deps import AppProtector, AppSettings, Client, DbSession, Id
+from xinyong.web.deps import AppProtector, AppSettings, Client, DbSession, Id, UoW
 from xinyong.web.errors import on_error_clear_cookie, on_error_render, redirect, site_path
 from xinyong.web.ratelimit import TooManyAttempts
 from xinyong.web.templating import render
@@ -45,14 +45,16 @@ def signup_form(request: Request, account: OptionalAccount) -> Response:
 
 
 @router.post("/signup", name="account.signup.submit")
-async def signup(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+async def signup(request: Request, uow: UoW, settings: AppSettings, protector: AppProtector,
                  account: OptionalAccount) -> Response:  # fmt: skip
     form = await forms.read_form(request)
     values = {k: forms.text(form, k, 200) for k in ("code", "name", "contact")}
     # Never echoed back: a code that may be an ID number.
     on_error_render(request, "portal/account/signup.html", {"form": {**values, "code": ""}})
-    created = service.sign_up(session, code=values["code"], name=values["name"], contact=values["contact"],
-                              password=forms.text(form, "password", 256), protector=protector, settings=settings)  # fmt: skip
+    # The password's hashing and the writes: in a worker thread (see UnitOfWork.run_as_writer), as below.
+    created = await uow.run_as_writer(lambda: service.sign_up(
+        uow.session, code=values["code"], name=values["name"], contact=values["contact"],
+        password=forms.text(form, "password", 256), protector=protector, settings=settings))  # fmt: skip
     response = redirect(request, "/account/verify", flash_message="验证码已发送至您填写的电子邮箱，请查收（只用于确认邮箱）")
     response.set_cookie(PENDING_COOKIE, _pending_value(created.id, protector), path=site_path(request, "/account"),
                         httponly=True,
@@ -66,13 +68,14 @@ def verify_form(request: Request, account: OptionalAccount) -> Response:
 
 
 @router.post("/verify", name="account.verify.submit")
-async def verify(request: Request, session: DbSession, protector: AppProtector, account: OptionalAccount) -> Response:
+async def verify(request: Request, uow: UoW, protector: AppProtector, account: OptionalAccount) -> Response:
     form = await forms.read_form(request)
     on_error_render(request, "portal/account/verify.html", {})
     account_id = _pending_id(request, protector)
     if account_id is None:
         return render(request, "portal/account/verify.html", {"error": "验证已过期，请重新注册"}, status_code=400)
-    service.verify(session, account_id=account_id, code=forms.text(form, "code", 12), protector=protector)
+    await uow.run_as_writer(lambda: service.verify(uow.session, account_id=account_id,
+                                                   code=forms.text(form, "code", 12), protector=protector))
     response = redirect(request, "/account/login", flash_message="电子邮箱已确认。请登录，并完成主体身份核验")
     response.delete_cookie(PENDING_COOKIE, path=site_path(request, "/account"))
     return response
@@ -84,24 +87,25 @@ def login_form(request: Request, account: OptionalAccount) -> Response:
 
 
 @router.post("/login", name="account.login.submit")
-async def login(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+async def login(request: Request, uow: UoW, settings: AppSettings, protector: AppProtector,
                 client: Client, account: OptionalAccount) -> Response:  # fmt: skip
     form = await forms.read_form(request)
     on_error_render(request, "portal/account/login.html", {})
     # Throttled in the service (auth.throttle), in the database, as console sign-ins are.
-    _row, token = service.sign_in(session, code=forms.text(form, "code", 40), password=forms.text(form, "password", 256),
-                                  protector=protector, settings=settings, client=client)  # fmt: skip
+    _row, token = await uow.run_as_writer(lambda: service.sign_in(
+        uow.session, code=forms.text(form, "code", 40), password=forms.text(form, "password", 256),
+        protector=protector, settings=settings, client=client))  # fmt: skip
     response = redirect(request, "/account")
     set_subject_session(request, response, token)
     return response
 
 
 @router.post("/logout", name="account.logout")
-async def logout(request: Request, session: DbSession) -> Response:
-    row = load_subject_session(request, session)
+async def logout(request: Request, uow: UoW) -> Response:
+    row = load_subject_session(request, uow.session)  # before the form: its CSRF token is the session's
     await forms.read_form(request)
     if row is not None:
-        service.end_session(row)
+        await uow.run_as_writer(lambda: service.end_session(row))
     response = redirect(request, "/account/login", flash_message="已安全退出")
     clear_subject_session(response)
     return response
@@ -121,15 +125,20 @@ def identity_form(request: Request, session: DbSession, settings: AppSettings, p
 
 
 @router.post("/identity/activation", name="account.identity.activation")
-async def identity_activation(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+async def identity_activation(request: Request, uow: UoW, settings: AppSettings, protector: AppProtector,
                               client: Client, account: SignedInAccount) -> Response:  # fmt: skip
     form = await forms.read_form(request)
-    on_error_render(request, IDENTITY_PAGE, identity.page_context(session, settings, protector, account))
-    if not identity.is_enabled(settings, activation.METHOD):
-        raise NotFound("本平台未启用激活码核验")
-    if not request.app.state.identity_limiter.allow("activation:" + client):
-        raise TooManyAttempts("激活码提交过于频繁，请一小时后再试")
-    activation.redeem(session, account, code=forms.text(form, "code", 64), settings=settings, protector=protector)
+
+    def work() -> None:
+        on_error_render(request, IDENTITY_PAGE, identity.page_context(uow.session, settings, protector, account))
+        if not identity.is_enabled(settings, activation.METHOD):
+            raise NotFound("本平台未启用激活码核验")
+        if not request.app.state.identity_limiter.allow("activation:" + client):
+            raise TooManyAttempts("激活码提交过于频繁，请一小时后再试")
+        activation.redeem(uow.session, account, code=forms.text(form, "code", 64), settings=settings,
+                          protector=protector)  # fmt: skip
+
+    await uow.run_as_writer(work)
     return redirect(request, "/account", flash_message="主体身份核验已完成")
 
 
@@ -177,7 +186,7 @@ def identity_oidc_callback(request: Request, session: DbSession, settings: AppSe
 
 
 @router.post("/claims/{claim_id}/dispute", name="account.claims.dispute")
-async def dispute(request: Request, claim_id: Id, session: DbSession, account: SignedInAccount) -> Response:
+async def dispute(request: Request, claim_id: Id, uow: UoW, account: SignedInAccount) -> Response:
     await forms.read_form(request)
-    service.dispute_claim(session, account, claim_id=claim_id)
+    await uow.run_as_writer(lambda: service.dispute_claim(uow.session, account, claim_id=claim_id))
     return redirect(request, "/account", flash_message="该账户已停用，平台已通知其注册邮箱")

@@ -10,10 +10,12 @@ from starlette.responses import Response
 
 from xinyong.actors import Actor, Permission
 from xinyong.auth import service as auth_service
+from xinyong.auth.models import User
 from xinyong.auth.rules import Role
 from xinyong.finance import rules, service
+from xinyong.finance.models import Institution
 from xinyong.web import forms
-from xinyong.web.deps import AppSettings, DbSession, Id, Today, require, writes_first
+from xinyong.web.deps import AppSettings, DbSession, Id, Today, UoW, require, writes_first
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -64,17 +66,22 @@ async def key_issue(request: Request, institution_id: Id, session: DbSession, ac
 
 
 @router.post("/finance/institutions/{institution_id}/officers", name="admin.finance.officer_add")
-async def officer_add(request: Request, institution_id: Id, session: DbSession, settings: AppSettings,
+async def officer_add(request: Request, institution_id: Id, uow: UoW, settings: AppSettings,
                       actor: Writer) -> Response:  # fmt: skip
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)
-    service.ensure_city_level(session, actor)
-    institution = service.get_institution(session, institution_id)
-    user = auth_service.create_user(session, username=forms.text(form, "username", 40),
-                                    password=forms.text(form, "password", 256), role=Role.INSTITUTION_OFFICER,
-                                    department=None, display_name=forms.text(form, "display_name", 100) or None,
-                                    actor=actor, settings=settings, must_change_password=True)  # fmt: skip
-    service.add_officer(session, institution, user_id=user.id, actor=actor)
+
+    def work() -> tuple[Institution, User]:  # the password's hashing: in a worker thread
+        service.ensure_city_level(uow.session, actor)
+        institution = service.get_institution(uow.session, institution_id)
+        user = auth_service.create_user(uow.session, username=forms.text(form, "username", 40),
+                                        password=forms.text(form, "password", 256), role=Role.INSTITUTION_OFFICER,
+                                        department=None, display_name=forms.text(form, "display_name", 100) or None,
+                                        actor=actor, settings=settings, must_change_password=True)  # fmt: skip
+        service.add_officer(uow.session, institution, user_id=user.id, actor=actor)
+        return institution, user
+
+    institution, user = await uow.run_as_writer(work)
     return redirect(request, PAGE, flash_message=f"已为{institution.name}开设信贷员账户 {user.username}（首次登录须修改密码）")
 
 

@@ -12,7 +12,7 @@ from xinyong.accounts.deps import SignedInAccount
 from xinyong.accounts.models import SubjectAccount
 from xinyong.finance import service
 from xinyong.web import forms
-from xinyong.web.deps import AppSettings, DbSession, Id, Today, parse_id
+from xinyong.web.deps import AppSettings, DbSession, Id, Today, UoW, parse_id
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -43,30 +43,32 @@ def page(request: Request, session: DbSession, settings: AppSettings, today: Tod
 
 
 @router.post("/consents", name="account.finance.consent")
-async def consent(request: Request, session: DbSession, settings: AppSettings, today: Today,
+async def consent(request: Request, uow: UoW, settings: AppSettings, today: Today,
                   account: SignedInAccount) -> Response:  # fmt: skip
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)
+    institution_id = parse_id(forms.text(form, "institution", 20))
+    scope = forms.texts(form, "scope", limit=60, most=30)
+    valid_until = forms.optional_date(forms.text(form, "valid_until", 20), "授权截止日期")
     # The subject is the account's own, whatever else the form carries.
-    service.grant_consent(session, account, institution_id=parse_id(forms.text(form, "institution", 20)),
-                          scope=forms.texts(form, "scope", limit=60, most=30),
-                          valid_until=forms.optional_date(forms.text(form, "valid_until", 20), "授权截止日期"), settings=settings, today=today)  # fmt: skip
+    await uow.run_as_writer(lambda: service.grant_consent(uow.session, account, institution_id=institution_id, scope=scope,
+                                                          valid_until=valid_until, settings=settings, today=today))  # fmt: skip
     return redirect(request, PAGE, flash_message="已授权。您可随时在本页查看每一次查询，并随时撤回授权")
 
 
 @router.post("/consents/{consent_id}/revoke", name="account.finance.revoke")
-async def revoke(request: Request, consent_id: Id, session: DbSession, account: SignedInAccount) -> Response:
+async def revoke(request: Request, consent_id: Id, uow: UoW, account: SignedInAccount) -> Response:
     await forms.read_form(request)
     on_error_redirect(request, PAGE)
-    service.revoke_consent(session, account, consent_id)
+    await uow.run_as_writer(lambda: service.revoke_consent(uow.session, account, consent_id))
     return redirect(request, PAGE, flash_message="授权已撤回，该机构此后的查询将被拒绝")
 
 
 @router.post("/demands", name="account.finance.demand")
-async def demand(request: Request, session: DbSession, today: Today, account: SignedInAccount) -> Response:
+async def demand(request: Request, uow: UoW, today: Today, account: SignedInAccount) -> Response:
     form = await forms.read_form(request)
     on_error_redirect(request, PAGE)
-    service.post_demand(session, account, amount=forms.text(form, "amount", 30), term_months=forms.text(form, "term", 10),
-                        purpose=forms.text(form, "purpose", 40), collateral=forms.text(form, "collateral", 400),
-                        today=today)  # fmt: skip
+    await uow.run_as_writer(lambda: service.post_demand(
+        uow.session, account, amount=forms.text(form, "amount", 30), term_months=forms.text(form, "term", 10),
+        purpose=forms.text(form, "purpose", 40), collateral=forms.text(form, "collateral", 400), today=today))  # fmt: skip
     return redirect(request, PAGE, flash_message="融资需求已发布，匹配的金融机构将在服务时限内受理")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from xinyong.accounts import service as accounts_service
@@ -15,7 +14,7 @@ from xinyong.objections.models import GROUNDS, Objection
 from xinyong.records.models import Record
 from xinyong.subjects import refs
 from xinyong.web import forms
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, Today
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Today, UoW
 from xinyong.web.errors import on_error_redirect, on_error_render, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -32,8 +31,9 @@ def objection_form(request: Request, ref: str, session: DbSession, protector: Ap
 
 
 @router.post("/file/{ref}", name="objections.file.submit")
-async def objection_file(request: Request, ref: str, session: DbSession, settings: AppSettings,
+async def objection_file(request: Request, ref: str, uow: UoW, settings: AppSettings,
                          protector: AppProtector, today: Today, account: SignedInAccount) -> Response:  # fmt: skip
+    session = uow.session
     form, incoming = await read_evidence_form(request, settings)
     data = objections_service.ObjectionInput(
         ground=forms.text(form, "ground", 30), reason=forms.text(form, "reason", 4000),
@@ -48,7 +48,7 @@ async def objection_file(request: Request, ref: str, session: DbSession, setting
         return objections_service.file_objection(session, account=account, record_id=record_id, data=data,
                                                  files=incoming, settings=settings, today=today)  # fmt: skip
 
-    objection = await run_in_threadpool(work)
+    objection = await uow.run_as_writer(work)
     return redirect(request, f"/objections/{objection.number}", flash_message=f"异议已提交，编号 {objection.number}")
 
 
@@ -63,8 +63,9 @@ def objection_page(request: Request, number: str, session: DbSession, account: S
 
 
 @router.post("/{number}/withdraw", name="objections.withdraw")
-async def objection_withdraw(request: Request, number: str, session: DbSession, account: SignedInAccount
+async def objection_withdraw(request: Request, number: str, uow: UoW, account: SignedInAccount
                              ) -> Response:  # fmt: skip
+    session = uow.session
     await forms.read_form(request)
 
     def work() -> str:
@@ -73,4 +74,4 @@ async def objection_withdraw(request: Request, number: str, session: DbSession, 
         objections_service.withdraw_objection(session, account=account, number=number)
         return target
 
-    return redirect(request, await run_in_threadpool(work), flash_message="异议已撤回")
+    return redirect(request, await uow.run_as_writer(work), flash_message="异议已撤回")

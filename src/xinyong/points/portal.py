@@ -10,7 +10,7 @@ from xinyong.accounts.deps import SignedInAccount
 from xinyong.points import benefits, rules, service
 from xinyong.subjects.models import Subject
 from xinyong.web import forms
-from xinyong.web.deps import DbSession, Today
+from xinyong.web.deps import DbSession, Today, UoW
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -46,16 +46,16 @@ def own_page(request: Request, session: DbSession, today: Today, account: Signed
 
 
 @router.post("/account/points/opt-in", name="account.points.opt_in")
-async def opt_in(request: Request, session: DbSession, account: SignedInAccount) -> Response:
+async def opt_in(request: Request, uow: UoW, account: SignedInAccount) -> Response:
     await forms.read_form(request)
     on_error_redirect(request, PAGE)
-    service.opt_in(session, account)
+    await uow.run_as_writer(lambda: service.opt_in(uow.session, account))
     return redirect(request, PAGE, flash_message="已开通个人信用积分。积分只用于守信激励，您可随时关闭")
 
 
 @router.post("/account/points/opt-out", name="account.points.opt_out")
-async def opt_out(request: Request, session: DbSession, account: SignedInAccount) -> Response:
+async def opt_out(request: Request, uow: UoW, account: SignedInAccount) -> Response:
     await forms.read_form(request)
     on_error_redirect(request, PAGE)
-    service.opt_out(session, account)
+    await uow.run_as_writer(lambda: service.opt_out(uow.session, account))
     return redirect(request, PAGE, flash_message="已关闭个人信用积分，积分记录已全部删除")

@@ -25,7 +25,7 @@ from xinyong.repair import service as repair_service
 from xinyong.repair.models import RepairApplication, RepairStatus
 from xinyong.subjects import refs
 from xinyong.web import forms
-from xinyong.web.deps import AppProtector, AppSettings, Client, DbSession, Id, Today
+from xinyong.web.deps import AppProtector, AppSettings, Client, DbSession, Id, Today, UoW
 from xinyong.web.errors import on_error_redirect, on_error_render, redirect
 from xinyong.web.ratelimit import Limited
 from xinyong.web.templating import render
@@ -106,8 +106,9 @@ def _submitted(request: Request, number: str) -> Response:
 
 
 @router.post("/repair/apply/{ref}", name="repair.apply.submit")
-async def apply(request: Request, ref: str, session: DbSession, settings: AppSettings, protector: AppProtector,
+async def apply(request: Request, ref: str, uow: UoW, settings: AppSettings, protector: AppProtector,
                 today: Today, client: Client, account: SignedInAccount) -> Response:  # fmt: skip
+    session = uow.session
     form, incoming = await read_evidence_form(request, settings)
     record_id = refs.parse_record_ref(ref, protector) or 0
     data = _application_input(form)
@@ -119,7 +120,7 @@ async def apply(request: Request, ref: str, session: DbSession, settings: AppSet
         return repair_service.submit_application(session, account=account, record_id=record_id, data=data,
                                                  files=incoming, settings=settings, today=today, client=client)  # fmt: skip
 
-    application = await run_in_threadpool(work)
+    application = await uow.run_as_writer(work)
     return _submitted(request, application.number)
 
 
@@ -144,8 +145,9 @@ def apply_list_form(request: Request, entry_id: Id, session: DbSession, settings
 
 
 @router.post("/repair/apply-list/{entry_id}", name="repair.apply_list.submit")
-async def apply_list(request: Request, entry_id: Id, session: DbSession, settings: AppSettings, today: Today,
+async def apply_list(request: Request, entry_id: Id, uow: UoW, settings: AppSettings, today: Today,
                      client: Client, account: SignedInAccount) -> Response:  # fmt: skip
+    session = uow.session
     form, incoming = await read_evidence_form(request, settings)
     data = _application_input(form)
 
@@ -155,7 +157,7 @@ async def apply_list(request: Request, entry_id: Id, session: DbSession, setting
         return repair_service.submit_list_application(session, account=account, entry_id=entry_id, data=data,
                                                       files=incoming, settings=settings, today=today, client=client)  # fmt: skip
 
-    application = await run_in_threadpool(work)
+    application = await uow.run_as_writer(work)
     return _submitted(request, application.number)
 
 
@@ -178,8 +180,9 @@ def application_page(request: Request, number: str, session: DbSession, settings
 
 
 @router.post("/repair/applications/{number}/resubmit", name="repair.application.resubmit")
-async def resubmit(request: Request, number: str, session: DbSession, settings: AppSettings, today: Today,
+async def resubmit(request: Request, number: str, uow: UoW, settings: AppSettings, today: Today,
                    account: SignedInAccount) -> Response:  # fmt: skip
+    session = uow.session
     form, incoming = await read_evidence_form(request, settings)
 
     def work() -> str:
@@ -190,12 +193,13 @@ async def resubmit(request: Request, number: str, session: DbSession, settings: 
                                             settings=settings, today=today)  # fmt: skip
         return target
 
-    return redirect(request, await run_in_threadpool(work), flash_message="已补正并重新提交")
+    return redirect(request, await uow.run_as_writer(work), flash_message="已补正并重新提交")
 
 
 @router.post("/repair/applications/{number}/withdraw", name="repair.application.withdraw")
-async def withdraw(request: Request, number: str, session: DbSession, today: Today, account: SignedInAccount
+async def withdraw(request: Request, number: str, uow: UoW, today: Today, account: SignedInAccount
                    ) -> Response:  # fmt: skip
+    session = uow.session
     await forms.read_form(request)
 
     def work() -> str:
@@ -204,7 +208,7 @@ async def withdraw(request: Request, number: str, session: DbSession, today: Tod
         repair_service.withdraw_application(session, account=account, number=number, today=today)
         return target
 
-    return redirect(request, await run_in_threadpool(work), flash_message="申请已撤回")
+    return redirect(request, await uow.run_as_writer(work), flash_message="申请已撤回")
 
 
 # ---------------------------------------------------------------------------------------- progress

@@ -5,7 +5,9 @@ handler: committed when the handler returns; rolled back when it raises, except 
 `keeps_changes` (a wrong password or verification code is counted even though the request fails). What
 the transaction put in the outbox is delivered after the commit, never before. Blocking work leaves the
 event loop: a synchronous handler runs in a worker thread, and so does its commit; an async handler hands
-writes to `UnitOfWork.write`, which runs them in the SQLite writers' turn (see `writequeue`).
+short writes to `UnitOfWork.write`, which runs them in the SQLite writers' turn (see `writequeue`), and work
+that reads, hashes or stores files before it writes (the portal's forms) to `UnitOfWork.run_as_writer`, which
+runs it in a worker thread as a writer's transaction that the route then commits.
 """
 
 from __future__ import annotations
@@ -66,10 +68,25 @@ class UnitOfWork:
 
         return await writequeue.run_in_turn(self.session, run)
 
+    async def run_as_writer(self, work: Callable[[], T]) -> T:
+        """For an asynchronous handler that reads and then writes (the portal's forms): `work()` in a worker
+        thread, in a transaction begun there as a writer's once what the dependencies read is committed. On
+        SQLite it waits there for another connection's write (an import's chunk) instead of failing when one was
+        committed between its first read and its first write, and the event loop runs neither that wait nor the
+        work's password hashing or file writes. The route commits the work's changes when the handler returns."""
+
+        def run() -> T:
+            self.session.commit()
+            begin_writing(self.session)
+            return work()
+
+        return await run_in_threadpool(run)
+
     def write_in_thread(self, work: Callable[[], T]) -> T:
         """`write` for synchronous handlers (already in a worker thread): waits for the turn here."""
         self.session.commit()
         with writequeue.turn(self.session):
+            begin_writing(self.session)
             result = work()
             self.session.commit()
         return result
