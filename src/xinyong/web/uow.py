@@ -73,12 +73,15 @@ class UnitOfWork:
         thread, in a transaction begun there as a writer's once what the dependencies read is committed. On
         SQLite it waits there for another connection's write (an import's chunk) instead of failing when one was
         committed between its first read and its first write, and the event loop runs neither that wait nor the
-        work's password hashing or file writes. The route commits the work's changes when the handler returns."""
+        work's password hashing or file writes. Its changes are flushed there too (on PostgreSQL a row another
+        transaction holds is waited for there), and the route commits them when the handler returns."""
 
         def run() -> T:
             self.session.commit()
             begin_writing(self.session)
-            return work()
+            result = work()
+            self.session.flush()
+            return result
 
         return await run_in_threadpool(run)
 
