@@ -1,0 +1,185 @@
+"""Event-loop benchmark: how long a page of no work (`GET /healthz`) takes on a server process while, on the same
+process, portal sign-ins verify their passwords and write their sessions, and while a credit check waits for
+another connection's write lock (an import's chunk, on SQLite).
+
+    .venv/bin/python benchmarks/event_loop.py               # SQLite, 3 rounds
+    .venv/bin/python benchmarks/event_loop.py --rounds 5 --sign-ins 20
+
+Every request of a process is answered on one event loop: work an asynchronous handler does there (an Argon2
+verification, about a tenth of a second; a wait in SQLite's busy handler) holds up every other request of the
+process. The app runs in-process (Starlette's test client: one event loop in a thread of its own); the main
+thread asks `/healthz` every 10 ms while another thread signs in N times (real Argon2 parameters), then while a
+check is sent during a 1.5 s hold of the write lock by a connection of the benchmark's own. The baseline is
+`/healthz` alone, in the same round. Medians over the rounds of each round's p50, p95 and maximum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from xinyong import migrate  # noqa: E402
+from xinyong.accounts import service as accounts_service  # noqa: E402
+from xinyong.actors import Actor  # noqa: E402
+from xinyong.app import create_app  # noqa: E402
+from xinyong.audit import keys as audit_keys  # noqa: E402
+from xinyong.codes import make_uscc  # noqa: E402
+from xinyong.config import Settings  # noqa: E402
+from xinyong.db import make_engine, make_sessionmaker  # noqa: E402
+from xinyong.departments import service as departments_service  # noqa: E402
+from xinyong.lists import service as lists_service  # noqa: E402
+from xinyong.measures import service as measures_service  # noqa: E402
+from xinyong.notify.models import OutboxItem  # noqa: E402
+from xinyong.protect import protector as make_protector  # noqa: E402
+from xinyong.records import service as records_service  # noqa: E402
+from xinyong.web.csrf import FORM_COOKIE  # noqa: E402
+
+KEY = "benchmark-master-key-0123456789abcdef0123"
+PASSWORD = "Benchmark-pass-2026"
+FORM_TOKEN = "benchmark-form-token-0123456789"
+HOLD_SECONDS = 1.5
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def prepare(directory: Path) -> tuple[Settings, str, str]:
+    """A fresh, migrated database with one registered organisation whose account is confirmed, the built-in
+    list types and measures, and a key that may check. Returns the settings, the code and the key."""
+    url = f"sqlite:///{directory / 'loop.sqlite'}"
+    migrate.upgrade(url)
+    settings = Settings(database_url=url, secret_key=KEY, secret_key_file=directory / "unused.key",
+                        portal_rate_limit_requests=0, login_rate_limit_attempts=0)  # fmt: skip
+    protector = make_protector(settings)
+    engine = make_engine(url)
+    session = audit_keys.attach(make_sessionmaker(engine), audit_keys.load(settings).without_checkpoints())()
+    system = Actor.system("benchmark")
+    department_code = make_uscc("1", "1", "330521", "00000001")
+    department = departments_service.add_department(session, code=department_code, name="基准测试局")
+    code = make_uscc("9", "1", "330521", "B0000001")
+    name = "德清县基准测试有限公司"
+    row = {"XK_XDR_MC": name, "XK_XDR_LB": "法人及非法人组织", "XK_XDR_SHXYM": code, "XK_XKWS": "食品经营许可决定书",
+           "XK_WSH": "德市监许〔2026〕1号", "XK_XKLB": "普通", "XK_NR": "食品经营许可", "XK_JDRQ": "2026-11-02",
+           "XK_YXQZ": "2026-11-02", "XK_YXQZI": "2031-11-01", "XK_XKJG": "基准测试局", "XK_XKJGDM": department_code,
+           "XK_LYDW": "基准测试局", "XK_LYDWDM": department_code}  # fmt: skip
+    result = records_service.import_rows(session, [row], settings=settings, protector=protector, record_type="license",
+                                         department=department, actor="benchmark", today=date(2026, 11, 3))  # fmt: skip
+    assert result.rejected == 0, result
+    account = accounts_service.sign_up(session, code=code, name=name, contact="loop@example.cn", password=PASSWORD,
+                                       protector=protector, settings=settings)  # fmt: skip
+    message = session.scalars(select(OutboxItem).order_by(OutboxItem.id.desc())).first()
+    assert message is not None
+    accounts_service.verify(session, account_id=account.id, code=message.payload["body"].split("验证码为 ")[1][:6],
+                            protector=protector)  # fmt: skip
+    lists_service.load_types_file(session, lists_service.BUILTIN_TYPES, actor=system)
+    measures_service.load_measures_file(session, measures_service.DEFAULT_MEASURES, actor=system, settings=settings)
+    _, key = departments_service.issue_api_key(session, department=department, name="审批系统",
+                                               scopes=["api:checks:write"])  # fmt: skip
+    session.commit()
+    session.close()
+    engine.dispose()
+    return settings, code, key
+
+
+def ping_while(client: TestClient, running: Callable[[], bool]) -> list[float]:
+    """Seconds each `/healthz` took, asked every 10 ms while `running()`."""
+    pings = []
+    while running():
+        started = time.perf_counter()
+        assert client.get("/healthz").status_code == 200
+        pings.append(time.perf_counter() - started)
+        time.sleep(0.01)
+    return pings
+
+
+def in_background(work: Callable[[], Any]) -> tuple[threading.Thread, threading.Event, list[Any]]:
+    done = threading.Event()
+    results: list[Any] = []
+
+    def run() -> None:
+        try:
+            results.append(work())
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, done, results
+
+
+def summary(pings: list[float]) -> dict[str, float]:
+    ordered = sorted(pings)
+    return {"n": len(ordered), "p50_ms": statistics.median(ordered) * 1000,
+            "p95_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, "max_ms": ordered[-1] * 1000}  # fmt: skip
+
+
+def one_round(client: TestClient, path: str, code: str, key: str, sign_ins: int) -> dict[str, dict[str, float]]:
+    started = time.perf_counter()
+    baseline = ping_while(client, lambda: time.perf_counter() - started < 1.0)
+
+    def signing_in() -> list[int]:
+        statuses = []
+        for _ in range(sign_ins):  # the same client, so the same event loop; each time signed out (no session cookie)
+            statuses.append(client.post("/account/login", headers={"cookie": f"{FORM_COOKIE}={FORM_TOKEN}"},
+                                        data={"csrf_token": FORM_TOKEN, "code": code, "password": PASSWORD}).status_code)  # fmt: skip
+        return statuses
+
+    thread, done, results = in_background(signing_in)
+    during_sign_ins = ping_while(client, lambda: not done.is_set())
+    thread.join()
+    if not results or set(results[0]) != {303}:
+        raise SystemExit(f"the sign-ins were not all accepted: {results}")
+
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    threading.Timer(HOLD_SECONDS, lambda: (holder.execute("ROLLBACK"), holder.close())).start()
+    thread, done, results = in_background(lambda: client.post(
+        "/api/v1/checks", json={"code": code, "matter": "政府采购"}, headers={"Authorization": f"Bearer {key}"}))
+    during_check = ping_while(client, lambda: not done.is_set())
+    thread.join()
+    if not results or results[0].status_code != 200:
+        raise SystemExit(f"the check failed: {results}")
+    return {"alone": summary(baseline), "during_sign_ins": summary(during_sign_ins),
+            "during_a_check_waiting_for_the_lock": summary(during_check)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sign-ins", type=int, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings, code, key = prepare(Path(tmp))
+        app = create_app(settings)
+        rounds = []
+        with TestClient(app, follow_redirects=False) as client:
+            for _ in range(args.rounds):
+                rounds.append(one_round(client, str(Path(tmp) / "loop.sqlite"), code, key, args.sign_ins))
+        app.state.engine.dispose()
+    medians = {case: {figure: statistics.median(r[case][figure] for r in rounds) for figure in rounds[0][case]}
+               for case in rounds[0]}  # fmt: skip
+    base = medians["alone"]["p50_ms"]
+    print(f"{'/healthz while':<40} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p50 / alone':>12}")
+    for case, figures in medians.items():
+        print(f"{case:<40} {figures['n']:>5.0f} {figures['p50_ms']:>8.1f} {figures['p95_ms']:>8.1f} "
+              f"{figures['max_ms']:>8.1f} {figures['p50_ms'] / base:>12.1f}")  # fmt: skip
+    OUT.mkdir(exist_ok=True)
+    (OUT / "event_loop.json").write_text(json.dumps({"rounds": rounds, "medians": medians}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
