@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from datetime import date
-from inspect import iscoroutinefunction
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query, Request
@@ -27,7 +26,7 @@ from xinyong.protect import Protector
 from xinyong.web import csrf
 from xinyong.web.client import client_address
 from xinyong.web.templating import Viewer
-from xinyong.web.uow import UnitOfWork
+from xinyong.web.uow import WRITES_FIRST, UnitOfWork, works_off_the_loop
 
 SESSION_COOKIE = "xy_session"
 SUBJECT_COOKIE = "xy_subject"
@@ -103,12 +102,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 def _begins_as_writer(request: Request) -> bool:
     endpoint = request.scope.get("endpoint")
-    if endpoint is None:
-        return False
-    return not iscoroutinefunction(endpoint) or getattr(endpoint, WRITES_FIRST, False)
+    return endpoint is not None and works_off_the_loop(endpoint)
 
 
-WRITES_FIRST = "_xinyong_writes_first"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 

@@ -133,12 +133,22 @@ class UnitOfWork:
             notify.forget_pending(self.session)
 
 
+WRITES_FIRST = "_xinyong_writes_first"  # set by `web.deps.writes_first`
+
+
+def works_off_the_loop(endpoint: Callable[..., Any]) -> bool:
+    """Whether a handler's transaction is begun in a worker thread, as a writer's when it submits something
+    (`web.deps.get_session`), and is ended there too (`ShellRoute`): a synchronous handler, or an asynchronous
+    one marked `web.deps.writes_first`."""
+    return not inspect.iscoroutinefunction(endpoint) or bool(getattr(endpoint, WRITES_FIRST, False))
+
+
 class ShellRoute(APIRoute):
     """Every route of the platform: the handler runs, then its unit of work ends (see the module's doc)."""
 
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
-        is_async = inspect.iscoroutinefunction(self.endpoint)
+        is_async = not works_off_the_loop(self.endpoint)
 
         async def run(request: Request) -> Response:
             try:
@@ -170,8 +180,9 @@ async def _write_later(uow: UnitOfWork) -> None:
 
 
 async def _call(fn: Callable[..., T], is_async: bool, *args: Any) -> T:
-    # An async handler committed on the event loop before: a short write. A synchronous one ran in a worker
-    # thread, and its commit (which may wait for SQLite's lock) goes there too.
+    # An async handler commits on the event loop: a short write, or one whose statements ran in a worker thread
+    # (`UnitOfWork.run_as_writer`). A synchronous or marked one began its transaction in a worker thread, and its
+    # commit, rollback or refusal's page goes there too.
     if is_async:
         return fn(*args)
     return await run_in_threadpool(fn, *args)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from tests.factories import records as rf
@@ -26,14 +26,16 @@ from tests.factories.checks import TODAY, make_world
 from tests.fixtures.keys import keyed_sessionmaker
 from tests.fixtures.own_app import app_with_admin
 from tests.fixtures.subject_accounts import SUBJECT_PASSWORD, anonymous_form, last_code, verified_account
-from tests.functional.web.test_console_beside_writers import Importer
+from tests.functional.web.test_console_beside_writers import ASYNC_FORMS, Importer, _sign_in
 
+from xinyong import db
 from xinyong.accounts.models import SubjectAccount, SubjectSession
 from xinyong.checks.models import CreditCheck
 from xinyong.config import Settings
 from xinyong.db import make_engine
 from xinyong.departments import service as departments_service
 from xinyong.protect import Protector
+from xinyong.scenarios.models import Scenario
 from xinyong.subjects.models import Subject
 from xinyong.web.deps import get_today
 
@@ -164,3 +166,22 @@ def test_portal_account_forms_beside_another_writer(checking_app: Checking) -> N
     sessions = app.reader.scalars(select(SubjectSession)).all()
     assert len(sessions) == 4
     assert all(row.ended_at is not None for row in sessions)
+
+
+def test_a_marked_console_form_is_committed_where_its_transaction_began(fresh_database_url: str,
+                                                                       settings: Settings) -> None:  # fmt: skip
+    """A handler marked `writes_first` begins its transaction in a worker thread; its commit goes there too,
+    as a synchronous handler's does, rather than on the event loop (on both databases)."""
+    with app_with_admin(fresh_database_url, settings) as (client, reader):
+        token = _sign_in(client)
+        on_the_loop: list[bool] = []
+        engine = client.app.state.engine  # type: ignore[attr-defined]
+        event.listen(engine, "commit", lambda connection: on_the_loop.append(db._on_event_loop()))
+        answer = client.post("/admin/scenarios", data={"csrf_token": token, **ASYNC_FORMS["/admin/scenarios"](0)},
+                             follow_redirects=True)  # fmt: skip
+        assert answer.status_code == 200
+        assert "已" in answer.text
+        assert on_the_loop
+        assert not any(on_the_loop), on_the_loop
+        reader.rollback()
+        assert reader.scalar(select(func.count()).select_from(Scenario)) == 1
