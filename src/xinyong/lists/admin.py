@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Form, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from xinyong.actors import Actor, Permission
@@ -19,7 +18,7 @@ from xinyong.files import safe_filename
 from xinyong.lists import imports, rules, service
 from xinyong.lists.models import EntryState, ListOrigin, ListType
 from xinyong.web import forms
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, parse_id, require
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, UoW, parse_id, require
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -133,8 +132,9 @@ def imports_page(request: Request, session: DbSession, actor: ListsRead) -> Resp
 
 
 @router.post("/list-imports", name="admin.lists.import")
-async def import_upload(request: Request, session: DbSession, actor: ListsWrite, settings: AppSettings,
+async def import_upload(request: Request, uow: UoW, actor: ListsWrite, settings: AppSettings,
                         protector: AppProtector, today: Today) -> Response:  # fmt: skip
+    session = uow.session
     on_error_redirect(request, "/admin/list-imports")
     form = await request.form(max_files=1, max_fields=10)
     upload, type_key = forms.upload(form, "file"), forms.text(form, "type_key", 40)
@@ -154,7 +154,9 @@ async def import_upload(request: Request, session: DbSession, actor: ListsWrite,
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    outcome = await run_in_threadpool(work)
+    # One transaction (lists are small), begun as a writer's in a worker thread: beside a running records import
+    # it waits for the chunk in progress instead of failing when one commits between its reads and its writes.
+    outcome = await uow.run_as_writer(work)
     flash = (f"文件未能导入：{outcome.failure}" if outcome.failure else
              f"已导入 {outcome.rows} 行：新增 {outcome.created}，更新 {outcome.updated}，未变 {outcome.unchanged}，退回 {outcome.rejected}")  # fmt: skip
     return redirect(request, f"/admin/list-imports/{outcome.import_id}", flash_message=flash,

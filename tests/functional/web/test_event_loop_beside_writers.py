@@ -8,6 +8,7 @@ connection of their own and time a page of no work (`/healthz`) meanwhile."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import threading
@@ -21,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from tests.factories import lists as lf
 from tests.factories import records as rf
 from tests.factories.checks import TODAY, make_world
 from tests.fixtures.keys import keyed_sessionmaker
@@ -34,6 +36,7 @@ from xinyong.checks.models import CreditCheck
 from xinyong.config import Settings
 from xinyong.db import make_engine
 from xinyong.departments import service as departments_service
+from xinyong.lists.models import ListEntry
 from xinyong.protect import Protector
 from xinyong.scenarios.models import Scenario
 from xinyong.subjects.models import Subject
@@ -185,3 +188,40 @@ def test_a_marked_console_form_is_committed_where_its_transaction_began(fresh_da
         assert not any(on_the_loop), on_the_loop
         reader.rollback()
         assert reader.scalar(select(func.count()).select_from(Scenario)) == 1
+
+
+LIST_HEADER = "被执行人姓名/名称,统一社会信用代码,案号,列入日期,失信情形,执行法院,状态\n"
+
+
+def test_a_list_file_uploaded_in_the_console_beside_another_writer(fresh_database_url: str,
+                                                                   settings: Settings) -> None:  # fmt: skip
+    """The console's list import (one transaction: lists are small) reads its department and list type before it
+    writes; beside a records import committing chunk after chunk it waits for the lock instead of answering 503.
+    On PostgreSQL the same uploads, without the other writer."""
+    engine = make_engine(fresh_database_url)
+    with keyed_sessionmaker(engine)() as setup:
+        department = rf.department(setup)
+        lf.load_types(setup, department)
+        setup.commit()
+        department_id = department.id
+    engine.dispose()
+    is_sqlite = make_url(fresh_database_url).get_backend_name() == "sqlite"
+    with app_with_admin(fresh_database_url, settings) as (client, reader):
+        token = _sign_in(client)
+        beside = Importer(str(make_url(fresh_database_url).database)) if is_sqlite else contextlib.nullcontext()
+        answers = []
+        with beside:
+            for n in range(5):
+                rows = "".join(f"德清县被执行{n}-{k}号有限公司,{rf.company_code(7000 + 10 * n + k)},（2026）浙0521执{n}-{k}号,"
+                               f"2026-11-0{k + 1},拒不履行,德清县人民法院,\n" for k in range(2))  # fmt: skip
+                answers.append(client.post("/admin/list-imports", data={
+                    "csrf_token": token, "type_key": "court-dishonest-debtors", "department": str(department_id)},
+                    files={"file": (f"名单{n}.csv", (LIST_HEADER + rows).encode("gb18030"), "text/csv")},
+                    follow_redirects=True))  # fmt: skip
+        flashes = [(answer.status_code, re.findall(r'class="flash[^"]*"[^>]*>([^<]*)', answer.text)) for answer in answers]
+        assert all(status == 200 and flash and flash[0].startswith("已导入 2 行：新增 2") for status, flash in flashes), \
+            flashes
+        if is_sqlite:
+            assert beside.commits > len(answers)  # type: ignore[union-attr]
+        reader.rollback()
+        assert reader.scalar(select(func.count()).select_from(ListEntry)) == 10
