@@ -592,8 +592,21 @@ def current_rule(session: Session) -> rules.WhitelistRule:
 
 def publish_whitelist(session: Session, *, rule: rules.WhitelistRule | None, settings: Settings, today: date,
                       actor: Actor) -> WhitelistFeed:  # fmt: skip
-    rule = validate_rule(session, rule or current_rule(session), settings=settings)
-    entries = whitelist_entries(session, rule, settings=settings, today=today)
+    checked, entries = prepare_whitelist(session, rule=rule, settings=settings, today=today)
+    return store_whitelist(session, rule=checked, entries=entries, today=today, actor=actor)
+
+
+def prepare_whitelist(session: Session, *, rule: rules.WhitelistRule | None, settings: Settings, today: date
+                      ) -> tuple[rules.WhitelistRule, list[dict[str, Any]]]:  # fmt: skip
+    """The rule, checked, and the entries it selects: reads only (every graded subject of the latest evaluation,
+    seconds for a city), so that a caller can do them before it takes the write lock."""
+    checked = validate_rule(session, rule or current_rule(session), settings=settings)
+    return checked, whitelist_entries(session, checked, settings=settings, today=today)
+
+
+def store_whitelist(session: Session, *, rule: rules.WhitelistRule, entries: list[dict[str, Any]], today: date,
+                    actor: Actor) -> WhitelistFeed:  # fmt: skip
+    """The next version of the feed, with the entries `prepare_whitelist` selected."""
     latest = latest_feed(session)
     feed = WhitelistFeed(version=(latest.version + 1) if latest else 1, as_of=today, rule=rule.as_dict(),
                          entries=entries, created_by=actor.label)  # fmt: skip
