@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from tests.factories import records as rf
 from tests.factories.checks import TODAY, make_world
 from tests.fixtures.keys import keyed_sessionmaker
 from tests.fixtures.own_app import app_with_admin
-from tests.fixtures.subject_accounts import SUBJECT_PASSWORD, anonymous_form, last_code, verified_account
+from tests.fixtures.subject_accounts import PDF, SUBJECT_PASSWORD, anonymous_form, last_code, verified_account
 from tests.functional.web.test_console_beside_writers import ASYNC_FORMS, Importer, _sign_in
 
 from xinyong import db
@@ -36,10 +37,14 @@ from xinyong.checks.models import CreditCheck
 from xinyong.config import Settings
 from xinyong.db import make_engine
 from xinyong.departments import service as departments_service
+from xinyong.evidence.models import Evidence
 from xinyong.lists.models import ListEntry
+from xinyong.objections.models import Objection, ObjectionStatus
 from xinyong.protect import Protector
+from xinyong.records.models import Record
 from xinyong.scenarios.models import Scenario
 from xinyong.subjects.models import Subject
+from xinyong.subjects.refs import record_ref
 from xinyong.web.deps import get_today
 
 HELD = 1.5  # seconds the other connection keeps the write lock
@@ -47,9 +52,11 @@ RESPONSIVE = 0.5  # the slowest `/healthz` allowed meanwhile: a third of the hol
 
 
 @pytest.fixture
-def checking_app(fresh_database_url: str, settings: Settings, protector: Protector) -> Iterator[Checking]:
+def checking_app(fresh_database_url: str, settings: Settings, protector: Protector, tmp_path: Path
+                 ) -> Iterator[Checking]:  # fmt: skip
     if make_url(fresh_database_url).get_backend_name() != "sqlite":
         pytest.skip("PostgreSQL locks rows: another writer does not hold the whole database")
+    settings = settings.model_copy(update={"upload_dir": tmp_path / "uploads", "events_file": tmp_path / "events.jsonl"})
     engine = make_engine(fresh_database_url)
     with keyed_sessionmaker(engine)() as setup:
         world = make_world(setup, settings, protector, rf.department(setup))
@@ -169,6 +176,41 @@ def test_portal_account_forms_beside_another_writer(checking_app: Checking) -> N
     sessions = app.reader.scalars(select(SubjectSession)).all()
     assert len(sessions) == 4
     assert all(row.ended_at is not None for row in sessions)
+
+
+def test_objections_filed_with_evidence_and_withdrawn_beside_another_writer(checking_app: Checking,
+                                                                           protector: Protector) -> None:  # fmt: skip
+    """Filing an objection reads the record and the account, stores the evidence and then writes; withdrawing
+    reads and writes. Beside another connection committing every few milliseconds, each answers as usual."""
+    app = checking_app
+    client = app.client
+    app.reader.rollback()
+    record = app.reader.scalars(select(Record).join(Subject, Subject.id == Record.subject_id)
+                                .where(Subject.uscc == app.world.listed_code)).first()  # fmt: skip
+    assert record is not None
+    ref = record_ref(record.id, protector)
+    assert _portal_login(app).status_code == 303
+    page = client.get("/account")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    answers = []
+    with Importer(app.path) as importer:
+        for n in range(3):
+            filed = client.post(f"/objections/file/{ref}", data={
+                "csrf_token": csrf.group(1), "ground": "wrong-data", "reason": f"罚款金额记载有误，第{n}次提出，附决定书复印件。",
+                "contact_name": "李经理", "contact_phone": "13800000000"},
+                files=[("evidence", ("决定书.pdf", PDF, "application/pdf"))])  # fmt: skip
+            answers.append((filed.status_code, filed.headers.get("location", filed.text[:300])))
+            number = str(answers[-1][1]).rsplit("/", 1)[-1]
+            withdrawn = client.post(f"/objections/{number}/withdraw", data={"csrf_token": csrf.group(1)})
+            answers.append((withdrawn.status_code, withdrawn.headers.get("location", withdrawn.text[:300])))
+    assert [status for status, _ in answers] == [303] * 6, answers
+    assert all(str(target).startswith("/objections/") for _, target in answers), answers
+    assert importer.commits > len(answers)
+    app.reader.rollback()
+    objections = app.reader.scalars(select(Objection)).all()
+    assert [o.status for o in objections] == [ObjectionStatus.WITHDRAWN] * 3
+    assert app.reader.scalar(select(func.count()).select_from(Evidence)) == 3
 
 
 def test_a_marked_console_form_is_committed_where_its_transaction_began(fresh_database_url: str,
