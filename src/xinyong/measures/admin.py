@@ -13,7 +13,7 @@ from xinyong.lists import service as lists_service
 from xinyong.measures import rules, service
 from xinyong.measures.models import MeasureEffect, MeasureKind
 from xinyong.web import forms
-from xinyong.web.deps import AppSettings, DbSession, require, writes_first
+from xinyong.web.deps import AppSettings, DbSession, read_form, require, writes_first
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -48,7 +48,7 @@ def index(request: Request, session: DbSession, settings: AppSettings, actor: Me
 @router.post("/measures", name="admin.measures.create")
 @writes_first
 async def create(request: Request, session: DbSession, settings: AppSettings, actor: MeasuresWrite) -> Response:
-    form = await request.form(max_fields=40)
+    form = await read_form(request)  # the console form's bounds, as read before the write lock (deps.get_session)
     on_error_redirect(request, "/admin/measures")
     draft = _draft(dict(form), forms.texts(form, "list_types", limit=40))
     measure = await run_in_threadpool(lambda: service.create_measure(session, draft, actor=actor, settings=settings))
@@ -66,7 +66,7 @@ def detail(request: Request, session: DbSession, settings: AppSettings, actor: M
 @writes_first
 async def revise(request: Request, session: DbSession, settings: AppSettings, actor: MeasuresWrite,
                  code: str) -> Response:  # fmt: skip
-    form = await request.form(max_fields=40)
+    form = await read_form(request)  # the console form's bounds, as read before the write lock (deps.get_session)
     on_error_redirect(request, f"/admin/measures/{code[:32]}")
     draft = _draft(dict(form), forms.texts(form, "list_types", limit=40))
     measure = await run_in_threadpool(lambda: service.revise_measure(session, code[:32], draft, actor=actor,
