@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import random
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -42,6 +45,7 @@ from xinyong.audit import keys as audit_keys  # noqa: E402
 from xinyong.codes import make_uscc  # noqa: E402
 from xinyong.config import Settings  # noqa: E402
 from xinyong.db import make_engine, make_sessionmaker  # noqa: E402
+from xinyong.demo import generator  # noqa: E402
 from xinyong.departments import service as departments_service  # noqa: E402
 from xinyong.lists import service as lists_service  # noqa: E402
 from xinyong.measures import service as measures_service  # noqa: E402
@@ -57,9 +61,10 @@ HOLD_SECONDS = 1.5
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def prepare(directory: Path) -> tuple[Settings, str, str]:
+def prepare(directory: Path, importing: tuple[str, str] | None = None) -> tuple[Settings, str, str]:
     """A fresh, migrated database with one registered organisation whose account is confirmed, the built-in
-    list types and measures, and a key that may check. Returns the settings, the code and the key."""
+    list types and measures, a key that may check, and the importing department (code, name) when given.
+    Returns the settings, the code and the key."""
     url = f"sqlite:///{directory / 'loop.sqlite'}"
     migrate.upgrade(url)
     settings = Settings(database_url=url, secret_key=KEY, secret_key_file=directory / "unused.key",
@@ -70,6 +75,8 @@ def prepare(directory: Path) -> tuple[Settings, str, str]:
     system = Actor.system("benchmark")
     department_code = make_uscc("1", "1", "330521", "00000001")
     department = departments_service.add_department(session, code=department_code, name="基准测试局")
+    if importing is not None:
+        departments_service.add_department(session, code=importing[0], name=importing[1])
     code = make_uscc("9", "1", "330521", "B0000001")
     name = "德清县基准测试有限公司"
     row = {"XK_XDR_MC": name, "XK_XDR_LB": "法人及非法人组织", "XK_XDR_SHXYM": code, "XK_XKWS": "食品经营许可决定书",
@@ -157,18 +164,71 @@ def one_round(client: TestClient, path: str, code: str, key: str, sign_ins: int)
             "during_a_check_waiting_for_the_lock": summary(during_check)}  # fmt: skip
 
 
+def penalty_file(directory: Path, rows: int) -> tuple[Path, str, str]:
+    """A penalty CSV of `rows` valid rows from the demo generator (a subject for every four rows), and the
+    deciding department's code and name."""
+    rng = random.Random(7)
+    departments = generator.generate_departments(rng)
+    department = next(d for d in departments if generator.decides(d, "penalty"))
+    subjects = list(generator.generate_subjects(max(1000, rows // 4), rng))
+    produced = generator.penalty_rows(subjects, departments, rows, rng, today=date(2026, 11, 20), department=department)
+    path = directory / "penalties.csv"
+    generator.write_csv(path, (row for row, _, _ in produced), generator.PENALTY_COLUMNS)
+    return path, department.code, department.name
+
+
+def during_an_import(client: TestClient, settings: Settings, file: tuple[Path, str, str], code: str, key: str
+                     ) -> dict[str, Any]:  # fmt: skip
+    """`xinyong records import` of the file in a process of its own (as an office's import runs), while the
+    main thread asks `/healthz` every 10 ms and another thread alternates a portal sign-in and a credit check
+    until the import has finished: their answers are counted by status."""
+    path, department_code, _ = file
+    environment = {**os.environ, "XINYONG_DATABASE_URL": settings.database_url, "XINYONG_SECRET_KEY": KEY,
+                   "XINYONG_SECRET_KEY_FILE": str(settings.secret_key_file)}  # fmt: skip
+    started = time.perf_counter()
+    out, err = (path.with_suffix(suffix).open("w+") for suffix in (".out", ".err"))  # a pipe left unread fills up
+    importer = subprocess.Popen([sys.executable, "-m", "xinyong", "records", "import", str(path), "--type", "penalty",
+                                 "--department", department_code, "--json"], env=environment,
+                                stdout=out, stderr=err, text=True)  # fmt: skip
+    answers: dict[str, dict[int, int]] = {"sign-in": {}, "check": {}}
+
+    def ask() -> None:
+        while importer.poll() is None:
+            signed = client.post("/account/login", headers={"cookie": f"{FORM_COOKIE}={FORM_TOKEN}"},
+                                 data={"csrf_token": FORM_TOKEN, "code": code, "password": PASSWORD})  # fmt: skip
+            answers["sign-in"][signed.status_code] = answers["sign-in"].get(signed.status_code, 0) + 1
+            checked = client.post("/api/v1/checks", json={"code": code, "matter": "政府采购"},
+                                  headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+            answers["check"][checked.status_code] = answers["check"].get(checked.status_code, 0) + 1
+
+    thread, done, _ = in_background(ask)
+    pings = ping_while(client, lambda: not done.is_set())
+    thread.join()
+    importer.wait()
+    elapsed = time.perf_counter() - started
+    out.seek(0)
+    err.seek(0)
+    if importer.returncode != 0:
+        raise SystemExit(f"the import failed: {err.read()[-2000:]}")
+    return {"healthz": summary(pings), "import_seconds": elapsed, "import": json.loads(out.read()),
+            "answers": answers}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sign-ins", type=int, default=10)
+    parser.add_argument("--import-rows", type=int, default=20000, help="rows of the import run beside (0: none)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings, code, key = prepare(Path(tmp))
+        file = penalty_file(Path(tmp), args.import_rows) if args.import_rows else None
+        settings, code, key = prepare(Path(tmp), file[1:] if file else None)
         app = create_app(settings)
         rounds = []
         with TestClient(app, follow_redirects=False) as client:
             for _ in range(args.rounds):
                 rounds.append(one_round(client, str(Path(tmp) / "loop.sqlite"), code, key, args.sign_ins))
+            beside = during_an_import(client, settings, file, code, key) if file else None
         app.state.engine.dispose()
     medians = {case: {figure: statistics.median(r[case][figure] for r in rounds) for figure in rounds[0][case]}
                for case in rounds[0]}  # fmt: skip
@@ -177,8 +237,16 @@ def main() -> None:
     for case, figures in medians.items():
         print(f"{case:<40} {figures['n']:>5.0f} {figures['p50_ms']:>8.1f} {figures['p95_ms']:>8.1f} "
               f"{figures['max_ms']:>8.1f} {figures['p50_ms'] / base:>12.1f}")  # fmt: skip
+    if beside is not None:
+        figures = beside["healthz"]
+        print(f"{'during an import of ' + str(args.import_rows) + ' rows':<40} {figures['n']:>5.0f} "
+              f"{figures['p50_ms']:>8.1f} {figures['p95_ms']:>8.1f} {figures['max_ms']:>8.1f} "
+              f"{figures['p50_ms'] / base:>12.1f}")  # fmt: skip
+        print(f"  the import: {beside['import_seconds']:.1f} s, {beside['import'].get('status')}; answers meanwhile "
+              f"(status: count): sign-ins {beside['answers']['sign-in']}, checks {beside['answers']['check']}")  # fmt: skip
     OUT.mkdir(exist_ok=True)
-    (OUT / "event_loop.json").write_text(json.dumps({"rounds": rounds, "medians": medians}, indent=2))
+    (OUT / "event_loop.json").write_text(json.dumps({"rounds": rounds, "medians": medians, "beside_an_import": beside},
+                                                    indent=2, ensure_ascii=False))  # fmt: skip
 
 
 if __name__ == "__main__":
