@@ -40,7 +40,7 @@ from sqlalchemy import select  # noqa: E402
 from xinyong import migrate  # noqa: E402
 from xinyong.accounts import service as accounts_service  # noqa: E402
 from xinyong.actors import Actor  # noqa: E402
-from xinyong.app import create_app  # noqa: E402
+from xinyong.app import create_app, settle_heap  # noqa: E402
 from xinyong.audit import keys as audit_keys  # noqa: E402
 from xinyong.codes import make_uscc  # noqa: E402
 from xinyong.config import Settings  # noqa: E402
@@ -219,11 +219,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sign-ins", type=int, default=10)
     parser.add_argument("--import-rows", type=int, default=20000, help="rows of the import run beside (0: none)")
+    parser.add_argument("--no-settle", action="store_true",
+                        help="leave the app's start-up objects in the garbage collector's full passes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         file = penalty_file(Path(tmp), args.import_rows) if args.import_rows else None
         settings, code, key = prepare(Path(tmp), file[1:] if file else None)
         app = create_app(settings)
+        if not args.no_settle:
+            settle_heap()  # as `xinyong serve` does
         rounds = []
         with TestClient(app, follow_redirects=False) as client:
             for _ in range(args.rounds):

@@ -15,7 +15,7 @@ def serve(
 
     # Imported here: the web application (its routes, templates and PDF engine) costs every other command about
     # two seconds of start-up that it never uses.
-    from xinyong.app import create_app
+    from xinyong.app import create_app, settle_heap
 
     log_config = uvicorn_log_config(settings().log_level)
     # uvicorn would take X-Forwarded-For from any local peer; the platform reads it itself, from the
@@ -25,4 +25,6 @@ def serve(
     if workers > 1:
         uvicorn.run("xinyong.app:app_from_env", factory=True, workers=workers, **options)  # type: ignore[arg-type]
     else:
-        uvicorn.run(create_app(settings()), **options)  # type: ignore[arg-type]
+        app = create_app(settings())
+        settle_heap()
+        uvicorn.run(app, **options)  # type: ignore[arg-type]
