@@ -5,14 +5,13 @@ systems' API, the busiest paths, first), on top of the one web shell (`xinyong.w
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import xinyong.models  # noqa: F401  (every table registered: a subject merge looks for references in each)
-from xinyong import __version__, health, refcache
+from xinyong import __version__, health, heap, refcache
 from xinyong.accounts import admin as accounts_admin
 from xinyong.accounts import portal as accounts_portal
 from xinyong.admin import views as admin_views
@@ -148,12 +147,5 @@ def app_from_env() -> FastAPI:
 
 
 def settle_heap() -> int:
-    """Keep what a server process built before serving (modules, routes, mappers, templates, the catalogue: some
-    350,000 objects) out of the garbage collector's full passes for the life of the process, and return how many
-    that is. Each full pass walked all of them, about 0.17 s on a quiet two-core machine, during which the event
-    loop answered nothing; a busy server ran one every few seconds. Garbage is collected first, so what is kept
-    is only what lives anyway. For server processes only (`xinyong serve`), never in `create_app`: a process that
-    builds and drops many apps (the tests) would keep every one of them."""
-    gc.collect()
-    gc.freeze()
-    return gc.get_freeze_count()
+    """What a server process built before serving, kept out of the garbage collector's full passes (see heap)."""
+    return heap.settle()

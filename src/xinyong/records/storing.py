@@ -5,12 +5,9 @@ the chunk in flight. Re-running is safe because every write is keyed by (departm
 
 from __future__ import annotations
 
-import gc
 import json
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
@@ -18,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from xinyong import writequeue
+from xinyong import heap, writequeue
 from xinyong.calendar.rules import WorkdayCalendar
 from xinyong.calendar.service import load_calendar
 from xinyong.catalog import RecordType
@@ -110,7 +107,7 @@ def _store_all(
     _store_problems(session, ctx, file_problems)
     session.commit()  # no transaction may be open while waiting for the writers' turn
     indexed_at = time.monotonic()
-    with _long_lived_objects_frozen(), BackgroundCheckpointer(session) as checkpointer:
+    with heap.frozen_while_running(), BackgroundCheckpointer(session) as checkpointer:
         for number, chunk in enumerate(chunks, start=1):  # each chunk read and validated before taking the turn
             # Each chunk's transaction takes the writers' turn, so that short writers (credit checks) wait on
             # it in a thread instead of in SQLite's busy handler on their event loop (see writequeue).
@@ -136,33 +133,6 @@ def _store_all(
                                                  f"{year} 年的节假日安排尚未配置，按周一至周五计算工作日", WARNING)])  # fmt: skip
         session.commit()
     return _result(batch)
-
-
-_frozen_lock = threading.Lock()
-
-
-_frozen_runs = 0
-
-
-@contextmanager
-def _long_lived_objects_frozen() -> Iterator[None]:
-    """Keep the objects that exist before a run (modules, mappers, caches: most of a process's heap) out of the
-    garbage collector's full passes while it runs. Each chunk allocates tens of thousands of objects, enough to
-    set off a full pass about once a chunk, and a full pass over the whole heap cost the storing process
-    more than a tenth of its time. Frozen objects are not lost, only not collected until the run ends;
-    concurrent runs in one process unfreeze when the last of them ends."""
-    global _frozen_runs
-    with _frozen_lock:
-        if _frozen_runs == 0:
-            gc.freeze()
-        _frozen_runs += 1
-    try:
-        yield
-    finally:
-        with _frozen_lock:
-            _frozen_runs -= 1
-            if _frozen_runs == 0:
-                gc.unfreeze()
 
 
 def _store_chunk(
