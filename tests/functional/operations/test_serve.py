@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
+from xinyong import heap
 from xinyong.app import app_from_env
 from xinyong.cli import app as cli
 from xinyong.commandline import settings
@@ -26,6 +27,7 @@ def environment(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch):  # ty
     try:
         yield
     finally:
+        heap._settled = False
         gc.unfreeze()  # the test process builds many apps: none of them may stay out of collection
         settings.cache_clear()
 

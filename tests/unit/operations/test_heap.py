@@ -13,6 +13,7 @@ from xinyong import heap
 
 @pytest.fixture(autouse=True)
 def unsettled() -> Iterator[None]:
+    heap._settled = False  # whatever an earlier test of this process settled
     gc.unfreeze()
     try:
         yield
