@@ -37,10 +37,10 @@ sys.path.insert(0, str(ROOT / "src"))
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from xinyong import migrate  # noqa: E402
+from xinyong import heap, migrate  # noqa: E402
 from xinyong.accounts import service as accounts_service  # noqa: E402
 from xinyong.actors import Actor  # noqa: E402
-from xinyong.app import create_app, settle_heap  # noqa: E402
+from xinyong.app import create_app  # noqa: E402
 from xinyong.audit import keys as audit_keys  # noqa: E402
 from xinyong.codes import make_uscc  # noqa: E402
 from xinyong.config import Settings  # noqa: E402
@@ -227,7 +227,7 @@ def main() -> None:
         settings, code, key = prepare(Path(tmp), file[1:] if file else None)
         app = create_app(settings)
         if not args.no_settle:
-            settle_heap()  # as `xinyong serve` does
+            heap.settle()  # as `xinyong serve` does
         rounds = []
         with TestClient(app, follow_redirects=False) as client:
             for _ in range(args.rounds):

@@ -142,10 +142,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def app_from_env() -> FastAPI:
     """The app of a server process (`xinyong serve --workers N`, in each worker)."""
     app = create_app(load_settings())
-    settle_heap()
+    heap.settle()
     return app
-
-
-def settle_heap() -> int:
-    """What a server process built before serving, kept out of the garbage collector's full passes (see heap)."""
-    return heap.settle()

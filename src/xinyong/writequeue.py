@@ -84,20 +84,9 @@ async def run_in_turn(session: Session, work: Callable[[], T]) -> T:
     lock, handle = _locks_for(path)
     if lock.acquire(blocking=False):
         try:
-            if handle is None:
-                if try_begin_writing(session):
+            with _file_lock_now(handle) as held:
+                if held and try_begin_writing(session):
                     return work()
-            else:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    pass
-                else:
-                    try:
-                        if try_begin_writing(session):
-                            return work()
-                    finally:
-                        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         finally:
             lock.release()
 
@@ -107,6 +96,23 @@ async def run_in_turn(session: Session, work: Callable[[], T]) -> T:
             return work()
 
     return await anyio.to_thread.run_sync(waiting)
+
+
+@contextmanager
+def _file_lock_now(handle: IO[bytes] | None) -> Iterator[bool]:
+    """The writers' file lock if no other process holds it (True), without waiting; True without a lock file."""
+    if handle is None:
+        yield True
+        return
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -15,7 +15,8 @@ def serve(
 
     # Imported here: the web application (its routes, templates and PDF engine) costs every other command about
     # two seconds of start-up that it never uses.
-    from xinyong.app import create_app, settle_heap
+    from xinyong import heap
+    from xinyong.app import create_app
 
     log_config = uvicorn_log_config(settings().log_level)
     # uvicorn would take X-Forwarded-For from any local peer; the platform reads it itself, from the
@@ -26,5 +27,5 @@ def serve(
         uvicorn.run("xinyong.app:app_from_env", factory=True, workers=workers, **options)  # type: ignore[arg-type]
     else:
         app = create_app(settings())
-        settle_heap()
+        heap.settle()  # what the app built, out of the garbage collector's full passes
         uvicorn.run(app, **options)  # type: ignore[arg-type]
