@@ -44,3 +44,50 @@ def database_revisions(database_url: str) -> list[str]:
             return sorted(MigrationContext.configure(connection).get_current_heads())
     finally:
         engine.dispose()
+
+
+# Schema changes that run while the platform writes. On PostgreSQL a migration's statements otherwise share one
+# transaction, and a `DROP INDEX`, `ALTER COLUMN … SET NOT NULL` or an `UPDATE` of every record holds its locks
+# until the whole upgrade commits: imports, credit checks and repairs would wait for minutes at 10⁷ records.
+# These helpers commit as they go (Alembic's autocommit block) and take only short exclusive locks.
+
+
+def rebuild_index_concurrently(name: str, table: str, columns: list[str], included: list[str]) -> None:
+    """PostgreSQL: index `name` rebuilt beside the old one without blocking writes, then swapped in. A build that
+    failed part-way leaves an invalid index, which the next attempt drops first."""
+    from alembic import op
+
+    new = f"{name}_new"
+    with op.get_context().autocommit_block():
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {new}")
+        include = f" INCLUDE ({', '.join(included)})" if included else ""
+        op.execute(f"CREATE INDEX CONCURRENTLY {new} ON {table} ({', '.join(columns)}){include}")
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+        op.execute(f"ALTER INDEX {new} RENAME TO {name}")
+
+
+def fill_column_in_batches(table: str, column: str, assignment: str, *, batch: int = 10_000) -> None:
+    """PostgreSQL: `UPDATE table SET column = assignment` over the whole table, `batch` ids at a time, each batch
+    committed on its own, so that a row is locked for one batch rather than for the whole upgrade. The table must
+    have an integer `id`; `assignment` may name the table's columns. Then the column becomes NOT NULL without an
+    exclusive scan: a check constraint is added unvalidated (new rows must satisfy it from then on), the rows
+    written meanwhile by an earlier version are filled, the constraint is validated under a lock that lets
+    reads and writes go on, and `SET NOT NULL` then relies on it instead of scanning the table."""
+    from alembic import op
+    from sqlalchemy import text
+
+    check = f"ck_{table}_{column}_filled"
+    with op.get_context().autocommit_block():
+        bind = op.get_bind()
+        low, high = bind.execute(text(f"SELECT min(id), max(id) FROM {table}")).one()  # noqa: S608
+        fill = text(f"UPDATE {table} SET {column} = {assignment} "  # noqa: S608
+                    f"WHERE id >= :low AND id < :high AND {column} IS NULL")  # fmt: skip
+        if low is not None:
+            for start in range(low, high + 1, batch):
+                bind.execute(fill, {"low": start, "high": start + batch})
+        op.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}")
+        op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID")
+        op.execute(f"UPDATE {table} SET {column} = {assignment} WHERE {column} IS NULL")  # noqa: S608
+        op.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}")
+        op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL")
+        op.execute(f"ALTER TABLE {table} DROP CONSTRAINT {check}")

@@ -1,5 +1,7 @@
 """The migrations and the models describe the same schema, on whichever database the suite runs."""
 
+import time
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -92,3 +94,132 @@ def test_0025_rebuilds_the_listing_index_in_the_listings_order_and_back(fresh_da
     assert listing_index() == (["ix_records_type_decision"], ["record_type", "decision_date"])
     command.upgrade(config, "heads")
     assert listing_index() == (["ix_records_type_decision"], ["record_type", "decision_date", "id"])
+
+
+def test_0023_to_0025_let_other_writers_go_on_on_postgresql(fresh_database_url, settings, protector) -> None:
+    """PostgreSQL: the upgrade that gives records their subject's kind and rebuilds the listing's index three
+    times takes only short locks. Another connection that updates and reads records throughout,
+    giving up on any lock it waits for more than three seconds, is never refused, and the records are filled."""
+    import random
+    import threading
+
+    import pytest
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from tests.factories import records as rf
+    from tests.fixtures.keys import keyed_sessionmaker
+
+    from xinyong.db import make_engine
+    from xinyong.migrate import alembic_config
+    from xinyong.records import service as records_service
+
+    if make_url(fresh_database_url).get_backend_name() != "postgresql":
+        pytest.skip("SQLite has one writer at a time: there is no other writer to let go on")
+    engine = make_engine(fresh_database_url)
+    with keyed_sessionmaker(engine)() as session:
+        rows = [rf.penalty_row() for _ in range(6)]
+        result = records_service.import_rows(session, rows, settings=settings, protector=protector,
+                                             record_type="penalty", department=rf.department(session), actor="test")  # fmt: skip
+        session.commit()
+        assert result.rejected == 0, result
+    config = alembic_config(fresh_database_url)
+    command.downgrade(config, "0022_ingest_name_index")
+    with engine.begin() as conn:
+        columns = conn.scalars(text("SELECT column_name FROM information_schema.columns WHERE table_name = 'records' "
+                                    "AND column_name NOT IN ('id', 'doc_no') ORDER BY ordinal_position")).all()  # fmt: skip
+        listed = ", ".join(columns)
+        conn.execute(text(f"INSERT INTO records (doc_no, {listed}) SELECT doc_no || '-' || g, {listed} "
+                          "FROM records CROSS JOIN generate_series(1, 60000) AS g"))  # fmt: skip
+        ids = conn.scalars(text("SELECT id FROM records")).all()
+        expected = dict(conn.execute(text("SELECT subjects.kind, count(*) FROM records JOIN subjects "
+                                          "ON subjects.id = records.subject_id GROUP BY subjects.kind")).all())  # fmt: skip
+    assert len(ids) == 6 * 60_001
+
+    failed: list[BaseException] = []
+
+    def upgrade() -> None:
+        try:
+            command.upgrade(config, "heads")
+        except BaseException as error:
+            failed.append(error)
+
+    waits: list[float] = []
+    refusals: list[str] = []
+    pick = random.Random(1)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SET lock_timeout = '3s'"))
+        started = time.monotonic()
+        upgrading = threading.Thread(target=upgrade)
+        upgrading.start()
+        while upgrading.is_alive():
+            began = time.monotonic()
+            try:
+                conn.execute(text("UPDATE records SET updated_at = now() WHERE id = :id"), {"id": pick.choice(ids)})
+                conn.execute(text("SELECT doc_no FROM records WHERE id = :id"), {"id": pick.choice(ids)}).one()
+            except Exception as error:
+                refusals.append(str(error).splitlines()[0])
+            waits.append(time.monotonic() - began)
+            time.sleep(0.01)
+        upgrading.join()
+        took = time.monotonic() - started
+    assert failed == []
+    with engine.connect() as conn:
+        filled = dict(conn.execute(text("SELECT subject_kind, count(*) FROM records GROUP BY subject_kind")).all())
+        nullable = conn.scalar(text("SELECT is_nullable FROM information_schema.columns "
+                                    "WHERE table_name = 'records' AND column_name = 'subject_kind'"))  # fmt: skip
+        leftovers = conn.scalars(text("SELECT conname FROM pg_constraint WHERE conname LIKE 'ck_records_%'")).all()
+    engine.dispose()
+    assert filled == expected
+    assert nullable == "NO"
+    assert leftovers == []
+    # The upgrade is long enough to tell: a writer held for all of it would have been refused.
+    assert took > 4, took
+    assert refusals == [], refusals[:3]
+    assert max(waits) < 3, sorted(waits)[-5:]
+
+
+def test_0024_stopped_part_way_on_postgresql_starts_again_where_it_stopped(fresh_database_url, settings,
+                                                                           protector) -> None:  # fmt: skip
+    """A lost connection can stop 0024 after it committed part of its work (the column, some batches, its check
+    constraint, the new index half-built): the next upgrade finishes it instead of failing on what is there."""
+    import pytest
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from tests.factories import records as rf
+    from tests.fixtures.keys import keyed_sessionmaker
+
+    from xinyong.db import make_engine
+    from xinyong.migrate import alembic_config
+    from xinyong.records import service as records_service
+
+    if make_url(fresh_database_url).get_backend_name() != "postgresql":
+        pytest.skip("on SQLite the migration is one transaction: it cannot stop part-way")
+    engine = make_engine(fresh_database_url)
+    with keyed_sessionmaker(engine)() as session:
+        records_service.import_rows(session, [rf.penalty_row() for _ in range(4)], settings=settings,
+                                    protector=protector, record_type="penalty", department=rf.department(session),
+                                    actor="test")  # fmt: skip
+        session.commit()
+    config = alembic_config(fresh_database_url)
+    command.downgrade(config, "0023_listing_covering_index")
+    with engine.begin() as conn:  # what a stopped 0024 leaves behind
+        conn.execute(text("ALTER TABLE records ADD COLUMN subject_kind VARCHAR(24)"))
+        conn.execute(text("UPDATE records SET subject_kind = 'organisation' WHERE id IN (SELECT min(id) FROM records)"))
+        conn.execute(text("ALTER TABLE records ADD CONSTRAINT ck_records_subject_kind_filled "
+                          "CHECK (subject_kind IS NOT NULL) NOT VALID"))  # fmt: skip
+        conn.execute(text("CREATE INDEX ix_records_type_decision_new ON records (record_type)"))
+    command.upgrade(config, "heads")
+    with engine.connect() as conn:
+        kinds = conn.execute(text("SELECT subject_kind, count(*) FROM records GROUP BY subject_kind")).all()
+        constraints = conn.scalars(text("SELECT conname FROM pg_constraint WHERE conname LIKE 'ck_records_%'")).all()
+        indexes = conn.scalars(text("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'ix_records_type_decision%'"
+                                    )).all()  # fmt: skip
+        nullable = conn.scalar(text("SELECT is_nullable FROM information_schema.columns "
+                                    "WHERE table_name = 'records' AND column_name = 'subject_kind'"))  # fmt: skip
+    engine.dispose()
+    assert [tuple(k) for k in kinds] == [("organisation", 4)]
+    assert constraints == []
+    assert indexes == ["ix_records_type_decision"]
+    assert nullable == "NO"

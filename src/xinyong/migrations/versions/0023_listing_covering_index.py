@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from xinyong.migrate import rebuild_index_concurrently
+
 revision: str = "0023_listing_covering_index"
 down_revision: str | Sequence[str] | None = "0022_ingest_name_index"
 branch_labels: str | Sequence[str] | None = None
@@ -19,16 +21,12 @@ INCLUDED = ["id", "subject_id", "status", "publish_until", "tier", "department_i
 
 
 def upgrade() -> None:
-    # SQLite has no INCLUDE: its index stays as it is. On PostgreSQL the index is rebuilt wider (a few seconds
-    # per million records, the table locked for writes meanwhile).
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.drop_index("ix_records_type_decision", table_name="records")
-    op.create_index("ix_records_type_decision", "records", COLUMNS, postgresql_include=INCLUDED)
+    # SQLite has no INCLUDE: its index stays as it is. On PostgreSQL the index is rebuilt wider, concurrently (a
+    # few seconds per million records, while imports go on writing).
+    if op.get_bind().dialect.name == "postgresql":
+        rebuild_index_concurrently("ix_records_type_decision", "records", COLUMNS, INCLUDED)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.drop_index("ix_records_type_decision", table_name="records")
-    op.create_index("ix_records_type_decision", "records", COLUMNS)
+    if op.get_bind().dialect.name == "postgresql":
+        rebuild_index_concurrently("ix_records_type_decision", "records", COLUMNS, [])

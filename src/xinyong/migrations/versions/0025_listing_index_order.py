@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from xinyong.migrate import rebuild_index_concurrently
+
 revision: str = "0025_listing_index_order"
 down_revision: str | Sequence[str] | None = "0024_records_subject_kind"
 branch_labels: str | Sequence[str] | None = None
@@ -35,12 +37,5 @@ def _rebuild(columns: list[str], included: list[str]) -> None:
         op.drop_index(NAME, table_name="records")
         op.create_index(NAME, "records", columns)
         return
-    # Built beside the old index without blocking writes (minutes at 10⁸ records, while imports run), then
-    # swapped in; a build that failed part-way leaves an invalid index, which the next attempt drops first.
-    new = f"{NAME}_new"
-    with op.get_context().autocommit_block():
-        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {new}")
-        op.execute(f"CREATE INDEX CONCURRENTLY {new} ON records ({', '.join(columns)}) "
-                   f"INCLUDE ({', '.join(included)})")  # fmt: skip
-        op.execute(f"DROP INDEX CONCURRENTLY {NAME}")
-        op.execute(f"ALTER INDEX {new} RENAME TO {NAME}")
+    # Built beside the old index without blocking writes (minutes at 10⁸ records, while imports run).
+    rebuild_index_concurrently(NAME, "records", columns, included)
