@@ -1,8 +1,11 @@
 """The 文书号 already seen in one file, for the duplicate check, in bounded memory.
 
-A dict of a million 64-bit digests and row numbers costs about 100 MB in Python objects; here recent
-entries sit in a small dict and are merged, every FLUSH_AT entries, into two sorted arrays (12 bytes an
-entry) searched by bisection: a 1,000,000-row file needs about 12 MB.
+A dict of a million 64-bit digests and row numbers costs about 100 MB in Python objects; here the digests
+are spread by their top 14 bits over 16,384 pairs of sorted arrays (the digest, the row it first appeared on:
+12 bytes an entry), and each entry is put in place in its bucket (bisection, then a short move of the bucket's
+tail). A 1,000,000-row file needs about 13 MB, and an entry costs the same at the ten-millionth row as at the
+first: at 10,000,000 rows a bucket holds about 600 entries. Merging every 65,536 entries into one sorted pair
+instead, as before, cost time that grew with the square of the file (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import hashlib
 from array import array
 from bisect import bisect_left
-from heapq import merge
 
 
 def digest(doc_no: str) -> int:
@@ -18,36 +20,28 @@ def digest(doc_no: str) -> int:
 
 
 class SeenDocNos:
-    FLUSH_AT = 65_536
-
-    def __init__(self) -> None:
-        self._recent: dict[int, int] = {}
-        self._keys = array("Q")  # sorted digests
-        self._rows = array("L")  # the row each first appeared on, aligned with _keys
+    def __init__(self, bucket_bits: int = 14) -> None:
+        self._shift = 64 - bucket_bits
+        self._keys = [array("Q") for _ in range(1 << bucket_bits)]  # sorted digests, by their top bucket_bits
+        self._rows = [array("I") for _ in range(1 << bucket_bits)]  # the row each first appeared on, aligned
+        self._count = 0
 
     def __len__(self) -> int:
-        return len(self._recent) + len(self._keys)
+        return self._count
 
     def first_row(self, key: int) -> int | None:
-        row = self._recent.get(key)
-        if row is not None:
-            return row
-        at = bisect_left(self._keys, key)
-        if at < len(self._keys) and self._keys[at] == key:
-            return int(self._rows[at])
+        bucket = key >> self._shift
+        keys = self._keys[bucket]
+        at = bisect_left(keys, key)
+        if at < len(keys) and keys[at] == key:
+            return int(self._rows[bucket][at])
         return None
 
     def add(self, key: int, row: int) -> None:
         """Record `key` first seen on `row` (callers check first_row before)."""
-        self._recent[key] = row
-        if len(self._recent) >= self.FLUSH_AT:
-            self._flush()
-
-    def _flush(self) -> None:
-        keys, rows = array("Q"), array("L")
-        add_key, add_row = keys.append, rows.append
-        for key, row in merge(zip(self._keys, self._rows, strict=True), sorted(self._recent.items())):
-            add_key(key)
-            add_row(row)
-        self._keys, self._rows = keys, rows
-        self._recent.clear()
+        bucket = key >> self._shift
+        keys = self._keys[bucket]
+        at = bisect_left(keys, key)
+        keys.insert(at, key)
+        self._rows[bucket].insert(at, row)
+        self._count += 1
