@@ -77,3 +77,40 @@ def test_worker_process_passes_back_an_encoding_error_after_stored_chunks(import
 
 def test_parallel_setting_is_used_for_large_files_only(settings):
     assert settings.parallel_min_bytes > 1024 * 1024
+
+
+def test_worker_process_stores_and_updates_every_column_as_in_process(import_csv, db_session, settings, dept,
+                                                                      parallel):  # fmt: skip
+    """The worker sends the storing process only the columns it reads, and every column as the payload's JSON:
+    a department's records created and then corrected through the worker hold the same payloads, hashes and
+    earlier versions as another department's, imported in this process."""
+    from sqlalchemy import select
+
+    from xinyong.records import rules
+    from xinyong.records.models import Record, RecordVersion
+
+    other = factories.department(db_session, code=factories.OTHER_DEPT_CODE, name="安吉县交通运输局")
+    own = ("CF_CFJGDM", "CF_SJLYDM")  # the reporting department's code: the only columns that differ
+    stored, generated = {}, _rows()
+    for department, options in ((dept, parallel), (other, settings)):
+        rows = [dict(row, **dict.fromkeys(own, department.code)) for row in generated]
+        corrected = [dict(row, CF_SY=row["CF_SY"] + "（已更正）") if n % 2 else row for n, row in enumerate(rows)]
+        first = import_csv(rows, settings_=options, department=department)
+        again = import_csv(corrected, settings_=options, department=department)
+        assert (first.created, first.rejected) == (27, 3)
+        assert (again.updated, again.unchanged, again.rejected) == (13, 14, 3)
+        records = db_session.scalars(select(Record).where(Record.department_id == department.id)).all()
+        versions = db_session.scalars(select(RecordVersion).join(Record, Record.id == RecordVersion.record_id)
+                                      .where(Record.department_id == department.id)).all()  # fmt: skip
+        for kept in [*records, *versions]:  # every column is in the hash (no sealed values in these rows)
+            assert kept.sealed is None
+            assert kept.content_hash == rules.content_hash(kept.payload, None, kept.subject_id)
+        stored[department.id] = (
+            {r.doc_no: ({k: v for k, v in r.payload.items() if k not in own}, r.version, r.categories, r.tier,
+                        r.publish_until, r.subject_name) for r in records},
+            sorted((v.payload["CF_WSH"], v.payload["CF_SY"], v.version) for v in versions),
+        )  # fmt: skip
+    through_worker, in_process = stored[dept.id], stored[other.id]
+    assert through_worker == in_process
+    assert all(len(payload) == len(generated[0]) - len(own) for payload, *_ in through_worker[0].values())
+    assert sum(payload["CF_SY"].endswith("（已更正）") for payload, *_ in through_worker[0].values()) == 13
