@@ -27,7 +27,7 @@ from xinyong.commitments import rules
 from xinyong.commitments.models import OnlineCommitment, TaskStatus, VerificationTask
 from xinyong.commitments.rules import CommitmentConfig, Fields
 from xinyong.config import Settings
-from xinyong.db import utcnow
+from xinyong.db import begin_writing, utcnow
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.disclosure import service as disclosure
@@ -154,6 +154,9 @@ def _store(session: Session, row: dict[str, str], *, department: Department, act
     """One row through the pipeline as the department's batch; its problems refuse the act (422)."""
     result = records_service.import_rows(session, [row], settings=settings, protector=protector, record_type=rtype.key,
                                          department=department, actor=actor, source=BatchSource.API, today=today)  # fmt: skip
+    # The pipeline committed: what follows (the caller's writes too) reads and writes as a writer's transaction,
+    # which another connection's commit in between cannot make fail on SQLite (see db.begin_writing).
+    begin_writing(session)
     if result.rejected:
         problems = list(records_service.iter_problems(session, result.batch_id, severity="error"))
         raise InvalidInput(reason="；".join(p.message for p in problems[:5]) or "信用承诺未能保存")

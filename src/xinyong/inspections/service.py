@@ -22,7 +22,7 @@ from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.catalog import RecordType, load_catalog
 from xinyong.config import Settings
-from xinyong.db import bulk_insert, utcnow
+from xinyong.db import begin_writing, bulk_insert, utcnow
 from xinyong.departments import service as departments_service
 from xinyong.departments.models import Department
 from xinyong.errors import (
@@ -457,6 +457,7 @@ def record_result(session: Session, assignment_id: int, *, department: Departmen
     imported = records_service.import_rows(session, [row], settings=settings, protector=protector,
                                            record_type=rtype.key, department=department, actor=label, source=source,
                                            today=today)  # fmt: skip
+    begin_writing(session)  # the pipeline committed: the rest of the act as a writer's transaction (db.begin_writing)
     record = session.scalar(select(Record).where(Record.department_id == department.id,
                                                  Record.record_type == rtype.key, Record.doc_no == doc_no))  # fmt: skip
     if imported.created != 1 or record is None:

@@ -183,7 +183,6 @@ def submit_application(
         text_sha256=hashlib.sha256(text.encode()).hexdigest(), signer_name=values["signer_name"],
         client=(client or "")[:64] or None,
     ))  # fmt: skip
-    _signed(session, application, text, settings, today)
     label = f"subject-account:{account.id}"
     _event(session, application, "submit", None, RepairStatus.SUBMITTED, label, None)
     audit.record(session, AuditAction.REPAIR_SUBMITTED, actor=label, department_id=record.department_id,
@@ -191,6 +190,9 @@ def submit_application(
                  details={"number": application.number, "record_id": record.id, "files": len(files)})  # fmt: skip
     _tell(session, application, account, f"信用修复申请已提交（{application.number}）",
           f"您对{record.doc_no}的信用修复申请已提交，平台将于 {application.platform_due.isoformat()} 前答复。")  # fmt: skip
+    # Last: the commitment's record goes through the ingestion pipeline, which commits what this act wrote so far
+    # (the whole application, its event and audit entry) before it stores the record.
+    _signed(session, application, text, settings, today)
     return application
 
 
@@ -302,7 +304,6 @@ def submit_list_application(
         text_sha256=hashlib.sha256(text.encode()).hexdigest(), signer_name=values["signer_name"],
         client=(client or "")[:64] or None,
     ))  # fmt: skip
-    _signed(session, application, text, settings, today)
     label = f"subject-account:{account.id}"
     _event(session, application, "submit", None, RepairStatus.SUBMITTED, label, None)
     audit.record(session, AuditAction.REPAIR_SUBMITTED, actor=label, department_id=entry.department_id,
@@ -311,6 +312,9 @@ def submit_list_application(
     _tell(session, application, account, f"信用修复申请已提交（{application.number}）",
           f"您申请提前移出名单（名单记录编号 {entry.id}）的信用修复申请已提交，"
           f"平台将于 {application.platform_due.isoformat()} 前答复。")  # fmt: skip
+    # Last: the commitment's record goes through the ingestion pipeline, which commits what this act wrote so far
+    # (the whole application, its event and audit entry) before it stores the record.
+    _signed(session, application, text, settings, today)
     return application
 
 
