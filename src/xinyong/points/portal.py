@@ -10,7 +10,7 @@ from xinyong.accounts.deps import SignedInAccount
 from xinyong.points import benefits, rules, service
 from xinyong.subjects.models import Subject
 from xinyong.web import forms
-from xinyong.web.deps import DbSession, Today, UoW
+from xinyong.web.deps import Today, UoW
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -32,14 +32,16 @@ def model_page(request: Request) -> Response:
 
 
 @router.get("/account/points", name="account.points")
-def own_page(request: Request, session: DbSession, today: Today, account: SignedInAccount) -> Response:
+def own_page(request: Request, uow: UoW, today: Today, account: SignedInAccount) -> Response:
     if not account.is_identity_verified:
         return redirect(request, "/account", flash_message="请先完成主体身份核验，再开通个人信用积分", kind="warning")
+    session = uow.session
     subject = session.get(Subject, account.subject_id)
     assert subject is not None
     context: dict[str, object] = {"subject": subject, "m": service.model(), "member": None}
     if service.member_of(session, account) is not None:
-        score, history = service.own_score(session, account, today=today)
+        # The day's score is kept in the history: a write, in the writers' turn, in a transaction of its own.
+        score, history = uow.write_in_thread(lambda: service.own_score(session, account, today=today))
         context.update(member=True, score=score, history=history,
                        unlocked=benefits.unlocked(session, score.band.key, today))  # fmt: skip
     return render(request, "portal/points/account.html", context)
