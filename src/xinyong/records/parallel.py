@@ -32,7 +32,7 @@ from typing import cast
 from xinyong.catalog import load_catalog
 from xinyong.errors import FileRejected
 from xinyong.records.readers import open_table
-from xinyong.records.validation import ChunkValidator, CleanRow, Problem, for_storing, validated_chunks
+from xinyong.records.validation import ChunkValidator, CleanRow, Problem, validated_chunks
 
 QUEUE_CHUNKS = 3  # chunks in flight: bounds the memory of a run
 POLL_SECONDS = 1.0
@@ -91,7 +91,7 @@ def _worker(job: FileJob, out: multiprocessing.Queue) -> None:  # type: ignore[t
             gc.freeze()
             # A file that breaks midway (a bad byte): the rows before the break are sent first, then the error.
             for chunk in validated_chunks(validator, islice(table.rows, job.skip_rows, None), job.chunk_rows):
-                put(("chunk", for_storing(validator, chunk)))
+                put(("chunk", chunk))
         put(("done", None))
     except FileRejected as exc:
         put(("rejected", (exc.problem_code, exc.reason, exc.details.get("row"))))

@@ -28,9 +28,7 @@ class Prepared(NamedTuple):
     name_norm: str  # its matching key, cut to the column
     payload_json: str
     sealed_text: str | None
-    # rules.content_hash_text as UTF-8 (bytes cross to the storing process without being decoded): the content
-    # hash is rules.content_hash_of(hash_text, subject_id).
-    hash_text: bytes
+    hash_text: str  # rules.content_hash_text: the content hash is rules.content_hash_of(hash_text, subject_id)
 
 
 def prepare(name_cell: str, payload: dict[str, str], sealed: dict[str, str]) -> Prepared:
@@ -38,4 +36,4 @@ def prepare(name_cell: str, payload: dict[str, str], sealed: dict[str, str]) -> 
     name = clean_display_name(name_cell)
     sealed_text = encode_sealed(sealed) if sealed else None
     return Prepared(name, normalize_name(name)[:NAME_NORM_LENGTH], encode_payload(payload), sealed_text,
-                    rules.content_hash_text(payload, sealed_text).encode())  # fmt: skip
+                    rules.content_hash_text(payload, sealed_text))  # fmt: skip

@@ -17,7 +17,7 @@ REVOKE_REASON_MIN_LENGTH = 4
 def content_hash(payload: dict[str, str], sealed_text: str | None, subject_id: int) -> str:
     """What makes two versions of a record the same: every published value, every sealed value, and
     the subject. Key order is irrelevant."""
-    return content_hash_of(content_hash_text(payload, sealed_text).encode(), subject_id)
+    return content_hash_of(content_hash_text(payload, sealed_text), subject_id)
 
 
 def content_hash_text(payload: dict[str, str], sealed_text: str | None) -> str:
@@ -26,9 +26,9 @@ def content_hash_text(payload: dict[str, str], sealed_text: str | None) -> str:
     return "\x1f".join(map("\x1e".join, sorted(payload.items()))) + f"\x1d{sealed_text or ''}\x1d"
 
 
-def content_hash_of(text: bytes, subject_id: int) -> str:
-    """content_hash, from content_hash_text encoded as UTF-8, and the subject."""
-    return hashlib.blake2b(text + str(subject_id).encode(), digest_size=16).hexdigest()
+def content_hash_of(text: str, subject_id: int) -> str:
+    """content_hash, from content_hash_text and the subject."""
+    return hashlib.blake2b(f"{text}{subject_id}".encode(), digest_size=16).hexdigest()
 
 
 def add_months(day: date, months: int) -> date:

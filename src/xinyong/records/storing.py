@@ -220,9 +220,7 @@ def _store_chunk(
                 "content_hash": previous.content_hash, "batch_id": previous.batch_id, "superseded_at": now,
                 "superseded_by": "update",
             })  # fmt: skip
-            # The whole payload: a row from the validating process carries only its columns with a role.
-            payload = json.loads(prepared.payload_json)
-            values = _record_values(ctx, row, found, name, sealed_text, content_hash, payload)
+            values = _record_values(ctx, row, found, name, sealed_text, content_hash)
             updates.append({"b_id": previous.id, **dict(zip(_VALUE_COLUMNS, values, strict=True)),
                             "version": previous.version + 1, "updated_at": now})  # fmt: skip
             continue
@@ -330,10 +328,10 @@ def _existing_records(session: Session, ctx: ImportContext, doc_nos: list[str]) 
 
 def _record_values(
     ctx: ImportContext, row: CleanRow, subject: Resolution, name: str, sealed_text: str | None, content_hash: str,
-    payload: str | dict[str, str],
+    payload_json: str | None = None,
 ) -> tuple[Any, ...]:
-    """The stored values of a row, in _VALUE_COLUMNS order; `name` is the subject name as displayed, `payload`
-    the payload as stored: its JSON text (prepared.payload_json, for bulk_insert) or the dict (for an update)."""
+    """The stored values of a row, in _VALUE_COLUMNS order; `name` is the subject name as displayed. The payload
+    is `payload_json` when given (its JSON text, for bulk_insert), the payload itself otherwise."""
     values = row.values
     codes = ctx.optional_codes
     decision = values[ctx.roles["decision_date"]]
@@ -353,10 +351,12 @@ def _record_values(
         publish_until = ctx.publication_ends[window] = rules.publication_end(
             ctx.record_type.publicity, tier, decision=decision, stated_until=stated_until
         )
+    payload = row.payload
     return (
         subject.subject_id, subject.kind, name, decision, values.get(codes["valid_from"]),
-        values.get(codes["valid_until"]), tier, publish_until, payload,
-        _categories_text(row.payload.get(categories_code)),
+        values.get(codes["valid_until"]), tier,
+        publish_until, payload if payload_json is None else payload_json,
+        _categories_text(payload.get(categories_code)),
         ctx.protector.seal(sealed_text) if sealed_text else None, content_hash, ctx.batch.id,
     )  # fmt: skip
 

@@ -717,23 +717,6 @@ def prepare_chunk(validator: RowValidator, chunk: list[CleanRow]) -> None:
             row.prepared = prepare(row.values[name_code], row.payload, row.sealed)
 
 
-def for_storing(validator: RowValidator, chunk: list[CleanRow]) -> list[CleanRow]:
-    """The chunk as the storing process reads it, for sending it there (pickled) from the validating process.
-    Unpickling a row's dates, amounts and dicts cost the storing process about a sixth of its time; what it
-    never reads is dropped first. Of a valid row it reads the columns that have a role (the 文书号, the
-    subject's code and kind, the dates, the categories…); every column travels whole in `prepared` (the
-    payload's JSON, the sealed text, the hash's text). Of a row with errors it stores only the problems."""
-    kept = {spec.code for spec in validator.record_type.role_fields.values()}
-    for row in chunk:
-        if row.has_errors:
-            row.values, row.payload, row.sealed = {}, {}, {}
-        else:
-            row.values = {code: value for code, value in row.values.items() if code in kept}
-            row.payload = {code: value for code, value in row.payload.items() if code in kept}
-            row.sealed = {code: value for code, value in row.sealed.items() if code in kept}
-    return chunk
-
-
 def validated_chunks(validator: ChunkValidator, rows: Iterable[Any], size: int) -> Iterator[list[CleanRow]]:
     """Chunks of `size` rows, each validated column by column. Items are (row number, cells) or (row number,
     cells, reporting day). A file that breaks midway (a bad byte: FileRejected from the reader) yields the rows

@@ -81,9 +81,9 @@ def test_parallel_setting_is_used_for_large_files_only(settings):
 
 def test_worker_process_stores_and_updates_every_column_as_in_process(import_csv, db_session, settings, dept,
                                                                       parallel):  # fmt: skip
-    """The worker sends the storing process only the columns it reads, and every column as the payload's JSON:
-    a department's records created and then corrected through the worker hold the same payloads, hashes and
-    earlier versions as another department's, imported in this process."""
+    """What the worker prepares (the payload's JSON, the hash's text) is what this process would: a department's
+    records created and then corrected through the worker hold the same payloads, hashes and earlier versions
+    as another department's, imported in this process."""
     from sqlalchemy import select
 
     from xinyong.records import rules
