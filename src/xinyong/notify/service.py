@@ -6,7 +6,7 @@ import json
 import logging
 import smtplib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -16,10 +16,11 @@ from typing import Any, Protocol
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from xinyong import writequeue
 from xinyong.codes import mask_id_numbers
 from xinyong.codes.idtext import mask_id_numbers_in
 from xinyong.config import Settings
-from xinyong.db import utcnow
+from xinyong.db import begin_writing, utcnow
 from xinyong.notify.models import InboxItem, OutboxItem
 from xinyong.regions import service as regions_service
 
@@ -27,7 +28,7 @@ log = logging.getLogger("xinyong.notify")
 MESSAGE = "message"
 INBOX = "inbox"
 MAX_ATTEMPTS = 10
-_PENDING = "xinyong.outbox_pending"  # in Session.info: this transaction wrote to the outbox
+_PENDING = "xinyong.outbox_pending"  # in Session.info: the outbox items this transaction wrote
 
 
 class Notifier(Protocol):
@@ -82,7 +83,7 @@ def message(session: Session, *, address: str | None, title: str, body: str, por
         payload.update(portal_path=portal_path, region=region)
     item = OutboxItem(topic=MESSAGE, payload=payload, attempts=0)
     session.add(item)
-    session.info[_PENDING] = True
+    _written(session, item)
     return item
 
 
@@ -93,7 +94,7 @@ def inbox(session: Session, *, user_id: int, title: str, body: str, link: str | 
     item = OutboxItem(topic=INBOX, payload={"user_id": user_id, "title": mask_id_numbers(title),
                                             "body": mask_id_numbers(body), "link": link, "ref": ref}, attempts=0)  # fmt: skip
     session.add(item)
-    session.info[_PENDING] = True
+    _written(session, item)
     return item
 
 
@@ -127,13 +128,17 @@ def change_event(session: Session, kind: str, **payload: Any) -> OutboxItem:
     """A change event for the systems the platform shares with (``change.<kind>``), ID numbers masked."""
     item = OutboxItem(topic=f"change.{kind}", payload=mask_id_numbers_in(payload), attempts=0)
     session.add(item)
-    session.info[_PENDING] = True
+    _written(session, item)
     return item
 
 
-def has_pending(session: Session) -> bool:
-    """Whether the transaction just committed wrote to the outbox (delivery is then due)."""
-    return bool(session.info.get(_PENDING))
+def _written(session: Session, item: OutboxItem) -> None:
+    session.info.setdefault(_PENDING, []).append(item)
+
+
+def take_pending(session: Session) -> list[int]:
+    """The ids of the outbox items that the transaction just committed wrote, forgotten here."""
+    return [item.id for item in session.info.pop(_PENDING, None) or [] if item.id is not None]
 
 
 def forget_pending(session: Session) -> None:
@@ -171,9 +176,10 @@ def register_topic(prefix: str, handler: TopicHandler) -> None:
 
 
 def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier, limit: int = 100,
-                    now: datetime | None = None, topic_prefix: str | None = None) -> int:  # fmt: skip
-    """Deliver what is waiting and due, oldest first; failures stay for the next run. Call only after the
-    transaction that wrote them committed; the caller commits the delivery marks."""
+                    now: datetime | None = None, topic_prefix: str | None = None,
+                    ids: Sequence[int] | None = None) -> int:  # fmt: skip
+    """Deliver what is waiting and due, oldest first (of `ids` only, when given); failures stay for the next
+    run. Call only after the transaction that wrote them committed; the caller commits the delivery marks."""
     now = now or utcnow()
     topic = OutboxItem.topic
     query = select(OutboxItem).where(
@@ -183,6 +189,8 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
     )  # fmt: skip
     if topic_prefix is not None:
         query = query.where(topic.startswith(f"{topic_prefix}:"))
+    if ids is not None:
+        query = query.where(OutboxItem.id.in_(ids))
     items = session.scalars(query.order_by(OutboxItem.id).limit(limit)).all()
     delivered = 0
     for item in items:
@@ -256,13 +264,18 @@ def _append_event(path: Path, item: OutboxItem) -> None:
         handle.write(line + "\n")
 
 
-def deliver_after_commit(session: Session, app_state: Any) -> None:
-    """For request handlers, right after their commit: deliver, then commit the delivery marks. A failure
-    here never undoes the change (it is already committed); the CLI retries later."""
-    session.info.pop(_PENDING, None)
+def deliver_after_commit(session: Session, app_state: Any, ids: Sequence[int]) -> None:
+    """For request handlers, once their change is committed, in a worker thread (mail leaves over the network):
+    deliver the outbox items the request wrote (`ids`; the `notify-deliver` job delivers the rest and retries),
+    and commit their delivery marks. The transaction is a writer's from its start, taken in the writers' turn: in
+    a plain one, another connection's commit between reading the items and marking them made the marks fail on
+    SQLite, and the messages, already sent, went out again at the next delivery. A failure here never undoes the
+    request's change."""
     try:
-        deliver_pending(session, settings=app_state.settings, notifier=app_notifier(app_state))
-        session.commit()
+        with writequeue.turn(session):
+            begin_writing(session)
+            deliver_pending(session, settings=app_state.settings, notifier=app_notifier(app_state), ids=ids)
+            session.commit()
     except Exception:
         session.rollback()
         log.exception("outbox delivery failed; `xinyong notify deliver` will retry")

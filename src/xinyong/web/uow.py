@@ -40,6 +40,7 @@ class UnitOfWork:
         self.request = request
         self.session = session
         self._later: list[Callable[[], object]] = []
+        self._outbox: list[int] = []  # the outbox items committed, delivered after (see `_deliver`)
 
     def write_later(self, work: Callable[[], object]) -> None:
         """Bookkeeping (a console session's last use) written once the request's work has been committed (not
@@ -118,8 +119,12 @@ class UnitOfWork:
 
     def _finish(self) -> None:
         self.session.commit()
-        if notify.has_pending(self.session):
-            notify.deliver_after_commit(self.session, self.request.app.state)
+        self._outbox = notify.take_pending(self.session)
+
+    def _deliver(self) -> None:
+        """In a worker thread, after the commit: what the request put in the outbox (mail, inbox messages)."""
+        ids, self._outbox = self._outbox, []
+        notify.deliver_after_commit(self.session, self.request.app.state, ids)
 
     def _refuse(self, exc: DomainError) -> Response:
         self._abort(exc)
@@ -159,7 +164,9 @@ class ShellRoute(APIRoute):
                     raise
                 # Rolled back, and answered here, while the session is still open: a form shown again with
                 # the reason may read the objects it shows (the rollback expired them; they load again).
-                return await _call(uow._refuse, is_async, exc)
+                refused = await _call(uow._refuse, is_async, exc)
+                await _deliver(uow)  # an error that keeps its changes may have written to the outbox
+                return refused
             except BaseException as exc:
                 uow = getattr(request.state, "uow", None)
                 if uow is not None:
@@ -169,6 +176,7 @@ class ShellRoute(APIRoute):
             if uow is not None:
                 await _call(uow._finish, is_async)
                 await _write_later(uow)
+                await _deliver(uow)
             return response
 
         return run
@@ -177,6 +185,11 @@ class ShellRoute(APIRoute):
 async def _write_later(uow: UnitOfWork) -> None:
     if uow._later:  # at most once a minute for a signed-in user: the hop to a worker thread is worth it
         await run_in_threadpool(uow._write_later)
+
+
+async def _deliver(uow: UnitOfWork) -> None:
+    if uow._outbox:
+        await run_in_threadpool(uow._deliver)
 
 
 async def _call(fn: Callable[..., T], is_async: bool, *args: Any) -> T:
