@@ -75,13 +75,19 @@ class UnitOfWork:
         SQLite it waits there for another connection's write (an import's chunk) instead of failing when one was
         committed between its first read and its first write, and the event loop runs neither that wait nor the
         work's password hashing or file writes. Its changes are flushed there too (on PostgreSQL a row another
-        transaction holds is waited for there), and the route commits them when the handler returns."""
+        transaction holds is waited for there), and the route commits them when the handler returns. The request
+        must not have changed anything before (refused: that commit would keep it even if the work failed)."""
+
+        session = self.session
+        if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+            # What it committed first would be kept even if the work then failed.
+            raise RuntimeError("run_as_writer: the request changed objects before its work; do that in the work")
 
         def run() -> T:
-            self.session.commit()
-            begin_writing(self.session)
+            session.commit()
+            begin_writing(session)
             result = work()
-            self.session.flush()
+            session.flush()
             return result
 
         return await run_in_threadpool(run)
