@@ -329,6 +329,13 @@ def _csv_cell(value: Any) -> Any:
 
 def export_csv(session: Session, query: AuditQuery, out: IO[str], *, actor: Actor | str) -> int:
     """Write the matching entries as CSV; the export itself is recorded (an export is a look-up too)."""
+    count = write_entries(session, query, out)
+    record_export(session, query, count, actor=actor)
+    return count
+
+
+def write_entries(session: Session, query: AuditQuery, out: IO[str]) -> int:
+    """The matching entries as CSV, without recording the export (`record_export` does): the number written."""
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     count = 0
@@ -338,10 +345,14 @@ def export_csv(session: Session, query: AuditQuery, out: IO[str], *, actor: Acto
         writer.writerow([_csv_cell(body.get(c, getattr(entry, c, None))) for c in EXPORT_COLUMNS[:-2]]
                         + [entry.prev_hash, entry.hash])  # fmt: skip
         count += 1
-    record(session, AuditAction.AUDIT_EXPORTED, actor=actor, details={
-        "rows": count, "actor_filter": query.actor, "department_id": query.department_id,
+    return count
+
+
+def record_export(session: Session, query: AuditQuery, rows: int, *, actor: Actor | str) -> AuditEntry:
+    """The trail's entry of an export of `rows` entries matching `query` (written by `write_entries`)."""
+    return record(session, AuditAction.AUDIT_EXPORTED, actor=actor, details={
+        "rows": rows, "actor_filter": query.actor, "department_id": query.department_id,
         "subject_id": query.subject_id, "action": query.action,
         "since": query.since.isoformat() if query.since else None,
         "until": query.until.isoformat() if query.until else None,
     })  # fmt: skip
-    return count

@@ -159,9 +159,14 @@ def get_check(request: Request, number: str, actor: Reader, uow: UoW) -> dict[st
              response_model=FeedbackRead, openapi_extra=KEY_OR_SESSION,
              responses=error_responses(401, 403, 404, 413, 422, s404="没有该核查记录，或不属于本部门",
                                        s422="请求格式不正确，或反馈与核查结果不符（措施不在本次核查返回的措施中、未说明理由）"))  # fmt: skip
-def post_feedback(request: Request, number: str, body: FeedbackCreate, actor: Checker, session: DbSession
-                  ) -> dict[str, Any]:  # fmt: skip
-    feedback = service.record_feedback(session, number, measure_code=body.measure_code, is_applied=body.applied,
-                                       note=body.note, actor=actor)  # fmt: skip
-    _record_key_use(request, session)
-    return {"number": number, "measure_code": body.measure_code, "applied": feedback.is_applied, "note": feedback.note}
+def post_feedback(request: Request, number: str, body: FeedbackCreate, actor: Checker, uow: UoW) -> dict[str, Any]:
+    # `key_or_user` read on the event loop, in a plain transaction: the check is read again and the feedback
+    # written in a writer's transaction of their own (in this worker thread, in the writers' turn).
+    def work() -> dict[str, Any]:
+        feedback = service.record_feedback(uow.session, number, measure_code=body.measure_code,
+                                           is_applied=body.applied, note=body.note, actor=actor)  # fmt: skip
+        _record_key_use(request, uow.session)
+        return {"number": number, "measure_code": body.measure_code, "applied": feedback.is_applied,
+                "note": feedback.note}  # fmt: skip
+
+    return uow.write_in_thread(work)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from xinyong.errors import NotAuthenticated
 from xinyong.finance import service
 from xinyong.finance.models import Demand
-from xinyong.web.deps import AppSettings, DbSession, Id, Today
+from xinyong.web.deps import AppSettings, DbSession, Id, Today, UoW
 from xinyong.web.errors import error_responses
 from xinyong.web.openapi import INSTITUTION_KEY_ONLY
 from xinyong.web.uow import router as make_router
@@ -45,11 +45,14 @@ def _demand(d: Demand, today: Any) -> dict[str, Any]:
 @router.get("/subjects/{code}", name="api.finance.package", summary="按授权读取主体的信用信息包", openapi_extra=INSTITUTION_KEY_ONLY,
             responses=error_responses(401, 403, 404, 422, s403="该主体未授权本机构，授权已过期或已撤回，或请求超出授权范围",
                                       s404="没有这一主体"))  # fmt: skip
-def package(code: str, key: Key, session: DbSession, settings: AppSettings, today: Today,
+def package(code: str, key: Key, uow: UoW, settings: AppSettings, today: Today,
             scope: Annotated[str, Query(max_length=400, description="逗号分隔的授权项目；省略时为授权的全部项目")] = ""
             ) -> JSONResponse:  # fmt: skip
     asked = [s for s in scope.split(",") if s.strip()] if scope else None
-    return JSONResponse(service.read_package(session, key, code=code[:40], scope=asked, settings=settings, today=today))
+    # Every look-up is recorded, a refused one too: read and recorded in one writer's transaction (see
+    # `service.read_package`), which on SQLite waits for another connection's write instead of failing.
+    return JSONResponse(uow.write_in_thread(lambda: service.read_package(
+        uow.session, key, code=code[:40], scope=asked, settings=settings, today=today)))  # fmt: skip
 
 
 @router.get("/demands", name="api.finance.demands", summary="与本机构产品匹配的融资需求及本机构受理的需求",

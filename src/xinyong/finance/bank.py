@@ -12,7 +12,7 @@ from starlette.responses import Response
 from xinyong.actors import Actor, Permission
 from xinyong.finance import service
 from xinyong.web import forms
-from xinyong.web.deps import AppSettings, DbSession, Id, Today, require, writes_first
+from xinyong.web.deps import AppSettings, DbSession, Id, Today, UoW, require, writes_first
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -33,10 +33,12 @@ def workbench(request: Request, session: DbSession, settings: AppSettings, today
 
 
 @router.get("/bank/subjects/{code}", name="admin.bank.package")
-def package(request: Request, code: str, session: DbSession, settings: AppSettings, today: Today,
+def package(request: Request, code: str, uow: UoW, settings: AppSettings, today: Today,
             actor: Officer) -> Response:  # fmt: skip
-    caller = service.officer_caller(session, actor)
-    document = service.read_package(session, caller, code=code[:40], scope=None, settings=settings, today=today)
+    caller = service.officer_caller(uow.session, actor)
+    # Read and recorded (a refusal too) in one writer's transaction, as through the API (see finance.api).
+    document = uow.write_in_thread(lambda: service.read_package(uow.session, caller, code=code[:40], scope=None,
+                                                                 settings=settings, today=today))  # fmt: skip
     return render(request, "admin/finance/package.html", {"p": document, "items": service.scope_items(settings)})
 
 

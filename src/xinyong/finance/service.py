@@ -300,7 +300,9 @@ class _KeptRefusal(PermissionDenied):
 
 def read_package(session: Session, caller: Caller, *, code: str, scope: list[str] | None, settings: Settings,
                  today: date) -> dict[str, Any]:  # fmt: skip
-    """The data package of one subject: exactly the consented items (or the asked subset of them)."""
+    """The data package of one subject: exactly the consented items (or the asked subset of them). Each read is
+    recorded, a refused one too (its entry kept by the route, `keeps_changes`): it reads and then writes, so the
+    routes run it as one writer's transaction (`UnitOfWork.write_in_thread`)."""
     try:
         code = validate_uscc(code)
     except CodeError:

@@ -23,7 +23,7 @@ from xinyong.departments.models import Department
 from xinyong.errors import DomainError, InvalidInput, NotFound
 from xinyong.regions import service as regions_service
 from xinyong.subjects import service as subjects_service
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, parse_id, require
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, UoW, parse_id, require
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -241,13 +241,19 @@ def audit_list(
 
 @router.get("/audit/export.csv", name="admin.audit.export")
 def audit_export(
-    session: DbSession, protector: AppProtector, actor: AuditExport,
+    uow: UoW, protector: AppProtector, actor: AuditExport,
     who: str = "", department: str = "", subject: str = "", action: str = "", since: str = "", until: str = "",
 ) -> Response:  # fmt: skip
+    session = uow.session
     query = _audit_query(session, protector, actor, who[:100], department[:12], subject[:40], action[:48], since[:10],
                          until[:10])  # fmt: skip
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    audit_service.export_csv(session, query, buffer, actor=actor)  # the export itself is in the trail
+    rows = audit_service.write_entries(session, query, buffer)  # read in the page's own (plain) transaction
+    # The export itself is in the trail before any of it is sent: once the whole trail is read (its entry counts
+    # the rows), in a writer's transaction of its own, which on SQLite waits for another connection's write
+    # instead of failing, and does not hold the write lock while the trail is read. If it cannot be written,
+    # the request fails and nothing is exported.
+    uow.write_in_thread(lambda: audit_service.record_export(session, query, rows, actor=actor))
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="audit.csv"'})  # fmt: skip
