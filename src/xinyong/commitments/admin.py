@@ -10,10 +10,12 @@ from starlette.responses import Response
 
 from xinyong.actors import Actor, Permission
 from xinyong.commitments import rules, service
+from xinyong.config import Settings
 from xinyong.web import forms
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, require
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, Today, UoW, require
 from xinyong.web.errors import redirect
 from xinyong.web.templating import render
+from xinyong.web.uow import UnitOfWork
 from xinyong.web.uow import router as make_router
 
 router = make_router(prefix="/admin", include_in_schema=False)
@@ -38,16 +40,33 @@ def index(request: Request, session: DbSession, settings: AppSettings, actor: Re
     })  # fmt: skip
 
 
+def _create_missing_tasks(uow: UnitOfWork, settings: Settings, actor: Actor) -> None:
+    """The verification tasks of new 告知承诺, created before the page reads them, in a writer's transaction of
+    their own: the page is a GET, whose plain transaction, having read, could not start writing on SQLite once
+    another connection (an import's chunk, a job) had committed since — which happens exactly while the
+    commitments these tasks come from are imported. `write_in_thread`, not `try_write_in_thread`: these rows are
+    not bookkeeping that a later request may write; the page must show every open task (its deadline runs from
+    the day the commitment was made), so it waits for its turn here, in the worker thread, rather than show an
+    incomplete list. The writer's turn is taken only when a task is missing (a read finds out), so that the
+    officers' daily page neither queues behind the import's chunks nor holds the lock otherwise."""
+    if service.tasks_missing(uow.session, settings=settings, department_id=actor.department_id):
+        uow.write_in_thread(lambda: service.sync_tasks(uow.session, settings=settings,
+                                                       department_id=actor.department_id))  # fmt: skip
+
+
 @router.get("/commitments/dashboard", name="admin.commitments.dashboard")
-def dashboard(request: Request, session: DbSession, settings: AppSettings, actor: Reader, today: Today) -> Response:
-    rows = service.dashboard(session, actor=actor, settings=settings, today=today)
+def dashboard(request: Request, uow: UoW, settings: AppSettings, actor: Reader, today: Today) -> Response:
+    _create_missing_tasks(uow, settings, actor)
+    rows = service.dashboard(uow.session, actor=actor, settings=settings, today=today, sync=False)
     return render(request, "admin/commitments/dashboard.html", {"rows": rows, "today": today})
 
 
 @router.get("/commitments/verifications", name="admin.commitments.verifications")
-def verifications(request: Request, session: DbSession, settings: AppSettings, actor: Reader, today: Today,
+def verifications(request: Request, uow: UoW, settings: AppSettings, actor: Reader, today: Today,
                   show: str = "open") -> Response:  # fmt: skip
-    rows = service.tasks(session, actor=actor, settings=settings, today=today, show="all" if show == "all" else "open")
+    _create_missing_tasks(uow, settings, actor)
+    rows = service.tasks(uow.session, actor=actor, settings=settings, today=today,
+                         show="all" if show == "all" else "open", sync=False)  # fmt: skip
     cfg = service.config(settings)
     return render(request, "admin/commitments/verifications.html", {
         "rows": rows, "show": show, "actions": cfg.actions, "basis": cfg.verify_basis, "today": today,

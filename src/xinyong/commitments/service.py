@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts_service
@@ -452,13 +452,12 @@ def _add_task(session: Session, record: Record, *, code: str, matter: str, workd
     return task
 
 
-def sync_tasks(session: Session, *, settings: Settings, department_id: int | None = None) -> int:
-    """A verification task for every 告知承诺 (imported or made online) that has none yet; the deadline counts
-    the working days of its matter (承诺事由 naming a configured matter) from the day it was made."""
+def _without_task(settings: Settings, department_id: int | None) -> Select[Any] | None:
+    """The 告知承诺 in progress that have no verification task yet; None when no kind is verified."""
     cfg = config(settings)
     rtype, f = the_type(settings)
     if not cfg.verify_kinds:
-        return 0
+        return None
     query = select(Record).outerjoin(VerificationTask, VerificationTask.record_id == Record.id).where(
         Record.record_type == rtype.key, Record.status == RecordStatus.ACTIVE.value, VerificationTask.id.is_(None),
         Record.payload[f.kind].as_string().in_(cfg.verify_kinds),
@@ -466,6 +465,24 @@ def sync_tasks(session: Session, *, settings: Settings, department_id: int | Non
     )  # fmt: skip
     if department_id is not None:
         query = query.where(Record.department_id == department_id)
+    return query
+
+
+def tasks_missing(session: Session, *, settings: Settings, department_id: int | None = None) -> bool:
+    """Whether `sync_tasks` has a task to create: a read, so that a page creates them in a writer's transaction
+    of its own only when there are some."""
+    query = _without_task(settings, department_id)
+    return query is not None and session.scalar(query.with_only_columns(Record.id).limit(1)) is not None
+
+
+def sync_tasks(session: Session, *, settings: Settings, department_id: int | None = None) -> int:
+    """A verification task for every 告知承诺 (imported or made online) that has none yet; the deadline counts
+    the working days of its matter (承诺事由 naming a configured matter) from the day it was made."""
+    cfg = config(settings)
+    _, f = the_type(settings)
+    query = _without_task(settings, department_id)
+    if query is None:
+        return 0
     created = 0
     for record in session.scalars(query.limit(5000)):
         reason = _value(record, f.reason)
@@ -483,9 +500,13 @@ class TaskRow:
     is_overdue: bool
 
 
-def tasks(session: Session, *, actor: Actor, settings: Settings, today: date, show: str = "open") -> list[TaskRow]:
+def tasks(session: Session, *, actor: Actor, settings: Settings, today: date, show: str = "open",
+          sync: bool = True) -> list[TaskRow]:  # fmt: skip
+    """The verification tasks the actor sees; their missing tasks are created first unless the caller has done it
+    (`sync`: False, the console's page, which writes them in a writer's transaction of their own)."""
     _, f = the_type(settings)
-    sync_tasks(session, settings=settings, department_id=actor.department_id)
+    if sync:
+        sync_tasks(session, settings=settings, department_id=actor.department_id)
     query = select(VerificationTask, Record).join(Record, Record.id == VerificationTask.record_id)
     if actor.department_id is not None:
         query = query.where(VerificationTask.department_id == actor.department_id)
@@ -683,10 +704,13 @@ class DashboardRow:
         return f"{self.verified_on_time / self.verified:.0%}" if self.verified else "—"
 
 
-def dashboard(session: Session, *, actor: Actor, settings: Settings, today: date) -> list[DashboardRow]:
-    """Per department: commitments accepted, broken, verification tasks, verified on time, overdue."""
+def dashboard(session: Session, *, actor: Actor, settings: Settings, today: date, sync: bool = True
+              ) -> list[DashboardRow]:  # fmt: skip
+    """Per department: commitments accepted, broken, verification tasks, verified on time, overdue (the missing
+    tasks created first unless `sync` is False, as in `tasks`)."""
     rtype, f = the_type(settings)
-    sync_tasks(session, settings=settings, department_id=actor.department_id)
+    if sync:
+        sync_tasks(session, settings=settings, department_id=actor.department_id)
     names = _department_names(session)
     rows: dict[int, DashboardRow] = {}
 
