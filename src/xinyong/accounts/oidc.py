@@ -146,10 +146,20 @@ def _open(protector: Protector, sealed: str) -> Transaction:
         raise OidcFailed(reason="认证请求已失效，请重新发起") from exc
 
 
-def complete(session: Session, settings: Settings, protector: Protector, *, account: SubjectAccount,
-             portal_session: SubjectSession, sealed: str, params: dict[str, str]) -> SubjectAccount:  # fmt: skip
-    """Checks the callback against the transaction, redeems the code, validates the ID token and compares the
-    subject; a proof for another subject is refused and audited (ClaimMismatch keeps the audit row)."""
+@dataclass(frozen=True)
+class Proof:
+    """What the identity service asserted: the value of the configured claim (None if it sent none) and its
+    issuer."""
+
+    value: Any
+    issuer: str
+
+
+def redeem(settings: Settings, protector: Protector, *, account: SubjectAccount, portal_session: SubjectSession,
+           sealed: str, params: dict[str, str]) -> Proof:  # fmt: skip
+    """Checks the callback against the transaction, redeems the code and validates the ID token: the round trips
+    to the identity service, which write nothing, so that the caller holds no write lock meanwhile; `conclude`
+    then records the outcome."""
     if not sealed:
         raise OidcFailed(reason="认证请求已失效，请重新发起")
     transaction = _open(protector, sealed)
@@ -174,10 +184,16 @@ def complete(session: Session, settings: Settings, protector: Protector, *, acco
         value = claims.get(settings.oidc_code_claim)
         if value is None and isinstance(meta.get("userinfo_endpoint"), str):
             value = _userinfo_claim(client, meta["userinfo_endpoint"], settings, subject=str(claims["sub"]))
-    if not _is_subject(session, account, value, protector):
+    return Proof(value=value, issuer=meta["issuer"])
+
+
+def conclude(session: Session, protector: Protector, account: SubjectAccount, proof: Proof) -> SubjectAccount:
+    """Compares the proven subject with the account's: proven (`accounts.service.prove_identity`), or refused and
+    audited (ClaimMismatch keeps the audit row). The caller runs it in a writer's transaction."""
+    if not _is_subject(session, account, proof.value, protector):
         accounts_service.refuse_identity(session, account, method=METHOD, reason="claim-mismatch")
         raise ClaimMismatch()
-    return accounts_service.prove_identity(session, account, method=METHOD, details={"issuer": meta["issuer"]})
+    return accounts_service.prove_identity(session, account, method=METHOD, details={"issuer": proof.issuer})
 
 
 def _id_token_claims(id_token: str, meta: dict[str, Any], settings: Settings, *, nonce: str) -> dict[str, Any]:

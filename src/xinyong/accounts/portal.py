@@ -168,9 +168,13 @@ async def identity_oidc(request: Request, session: DbSession, settings: AppSetti
 
 
 @router.get("/identity/oidc/callback", name="account.identity.oidc.callback")
-def identity_oidc_callback(request: Request, session: DbSession, settings: AppSettings, protector: AppProtector,
+def identity_oidc_callback(request: Request, uow: UoW, settings: AppSettings, protector: AppProtector,
                            account: SignedInAccount) -> Response:  # fmt: skip
-    """Runs in a worker thread (a synchronous handler): it calls the identity service."""
+    """Runs in a worker thread (a synchronous handler): it calls the identity service, holding no write lock, and
+    then writes the outcome (the proof, or the refusal's audit entry) in a writer's transaction of its own: in the
+    GET's plain transaction, which has read, the write failed on SQLite whenever another connection had committed
+    meanwhile, and the authorization code, single-use, was spent."""
+    session = uow.session
     portal_session = load_subject_session(request, session)
     assert portal_session is not None  # the signed-in account came from it
     on_error_render(request, IDENTITY_PAGE, identity.page_context(session, settings, protector, account))
@@ -178,8 +182,10 @@ def identity_oidc_callback(request: Request, session: DbSession, settings: AppSe
     if not identity.is_enabled(settings, oidc.METHOD):
         raise oidc.OidcFailed(reason="本平台未启用统一身份认证核验")
     params = {k: request.query_params.get(k, "")[:2000] for k in ("code", "state", "error")}
-    oidc.complete(session, settings, protector, account=account, portal_session=portal_session,
-                  sealed=request.cookies.get(OIDC_COOKIE, ""), params=params)  # fmt: skip
+    proof = oidc.redeem(settings, protector, account=account, portal_session=portal_session,
+                        sealed=request.cookies.get(OIDC_COOKIE, ""), params=params)  # fmt: skip
+    # A refusal (ClaimMismatch) leaves the writer's transaction with its audit entry, which the route commits.
+    uow.write_in_thread(lambda: oidc.conclude(uow.session, protector, account, proof))
     response = redirect(request, "/account", flash_message="主体身份核验已完成")
     response.delete_cookie(OIDC_COOKIE, path=site_path(request, OIDC_CALLBACK))
     return response
