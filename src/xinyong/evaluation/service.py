@@ -25,7 +25,7 @@ from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.catalog import load_catalog
 from xinyong.config import Settings
-from xinyong.db import utcnow
+from xinyong.db import begin_writing, utcnow
 from xinyong.errors import DomainError, InvalidInput, NotFound
 from xinyong.evaluation import loader, rules, scoring, spec
 from xinyong.evaluation.models import (
@@ -175,8 +175,13 @@ def run_evaluation(session: Session, *, as_of: date, actor: Actor | str, setting
     label = actor.label if isinstance(actor, Actor) else str(actor)
     run = EvaluationRun(model_id=row.id, as_of=as_of, status=RunStatus.RUNNING.value, actor=label[:100],
                         previous_run_id=previous.id if previous else None, grade_counts={})  # fmt: skip
-    session.add(run)
+    # Each write below begins a writer's transaction in the writers' turn: on SQLite a transaction that has read
+    # cannot start writing once another connection (an import's chunk, a console action) has committed since.
     session.commit()
+    with writequeue.turn(session):
+        begin_writing(session)
+        session.add(run)
+        session.commit()
     dialect = session.get_bind().dialect.name
     try:
         type_ids = _active_list_types(session)
@@ -208,7 +213,9 @@ def _finish(session: Session, run: EvaluationRun, model: spec.Model, settings: S
     digest = hashlib.sha256()
     for subject_id, score, grade in session.execute(scoring.digest_rows(run.id)):
         digest.update(rules.result_digest_line(subject_id, score, grade).encode())
+    session.commit()  # the reads end here; the summary is written as a writer's transaction
     with writequeue.turn(session):
+        begin_writing(session)
         run.grade_counts = {g.symbol: counts.get(g.symbol, 0) for g in model.grades}
         run.subjects = sum(counts.values())
         run.digest = digest.hexdigest()
@@ -226,6 +233,7 @@ def _finish(session: Session, run: EvaluationRun, model: spec.Model, settings: S
 
 def _fail(session: Session, run: EvaluationRun, exc: BaseException) -> None:
     with writequeue.turn(session):
+        begin_writing(session)
         for table in (EvaluationPoints, EvaluationScore, GradeChange):
             session.execute(delete(table).where(table.run_id == run.id))
         run.status = RunStatus.FAILED.value
