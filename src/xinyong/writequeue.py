@@ -23,9 +23,9 @@ from typing import IO, TypeVar
 
 import anyio.to_thread
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from xinyong.db import begin_writing, try_begin_writing
+from xinyong.db import begin_writing, session_scope, try_begin_writing
 
 try:  # POSIX only; elsewhere the thread lock alone orders the writers of one process
     import fcntl
@@ -135,3 +135,15 @@ def turn(session: Session) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def writing_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """`db.session_scope` for a job or command that reads and then writes: the writers' turn held and a writer's
+    transaction begun before its first statement, committed before the turn is released. On SQLite a plain
+    transaction that has read cannot start writing once another connection (an import's chunk) committed since:
+    the sweep, list expiry and the rest failed whenever they met an import."""
+    with session_scope(factory) as session, turn(session):
+        begin_writing(session)
+        yield session
+        session.commit()

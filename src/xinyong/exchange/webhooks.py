@@ -29,6 +29,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from xinyong import writequeue
 from xinyong.actors import Actor
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
@@ -200,7 +201,7 @@ def push(factory: sessionmaker[Session], *, settings: Settings, protector: Prote
          limit: int = 1000) -> tuple[int, int]:  # fmt: skip
     """`xinyong exchange push` and the worker's job: queue the new pages, commit, then deliver what is due (a page
     is never sent before the transaction that queued it committed). Returns (pages queued, pages delivered)."""
-    with session_scope(factory) as session:
+    with writequeue.writing_scope(factory) as session:  # it reads the feed, then queues and moves the cursors
         queued = enqueue(session, settings=settings, today=today)
     with session_scope(factory) as session:
         delivered = deliver(session, settings=settings, protector=protector, limit=limit)

@@ -28,7 +28,7 @@ KEEP_RUNS = timedelta(days=90)
 
 def disclosure_sweep(ctx: JobContext) -> str:
     """`xinyong disclosure sweep`: note what left publication, then publish an audit checkpoint."""
-    with ctx.session() as session:
+    with ctx.session(writing=True) as session:
         counts = disclosure_service.sweep(session, settings=ctx.settings, today=ctx.today)
     note = ""
     with ctx.session() as session:
@@ -41,7 +41,7 @@ def disclosure_sweep(ctx: JobContext) -> str:
 
 
 def lists_expire(ctx: JobContext) -> str:
-    with ctx.session() as session:
+    with ctx.session(writing=True) as session:
         count = lists_service.expire_due(session, today=ctx.today, actor=Actor.system("job:lists-expire"))
     return f"期满移出 {count} 条名单记录"
 
@@ -66,7 +66,9 @@ def notify_deliver(ctx: JobContext) -> str:
 
 
 def monitoring_warnings(ctx: JobContext) -> str:
-    with ctx.session() as session:
+    # The month's figures are computed in the writer's transaction too (they decide what is raised): an import
+    # waits for the turn meanwhile, it does not fail.
+    with ctx.session(writing=True) as session:
         run = monitoring_service.evaluate_warnings(session, month=Month.of(ctx.today), settings=ctx.settings,
                                                    today=ctx.today, actor="job:monitoring-warnings")  # fmt: skip
     return f"新发出预警 {run.raised} 条，自动解除 {run.resolved} 条"
@@ -74,10 +76,11 @@ def monitoring_warnings(ctx: JobContext) -> str:
 
 def commitments_tasks(ctx: JobContext) -> str:
     """`xinyong commitments tasks`: a verification task for each new 告知承诺, and the overdue ones counted."""
-    with ctx.session() as session:
+    with ctx.session(writing=True) as session:
         created = commitments_service.sync_tasks(session, settings=ctx.settings)
+    with ctx.session() as session:
         rows = commitments_service.tasks(session, actor=Actor.system("job:commitments-tasks"), settings=ctx.settings,
-                                         today=ctx.today)  # fmt: skip
+                                         today=ctx.today, sync=False)  # fmt: skip
     overdue = sum(1 for r in rows if r.is_overdue)
     return f"新建核查任务 {created} 个；待核查 {len(rows)} 个，其中逾期 {overdue} 个"
 
@@ -111,7 +114,7 @@ def prune_runs(ctx: JobContext) -> str:
 
 
 def changelog_prune(ctx: JobContext) -> str:
-    with ctx.session() as session:
+    with ctx.session(writing=True) as session:
         count = exchange_service.prune_changes(session, settings=ctx.settings, now=ctx.now)
     days = ctx.settings.changelog_retention_days
     return f"清理 {days} 天前的变更记录 {count} 条" if days else "变更记录永久保留（未清理）"

@@ -30,6 +30,7 @@ from xinyong.clock import CHINA
 from xinyong.config import Settings
 from xinyong.db import session_scope
 from xinyong.jobs.rules import Schedule
+from xinyong.writequeue import writing_scope
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,10 @@ class JobContext:
     def today(self) -> date:
         return self.now.astimezone(CHINA).date()
 
-    def session(self) -> AbstractContextManager[Session]:
-        return session_scope(self.session_factory)
+    def session(self, *, writing: bool = False) -> AbstractContextManager[Session]:
+        """The run's session and its commit; `writing` for work that reads and then writes (see
+        `writequeue.writing_scope`)."""
+        return writing_scope(self.session_factory) if writing else session_scope(self.session_factory)
 
 
 JobFunction = Callable[[JobContext], str]

@@ -26,6 +26,7 @@ from xinyong.jobs import service
 from xinyong.jobs.registry import Job, JobContext, registered
 from xinyong.jobs.rules import load_schedules
 from xinyong.logs import mask_ids
+from xinyong.writequeue import writing_scope
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ class Worker:
         """One run of `job` if its lease is free and it is still due (or `force`); recorded either way it ends."""
         now = self.clock()
         try:
-            with session_scope(self.session_factory) as session:
+            # The lease is read and then taken: a writer's transaction (see writequeue.writing_scope).
+            with writing_scope(self.session_factory) as session:
                 if not service.try_acquire(session, job.name, holder=self.holder, now=now, lease=job.schedule.lease):
                     return RunResult(job.name, "skipped", "另一个实例正在运行")
                 last = service.last_run(session, job.name)
