@@ -175,11 +175,23 @@ def register_topic(prefix: str, handler: TopicHandler) -> None:
     _HANDLERS[prefix] = handler
 
 
+# How long a message being sent stays claimed: no other delivery takes it meanwhile; if its mark is lost (the
+# process died between sending and marking), it is sent again after this.
+SENDING_LEASE = timedelta(minutes=10)
+
+
 def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier, limit: int = 100,
                     now: datetime | None = None, topic_prefix: str | None = None,
                     ids: Sequence[int] | None = None) -> int:  # fmt: skip
     """Deliver what is waiting and due, oldest first (of `ids` only, when given); failures stay for the next
-    run. Call only after the transaction that wrote them committed; the caller commits the delivery marks."""
+    run. Call only after the transaction that wrote them committed; it commits as it goes.
+
+    In writer's transactions taken in the writers' turn: on SQLite a plain transaction that read the items and
+    then marked them failed whenever another connection (an import) committed in between, and every message it
+    had sent went out again at the next run. Mail is sent outside any transaction: the messages are first claimed
+    (their attempt counted, kept from other deliveries for SENDING_LEASE) and committed, then sent, then marked in
+    a second short transaction, so that a slow or unreachable mail server never holds the write lock. Inbox
+    messages, change events and handled topics are delivered within the first transaction."""
     now = now or utcnow()
     topic = OutboxItem.topic
     query = select(OutboxItem).where(
@@ -191,29 +203,53 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
         query = query.where(topic.startswith(f"{topic_prefix}:"))
     if ids is not None:
         query = query.where(OutboxItem.id.in_(ids))
-    items = session.scalars(query.order_by(OutboxItem.id).limit(limit)).all()
     delivered = 0
-    for item in items:
-        handler = _HANDLERS.get(item.topic.split(":", 1)[0]) if ":" in item.topic else None
-        if handler is not None:
-            delivered += _deliver_with(session, handler, item, now)
-            continue
-        item.attempts += 1
-        try:
+    mail: list[tuple[int, str, str, str]] = []  # (item id, address, title, body), claimed
+    session.commit()
+    with writequeue.turn(session):
+        begin_writing(session)
+        for item in session.scalars(query.order_by(OutboxItem.id).limit(limit)).all():
+            handler = _HANDLERS.get(item.topic.split(":", 1)[0]) if ":" in item.topic else None
+            if handler is not None:
+                delivered += _deliver_with(session, handler, item, now)
+                continue
+            item.attempts += 1
             if item.topic == MESSAGE:
-                notifier.send(address=item.payload["address"], title=item.payload["title"],
-                              body=_with_link(session, settings, item.payload))  # fmt: skip
-            elif item.topic == INBOX:
-                _put_in_inbox(session, item)
-            else:
-                _append_event(settings.events_file, item)
+                item.not_before = now + SENDING_LEASE
+                mail.append((item.id, item.payload["address"], item.payload["title"],
+                             _with_link(session, settings, item.payload)))  # fmt: skip
+                continue
+            try:
+                if item.topic == INBOX:
+                    _put_in_inbox(session, item)
+                else:
+                    _append_event(settings.events_file, item)
+            except Exception as exc:
+                item.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("outbox item %s not delivered: %s", item.id, item.last_error)
+                continue
+            item.delivered_at = utcnow()
+            item.last_error = None
+            delivered += 1
+        session.commit()
+    if not mail:
+        return delivered
+    errors: dict[int, str | None] = {}
+    for item_id, address, title, body in mail:
+        try:
+            notifier.send(address=address, title=title, body=body)
+            errors[item_id] = None
         except Exception as exc:
-            item.last_error = f"{type(exc).__name__}: {exc}"[:300]
-            log.warning("outbox item %s not delivered: %s", item.id, item.last_error)
-            continue
-        item.delivered_at = utcnow()
-        item.last_error = None
-        delivered += 1
+            errors[item_id] = f"{type(exc).__name__}: {exc}"[:300]
+            log.warning("outbox item %s not delivered: %s", item_id, errors[item_id])
+    with writequeue.turn(session):
+        begin_writing(session)
+        for item in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(errors))):
+            item.last_error, item.not_before = errors[item.id], None  # a failure is tried at the next run
+            if errors[item.id] is None:
+                item.delivered_at = utcnow()
+                delivered += 1
+        session.commit()
     return delivered
 
 
@@ -267,15 +303,9 @@ def _append_event(path: Path, item: OutboxItem) -> None:
 def deliver_after_commit(session: Session, app_state: Any, ids: Sequence[int]) -> None:
     """For request handlers, once their change is committed, in a worker thread (mail leaves over the network):
     deliver the outbox items the request wrote (`ids`; the `notify-deliver` job delivers the rest and retries),
-    and commit their delivery marks. The transaction is a writer's from its start, taken in the writers' turn: in
-    a plain one, another connection's commit between reading the items and marking them made the marks fail on
-    SQLite, and the messages, already sent, went out again at the next delivery. A failure here never undoes the
-    request's change."""
+    in writer's transactions (see `deliver_pending`). A failure here never undoes the request's change."""
     try:
-        with writequeue.turn(session):
-            begin_writing(session)
-            deliver_pending(session, settings=app_state.settings, notifier=app_notifier(app_state), ids=ids)
-            session.commit()
+        deliver_pending(session, settings=app_state.settings, notifier=app_notifier(app_state), ids=ids)
     except Exception:
         session.rollback()
         log.exception("outbox delivery failed; `xinyong notify deliver` will retry")
