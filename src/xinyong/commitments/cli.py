@@ -11,6 +11,7 @@ from xinyong.commitments import service
 from xinyong.db import session_scope
 from xinyong.errors import DomainError
 from xinyong.regions import inherit
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -50,7 +51,7 @@ def set_templates(
 def tasks() -> None:
     settings = load_settings()
     today = clock.today()
-    with session_scope(session_factory()) as session:
+    with writing_scope(session_factory()) as session:  # reads, then writes (see writequeue.writing_scope)
         created = service.sync_tasks(session, settings=settings)
         rows = service.tasks(session, actor=Actor.system("cli"), settings=settings, today=today)
         overdue = [r for r in rows if r.is_overdue]

@@ -18,6 +18,7 @@ from xinyong.errors import DomainError
 from xinyong.lists import imports, service
 from xinyong.protect import protector
 from xinyong.regions import inherit
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -86,7 +87,7 @@ def expire(
 ) -> None:
 
     day = _day(today)
-    with session_scope(session_factory()) as session:
+    with writing_scope(session_factory()) as session:  # reads, then writes (see writequeue.writing_scope)
         count = service.expire_due(session, today=day)
     if as_json:
         typer.echo(json.dumps({"today": day.isoformat(), "expired": count}))

@@ -13,6 +13,7 @@ from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.errors import DomainError
 from xinyong.monitoring import quality, rules, service
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -84,7 +85,7 @@ def quality_scan() -> None:
 @app.command("warnings", help="按预警规则评估本月（或指定月份），向相关部门发出预警、解除已消除的预警")
 def warnings(month: str = typer.Option(None, "--month", help="月份 YYYY-MM，默认本月")) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:  # reads, then writes (writequeue.writing_scope)
             today = clock.today()
             run = service.evaluate_warnings(session, month=service.parse_month(month, today=today),
                                             settings=settings(), today=today, actor="cli")  # fmt: skip
