@@ -208,7 +208,9 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
     session.commit()
     with writequeue.turn(session):
         begin_writing(session)
-        for item in session.scalars(query.order_by(OutboxItem.id).limit(limit)).all():
+        # On PostgreSQL items another delivery is claiming are skipped, not waited for (SQLite has one writer).
+        claimed = query.order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True)
+        for item in session.scalars(claimed).all():
             handler = _HANDLERS.get(item.topic.split(":", 1)[0]) if ":" in item.topic else None
             if handler is not None:
                 delivered += _deliver_with(session, handler, item, now)
