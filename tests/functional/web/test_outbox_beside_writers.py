@@ -1,6 +1,6 @@
 """What a request puts in the outbox (a verification code by mail, a console inbox message) is delivered once
-its change is committed: in a worker thread, never on the event loop (mail leaves over the network), and in a
-writer's transaction, so that the delivery marks cannot fail on SQLite because another connection committed
+its change is committed: in a worker thread, never on the event loop (mail leaves over the network), claimed and
+marked in writer's transactions, so that the marks cannot fail on SQLite because another connection committed
 between reading the items and marking them (which sent the message again at the next delivery)."""
 
 from __future__ import annotations
