@@ -191,7 +191,9 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
     had sent went out again at the next run. Mail is sent outside any transaction: the messages are first claimed
     (their attempt counted, kept from other deliveries for SENDING_LEASE) and committed, then sent, then marked in
     a second short transaction, so that a slow or unreachable mail server never holds the write lock. Inbox
-    messages, change events and handled topics are delivered within the first transaction."""
+    messages and change events are delivered within the first transaction. Handled topics (webhook pages, sent
+    over the network with their own retries and idempotent delivery ids) are delivered after it, in a plain
+    transaction as before: no write lock is held while a partner's system answers."""
     now = now or utcnow()
     topic = OutboxItem.topic
     query = select(OutboxItem).where(
@@ -205,6 +207,7 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
         query = query.where(OutboxItem.id.in_(ids))
     delivered = 0
     mail: list[tuple[int, str, str, str]] = []  # (item id, address, title, body), claimed
+    handled: list[int] = []
     session.commit()
     with writequeue.turn(session):
         begin_writing(session)
@@ -213,7 +216,7 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
         for item in session.scalars(claimed).all():
             handler = _HANDLERS.get(item.topic.split(":", 1)[0]) if ":" in item.topic else None
             if handler is not None:
-                delivered += _deliver_with(session, handler, item, now)
+                handled.append(item.id)
                 continue
             item.attempts += 1
             if item.topic == MESSAGE:
@@ -233,6 +236,10 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
             item.delivered_at = utcnow()
             item.last_error = None
             delivered += 1
+        session.commit()
+    if handled:
+        for item in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(handled)).order_by(OutboxItem.id)):
+            delivered += _deliver_with(session, _HANDLERS[item.topic.split(":", 1)[0]], item, now)
         session.commit()
     if not mail:
         return delivered
