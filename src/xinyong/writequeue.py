@@ -138,12 +138,20 @@ def turn(session: Session) -> Iterator[None]:
 
 
 @contextmanager
-def writing_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """`db.session_scope` for a job or command that reads and then writes: the writers' turn held and a writer's
-    transaction begun before its first statement, committed before the turn is released. On SQLite a plain
-    transaction that has read cannot start writing once another connection (an import's chunk) committed since:
-    the sweep, list expiry and the rest failed whenever they met an import."""
-    with session_scope(factory) as session, turn(session):
+def writing(session: Session) -> Iterator[None]:
+    """A writer's transaction in the writers' turn: begun before the block's first statement (the session must
+    have none open) and committed before the turn is released. When the block raises, it is left uncommitted for
+    the caller to roll back (or to commit, for a refusal that keeps its changes)."""
+    with turn(session):
         begin_writing(session)
-        yield session
+        yield
         session.commit()
+
+
+@contextmanager
+def writing_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """`db.session_scope` for a job or command that reads and then writes, as one writer's transaction (`writing`).
+    On SQLite a plain transaction that has read cannot start writing once another connection (an import's chunk)
+    committed since: the sweep, list expiry and the rest failed whenever they met an import."""
+    with session_scope(factory) as session, writing(session):
+        yield session

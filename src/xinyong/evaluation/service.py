@@ -25,7 +25,7 @@ from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
 from xinyong.catalog import load_catalog
 from xinyong.config import Settings
-from xinyong.db import begin_writing, utcnow
+from xinyong.db import utcnow
 from xinyong.errors import DomainError, InvalidInput, NotFound
 from xinyong.evaluation import loader, rules, scoring, spec
 from xinyong.evaluation.models import (
@@ -178,10 +178,8 @@ def run_evaluation(session: Session, *, as_of: date, actor: Actor | str, setting
     # Each write below begins a writer's transaction in the writers' turn: on SQLite a transaction that has read
     # cannot start writing once another connection (an import's chunk, a console action) has committed since.
     session.commit()
-    with writequeue.turn(session):
-        begin_writing(session)
+    with writequeue.writing(session):
         session.add(run)
-        session.commit()
     dialect = session.get_bind().dialect.name
     try:
         type_ids = _active_list_types(session)
@@ -214,8 +212,7 @@ def _finish(session: Session, run: EvaluationRun, model: spec.Model, settings: S
     for subject_id, score, grade in session.execute(scoring.digest_rows(run.id)):
         digest.update(rules.result_digest_line(subject_id, score, grade).encode())
     session.commit()  # the reads end here; the summary is written as a writer's transaction
-    with writequeue.turn(session):
-        begin_writing(session)
+    with writequeue.writing(session):
         run.grade_counts = {g.symbol: counts.get(g.symbol, 0) for g in model.grades}
         run.subjects = sum(counts.values())
         run.digest = digest.hexdigest()
@@ -228,12 +225,10 @@ def _finish(session: Session, run: EvaluationRun, model: spec.Model, settings: S
                      details={"model": f"{model.key}@{model.version}", "as_of": run.as_of.isoformat(),
                               "subjects": run.subjects, "grades": run.grade_counts, "changes": run.changes,
                               "digest": run.digest})  # fmt: skip
-        session.commit()
 
 
 def _fail(session: Session, run: EvaluationRun, exc: BaseException) -> None:
-    with writequeue.turn(session):
-        begin_writing(session)
+    with writequeue.writing(session):
         for table in (EvaluationPoints, EvaluationScore, GradeChange):
             session.execute(delete(table).where(table.run_id == run.id))
         run.status = RunStatus.FAILED.value
@@ -241,7 +236,6 @@ def _fail(session: Session, run: EvaluationRun, exc: BaseException) -> None:
         run.finished_at = utcnow()
         audit.record(session, AuditAction.EVALUATION_RUN_FAILED, actor=run.actor, target=f"evaluation-run:{run.id}",
                      details={"failure": run.failure})  # fmt: skip
-        session.commit()
 
 
 def _prune(session: Session, *, keep: int) -> None:

@@ -20,7 +20,7 @@ from xinyong import writequeue
 from xinyong.codes import mask_id_numbers
 from xinyong.codes.idtext import mask_id_numbers_in
 from xinyong.config import Settings
-from xinyong.db import begin_writing, utcnow
+from xinyong.db import utcnow
 from xinyong.notify.models import InboxItem, OutboxItem
 from xinyong.regions import service as regions_service
 
@@ -209,8 +209,7 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
     mail: list[tuple[int, str, str, str]] = []  # (item id, address, title, body), claimed
     handled: list[int] = []
     session.commit()
-    with writequeue.turn(session):
-        begin_writing(session)
+    with writequeue.writing(session):
         # On PostgreSQL items another delivery is claiming are skipped, not waited for (SQLite has one writer).
         claimed = query.order_by(OutboxItem.id).limit(limit).with_for_update(skip_locked=True)
         for item in session.scalars(claimed).all():
@@ -236,7 +235,6 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
             item.delivered_at = utcnow()
             item.last_error = None
             delivered += 1
-        session.commit()
     if handled:
         for item in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(handled)).order_by(OutboxItem.id)):
             delivered += _deliver_with(session, _HANDLERS[item.topic.split(":", 1)[0]], item, now)
@@ -251,14 +249,12 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
         except Exception as exc:
             errors[item_id] = f"{type(exc).__name__}: {exc}"[:300]
             log.warning("outbox item %s not delivered: %s", item_id, errors[item_id])
-    with writequeue.turn(session):
-        begin_writing(session)
+    with writequeue.writing(session):
         for item in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(errors))):
             item.last_error, item.not_before = errors[item.id], None  # a failure is tried at the next run
             if errors[item.id] is None:
                 item.delivered_at = utcnow()
                 delivered += 1
-        session.commit()
     return delivered
 
 

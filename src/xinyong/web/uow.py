@@ -95,10 +95,8 @@ class UnitOfWork:
     def write_in_thread(self, work: Callable[[], T]) -> T:
         """`write` for synchronous handlers (already in a worker thread): waits for the turn here."""
         self.session.commit()
-        with writequeue.turn(self.session):
-            begin_writing(self.session)
+        with writequeue.writing(self.session):
             result = work()
-            self.session.commit()
         return result
 
     def try_write_in_thread(self, work: Callable[[], object]) -> bool:
@@ -114,10 +112,8 @@ class UnitOfWork:
     def _write_later(self) -> None:
         for work in self._later:
             try:
-                with writequeue.turn(self.session):  # short writers (credit checks) wait in a thread meanwhile
-                    begin_writing(self.session)
+                with writequeue.writing(self.session):  # short writers (credit checks) wait in a thread meanwhile
                     work()
-                    self.session.commit()
             except OperationalError:
                 self.session.rollback()
                 log.warning("bookkeeping write dropped: the database stayed busy")
