@@ -230,33 +230,28 @@ def _assert_applications(reader: Session, numbers: list[str]) -> list[RepairAppl
     return list(applications)
 
 
-def test_repair_of_a_record_resubmitted_and_withdrawn_beside_another_writer(portal_world: PortalWorld
-                                                                            ) -> None:  # fmt: skip
+@pytest.mark.parametrize("kind", ["record", "list-entry"])
+def test_repair_resubmitted_and_withdrawn_beside_another_writer(portal_world: PortalWorld, kind: str) -> None:
     """The resubmission after a 补正 request reads the application, stores the new file and then writes; the
     withdrawal reads and writes. Beside another connection committing every few milliseconds, each answers as
-    usual: the application's page with the flash and the new status."""
+    usual: the application's page with the flash and the new status. For a record, and for an application for
+    early removal from a list (移出), which reads the entry and its list type."""
     world = portal_world
-    csrf = _signed_in(world.client, world.penalised)
-    apply_path = f"/repair/apply/{world.record_ref}"
-    numbers = _resubmitted_and_withdrawn_beside_another_writer(world, csrf, apply_path)
+    csrf = _signed_in(world.client, world.penalised if kind == "record" else world.listed)
+    numbers = _resubmitted_and_withdrawn_beside_another_writer(world, csrf, _apply_path(world, kind))
     applications = _assert_applications(world.reader, numbers)
-    assert [(a.record_id, a.list_entry_id, a.open_record_id) for a in applications] == [
-        (world.record_id, None, None)] * ROUNDS  # fmt: skip
-    assert repair_service.open_application_for(world.reader, world.record_id) is None
+    if kind == "record":
+        assert [(a.record_id, a.list_entry_id, a.open_record_id) for a in applications] == [
+            (world.record_id, None, None)] * ROUNDS  # fmt: skip
+        assert repair_service.open_application_for(world.reader, world.record_id) is None
+    else:
+        assert [(a.record_id, a.list_entry_id, a.open_list_entry_id) for a in applications] == [
+            (None, world.entry_id, None)] * ROUNDS  # fmt: skip
+        assert repair_service.open_application_for_entry(world.reader, world.entry_id) is None
 
 
-def test_repair_of_a_list_entry_resubmitted_and_withdrawn_beside_another_writer(portal_world: PortalWorld
-                                                                                ) -> None:  # fmt: skip
-    """The same for an application for early removal from a list (移出), which reads the entry and its list
-    type."""
-    world = portal_world
-    csrf = _signed_in(world.client, world.listed)
-    apply_path = f"/repair/apply-list/{world.entry_id}"
-    numbers = _resubmitted_and_withdrawn_beside_another_writer(world, csrf, apply_path)
-    applications = _assert_applications(world.reader, numbers)
-    assert [(a.record_id, a.list_entry_id, a.open_list_entry_id) for a in applications] == [
-        (None, world.entry_id, None)] * ROUNDS  # fmt: skip
-    assert repair_service.open_application_for_entry(world.reader, world.entry_id) is None
+def _apply_path(world: PortalWorld, kind: str) -> str:
+    return f"/repair/apply/{world.record_ref}" if kind == "record" else f"/repair/apply-list/{world.entry_id}"
 
 
 # `repair.hooks.signed` keeps the signed commitment as a 信用修复型 commitment record
@@ -276,8 +271,7 @@ def test_repair_applications_submitted_beside_another_writer(portal_world: Porta
     world = portal_world
     client = world.client
     csrf = _signed_in(client, world.penalised if kind == "record" else world.listed)
-    apply_path = {"record": f"/repair/apply/{world.record_ref}",
-                  "list-entry": f"/repair/apply-list/{world.entry_id}"}[kind]  # fmt: skip
+    apply_path = _apply_path(world, kind)
     answers = []
     with Importer(world.path) as importer:
         started = _running(importer)
