@@ -162,3 +162,37 @@ def test_the_warnings_job_beside_another_writer(database: Database, protector: P
         assert answer.startswith("新发出预警")
     with database.factory() as session:
         assert session.scalar(select(func.count()).select_from(IntegrityCase)) == ROUNDS
+
+
+def test_a_message_being_sent_is_claimed_and_a_failed_one_is_tried_again(database: Database) -> None:
+    """A message is claimed before it is sent: a second delivery started while the first is sending takes none of
+    its messages. A message whose sending failed keeps its error and is sent at the next delivery."""
+    settings = database.settings
+    with database.factory() as session:
+        for n in range(3):
+            notify_service.message(session, address=f"user{n}@example.cn", title="通知", body="正文")
+        session.commit()
+    second = Recording()
+    meanwhile: list[int] = []
+
+    class Sending(Recording):
+        def send(self, *, address: str, title: str, body: str) -> None:
+            if not meanwhile:  # while the first message is being sent, another delivery runs
+                with database.factory() as other:
+                    meanwhile.append(notify_service.deliver_pending(other, settings=settings, notifier=second))
+            if address == "user1@example.cn":
+                raise ConnectionRefusedError("邮件服务器拒绝连接")
+            super().send(address=address, title=title, body=body)
+
+    first = Sending()
+    with database.factory() as session:
+        assert notify_service.deliver_pending(session, settings=settings, notifier=first) == 2
+    assert (meanwhile, second.sent) == ([0], [])
+    assert sorted(first.sent) == ["user0@example.cn", "user2@example.cn"]
+    with database.factory() as session:
+        failed = session.scalars(select(OutboxItem).where(OutboxItem.delivered_at.is_(None))).one()
+        assert (failed.payload["address"], failed.attempts, failed.not_before) == ("user1@example.cn", 1, None)
+        assert failed.last_error == "ConnectionRefusedError: 邮件服务器拒绝连接"
+        again = Recording()
+        assert notify_service.deliver_pending(session, settings=settings, notifier=again) == 1
+    assert again.sent == ["user1@example.cn"]
