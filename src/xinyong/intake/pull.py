@@ -24,6 +24,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from xinyong import writequeue
 from xinyong.actors import Actor
 from xinyong.audit import service as audit
 from xinyong.audit.rules import AuditAction
@@ -119,10 +120,13 @@ def _table(source: Source, connection: Connection) -> Table:
 
 def _state(session: Session, source: Source) -> PullState:
     state = session.query(PullState).filter_by(source=source.key).one_or_none()
-    if state is None:
-        state = PullState(source=source.key, rows_pulled=0)
-        session.add(state)
+    if state is None:  # created in a writer's transaction (an import may be committing meanwhile)
         session.commit()
+        with writequeue.writing(session):
+            state = session.query(PullState).filter_by(source=source.key).one_or_none()
+            if state is None:
+                state = PullState(source=source.key, rows_pulled=0)
+                session.add(state)
     return state
 
 
@@ -182,13 +186,14 @@ def pull(
                 raise PullRefused(source=source.key, reason=(
                     f"批次 {imported.batch_id} 未导入：{imported.failure['message']}；水位未推进"))  # fmt: skip
             last = rows[-1]
-            state = session.merge(state)
-            state.watermark = rules.encode_mark(last[source.watermark])
-            state.last_key = rules.encode_mark(last[source.key_column])
-            state.rows_pulled += len(rows)
-            state.last_batch_id = imported.batch_id
-            state.updated_at = utcnow()
-            session.commit()
+            session.commit()  # the watermark moves in a writer's transaction of its own, read and written
+            with writequeue.writing(session):
+                state = session.merge(state)
+                state.watermark = rules.encode_mark(last[source.watermark])
+                state.last_key = rules.encode_mark(last[source.key_column])
+                state.rows_pulled += len(rows)
+                state.last_batch_id = imported.batch_id
+                state.updated_at = utcnow()
             result.add(imported)
             result.watermark = state.watermark
             if on_chunk is not None:
