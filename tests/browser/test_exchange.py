@@ -39,8 +39,9 @@ def world(live_server):  # type: ignore[no-untyped-def]
         records_service.import_rows(session, [rf.penalty_row() for _ in range(3)], settings=settings,
                                     protector=protector, record_type="penalty", department=dept, actor="test",
                                     today=TODAY)  # fmt: skip
-        exchange_service.export_national(session, folder / "e1", settings=settings, protector=protector,
-                                         destination="province")  # fmt: skip
+        exported = exchange_service.export_national(session, folder / "e1", settings=settings, protector=protector,
+                                                    destination="province")  # fmt: skip
+        exchange_service.remember_export(session, exported)
         key, _ = departments_service.issue_api_key(session, department=dept, name="合作银行", scopes=["api:changes:read"])
         hook, _ = webhooks.add(session, key_prefix=key.prefix, url="http://127.0.0.1:9/hook", types=None,
                                settings=settings, protector=protector, actor="test")  # fmt: skip

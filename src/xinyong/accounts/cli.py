@@ -16,6 +16,7 @@ from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.errors import DomainError
 from xinyong.protect import protector
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -28,7 +29,7 @@ def issue_activation(
 ) -> None:
     actor = Actor.system()
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             subject = service.find_subject(session, actor, code=code, protector=protector(settings()))
             row, secret = activation.issue(session, subject_id=subject.id, actor=actor, channel=channel,
                                            settings=settings(), protector=protector(settings()))  # fmt: skip
@@ -81,7 +82,7 @@ def revoke_identity(
     reason: str = typer.Option(..., "--reason", help="撤销理由，记入审计日志并通知账户邮箱"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             service.revoke_identity(session, account_id, actor=Actor.system(), reason=reason)
     except DomainError as exc:
         raise fail(exc) from None
@@ -94,7 +95,7 @@ def revoke(
     reason: str = typer.Option(..., "--reason", help="注销理由，记入审计日志并通知账户邮箱"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             service.revoke_account(session, account_id, actor=Actor.system(), reason=reason)
     except DomainError as exc:
         raise fail(exc) from None

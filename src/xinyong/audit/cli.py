@@ -14,6 +14,7 @@ from xinyong.clock import CHINA
 from xinyong.commandline import console, err_console, fail, session_factory
 from xinyong.db import session_scope
 from xinyong.errors import DomainError
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -84,5 +85,7 @@ def export(
     until: str = typer.Option(None, "--until", help="截止日期 YYYY-MM-DD（不含当日，北京时间）"),
 ) -> None:
     query = service.AuditQuery(actor=actor, since=_day(since), until=_day(until))
-    with session_scope(session_factory()) as session:
-        service.export_csv(session, query, sys.stdout, actor=Actor.system("cli"))
+    with session_scope(session_factory()) as session:  # reads only, however long the trail
+        rows = service.write_entries(session, query, sys.stdout)
+    with writing_scope(session_factory()) as session:  # the export is a look-up too: recorded
+        service.record_export(session, query, rows, actor=Actor.system("cli"))

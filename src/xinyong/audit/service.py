@@ -327,13 +327,6 @@ def _csv_cell(value: Any) -> Any:
     return safe_cell(value) if isinstance(value, str) else value
 
 
-def export_csv(session: Session, query: AuditQuery, out: IO[str], *, actor: Actor | str) -> int:
-    """Write the matching entries as CSV; the export itself is recorded (an export is a look-up too)."""
-    count = write_entries(session, query, out)
-    record_export(session, query, count, actor=actor)
-    return count
-
-
 def write_entries(session: Session, query: AuditQuery, out: IO[str]) -> int:
     """The matching entries as CSV, without recording the export (`record_export` does): the number written."""
     writer = csv.writer(out)

@@ -12,6 +12,7 @@ from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.db import session_scope, utcnow
 from xinyong.departments import service as departments_service
 from xinyong.errors import DomainError
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -32,7 +33,7 @@ def create_admin(
                                  envvar="XINYONG_ADMIN_PASSWORD"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             user = service.create_user(
                 session, username=username, password=_password(password), role=Role.PLATFORM_ADMIN,
                 department=None, display_name=name, actor=Actor.system("cli"), settings=settings(),
@@ -56,7 +57,7 @@ def add(
     except ValueError:
         raise fail(f"未知的角色“{role}”。可选：{ROLE_HELP}") from None
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             dept = departments_service.get_department(session, department) if department else None
             initial = password or service.generate_password()
             user = service.create_user(
@@ -93,7 +94,7 @@ def set_email(
     if bool(address) == clear:
         raise fail("请给出电子邮箱，或用 --clear 清除（二者选一）")
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             user = service.get_user_by_name(session, username)
             service.set_email(session, user.id, email=None if clear else address, actor=Actor.system("cli"))
             shown = f"为 {user.email}" if user.email else "已清除（只收控制台收件箱）"
@@ -105,7 +106,7 @@ def set_email(
 @app.command("reset-password", help="重置账户密码（生成一次性密码，首次登录须修改），同时解除锁定")
 def reset_password(username: str = typer.Argument(...)) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             user = service.get_user_by_name(session, username)
             temporary = service.reset_password(session, user.id, actor=Actor.system("cli"))
             console.print(f"已重置 {user.username} 的密码。一次性密码（仅显示一次）：", highlight=False)
@@ -117,7 +118,7 @@ def reset_password(username: str = typer.Argument(...)) -> None:
 @app.command("unlock", help="解除因登录失败造成的登录等待（所有客户端地址）")
 def unlock(username: str = typer.Argument(...)) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             user = service.get_user_by_name(session, username)
             service.update_user(session, user.id, actor=Actor.system("cli"), unlock=True)
             console.print(f"已解除 {user.username} 的登录等待。", highlight=False)

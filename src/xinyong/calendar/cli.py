@@ -10,6 +10,7 @@ from xinyong.commandline import console, fail, session_factory
 from xinyong.db import session_scope
 from xinyong.errors import DomainError
 from xinyong.regions import inherit
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -31,7 +32,7 @@ def set_(
     region: str = typer.Option(None, "--region", help=REGION_HELP),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             service.set_override(session, day=_day(day), is_workday=workday, note=note, region=region)
     except DomainError as exc:
         raise fail(exc) from None
@@ -43,7 +44,7 @@ def set_(
 def remove(day: str = typer.Argument(..., help="日期 YYYY-MM-DD"),
            region: str = typer.Option(None, "--region", help=REGION_HELP)) -> None:  # fmt: skip
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             removed = service.remove_override(session, day=_day(day), region=region)
     except DomainError as exc:
         raise fail(exc) from None

@@ -37,7 +37,7 @@ def set_templates(
     if not inherit_parent and not keys:
         raise fail("请给出模板标识，或用 --inherit 恢复继承上级的设定")
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             owner = service.set_region_templates(session, region, None if inherit_parent else list(keys),
                                                  actor=Actor.system("cli"), settings=load_settings())  # fmt: skip
             name = inherit.label(session, owner)
@@ -67,7 +67,13 @@ def tasks() -> None:
 def dashboard() -> None:
     settings = load_settings()
     with session_scope(session_factory()) as session:
-        rows = service.dashboard(session, actor=Actor.system("cli"), settings=settings, today=clock.today())
+        missing = service.tasks_missing(session, settings=settings)
+    if missing:  # created first, as in `tasks`: a writer's transaction only when a read found one missing
+        with writing_scope(session_factory()) as session:
+            service.sync_tasks(session, settings=settings)
+    with session_scope(session_factory()) as session:
+        rows = service.dashboard(session, actor=Actor.system("cli"), settings=settings, today=clock.today(),
+                                 sync=False)  # fmt: skip
     table = Table("部门", "受理", "核查任务", "已核查", "按期核查", "逾期未核查", "违诺")
     for r in rows:
         table.add_row(r.department, str(r.accepted), str(r.tasks), str(r.verified), str(r.verified_on_time),

@@ -10,6 +10,7 @@ from xinyong.commandline import console, fail, session_factory
 from xinyong.db import session_scope, utcnow
 from xinyong.departments import service
 from xinyong.errors import DomainError
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 SCOPE_HELP = (f"授予的接口权限，可重复（如 api:checks:write、api:lists:write）；默认 {'、'.join(service.DEFAULT_SCOPES)}。"
@@ -23,7 +24,7 @@ def add(
     region: str = typer.Option(None, "--region", help="行政区划代码（默认取自信用代码第 3–8 位）"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             department = service.add_department(session, code=code, name=name, region=region)
             console.print(f"已登记部门：{department.name}（{department.code}）", highlight=False)
     except DomainError as exc:
@@ -36,7 +37,7 @@ def move(
     region: str = typer.Option(..., "--region", help="调入的行政区划代码（须已登记）"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             dept = service.get_department(session, department)
             before = dept.region
             service.move_department(session, dept.id, region=region, actor=Actor.system("cli"))
@@ -62,7 +63,7 @@ def issue_key(
     scope: list[str] = typer.Option(None, "--scope", help=SCOPE_HELP),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             dept = service.get_department(session, department)
             key, token = service.issue_api_key(
                 session, department=dept, name=name, scopes=scope or None, expires_at=utcnow() + timedelta(days=days)
@@ -78,7 +79,7 @@ def issue_key(
 @app.command("revoke-key", help="吊销接口访问密钥")
 def revoke_key(prefix: str = typer.Argument(..., help="密钥编号")) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             service.revoke_api_key(session, prefix=prefix)
             console.print(f"访问密钥 {prefix} 已吊销。", highlight=False)
     except DomainError as exc:

@@ -19,6 +19,7 @@ from xinyong.evaluation.spec import ModelInvalid
 from xinyong.protect import protector
 from xinyong.regions import inherit
 from xinyong.subjects import service as subjects_service
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -36,7 +37,7 @@ def load_model(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             row, created = service.load_model_file(session, path or service.BUILTIN_MODEL, actor=Actor.system("cli"),
                                                    settings=settings())  # fmt: skip
             summary = {"key": row.key, "version": row.version, "name": row.name, "digest": row.digest,
@@ -77,7 +78,7 @@ def set_model(
     if not inherit_parent and not model:
         raise fail("请给出模型标识，或用 --inherit 恢复继承上级的模型")
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             owner = service.set_region_model(session, region, None if inherit_parent else model,
                                              actor=Actor.system("cli"))  # fmt: skip
             name = inherit.label(session, owner)

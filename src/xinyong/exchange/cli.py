@@ -22,6 +22,7 @@ from xinyong.errors import DomainError, InvalidInput
 from xinyong.exchange import downward, extracts, service, webhooks
 from xinyong.exchange.models import Destination, Webhook
 from xinyong.protect import protector
+from xinyong.writequeue import writing_scope
 
 exchange_app = typer.Typer(no_args_is_help=True)
 
@@ -39,11 +40,13 @@ def export(
         if export_format not in service.FORMATS:
             raise InvalidInput(reason=f"不支持的导出格式“{export_format[:20]}”，可用：{'、'.join(service.FORMATS)}")
         config = settings()
-        with session_scope(session_factory()) as session:
+        with session_scope(session_factory()) as session:  # reads only, while imports go on
             result = service.export_national(
                 session, out, settings=config, protector=protector(config), destination=destination, since=since,
-                mask_id_numbers=mask, actor=Actor.system("cli"),
+                mask_id_numbers=mask,
             )  # fmt: skip
+        with writing_scope(session_factory()) as session:
+            service.remember_export(session, result, actor=Actor.system("cli"))
     except DomainError as exc:
         raise fail(exc) from None
     if as_json:
@@ -92,7 +95,7 @@ def webhooks_add(
 ) -> None:
     try:
         config = settings()
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             webhook, secret = webhooks.add(session, key_prefix=key_prefix, url=url, types=types, settings=config,
                                            protector=protector(config), actor=Actor.system("cli"))  # fmt: skip
             webhook_id = webhook.id
@@ -116,7 +119,7 @@ def webhooks_list() -> None:
 @webhooks_app.command("resume", help="恢复因多次失败而暂停的推送地址（暂停的内容重新发送）")
 def webhooks_resume(webhook_id: int = typer.Argument(..., help="推送地址编号")) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             count = webhooks.resume(session, webhook_id, actor=Actor.system("cli"))
     except DomainError as exc:
         raise fail(exc) from None
@@ -150,7 +153,7 @@ def lists_apply(
         except ValueError:
             raise InvalidInput(reason=f"版本日期“{edition[:20]}”格式不正确，应为 YYYY-MM-DD") from None
         config = settings()
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             dept = departments_service.get_department(session, department)
             outcome = downward.apply_edition(
                 session, file, type_key=type_key, department=dept, source=source, edition_on=edition_on,
@@ -192,7 +195,7 @@ def lists_resolve(
 ) -> None:
     try:
         config = settings()
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             outcome = downward.resolve_review(session, review_id, code=code, dismiss=dismiss,
                                               actor=Actor.system("cli"), protector=protector(config),
                                               today=clock.today())  # fmt: skip
@@ -226,8 +229,9 @@ def extract(
             else:
                 raise InvalidInput(reason="请用 --key 指定请求方，或用 --class public|shared 指定可见范围")
             result = extracts.extract(session, out, settings=config, permissions=permissions, requester=requester,
-                                      export_format=export_format, types=types, today=clock.today(),
-                                      actor=Actor.system("cli"))  # fmt: skip
+                                      export_format=export_format, types=types, today=clock.today())  # fmt: skip
+        with writing_scope(session_factory()) as session:
+            extracts.record_extract(session, result, actor=Actor.system("cli"))
     except DomainError as exc:
         raise fail(exc) from None
     console.print(f"已提取 {result.rows} 条记录到 {result.directory}（{len(result.files)} 个文件，清单 manifest.json）",

@@ -43,6 +43,9 @@ COMMON = ("部门代码", "决定文书号", "状态", "是否公示", "决定�
 @dataclass
 class ExtractResult:
     directory: Path
+    requester: str
+    export_format: str
+    types: list[str] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -225,9 +228,10 @@ def extract(
     export_format: str,
     types: str | None,
     today: date,
-    actor: Actor | str,
 ) -> ExtractResult:
-    """Write the extract under `out` (created) and its manifest; audited with its counts and digests."""
+    """Write the extract under `out` (created) and its manifest. Reads only, for as long as the records take:
+    the caller then audits it with `record_extract`, in a short writer's transaction, so that imports do not
+    wait for the extract meanwhile."""
     if export_format not in FORMATS:
         raise InvalidInput(reason=f"不支持的格式“{export_format[:20]}”，可用：{'、'.join(FORMATS)}")
     classes = feed.visible_classes(permissions)
@@ -239,7 +243,7 @@ def extract(
     position = changelog.head(session)
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)
-    result = ExtractResult(directory=out)
+    result = ExtractResult(directory=out, requester=requester, export_format=export_format, types=keys)
     for key in keys:
         rtype = catalog.get(key)
         fields = rtype.fields if shared else rtype.public_fields
@@ -258,7 +262,11 @@ def extract(
         "rows": result.rows, "id_numbers": "none",
     }  # fmt: skip
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    audit.record(session, AuditAction.EXCHANGE_EXPORTED, actor=actor, target=f"extract:{requester}"[:100],
-                 details={"format": export_format, "types": keys, "rows": result.rows,
-                          "files": {f["path"]: f["sha256"] for f in result.files}})  # fmt: skip
     return result
+
+
+def record_extract(session: Session, result: ExtractResult, *, actor: Actor | str) -> None:
+    """The audit entry of an extract `extract` wrote: its requester, counts and digests."""
+    audit.record(session, AuditAction.EXCHANGE_EXPORTED, actor=actor, target=f"extract:{result.requester}"[:100],
+                 details={"format": result.export_format, "types": result.types, "rows": result.rows,
+                          "files": {f["path"]: f["sha256"] for f in result.files}})  # fmt: skip

@@ -102,6 +102,7 @@ class ExportResult:
     revocations: int = 0
     repairs: int = 0
     masked: bool = False
+    end: Position = field(default=Position(0, 0), repr=False)  # where the export's reading stopped
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -120,18 +121,19 @@ def export_national(
     destination: str = DEFAULT_DESTINATION,
     since: str | None = None,
     mask_id_numbers: bool = False,
-    actor: Actor | str = "cli",
 ) -> ExportResult:
     """Write every record created, changed, revoked or repaired after the cursor (the destination's remembered
-    one when none is given; the beginning for a new destination) and remember the new cursor for the
-    destination. Flushes, never commits: the caller commits once the files are written."""
+    one when none is given; the beginning for a new destination). Reads only, for as long as the records take
+    (minutes for a whole register): the caller then remembers the new cursor with `remember_export`, in a short
+    writer's transaction once the files are written, so that imports do not wait for the export meanwhile."""
     if (out / MANIFEST).exists():
         raise InvalidInput(reason="输出目录中已有一次导出（manifest.json），请换一个新目录，以免新旧文件混在一起")
-    dest = get_destination(session, destination, create=True)
-    assert dest is not None
+    name = check_destination_name(destination)
+    dest = get_destination(session, name)
     key = cursor_key(settings)
-    scope = destination_scope(dest.name)
-    start = resolve_start(session, since, scope=scope, key=key, default=Position(dest.cursor_seq, dest.cursor_id))
+    scope = destination_scope(name)
+    remembered = Position(dest.cursor_seq, dest.cursor_id) if dest is not None else Position(0, 0)
+    start = resolve_start(session, since, scope=scope, key=key, default=remembered)
     end = changelog.head(session)
     if end < start:
         end = start
@@ -144,8 +146,8 @@ def export_national(
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)  # the files may hold ID numbers (see docs/exchange.md)
     catalog = load_catalog(settings.catalog_dirs)
-    result = ExportResult(directory=out, destination=dest.name, since=since,
-                          cursor=cursors.encode(end, scope, key), masked=mask_id_numbers)  # fmt: skip
+    result = ExportResult(directory=out, destination=name, since=since, cursor=cursors.encode(end, scope, key),
+                          masked=mask_id_numbers, end=end)  # fmt: skip
     writers: dict[tuple[str, str], _CsvFile] = {}
     revocations = _CsvFile(out / REVOCATIONS, REVOCATION_HEADERS)
     repairs = _CsvFile(out / REPAIRS, REPAIR_HEADERS)
@@ -176,7 +178,7 @@ def export_national(
                     if (d := w.describe(out)) is not None]  # fmt: skip
     result.revocations, result.repairs = revocations.rows, repairs.rows
     manifest = {
-        "format": FORMAT_NATIONAL, "format_version": 1, "destination": dest.name,
+        "format": FORMAT_NATIONAL, "format_version": 1, "destination": name,
         "generated_at": utcnow().astimezone(clock.CHINA).isoformat(timespec="seconds"),
         "since": since, "cursor": result.cursor, "records": result.records,
         "id_numbers": "masked" if mask_id_numbers else "clear", "encoding": "utf-8",
@@ -184,16 +186,25 @@ def export_national(
         "files": result.files, "revocations": revocations.describe(out), "repairs": repairs.describe(out),
     }  # fmt: skip
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    dest.cursor_seq, dest.cursor_id = end.seq, end.id
+    return result
+
+
+def remember_export(session: Session, result: ExportResult, *, actor: Actor | str = "cli") -> None:
+    """After `export_national` wrote its files: the destination's cursor moves to where the export stopped (never
+    back: an export started earlier from an older cursor that ends after a later one leaves the later's), and the
+    export is audited. Flushes, never commits."""
+    dest = get_destination(session, result.destination, create=True)
+    assert dest is not None
+    if result.end > Position(dest.cursor_seq, dest.cursor_id):
+        dest.cursor_seq, dest.cursor_id = result.end.seq, result.end.id
     dest.exports += 1
     dest.exported_at = utcnow()
     # The audit names the destination, the counts and the digests: never a value of a record.
     audit.record(session, AuditAction.EXCHANGE_EXPORTED, actor=actor, target=f"destination:{dest.name}",
                  details={"format": FORMAT_NATIONAL, "records": result.records, "revocations": result.revocations,
-                          "repairs": result.repairs, "id_numbers": manifest["id_numbers"],
+                          "repairs": result.repairs, "id_numbers": "masked" if result.masked else "clear",
                           "files": {f["path"]: f["sha256"] for f in result.files}})  # fmt: skip
     session.flush()
-    return result
 
 
 def prune_changes(session: Session, *, settings: Settings, now: datetime) -> int:

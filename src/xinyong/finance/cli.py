@@ -12,6 +12,7 @@ from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.errors import DomainError
 from xinyong.finance import service
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 CLI = Actor.system("cli")
@@ -26,7 +27,7 @@ def add_institution(
     max_amount: str = typer.Option("5000", "--max", help="最高金额（万元）"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             made = service.register_institution(session, code=code, name=name, purposes=list(purpose),
                                                 min_amount=min_amount, max_amount=max_amount, actor=CLI)  # fmt: skip
             console.print(f"已登记金融机构：{made.name}（{made.code}），编号 {made.id}", highlight=False)
@@ -40,7 +41,7 @@ def issue_key(
     name: str = typer.Option("信贷业务系统", "--name", help="密钥用途"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             institution = service.institution_by_code(session, code)
             _, secret = service.issue_key(session, institution, name=name, actor=CLI)
             console.print(secret, highlight=False)
@@ -51,8 +52,11 @@ def issue_key(
 @app.command("publish-whitelist", help="按现行规则发布新一版白名单")
 def publish_whitelist() -> None:
     try:
-        with session_scope(session_factory()) as session:
-            feed = service.publish_whitelist(session, rule=None, settings=settings(), today=clock.today(), actor=CLI)
+        today = clock.today()
+        with session_scope(session_factory()) as session:  # every graded subject: read before the write lock
+            rule, entries = service.prepare_whitelist(session, rule=None, settings=settings(), today=today)
+        with writing_scope(session_factory()) as session:
+            feed = service.store_whitelist(session, rule=rule, entries=entries, today=today, actor=CLI)
             console.print(f"已发布白名单第 {feed.version} 版（{feed.as_of}），{len(feed.entries)} 个主体", highlight=False)
     except DomainError as exc:
         raise fail(exc) from None

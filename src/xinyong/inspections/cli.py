@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from typing import Any
 
@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from xinyong import clock
+from xinyong import clock, writequeue
 from xinyong.actors import Actor
 from xinyong.commandline import console, fail, session_factory, settings
 from xinyong.departments import service as departments_service
@@ -29,11 +29,14 @@ CLI = Actor.system("cli")
 
 
 @contextmanager
-def _session() -> Iterator[Session]:
-    """One transaction; a refusal that is itself a fact to keep (an audited refusal) is committed too."""
+def _session(*, writing: bool = False) -> Iterator[Session]:
+    """One transaction; a refusal that is itself a fact to keep (an audited refusal) is committed too. With
+    `writing`, a writer's transaction in the writers' turn (`writequeue.writing`): a command that reads and then
+    writes, which on SQLite would otherwise fail whenever an import's chunk committed in between."""
     session = session_factory()()
     try:
-        yield session
+        with writequeue.writing(session) if writing else nullcontext():
+            yield session
         session.commit()
     except DomainError as exc:
         if exc.keeps_changes:
@@ -61,7 +64,7 @@ def inspector_add(
     name: str = typer.Option(..., "--name", help="姓名"),
     badge: str = typer.Option(..., "--badge", help="执法证号"),
 ) -> None:
-    with _session() as session:
+    with _session(writing=True) as session:
         dept = departments_service.get_department(session, department)
         inspector = roster.add_inspector(session, department=dept, name=name, badge_no=badge, actor=CLI)
         console.print(f"已登记检查人员 {inspector.name}（{inspector.badge_no}，{dept.name}）", highlight=False)
@@ -73,7 +76,7 @@ def exclude(
     code: str = typer.Argument(..., help="主体的统一社会信用代码"),
     reason: str = typer.Option(..., "--reason", help="回避事由"),
 ) -> None:
-    with _session() as session:
+    with _session(writing=True) as session:
         inspector = roster.inspector_by_badge(session, badge)
         roster.exclude(session, inspector=inspector, subject_code=code, reason=reason, actor=CLI,
                        protector=protector(settings()))  # fmt: skip
@@ -116,7 +119,7 @@ def plan_add(
 ) -> None:
     draft = service.PlanDraft(matter, _day(start, "开始日期"), _day(end, "结束日期"), kinds, regions, sector, special,
                               _ratios(ratios), badges)  # fmt: skip
-    with _session() as session:
+    with _session(writing=True) as session:
         dept = departments_service.get_department(session, department)
         plan = service.create_plan(session, draft, department=dept, actor=CLI, settings=settings(), today=clock.today())
         doc: dict[str, Any] = {"plan": plan.number, "matter": plan.matter, "ratios": plan.ratios,
@@ -153,7 +156,7 @@ def draw(
     seed: int = typer.Option(..., "--seed", help="随机种子（公开、可复现；如现场摇号所得）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
-    with _session() as session:
+    with _session(writing=True) as session:
         plan = service.plan_by_number(session, number)
         service.draw_plan(session, plan.id, seed=seed, actor=CLI, settings=settings(), today=clock.today())
         session.commit()  # recorded and audited before anyone sees it
@@ -182,7 +185,7 @@ def verify(number: str = typer.Argument(..., help="计划编号")) -> None:
 
 @app.command("publish", help="公示抽查计划、抽取结果（及之后录入的检查结果）")
 def publish(number: str = typer.Argument(..., help="计划编号")) -> None:
-    with _session() as session:
+    with _session(writing=True) as session:
         plan = service.plan_by_number(session, number)
         service.publish_plan(session, plan.id, actor=CLI, settings=settings(), today=clock.today())
         console.print(f"已公示计划 {plan.number}，公示至 {plan.publish_until}", highlight=False)

@@ -19,6 +19,7 @@ from xinyong.departments import service as departments_service
 from xinyong.errors import DomainError, NotFound
 from xinyong.intake import drop, pull, rules, service
 from xinyong.protect import protector
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -160,7 +161,7 @@ def duty_set(
                                   "为作出决定后 7 个工作日内，其余每月）"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             dept = departments_service.get_department(session, department)
             duty = service.set_duty(session, Actor.system("cli"), settings=settings(), department_id=dept.id,
                                     record_type=record_type, frequency=frequency)  # fmt: skip
@@ -176,7 +177,7 @@ def duty_remove(
     record_type: str = typer.Option(..., "--type", help="信息类别"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             dept = departments_service.get_department(session, department)
             found = [r for r in service.duties(session, settings(), department_id=dept.id)
                      if r.record_type == record_type.strip()]  # fmt: skip

@@ -36,7 +36,7 @@ def load_types(path: Path = typer.Argument(None, help="名单类型文件（TOML
                region: str = typer.Option(None, "--region", help=REGION_HELP)) -> None:  # fmt: skip
 
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             types = service.load_types_file(session, path or service.BUILTIN_TYPES, actor=Actor.system("cli"),
                                             region=region)  # fmt: skip
             for t in types:
@@ -70,7 +70,7 @@ def set_deciders(
     region: str = typer.Option(None, "--region", help="行政区划代码：设置该区划自己的名单类型（不填即全平台的）"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             t = service.set_deciding_departments(session, list_type, codes=codes or [], actor=Actor.system("cli"),
                                                  region=region)  # fmt: skip
             names = [departments_service.get_department(session, c).name for c in t.deciding_departments]
@@ -104,7 +104,7 @@ def import_(
 ) -> None:
 
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             dept = departments_service.get_department(session, department)
             outcome = imports.import_list_file(session, path, type_key=list_type, department=dept,
                                                actor=Actor.system("cli"), settings=settings(),

@@ -13,6 +13,7 @@ from xinyong.db import session_scope
 from xinyong.errors import DomainError
 from xinyong.measures import service
 from xinyong.regions import inherit
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -22,7 +23,7 @@ def load(path: Path = typer.Argument(None, help="措施文件（[[measures]]）"
          region: str = typer.Option(None, "--region", help="行政区划代码：作为该区划自己的措施（在该区划及其下级适用）")) -> None:  # fmt: skip
 
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             measures = service.load_measures_file(session, path or service.DEFAULT_MEASURES, actor=Actor.system("cli"),
                                                   settings=settings(), region=region)  # fmt: skip
             for m in measures:

@@ -7,6 +7,7 @@ import json
 from typing import Annotated
 
 from fastapi import Form, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from xinyong.actors import Actor, Permission
@@ -15,7 +16,7 @@ from xinyong.alerts.models import AlertStatus
 from xinyong.errors import InvalidInput, NotFound
 from xinyong.monitoring import quality, report, rules, service
 from xinyong.notify import service as notify_service
-from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, IdQuery, Today, parse_id, require
+from xinyong.web.deps import AppProtector, AppSettings, DbSession, Id, IdQuery, Today, UoW, parse_id, require
 from xinyong.web.errors import on_error_redirect, redirect
 from xinyong.web.templating import render
 from xinyong.web.uow import router as make_router
@@ -105,9 +106,15 @@ def quality_list(request: Request, session: DbSession, actor: Reader, status: st
 
 
 @router.post("/monitoring/quality/scan", name="admin.monitoring.quality_scan")
-def quality_scan(request: Request, session: DbSession, actor: Writer) -> Response:
-    service.ensure_city_level(session, actor)
-    result = quality.scan(session, actor=actor)
+async def quality_scan(request: Request, uow: UoW, actor: Writer) -> Response:
+    def find() -> quality.Found:
+        # The four checks read the whole register: in a worker thread, before the write lock, which an import's
+        # chunks would otherwise wait for until they were done.
+        service.ensure_city_level(uow.session, actor)
+        return quality.find(uow.session)
+
+    found = await run_in_threadpool(find)
+    result = await uow.run_as_writer(lambda: quality.store(uow.session, found, actor=actor))
     return redirect(request, "/admin/monitoring/quality",
                     flash_message=f"重错码检查完成：发现 {result.found} 个问题（新增 {result.new}，已消除 {result.gone}），"
                                   f"重错码率 {rules.percent(result.rate, 4)}")  # fmt: skip

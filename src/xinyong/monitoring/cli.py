@@ -75,8 +75,10 @@ def make_report(
 
 @app.command("quality-scan", help="重错码检查：一码多名、一名多码、旧代码不符、校验位错误")
 def quality_scan() -> None:
-    with session_scope(session_factory()) as session:
-        result = quality.scan(session, actor="cli")
+    with session_scope(session_factory()) as session:  # the whole register: read before the write lock
+        found = quality.find(session)
+    with writing_scope(session_factory()) as session:
+        result = quality.store(session, found, actor="cli")
     console.print(f"发现 {result.found} 个问题（新增 {result.new}，已消除 {result.gone}）；"
                   f"涉及主体 {result.affected} / 有代码的主体 {result.with_codes}，"
                   f"重错码率 {rules.percent(result.rate, 4)}", highlight=False)  # fmt: skip

@@ -153,11 +153,32 @@ class ScanResult:
         return self.affected / self.with_codes if self.with_codes else None
 
 
+@dataclass(frozen=True)
+class Found:
+    """What the four checks found, and the departments whose records are about each subject they name."""
+
+    findings: list[Finding]
+    departments: dict[int, set[int]]
+
+
 def scan(session: Session, *, actor: Actor | str) -> ScanResult:
     """Run the four checks; store new findings, mark those no longer found as gone. Findings a reviewer
     resolved stay resolved (their key is kept)."""
+    return store(session, find(session), actor=actor)
+
+
+def find(session: Session) -> Found:
+    """The four checks: reads only, over the whole register (grouped scans of every subject and of the codes
+    its rows reported), so that a caller can run them before it takes the write lock, which an import waits
+    for meanwhile."""
     findings = _code_many_names(session) + _name_many_codes(session) + _legacy_mismatch(session) + _bad_check_digit(session)
-    by_subject = _departments(session, {s for f in findings for s in f.subject_ids})
+    return Found(findings, _departments(session, {s for f in findings for s in f.subject_ids}))
+
+
+def store(session: Session, found: Found, *, actor: Actor | str) -> ScanResult:
+    """`find`'s findings against those stored: new ones opened, those no longer found marked gone. A finding
+    resolved meanwhile stays resolved (they are read here, in the writer's transaction)."""
+    findings, by_subject = found.findings, found.departments
     existing = {issue.key: issue for issue in session.scalars(select(QualityIssue))}
     result = ScanResult(found=len(findings))
     seen = set()

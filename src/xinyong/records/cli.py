@@ -17,6 +17,7 @@ from xinyong.errors import DomainError
 from xinyong.protect import protector
 from xinyong.records import report, service
 from xinyong.records.models import BatchSource
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -134,7 +135,7 @@ def revoke(
     reason: str = typer.Option(..., "--reason", help="撤销理由"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             dept = departments_service.get_department(session, department)
             record = service.revoke_record(
                 session, department=dept, record_type=record_type, doc_no=doc_no, reason=reason, actor="cli"

@@ -8,6 +8,7 @@ from xinyong.commandline import console, fail, session_factory
 from xinyong.db import session_scope
 from xinyong.errors import DomainError
 from xinyong.regions import rules, service
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -20,7 +21,7 @@ def add(
     host: str = typer.Option(None, "--host", help="该区划门户网站的域名（同一实例按域名提供县级信用网站）"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             region = service.add_region(session, code=code, name=name, parent=parent, host=host,
                                         actor=Actor.system("cli"))  # fmt: skip
             where = f"，上级 {region.parent_code}" if region.parent_code else "（本平台自身的区划）"
@@ -38,7 +39,7 @@ def set_(
     clear_host: bool = typer.Option(False, "--clear-host", help="取消该区划的门户域名"),
 ) -> None:
     try:
-        with session_scope(session_factory()) as session:
+        with writing_scope(session_factory()) as session:
             region = service.update_region(session, code, name=name, parent=parent, host=host, clear_host=clear_host,
                                            actor=Actor.system("cli"))  # fmt: skip
             console.print(f"已更新行政区划：{region.name}（{region.code}）", highlight=False)

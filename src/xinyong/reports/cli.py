@@ -15,6 +15,7 @@ from xinyong.db import session_scope
 from xinyong.errors import DomainError
 from xinyong.protect import protector
 from xinyong.reports import service
+from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -36,12 +37,13 @@ def generate(
                           highlight=False)  # fmt: skip
     actor = Actor.system("cli")
     try:
-        with session_scope(session_factory()) as session:
+        with session_scope(session_factory()) as session:  # the subject's records read, the report drawn
             issued = service.prepare_for_platform(
                 session, code, kind=kind, start=date_from, end=date_to, domains=domains, settings=current,
                 protector=protector(current), today=clock.today(), now=datetime.now(UTC), base_url=None,
                 formats=("pdf", "json"),
             )  # fmt: skip
+        with writing_scope(session_factory()) as session:  # then registered: the look-up is recorded
             service.register(session, issued, actor=actor)
     except DomainError as exc:
         raise fail(exc) from None

@@ -24,8 +24,8 @@ SHARED = frozenset({Permission.API_CHANGES_READ, Permission.API_CHANGES_SHARED})
 
 def _run(db_session, feed_settings, tmp_path, permissions, fmt, types=None):  # type: ignore[no-untyped-def]
     return extracts.extract(db_session, tmp_path / f"x-{fmt}-{len(permissions)}", settings=feed_settings,
-                            permissions=permissions, requester="test", export_format=fmt, types=types, today=TODAY,
-                            actor="test")  # fmt: skip
+                            permissions=permissions, requester="test", export_format=fmt, types=types,
+                            today=TODAY)  # fmt: skip
 
 
 def test_csv_and_parquet_extracts_hold_what_the_class_may_see(db_session, load, market, feed_settings,

@@ -81,6 +81,7 @@ def test_a_destination_behind_the_horizon_gets_everything(db_session, load, feed
     result = exchange_service.export_national(db_session, tmp_path / "full", settings=feed_settings,
                                               protector=protector, destination="new-partner")  # fmt: skip
     assert result.records == 3  # no change left in the log, every record exported
+    exchange_service.remember_export(db_session, result)
     db_session.commit()
     again = exchange_service.export_national(db_session, tmp_path / "next", settings=feed_settings,
                                              protector=protector, destination="new-partner")  # fmt: skip
