@@ -66,11 +66,14 @@ def notify_deliver(ctx: JobContext) -> str:
 
 
 def monitoring_warnings(ctx: JobContext) -> str:
-    # The month's figures are computed in the writer's transaction too (they decide what is raised): an import
-    # waits for the turn meanwhile, it does not fail.
+    # The month's figures are read first (every department's month, and the months before it): an import goes on
+    # writing meanwhile. Then the warnings are raised and resolved in a writer's transaction.
+    month = Month.of(ctx.today)
+    with ctx.session() as session:
+        figures = monitoring_service.month_figures(session, month=month, settings=ctx.settings, today=ctx.today)
     with ctx.session(writing=True) as session:
-        run = monitoring_service.evaluate_warnings(session, month=Month.of(ctx.today), settings=ctx.settings,
-                                                   today=ctx.today, actor="job:monitoring-warnings")  # fmt: skip
+        run = monitoring_service.evaluate_warnings(session, month=month, settings=ctx.settings, today=ctx.today,
+                                                   actor="job:monitoring-warnings", figures=figures)  # fmt: skip
     return f"新发出预警 {run.raised} 条，自动解除 {run.resolved} 条"
 
 

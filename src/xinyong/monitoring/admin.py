@@ -82,12 +82,19 @@ def rows(request: Request, session: DbSession, settings: AppSettings, actor: Rea
 
 
 @router.post("/monitoring/warnings", name="admin.monitoring.warnings")
-def run_warnings(request: Request, session: DbSession, settings: AppSettings, actor: Writer, today: Today,
-                 month: Annotated[str, Form(max_length=10)] = "") -> Response:  # fmt: skip
+async def run_warnings(request: Request, uow: UoW, settings: AppSettings, actor: Writer, today: Today,
+                       month: Annotated[str, Form(max_length=10)] = "") -> Response:  # fmt: skip
     on_error_redirect(request, "/admin/alerts")
-    service.ensure_city_level(session, actor)
     parsed = service.parse_month(month or None, today=today)
-    run = service.evaluate_warnings(session, month=parsed, settings=settings, today=today, actor=actor)
+
+    def figures() -> service.MonthFigures:
+        # Every department's month and the months before it: in a worker thread, before the write lock.
+        service.ensure_city_level(uow.session, actor)
+        return service.month_figures(uow.session, month=parsed, settings=settings, today=today)
+
+    found = await run_in_threadpool(figures)
+    run = await uow.run_as_writer(lambda: service.evaluate_warnings(uow.session, month=parsed, settings=settings,
+                                                                    today=today, actor=actor, figures=found))  # fmt: skip
     return redirect(request, "/admin/alerts", flash_message=f"已按预警规则评估 {parsed}：新发出 {run.raised} 条，自动解除 {run.resolved} 条")
 
 

@@ -87,10 +87,13 @@ def quality_scan() -> None:
 @app.command("warnings", help="按预警规则评估本月（或指定月份），向相关部门发出预警、解除已消除的预警")
 def warnings(month: str = typer.Option(None, "--month", help="月份 YYYY-MM，默认本月")) -> None:
     try:
-        with writing_scope(session_factory()) as session:  # reads, then writes (writequeue.writing_scope)
-            today = clock.today()
-            run = service.evaluate_warnings(session, month=service.parse_month(month, today=today),
-                                            settings=settings(), today=today, actor="cli")  # fmt: skip
+        today = clock.today()
+        parsed = service.parse_month(month, today=today)
+        with session_scope(session_factory()) as session:  # the month's figures: read before the write lock
+            figures = service.month_figures(session, month=parsed, settings=settings(), today=today)
+        with writing_scope(session_factory()) as session:
+            run = service.evaluate_warnings(session, month=parsed, settings=settings(), today=today, actor="cli",
+                                            figures=figures)  # fmt: skip
     except DomainError as exc:
         raise fail(exc) from None
     detail = "，".join(f"{rule} {count}" for rule, count in sorted(run.by_rule.items()))

@@ -375,10 +375,35 @@ class WarningRun:
     by_rule: dict[str, int] = field(default_factory=dict)
 
 
-def evaluate_warnings(session: Session, *, month: Month, settings: Settings, today: date, actor: Actor | str) -> WarningRun:
-    """Run every warning rule for the month: raise what holds (once per condition), resolve what ended."""
+@dataclass(frozen=True)
+class MonthFigures:
+    """What the warning rules judge: the month's figures and those of the months before it that a rule compares
+    them with (the newest first)."""
+
+    month: Month
+    current: MonthResult
+    previous: list[MonthResult]
+
+
+def month_figures(session: Session, *, month: Month, settings: Settings, today: date) -> MonthFigures:
+    """The figures `evaluate_warnings` judges. Reads only (every department's batches and records of each month),
+    so that a caller can compute them before it takes the write lock, which an import waits for meanwhile."""
+    back = max((r.months for r in definitions(settings).warnings if r.kind == "reporting-drop"), default=0)
+    return MonthFigures(month, compute_month(session, month=month, settings=settings, today=today),
+                        [compute_month(session, month=month.previous(n), settings=settings, today=today)
+                         for n in range(1, back + 1)])  # fmt: skip
+
+
+def evaluate_warnings(session: Session, *, month: Month, settings: Settings, today: date, actor: Actor | str,
+                      figures: MonthFigures | None = None) -> WarningRun:  # fmt: skip
+    """Run every warning rule for the month: raise what holds (once per condition), resolve what ended. The
+    month's figures are `figures` when given (computed before, see `month_figures`), else computed here."""
     defs = definitions(settings)
-    result = compute_month(session, month=month, settings=settings, today=today)
+    if figures is None:
+        figures = month_figures(session, month=month, settings=settings, today=today)
+    if figures.month != month:
+        raise ValueError(f"figures of {figures.month} given for {month}")
+    result = figures.current
     run = WarningRun()
 
     def raised(rule: str, alert: object) -> None:
@@ -408,8 +433,7 @@ def evaluate_warnings(session: Session, *, month: Month, settings: Settings, tod
             run.resolved += _resolve_month(session, rule.key, month, holding, actor)
         elif rule.kind == "reporting-drop":
             assert rule.threshold is not None
-            previous = [compute_month(session, month=month.previous(n), settings=settings, today=today)
-                        for n in range(1, rule.months + 1)]  # fmt: skip
+            previous = figures.previous[: rule.months]
             holding = []
             for row in result.departments:
                 before = [int(p.row(row.department.id).measures.get("rows_submitted") or 0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,10 @@ from xinyong.db import make_engine, session_scope
 from xinyong.exchange import extracts
 from xinyong.exchange import service as exchange_service
 from xinyong.finance import service as finance_service
+from xinyong.jobs import builtin
+from xinyong.jobs.registry import JobContext
 from xinyong.monitoring import quality
+from xinyong.monitoring import service as monitoring_service
 from xinyong.protect import protector
 from xinyong.records import service as records_service
 
@@ -129,6 +133,7 @@ CASES = {
                      AuditAction.AUDIT_EXPORTED),
     "whitelist": (finance_service, "whitelist_entries", _slowed, ["finance", "publish-whitelist"], "已发布白名单第 1 版",
                   AuditAction.WHITELIST_PUBLISHED),
+    "warnings": (monitoring_service, "compute_month", _slowed, ["monitoring", "warnings"], "新发出预警", None),
 }  # fmt: skip
 
 
@@ -137,14 +142,41 @@ def test_a_command_reads_before_it_takes_the_write_lock(case: str, shell: str, t
                                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     module, name, slowing, args, says, action = CASES[case]
     monkeypatch.setattr(module, name, slowing(getattr(module, name)))
-    before = _audited(shell, action)
+    before = _audited(shell, action) if action else 0
     with TimedImporter(shell) as importer:
         started = _running(importer)
         result = CliRunner().invoke(app, [a.replace("{out}", str(tmp_path / "out")) for a in args])
         assert importer.commits > started
     assert result.exit_code == 0, (result.output, result.exception)
     assert says in result.output
-    assert _audited(shell, action) == before + 1
+    if action:
+        assert _audited(shell, action) == before + 1
+    assert importer.longest < MOST, f"the other connection waited {importer.longest:.2f} s for the write lock"
+
+
+def test_the_warnings_job_reads_before_it_takes_the_write_lock(shell: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(monitoring_service, "compute_month", _slowed(monitoring_service.compute_month))
+    ctx = JobContext(settings=settings(), session_factory=session_factory(), now=datetime.now(UTC))
+    with TimedImporter(shell) as importer:
+        started = _running(importer)
+        answer = builtin.monitoring_warnings(ctx)
+        assert importer.commits > started
+    assert answer.startswith("新发出预警")
+    assert importer.longest < MOST, f"the other connection waited {importer.longest:.2f} s for the write lock"
+
+
+def test_the_consoles_warnings_read_before_they_take_the_write_lock(sqlite_app, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+                                                                    ) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    client: TestClient
+    client, _, path = sqlite_app
+    token = _sign_in(client, page="/admin/alerts")
+    monkeypatch.setattr(monitoring_service, "compute_month", _slowed(monitoring_service.compute_month))
+    with TimedImporter(path) as importer:
+        started = _running(importer)
+        answer = client.post("/admin/monitoring/warnings", data={"csrf_token": token, "month": ""})
+        assert importer.commits > started
+    assert answer.status_code == 303, answer.text[:300]
+    assert "已按预警规则评估" in client.get(answer.headers["location"]).text
     assert importer.longest < MOST, f"the other connection waited {importer.longest:.2f} s for the write lock"
 
 
