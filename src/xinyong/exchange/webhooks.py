@@ -167,17 +167,21 @@ def handler(settings: Settings, protector: Protector, *, transport: httpx.BaseTr
             "X-Xinyong-Delivery": str(item.id), "X-Xinyong-Timestamp": str(timestamp),
             "X-Xinyong-Signature": sign(protector.unseal(webhook.secret_sealed), timestamp, body),
         }  # fmt: skip
-        try:
-            with httpx.Client(timeout=settings.webhook_timeout_seconds, transport=transport,
-                              follow_redirects=False) as client:  # fmt: skip
-                response = client.post(webhook.url, content=body, headers=headers)
-            if not 200 <= response.status_code < 300:
-                raise WebhookFailed(f"HTTP {response.status_code}")
-        except (httpx.HTTPError, WebhookFailed) as exc:
+        with httpx.Client(timeout=settings.webhook_timeout_seconds, transport=transport,
+                          follow_redirects=False) as client:  # fmt: skip
+            response = client.post(webhook.url, content=body, headers=headers)
+        if not 200 <= response.status_code < 300:
+            raise WebhookFailed(f"HTTP {response.status_code}")
+
+    def record(session: Session, item: OutboxItem, error: Exception | None) -> None:
+        webhook = session.get(Webhook, item.payload["webhook_id"])
+        if webhook is None:
+            return
+        if error is None:
+            webhook.failures, webhook.last_error = 0, None
+        elif isinstance(error, (httpx.HTTPError, WebhookFailed)):
             webhook.failures += 1
-            webhook.last_error = f"{type(exc).__name__}: {exc}"[:300]
-            raise
-        webhook.failures, webhook.last_error = 0, None
+            webhook.last_error = f"{type(error).__name__}: {error}"[:300]
 
     def on_parked(session: Session, item: OutboxItem) -> None:
         webhook = session.get(Webhook, item.payload["webhook_id"])
@@ -185,13 +189,13 @@ def handler(settings: Settings, protector: Protector, *, transport: httpx.BaseTr
             webhook.parked_at = utcnow()
 
     return notify.TopicHandler(deliver=deliver, max_attempts=settings.webhook_max_attempts, backoff=backoff,
-                               on_parked=on_parked)  # fmt: skip
+                               on_parked=on_parked, record=record)  # fmt: skip
 
 
 def deliver(session: Session, *, settings: Settings, protector: Protector, limit: int = 1000,
             transport: httpx.BaseTransport | None = None, now: datetime | None = None) -> int:  # fmt: skip
     """Deliver the webhook pages that are due (call after the transaction that queued them committed); returns
-    how many were delivered. The caller commits the delivery marks."""
+    how many were delivered. Each page's marks are committed as it goes (`notify.deliver_pending`)."""
     notify.register_topic(PREFIX, handler(settings, protector, transport=transport))
     return notify.deliver_pending(session, settings=settings, notifier=notify.notifier_for(settings),
                                   limit=limit, now=now, topic_prefix=PREFIX)  # fmt: skip

@@ -155,14 +155,18 @@ class Deferred(Exception):  # not an error: the item waits, and the wait is no a
 
 @dataclass(frozen=True)
 class TopicHandler:
-    """How a higher domain delivers the items of its topic (say, webhooks): `deliver` raises on failure; after
-    `max_attempts` failures the item is parked (and `on_parked` told), before that it waits `backoff(n)`
+    """How a higher domain delivers the items of its topic (say, webhooks): `deliver` reads and sends, and raises
+    on failure (`Deferred` to leave the item for later untouched); it writes nothing, since it runs in a plain
+    transaction while a partner's system answers. `record` then writes what the outcome changes in the domain's
+    own rows (the error, or None), in a short writer's transaction with the item's marks. After `max_attempts`
+    failures the item is parked (and `on_parked` told, in that transaction), before that it waits `backoff(n)`
     after its n-th failure."""
 
     deliver: Callable[[Session, OutboxItem], None]
     max_attempts: int
     backoff: Callable[[int], timedelta]
     on_parked: Callable[[Session, OutboxItem], None] | None = None
+    record: Callable[[Session, OutboxItem, Exception | None], None] | None = None
 
 
 _HANDLERS: dict[str, TopicHandler] = {}
@@ -192,8 +196,9 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
     (their attempt counted, kept from other deliveries for SENDING_LEASE) and committed, then sent, then marked in
     a second short transaction, so that a slow or unreachable mail server never holds the write lock. Inbox
     messages and change events are delivered within the first transaction. Handled topics (webhook pages, sent
-    over the network with their own retries and idempotent delivery ids) are delivered after it, in a plain
-    transaction as before: no write lock is held while a partner's system answers."""
+    over the network with their own retries and idempotent delivery ids) are delivered after it, one by one: read
+    and sent in a plain transaction (no write lock is held while a partner's system answers), then marked in a
+    short writer's transaction of their own."""
     now = now or utcnow()
     topic = OutboxItem.topic
     query = select(OutboxItem).where(
@@ -235,10 +240,8 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
             item.delivered_at = utcnow()
             item.last_error = None
             delivered += 1
-    if handled:
-        for item in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(handled)).order_by(OutboxItem.id)):
-            delivered += _deliver_with(session, _HANDLERS[item.topic.split(":", 1)[0]], item, now)
-        session.commit()
+    for item_id in handled:
+        delivered += _deliver_handled(session, item_id, now)
     if not mail:
         return delivered
     errors: dict[int, str | None] = {}
@@ -258,14 +261,37 @@ def deliver_pending(session: Session, *, settings: Settings, notifier: Notifier,
     return delivered
 
 
-def _deliver_with(session: Session, handler: TopicHandler, item: OutboxItem, now: datetime) -> int:
+def _deliver_handled(session: Session, item_id: int, now: datetime) -> int:
+    """One item of a handled topic: read and sent in a plain transaction, which writes nothing (on SQLite it
+    could not start writing once an import committed after its first read, and once writing it would hold the
+    lock through the next items' sending), then marked in a writer's transaction of its own."""
+    item = session.get(OutboxItem, item_id)
+    if item is None:
+        return 0
+    handler = _HANDLERS[item.topic.split(":", 1)[0]]
+    error: Exception | None = None
     try:
         handler.deliver(session, item)
     except Deferred:
+        session.rollback()
         return 0
     except Exception as exc:
+        error = exc
+    session.rollback()  # nothing was written: the read ends here
+    with writequeue.writing(session):
+        item = session.get(OutboxItem, item_id, populate_existing=True)
+        if item is None or item.delivered_at is not None:  # another delivery marked it meanwhile
+            return 0
+        if handler.record is not None:
+            handler.record(session, item, error)
+        return _mark_handled(session, handler, item, error, now)
+
+
+def _mark_handled(session: Session, handler: TopicHandler, item: OutboxItem, error: Exception | None,
+                  now: datetime) -> int:  # fmt: skip
+    if error is not None:
         item.attempts += 1
-        item.last_error = f"{type(exc).__name__}: {exc}"[:300]
+        item.last_error = f"{type(error).__name__}: {error}"[:300]
         if item.attempts >= handler.max_attempts:
             item.parked_at, item.not_before = now, None
             log.warning("outbox item %s parked after %s attempts: %s", item.id, item.attempts, item.last_error)
