@@ -132,18 +132,33 @@ def change_event(session: Session, kind: str, **payload: Any) -> OutboxItem:
     return item
 
 
+def track_pending(session: Session) -> None:
+    """Remember the outbox items this session writes, for `take_pending` (a web request, which delivers its own
+    after its commit). Other sessions (a job, a command: thousands of change events in one sweep) keep nothing:
+    what they write waits for the next delivery."""
+    session.info[_PENDING] = []
+
+
 def _written(session: Session, item: OutboxItem) -> None:
-    session.info.setdefault(_PENDING, []).append(item)
+    pending = session.info.get(_PENDING)
+    if pending is not None:
+        pending.append(item)
 
 
 def take_pending(session: Session) -> list[int]:
-    """The ids of the outbox items that the transaction just committed wrote, forgotten here."""
-    return [item.id for item in session.info.pop(_PENDING, None) or [] if item.id is not None]
+    """The ids of the outbox items that the transaction just committed wrote (in a session that `track_pending`),
+    forgotten here."""
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return []
+    session.info[_PENDING] = []
+    return [item.id for item in pending if item.id is not None]
 
 
 def forget_pending(session: Session) -> None:
     """The transaction was rolled back: what it wrote to the outbox is gone."""
-    session.info.pop(_PENDING, None)
+    if session.info.get(_PENDING):
+        session.info[_PENDING] = []
 
 
 # ----------------------------------------------------------------------------------------- delivery

@@ -41,6 +41,7 @@ class UnitOfWork:
         self.session = session
         self._later: list[Callable[[], object]] = []
         self._outbox: list[int] = []  # the outbox items committed, delivered after (see `_deliver`)
+        notify.track_pending(session)
 
     def write_later(self, work: Callable[[], object]) -> None:
         """Bookkeeping (a console session's last use) written once the request's work has been committed (not

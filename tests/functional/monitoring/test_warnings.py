@@ -21,6 +21,7 @@ from xinyong.files import IncomingFile
 from xinyong.lists import imports as list_imports
 from xinyong.monitoring import service
 from xinyong.monitoring.rules import Month
+from xinyong.notify import service as notify_service
 from xinyong.notify.models import OutboxItem
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
@@ -52,6 +53,7 @@ def test_a_government_body_on_the_courts_list_reaches_the_board_and_the_office(a
     again = service.evaluate_warnings(db_session, month=OCTOBER, settings=settings, today=TODAY, actor="test")
     assert "government-listed" not in again.by_rule  # once per listing, however often the rules run
     db_session.commit()
+    notify_service.deliver_pending(db_session, settings=settings, notifier=notify_service.notifier_for(settings))
 
     admin = sign_in(accounts.users["platform_admin"])
     board = admin.get("/admin/integrity").text

@@ -5,9 +5,11 @@ between reading the items and marking them (which sent the message again at the 
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
+import weakref
 from collections import Counter
 
 import pytest
@@ -18,6 +20,7 @@ from tests.fixtures.subject_accounts import SUBJECT_PASSWORD, anonymous_form
 from tests.functional.web.test_console_beside_writers import Importer, _running, _setup
 from tests.functional.web.test_event_loop_beside_writers import RESPONSIVE, Checking, checking_app
 
+from xinyong.notify import service as notify_service
 from xinyong.notify.models import OutboxItem
 from xinyong.protect import Protector
 
@@ -101,3 +104,27 @@ def test_a_slow_mail_server_does_not_stop_the_event_loop(checking_app: Checking,
     assert pings
     assert max(pings) < RESPONSIVE, pings
     assert notifier.sent == Counter({"signup99@example.cn": 1})  # what the request wrote: the job sends the rest
+
+
+def test_only_a_request_keeps_what_it_wrote_to_the_outbox(db_session) -> None:  # type: ignore[no-untyped-def]
+    """A request delivers the items it wrote after its commit, so its session remembers them. A job's or a
+    command's session remembers nothing: a sweep writes a change event for every record that leaves publication,
+    millions at scale, and the list kept every item (payload included) alive for the session's life."""
+    items = [notify_service.message(db_session, address=f"user{n}@example.cn", title="通知", body="正文")
+             for n in range(3)]  # fmt: skip
+    db_session.commit()
+    held = [weakref.ref(item) for item in items]
+    del items
+    gc.collect()
+    assert [ref() for ref in held] == [None] * 3  # not kept alive by the session
+    assert notify_service.take_pending(db_session) == []
+
+    notify_service.track_pending(db_session)  # as the web request's unit of work does
+    item = notify_service.message(db_session, address="user9@example.cn", title="通知", body="正文")
+    db_session.commit()
+    assert notify_service.take_pending(db_session) == [item.id]
+    assert notify_service.take_pending(db_session) == []  # taken once
+    notify_service.message(db_session, address="user10@example.cn", title="通知", body="正文")
+    db_session.rollback()
+    notify_service.forget_pending(db_session)
+    assert notify_service.take_pending(db_session) == []
