@@ -23,9 +23,9 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,6 +46,9 @@ from xinyong.exchange.service import cursor_key
 from xinyong.notify import service as notify
 from xinyong.notify.models import OutboxItem
 from xinyong.protect import Protector
+
+if TYPE_CHECKING:
+    import httpx
 
 PREFIX = "webhook"
 PAGE = 100
@@ -144,6 +147,8 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 def handler(settings: Settings, protector: Protector, *, transport: httpx.BaseTransport | None = None,
             clock: Callable[[], float] = time.time) -> notify.TopicHandler:  # fmt: skip
     """The outbox's handler of webhook pages under these settings."""
+    import httpx  # the HTTP client (20 MB) loads where pages are sent, not with every command that imports this
+
     base, cap = settings.webhook_backoff_seconds, settings.webhook_backoff_max_seconds
 
     def backoff(failures: int) -> timedelta:

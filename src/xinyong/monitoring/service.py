@@ -24,7 +24,7 @@ from xinyong.departments.models import Department
 from xinyong.errors import InvalidInput, NotFound, PermissionDenied
 from xinyong.intake import service as intake_service
 from xinyong.integrity import service as integrity_service
-from xinyong.monitoring import quality, report, rules, sources
+from xinyong.monitoring import quality, rules, sources
 from xinyong.monitoring.definitions import Definitions, Kpi, Source, load_definitions
 from xinyong.monitoring.rules import KpiValue, Month
 from xinyong.records.models import Batch, BatchProblem, Severity
@@ -545,6 +545,10 @@ def report_data(session: Session, *, month: Month, settings: Settings, today: da
     else:
         issues = quality.list_issues(session, status="unresolved", actor=actor)
         board = integrity_service.board(session, settings=settings, today=today, actor=actor)
+    # The workbook and PDF engines (openpyxl, reportlab: 30 MB) load with the report only, not with every command
+    # and import process that imports this module.
+    from xinyong.monitoring import report
+
     return report.ReportData(
         result=result, trend=trend(session, month=month, settings=settings, today=today, actor=actor,
                                    department_id=None, months=6, region=region),
