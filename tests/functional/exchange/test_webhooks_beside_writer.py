@@ -16,16 +16,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from tests.factories import catalog as cf
 from tests.factories import records as rf
-from tests.fixtures.keys import keyed_sessionmaker
-from tests.functional.operations.test_long_reads_beside_writers import TimedImporter
-from tests.functional.web.test_console_beside_writers import _running
+from tests.functional.web.test_console_beside_writers import Importer, _running, own_sqlite_session
 
 from xinyong.config import Settings
-from xinyong.db import make_engine
 from xinyong.departments import service as departments_service
 from xinyong.exchange import webhooks
 from xinyong.exchange.models import Webhook
@@ -76,13 +72,8 @@ def partner() -> Iterator[SlowPartner]:
 
 @pytest.fixture
 def database(fresh_database_url: str) -> Iterator[tuple[Session, str]]:
-    url = make_url(fresh_database_url)
-    if url.get_backend_name() != "sqlite":
-        pytest.skip("PostgreSQL locks rows: another writer does not hold the whole database")
-    engine = make_engine(fresh_database_url)
-    with keyed_sessionmaker(engine)() as session:
-        yield session, str(url.database)
-    engine.dispose()
+    with own_sqlite_session(fresh_database_url) as own:
+        yield own
 
 
 def test_pages_are_posted_holding_no_lock_and_marked_once_beside_another_writer(
@@ -102,7 +93,7 @@ def test_pages_are_posted_holding_no_lock_and_marked_once_beside_another_writer(
     assert webhooks.enqueue(session, settings=settings, today=TODAY) == HOOKS
     session.commit()
 
-    with TimedImporter(path) as importer:
+    with Importer(path) as importer:
         started = _running(importer)
         delivered = webhooks.deliver(session, settings=settings, protector=protector)
         assert importer.commits > started

@@ -11,15 +11,12 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from tests.factories import records as rf
-from tests.fixtures.keys import keyed_sessionmaker
 from tests.functional.intake.test_pull import _config, _row, _source, _table
-from tests.functional.web.test_console_beside_writers import Importer, _running
+from tests.functional.web.test_console_beside_writers import Importer, _running, own_sqlite_session
 
 from xinyong.config import Settings
-from xinyong.db import make_engine
 from xinyong.intake import pull
 from xinyong.intake.models import PullState
 from xinyong.protect import Protector
@@ -30,13 +27,8 @@ ROWS = 12
 
 @pytest.fixture
 def session(fresh_database_url: str) -> Iterator[tuple[Session, str]]:
-    url = make_url(fresh_database_url)
-    if url.get_backend_name() != "sqlite":
-        pytest.skip("PostgreSQL locks rows: another writer does not hold the whole database")
-    engine = make_engine(fresh_database_url)
-    with keyed_sessionmaker(engine)() as own:
-        yield own, str(url.database)
-    engine.dispose()
+    with own_sqlite_session(fresh_database_url) as own:
+        yield own
 
 
 def test_a_pull_moves_its_watermark_chunk_after_chunk_beside_another_writer(

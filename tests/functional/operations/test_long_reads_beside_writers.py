@@ -49,29 +49,6 @@ SLOW = 1.0  # seconds each reading is made to take
 MOST = 0.5  # the longest the other connection may wait for the write lock meanwhile
 
 
-class TimedImporter(Importer):
-    """The Importer, timing how long each of its writes waited for the write lock."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
-        self.longest = 0.0
-
-    def _run(self) -> None:
-        connection = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        try:
-            while not self.stop.is_set():
-                asked = time.monotonic()
-                connection.execute("BEGIN IMMEDIATE")
-                self.longest = max(self.longest, time.monotonic() - asked)
-                connection.execute("INSERT INTO scratch_writes VALUES (1)")
-                time.sleep(0.01)
-                connection.execute("COMMIT")
-                self.commits += 1
-                time.sleep(0.005)
-        finally:
-            connection.close()
-
-
 def _slowed(function: Callable[..., Any]) -> Callable[..., Any]:
     def slow(*args: Any, **kwargs: Any) -> Any:
         time.sleep(SLOW)
@@ -143,7 +120,7 @@ def test_a_command_reads_before_it_takes_the_write_lock(case: str, shell: str, t
     module, name, slowing, args, says, action = CASES[case]
     monkeypatch.setattr(module, name, slowing(getattr(module, name)))
     before = _audited(shell, action) if action else 0
-    with TimedImporter(shell) as importer:
+    with Importer(shell) as importer:
         started = _running(importer)
         result = CliRunner().invoke(app, [a.replace("{out}", str(tmp_path / "out")) for a in args])
         assert importer.commits > started
@@ -157,7 +134,7 @@ def test_a_command_reads_before_it_takes_the_write_lock(case: str, shell: str, t
 def test_the_warnings_job_reads_before_it_takes_the_write_lock(shell: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(monitoring_service, "compute_month", _slowed(monitoring_service.compute_month))
     ctx = JobContext(settings=settings(), session_factory=session_factory(), now=datetime.now(UTC))
-    with TimedImporter(shell) as importer:
+    with Importer(shell) as importer:
         started = _running(importer)
         answer = builtin.monitoring_warnings(ctx)
         assert importer.commits > started
@@ -171,7 +148,7 @@ def test_the_consoles_warnings_read_before_they_take_the_write_lock(sqlite_app, 
     client, _, path = sqlite_app
     token = _sign_in(client, page="/admin/alerts")
     monkeypatch.setattr(monitoring_service, "compute_month", _slowed(monitoring_service.compute_month))
-    with TimedImporter(path) as importer:
+    with Importer(path) as importer:
         started = _running(importer)
         answer = client.post("/admin/monitoring/warnings", data={"csrf_token": token, "month": ""})
         assert importer.commits > started
@@ -186,7 +163,7 @@ def test_the_consoles_scan_reads_before_it_takes_the_write_lock(sqlite_app, monk
     client, reader, path = sqlite_app
     token = _sign_in(client, page="/admin/monitoring/quality")
     monkeypatch.setattr(quality, "_code_many_names", _slowed(quality._code_many_names))
-    with TimedImporter(path) as importer:
+    with Importer(path) as importer:
         started = _running(importer)
         answer = client.post("/admin/monitoring/quality/scan", data={"csrf_token": token})
         assert importer.commits > started

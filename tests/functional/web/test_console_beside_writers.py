@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -62,11 +63,12 @@ def own_app(fresh_database_url: str, settings: Settings) -> Iterator[tuple[TestC
 
 class Importer:
     """Another connection that commits a short write every few milliseconds, as an import's chunks and the jobs
-    do, until stopped."""
+    do, until stopped; `longest` is the longest it waited for the write lock."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.commits = 0
+        self.longest = 0.0
         self.stop = threading.Event()
         setup = sqlite3.connect(path, isolation_level=None)
         setup.execute("CREATE TABLE IF NOT EXISTS scratch_writes (n INTEGER)")
@@ -77,7 +79,9 @@ class Importer:
         connection = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         try:
             while not self.stop.is_set():
+                asked = time.monotonic()
                 connection.execute("BEGIN IMMEDIATE")
+                self.longest = max(self.longest, time.monotonic() - asked)
                 connection.execute("INSERT INTO scratch_writes VALUES (1)")
                 time.sleep(0.01)
                 connection.execute("COMMIT")
@@ -93,6 +97,19 @@ class Importer:
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join(30)
+
+
+@contextmanager
+def own_sqlite_session(database_url: str) -> Iterator[tuple[Session, str]]:
+    """A session of the test's own on a database of its own, and the database file's path, for a test beside an
+    Importer; skipped on PostgreSQL."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        pytest.skip("PostgreSQL locks rows: another writer does not hold the whole database")
+    engine = db.make_engine(database_url)
+    with keyed_sessionmaker(engine)() as own:
+        yield own, str(url.database)
+    engine.dispose()
 
 
 def _sign_in(client: TestClient, *, username: str = "admin", page: str = "/admin/departments") -> str:
