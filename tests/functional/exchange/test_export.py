@@ -7,6 +7,7 @@ import csv
 import json
 from pathlib import Path
 
+from tests.factories import catalog as cf
 from tests.factories.records import DEPT_CODE, OTHER_DEPT_CODE, license_row, penalty_row, write_rows
 from tests.fixtures.keys import TEST_KEY
 from tests.functional.exchange.conftest import Platform
@@ -15,6 +16,7 @@ from tests.functional.records.test_checks import PERSON_ID, person_row
 from xinyong.changelog.service import Position
 from xinyong.config import Settings
 from xinyong.exchange import cursors
+from xinyong.exchange import service as exchange_service
 from xinyong.exchange.service import cursor_key, destination_scope
 
 BACKDATE = ("--reported-on", "2025-10-15", "--reason", "迁移原系统报送记录")
@@ -170,3 +172,26 @@ def test_extract_command(make_platform, tmp_path: Path) -> None:
     assert {"inspection-result.parquet", "commitment.parquet"} <= set(rows)  # every 社会公开 type has its file
     refused = source.run("exchange", "extract", "--out", str(tmp_path / "y"), ok=False)
     assert "请用 --key 指定请求方" in refused.output
+
+
+def test_a_destinations_cursor_only_moves_forward(db_session, load, feed_settings, protector,
+                                                  tmp_path: Path) -> None:  # fmt: skip
+    """The files are written first and the cursor remembered after: two exports to one destination from the same
+    cursor, remembered in the other order, leave the later end; the next export starts there."""
+    load([cf.enforcement_row()], "enforcement")
+    first = exchange_service.export_national(db_session, tmp_path / "a", settings=feed_settings, protector=protector,
+                                             destination="partner")  # fmt: skip
+    load([cf.enforcement_row()], "enforcement")
+    second = exchange_service.export_national(db_session, tmp_path / "b", settings=feed_settings,
+                                              protector=protector, destination="partner")  # fmt: skip
+    assert (first.records, second.records) == (1, 2)  # nothing remembered yet: both from the beginning
+    assert second.end > first.end
+    exchange_service.remember_export(db_session, second)
+    exchange_service.remember_export(db_session, first)  # the earlier-ending export finishes last
+    db_session.commit()
+    destination = exchange_service.get_destination(db_session, "partner")
+    assert destination is not None
+    assert (destination.cursor_seq, destination.cursor_id, destination.exports) == (second.end.seq, second.end.id, 2)
+    again = exchange_service.export_national(db_session, tmp_path / "c", settings=feed_settings, protector=protector,
+                                             destination="partner")  # fmt: skip
+    assert again.records == 0
