@@ -118,6 +118,7 @@ class AuditAction(enum.StrEnum):
     SOURCE_PULLED = "intake.pulled"
     COMMITMENT_MADE = "commitment.made"  # a subject's online commitment
     COMMITMENT_FULFILMENT = "commitment.fulfilment"  # 履行状态认定 by the accepting department
+    COMMITMENT_NOT_RECORDED = "commitment.not-recorded"  # a repair commitment's record refused by the pipeline
     COMMITMENT_VERIFIED = "commitment.verified"  # 告知承诺核查 (属实 / 承诺不实)
     INSTITUTION_REGISTERED = "finance.institution-registered"
     INSTITUTION_KEY_ISSUED = "finance.key-issued"
@@ -233,6 +234,7 @@ ACTION_LABELS = {
     AuditAction.CIVIL_SERVANT_LOOKED_UP: "查询公务员诚信档案",
     AuditAction.COMMITMENT_MADE: "在线作出信用承诺",
     AuditAction.COMMITMENT_FULFILMENT: "认定信用承诺履行状态",
+    AuditAction.COMMITMENT_NOT_RECORDED: "信用修复承诺未能记入信用承诺记录",
     AuditAction.COMMITMENT_VERIFIED: "告知承诺核查",
     AuditAction.INSTITUTION_REGISTERED: "登记金融机构",
     AuditAction.INSTITUTION_KEY_ISSUED: "签发金融机构访问密钥",

@@ -418,8 +418,13 @@ def keep_repair_commitment(session: Session, signed: repair_hooks.SignedCommitme
         f.openness: cfg.repair.openness, f.source_name: department.name, f.source_code: department.code,
         **_identity(subject, f, protector),
     }  # fmt: skip
-    record = _store(session, row, department=department, actor=f"信用修复申请 {signed.number}", settings=settings,
-                    protector=protector, rtype=rtype, today=today)  # fmt: skip
+    try:
+        record = _store(session, row, department=department, actor=f"信用修复申请 {signed.number}", settings=settings,
+                        protector=protector, rtype=rtype, today=today)  # fmt: skip
+    except InvalidInput as refused:
+        _not_recorded(session, signed.application_id, actor=Actor.system("repair-commitment"), subject_id=subject.id,
+                      department_id=department.id, refused=refused, step="kept")  # fmt: skip
+        return
     online = OnlineCommitment(
         record_id=record.id, subject_id=subject.id, account_id=signed.account_id, department_id=department.id,
         template_key=repair_key(signed.application_id), code=code, text=signed.text, liability=cfg.repair.liability,
@@ -434,9 +439,23 @@ def break_repair_commitment(session: Session, broken: repair_hooks.BrokenCommitm
         OnlineCommitment.template_key == repair_key(broken.application_id)))  # fmt: skip
     if online is None:
         return
-    record_fulfilment(session, online.record_id, actor=broken.actor, settings=broken.settings,
-                      protector=make_protector(broken.settings), today=broken.today, status=rules.NOT_FULFILLED,
-                      unfulfilled=broken.reason, pursued="撤销信用修复结果，恢复公示", note="违反信用修复承诺")  # fmt: skip
+    try:
+        record_fulfilment(session, online.record_id, actor=broken.actor, settings=broken.settings,
+                          protector=make_protector(broken.settings), today=broken.today, status=rules.NOT_FULFILLED,
+                          unfulfilled=broken.reason, pursued="撤销信用修复结果，恢复公示", note="违反信用修复承诺")  # fmt: skip
+    except InvalidInput as refused:
+        _not_recorded(session, broken.application_id, actor=broken.actor, subject_id=online.subject_id,
+                      department_id=online.department_id, refused=refused, step="broken")  # fmt: skip
+
+
+def _not_recorded(session: Session, application_id: int, *, actor: Actor | str, subject_id: int, department_id: int,
+                  refused: InvalidInput, step: str) -> None:  # fmt: skip
+    """The pipeline refused a repair commitment's record. It had committed the repair's act before (see
+    `_store`), which stands: the signed commitment stays in the repair file, and the refusal is audited for the
+    信用办 to look into (the batch, with its problems, is in the department's reports)."""
+    audit.record(session, AuditAction.COMMITMENT_NOT_RECORDED, actor=actor, department_id=department_id,
+                 subject_id=subject_id, target=f"repair:{application_id}", reason=mask_id_numbers(refused.message)[:500],
+                 details={"step": step})  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------- verification

@@ -520,13 +520,14 @@ def restore_publication(session: Session, application_id: int, *, actor: Actor, 
         stop.lifted_on = today
     for commitment in session.scalars(select(RepairCommitment).where(RepairCommitment.application_id == application.id)):
         commitment.breached_at, commitment.breach_reason = utcnow(), reason
-    if settings is not None:
-        hooks.broken(session, hooks.BrokenCommitment(application.id, reason, actor, today, settings))
     record = session.get(Record, application.record_id)
     assert record is not None
     _change(session, "publication-restored", record, application, today)
     _tell(session, application, _account(session, application), "因违反信用修复承诺，已恢复公示",
           f"因违反信用修复承诺（{reason}），{record.doc_no}自 {today.isoformat()} 起恢复公示。")  # fmt: skip
+    if settings is not None:
+        # Last: the commitment's record goes through the ingestion pipeline, which commits all of the above first.
+        hooks.broken(session, hooks.BrokenCommitment(application.id, reason, actor, today, settings))
     return application
 
 
