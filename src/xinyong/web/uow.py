@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -33,6 +34,18 @@ from xinyong.web.errors import error_response
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+_FLUSHED = "uow.flushed"  # session.info: the transaction in progress has flushed changes
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_flush(session: Session, flush_context: Any) -> None:
+    session.info[_FLUSHED] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_flush(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the session's transaction, not a savepoint
+        session.info.pop(_FLUSHED, None)
 
 
 class UnitOfWork:
@@ -80,7 +93,8 @@ class UnitOfWork:
         must not have changed anything before (refused: that commit would keep it even if the work failed)."""
 
         session = self.session
-        if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        changed = session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)
+        if changed or session.info.get(_FLUSHED):  # unflushed, or flushed already (by a query's autoflush)
             # What it committed first would be kept even if the work then failed.
             raise RuntimeError("run_as_writer: the request changed objects before its work; do that in the work")
 

@@ -36,7 +36,7 @@ def _pass_time(session: Session, seconds: float) -> None:
         row.updated_at -= step
         row.blocked_until = row.blocked_until - step if row.blocked_until else None
         row.audited_until = row.audited_until - step if row.audited_until else None
-    session.flush()
+    session.commit()
 
 
 def _actions(session: Session, action: str) -> list[AuditEntry]:

@@ -30,6 +30,25 @@ def test_a_change_made_before_the_work_is_refused_not_committed(db_session, dept
     assert db_session.scalars(select(Department.name).where(Department.id == dept.id)).one() != "改名之前未提交"
 
 
+def test_a_change_already_flushed_before_the_work_is_refused_too(db_session, dept) -> None:
+    uow = UnitOfWork(None, db_session)  # type: ignore[arg-type]
+    dept.name = "改名之后被查询刷入"
+    db_session.scalars(select(Department.id)).all()  # a query flushes the change first (autoflush)
+    assert not db_session.dirty
+    with pytest.raises(RuntimeError, match="changed objects before its work"):
+        asyncio.run(uow.run_as_writer(lambda: None))
+    db_session.rollback()
+    assert db_session.scalars(select(Department.name).where(Department.id == dept.id)).one() != "改名之后被查询刷入"
+
+
+def test_a_flush_in_a_transaction_already_ended_does_not_count(db_session, dept) -> None:
+    uow = UnitOfWork(None, db_session)  # type: ignore[arg-type]
+    dept.name = "已提交"
+    db_session.flush()
+    db_session.commit()
+    assert asyncio.run(uow.run_as_writer(lambda: dept.id)) == dept.id
+
+
 def test_the_work_runs_as_a_writer_and_is_flushed(db_session, dept) -> None:
     uow = UnitOfWork(None, db_session)  # type: ignore[arg-type]
 
