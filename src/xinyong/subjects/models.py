@@ -45,7 +45,7 @@ class Subject(Base):
         Enum(SubjectKind, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
     )
     name: Mapped[str] = mapped_column(String(200))
-    name_norm: Mapped[str] = mapped_column(String(200), index=True)
+    name_norm: Mapped[str] = mapped_column(String(200))  # not indexed: see migration 0026
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
     id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     id_sealed: Mapped[str | None] = mapped_column(String(200))
