@@ -224,12 +224,35 @@ def _detect_encoding(sample: bytes, *, complete: bool) -> str:
     return "utf-8"
 
 
+FORGET_EVERY_BYTES = 64 * 1024**2  # a file read once is dropped from the operating system's cache by this much
+
+
+def forget_read(handle: BinaryIO, done: int = 0, *, every: int | None = None) -> int:
+    """Tells the operating system that the bytes of `handle`'s file before its position will not be read again,
+    once `every` bytes more than `done` (what the last call dropped) have been read; returns what is dropped now.
+    An import reads its file once, and a file of millions of rows would otherwise hold as much of the page cache
+    as the database's indexes, which the import reads and writes at random. No-op without a file (an upload in
+    memory) or where the hint does not exist."""
+    if not hasattr(os, "posix_fadvise"):
+        return done
+    try:
+        fd, position = handle.fileno(), handle.tell()
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return done
+    if position - done < (FORGET_EVERY_BYTES if every is None else every):
+        return done
+    os.posix_fadvise(fd, 0, position, os.POSIX_FADV_DONTNEED)
+    return position
+
+
 def _csv_records(raw: BinaryIO, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.TextIOWrapper(raw, encoding=encoding, newline=""), delimiter=delimiter)
-    row = 0
+    row = forgotten = 0
     try:
         for record in reader:
             row += 1
+            if not row % 4096:
+                forgotten = forget_read(raw, forgotten)
             yield row, [cell.strip() for cell in record]
         return
     except UnicodeDecodeError:

@@ -46,7 +46,7 @@ from xinyong.records.batches import _result as _result
 from xinyong.records.models import Batch, BatchSource
 from xinyong.records.parallel import FileJob, ParallelFile
 from xinyong.records.queries import get_batch, iter_problems, list_batches, problem_page, visible_subjects
-from xinyong.records.readers import is_spreadsheet, open_table
+from xinyong.records.readers import forget_read, is_spreadsheet, open_table
 from xinyong.records.revocation import move_subject_records, revoke_record
 from xinyong.records.storing import ImportContext, ProgressCallback, _store_all
 from xinyong.records.validation import ChunkValidator, CleanRow, validated_chunks
@@ -245,8 +245,10 @@ def _then_raise(exc: BaseException) -> Iterator[list[CleanRow]]:
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
+        forgotten = 0
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+            forgotten = forget_read(handle, forgotten)  # a large file: not kept whole in the cache between two reads
     return digest.hexdigest()
 
 

@@ -605,3 +605,43 @@ def test_bytes_helper_reads_xlsx() -> None:
 
     with open_table_bytes(buffer.getvalue(), max_bytes=LIMIT, filename="x.xlsx") as source:
         assert (source.format, list(source.rows)) == ("xlsx", [(2, ["甲"])])
+
+
+# --- the file's pages, read once, are not kept in the operating system's cache -------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
+def test_a_large_csv_is_dropped_from_the_cache_behind_the_rows_read(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from xinyong.records import readers
+
+    hints: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(readers, "FORGET_EVERY_BYTES", 256 * 1024)
+    monkeypatch.setattr(readers.os, "posix_fadvise", lambda fd, offset, length, advice: hints.append(
+        (offset, length, advice)))  # fmt: skip
+    rows = [[f"企业{n:06d}", f"9133{n:014d}", "罚款"] for n in range(40_000)]
+    path = write_text(tmp_path, "名称,代码,类别\n" + "".join(",".join(r) + "\n" for r in rows))
+    size = path.stat().st_size
+    assert size > 4 * readers.FORGET_EVERY_BYTES
+    with open_table(path, max_bytes=LIMIT) as source:
+        read = [cells for _, cells in source.rows]
+    assert read == rows  # the rows are unchanged
+    assert hints, "nothing was dropped"
+    assert all(offset == 0 and advice == os.POSIX_FADV_DONTNEED for offset, _, advice in hints)
+    lengths = [length for _, length, _ in hints]
+    assert lengths == sorted(lengths)
+    assert lengths[0] >= readers.FORGET_EVERY_BYTES
+    assert lengths[-1] <= size
+
+
+def test_a_small_csv_or_one_in_memory_is_not_dropped(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from xinyong.records import readers
+
+    hints: list[int] = []
+    monkeypatch.setattr(readers.os, "posix_fadvise", lambda *args: hints.append(1), raising=False)
+    text = "名称,代码\n" + "企业,91330000000000000X\n" * 10_000
+    with open_table(write_text(tmp_path, text), max_bytes=LIMIT) as source:
+        assert sum(1 for _ in source.rows) == 10_000
+    with open_table_bytes(text.encode(), max_bytes=LIMIT) as source:
+        assert sum(1 for _ in source.rows) == 10_000
+    assert readers.forget_read(io.BytesIO(b"x" * 100), every=0) == 0
+    assert hints == []
