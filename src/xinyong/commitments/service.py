@@ -422,7 +422,7 @@ def keep_repair_commitment(session: Session, signed: repair_hooks.SignedCommitme
         record = _store(session, row, department=department, actor=f"信用修复申请 {signed.number}", settings=settings,
                         protector=protector, rtype=rtype, today=today)  # fmt: skip
     except InvalidInput as refused:
-        _not_recorded(session, signed.application_id, actor=Actor.system("repair-commitment"), subject_id=subject.id,
+        _not_recorded(session, signed.application_id, actor=Actor.system("repair"), subject_id=subject.id,
                       department_id=department.id, refused=refused, step="kept")  # fmt: skip
         return
     online = OnlineCommitment(
