@@ -21,18 +21,14 @@ from xinyong.subjects.refs import record_ref
 
 
 @pytest.fixture
-def console_settings(settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+def console_settings(console_settings, tmp_path: Path):  # type: ignore[no-untyped-def]
     """The fixtures' settings with a commitments configuration whose repair reason is longer than 承诺事由 allows
     (500 characters), as an operator's edit could make it: the pipeline refuses the commitment's record."""
     text = DEFAULT_FILE.read_text(encoding="utf-8").replace(
         'reason = "申请信用修复（申请编号 {number}）"', f'reason = "申请信用修复（申请编号 {{number}}）{"。" * 600}"')
     assert text != DEFAULT_FILE.read_text(encoding="utf-8")
     (tmp_path / "commitments.toml").write_text(text, encoding="utf-8")
-    return settings.model_copy(update={
-        "portal_rate_limit_requests": 0, "upload_max_bytes": 256 * 1024, "login_rate_limit_attempts": 1000,
-        "upload_dir": tmp_path / "uploads", "events_file": tmp_path / "events.jsonl", "evidence_max_bytes": 64 * 1024,
-        "evidence_max_files": 3, "commitments_config": tmp_path / "commitments.toml",
-    })  # fmt: skip
+    return console_settings.model_copy(update={"commitments_config": tmp_path / "commitments.toml"})
 
 
 def test_an_application_stands_when_its_commitments_record_is_refused(  # type: ignore[no-untyped-def]
