@@ -454,7 +454,7 @@ def _not_recorded(session: Session, application_id: int, *, actor: Actor | str, 
     `_store`), which stands: the signed commitment stays in the repair file, and the refusal is audited for the
     信用办 to look into (the batch, with its problems, is in the department's reports)."""
     audit.record(session, AuditAction.COMMITMENT_NOT_RECORDED, actor=actor, department_id=department_id,
-                 subject_id=subject_id, target=f"repair:{application_id}", reason=mask_id_numbers(refused.message)[:500],
+                 subject_id=subject_id, target=f"repair:{application_id}", reason=refused.message,
                  details={"step": step})  # fmt: skip
 
 

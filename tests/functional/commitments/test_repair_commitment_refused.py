@@ -19,6 +19,8 @@ from xinyong.records.models import Record
 from xinyong.repair.models import RepairApplication, RepairCommitment, RepairStatus
 from xinyong.subjects.refs import record_ref
 
+ID_NUMBER = "11010519491231002X"
+
 
 @pytest.fixture
 def console_settings(console_settings, tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -63,8 +65,8 @@ def test_a_restored_publication_stands_when_the_commitments_fulfilment_is_refuse
     online = db_session.scalars(select(OnlineCommitment)).one()
     kept = db_session.get(Record, online.record_id)
     # The stored record no longer passes the pipeline's checks (a catalogue made stricter since, say): its
-    # fulfilment, which 违诺 records, is refused.
-    kept.payload = {**kept.payload, "CN_CNR_MC": "某" * 201}
+    # fulfilment, which 违诺 records, is refused. One of the refusals quotes its value, an ID number.
+    kept.payload = {**kept.payload, "CN_CNR_MC": "某" * 201, "CN_YXQZ": ID_NUMBER}
     db_session.commit()
     sign_in(accounts.users["platform_admin"]).post(f"/admin/repairs/{application.id}/accept")
     sign_in(accounts.users["reviewer"]).post(f"/admin/repairs/{application.id}/approve", {"opinion": "同意修复"})
@@ -80,5 +82,8 @@ def test_a_restored_publication_stands_when_the_commitments_fulfilment_is_refuse
     assert db_session.get(Record, online.record_id).payload["CN_LXZT"] == "履行中"  # unchanged
     refused = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "commitment.not-recorded")).one()
     assert refused.target == f"repair:{application.id}"
+    assert "不是有效日期" in (refused.reason or "")
+    assert ID_NUMBER not in (refused.reason or "")  # masked in the audit log as everywhere
+    assert "19491231" not in (refused.reason or "")  # the date of birth above all
     changes = db_session.scalars(select(Change.kind).where(Change.record_id == record.id)).all()
     assert "restored" in changes
