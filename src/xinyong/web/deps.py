@@ -7,6 +7,7 @@ cookie and the subject's session cookie, with the CSRF check that goes with each
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
@@ -161,6 +162,20 @@ async def get_read_session(request: Request) -> AsyncIterator[Session]:
         yield session
     finally:
         session.close()  # the pool sets the connection's isolation level back
+
+
+SessionOpener = Callable[[bool], AbstractContextManager[Session]]
+
+
+async def get_session_opener(request: Request) -> SessionOpener:
+    """Opens a short session, on the primary (True) or the read side (False), for a dependency that ends it before
+    the page's work begins (`regions.portal_region`). The tests give their one session instead."""
+    state = request.app.state
+
+    def opened(primary: bool) -> AbstractContextManager[Session]:
+        return (state.session_factory if primary else state.read_session_factory)()  # type: ignore[no-any-return]
+
+    return opened
 
 
 UoW = Annotated[UnitOfWork, Depends(get_uow)]

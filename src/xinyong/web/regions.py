@@ -9,6 +9,7 @@ The console (`/admin`) is never served under a prefix, and is never scoped by ho
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xinyong.actors import DepartmentScope
@@ -23,7 +25,7 @@ from xinyong.departments import service as departments_service
 from xinyong.errors import NotFound
 from xinyong.regions import rules
 from xinyong.regions import service as regions_service
-from xinyong.web.deps import get_read_session
+from xinyong.web.deps import SessionOpener, get_session, get_session_opener
 
 STATE_PREFIX = "portal_prefix"  # the code of /region/<code>/ in the scope's state, when the path had one
 CONSOLE = "/admin"
@@ -94,11 +96,50 @@ def resolve(request: Request, session: Session) -> PortalRegion | None:
                         by_prefix)  # fmt: skip
 
 
-async def portal_region(request: Request, session: Annotated[Session, Depends(get_read_session)]) -> PortalRegion | None:
-    """Once per request (kept on request.state, where the templates read the region's name)."""
+async def portal_region(request: Request, opened: Annotated[SessionOpener, Depends(get_session_opener)]
+                        ) -> PortalRegion | None:  # fmt: skip
+    """Once per request (kept on request.state, where the templates read the region's name).
+
+    Read in a session of its own, closed before the page's work begins, so that a request holds one connection at
+    most: held until the request ended, beside the page's own session, it made every page of the subjects' accounts
+    hold two connections of one pool, and about fifteen such pages at once (the pool's size) stalled the server. A
+    page that uses the primary (`get_session`) reads its region there, so that a replica's outage never stops a
+    subject's account, form or report; the public pages, which read the read session or nothing, read it there.
+    The regions and departments are kept in the reference cache, so most requests read nothing; a worker thread
+    does the reading, so that the event loop never waits for a connection."""
     if not hasattr(request.state, "portal_region"):
-        request.state.portal_region = resolve(request, session)
+        request.state.portal_region = await run_in_threadpool(_resolve_apart, request, opened,
+                                                              _uses_the_primary(request))  # fmt: skip
     return request.state.portal_region  # type: ignore[no-any-return]
+
+
+def _resolve_apart(request: Request, opened: SessionOpener, primary: bool) -> PortalRegion | None:
+    with opened(primary) as session:
+        return resolve(request, session)
+
+
+_PRIMARY_USERS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()  # by endpoint
+
+
+def _uses_the_primary(request: Request) -> bool:
+    """Whether the request's route depends on `get_session`, the primary's (directly or through its dependencies)."""
+    route, endpoint = request.scope.get("route"), request.scope.get("endpoint")
+    if route is None or endpoint is None:
+        return False
+    known = _PRIMARY_USERS.get(endpoint)
+    if known is None:
+        known = False
+        stack = [getattr(route, "dependant", None)]
+        while stack:
+            dependant = stack.pop()
+            if dependant is None:
+                continue
+            if dependant.call is get_session:
+                known = True
+                break
+            stack.extend(dependant.dependencies)
+        _PRIMARY_USERS[endpoint] = known
+    return known
 
 
 def current(request: Request) -> PortalRegion | None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories import catalog as cf
 from tests.factories import records as rf
+from tests.fixtures.sessions import serve_from
 
 from xinyong.app import create_app
 from xinyong.catalog import Catalog, load_catalog
@@ -21,7 +22,7 @@ from xinyong.config import Settings
 from xinyong.departments.models import Department
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
-from xinyong.web.deps import get_read_session, get_session, get_today
+from xinyong.web.deps import get_today
 
 TODAY = date(2025, 10, 20)
 
@@ -51,11 +52,7 @@ def day() -> dict[str, date]:
 def client(catalog_settings: Settings, db_session: Session, day: dict[str, date]) -> Iterator[TestClient]:
     app = create_app(catalog_settings)
 
-    def session_override() -> Iterator[Session]:
-        yield db_session
-
-    app.dependency_overrides[get_session] = session_override
-    app.dependency_overrides[get_read_session] = session_override
+    serve_from(app, db_session)
     app.dependency_overrides[get_today] = lambda: day["today"]
     with TestClient(app) as test_client:
         yield test_client

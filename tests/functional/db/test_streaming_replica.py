@@ -7,7 +7,7 @@ read public pages from the replica (`XINYONG_READ_DATABASE_URL`):
   measured are written to test-artifacts/replica-lag.json; docs/operations.md states the bound);
 - `/metrics` says how far behind the replica is (WAL bytes and the replay delay), and `/readyz` whether it answers;
 - with the replica stopped, the public API and pages answer 503 (a database outage, not a defect) while the routes
-  of department keys, on the primary, still answer and the server stays ready.
+  of department keys and the subjects' own pages, on the primary, still answer and the server stays ready.
 
 The pair is started by scripts/pg-test-server.sh (start, start-replica) in directories of its own, whatever database
 the rest of the suite runs on; the test is skipped only when PostgreSQL's server programs are not installed."""
@@ -35,7 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from tests.factories import records as f
 from tests.fixtures.keys import TEST_KEY, audit_keys_for_tests
 
-from xinyong import migrate
+from xinyong import migrate, refcache
 from xinyong.app import create_app
 from xinyong.audit import keys as audit_keys
 from xinyong.config import Settings
@@ -205,6 +205,11 @@ def test_the_portal_reads_the_replica_and_revocations_reach_it(pair: Pair, tmp_p
         assert "数据库暂时无法访问，请稍后再试" in page.text
         refused = client.get("/api/v1/batches/1", headers={"Authorization": "Bearer xy_abcdefgh_not-a-secret"})
         assert refused.status_code == 401
+        # The subjects' own pages are on the primary, their region too (they answered 503 here before).
+        refcache.clear()
+        for path in ("/account/login", "/inspections", "/repair/progress"):
+            own = client.get(path)
+            assert own.status_code == 200, (path, own.status_code, own.text[:300])
         ready = client.get("/readyz")
         assert ready.status_code == 200  # the console and the keys' APIs still serve
         assert ready.json()["replica"] == "error"

@@ -17,6 +17,7 @@ from tests.factories import catalog as cf
 from tests.factories import records as rf
 from tests.fixtures.databases import own_database
 from tests.fixtures.keys import TEST_KEY
+from tests.fixtures.sessions import serve_from
 from typer.testing import CliRunner
 
 from xinyong.app import create_app
@@ -30,7 +31,7 @@ from xinyong.protect import protector
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
 from xinyong.subjects.models import Subject
-from xinyong.web.deps import get_read_session, get_session, get_today
+from xinyong.web.deps import get_today
 
 
 class Platform:
@@ -119,11 +120,7 @@ def feed_settings(settings: Settings, tmp_path: Path) -> Settings:
 def client(feed_settings: Settings, db_session: Session) -> Iterator[TestClient]:
     application = create_app(feed_settings)
 
-    def session_override() -> Iterator[Session]:
-        yield db_session
-
-    application.dependency_overrides[get_session] = session_override
-    application.dependency_overrides[get_read_session] = session_override
+    serve_from(application, db_session)
     application.dependency_overrides[get_today] = lambda: FEED_TODAY
     with TestClient(application) as test_client:
         yield test_client

@@ -9,13 +9,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories import records as f
+from tests.fixtures.sessions import serve_from
 
 from xinyong.app import create_app
 from xinyong.config import Settings
 from xinyong.departments.models import Department
 from xinyong.records import service as records_service
 from xinyong.records.models import Record
-from xinyong.web.deps import get_read_session, get_session, get_today
+from xinyong.web.deps import get_today
 
 TODAY = date(2025, 10, 20)
 
@@ -35,11 +36,7 @@ def day() -> dict[str, date]:
 def client(portal_settings: Settings, db_session: Session, day: dict[str, date]) -> Iterator[TestClient]:
     app = create_app(portal_settings)
 
-    def session_override() -> Iterator[Session]:
-        yield db_session
-
-    app.dependency_overrides[get_session] = session_override
-    app.dependency_overrides[get_read_session] = session_override
+    serve_from(app, db_session)
     app.dependency_overrides[get_today] = lambda: day["today"]
     with TestClient(app) as test_client:
         yield test_client

@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories import lists as list_factories
 from tests.factories import records as record_factories
+from tests.fixtures.sessions import serve_from
 
 from xinyong.accounts import activation
 from xinyong.accounts import service as accounts_service
@@ -69,7 +70,7 @@ from xinyong.records.models import Record
 from xinyong.repair import service as repair_service
 from xinyong.subjects import refs
 from xinyong.subjects.models import Subject
-from xinyong.web.deps import SESSION_COOKIE, SUBJECT_COOKIE, get_read_session, get_session
+from xinyong.web.deps import SESSION_COOKIE, SUBJECT_COOKIE
 
 PASSWORD = "Correct-horse-42"
 SUBJECT_PASSWORD = "Subject-pass-2025"
@@ -285,11 +286,7 @@ def leak_settings(settings: Settings, tmp_path: Path) -> Settings:
 def client(db_session: Session, leak_settings: Settings) -> Iterator[TestClient]:
     app = create_app(leak_settings)
 
-    def session_for_tests() -> Iterator[Session]:
-        yield db_session
-
-    app.dependency_overrides[get_session] = session_for_tests
-    app.dependency_overrides[get_read_session] = session_for_tests
+    serve_from(app, db_session)
     with TestClient(app, follow_redirects=False) as test_client:
         yield test_client
     app.state.engine.dispose()

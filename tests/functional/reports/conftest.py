@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories import lists as lf
 from tests.factories import records as f
+from tests.fixtures.sessions import serve_from
 
 from xinyong.accounts import service as accounts_service
 from xinyong.accounts.models import SubjectAccount
@@ -37,7 +38,7 @@ from xinyong.records import service as records_service
 from xinyong.records.models import Record
 from xinyong.repair import service as repair_service
 from xinyong.subjects.models import Subject, SubjectKind
-from xinyong.web.deps import SESSION_COOKIE, SUBJECT_COOKIE, get_read_session, get_session
+from xinyong.web.deps import SESSION_COOKIE, SUBJECT_COOKIE
 
 PASSWORD = "Subject-pass-2025"
 STAFF_PASSWORD = "Correct-horse-42"
@@ -76,11 +77,7 @@ def report_settings(settings: Settings, tmp_path: Path) -> Settings:
 def app(db_session: Session, report_settings: Settings) -> Iterator[object]:
     application = create_app(report_settings)
 
-    def session_for_tests() -> Iterator[Session]:
-        yield db_session
-
-    application.dependency_overrides[get_session] = session_for_tests
-    application.dependency_overrides[get_read_session] = session_for_tests
+    serve_from(application, db_session)
     yield application
     application.state.engine.dispose()
 

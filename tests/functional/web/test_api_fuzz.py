@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from tests.factories import lists as list_factories
 from tests.factories.records import ON_TIME, department, penalty_row
 from tests.fixtures.keys import TEST_KEY
+from tests.fixtures.sessions import serve_from
 
 from xinyong.actors import API_PERMISSIONS
 from xinyong.app import create_app
@@ -37,7 +38,6 @@ from xinyong.config import Settings
 from xinyong.departments import service as departments_service
 from xinyong.protect import Protector
 from xinyong.records import service as records_service
-from xinyong.web.deps import get_read_session, get_session
 
 # Every operation of the JSON API; test_openapi checks that this is the whole description.
 OPERATIONS = [
@@ -95,8 +95,7 @@ def fuzzed_app(db_session: Session, settings: Settings, protector: Protector, de
     monkeypatch.setattr(clock, "today", lambda: ON_TIME)
     app = create_app(settings.model_copy(update=LIMITS))
     app.openapi_schema = copy.deepcopy(described)
-    app.dependency_overrides[get_session] = lambda: db_session
-    app.dependency_overrides[get_read_session] = lambda: db_session
+    serve_from(app, db_session)
     dept = department(db_session)
     list_factories.load_types(db_session)
     records_service.import_rows(db_session, [penalty_row() for _ in range(3)], settings=settings, protector=protector,

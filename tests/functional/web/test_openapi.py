@@ -10,13 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.factories.records import department, penalty_row
 from tests.fixtures.keys import TEST_KEY
+from tests.fixtures.sessions import serve_from
 from tests.functional.web.test_api_fuzz import OPERATIONS
 
 from xinyong.actors import API_PERMISSIONS
 from xinyong.app import create_app
 from xinyong.config import Settings
 from xinyong.departments import service as departments_service
-from xinyong.web.deps import get_read_session, get_session
 
 KEY = [{"departmentKey": []}]
 KEY_OR_SESSION = [{"departmentKey": []}, {"consoleSession": []}]
@@ -59,8 +59,7 @@ LIMITS = {"api_batch_max_rows": 7, "checks_batch_max_rows": 9, "check_matters": 
 @pytest.fixture
 def client(settings, db_session) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     app = create_app(settings.model_copy(update=LIMITS))
-    app.dependency_overrides[get_session] = lambda: db_session
-    app.dependency_overrides[get_read_session] = lambda: db_session
+    serve_from(app, db_session)
     with TestClient(app) as test_client:
         yield test_client
     app.state.engine.dispose()

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from tests.factories import records as f
 from tests.fixtures.keys import audit_keys_for_tests
 
+from xinyong import refcache
 from xinyong.app import create_app
 from xinyong.audit import keys as audit_keys
 from xinyong.config import Settings
@@ -88,7 +89,8 @@ def public_paths(subject: Subject, record: Record, protector: Protector) -> list
     return [
         "/", "/search?q=恒达", f"/subjects/{refs.subject_ref(subject, protector)}", f"/subjects/{code}",
         f"/records/{refs.record_ref(record.id, protector)}", "/disclosure/penalty", "/disclosure/penalty.csv",
-        "/disclosure/license", "/lists", "/lists/public", "/repair", "/scenarios",
+        "/disclosure/license", "/lists", "/lists/public", "/repair", "/scenarios", "/commitments/templates",
+        "/reports/verify", "/points/model",
         f"/api/v1/subjects?q={code}", "/api/v1/subjects?q=恒达", f"/api/v1/subjects/{code}",
         f"/api/v1/subjects/{code}/records", "/api/v1/scenarios",
     ]  # fmt: skip
@@ -101,7 +103,9 @@ def test_public_routes_read_the_replica_and_write_nothing(client: TestClient, re
     assert state.read_engine is not state.engine
     primary, replica = Statements(state.engine), Statements(state.read_engine)
     for path in public_paths(subject, record, protector):
+        before = len(primary.sent)
         response = client.get(path)
+        assert len(primary.sent) == before, path
         assert response.status_code == 200, (path, response.status_code, response.text[:300])
     assert COMPANY in client.get("/search?q=恒达").text
     assert client.get(f"/api/v1/subjects/{subject.uscc}/records").json()["total"] == 1
@@ -138,3 +142,54 @@ def test_without_the_setting_public_reads_use_the_primary(settings: Settings) ->
     assert settings.read_database_url is None
     assert app.state.read_engine is app.state.engine
     app.state.engine.dispose()
+
+
+# Pages of the portal that use the primary: signing in and up, a repair's progress, the inspections' notices. They
+# are served under every region's portal, and their region is read with them, on the primary.
+ACCOUNT_PATHS = ["/account/login", "/account/signup", "/repair/progress", "/inspections"]
+
+
+def test_the_subjects_own_pages_never_touch_the_replica(client: TestClient) -> None:
+    """Each page's region resolved on the replica before: a replica's outage answered 503 to them all."""
+    state = client.app.state  # type: ignore[attr-defined]
+    replica = Statements(state.read_engine)
+    taken: list[object] = []
+    event.listen(state.read_engine, "checkout", lambda *args: taken.append(args))
+    for path in ACCOUNT_PATHS:
+        refcache.clear()  # the region's tree and departments read again, not found in the cache
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.text[:300])
+    assert replica.sent == []
+    assert taken == []
+
+
+class Held:
+    """How many connections of an engine's pool were checked out at once, at most."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.now = self.most = 0
+        event.listen(engine, "checkout", self._out)
+        event.listen(engine, "checkin", self._in)
+
+    def _out(self, *args: Any) -> None:
+        self.now += 1
+        self.most = max(self.most, self.now)
+
+    def _in(self, *args: Any) -> None:
+        self.now -= 1
+
+
+@pytest.mark.parametrize("path", ["/inspections", "/repair/progress", "/search?q=恒达", "/disclosure/penalty"])
+def test_a_portal_request_holds_one_connection_at_most(replica_settings: Settings, path: str) -> None:
+    """Without a replica both sides share the primary's pool. The region's session was held until the request
+    ended, beside the page's own: every subject's page held two connections, and some fifteen at once (the
+    pool's size) left requests waiting for one that no request could give back (30 s, then 503)."""
+    app = create_app(replica_settings.model_copy(update={"read_database_url": None}))
+    held = Held(app.state.engine)
+    with TestClient(app) as test_client:
+        for _ in range(2):
+            refcache.clear()
+            response = test_client.get(path)
+            assert response.status_code == 200, (path, response.status_code, response.text[:300])
+    app.state.engine.dispose()
+    assert held.most == 1, held.most
