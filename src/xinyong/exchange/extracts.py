@@ -32,6 +32,7 @@ from xinyong.config import Settings
 from xinyong.db import utcnow
 from xinyong.errors import InvalidInput
 from xinyong.exchange import feed
+from xinyong.exports import safe_cell
 from xinyong.records.models import Record
 
 FORMATS = ("csv", "parquet")
@@ -93,7 +94,7 @@ def _write_csv(path: Path, headers: list[str], rows: Iterator[list[Any]]) -> tup
         writer = csv.writer(_Text(digest))
         writer.writerow(headers)
         for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow([safe_cell(v) for v in row])  # opened in spreadsheets: formulas shown as text
             count += 1
     return count, digest.sha.hexdigest()
 
@@ -165,7 +166,7 @@ def stream(session: Session, rtype: RecordType, headers: list[str], fields: tupl
         writer = csv.writer(_Text(buffer))  # type: ignore[arg-type]
         writer.writerow(headers)
         for count, row in enumerate(rows, start=1):
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow([safe_cell(v) for v in row])
             if count % CHUNK == 0:
                 yield buffer.take()
         yield buffer.take()

@@ -89,3 +89,25 @@ def test_extracts_stream_over_http(client, db_session, load, feed_key) -> None:
     assert client.get("/api/v1/extracts/nope", headers=headers).status_code == 404
     assert client.get("/api/v1/extracts/enforcement", params={"format": "xlsx"}, headers=headers).status_code == 422
     assert client.get("/api/v1/extracts/enforcement").status_code == 401
+
+
+def test_a_csv_extract_shows_formulas_as_text(client, db_session, load, feed_settings, feed_key,
+                                              tmp_path) -> None:  # fmt: skip
+    """Extracts are opened in spreadsheets: a cell that would start a formula starts with an apostrophe, in the
+    written file and over HTTP; Parquet, read by programs, keeps the text as it is."""
+    hostile = "=cmd|' /C calc'!A0"
+    load([cf.enforcement_row(QZ_SY=hostile, QZ_CCMC='=HYPERLINK("http://evil.example/x","点击")')], "enforcement")
+    db_session.commit()
+    written = _run(db_session, feed_settings, tmp_path, PUBLIC, "csv")
+    with (written.directory / "enforcement.csv").open(encoding="utf-8", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    served = client.get("/api/v1/extracts/enforcement", headers=feed_key("api:changes:read"))
+    assert served.status_code == 200, served.text
+    for text in (",".join(row.values()), served.text):
+        assert "'=cmd|" in text
+        assert "'=HYPERLINK(" in text
+        assert ",=" not in text
+        assert '"=' not in text
+    frame = pq.read_table(_run(db_session, feed_settings, tmp_path, PUBLIC, "parquet").directory
+                          / "enforcement.parquet").to_pylist()  # fmt: skip
+    assert hostile in {str(v) for v in frame[0].values()}
