@@ -5,6 +5,11 @@ withdrawals inserted in batches of 1,000), which is kept here as the baseline.
     .venv/bin/python benchmarks/sweep.py                                   # 60,000 subjects, 300,000 records, SQLite
     .venv/bin/python benchmarks/sweep.py --subjects 200000 --records 1000000 --rounds 3
     .venv/bin/python benchmarks/sweep.py --pg URL [--pg-filled] [--skip-sqlite]
+    .venv/bin/python benchmarks/sweep.py --subjects 200000 --records 1000000 --beside-writer --rounds 2
+
+`--beside-writer` (SQLite) measures instead how long another connection waits for the write lock while the sweep
+runs (it writes a row every 20 ms), for the sweep in one writer's transaction and for `sweep_beside_writers` (the
+command's and the job's), each as a first run and as the next day's.
 
 The subjects and records are the portal benchmark's (benchmarks/portal.py builds them and caches the SQLite file
 under benchmarks/out/; `--pg URL` fills an empty database the same way unless `--pg-filled`). Each run is a fresh
@@ -160,6 +165,72 @@ def measure(url: str, today: date, rounds: int) -> dict[str, Any]:
     return report
 
 
+def beside_writer(path: Path, today: date, rounds: int) -> dict[str, Any]:
+    """Each way of sweeping, a first run and the next day's, with another connection writing beside it."""
+    import sqlite3
+    import threading
+    from datetime import timedelta
+
+    from sqlalchemy.orm import sessionmaker
+
+    from xinyong.config import Settings
+    from xinyong.db import make_engine
+    from xinyong.disclosure import service
+    from xinyong.writequeue import writing_scope
+
+    url = f"sqlite:///{path}"
+    settings = Settings(database_url=url, secret_key=KEY)
+    engine = make_engine(url)
+    factory = sessionmaker(engine)
+    waits: list[float] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        connection = sqlite3.connect(path, timeout=120, isolation_level=None)
+        connection.execute("CREATE TABLE IF NOT EXISTS benchmark_scratch (x INTEGER)")
+        while not stop.is_set():
+            started = time.perf_counter()
+            connection.execute("BEGIN IMMEDIATE")
+            waits.append(time.perf_counter() - started)
+            connection.execute("INSERT INTO benchmark_scratch VALUES (1)")
+            connection.execute("COMMIT")
+            time.sleep(0.02)
+        connection.execute("DROP TABLE benchmark_scratch")
+        connection.close()
+
+    def held(day: date) -> dict[str, int]:
+        with writing_scope(factory) as session:
+            return service.sweep(session, settings=settings, today=day)
+
+    def apart(day: date) -> dict[str, int]:
+        return service.sweep_beside_writers(factory, settings=settings, today=day)
+
+    runs: dict[str, list[dict[str, Any]]] = {}
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for n in range(rounds):
+            for label, sweep in (("held", held), ("apart", apart)) if n % 2 == 0 else (("apart", apart), ("held", held)):
+                _clear(url)
+                for run, day in (("first", today), ("next day", today + timedelta(days=1))):
+                    waits.clear()
+                    started = time.perf_counter()
+                    counts = sweep(day)
+                    seconds = time.perf_counter() - started
+                    time.sleep(0.1)  # the writer's wait in progress is counted
+                    result = {"seconds": round(seconds, 2), "noted": sum(counts.values()),
+                              "longest_wait_s": round(max(waits, default=0.0), 3)}  # fmt: skip
+                    runs.setdefault(f"{label}, {run}", []).append(result)
+                    log(f"round {n + 1}, {label}, {run}: {result}")
+    finally:
+        stop.set()
+        thread.join()
+        engine.dispose()
+    return {key: {"median_s": statistics.median(r["seconds"] for r in rows),
+                  "longest_wait_s": max(r["longest_wait_s"] for r in rows), "runs": rows}
+            for key, rows in runs.items()}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subjects", type=int, default=60_000)
@@ -171,6 +242,8 @@ def main() -> None:
     parser.add_argument("--pg", help="PostgreSQL URL: an empty database to fill, or one filled before (--pg-filled)")
     parser.add_argument("--pg-filled", action="store_true", help="the --pg database holds the data set already")
     parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
+    parser.add_argument("--beside-writer", action="store_true",
+                        help="SQLite: how long another writer waits while each way of sweeping runs")
     parser.add_argument("--child", choices=["python", "sql"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -189,7 +262,10 @@ def main() -> None:
             portal_benchmark.build(f"sqlite:///{OUT / name}.sqlite", args.subjects, args.records, args.seed)
             (OUT / f"{name}.ready").write_text(f"{time.monotonic() - started:.0f}s\n")
             log(f"sqlite build: {time.monotonic() - started:.0f}s")
-        results["sqlite"] = measure(f"sqlite:///{OUT / name}.sqlite", args.today, args.rounds)
+        if args.beside_writer:
+            results["sqlite, beside a writer"] = beside_writer(OUT / f"{name}.sqlite", args.today, args.rounds)
+        else:
+            results["sqlite"] = measure(f"sqlite:///{OUT / name}.sqlite", args.today, args.rounds)
     if args.pg:
         if not args.pg_filled:
             portal_benchmark.build(args.pg, args.subjects, args.records, args.seed)

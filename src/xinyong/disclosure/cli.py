@@ -13,7 +13,6 @@ from xinyong.commandline import console, session_factory, settings
 from xinyong.db import session_scope
 from xinyong.disclosure import service
 from xinyong.subjects import names as search
-from xinyong.writequeue import writing_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -24,8 +23,7 @@ def sweep(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
     day = date.fromisoformat(today) if today else service.today_in_china()
-    with writing_scope(session_factory()) as session:  # reads, then writes (see writequeue.writing_scope)
-        counts = service.sweep(session, settings=settings(), today=day)
+    counts = service.sweep_beside_writers(session_factory(), settings=settings(), today=day)
     publish_daily_checkpoint()
     if as_json:
         typer.echo(json.dumps({"today": day.isoformat(), "withdrawn": counts}, ensure_ascii=False))

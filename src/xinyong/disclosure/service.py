@@ -7,16 +7,18 @@ public query filters by today's date itself, so nothing leaks between two runs o
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from itertools import permutations
-from typing import Any
+from itertools import islice, permutations
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Select,
     and_,
     case,
     exists,
@@ -30,12 +32,13 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 from xinyong import refcache
 from xinyong.catalog import Catalog, load_catalog
 from xinyong.config import Settings
-from xinyong.db import period_last_day
+from xinyong.db import period_last_day, session_scope
 from xinyong.departments.models import Department
 from xinyong.disclosure import rules
 from xinyong.disclosure.models import PublicationStop, Withdrawal
@@ -43,6 +46,7 @@ from xinyong.disclosure.rules import DisclosurePolicy, RecordFacts
 from xinyong.errors import NotFound
 from xinyong.records.models import CATEGORIES_LENGTH, Record, RecordStatus
 from xinyong.subjects.models import Subject, SubjectKind
+from xinyong.writequeue import writing_scope
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -363,45 +367,129 @@ def recent_counts(session: Session, *, settings: Settings, today: date, days: in
 # ----------------------------------------------------------------------------------------------- sweep
 
 
-def sweep(session: Session, *, settings: Settings, today: date) -> dict[str, int]:
-    """Note every record that has left publication since the last run (公示期满, 撤销, shortened periods).
-    Idempotent; the caller commits.
+WITHDRAWAL_COLUMNS = ("record_id", "reason", "last_day", "swept_on")
+SWEEP_BATCH = 5_000  # withdrawals per writer's transaction, on SQLite (`sweep_beside_writers`): about 0.1 s each
 
-    Runs in the database: one `INSERT … SELECT` per reason, the reason and the last day worked out in SQL by
-    the rules of `rules.withheld_reason` and `rules.last_day` (`test_sweep_agrees_with_pure_rule` holds them
-    together). Records never public (future decisions, withheld warnings) are not noted. Only the expired
-    records whose categories column cannot settle whether they are warning-only are read into Python."""
+
+@dataclass(frozen=True)
+class _SweepPlan:
+    """What the sweep notes: for each reason, a query of (record_id, reason, last_day, swept_on) rows, and the
+    query of the expired records whose categories only the payload settles (None when no warning is withheld)."""
+
+    noted: list[tuple[str, Select[Any]]]
+    unsettled: Select[Any] | None
+    policy: DisclosurePolicy
+    catalog: Catalog
+    classes: DepartmentClasses
+    today: date
+
+
+def _sweep_plan(session: Session, *, settings: Settings, today: date) -> _SweepPlan:
+    """The sweep's queries, by the rules of `rules.withheld_reason` and `rules.last_day`
+    (`test_sweep_agrees_with_pure_rule` holds them together). Records never public (future decisions, withheld
+    warnings) are not noted."""
     policy = load_policy(settings)
     catalog = load_catalog(settings.catalog_dirs)
     classes = department_classes(session, policy)
     end = _last_day_sql(policy, classes)
     # Correlated to the records only: the INSERT's own table must stay inside the subquery.
     not_noted = ~exists().where(Withdrawal.record_id == Record.id).correlate_except(Withdrawal)
-    table = Withdrawal.__table__
-    names = ["record_id", "reason", "last_day", "swept_on"]
-    counts: dict[str, int] = {}
 
-    def note(reason: str, *where: ColumnElement[bool]) -> None:
-        rows = select(Record.id, literal(reason), end, literal(today, Date())).where(*where, not_noted)
-        # psycopg's row count of an INSERT is kept only on request.
-        statement = insert(table).from_select(names, rows).execution_options(preserve_rowcount=True)
-        count = session.execute(statement).rowcount  # type: ignore[attr-defined]
-        if count:
-            counts[reason] = counts.get(reason, 0) + count
+    def rows(reason: str, *where: ColumnElement[bool]) -> tuple[str, Select[Any]]:
+        query = select(Record.id, literal(reason), end, literal(today, Date())).where(*where, not_noted)
+        return reason, cast("Select[Any]", query)
 
     # Only records that could have been public: tiered (negative) ones and revoked ones.
     was_public = or_(Record.status == RecordStatus.REVOKED.value, Record.tier.is_not(None))
-    note("revoked", was_public, Record.status != RecordStatus.ACTIVE.value)
+    noted = [rows("revoked", was_public, Record.status != RecordStatus.ACTIVE.value)]
     expired = [Record.status == RecordStatus.ACTIVE.value, Record.tier.is_not(None), Record.decision_date <= today,
                end < today]  # fmt: skip
     warnings = _warning_sql(policy, catalog, classes)
+    unsettled_query: Select[Any] | None = None
     if warnings is None:
-        note("expired", *expired)
+        noted.append(rows("expired", *expired))
     else:
         withheld, unsettled = warnings
-        note("expired", *expired, not_(withheld), not_(unsettled))
-        _note_unsettled(session, policy, catalog, classes, today, counts, and_(*expired, unsettled, not_noted))
+        noted.append(rows("expired", *expired, not_(withheld), not_(unsettled)))
+        unsettled_query = cast("Select[Any]", (
+            select(Record, Subject.kind).join(Subject, Subject.id == Record.subject_id)
+            .where(*expired, unsettled, not_noted).order_by(Record.id)
+        ))  # fmt: skip
+    return _SweepPlan(noted, unsettled_query, policy, catalog, classes, today)
+
+
+def sweep(session: Session, *, settings: Settings, today: date) -> dict[str, int]:
+    """Note every record that has left publication since the last run (公示期满, 撤销, shortened periods).
+    Idempotent; the caller commits. The command and the job run `sweep_beside_writers`.
+
+    Runs in the database: one `INSERT … SELECT` per reason, the reason and the last day worked out in SQL. Only
+    the expired records whose categories column cannot settle whether they are warning-only are read into
+    Python."""
+    plan = _sweep_plan(session, settings=settings, today=today)
+    table = Withdrawal.__table__
+    counts: dict[str, int] = {}
+    for reason, rows in plan.noted:
+        # psycopg's row count of an INSERT is kept only on request.
+        statement = insert(table).from_select(WITHDRAWAL_COLUMNS, rows).execution_options(preserve_rowcount=True)
+        _count(counts, reason, session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    if plan.unsettled is not None:
+        unsettled = _unsettled_rows(session, plan)
+        while batch := list(islice(unsettled, 1000)):
+            session.execute(insert(table), batch)
+            _count(counts, "expired", len(batch))
     return counts
+
+
+def sweep_beside_writers(factory: sessionmaker[Session], *, settings: Settings, today: date,
+                         batch: int = SWEEP_BATCH) -> dict[str, int]:  # fmt: skip
+    """`sweep` for the command and the job, committed, without holding other writers up.
+
+    PostgreSQL locks rows, not the database: `sweep`, in one writer's transaction. On SQLite a statement that
+    writes holds the database's only write lock from its start, and finding the records due reads the whole
+    register (3.5 s at 10⁶ records when none is due, docs/performance.md): an import and every request that
+    writes waited for it, past the busy timeout at 10⁷. So the records due are read in a plain transaction, which
+    takes no lock, and noted in batches, each a short writer's transaction of its own. A batch passes over the
+    records another sweep noted meanwhile: two runs at once note nothing twice."""
+    with session_scope(factory) as reading:
+        if reading.get_bind().dialect.name != "sqlite":
+            with writing_scope(factory) as session:
+                return sweep(session, settings=settings, today=today)
+        plan = _sweep_plan(reading, settings=settings, today=today)
+        due: list[tuple[str, Iterator[dict[str, Any]]]] = [
+            (reason, _as_withdrawals(reading.execute(rows.execution_options(yield_per=batch))))
+            for reason, rows in plan.noted
+        ]
+        if plan.unsettled is not None:
+            due.append(("expired", _unsettled_rows(reading, plan)))
+        note = sqlite_insert(Withdrawal.__table__).on_conflict_do_nothing(index_elements=["record_id"])
+        counts: dict[str, int] = {}
+        for reason, withdrawals in due:
+            while chunk := list(islice(withdrawals, batch)):
+                with writing_scope(factory) as writing:
+                    _count(counts, reason, writing.execute(note, chunk).rowcount)  # type: ignore[attr-defined]
+    return counts
+
+
+def _as_withdrawals(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    return (dict(zip(WITHDRAWAL_COLUMNS, row, strict=True)) for row in rows)
+
+
+def _count(counts: dict[str, int], reason: str, count: int) -> None:
+    if count:
+        counts[reason] = counts.get(reason, 0) + count
+
+
+def _unsettled_rows(session: Session, plan: _SweepPlan) -> Iterator[dict[str, Any]]:
+    """The withdrawals of the expired candidates whose categories only the payload settles, decided by the pure
+    rule."""
+    assert plan.unsettled is not None
+    for record, kind in session.execute(plan.unsettled.execution_options(yield_per=2000)):
+        facts = facts_of(record, str(kind.value if hasattr(kind, "value") else kind),
+                         plan.classes.by_id.get(record.department_id), plan.catalog)  # fmt: skip
+        if rules.withheld_reason(facts, plan.policy, plan.today) != "expired":
+            continue  # a withheld warning: never public, nothing left publication
+        yield {"record_id": record.id, "reason": "expired", "last_day": rules.last_day(facts, plan.policy),
+               "swept_on": plan.today}  # fmt: skip
 
 
 def _last_day_sql(policy: DisclosurePolicy, classes: DepartmentClasses) -> ColumnElement[date]:
@@ -447,24 +535,3 @@ def _warning_sql(policy: DisclosurePolicy, catalog: Catalog,
     )
     # Cheap tests first: the subject look-up only for the records whose categories matter.
     return and_(warning_only, or_(*applies)), and_(unsettled, or_(*applies))
-
-
-def _note_unsettled(session: Session, policy: DisclosurePolicy, catalog: Catalog, classes: DepartmentClasses,
-                    today: date, counts: dict[str, int], where: ColumnElement[bool]) -> None:  # fmt: skip
-    """The expired candidates whose categories only the payload settles, decided by the pure rule."""
-    query = (
-        select(Record, Subject.kind).join(Subject, Subject.id == Record.subject_id).where(where)
-        .order_by(Record.id).execution_options(yield_per=2000)
-    )  # fmt: skip
-    batch: list[dict[str, Any]] = []
-    for record, kind in session.execute(query):
-        facts = facts_of(record, str(kind.value if hasattr(kind, "value") else kind),
-                         classes.by_id.get(record.department_id), catalog)  # fmt: skip
-        if rules.withheld_reason(facts, policy, today) != "expired":
-            continue  # a withheld warning: never public, nothing left publication
-        batch.append({"record_id": record.id, "reason": "expired", "last_day": rules.last_day(facts, policy),
-                      "swept_on": today})  # fmt: skip
-    for start in range(0, len(batch), 1000):
-        session.execute(insert(Withdrawal.__table__), batch[start : start + 1000])
-    if batch:
-        counts["expired"] = counts.get("expired", 0) + len(batch)

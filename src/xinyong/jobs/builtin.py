@@ -28,8 +28,7 @@ KEEP_RUNS = timedelta(days=90)
 
 def disclosure_sweep(ctx: JobContext) -> str:
     """`xinyong disclosure sweep`: note what left publication, then publish an audit checkpoint."""
-    with ctx.session(writing=True) as session:
-        counts = disclosure_service.sweep(session, settings=ctx.settings, today=ctx.today)
+    counts = disclosure_service.sweep_beside_writers(ctx.session_factory, settings=ctx.settings, today=ctx.today)
     note = ""
     with ctx.session() as session:
         try:

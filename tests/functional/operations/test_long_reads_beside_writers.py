@@ -1,5 +1,5 @@
 """SQLite: what reads the whole register and then writes a little (the 重错码 scan, a national export, an
-extract, the audit trail's export, the 信易贷 whitelist) reads before it takes the write lock, so that an import
+extract, the audit trail's export, the 信易贷 whitelist, the disclosure sweep) reads before it takes the write lock, so that an import
 beside it goes on writing meanwhile instead of waiting for the reading (minutes at scale). Each reading is slowed
 here by a second; the other connection must never wait half that long, and each command must still succeed and
 record what it did. The console's scan button held the lock for the whole scan before (a synchronous handler's
@@ -35,6 +35,7 @@ from xinyong.audit.rules import AuditAction
 from xinyong.cli import app
 from xinyong.commandline import session_factory, settings
 from xinyong.db import make_engine, session_scope
+from xinyong.disclosure import service as disclosure_service
 from xinyong.exchange import extracts
 from xinyong.exchange import service as exchange_service
 from xinyong.finance import service as finance_service
@@ -111,6 +112,9 @@ CASES = {
     "whitelist": (finance_service, "whitelist_entries", _slowed, ["finance", "publish-whitelist"], "已发布白名单第 1 版",
                   AuditAction.WHITELIST_PUBLISHED),
     "warnings": (monitoring_service, "compute_month", _slowed, ["monitoring", "warnings"], "新发出预警", None),
+    # The sweep: its first reading (the departments' classes), then the scan for the records due.
+    "sweep": (disclosure_service, "department_classes", _slowed, ["disclosure", "sweep"], "新停止公示", None),
+    "sweep-scan": (disclosure_service, "_as_withdrawals", _slowed_rows, ["disclosure", "sweep"], "新停止公示", None),
 }  # fmt: skip
 
 

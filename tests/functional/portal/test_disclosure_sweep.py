@@ -10,13 +10,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from tests.factories import records as f
+from tests.fixtures.keys import keyed_sessionmaker
 
 from xinyong.catalog import load_catalog
 from xinyong.codes import make_id_number, make_uscc
 from xinyong.config import Settings
+from xinyong.db import make_engine, session_scope
 from xinyong.disclosure import rules
 from xinyong.disclosure import service as disclosure
 from xinyong.disclosure.models import Withdrawal
+from xinyong.records import service as records_service
 from xinyong.records.models import Record, RecordStatus
 from xinyong.subjects.models import Subject
 
@@ -122,3 +125,44 @@ def test_sweep_agrees_with_pure_rule(db_session, load, portal_settings, market, 
     assert reasons == {"expired", "revoked"}
     # Some records were never public and stay unnoted: withheld warnings of persons or market departments.
     assert len(noted) < len(records) - 2
+
+
+def test_the_commands_sweep_notes_in_batches_what_the_rule_says(fresh_database_url: str, portal_settings: Settings,
+                                                                protector: Any) -> None:  # fmt: skip
+    """`sweep_beside_writers` (the command's and the job's): on SQLite the records due are read apart and noted in
+    batches of their own (here of 7), committed; it notes what the pure rule says, the payload-settled records
+    included, and nothing twice."""
+    settings = portal_settings.model_copy(update={"database_url": fresh_database_url, "disclosure_max_months": PERIODS})
+    engine = make_engine(fresh_database_url)
+    factory = keyed_sessionmaker(engine)
+    rng = random.Random(11)
+    with session_scope(factory) as session:
+        market = f.department(session)
+        tax = f.department(session, code=f.OTHER_DEPT_CODE, name="国家税务总局安吉县税务局")
+        plain = f.department(session, code=make_uscc("1", "1", "330521", "00000003"), name="安吉县交通运输局")
+        for department, row in _rows(tax, plain, rng):
+            result = records_service.import_rows(session, [row], settings=settings, protector=protector,
+                                                 record_type="penalty", department=department or market,
+                                                 actor="test", today=LOADED, reported_on=LOADED)  # fmt: skip
+            assert result.rejected == 0, result
+        records = list(session.scalars(select(Record).order_by(Record.id)))
+        for record, odd in zip(rng.sample(records, 12), ["警告；警告", " 警告 ", None] * 4, strict=True):
+            record.payload = {**record.payload, "CF_CFLB": odd or "警告"}  # only the payload settles these
+            record.categories = odd
+        for record in rng.sample(records, 6):
+            record.status = RecordStatus.REVOKED
+    noted: dict[int, tuple[str, date | None, date]] = {}
+    for today in (date(2024, 3, 1), date(2025, 2, 1), date(2026, 1, 1), date(2027, 6, 30)):
+        with factory() as session:
+            records = list(session.scalars(select(Record).order_by(Record.id)))
+            kinds = {s.id: s.kind.value for s in session.scalars(select(Subject))}
+            policy = disclosure.load_policy(settings)
+            classes = disclosure.department_classes(session, policy)
+            expected = _expected(records, kinds, classes, policy, load_catalog(), today, noted)
+        assert disclosure.sweep_beside_writers(factory, settings=settings, today=today, batch=7) == expected, today
+        with factory() as session:
+            stored = {w.record_id: (w.reason, w.last_day, w.swept_on) for w in session.scalars(select(Withdrawal))}
+        assert stored == noted, today
+    assert sum(1 for reason, _, _ in noted.values() if reason == "expired") > 7  # several batches
+    assert disclosure.sweep_beside_writers(factory, settings=settings, today=date(2027, 6, 30), batch=7) == {}
+    engine.dispose()
