@@ -446,7 +446,7 @@ def sweep_beside_writers(factory: sessionmaker[Session], *, settings: Settings, 
 
     PostgreSQL locks rows, not the database: `sweep`, in one writer's transaction. On SQLite a statement that
     writes holds the database's only write lock from its start, and finding the records due reads the whole
-    register (3.5 s at 10⁶ records when none is due, docs/performance.md): an import and every request that
+    register (about 4 s at 10⁶ records when few are due, docs/performance.md): an import and every request that
     writes waited for it, past the busy timeout at 10⁷. So the records due are read in a plain transaction, which
     takes no lock, and noted in batches, each a short writer's transaction of its own. A batch passes over the
     records another sweep noted meanwhile: two runs at once note nothing twice."""
@@ -455,15 +455,16 @@ def sweep_beside_writers(factory: sessionmaker[Session], *, settings: Settings, 
             with writing_scope(factory) as session:
                 return sweep(session, settings=settings, today=today)
         plan = _sweep_plan(reading, settings=settings, today=today)
-        due: list[tuple[str, Iterator[dict[str, Any]]]] = [
-            (reason, _as_withdrawals(reading.execute(rows.execution_options(yield_per=batch))))
-            for reason, rows in plan.noted
-        ]
-        if plan.unsettled is not None:
-            due.append(("expired", _unsettled_rows(reading, plan)))
+
+        def due() -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:  # each reading begins when its turn comes
+            for reason, rows in plan.noted:
+                yield reason, _as_withdrawals(reading.execute(rows.execution_options(yield_per=batch)))
+            if plan.unsettled is not None:
+                yield "expired", _unsettled_rows(reading, plan)
+
         note = sqlite_insert(Withdrawal.__table__).on_conflict_do_nothing(index_elements=["record_id"])
         counts: dict[str, int] = {}
-        for reason, withdrawals in due:
+        for reason, withdrawals in due():
             while chunk := list(islice(withdrawals, batch)):
                 with writing_scope(factory) as writing:
                     _count(counts, reason, writing.execute(note, chunk).rowcount)  # type: ignore[attr-defined]
