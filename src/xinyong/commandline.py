@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.orm import Session, sessionmaker
 
 from xinyong.config import Settings, load_settings
@@ -46,6 +47,8 @@ def session_factory() -> sessionmaker[Session]:
 
 
 def fail(error: DomainError | str, code: int = 1) -> typer.Exit:
+    """Say why the command stops, in one line, and the exit to raise. The message is printed as it is: paths,
+    names and reasons from the input or from the system are not Rich markup (`[jobs.<任务名>]`, `bk/[x]/a.bak`)."""
     message = error.message if isinstance(error, DomainError) else error
-    err_console.print(f"[red]错误：[/red]{message}", highlight=False)
+    err_console.print(f"[red]错误：[/red]{escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)

@@ -33,6 +33,15 @@ def current_heads(database_url: str) -> list[str]:
     return list(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
 
 
+def known_revisions() -> set[str]:
+    """Every revision this version's migrations know: a database at any other comes from a newer program."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+
+
 def database_revisions(database_url: str) -> list[str]:
     """The revisions the database is at (empty for a database never migrated)."""
     from alembic.migration import MigrationContext

@@ -18,15 +18,20 @@ from xinyong.errors import InvalidInput
 
 _DURATION = re.compile(r"\s*(\d+)\s*([smhd])\s*")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+LONGEST = timedelta(days=366)  # the longest interval, retry or lease a schedule may set
 _TIME = re.compile(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*")
 
 
 def parse_duration(text: str) -> timedelta:
     """`90s`, `15m`, `2h`, `1d`."""
     match = _DURATION.fullmatch(str(text))
-    if not match or int(match.group(1)) == 0:
+    if not match or not match.group(1).strip("0"):
         raise InvalidInput(reason=f"时间间隔“{str(text)[:20]}”格式不正确，应为正整数加单位 s/m/h/d（如 15m）")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    number, unit = match.group(1).lstrip("0"), match.group(2)
+    if len(number) > 9 or int(number) * _SECONDS[unit] > LONGEST.total_seconds():  # and no 5,000-digit int()
+        raise InvalidInput(reason=f"时间间隔“{str(text)[:20]}”过长，最长 {LONGEST.days} 天")
+    return timedelta(**{_UNITS[unit]: int(number)})
 
 
 def parse_time_of_day(text: str) -> time:
@@ -87,12 +92,15 @@ def schedule_from(entry: dict[str, Any], *, name: str) -> Schedule:
         raise InvalidInput(reason=f"定时任务 {name} 的配置项无法识别：{'、'.join(sorted(unknown))}")
     if ("every" in entry) == ("daily" in entry):
         raise InvalidInput(reason=f"定时任务 {name} 须设置 every（间隔）或 daily（每日时间）其中之一")
+    enabled = entry.get("enabled", True)
+    if not isinstance(enabled, bool):  # "false" in quotes is a string, and a string is true
+        raise InvalidInput(reason=f"定时任务 {name} 的 enabled 应为 true 或 false（不加引号）")
     return Schedule(
         every=parse_duration(entry["every"]) if "every" in entry else None,
         daily_at=parse_time_of_day(entry["daily"]) if "daily" in entry else None,
         retry=parse_duration(entry.get("retry", "10m")),
         lease=parse_duration(entry.get("lease", "1h")),
-        enabled=bool(entry.get("enabled", True)),
+        enabled=enabled,
     )
 
 
@@ -105,6 +113,8 @@ def load_schedules(path: Path | None) -> dict[str, Schedule]:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidInput(reason=f"无法读取定时任务配置 {path}（{exc.strerror}）") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(reason=f"定时任务配置 {path} 须为 UTF-8 编码") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(reason=f"定时任务配置 {path} 不是有效的 TOML：{exc}") from None
     jobs = data.get("jobs", {})

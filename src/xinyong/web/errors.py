@@ -12,6 +12,7 @@ attempt spent (`on_error_clear_cookie`). Nothing here touches the request's data
 from __future__ import annotations
 
 import enum
+import sqlite3
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DatabaseError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -47,6 +48,11 @@ HTTP_MESSAGES = {
 # An outage of the database (or of the replica the public pages read) is the service's, not a defect of the
 # request: 503 with a retry hint, whatever page asked. The server's log still gets the traceback.
 UNAVAILABLE_RETRY_SECONDS = 30
+# A database file that is not (or no longer) a readable database is an outage too: SQLite's SQLITE_NOTADB ("file
+# is not a database") and SQLITE_CORRUPT ("database disk image is malformed"), PostgreSQL's data_corrupted and
+# index_corrupted. Other database errors (a constraint, a column that is not there) stay defects.
+_SQLITE_UNREADABLE = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+_POSTGRES_CORRUPTED = frozenset({"XX001", "XX002"})
 CONSOLE = "/admin"
 
 
@@ -151,10 +157,20 @@ def _describe(exc: Exception, path: str) -> tuple[int, dict[str, Any], dict[str,
         headers.update(exc.headers or {})
         message = HTTP_MESSAGES.get(exc.status_code, "请求无法完成")
         return exc.status_code, {"code": f"http-{exc.status_code}", "message": message}, headers
-    if isinstance(exc, OperationalError | DisconnectionError | PoolTimeout):
+    if isinstance(exc, OperationalError | DisconnectionError | PoolTimeout) or _unreadable_database(exc):
         headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
         return 503, {"code": "database-unavailable", "message": HTTP_MESSAGES[503]}, headers
     return 500, {"code": "internal-error", "message": HTTP_MESSAGES[500]}, headers
+
+
+def _unreadable_database(exc: Exception) -> bool:
+    if not isinstance(exc, DatabaseError):
+        return False
+    original = exc.orig
+    sqlite_code = getattr(original, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        return sqlite_code & 0xFF in _SQLITE_UNREADABLE
+    return getattr(original, "sqlstate", None) in _POSTGRES_CORRUPTED
 
 
 def error_response(request: Request, exc: Exception) -> Response:
