@@ -17,7 +17,7 @@ from xinyong.auth.cli import app as users_app
 from xinyong.calendar.cli import app as calendar_app
 from xinyong.cli.db import app as db_app
 from xinyong.cli.serve import serve
-from xinyong.commandline import err_console
+from xinyong.commandline import fail
 from xinyong.commitments.cli import app as commitments_app
 from xinyong.demo.cli import app as demo_app
 from xinyong.departments.cli import app as departments_app
@@ -87,7 +87,7 @@ def main() -> None:
     try:
         app()
     except DomainError as exc:
-        err_console.print(f"[red]错误：[/red]{exc.message}", highlight=False)
+        fail(exc)  # printed as it is: a message may hold brackets (paths, names), which are not markup
         sys.exit(1)
     except DBAPIError as exc:
         text = str(exc.orig)
@@ -95,5 +95,5 @@ def main() -> None:
             message = "数据库尚未创建或未迁移到当前版本，请先运行 xinyong db upgrade"
         else:
             message = f"无法访问数据库（XINYONG_DATABASE_URL）：{text.splitlines()[0][:200]}"
-        err_console.print(f"[red]错误：[/red]{message}", highlight=False)
+        fail(message)
         sys.exit(1)

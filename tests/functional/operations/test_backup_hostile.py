@@ -227,3 +227,19 @@ def test_restoring_over_a_corrupt_database_file_keeps_it_aside(xinyong: Xinyong,
     assert output.splitlines()[0] == f"原数据库文件不是可读的数据库，已移到 {aside}（未删除）"
     assert f"已从 {good_backup} 恢复数据库" in output
     assert departments(url) == 1
+
+
+def test_an_error_no_command_caught_is_printed_as_it_is(monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """`main`'s own last line of defence prints through `fail` too: a message holding brackets is not markup."""
+    from xinyong import cli
+    from xinyong.errors import InvalidInput
+
+    def refused() -> None:
+        raise InvalidInput(reason="文件 bk/[/x]/a[b].csv 不存在")
+
+    monkeypatch.setattr(cli, "app", refused)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 1
+    assert capsys.readouterr().err == "错误：输入有误：文件 bk/[/x]/a[b].csv 不存在\n"
