@@ -195,7 +195,9 @@ def check_upload(filename: str, head: bytes) -> str:
         raise InvalidInput(reason="只接受 CSV 或 XLSX 文件（也接受 XLS、ODS 和 Excel“Unicode 文本”）")
     if not head:
         raise InvalidInput(reason="文件为空")
-    if suffix in (".xlsx", ".ods") and not head.startswith(b"PK\x03\x04"):
+    # A password-protected .xlsx is an OLE2 container, as is an .xls renamed .xlsx: the reader tells them apart.
+    packages = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") if suffix == ".xlsx" else (b"PK\x03\x04",)
+    if suffix in (".xlsx", ".ods") and not head.startswith(packages):
         raise InvalidInput(reason=f"文件内容不是 {suffix[1:].upper()} 格式")
     if suffix in (".csv", ".txt") and not head.startswith(_UTF16_BOMS) and (
         b"\x00" in head[:4096] or head.startswith((b"PK\x03\x04", b"%PDF", b"\x7fELF", b"MZ"))

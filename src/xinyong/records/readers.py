@@ -16,12 +16,15 @@ import io
 import os
 import re
 import struct
+import xml.parsers.expat
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -52,18 +55,33 @@ BINARY_MAGICS = (
     b"PK\x05\x06",
     b"PK\x07\x08",
 )
-MARKUP_STARTS = ("<html", "<!doctype", "<?xml", "<table")
+# A web page or XML file saved under a spreadsheet's name (systems export HTML tables as ".xls"): its start, after any
+# byte-order mark, white space and comments (a saved page's "<!-- saved from url=… -->"), in the first 64 KB.
+MARKUP_HEAD_CHARS = 64 * 1024
+_MARKUP_START = re.compile(
+    r"(?:\s|<!--.*?-->)*+<(?:!doctype|\?xml|html|head|body|meta|style|link|script|title|table|tr|td|th|div)[\s/>]",
+    re.IGNORECASE | re.DOTALL,
+)
+# Excel's "single file web page" (.mht) and other MIME archives: mail-style header lines, one of them MIME-Version.
+_MIME_START = re.compile(r"(?:[!-9;-~]+:[^\r\n]*\r?\n)*mime-version:", re.IGNORECASE)
 # Password-protected .xlsx files are OLE2 containers holding a stream with this name.
 ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+ENCRYPTED_MESSAGE = "文件设置了打开密码，请取消密码并另存为 .xlsx 后再上传"
+# Excel's (and LibreOffice's) last row: an XLSX row numbered beyond it is damage, or a file built to make the reader
+# count empty rows up to its number.
+MAX_SHEET_ROWS = 1_048_576
+MAX_SHEET_COLUMNS = 16_384  # calamine drops an .ods cell beyond it without a word
 # Excel 97–2003 sheets hold at most 65,536 rows; a larger .xls file is padding, pictures or something else.
 MAX_XLS_BYTES = 64 * 1024 * 1024
 MAX_ODS_REPEAT = 10_000
-# A cell or row start tag that declares a repeat; and what may follow a non-empty-tag repeat that is still empty.
-_ODS_REPEAT = re.compile(rb'<table:table-(cell|row)\b([^>]{0,2000}?)number-(?:columns|rows)-repeated="(\d{1,12})"[^>]{0,2000}>')
-_ODS_EMPTY_BODY = re.compile(
-    rb"\s*(?:<table:table-cell(?:(?!office:)[^>]){0,2000}/>\s*)*</table:table-(?:cell|row)>"
-)
+# What calamine expands of an .ods, in cells: each sheet up to its last cell with content, every empty row and cell
+# before it included (about 70 bytes of memory each), and the cells of each row before its trailing empty ones.
+MAX_ODS_CELLS = 5_000_000
+# The spaces that <text:s text:c="n"/> elements declare, all cells together; and the bytes of content that repeated
+# cells and rows with content copy (a long text repeated ten thousand times).
+MAX_ODS_SPACES = 16 * 1024**2
+MAX_ODS_COPIED_BYTES = 64 * 1024**2
 EOCD_MAGIC = b"PK\x05\x06"
 EOCD_SIZE = 22
 EOCD_SEARCH = EOCD_SIZE + 0xFFFF  # the end record may be followed by a comment of up to 64 KiB
@@ -148,7 +166,7 @@ def _open(raw: BinaryIO, size: int, limits: _Limits, filename: str | None) -> It
                 yield source
     elif head.startswith(OLE2_MAGIC):
         if _contains(raw, ENCRYPTED_PACKAGE):
-            raise FileRejected("file-encrypted", "文件设置了打开密码，请取消密码并另存为 .xlsx 后再上传")
+            raise FileRejected("file-encrypted", ENCRYPTED_MESSAGE)
         if size > min(limits.max_bytes, MAX_XLS_BYTES):
             raise FileRejected("file-too-large", f"Excel 97–2003（.xls）文件超过 {_mb(MAX_XLS_BYTES)} MB，"
                                                  "请另存为 .xlsx 或 CSV（UTF-8）格式后上传")  # fmt: skip
@@ -188,6 +206,8 @@ def _open_csv(raw: BinaryIO, size: int, filename: str | None) -> TableSource:
         # Excel's and WPS's "Unicode 文本" export: UTF-16 with its byte-order mark, tab-separated.
         encoding = "utf-16"
         text = sample.decode(encoding, errors="replace")
+        if _is_markup(text):
+            raise _markup(filename)
         header_line = next((line for line in text.splitlines() if line.strip()), "")
         if "\t" not in header_line and len(header_line.lstrip("\ufeff")) and "," in header_line:
             raise _unsupported(filename, "UTF-16 编码的文本文件须以制表符分隔（Excel“Unicode 文本”格式），"
@@ -198,15 +218,23 @@ def _open_csv(raw: BinaryIO, size: int, filename: str | None) -> TableSource:
         raise _unsupported(filename)
     encoding = _detect_encoding(sample, complete=size <= SAMPLE_BYTES)
     text = sample.decode(encoding, errors="replace")
-    if text.lstrip("\ufeff \t\r\n")[:16].lower().startswith(MARKUP_STARTS):
-        raise _unsupported(
-            filename,
-            "文件内容是网页或 XML 格式（常见于系统导出的“.xls”文件），请用 Excel 打开后另存为 .xlsx 再上传",
-        )
+    if _is_markup(text):
+        raise _markup(filename)
     header_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = "\t" if "\t" in header_line and "," not in header_line else ","
     headers, rows = _split_header(_csv_records(raw, encoding, delimiter))
     return TableSource("csv", encoding, headers, rows)
+
+
+def _is_markup(text: str) -> bool:
+    head = text[:MARKUP_HEAD_CHARS].lstrip("\ufeff")
+    return _MARKUP_START.match(head) is not None or _MIME_START.match(head.lstrip()) is not None
+
+
+def _markup(filename: str | None) -> FileRejected:
+    return _unsupported(
+        filename, "文件内容是网页或 XML 格式（常见于系统导出的“.xls”文件），请用 Excel 打开后另存为 .xlsx 再上传"
+    )
 
 
 def _detect_encoding(sample: bytes, *, complete: bool) -> str:
@@ -246,13 +274,20 @@ def forget_read(handle: BinaryIO, done: int = 0, *, every: int | None = None) ->
 
 
 def _csv_records(raw: BinaryIO, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.TextIOWrapper(raw, encoding=encoding, newline=""), delimiter=delimiter)
+    lines = chain(io.TextIOWrapper(raw, encoding=encoding, newline=""), (_END_MARK,))
+    reader = csv.reader(lines, delimiter=delimiter)
     row = forgotten = 0
     try:
         for record in reader:
             row += 1
             if not row % 4096:
                 forgotten = forget_read(raw, forgotten)
+            if record and record[-1].endswith(_END_MARK):
+                if record != [_END_MARK]:
+                    # A quoted cell still open at the end of the file: the parser closed it there, every line after
+                    # its opening quote swallowed into that cell.
+                    raise _malformed(row)
+                continue
             yield row, [cell.strip() for cell in record]
         return
     except UnicodeDecodeError:
@@ -265,6 +300,9 @@ def _csv_records(raw: BinaryIO, encoding: str, delimiter: str) -> Iterator[tuple
 ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030", "utf-16": "UTF-16（Unicode 文本）"}
 # Ends the text read before a bad byte, so that the row holding that byte is always the last record parsed.
 _BREAK_MARK = "\ufffd"
+# Fed to the parser after a file's last line (a noncharacter, never in a department's text): a record of its own,
+# unless a quoted cell is still open at the end of the file, which Python's parser then ends without an error.
+_END_MARK = "\ufdd0"
 
 
 def _malformed(row: int) -> FileRejected:
@@ -452,7 +490,7 @@ def _open_sheet(raw: BinaryIO, fmt: str, filename: str | None) -> TableSource:
             if headers is not None:
                 return TableSource(fmt, None, headers, _data_rows(records, len(headers)))
     except python_calamine.PasswordError as exc:
-        raise FileRejected("file-encrypted", "文件设置了打开密码，请取消密码并另存为 .xlsx 后再上传") from exc
+        raise FileRejected("file-encrypted", ENCRYPTED_MESSAGE) from exc
     except (python_calamine.CalamineError, ValueError, OSError) as exc:
         raise _unsupported(filename, f"{label}文件已损坏或格式不正确，请用 Excel 打开后另存为 .xlsx 再上传") from exc
     raise FileRejected("empty-file", "文件中没有表头行")
@@ -502,7 +540,7 @@ def _check_archive(raw: BinaryIO, limits: _Limits, filename: str | None) -> str:
         if any(m.filename == "content.xml" and m.file_size > limits.max_xlsx_shared_strings * 4 for m in members):
             raise FileRejected("file-too-large", f"表格内容超过 {_mb(limits.max_xlsx_shared_strings * 4)} MB，"
                                                  "请另存为 CSV（UTF-8）格式后上传")  # fmt: skip
-        _check_ods_repeats(raw, filename)
+        _check_ods_content(raw, filename)
     return kind
 
 
@@ -515,24 +553,172 @@ def _ods_mimetype(raw: BinaryIO) -> bool:
         return False
 
 
-def _check_ods_repeats(raw: BinaryIO, filename: str | None) -> None:
-    """An OpenDocument cell or row may say it repeats n times: a few bytes can declare a billion cells.
-    Repeats of empty cells and rows (how every spreadsheet pads a sheet) are harmless; a repeated cell or row
-    with content beyond MAX_ODS_REPEAT is refused before the reader expands it."""
+def _check_ods_content(raw: BinaryIO, filename: str | None) -> None:
+    """An OpenDocument cell or row may say it repeats n times: a few bytes can declare a billion cells. calamine
+    expands what lies before a sheet's last cell with content densely, empty repeats included, and drops what
+    follows it (how every spreadsheet pads a sheet: LibreOffice repeats an empty row a million times at the end).
+    content.xml is read through once, as calamine will read it, and refused before calamine expands anything: a
+    cell or row with content repeated more than MAX_ODS_REPEAT times or copying more than MAX_ODS_COPIED_BYTES, a
+    sheet whose content goes on past Excel's last row or column, more than MAX_ODS_CELLS cells expanded in all,
+    more than MAX_ODS_SPACES spaces declared. A package that cannot be read through is damaged; one whose parts
+    are encrypted has a password."""
+    damaged = _unsupported(filename, "OpenDocument（.ods）文件已损坏或格式不正确，请用 Excel 打开后另存为 .xlsx 再上传")
     raw.seek(0)
-    with zipfile.ZipFile(raw) as archive, archive.open("content.xml") as member:
-        tail = b""
-        while block := member.read(SAMPLE_BYTES):
-            text = tail + block
-            for match in _ODS_REPEAT.finditer(text):
-                if int(match.group(3)) <= MAX_ODS_REPEAT:
-                    continue
-                empty = b"office:" not in match.group(0) and (
-                    match.group(0).endswith(b"/>") or _ODS_EMPTY_BODY.match(text, match.end()) is not None
-                )
-                if not empty:
-                    raise FileRejected("archive-suspicious", "表格内容异常（重复的单元格过多），已拒绝")
-            tail = text[-4096:]
+    try:
+        with zipfile.ZipFile(raw) as archive:
+            if _ods_encrypted(archive):
+                raise FileRejected("file-encrypted", ENCRYPTED_MESSAGE)
+            parser = xml.parsers.expat.ParserCreate()  # no namespace processing: names as written, as calamine reads them
+            extent = _OdsExtent(parser)
+            parser.StartElementHandler = extent.start
+            parser.EndElementHandler = extent.end
+            parser.StartDoctypeDeclHandler = extent.doctype  # no DTD, so no entity of its own
+            with archive.open("content.xml") as member:
+                while block := member.read(SAMPLE_BYTES):
+                    parser.Parse(block, False)
+                parser.Parse(b"", True)
+    except (
+        zipfile.BadZipFile,  # a CRC that does not match, a damaged header
+        zlib.error,
+        NotImplementedError,  # an unknown compression method
+        EOFError,
+        OSError,
+        RuntimeError,  # a member encrypted the ZIP way
+        ValueError,
+        KeyError,
+        xml.parsers.expat.ExpatError,
+    ) as exc:
+        raise damaged from exc
+
+
+def _ods_encrypted(archive: zipfile.ZipFile) -> bool:
+    """Whether the package's parts are encrypted (an .ods saved with a password): its manifest says so."""
+    try:
+        member = archive.open("META-INF/manifest.xml")
+    except KeyError:
+        return False  # calamine refuses a package without a manifest
+    with member:
+        return _contains(member, b"manifest:encryption-data")  # type: ignore[arg-type]
+
+
+_ODS_CELL_NAMES = frozenset({"table:table-cell", "table:covered-table-cell"})
+# The attributes that give a cell a value for calamine (a string cell's value may also be its text).
+_ODS_VALUE_ATTRIBUTES = frozenset({
+    "office:value-type", "office:value", "office:string-value", "office:date-value", "office:time-value",
+    "office:boolean-value", "table:formula",
+})  # fmt: skip
+
+
+class _OdsExtent:
+    """What calamine expands of content.xml, counted element by element as expat reads it (see _check_ods_content).
+    A cell with any value attribute counts as content, so the counts are never below calamine's."""
+
+    def __init__(self, parser: xml.parsers.expat.XMLParserType) -> None:
+        self.parser = parser
+        self.cells = 0  # cells expanded: the sheets read, and the cells rows push while they are read
+        self.copied = 0  # bytes of content copied by repeats (a long text in a repeated cell or row)
+        self.spaces = 0
+        self.rows = 0  # rows of the current sheet so far, repeats counted
+        self.height = 0  # of the current sheet, up to its last row with content
+        self.width = 0  # of the current sheet, up to its last cell with content in any row
+        # Each open row: [repeats, where it starts, cells so far, cells up to its last with content, trailing empty
+        # cells, bytes its repeated cells copy]. Each open repeated cell with content: (depth, repeats, where it starts).
+        self.open_rows: list[list[int]] = []
+        self.repeated_cells: list[tuple[int, int, int]] = []
+        self.cell_depth = 0
+
+    def doctype(self, *_: object) -> None:
+        raise ValueError("a DTD in content.xml")
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        if name in _ODS_CELL_NAMES:
+            self.cell_depth += 1
+            repeats = _repeats(attributes.get("table:number-columns-repeated"))
+            content = not _ODS_VALUE_ATTRIBUTES.isdisjoint(attributes)
+            if content and repeats > 1:
+                if repeats > MAX_ODS_REPEAT:
+                    raise _too_many_repeats()
+                self.repeated_cells.append((self.cell_depth, repeats, self.parser.CurrentByteIndex))
+            if not self.open_rows:
+                return
+            row = self.open_rows[-1]
+            # calamine holds an empty run back until the row's next cell, and drops the row's last one.
+            self.cells += row[4] + (repeats if content else 0)
+            if self.cells > MAX_ODS_CELLS:
+                raise _too_many_cells()
+            row[2] += repeats
+            if content:
+                row[3], row[4] = row[2], 0
+            else:
+                row[4] = repeats
+        elif name == "table:table-row":
+            repeats = _repeats(attributes.get("table:number-rows-repeated"))
+            self.open_rows.append([repeats, self.parser.CurrentByteIndex, 0, 0, 0, 0])
+        elif name == "table:table" and not self.open_rows:  # a table in a cell counts as rows of its sheet
+            self._end_sheet()
+        elif name == "text:s":
+            self.spaces += _repeats(attributes.get("text:c"))
+            if self.spaces > MAX_ODS_SPACES:
+                raise _too_many_repeats()
+
+    def end(self, name: str) -> None:
+        if name in _ODS_CELL_NAMES:
+            if self.repeated_cells and self.repeated_cells[-1][0] == self.cell_depth:
+                _, repeats, begin = self.repeated_cells.pop()
+                copied = (self.parser.CurrentByteIndex - begin) * (repeats - 1)
+                self._add_copied(copied)
+                if self.open_rows:
+                    self.open_rows[-1][5] += copied
+            self.cell_depth -= 1
+        elif name == "table:table-row" and self.open_rows:
+            repeats, begin, _, width, _, copied = self.open_rows.pop()
+            if width:
+                if repeats > MAX_ODS_REPEAT:
+                    raise _too_many_repeats()
+                if repeats > 1:
+                    self._add_copied((self.parser.CurrentByteIndex - begin + copied) * (repeats - 1))
+                self.height, self.width = self.rows + repeats, max(self.width, width)
+                if (self.height > MAX_SHEET_ROWS or self.width > MAX_SHEET_COLUMNS
+                        or self.cells + self.height * self.width > MAX_ODS_CELLS):  # fmt: skip
+                    raise _too_many_cells()
+            self.rows += repeats
+        elif name == "table:table" and not self.open_rows:
+            self._end_sheet()
+
+    def _end_sheet(self) -> None:
+        self.cells += self.height * self.width
+        if self.cells > MAX_ODS_CELLS:
+            raise _too_many_cells()
+        self.rows = self.height = self.width = 0
+
+    def _add_copied(self, size: int) -> None:
+        self.copied += max(size, 0)
+        if self.copied > MAX_ODS_COPIED_BYTES:
+            raise _too_many_repeats()
+
+
+def _repeats(value: str | None) -> int:
+    if value is None:
+        return 1
+    if len(value) > 20:  # more digits than calamine's count can hold
+        return MAX_ODS_CELLS + 1
+    try:
+        return max(int(value), 0)
+    except ValueError:
+        return 1  # calamine refuses the file
+
+
+def _too_many_repeats() -> FileRejected:
+    return FileRejected("archive-suspicious", "表格内容异常（重复的单元格过多），已拒绝")
+
+
+def _too_many_cells() -> FileRejected:
+    return FileRejected(
+        "archive-suspicious",
+        f"表格内容异常（有内容的单元格前空行空列过多，展开后超过 {MAX_ODS_CELLS:,} 个单元格，"
+        f"或超出 {MAX_SHEET_ROWS:,} 行、{MAX_SHEET_COLUMNS:,} 列），"
+        "已拒绝；请删除多余的空行空列，或另存为 CSV（UTF-8）格式后上传",
+    )
 
 
 def _central_directory_too_big(raw: BinaryIO) -> bool:
@@ -564,6 +750,16 @@ def _xlsx_records(sheet: ReadOnlyWorksheet) -> Iterator[tuple[int, list[str]]]:
                 row=row + 1,
             ) from exc
         row += 1
+        if row > MAX_SHEET_ROWS:
+            # openpyxl hands out an empty row for every row number the sheet leaves out, up to the next row's
+            # number, which a damaged or hostile file may put in the billions: stopped at Excel's last row.
+            raise FileRejected(
+                "unsupported-format",
+                f"Excel 文件中有行号超过 {MAX_SHEET_ROWS:,} 的行（超出 Excel 的行数上限），文件已损坏或格式不正确，"
+                "请用 Excel 打开后重新保存再上传",
+            )
+        if not values:  # a blank row, or a row number the sheet leaves out: skipped, but counted
+            continue
         # Inline fast path for the common cells; a call per cell would dominate the cost.
         yield (
             row,

@@ -172,6 +172,8 @@ def _converter(spec: FieldSpec, today: date) -> Converter:
         warn = spec.on_unknown == "warning"
 
         def enum(value: str, _: dict[str, Any]) -> str:
+            if warn:  # an unknown value is kept: cleaned as text is
+                value = clean_text(value)
             value = aliases.get(value, value)
             if value not in allowed:
                 raise Invalid(
@@ -382,7 +384,7 @@ class RowValidator:
                                         exc.severity))  # fmt: skip
                 if exc.severity == ERROR:
                     continue
-                value = raw
+                value = clean_text(raw)  # kept with a warning: cleaned as text is
             if scan and might_hold_id_number(value):
                 found = list(find_id_numbers(value, today=self.today))
                 if found:
@@ -679,7 +681,7 @@ class ChunkValidator(RowValidator):
             problems.append((exc.code, shown, mask_id_numbers(exc.message), exc.severity))
             if exc.severity == ERROR:
                 return (_ABSENT, _ABSENT, None, tuple(problems))
-            value = raw
+            value = clean_text(raw)  # kept with a warning: cleaned as text is
         if scan and might_hold_id_number(value):
             found = list(find_id_numbers(value, today=self.today))
             if found:
