@@ -18,8 +18,10 @@ from xinyong.config import Settings, load_settings
 from xinyong.db import make_engine, make_sessionmaker
 from xinyong.errors import DomainError
 
-console = Console()
-err_console = Console(stderr=True)
+# Markup off: what the commands print holds names, paths, file headers and messages from the input, in which
+# brackets are text. A line that styles itself passes markup=True and escapes what it quotes.
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
 # What the program (xinyong.cli) adds to every session of its factory: the audit chain's keys. Registered by
 # the program rather than imported here, so that no domain's commands depend on another domain through this.
 SessionSetup = Callable[[sessionmaker[Session], Settings], sessionmaker[Session]]
@@ -50,5 +52,5 @@ def fail(error: DomainError | str, code: int = 1) -> typer.Exit:
     """Say why the command stops, in one line, and the exit to raise. The message is printed as it is: paths,
     names and reasons from the input or from the system are not Rich markup (`[jobs.<任务名>]`, `bk/[x]/a.bak`)."""
     message = error.message if isinstance(error, DomainError) else error
-    err_console.print(f"[red]错误：[/red]{escape(message)}", highlight=False, soft_wrap=True)
+    err_console.print(f"[red]错误：[/red]{escape(message)}", highlight=False, soft_wrap=True, markup=True)
     return typer.Exit(code)

@@ -7,6 +7,7 @@ import sys
 from datetime import datetime
 
 import typer
+from rich.markup import escape
 
 from xinyong.actors import Actor
 from xinyong.audit import service
@@ -40,7 +41,7 @@ def verify(as_json: bool = typer.Option(False, "--json", help="以 JSON 输出")
             console.print(f"（启用审计密钥之前写入的记录使用无密钥哈希；{keyed}使用审计密钥签名）", highlight=False)
     else:
         # Unwrapped: each line is one message, whatever the terminal's width.
-        err_console.print(f"[red]审计链断开：[/red]{report.problem}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]审计链断开：[/red]{escape(str(report.problem))}", highlight=False, soft_wrap=True, markup=True)
         err_console.print(f"此前 {report.checked} 条完整，最后一条完整记录的哈希 {report.last_hash}", highlight=False,
                           soft_wrap=True)  # fmt: skip
     if not report.is_intact:
@@ -71,7 +72,7 @@ def publish_daily_checkpoint() -> None:
             service.publish_checkpoint(session)
     except (DomainError, OSError) as exc:
         message = exc.message if isinstance(exc, DomainError) else str(exc)
-        err_console.print(f"[yellow]警告：[/yellow]未能发布审计检查点：{message}", highlight=False)
+        err_console.print(f"[yellow]警告：[/yellow]未能发布审计检查点：{escape(str(message))}", highlight=False, markup=True)
 
 
 def _day(text: str | None) -> datetime | None:

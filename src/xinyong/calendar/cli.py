@@ -78,4 +78,4 @@ def deadline(
     due = calendar.report_deadline(_day(decision), workdays)
     console.print(f"决定日期 {decision}，报送期限 {due.isoformat()}（第 {workdays} 个工作日）。", highlight=False)
     for year in sorted(calendar.uncovered_years):
-        console.print(f"[yellow]注意：{year} 年的节假日安排尚未配置，按周一至周五计算。[/yellow]", highlight=False)
+        console.print(f"[yellow]注意：{year} 年的节假日安排尚未配置，按周一至周五计算。[/yellow]", highlight=False, markup=True)

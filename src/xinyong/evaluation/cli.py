@@ -46,7 +46,7 @@ def load_model(
         if as_json:
             typer.echo(json.dumps({"problems": [p.__dict__ for p in exc.problems]}, ensure_ascii=False))
         else:
-            err_console.print(f"[red]评价模型有误（{len(exc.problems)} 处）：[/red]", highlight=False)
+            err_console.print(f"[red]评价模型有误（{len(exc.problems)} 处）：[/red]", highlight=False, markup=True)
             for problem in exc.problems:
                 err_console.print(f"  [{problem.code}] {problem.where}：{problem.message}", highlight=False)
         raise typer.Exit(1) from None

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
@@ -68,7 +69,7 @@ def verify(directory: Path = typer.Argument(..., exists=True, file_okay=False, h
         raise fail(f"无法读取清单：{type(exc).__name__}") from None
     if problems:
         for line in problems:
-            console.print(f"[red]{line}[/red]", highlight=False)
+            console.print(f"[red]{escape(str(line))}[/red]", highlight=False, markup=True)
         raise typer.Exit(1)
     console.print("全部文件与清单一致", highlight=False)
 
@@ -165,7 +166,7 @@ def lists_apply(
         json.dump(outcome.as_dict(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     elif outcome.status != "completed":
-        console.print(f"[red]名单未导入[/red]：{outcome.failure}", highlight=False)
+        console.print(f"[red]名单未导入[/red]：{escape(str(outcome.failure))}", highlight=False, markup=True)
     else:
         console.print(
             f"已应用 {edition} 版名单：共 {outcome.rows} 行，新增 {outcome.created}，更新 {outcome.updated}，"

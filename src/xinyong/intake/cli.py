@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from xinyong import clock
@@ -113,7 +114,7 @@ def watch(
                               highlight=False)  # fmt: skip
             except DomainError as exc:  # one source failing does not stop the others
                 failures += 1
-                err_console.print(f"[red]错误：[/red]{exc.message}", highlight=False)
+                err_console.print(f"[red]错误：[/red]{escape(exc.message)}", highlight=False, markup=True)
         if watcher is not None:
             session = session_factory()()
             try:

@@ -5,8 +5,10 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from xinyong import clock
 from xinyong.actors import Actor
@@ -47,7 +49,7 @@ def import_(
             TextColumn("{task.completed:,} 行"), TimeElapsedColumn(),
             console=err_console, transient=True, disable=as_json or not err_console.is_terminal,
         ) as progress:  # fmt: skip
-            task = progress.add_task(f"正在导入 {file.name}", total=None)
+            task = progress.add_task(f"正在导入 {escape(file.name)}", total=None)  # a file name is not markup
             result = service.import_file(
                 session, file, settings=settings(), protector=protector(settings()), record_type=record_type,
                 department=dept, actor=Actor.system("cli"), source=BatchSource.CLI, reported_on=reported,
@@ -69,10 +71,12 @@ def import_(
 
 def _print_summary(session: object, result: service.ImportResult) -> None:
     if result.failure and result.status != "incomplete":
-        console.print(f"[red]文件未导入[/red]：{result.failure['message']}（{result.failure['code']}）", highlight=False)
+        console.print(f"[red]文件未导入[/red]：{escape(result.failure['message'])}（{escape(result.failure['code'])}）",
+                      highlight=False, markup=True)  # fmt: skip
         return
     if result.failure:  # the file broke midway: the rows before the break were stored
-        console.print(f"[red]导入未完成[/red]：{result.failure['message']}（{result.failure['code']}）", highlight=False)
+        console.print(f"[red]导入未完成[/red]：{escape(result.failure['message'])}（{escape(result.failure['code'])}）",
+                      highlight=False, markup=True)  # fmt: skip
     status = "完成" if result.status == "completed" else "未完成"
     console.print(
         f"批次 {result.batch_id} {status}：共 {result.rows} 行，新增 {result.created}，更新 {result.updated}，"
@@ -84,7 +88,7 @@ def _print_summary(session: object, result: service.ImportResult) -> None:
         table = Table("行", "列", "问题代码", "值", "说明", title=f"问题清单（前 {len(problems)} 条）")
         for p in problems:
             style = "red" if p.severity == "error" else "yellow"
-            table.add_row(str(p.row), p.column or "", f"[{style}]{p.code}[/{style}]", p.value or "", p.message)
+            table.add_row(str(p.row), p.column or "", Text(p.code, style=style), p.value or "", p.message)
         console.print(table)
         for line in report.omitted(service.get_batch(session, result.batch_id)):  # type: ignore[arg-type]
             console.print(f"{line['code']} {line['column'] or ''}：{line['message']}", highlight=False)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from xinyong import clock
 from xinyong.actors import Actor
@@ -70,7 +71,8 @@ def verify(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="�
     if result.is_genuine:
         console.print(f"真实有效：报告 {result.number} 由本平台出具，签名有效，内容与登记的摘要一致", highlight=False)
         return
-    err_console.print(f"[red]核验未通过[/red]（{result.form.upper()}，编号 {result.number or '—'}）：", highlight=False)
+    err_console.print(f"[red]核验未通过[/red]（{escape(result.form.upper())}，编号 {escape(result.number or '—')}）：",
+                      highlight=False, markup=True)  # fmt: skip
     for problem in result.problems:
         err_console.print(f"  - {problem}", highlight=False)
     raise typer.Exit(1)

@@ -319,3 +319,17 @@ def test_disclosure_reindex_refills_missing_categories(registered, tmp_path, fre
     engine.dispose()
     assert "警告" in stored
     assert None not in stored
+
+
+def test_brackets_in_a_file_are_printed_as_text(registered, tmp_path):
+    """Headers, names, messages and the file's name are the department's text, not Rich markup: a column headed
+    `[/x]` crashed the summary table after the import had been stored."""
+    rows = [penalty_row(**{"[/x]": "1"}), penalty_row(CF_XDR_MC="[/bold]安吉县[red]测试有限公司", CF_XDR_LB="")]
+    path = write_rows(tmp_path / "[red]报送[x].csv", rows)
+
+    result = _import(registered, path)
+
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "未识别的列“[/x]”" in result.stdout
+    assert "unknown-column" in result.stdout
+    assert "[yellow]" not in result.stdout
